@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// CaptureReader: reads classic pcap (µs/ns, either byte order) and pcapng (SHB/IDB/EPB/SPB/
+// OPB, several interfaces with different link types, if_tsresol, either byte order) from a
+// file or stdin ("-"). Our own parser (no libpcap): it must report the byte offset of a
+// corrupt or truncated record and keep every record before it. Does not decode packets.
+// Not thread-safe. The buffer behind RawPacket::data is valid until the next Next() call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nfm {
+
+struct RawPacket {
+  uint64_t ts_ns = 0;      // since the epoch; clamped to [0, INT64_MAX] (see ts_clamped)
+  int8_t ts_exp = -6;      // see PacketMeta::ts_exp
+  uint32_t link_type = 0;  // DLT/LINKTYPE number of the record's interface
+  uint32_t cap_len = 0;
+  uint32_t wire_len = 0;
+  const uint8_t* data = nullptr;
+};
+
+struct CaptureStats {
+  uint64_t records = 0;         // packet records returned
+  uint64_t ts_clamped = 0;      // timestamps outside the representable range
+  uint64_t caplen_clamped = 0;  // cap_len > wire_len or > snaplen sanity limit (kept, clamped)
+  uint64_t skipped_blocks = 0;  // pcapng blocks of other types (NRB, ISB, custom, ...)
+};
+
+class CaptureReader {
+ public:
+  // Opens `path` ("-" = stdin). On failure returns nullptr and sets *error to a one-line
+  // message naming the file, the reason, and a hint (e.g. "not a pcap or pcapng file").
+  static std::unique_ptr<CaptureReader> Open(const std::string& path, std::string* error);
+  virtual ~CaptureReader() = default;
+
+  // 1: a packet was read into *pkt. 0: clean end of input. -1: corrupt/truncated input;
+  // Error() then says what and at which byte offset ("... at byte offset 1234").
+  virtual int Next(RawPacket* pkt) = 0;
+  virtual const std::string& Error() const = 0;
+  virtual uint64_t Offset() const = 0;    // bytes consumed so far
+  virtual uint64_t FileSize() const = 0;  // 0 when unknown (stdin, pipe)
+  virtual const CaptureStats& Stats() const = 0;
+  virtual const char* Format() const = 0;  // "pcap", "pcap-ns", "pcapng"
+};
+
+}  // namespace nfm

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// FlowEngine: turns a time-ordered stream of PacketMeta into finished flows.
+// Time comes only from packet timestamps (and AdvanceTime); the engine never reads a clock.
+// It does not know whether packets come from a capture file or from the kernel.
+// Not thread-safe: one thread feeds it; Stats() may be copied by that thread for others.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "packet.hpp"
+
+namespace nfm {
+
+enum class Profile : uint8_t {
+  kCorrected,   // default: every defect of spec §7 fixed, time-driven termination
+  kNfm2022,     // NetFlowMeter 019dde4, bit for bit (121 columns)
+  kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
+};
+
+// Why a flow was exported. Order and names are used as metric label values.
+enum class EndReason : uint8_t {
+  kIdle = 0,       // no packet for idle_timeout
+  kActiveTimeout,  // flow lasted active_timeout; it continues as a new flow
+  kFin,            // FIN seen in both directions (+ grace)
+  kRst,            // RST seen (+ grace)
+  kEviction,       // flow table full
+  kShutdown,       // end of input / agent stopping
+  kCount
+};
+const char* EndReasonName(EndReason r) noexcept;  // "idle", "active_timeout", "fin", "rst", "eviction", "shutdown"
+
+// Why a packet was not made part of any flow (counted, never logged per packet).
+enum class SkipReason : uint8_t {
+  kNotIp = 0,       // ARP, LLDP, ... (not an error)
+  kUnsupported,     // protocol/family the profile ignores (e.g. IPv6 or ICMP in nfm2022)
+  kTruncated,       // headers cut by the snap length
+  kMalformed,       // bad lengths / ihl<5 / doff<5 / version mismatch
+  kLaterFragment,   // non-first fragment (no L4 header)
+  kCount
+};
+const char* SkipReasonName(SkipReason r) noexcept;
+
+struct EngineConfig {
+  Profile profile = Profile::kCorrected;
+  // Seconds. Profile defaults are applied by ApplyProfileDefaults() when the user gave none.
+  double idle_timeout_s = 120.0;        // corrected: idle timeout; nfm2022: activity_timeout (5000)
+  double active_timeout_s = 1800.0;     // corrected: active timeout; nfm2022: max_flow_duration (120000)
+  double activity_threshold_s = 5.0;    // active/idle split (nfm2022: hard-coded 100 s)
+  double subflow_gap_s = 1.0;           // gap that starts a new subflow (spec §4.1)
+  double close_grace_s = 1.0;           // corrected: FIN/RST close grace
+  uint64_t max_flows = 1u << 20;        // flow table capacity (eviction when full)
+};
+void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given, bool threshold_given);
+
+// Counters the engine maintains; plain integers, read by metrics and the final summary.
+struct EngineStats {
+  uint64_t packets = 0;            // packets offered to OnPacket
+  uint64_t bytes = 0;              // sum of wire_len offered
+  uint64_t packets_in_flows = 0;   // packets that became part of a flow
+  uint64_t skipped[static_cast<int>(SkipReason::kCount)] = {};
+  uint64_t flows_created = 0;
+  uint64_t flows_exported[static_cast<int>(EndReason::kCount)] = {};
+  uint64_t flows_active = 0;
+  uint64_t table_capacity = 0;
+  uint64_t out_of_order = 0;       // packets whose timestamp went backwards within a flow
+};
+
+// Receives each finished flow's CSV row (without line terminator handling: the sink
+// writes `row` verbatim; rows already end with "\r\n"). Also gets per-flow summary numbers
+// for histograms.
+struct FlowSummary {
+  EndReason reason;
+  double duration_s;
+  uint64_t packets;
+  uint64_t bytes;  // payload bytes (profile's payload definition)
+};
+class FlowSink {
+ public:
+  virtual ~FlowSink() = default;
+  virtual void Header(const std::string& header_line) = 0;  // called once, before any row
+  virtual void Row(const std::string& row, const FlowSummary& summary) = 0;
+};
+
+}  // namespace nfm
+
+namespace nfm {
+
+class FlowTable;
+class FeatureWriter;
+
+// The flow engine. Owns the flow table (fixed capacity, allocated once at construction)
+// and writes finished flows to the sink as they end (streaming).
+class FlowEngine {
+ public:
+  FlowEngine(const EngineConfig& cfg, FlowSink& sink, bool local_tz, const std::string& float_spec);
+  ~FlowEngine();
+  FlowEngine(const FlowEngine&) = delete;
+  FlowEngine& operator=(const FlowEngine&) = delete;
+
+  // Offer one decoded packet. Packets should arrive in timestamp order per flow; late ones
+  // are accepted (corrected profile never produces negative intervals from them).
+  void OnPacket(const PacketMeta& pkt);
+  // Count a packet that could not be decoded (it still counts in Stats().packets).
+  void OnSkipped(SkipReason reason, uint32_t wire_len);
+  // Expire flows idle/active-timed-out at time `now_ns` (wall-clock ns). Live mode calls this
+  // periodically so flows end even without traffic; offline replay calls it from packet time.
+  void AdvanceTime(uint64_t now_ns);
+  // Export every open flow with `reason` (end of input: kShutdown) in creation order.
+  void Flush(EndReason reason = EndReason::kShutdown);
+
+  const EngineStats& Stats() const noexcept { return stats_; }
+  const EngineConfig& Config() const noexcept { return cfg_; }
+  // The CSV header line (with "\r\n") of the configured profile.
+  std::string HeaderLine() const;
+
+ private:
+  struct Impl;
+  EngineConfig cfg_;
+  EngineStats stats_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nfm

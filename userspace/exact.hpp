@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// Exact statistics with O(1) state (spec §5.1, §6.5): population mean, variance and standard
+// deviation computed from exact running sums and rounded ONCE to the nearest double, as
+// Python 3.11's `statistics` module does. Also the 28-digit Decimal mean/std of the 2022
+// active/idle lists. No heap allocation; Add() is cheap enough for the per-packet path.
+#pragma once
+
+#include <cstdint>
+
+#include "numfmt.hpp"
+
+namespace nfm::exact {
+
+// RN(num / den): the exact quotient rounded once to the nearest double (ties to even).
+// den > 0. E.g. RatioToDouble(d_ns, 1000000000) turns an exact nanosecond difference into
+// seconds exactly as Python's float(Decimal) / Fraction would.
+double RatioToDouble(__int128 num, unsigned __int128 den) noexcept;
+
+// Fixed-width unsigned integer of N 64-bit limbs (little-endian limbs). Used internally and
+// exposed for tests.
+template <int N>
+struct WideUint {
+  uint64_t limb[N] = {};
+};
+
+// Exact moments of a list of non-negative integers (payload/header sizes).
+// Sums kept as n (u64), sum (u128), sum of squares (u128): exact for any realistic flow.
+struct IntMoments {
+  uint64_t n = 0;
+  unsigned __int128 sum = 0;
+  unsigned __int128 sum_sq = 0;
+  void Add(uint64_t x) noexcept {
+    ++n;
+    sum += x;
+    sum_sq += static_cast<unsigned __int128>(x) * x;
+  }
+  double Mean() const noexcept;   // RN(sum / n); 0 if n == 0
+  double PVar() const noexcept;   // RN((n*sum_sq - sum^2) / n^2); 0 if n < 2
+  double PStd() const noexcept;   // RN(sqrt((n*sum_sq - sum^2) / n^2)) of the exact rational
+};
+
+// Exact moments of a list of doubles (inter-arrival times): the exact binary values of
+// x and x^2 are accumulated in fixed point (sum: 2^-112 resolution in 4 limbs, signed;
+// sum of squares: 2^-224 resolution in 8 limbs). Values whose exact value does not fit
+// those grids set `inexact` (then results are still computed, from a double fallback).
+struct DoubleMoments {
+  uint64_t n = 0;
+  WideUint<4> sum{};     // two's complement, scaled by 2^112
+  WideUint<8> sum_sq{};  // scaled by 2^224 (always >= 0)
+  bool inexact = false;
+  double fallback_sum = 0.0, fallback_sum_sq = 0.0;
+  void Add(double x) noexcept;
+  double Mean() const noexcept;  // RN(exact sum / n)
+  double PVar() const noexcept;  // RN(exact population variance)
+  double PStd() const noexcept;  // RN(sqrt(exact population variance))
+};
+
+// Exact moments of a list of decimal values given in integer nanoseconds (2022 active/idle
+// lists). Mean and std follow Python's statistics on Decimal data with the default context
+// (28 significant digits, ROUND_HALF_EVEN): mean = Decimal(num)/den of the reduced exact
+// fraction; pstdev = _decimal_sqrt_of_frac (exact zero -> Decimal("0.0")).
+struct DecimalMoments {
+  uint64_t n = 0;
+  __int128 sum_ns = 0;
+  WideUint<4> sum_sq_ns{};  // sum of squares in ns^2 (unsigned)
+  void Add(int64_t x_ns) noexcept;
+  fmt::Decimal Mean() const noexcept;
+  fmt::Decimal PStd() const noexcept;
+};
+
+}  // namespace nfm::exact

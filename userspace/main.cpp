@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// nfm-xdp entry point (being written).
+int main() { return 0; }

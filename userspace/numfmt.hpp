@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Number rendering that reproduces Python's text forms bit for bit (spec §6.3):
+// repr(float) (kind R), format(float, ".Nf"/".Ng") (kind X), str(Decimal) (kind D) and
+// format(Decimal, ".Nf"/".Ng") (2022 active/idle mean/std). Locale-independent, no heap
+// allocation beyond appending to the caller's string.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace nfm::fmt {
+
+// A parsed Python-style float format spec: "" / "r" (= repr), ".Nf", ".Ng" (0 <= N <= 99).
+struct FloatSpec {
+  enum class Kind : uint8_t { kRepr, kFixed, kGeneral };
+  Kind kind = Kind::kRepr;
+  int precision = 0;
+  static std::optional<FloatSpec> Parse(std::string_view spec);
+};
+
+// repr(x): shortest round-trip digits; fixed notation when -4 <= exp10 < 16, else
+// d.ddde+XX; "nan", "inf", "-inf"; "-0.0".
+void AppendRepr(std::string& out, double x);
+
+// format(x, spec): .Nf exact (ties-to-even from the exact binary value, like glibc %.Nf);
+// .Ng like C %.Ng (Python rules: "nan" never "-nan", "inf"); Repr -> AppendRepr.
+void AppendFloat(std::string& out, double x, const FloatSpec& spec);
+
+// An exact decimal value  (-1)^neg * coeff * 10^exp, as Python's decimal.Decimal holds it
+// (the exponent is significant: Decimal("1.50") != Decimal("1.5") in text).
+struct Decimal {
+  bool neg = false;
+  unsigned __int128 coeff = 0;
+  int exp = 0;
+};
+
+// str(Decimal): plain notation when exp <= 0 and adjusted exponent >= -6, otherwise
+// scientific "d.dddE+n" (e.g. "0E-9", "5.00E-7").
+void AppendDecimalStr(std::string& out, const Decimal& d);
+
+// format(Decimal, spec) with Python's decimal rules (ROUND_HALF_EVEN), e.g. .17g of
+// Decimal("150") -> "150", of Decimal("-1.6") -> "-1.6", of Decimal("0.0") -> "0.0";
+// .64f pads/rounds to exactly 64 decimals. Repr spec -> AppendDecimalStr.
+void AppendDecimalFormatted(std::string& out, const Decimal& d, const FloatSpec& spec);
+
+// Python datetime text "YYYY-MM-DD HH:MM:SS[.ffffff]" (fraction omitted when the
+// microsecond field is 0) for `ts_ns` since the epoch, after rounding the double
+// double(ts) to the nearest microsecond, ties to even (datetime.fromtimestamp). If
+// `local` is true use the process's local time zone (TZ), else UTC.
+void AppendDateTime(std::string& out, int64_t ts_ns, bool local);
+
+// Integers.
+void AppendUint(std::string& out, uint64_t v);
+void AppendInt(std::string& out, int64_t v);
+
+}  // namespace nfm::fmt
