@@ -87,8 +87,6 @@ class FlowSink {
 
 namespace nfm {
 
-class FlowTable;
-class FeatureWriter;
 
 // The flow engine. Owns the flow table (fixed capacity, allocated once at construction)
 // and writes finished flows to the sink as they end (streaming).

@@ -1,3 +1,245 @@
 // SPDX-License-Identifier: MIT
-// nfm-xdp entry point (being written).
-int main() { return 0; }
+// nfm-xdp command line: picks the source (--pcap replay or --iface live capture), builds the
+// engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "csv_writer.hpp"
+#include "engine.hpp"
+#ifdef NFM_METRICS_READY
+#include "metrics.hpp"
+#endif
+#include "numfmt.hpp"
+#include "offline.hpp"
+#include "version.hpp"
+#ifdef NFM_HAVE_LIVE
+#include "live.hpp"
+#endif
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+struct CommonOptions {
+  std::string pcap;
+  std::string csv = "-";
+  std::string profile = "corrected";
+  std::string float_format;  // empty: profile default
+  std::string tz = "utc";
+  double idle_timeout = 0, active_timeout = 0, activity_threshold = 0, subflow_gap = 1.0;
+  uint64_t max_flows = 1u << 20;
+  std::string metrics_addr;  // see --metrics-addr
+  bool metrics_addr_given = false;
+  double metrics_linger = 0;
+  double csv_rotate_mb = 0;
+  bool quiet = false;
+};
+
+bool ParseProfile(const std::string& s, nfm::Profile* p) {
+  if (s == "corrected") *p = nfm::Profile::kCorrected;
+  else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
+  else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "nfm-xdp: per-flow NetFlowMeter features (114) at line rate.\n"
+      "  live:    sudo nfm-xdp --iface eth0 --csv out.csv\n"
+      "  offline: nfm-xdp --pcap in.pcap --csv out.csv",
+      "nfm-xdp"};
+  app.set_version_flag("--version", std::string("nfm-xdp ") + NFM_VERSION);
+  app.get_formatter()->column_width(34);
+  CommonOptions o;
+
+  [[maybe_unused]] auto* pcap = app.add_option("--pcap", o.pcap, "Replay a pcap/pcapng capture ('-' = stdin)")->group("Source");
+#ifdef NFM_HAVE_LIVE
+  nfm::live::LiveOptions live;
+  nfm::live::SetupLiveOptions(app, live);
+  CLI::Option* iface = app.get_option("--iface");
+  pcap->excludes(iface);
+  iface->excludes(pcap);
+#endif
+  app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout)")->capture_default_str()->group("Output");
+  app.add_option("--csv-rotate-mb", o.csv_rotate_mb, "Start a new CSV file after this many MiB (0 = never)")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Output");
+  app.add_option("--profile", o.profile,
+                 "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
+                 "nfm2022-seed (its 115-column seed layout)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--float-format", o.float_format,
+                 "Python-style float format: .Nf or .Ng (default: shortest round-trip; nfm2022: .64f)")
+      ->group("Features");
+  app.add_option("--tz", o.tz, "Time zone of flow_id/timestamp text: utc | local")
+      ->check(CLI::IsMember({"utc", "local"}))
+      ->capture_default_str()
+      ->group("Features");
+  auto* idle = app.add_option("--idle-timeout", o.idle_timeout,
+                              "Seconds without packets that end a flow (default 120; nfm2022: 5000)")
+                   ->check(CLI::PositiveNumber)
+                   ->group("Flows");
+  auto* active = app.add_option("--active-timeout", o.active_timeout,
+                                "Seconds after which a flow is exported and continues as a new flow "
+                                "(default 1800; nfm2022: 120000)")
+                     ->check(CLI::PositiveNumber)
+                     ->group("Flows");
+  auto* thr = app.add_option("--activity-threshold", o.activity_threshold,
+                             "Gap (s) that separates active periods (default 5; nfm2022: 100)")
+                  ->check(CLI::PositiveNumber)
+                  ->group("Flows");
+  app.add_option("--subflow-gap", o.subflow_gap, "Gap (s) that starts a new subflow")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group("Flows");
+  app.add_option("--max-flows", o.max_flows, "Flow table capacity; when full the least recently active flow is "
+                                              "exported (reason eviction)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 31))
+      ->capture_default_str()
+      ->group("Flows");
+  auto* maddr = app.add_option("--metrics-addr", o.metrics_addr,
+                               "Serve Prometheus metrics on HOST:PORT ('' disables; default 127.0.0.1:9477 live, "
+                               "off offline)")
+                    ->group("Metrics");
+  app.add_option("--metrics-linger", o.metrics_linger,
+                 "Offline: keep serving the final metrics this many seconds after the run")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Metrics");
+  app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  nfm::EngineConfig cfg;
+  ParseProfile(o.profile, &cfg.profile);
+  cfg.idle_timeout_s = o.idle_timeout;
+  cfg.active_timeout_s = o.active_timeout;
+  cfg.activity_threshold_s = o.activity_threshold;
+  cfg.subflow_gap_s = o.subflow_gap;
+  cfg.max_flows = o.max_flows;
+  nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
+
+  if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
+  if (!nfm::fmt::FloatSpec::Parse(o.float_format)) {
+    std::fprintf(stderr, "nfm-xdp: --float-format '%s' is not supported; use .Nf or .Ng (e.g. .17g)\n",
+                 o.float_format.c_str());
+    return 1;
+  }
+
+  bool live_mode = false;
+#ifdef NFM_HAVE_LIVE
+  live_mode = !live.ifaces.empty();
+#endif
+  if (!live_mode && o.pcap.empty()) {
+    std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
+    return 1;
+  }
+  if (live_mode && cfg.profile != nfm::Profile::kCorrected) {
+    std::fprintf(stderr, "nfm-xdp: live capture uses the corrected profile; --profile %s works with --pcap only\n",
+                 o.profile.c_str());
+    return 1;
+  }
+  o.metrics_addr_given = maddr->count() > 0;
+  if (!o.metrics_addr_given) o.metrics_addr = live_mode ? "127.0.0.1:9477" : "";
+
+  // Output first: an unwritable path fails before any input is read.
+  std::string err;
+  auto sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
+  if (!sink) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+    return 1;
+  }
+
+#ifdef NFM_METRICS_READY
+  std::unique_ptr<nfm::Metrics> metrics;
+  if (!o.metrics_addr.empty()) {
+    nfm::BuildInfo info;
+    info.version = NFM_VERSION;
+    info.mode = live_mode ? "live" : "offline";
+    metrics = nfm::Metrics::Create(o.metrics_addr, info, &err);
+    if (!metrics) {
+      std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+      return 1;
+    }
+    sink->on_row = [m = metrics.get()](const nfm::FlowSummary& s, size_t bytes) { m->ObserveFlow(s, bytes); };
+  }
+#else
+  struct NoMetrics {
+    void SetHealth(bool, bool) {}
+    void Update(const nfm::EngineStats&, const void*) {}
+    void OnCsvError() {}
+  };
+  std::unique_ptr<NoMetrics> metrics;
+#endif
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  nfm::FlowEngine engine(cfg, *sink, o.tz == "local", o.float_format);
+  int rc = 0;
+  if (live_mode) {
+#ifdef NFM_HAVE_LIVE
+    nfm::live::LiveStatus status;
+    if (metrics) metrics->AttachLive(&status);
+    rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+#endif
+  } else {
+    nfm::OfflineOptions off;
+    off.path = o.pcap;
+    off.progress = !o.quiet;
+    if (metrics) metrics->SetHealth(true, true);
+    nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
+    if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
+    if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
+    rc = res.exit_code;
+    if (rc != 1 && !o.quiet) {
+      const nfm::EngineStats& st = engine.Stats();
+      uint64_t skipped = 0;
+      for (uint64_t s : st.skipped) skipped += s;
+      uint64_t exported = 0;
+      for (uint64_t e : st.flows_exported) exported += e;
+      std::fprintf(stderr,
+                   "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
+                   static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
+                   static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
+                   res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+    }
+    if (metrics) {
+      metrics->Update(engine.Stats(), nullptr);
+      metrics->SetHealth(false, false);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
+      while (!g_stop.load() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  if (!sink->Finish()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
+                 static_cast<unsigned long long>(sink->RowsLost()));
+    if (metrics) metrics->OnCsvError();
+    return rc ? rc : 1;
+  }
+  if (sink->RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
+                 static_cast<unsigned long long>(sink->RowsLost()));
+    return rc ? rc : 1;
+  }
+  return rc;
+}

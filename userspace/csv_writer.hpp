@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// CsvFileSink: the FlowSink that writes rows to a file or stdout through a large buffer.
+// Opening checks writability up front (so a bad path fails before any input is read). A
+// write error is remembered with its errno; later rows are counted as lost, never dropped
+// silently. Optional size-based rotation (file.csv -> file.csv.1, ...). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "engine.hpp"
+
+namespace nfm {
+
+class CsvFileSink : public FlowSink {
+ public:
+  // path "-" = stdout. rotate_bytes 0 = never rotate.
+  static std::unique_ptr<CsvFileSink> Open(const std::string& path, uint64_t rotate_bytes, std::string* error);
+  ~CsvFileSink() override;
+
+  void Header(const std::string& header_line) override;
+  void Row(const std::string& row, const FlowSummary& summary) override;
+  // Flushes buffers; returns false (and sets Error()) if anything failed.
+  bool Finish();
+
+  // Called for every row after it is handed to the buffer (metrics, histograms).
+  std::function<void(const FlowSummary&, size_t)> on_row;
+
+  uint64_t RowsWritten() const noexcept { return rows_; }
+  uint64_t RowsLost() const noexcept { return lost_; }
+  uint64_t WriteErrors() const noexcept { return write_errors_; }
+  const std::string& Error() const noexcept { return error_; }
+  const std::string& Path() const noexcept { return path_; }
+
+ private:
+  CsvFileSink() = default;
+  bool Write(const char* data, size_t n);
+  bool Rotate();
+
+  std::FILE* file_ = nullptr;
+  bool is_stdout_ = false;
+  std::string path_;
+  std::string header_;
+  uint64_t rotate_bytes_ = 0;
+  uint64_t file_bytes_ = 0;
+  uint32_t rotations_ = 0;
+  uint64_t rows_ = 0;
+  uint64_t lost_ = 0;
+  uint64_t write_errors_ = 0;
+  bool failed_ = false;
+  std::string error_;
+};
+
+}  // namespace nfm

@@ -1,0 +1,934 @@
+// SPDX-License-Identifier: MIT
+// FlowEngine: flow lookup, per-packet state updates, termination and CSV row rendering for
+// the corrected and nfm2022 profiles. Time comes only from packet timestamps / AdvanceTime.
+// The rules implemented here are spec §2-§6 (nfm2022) and docs/FEATURES.md (corrected).
+#include "engine.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "columns.hpp"
+#include "exact.hpp"
+#include "flow_record.hpp"
+#include "flow_table.hpp"
+#include "numfmt.hpp"
+
+namespace nfm {
+
+const char* EndReasonName(EndReason r) noexcept {
+  switch (r) {
+    case EndReason::kIdle: return "idle";
+    case EndReason::kActiveTimeout: return "active_timeout";
+    case EndReason::kFin: return "fin";
+    case EndReason::kRst: return "rst";
+    case EndReason::kEviction: return "eviction";
+    case EndReason::kShutdown: return "shutdown";
+    default: return "unknown";
+  }
+}
+
+const char* SkipReasonName(SkipReason r) noexcept {
+  switch (r) {
+    case SkipReason::kNotIp: return "not_ip";
+    case SkipReason::kUnsupported: return "unsupported";
+    case SkipReason::kTruncated: return "truncated";
+    case SkipReason::kMalformed: return "malformed";
+    case SkipReason::kLaterFragment: return "later_fragment";
+    default: return "unknown";
+  }
+}
+
+void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given, bool threshold_given) {
+  if (cfg.profile == Profile::kCorrected) {
+    if (!idle_given) cfg.idle_timeout_s = 120.0;
+    if (!active_given) cfg.active_timeout_s = 1800.0;
+    if (!threshold_given) cfg.activity_threshold_s = 5.0;
+  } else {
+    // NetFlowMeter 2022 code defaults (spec §3.2, §4.2): activity_timeout 5000 s,
+    // max_flow_duration 120000 s, active/idle threshold hard-coded at 100 s.
+    if (!idle_given) cfg.idle_timeout_s = 5000.0;
+    if (!active_given) cfg.active_timeout_s = 120000.0;
+    if (!threshold_given) cfg.activity_threshold_s = 100.0;
+  }
+}
+
+std::array<SeedColumn, kNumSeedColumns> SeedLayout() {
+  std::array<SeedColumn, kNumSeedColumns> out{};
+  int k = 0;
+  for (int i = 0; i < kNumColumns; ++i) {
+    std::string_view name = kColumnNames[i];
+    if (name == "fwd_payload_bytes_variance" || (name.starts_with("bwd_") && name.ends_with("_header_bytes")))
+      continue;
+    int source = i;
+    if (name == "payload_bytes_variance") source = ColumnIndex("fwd_payload_bytes_variance");
+    if (name.starts_with("fwd_") && name.ends_with("_header_bytes")) {
+      std::string bwd = "bwd_" + std::string(name.substr(4));
+      source = ColumnIndex(bwd);
+    }
+    out[k++] = SeedColumn{name, source};
+  }
+  return out;
+}
+
+namespace {
+
+constexpr int64_t kNsPerSec = 1000000000;
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+// Column order of the flag-count features: FIN, PSH, URG, ECE, SYN, ACK, CWR, RST as bit numbers.
+constexpr int kFlagColumnBits[8] = {0, 3, 5, 6, 1, 4, 7, 2};
+
+double NsToSeconds(int64_t ns) noexcept {
+  if (ns > -(int64_t{1} << 53) && ns < (int64_t{1} << 53))
+    return static_cast<double>(ns) / 1e9;  // both operands exact: one correct rounding
+  return exact::RatioToDouble(ns, kNsPerSec);
+}
+
+int64_t SecondsToNs(double s) noexcept {
+  if (!(s < 9.2e9)) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(std::llround(s * 1e9));
+}
+
+// Round-half-even of ns to whole microseconds (datetime.fromtimestamp rounding).
+int64_t RoundToMicros(int64_t ns) noexcept {
+  int64_t q = ns / 1000, r = ns % 1000;
+  if (r < 0) { r += 1000; --q; }
+  if (r > 500 || (r == 500 && (q & 1))) ++q;
+  return q;
+}
+
+fmt::Decimal DecimalOfNs(int64_t ns, int exp) noexcept {
+  fmt::Decimal d;
+  d.neg = ns < 0;
+  unsigned __int128 mag = ns < 0 ? static_cast<unsigned __int128>(-static_cast<__int128>(ns))
+                                 : static_cast<unsigned __int128>(ns);
+  if (exp < -9) exp = -9;
+  int div = 9 + exp;
+  for (int i = 0; i < div; ++i) mag /= 10;
+  d.coeff = mag;
+  d.exp = exp;
+  return d;
+}
+
+bool AddrEq(const uint8_t* a, const uint8_t* b) noexcept { return std::memcmp(a, b, 16) == 0; }
+
+bool IsV4Mapped(const uint8_t* a) noexcept {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(a, kPrefix, 12) == 0;
+}
+
+void AppendAddr(std::string& out, const uint8_t* a, uint8_t ip_version) {
+  char buf[INET6_ADDRSTRLEN];
+  if (ip_version == 4 || (ip_version != 6 && IsV4Mapped(a))) {
+    inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
+  } else {
+    inet_ntop(AF_INET6, a, buf, sizeof(buf));
+  }
+  out += buf;
+}
+
+const char* ProtoName(uint8_t proto, Profile profile) noexcept {
+  if (profile != Profile::kCorrected) return proto == 6 ? "TCP" : "UDP";
+  switch (proto) {
+    case 6: return "TCP";
+    case 17: return "UDP";
+    case 1: return "ICMP";
+    case 58: return "ICMPv6";
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+struct FlowEngine::Impl {
+  Impl(FlowEngine& e, const EngineConfig& cfg, FlowSink& s, bool local, fmt::FloatSpec spec)
+      : engine(e), sink(s), table(cfg.max_flows), local_tz(local), float_spec(spec) {
+    nfm2022 = cfg.profile != Profile::kCorrected;
+    if (nfm2022) {
+      ext = static_cast<Nfm2022Ext*>(std::calloc(table.Capacity(), sizeof(Nfm2022Ext)));
+      if (!ext) throw std::bad_alloc();
+    }
+    idle_ns = SecondsToNs(cfg.idle_timeout_s);
+    active_ns = SecondsToNs(cfg.active_timeout_s);
+    threshold_ns = SecondsToNs(cfg.activity_threshold_s);
+    subflow_ns = SecondsToNs(cfg.subflow_gap_s);
+    grace_ns = SecondsToNs(cfg.close_grace_s);
+    // 2022 timeouts compare microsecond-rounded times (spec §3.2).
+    idle_us_limit = cfg.idle_timeout_s * 1e6;
+    active_us_limit = cfg.active_timeout_s * 1e6;
+    row.reserve(4096);
+    if (cfg.profile == Profile::kNfm2022Seed) seed = SeedLayout();
+  }
+  ~Impl() { std::free(ext); }
+
+  FlowEngine& engine;
+  FlowSink& sink;
+  FlowTable<FlowRecord> table;
+  Nfm2022Ext* ext = nullptr;
+  bool nfm2022 = false;
+  bool local_tz = false;
+  fmt::FloatSpec float_spec;
+  bool header_written = false;
+  uint64_t next_seq = 0;
+  uint64_t degenerate = 0;  // open nfm2022 flows with equal addresses or equal ports
+  int64_t now = 0;          // latest packet time seen (corrected sweeps)
+  int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
+  double idle_us_limit, active_us_limit;
+  std::string row;
+  std::array<SeedColumn, kNumSeedColumns> seed{};
+  uint32_t field_end[kNumColumns] = {};
+
+  EngineStats& stats() { return engine.stats_; }
+  const EngineConfig& cfg() { return engine.cfg_; }
+
+  // ---- keys ---------------------------------------------------------------------------
+  static FlowKey CorrectedKey(const PacketMeta& p) noexcept {
+    FlowKey k{};
+    int c = std::memcmp(p.saddr, p.daddr, 16);
+    bool swap = c > 0 || (c == 0 && p.sport > p.dport);
+    std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
+    std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
+    k.pa = swap ? p.dport : p.sport;
+    k.pb = swap ? p.sport : p.dport;
+    k.proto = p.proto;
+    return k;
+  }
+  static FlowKey LooseKey(const uint8_t* x, const uint8_t* y, uint16_t u, uint16_t v) noexcept {
+    FlowKey k{};
+    bool swap = std::memcmp(x, y, 16) > 0;
+    std::memcpy(k.a, swap ? y : x, 16);
+    std::memcpy(k.b, swap ? x : y, 16);
+    k.pa = std::min(u, v);
+    k.pb = std::max(u, v);
+    return k;
+  }
+  static bool LooseDegenerate(const FlowRecord& f) noexcept {
+    return AddrEq(f.src, f.dst) || f.sport == f.dport;
+  }
+  // Spec §2.1: a packet matches flow f when f's addresses are both among the packet's
+  // addresses and f's ports both among the packet's ports (protocol not compared).
+  static bool LooseMatch(const FlowRecord& f, const PacketMeta& p) noexcept {
+    auto in_addr = [&](const uint8_t* a) { return AddrEq(a, p.saddr) || AddrEq(a, p.daddr); };
+    auto in_port = [&](uint16_t x) { return x == p.sport || x == p.dport; };
+    return in_addr(f.src) && in_addr(f.dst) && in_port(f.sport) && in_port(f.dport);
+  }
+
+  // The first (oldest) open flow matching p under the 2022 rules, or kNil.
+  uint32_t LooseLookup(const PacketMeta& p) {
+    uint32_t best = FlowTable<FlowRecord>::kNil;
+    uint64_t best_seq = ~0ull;
+    auto consider = [&](const FlowKey& k) {
+      table.ForEach(k, k.Hash(), [&](uint32_t id) {
+        const FlowRecord& f = table.At(id);
+        if (f.seq < best_seq && LooseMatch(f, p)) {
+          best = id;
+          best_seq = f.seq;
+        }
+      });
+    };
+    consider(LooseKey(p.saddr, p.daddr, p.sport, p.dport));
+    if (degenerate == 0) return best;
+    // Flows whose two addresses (or ports) are equal match more packets: look them up under
+    // every degenerate key the packet could match.
+    const uint8_t* addrs[2] = {p.saddr, p.daddr};
+    const uint16_t ports[2] = {p.sport, p.dport};
+    for (int ai = 0; ai < 3; ++ai) {
+      const uint8_t* x = ai == 0 ? p.saddr : addrs[ai - 1];
+      const uint8_t* y = ai == 0 ? p.daddr : addrs[ai - 1];
+      if (ai == 2 && AddrEq(p.saddr, p.daddr)) continue;
+      for (int pi = 0; pi < 3; ++pi) {
+        if (ai == 0 && pi == 0) continue;
+        uint16_t u = pi == 0 ? p.sport : ports[pi - 1];
+        uint16_t v = pi == 0 ? p.dport : ports[pi - 1];
+        if (pi == 2 && p.sport == p.dport) continue;
+        consider(LooseKey(x, y, u, v));
+      }
+    }
+    return best;
+  }
+
+  // ---- flow life cycle ------------------------------------------------------------------
+  uint32_t Create(const PacketMeta& p, const FlowKey& k) {
+    if (table.Full()) {
+      uint32_t victim = table.Head(kListActivity);
+      Export(victim, EndReason::kEviction);
+    }
+    uint32_t id = table.Insert(k, k.Hash());
+    FlowRecord& f = table.At(id);
+    std::memcpy(f.src, p.saddr, 16);
+    std::memcpy(f.dst, p.daddr, 16);
+    f.sport = p.sport;
+    f.dport = p.dport;
+    f.proto = p.proto;
+    f.ip_version = p.ip_version;
+    f.seq = next_seq++;
+    f.first_ts = static_cast<int64_t>(p.ts_ns);
+    f.last_ts = f.first_ts;
+    f.start_act = f.end_act = f.first_ts;
+    f.start_act_exp = f.end_act_exp = p.ts_exp;
+    f.sf_last = f.first_ts;
+    if (ext) {
+      ext[id] = Nfm2022Ext{};
+      ext[id].first_exp = p.ts_exp;
+      if (LooseDegenerate(f)) ++degenerate;
+    }
+    table.PushBack(kListCreated, id);
+    ++stats().flows_created;
+    ++stats().flows_active;
+    return id;
+  }
+
+  void Export(uint32_t id, EndReason reason) {
+    FlowRecord& f = table.At(id);
+    if (!nfm2022) {
+      // D19: the last active period is recorded when the flow ends.
+      if (f.end_act - f.start_act > 0) AddPeriod(f.act, f.end_act - f.start_act, 0);
+    }
+    if (!header_written) {
+      sink.Header(engine.HeaderLine());
+      header_written = true;
+    }
+    Render(id);
+    FlowSummary sum{};
+    sum.reason = reason;
+    sum.duration_s = NsToSeconds(f.last_ts - f.first_ts);
+    sum.packets = f.n[0] + f.n[1];
+    sum.bytes = f.pay[0].sum + f.pay[1].sum;
+    sink.Row(row, sum);
+    ++stats().flows_exported[static_cast<int>(reason)];
+    --stats().flows_active;
+    if (ext && LooseDegenerate(f)) --degenerate;
+    table.Erase(id);
+  }
+
+  static void AddPeriod(PeriodStats& s, int64_t v, int8_t exp) noexcept {
+    if (s.n == 0 || v < s.min) { s.min = v; s.min_exp = exp; }
+    if (s.n == 0 || v > s.max) { s.max = v; s.max_exp = exp; }
+    ++s.n;
+    if (v >= 0) s.m.Add(static_cast<uint64_t>(v));
+  }
+
+  // ---- per-packet updates ---------------------------------------------------------------
+  // Common to both profiles: counts, payload/header lists, flags, initial windows.
+  void AddCommon(FlowRecord& f, const PacketMeta& p, int d, uint32_t payload) noexcept {
+    const uint64_t nd = f.n[d]++;
+    f.pay[d].Add(payload);
+    if (nd == 0 || payload > f.pay_max[d]) f.pay_max[d] = payload;
+    if (nd == 0 || payload < f.pay_min[d]) f.pay_min[d] = payload;
+    const uint16_t hl = p.l4_header_len;
+    f.hdr[d].Add(hl);
+    if (nd == 0 || hl > f.hdr_max[d]) f.hdr_max[d] = hl;
+    if (nd == 0 || hl < f.hdr_min[d]) f.hdr_min[d] = hl;
+    for (int b = 0; b < 8; ++b) f.flags[d][b] += (p.tcp_flags >> b) & 1u;
+    if (!f.win_set[d]) {
+      f.win_set[d] = 1;
+      f.init_win[d] = p.proto == 6 ? p.window : 0;
+    }
+  }
+
+  void Add2022(uint32_t id, const PacketMeta& p, int d) {
+    FlowRecord& f = table.At(id);
+    Nfm2022Ext& x = ext[id];
+    const int64_t t = static_cast<int64_t>(p.ts_ns);
+    const int8_t te = p.ts_exp;
+    const uint64_t n_all = f.n[0] + f.n[1];
+    // IAT lists in arrival order (may be negative, D7).
+    if (n_all > 0) {
+      const int64_t diff = t - f.last_ts;
+      const double v = NsToSeconds(diff);
+      x.iat[0].Add(v);
+      x.iat_total[0] += v;
+      if (n_all == 1 || diff < f.iat_min[0]) f.iat_min[0] = diff;
+      if (n_all == 1 || diff > f.iat_max[0]) f.iat_max[0] = diff;
+    }
+    if (f.n[d] > 0) {
+      const int64_t diff = t - f.last_dir_ts[d];
+      const double v = NsToSeconds(diff);
+      x.iat[1 + d].Add(v);
+      x.iat_total[1 + d] += v;
+      if (f.n[d] == 1 || diff < f.iat_min[1 + d]) f.iat_min[1 + d] = diff;
+      if (f.n[d] == 1 || diff > f.iat_max[1 + d]) f.iat_max[1 + d] = diff;
+    }
+    f.last_ts = t;
+    f.last_dir_ts[d] = t;
+    AddCommon(f, p, d, p.payload_frame);
+    // Active/idle (spec §4.2), threshold 100 s, active values start - end (D5).
+    if (n_all > 0 && t - f.end_act > threshold_ns) {
+      const int8_t e_end = std::min(f.end_act_exp, te);
+      if (f.end_act - f.start_act > 0) {
+        const int64_t v = f.start_act - f.end_act;
+        AddPeriod(f.act, v, std::min(f.start_act_exp, f.end_act_exp));
+        x.act.Add(v);
+      }
+      AddPeriod(f.idle, t - f.end_act, e_end);
+      x.idle.Add(t - f.end_act);
+      f.start_act = t;
+      f.start_act_exp = te;
+    }
+    f.end_act = t;
+    f.end_act_exp = te;
+    // Subflow gaps (spec §4.1).
+    if (n_all > 0 && t - f.sf_last > kNsPerSec) ++f.sfcount;
+    f.sf_last = t;
+    Bulk(f, d, t, te, p.payload_frame, /*fixed=*/false);
+    if (p.tcp_flags & kFin) ++f.fin_count;
+    if (p.tcp_flags & kRst) ++f.rst_count;
+  }
+
+  // Bulk state machine, spec §4.3. fixed=false reproduces D8 for the backward direction.
+  void Bulk(FlowRecord& f, int d, int64_t t, int8_t te, uint64_t s, bool fixed) noexcept {
+    BulkState& b = f.bulk[d];
+    const BulkState& o = f.bulk[1 - d];
+    if (o.last > b.start) b.start = 0;
+    if (s == 0) return;
+    const int64_t ref = (fixed || d == 0) ? b.last : f.bulk[0].last;
+    if (b.start == 0) {
+      b.start = t;
+      b.start_exp = te;
+      b.last = t;
+      b.last_exp = te;
+      b.cnt = 1;
+      b.size = s;
+    } else if (t - ref > kNsPerSec) {
+      b.start = t;
+      b.start_exp = te;
+      b.cnt = 1;
+      b.size = s;
+      if (fixed || d == 0) {
+        b.last = t;
+        b.last_exp = te;
+      }
+    } else {
+      ++b.cnt;
+      b.size += s;
+      if (b.cnt == 4) {
+        ++b.states;
+        b.pkts += 4;
+        b.bytes += b.size;
+        AddBulkDur(b, t - b.start, std::min(te, b.start_exp));
+      } else if (b.cnt > 4) {
+        ++b.pkts;
+        b.bytes += s;
+        AddBulkDur(b, t - b.last, std::min(te, b.last_exp));
+      }
+      b.last = t;
+      b.last_exp = te;
+    }
+  }
+  static void AddBulkDur(BulkState& b, int64_t v, int8_t exp) noexcept {
+    b.dur_exp = b.dur_set ? std::min(b.dur_exp, exp) : exp;
+    b.dur_set = 1;
+    b.dur += v;
+  }
+
+  void AddCorrected(uint32_t id, const PacketMeta& p, int d) {
+    FlowRecord& f = table.At(id);
+    const uint64_t n_all = f.n[0] + f.n[1];
+    int64_t t = static_cast<int64_t>(p.ts_ns);
+    if (n_all > 0 && t < f.last_ts) {
+      ++stats().out_of_order;
+      t = f.last_ts;  // effective time: never before the flow's latest packet (D7)
+    }
+    if (n_all > 0) {
+      const int64_t diff = t - f.last_ts;
+      f.iat[0].Add(static_cast<uint64_t>(diff));
+      if (n_all == 1 || diff < f.iat_min[0]) f.iat_min[0] = diff;
+      if (n_all == 1 || diff > f.iat_max[0]) f.iat_max[0] = diff;
+    }
+    if (f.n[d] > 0) {
+      const int64_t diff = t - f.last_dir_ts[d];
+      f.iat[1 + d].Add(static_cast<uint64_t>(diff));
+      if (f.n[d] == 1 || diff < f.iat_min[1 + d]) f.iat_min[1 + d] = diff;
+      if (f.n[d] == 1 || diff > f.iat_max[1 + d]) f.iat_max[1 + d] = diff;
+    }
+    f.last_ts = t;
+    f.last_dir_ts[d] = t;
+    AddCommon(f, p, d, p.payload_ip);
+    if (n_all > 0 && t - f.end_act > threshold_ns) {
+      if (f.end_act - f.start_act > 0) AddPeriod(f.act, f.end_act - f.start_act, 0);  // D5
+      AddPeriod(f.idle, t - f.end_act, 0);
+      f.start_act = t;
+    }
+    f.end_act = t;
+    if (n_all > 0 && t - f.sf_last > subflow_ns) ++f.sfcount;
+    f.sf_last = t;
+    Bulk(f, d, t, 0, p.payload_ip, /*fixed=*/true);  // D8 fixed
+    if (p.tcp_flags & kFin) f.fin_dir[d] = 1;
+    if (!f.closing) {
+      if (p.tcp_flags & kRst) {
+        f.closing = static_cast<uint8_t>(EndReason::kRst) + 1;
+      } else if (f.fin_dir[0] && f.fin_dir[1]) {
+        f.closing = static_cast<uint8_t>(EndReason::kFin) + 1;  // D11: one FIN per direction
+      }
+      if (f.closing) {
+        f.close_deadline = t + grace_ns;
+        table.PushBack(kListClosing, id);
+      }
+    }
+    table.PushBack(kListActivity, id);
+  }
+
+  // ---- termination ----------------------------------------------------------------------
+  // Corrected: export everything whose time is up at `t` (idle, closing grace, active).
+  void Sweep(int64_t t) {
+    for (uint32_t id; (id = table.Head(kListClosing)) != FlowTable<FlowRecord>::kNil;) {
+      const FlowRecord& f = table.At(id);
+      if (t <= f.close_deadline) break;
+      Export(id, static_cast<EndReason>(f.closing - 1));
+    }
+    for (uint32_t id; (id = table.Head(kListActivity)) != FlowTable<FlowRecord>::kNil;) {
+      if (t - table.At(id).last_ts <= idle_ns) break;
+      Export(id, EndReason::kIdle);
+    }
+    for (uint32_t id; (id = table.Head(kListCreated)) != FlowTable<FlowRecord>::kNil;) {
+      if (t - table.At(id).first_ts <= active_ns) break;
+      Export(id, EndReason::kActiveTimeout);
+    }
+  }
+
+  // 2022 end test (spec §3.2), evaluated against the packet before it is added.
+  bool EndTest2022(const FlowRecord& f, const PacketMeta& p, EndReason* reason) const noexcept {
+    const int64_t t_us = RoundToMicros(static_cast<int64_t>(p.ts_ns));
+    if (static_cast<double>(t_us - RoundToMicros(f.first_ts)) > active_us_limit) {
+      *reason = EndReason::kActiveTimeout;
+      return true;
+    }
+    if (static_cast<double>(t_us - RoundToMicros(f.last_ts)) > idle_us_limit) {
+      *reason = EndReason::kIdle;
+      return true;
+    }
+    if (f.fin_count >= 2) {
+      *reason = EndReason::kFin;
+      return true;
+    }
+    if (f.rst_count >= 1) {
+      *reason = EndReason::kRst;
+      return true;
+    }
+    return false;
+  }
+
+  void OnPacket(const PacketMeta& p) {
+    EngineStats& st = stats();
+    ++st.packets;
+    st.bytes += p.wire_len;
+    if (p.flags & kPktLaterFragment) {
+      ++st.skipped[static_cast<int>(SkipReason::kLaterFragment)];
+      return;
+    }
+    if (nfm2022) {
+      // NetFlowMeter 2022 sees IPv4 TCP/UDP only, and only when scapy decoded the whole
+      // fixed transport header (spec §1.1).
+      if (p.ip_version != 4 || (p.proto != 6 && p.proto != 17)) {
+        ++st.skipped[static_cast<int>(SkipReason::kUnsupported)];
+        return;
+      }
+      if (p.flags & kPktL4Truncated) {
+        ++st.skipped[static_cast<int>(SkipReason::kTruncated)];
+        return;
+      }
+      ++st.packets_in_flows;
+      uint32_t id = LooseLookup(p);
+      if (id == FlowTable<FlowRecord>::kNil) {
+        FlowKey k = LooseKey(p.saddr, p.daddr, p.sport, p.dport);
+        id = Create(p, k);
+        Add2022(id, p, 0);
+        table.PushBack(kListActivity, id);
+        return;
+      }
+      FlowRecord& f = table.At(id);
+      const int d = AddrEq(p.daddr, f.src) ? 1 : 0;  // direction by IP only (D10)
+      EndReason reason;
+      if (EndTest2022(f, p, &reason)) {
+        Export(id, reason);
+        FlowKey k = LooseKey(p.saddr, p.daddr, p.sport, p.dport);
+        id = Create(p, k);
+        Add2022(id, p, d);  // keeps the direction mark of the lookup (D9)
+      } else {
+        Add2022(id, p, d);
+      }
+      table.PushBack(kListActivity, id);
+      return;
+    }
+    ++st.packets_in_flows;
+    const int64_t t = static_cast<int64_t>(p.ts_ns);
+    if (t > now) {
+      now = t;
+      Sweep(now);
+    }
+    const FlowKey k = CorrectedKey(p);
+    const uint64_t h = k.Hash();
+    uint32_t id = table.FindAny(k, h);
+    if (id != FlowTable<FlowRecord>::kNil) {
+      const FlowRecord& f = table.At(id);
+      const bool fresh_syn = (p.tcp_flags & (kSyn | kAck)) == kSyn && p.proto == 6;
+      if (f.closing && (t > f.close_deadline || fresh_syn)) {
+        Export(id, static_cast<EndReason>(f.closing - 1));
+        id = FlowTable<FlowRecord>::kNil;
+      } else if (std::max(t, f.last_ts) - f.last_ts > idle_ns) {
+        Export(id, EndReason::kIdle);
+        id = FlowTable<FlowRecord>::kNil;
+      } else if (t - f.first_ts > active_ns) {
+        Export(id, EndReason::kActiveTimeout);
+        id = FlowTable<FlowRecord>::kNil;
+      }
+    }
+    if (id == FlowTable<FlowRecord>::kNil) {
+      id = Create(p, k);
+      AddCorrected(id, p, 0);
+      return;
+    }
+    const FlowRecord& f = table.At(id);
+    const int d = (AddrEq(p.saddr, f.src) && p.sport == f.sport) ? 0 : 1;
+    AddCorrected(id, p, d);
+  }
+
+  void Flush(EndReason reason) {
+    for (uint32_t id; (id = table.Head(kListCreated)) != FlowTable<FlowRecord>::kNil;) Export(id, reason);
+  }
+
+  // ---- rendering ------------------------------------------------------------------------
+  void Render(uint32_t id);
+};
+
+// Appends the 121 values of flow `id` to `row` (CSV, CRLF), honouring the profile.
+void FlowEngine::Impl::Render(uint32_t id) {
+  const FlowRecord& f = table.At(id);
+  const bool c = !nfm2022;  // corrected
+  const Nfm2022Ext* x = ext ? &ext[id] : nullptr;
+  std::string& out = row;
+  out.clear();
+  int col = 0;
+  auto end_field = [&] {
+    field_end[col++] = static_cast<uint32_t>(out.size());
+    out += ',';
+  };
+  // Value kinds (spec §6.3). In the corrected profile every float column uses the float
+  // format and "no data" is 0.0 in a float column.
+  auto I = [&](uint64_t v) { fmt::AppendUint(out, v); end_field(); };
+  auto R = [&](double v) {
+    if (c) fmt::AppendFloat(out, v, float_spec); else fmt::AppendRepr(out, v);
+    end_field();
+  };
+  auto X = [&](double v) { fmt::AppendFloat(out, v, float_spec); end_field(); };
+  auto Z = [&] {  // guarded fallback
+    if (c) fmt::AppendFloat(out, 0.0, float_spec); else out += '0';
+    end_field();
+  };
+  auto ZI = [&] { out += '0'; end_field(); };
+  auto Dns = [&](int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
+    if (c) fmt::AppendFloat(out, NsToSeconds(ns), float_spec);
+    else fmt::AppendDecimalStr(out, DecimalOfNs(ns, exp));
+    end_field();
+  };
+  auto ratio = [](uint64_t a, uint64_t b) { return static_cast<double>(a) / static_cast<double>(b); };
+
+  const uint64_t nF = f.n[0], nB = f.n[1], nP = nF + nB;
+  const uint64_t payF = f.pay[0].sum, payB = f.pay[1].sum, payP = payF + payB;
+
+  // Identity.
+  const char* pname = ProtoName(f.proto, cfg().profile);
+  auto proto_text = [&](std::string& o) {
+    if (pname) o += pname; else fmt::AppendUint(o, f.proto);
+  };
+  AppendAddr(out, f.src, f.ip_version);
+  out += '_';
+  fmt::AppendUint(out, f.sport);
+  out += '_';
+  AppendAddr(out, f.dst, f.ip_version);
+  out += '_';
+  fmt::AppendUint(out, f.dport);
+  out += '_';
+  proto_text(out);
+  out += '_';
+  fmt::AppendDateTime(out, f.first_ts, c ? local_tz : false);  // 2022: flow_id in UTC (D16)
+  end_field();
+  fmt::AppendDateTime(out, f.first_ts, local_tz);
+  end_field();
+  AppendAddr(out, f.src, f.ip_version);
+  end_field();
+  I(f.sport);
+  AppendAddr(out, f.dst, f.ip_version);
+  end_field();
+  I(f.dport);
+  proto_text(out);
+  end_field();
+
+  // 1 duration; 2-4 counts; 5-7 payload totals.
+  const double dur = NsToSeconds(f.last_ts - f.first_ts);
+  R(dur);
+  I(nP);
+  I(nF);
+  I(nB);
+  I(payP);
+  I(payF);
+  I(payB);
+
+  // 8-22 payload statistics.
+  const exact::IntMoments mP = Moments::Merge(f.pay[0], f.pay[1], nP);
+  const exact::IntMoments mF = f.pay[0].With(nF), mB = f.pay[1].With(nB);
+  uint32_t maxP = 0, minP = 0;
+  if (nF && nB) {
+    maxP = std::max(f.pay_max[0], f.pay_max[1]);
+    minP = std::min(f.pay_min[0], f.pay_min[1]);
+  } else if (nF) {
+    maxP = f.pay_max[0], minP = f.pay_min[0];
+  } else {
+    maxP = f.pay_max[1], minP = f.pay_min[1];
+  }
+  I(maxP);
+  I(minP);
+  X(mP.Mean());
+  X(mP.PStd());
+  X(mP.PVar());
+  for (int d = 0; d < 2; ++d) {
+    const exact::IntMoments& md = d == 0 ? mF : mB;
+    if (c) {  // D3 fixed: per-direction statistics
+      if (f.n[d]) {
+        I(f.pay_max[d]);
+        I(f.pay_min[d]);
+        X(md.Mean());
+        X(md.PStd());
+      } else {
+        ZI();
+        ZI();
+        Z();
+        Z();
+      }
+    } else {  // D3: over all packets
+      I(maxP);
+      I(minP);
+      X(mP.Mean());
+      X(mP.PStd());
+    }
+    if (f.n[d]) X(md.PVar()); else Z();
+  }
+
+  // 23-37 header statistics.
+  const exact::IntMoments hP = Moments::Merge(f.hdr[0], f.hdr[1], nP);
+  I(f.hdr[0].sum + f.hdr[1].sum);
+  uint16_t hmax = 0, hmin = 0;
+  if (nF && nB) {
+    hmax = std::max(f.hdr_max[0], f.hdr_max[1]);
+    hmin = std::min(f.hdr_min[0], f.hdr_min[1]);
+  } else if (nF) {
+    hmax = f.hdr_max[0], hmin = f.hdr_min[0];
+  } else {
+    hmax = f.hdr_max[1], hmin = f.hdr_min[1];
+  }
+  I(hmax);
+  I(hmin);
+  X(hP.Mean());
+  X(hP.PStd());
+  for (int d = 0; d < 2; ++d) {
+    if (f.n[d]) {
+      const exact::IntMoments h = f.hdr[d].With(f.n[d]);
+      I(f.hdr[d].sum);
+      I(f.hdr_max[d]);
+      I(f.hdr_min[d]);
+      X(h.Mean());
+      X(h.PStd());
+    } else {
+      ZI();
+      ZI();
+      ZI();
+      Z();
+      Z();
+    }
+  }
+
+  // 38-40 average segment sizes (payload only).
+  if (nF) R(ratio(payF, nF)); else Z();
+  if (nB) R(ratio(payB, nB)); else Z();
+  R(ratio(payP, nP));
+
+  // 41-42 initial windows.
+  I(f.win_set[0] ? f.init_win[0] : 0);
+  I(f.win_set[1] ? f.init_win[1] : 0);
+
+  // 43-50 active / idle.
+  for (int which = 0; which < 2; ++which) {
+    const PeriodStats& s = which == 0 ? f.act : f.idle;
+    if (s.n == 0) {
+      Z();
+      Z();
+      Z();
+      Z();
+      continue;
+    }
+    Dns(s.min, s.min_exp);
+    Dns(s.max, s.max_exp);
+    if (c) {
+      const exact::IntMoments m = s.m.With(s.n);
+      X(m.Mean() / 1e9);
+      X(m.PStd() / 1e9);
+    } else {
+      const exact::DecimalMoments& dm = which == 0 ? x->act : x->idle;
+      fmt::AppendDecimalFormatted(out, dm.Mean(), float_spec);
+      end_field();
+      fmt::AppendDecimalFormatted(out, dm.PStd(), float_spec);
+      end_field();
+    }
+  }
+
+  // 51-57 rates (over the rounded whole-flow duration, D18) and down/up ratio.
+  if (dur != 0.0) {
+    R(static_cast<double>(payP) / dur);
+    R(static_cast<double>(payF) / dur);
+    R(static_cast<double>(payB) / dur);
+    R(static_cast<double>(nP) / dur);
+    R(static_cast<double>(nB) / dur);
+    R(static_cast<double>(nF) / dur);
+  } else {
+    for (int i = 0; i < 6; ++i) Z();
+  }
+  if (nF) R(ratio(nB, nF)); else Z();
+
+  // 58-71 bulk.
+  auto bulk_rate = [&](const BulkState& b) {
+    if (b.dur == 0) return Z();
+    // 2022 divides by the exact decimal duration (spec §6.5): one rounding.
+    R(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
+                           static_cast<unsigned __int128>(b.dur < 0 ? -b.dur : b.dur)) *
+      (b.dur < 0 ? -1.0 : 1.0));
+  };
+  for (int d = 0; d < 2; ++d) {
+    const BulkState& b = f.bulk[d];
+    if (b.states) {
+      R(ratio(b.bytes, b.states));
+      R(ratio(b.pkts, b.states));
+    } else {
+      Z();
+      Z();
+    }
+    bulk_rate(b);
+  }
+  for (int d = 0; d < 2; ++d) {
+    const BulkState& b = f.bulk[d];
+    I(b.states);
+    I(b.bytes);
+    I(b.pkts);
+    if (b.dur_set) Dns(b.dur, b.dur_exp); else Z();
+  }
+
+  // 72-95 flag counts: all, forward, backward.
+  for (int bit : kFlagColumnBits) I(static_cast<uint64_t>(f.flags[0][bit]) + f.flags[1][bit]);
+  for (int d = 0; d < 2; ++d)
+    for (int bit : kFlagColumnBits) I(f.flags[d][bit]);
+
+  // 96-110 IAT statistics: all, forward, backward.
+  for (int l = 0; l < 3; ++l) {
+    const uint64_t n = l == 0 ? nP : f.n[l - 1];
+    if (n == 0 || (c && n == 1)) {  // corrected: no interval in a 0/1-packet list (D6)
+      for (int i = 0; i < 5; ++i) Z();
+      continue;
+    }
+    if (!c && n == 1) {  // D6: the 1-packet "IAT" is the packet's epoch timestamp
+      const int64_t ts = l == 0 ? f.first_ts : f.last_dir_ts[l - 1];
+      const double v = NsToSeconds(ts);
+      X(v);
+      X(0.0);
+      R(v);
+      R(v);
+      R(v);
+      continue;
+    }
+    if (c) {
+      const exact::IntMoments m = f.iat[l].With(n - 1);
+      X(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec));
+      X(m.PStd() / 1e9);
+      R(NsToSeconds(f.iat_max[l]));
+      R(NsToSeconds(f.iat_min[l]));
+      R(NsToSeconds(static_cast<int64_t>(f.iat[l].sum)));
+    } else {
+      X(x->iat[l].Mean());
+      X(x->iat[l].PStd());
+      R(NsToSeconds(f.iat_max[l]));
+      R(NsToSeconds(f.iat_min[l]));
+      R(x->iat_total[l]);
+    }
+  }
+
+  // 111-114 subflows.
+  if (c) {
+    const uint64_t k = static_cast<uint64_t>(f.sfcount) + 1;  // D13: gaps + 1
+    R(ratio(nF, k));
+    R(ratio(nB, k));
+    R(ratio(payF, k));
+    R(ratio(payB, k));  // D4 fixed
+  } else if (f.sfcount) {
+    R(ratio(nF, f.sfcount));
+    R(ratio(nB, f.sfcount));
+    R(ratio(payF, f.sfcount));
+    R(ratio(payF, f.sfcount));  // D4: forward bytes again
+  } else {
+    for (int i = 0; i < 4; ++i) Z();
+  }
+
+  // Replace the trailing comma by CRLF.
+  out.back() = '\r';
+  out += '\n';
+
+  if (cfg().profile == Profile::kNfm2022Seed) {
+    std::string full;
+    full.swap(out);
+    out.clear();
+    for (int i = 0; i < kNumSeedColumns; ++i) {
+      const int s = seed[i].source;
+      const uint32_t begin = s == 0 ? 0 : field_end[s - 1] + 1;
+      out.append(full, begin, field_end[s] - begin);
+      out += i + 1 < kNumSeedColumns ? "," : "\r\n";
+    }
+  }
+}
+
+FlowEngine::FlowEngine(const EngineConfig& cfg, FlowSink& sink, bool local_tz, const std::string& float_spec)
+    : cfg_(cfg) {
+  auto spec = fmt::FloatSpec::Parse(float_spec);
+  if (!spec) spec = fmt::FloatSpec{};
+  impl_ = std::make_unique<Impl>(*this, cfg_, sink, local_tz, *spec);
+  stats_.table_capacity = impl_->table.Capacity();
+}
+
+FlowEngine::~FlowEngine() = default;
+
+void FlowEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
+
+void FlowEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
+  ++stats_.packets;
+  stats_.bytes += wire_len;
+  ++stats_.skipped[static_cast<int>(reason)];
+}
+
+void FlowEngine::AdvanceTime(uint64_t now_ns) {
+  if (impl_->nfm2022) return;  // 2022 termination is lazy (spec §3.3)
+  const int64_t t = static_cast<int64_t>(now_ns);
+  if (t > impl_->now) impl_->now = t;
+  impl_->Sweep(impl_->now);
+}
+
+void FlowEngine::Flush(EndReason reason) { impl_->Flush(reason); }
+
+std::string FlowEngine::HeaderLine() const {
+  std::string h;
+  if (cfg_.profile == Profile::kNfm2022Seed) {
+    for (const SeedColumn& s : SeedLayout()) {
+      if (!h.empty()) h += ',';
+      h += s.name;
+    }
+  } else {
+    for (std::string_view n : kColumnNames) {
+      if (!h.empty()) h += ',';
+      h += n;
+    }
+  }
+  h += "\r\n";
+  return h;
+}
+
+}  // namespace nfm

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+// FlowTable: fixed-capacity open-addressing index (key -> record slot) over a preallocated
+// slab of records, plus three intrusive lists used for expiry and ordering: by creation
+// (flush order, active timeout), by last activity (idle timeout, eviction) and by closing
+// deadline. Never grows after construction; no allocation per packet. The record type is a
+// template parameter so the table knows nothing about features. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <type_traits>
+
+namespace nfm {
+
+// Canonical flow key. For the corrected profile: the two (address, port) endpoints in
+// ascending order plus the protocol. For nfm2022: ascending address pair, ascending port pair,
+// protocol 0 (the 2022 lookup ignores protocol and port/address pairing, spec §2.1).
+struct FlowKey {
+  uint8_t a[16];
+  uint8_t b[16];
+  uint16_t pa;
+  uint16_t pb;
+  uint8_t proto;
+  uint8_t pad_[3];
+
+  bool operator==(const FlowKey& o) const noexcept { return std::memcmp(this, &o, sizeof(*this)) == 0; }
+  uint64_t Hash() const noexcept {
+    uint64_t w[5];
+    std::memcpy(w, this, sizeof(w));
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (uint64_t x : w) {
+      h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+      h *= 0xff51afd7ed558ccdULL;
+      h ^= h >> 33;
+    }
+    return h;
+  }
+};
+static_assert(sizeof(FlowKey) == 40);
+static_assert(std::has_unique_object_representations_v<FlowKey>);
+
+// Links every record carries (indices into the slab; kNil = none).
+struct FlowLinks {
+  static constexpr uint32_t kNil = 0xffffffffu;
+  uint32_t prev[3] = {kNil, kNil, kNil};
+  uint32_t next[3] = {kNil, kNil, kNil};
+  bool in_list[3] = {false, false, false};
+};
+
+enum FlowList : int { kListCreated = 0, kListActivity = 1, kListClosing = 2 };
+
+template <class Record>
+class FlowTable {
+ public:
+  static constexpr uint32_t kNil = FlowLinks::kNil;
+
+  explicit FlowTable(uint64_t capacity) {
+    if (capacity < 1) capacity = 1;
+    if (capacity > (1ull << 31)) capacity = 1ull << 31;
+    capacity_ = static_cast<uint32_t>(capacity);
+    uint64_t slots = 1;
+    while (slots < capacity * 2) slots <<= 1;
+    mask_ = slots - 1;
+    // calloc: untouched pages stay virtual, so a large --max-flows costs memory only as it fills.
+    index_ = static_cast<Slot*>(std::calloc(slots, sizeof(Slot)));
+    records_ = static_cast<Record*>(std::calloc(capacity_, sizeof(Record)));
+    keys_ = static_cast<FlowKey*>(std::calloc(capacity_, sizeof(FlowKey)));
+    links_ = static_cast<FlowLinks*>(std::calloc(capacity_, sizeof(FlowLinks)));
+    if (!index_ || !records_ || !keys_ || !links_) throw std::bad_alloc();
+    for (uint32_t i = 0; i < capacity_; ++i) free_push(i);
+  }
+  ~FlowTable() {
+    std::free(index_);
+    std::free(records_);
+    std::free(keys_);
+    std::free(links_);
+  }
+  FlowTable(const FlowTable&) = delete;
+  FlowTable& operator=(const FlowTable&) = delete;
+
+  uint32_t Capacity() const noexcept { return capacity_; }
+  uint32_t Size() const noexcept { return size_; }
+  bool Full() const noexcept { return size_ >= capacity_; }
+
+  Record& At(uint32_t id) noexcept { return records_[id]; }
+  const FlowKey& KeyOf(uint32_t id) const noexcept { return keys_[id]; }
+
+  // Any record with this key (first found), or kNil.
+  uint32_t FindAny(const FlowKey& k, uint64_t h) const noexcept {
+    const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = index_[i];
+      if (s.tag == 0) return kNil;
+      if (s.tag == tag && keys_[s.id] == k) return s.id;
+    }
+  }
+  // Calls fn(id) for every record with this key (duplicates are possible in nfm2022 mode).
+  template <class Fn>
+  void ForEach(const FlowKey& k, uint64_t h, Fn&& fn) const {
+    const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = index_[i];
+      if (s.tag == 0) return;
+      if (s.tag == tag && keys_[s.id] == k) fn(s.id);
+    }
+  }
+
+  // Inserts a zero-initialised record under `k`. Precondition: !Full().
+  uint32_t Insert(const FlowKey& k, uint64_t h) noexcept {
+    const uint32_t id = free_pop();
+    std::memset(static_cast<void*>(&records_[id]), 0, sizeof(Record));
+    keys_[id] = k;
+    links_[id] = FlowLinks{};
+    const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
+    uint64_t i = h & mask_;
+    while (index_[i].tag != 0) i = (i + 1) & mask_;
+    index_[i] = Slot{tag, id};
+    ++size_;
+    return id;
+  }
+
+  // Removes record `id` from the index and every list and returns its slot to the free list.
+  void Erase(uint32_t id) noexcept {
+    for (int l = 0; l < 3; ++l) Unlink(l, id);
+    const FlowKey& k = keys_[id];
+    const uint64_t h = k.Hash();
+    uint64_t i = h & mask_;
+    while (index_[i].id != id || index_[i].tag == 0) i = (i + 1) & mask_;
+    // Backward-shift deletion keeps probe chains intact without tombstones.
+    uint64_t j = i;
+    for (;;) {
+      j = (j + 1) & mask_;
+      if (index_[j].tag == 0) break;
+      const uint64_t home = keys_[index_[j].id].Hash() & mask_;
+      // Move j into the hole i if its home position is not cyclically in (i, j].
+      const bool in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+      if (!in_range) {
+        index_[i] = index_[j];
+        i = j;
+      }
+    }
+    index_[i] = Slot{0, 0};
+    --size_;
+    free_push(id);
+  }
+
+  // Intrusive lists.
+  void PushBack(int l, uint32_t id) noexcept {
+    FlowLinks& n = links_[id];
+    if (n.in_list[l]) Unlink(l, id);
+    n.prev[l] = tail_[l];
+    n.next[l] = kNil;
+    if (tail_[l] != kNil) links_[tail_[l]].next[l] = id; else head_[l] = id;
+    tail_[l] = id;
+    n.in_list[l] = true;
+  }
+  void Unlink(int l, uint32_t id) noexcept {
+    FlowLinks& n = links_[id];
+    if (!n.in_list[l]) return;
+    if (n.prev[l] != kNil) links_[n.prev[l]].next[l] = n.next[l]; else head_[l] = n.next[l];
+    if (n.next[l] != kNil) links_[n.next[l]].prev[l] = n.prev[l]; else tail_[l] = n.prev[l];
+    n.in_list[l] = false;
+    n.prev[l] = n.next[l] = kNil;
+  }
+  uint32_t Head(int l) const noexcept { return head_[l]; }
+  uint32_t Next(int l, uint32_t id) const noexcept { return links_[id].next[l]; }
+  bool InList(int l, uint32_t id) const noexcept { return links_[id].in_list[l]; }
+
+  // Bytes of memory per flow slot (record + key + links + 2 index slots).
+  static constexpr size_t BytesPerFlow() { return sizeof(Record) + sizeof(FlowKey) + sizeof(FlowLinks) + 2 * 8; }
+
+ private:
+  struct Slot {
+    uint32_t tag;  // 0 = empty; else high hash bits | 1
+    uint32_t id;
+  };
+  void free_push(uint32_t id) noexcept {
+    links_[id].next[0] = free_head_;
+    free_head_ = id;
+  }
+  uint32_t free_pop() noexcept {
+    const uint32_t id = free_head_;
+    free_head_ = links_[id].next[0];
+    return id;
+  }
+
+  uint32_t capacity_ = 0;
+  uint32_t size_ = 0;
+  uint64_t mask_ = 0;
+  Slot* index_ = nullptr;
+  Record* records_ = nullptr;
+  FlowKey* keys_ = nullptr;
+  FlowLinks* links_ = nullptr;
+  uint32_t free_head_ = kNil;
+  uint32_t head_[3] = {kNil, kNil, kNil};
+  uint32_t tail_[3] = {kNil, kNil, kNil};
+};
+
+}  // namespace nfm

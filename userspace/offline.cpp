@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+// RunOffline: capture reader -> decoder -> engine, with a throttled progress line.
+#include "offline.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "capture_reader.hpp"
+#include "decode.hpp"
+
+namespace nfm {
+
+namespace {
+SkipReason ToSkip(DecodeStatus s) {
+  switch (s) {
+    case DecodeStatus::kNotIp: return SkipReason::kNotIp;
+    case DecodeStatus::kTruncated: return SkipReason::kTruncated;
+    case DecodeStatus::kUnsupportedLink: return SkipReason::kUnsupported;
+    default: return SkipReason::kMalformed;
+  }
+}
+}  // namespace
+
+OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop) {
+  OfflineResult res;
+  std::string err;
+  auto reader = CaptureReader::Open(opts.path, &err);
+  if (!reader) {
+    res.exit_code = 1;
+    res.error = err;
+    return res;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto last_progress = start;
+  const bool progress = opts.progress && isatty(STDERR_FILENO);
+  const uint64_t size = reader->FileSize();
+  RawPacket raw;
+  PacketMeta meta;
+  uint64_t unsupported_link = 0;
+  uint32_t first_bad_link = 0;
+  int rc;
+  while ((rc = reader->Next(&raw)) == 1) {
+    ++res.records;
+    const DecodeStatus st = DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &meta);
+    if (st == DecodeStatus::kOk) {
+      meta.ts_ns = raw.ts_ns;
+      meta.ts_exp = raw.ts_exp;
+      engine.OnPacket(meta);
+    } else {
+      if (st == DecodeStatus::kUnsupportedLink && unsupported_link++ == 0) first_bad_link = raw.link_type;
+      engine.OnSkipped(ToSkip(st), raw.wire_len);
+    }
+    if ((res.records & 0xffff) == 0) {
+      if (stop.load(std::memory_order_relaxed)) break;
+      if (progress) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_progress > std::chrono::milliseconds(500)) {
+          last_progress = now;
+          const double secs = std::chrono::duration<double>(now - start).count();
+          if (size) {
+            std::fprintf(stderr, "\r%s: %5.1f%%  %llu packets  %llu flows  %.2f Mpkt/s ", opts.path.c_str(),
+                         100.0 * static_cast<double>(reader->Offset()) / static_cast<double>(size),
+                         static_cast<unsigned long long>(res.records),
+                         static_cast<unsigned long long>(engine.Stats().flows_created),
+                         static_cast<double>(res.records) / secs / 1e6);
+          } else {
+            std::fprintf(stderr, "\r%s: %llu packets  %llu flows  %.2f Mpkt/s ", opts.path.c_str(),
+                         static_cast<unsigned long long>(res.records),
+                         static_cast<unsigned long long>(engine.Stats().flows_created),
+                         static_cast<double>(res.records) / secs / 1e6);
+          }
+        }
+      }
+    }
+  }
+  if (progress) std::fprintf(stderr, "\r\033[K");
+  engine.Flush(EndReason::kShutdown);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (rc < 0) {
+    res.exit_code = 2;
+    res.error = reader->Error();
+  }
+  if (unsupported_link) {
+    res.warning = "capture " + opts.path + ": " + std::to_string(unsupported_link) +
+                  " records have an unsupported link type (" + LinkTypeName(first_bad_link) + ", " +
+                  std::to_string(first_bad_link) + ") and were skipped";
+  }
+  const CaptureStats& cs = reader->Stats();
+  if (cs.ts_clamped) {
+    if (!res.warning.empty()) res.warning += "\n";
+    res.warning += "capture " + opts.path + ": " + std::to_string(cs.ts_clamped) +
+                   " timestamps were out of range (after year 2262) and were clamped";
+  }
+  return res;
+}
+
+}  // namespace nfm

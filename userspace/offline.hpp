@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+// Offline source: replays a pcap/pcapng file (or stdin) through the flow engine.
+// It owns the read/decode loop and the progress line; it knows nothing about CSV or metrics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "engine.hpp"
+
+namespace nfm {
+
+struct OfflineOptions {
+  std::string path;         // capture file, "-" = stdin
+  bool progress = false;    // print a progress line on stderr (when it is a terminal)
+};
+
+struct OfflineResult {
+  int exit_code = 0;        // 0 ok, 1 cannot open, 2 corrupt/truncated (flows still written)
+  uint64_t records = 0;
+  double seconds = 0.0;     // wall time of the replay
+  std::string error;        // one line, empty on success
+  std::string warning;      // e.g. clamped timestamps
+};
+
+// Reads every record, feeds the engine, flushes all open flows at the end (also after a
+// corrupt record). Stops early when `stop` becomes true.
+OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop);
+
+}  // namespace nfm
