@@ -12,6 +12,11 @@
 
 namespace nfm {
 
+// Timestamps: pcap sec*1e9 + frac (µs*1000 or ns), ts_exp -6 / -9. pcapng: units of the
+// interface's if_tsresol (default 10^-6); 10^-k: ts_exp = exponent of the shortest exact
+// decimal, capped at 0 (Python's Decimal(units) / 10**k); 2^-k: rounded to ns, ts_exp -9.
+// if_tsoffset is ignored (as scapy does). A Simple Packet Block has no timestamp: it gets the
+// previous record's ts_ns/ts_exp (0/0 if first). Records longer than 256 KiB are corrupt.
 struct RawPacket {
   uint64_t ts_ns = 0;      // since the epoch; clamped to [0, INT64_MAX] (see ts_clamped)
   int8_t ts_exp = -6;      // see PacketMeta::ts_exp
@@ -24,7 +29,7 @@ struct RawPacket {
 struct CaptureStats {
   uint64_t records = 0;         // packet records returned
   uint64_t ts_clamped = 0;      // timestamps outside the representable range
-  uint64_t caplen_clamped = 0;  // cap_len > wire_len or > snaplen sanity limit (kept, clamped)
+  uint64_t caplen_clamped = 0;  // records with cap_len > wire_len: counted, both kept as stored
   uint64_t skipped_blocks = 0;  // pcapng blocks of other types (NRB, ISB, custom, ...)
 };
 

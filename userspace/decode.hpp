@@ -23,6 +23,24 @@ enum class DecodeStatus : uint8_t {
 bool IsSupportedLinkType(uint32_t link_type) noexcept;
 const char* LinkTypeName(uint32_t link_type) noexcept;  // "EN10MB", "LINUX_SLL", ... or "unknown"
 
+// Resets *out to PacketMeta{} and fills it; ts_ns/ts_exp are left at their defaults (the
+// caller copies them from RawPacket). Semantics beyond packet.hpp:
+//  * kPktL4Truncated is set (status kOk) exactly when the fixed L4 header (TCP 20 B, UDP 8 B,
+//    ICMP/ICMPv6 8 B) does not fit in the IP packet's bytes, i.e. up to min(end of capture,
+//    IP start + total length) -- the bound scapy's IP.extract_padding applies, so the flag is
+//    set exactly when scapy would not decode a TCP/UDP layer. IPv4 total length 0 or below
+//    the header length, and IPv6 payload length 0, mean "rest of the frame". Then
+//    l4_header_len = payload_frame = payload_ip = 0; ports, tcp_flags and window are filled
+//    as far as captured (ports need 4 bytes, flags 14, window 16). TCP options cut by the
+//    snap length are NOT truncation: l4_header_len = doff*4 and payloads are 0.
+//  * Later fragments (kPktLaterFragment): proto set, ports 0, l4_header_len 0, payloads
+//    count the bytes after the IP header (and IPv6 Fragment header).
+//  * kMalformed: IP version nibble wrong for the link/EtherType, IPv4 ihl < 5, TCP doff < 5
+//    (checked only when the 20-byte header is present), > 8 VLAN tags, > 8 MPLS labels,
+//    > 8 IPv6 extension headers. kTruncated: capture ends inside link/IP/extension headers.
+//    For kTruncated/kMalformed the fields decoded so far (addresses, proto) may be set.
+//  * Recognized: Ethernet II and 802.3+LLC/SNAP, 802.1Q/802.1ad/0x9100 tags, MPLS
+//    (0x8847/0x8848, payload guessed by version nibble), PPPoE session (0x8864).
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                           uint32_t wire_len, PacketMeta* out) noexcept;
 

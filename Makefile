@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+# Thin wrapper around CMake (the source of truth). Quiet unless V=1.
+#   sudo make run            install deps, build, run the live agent on a demo network
+#   sudo make run IFACE=eth0 run the live agent on a real interface
+#   sudo make test           install deps, build, run every test tier
+BUILD ?= build
+JOBS ?= $(shell nproc)
+IFACE ?=
+CSV ?= $(BUILD)/flows.csv
+Q := $(if $(V),,@)
+
+.PHONY: all deps build run test test-unit sanitize bench vmlinux format clean
+
+all: build
+
+deps:
+	$(Q)./scripts/install-deps.sh
+
+build:
+	$(Q)cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(Q)cmake --build $(BUILD) -j $(JOBS) $(if $(V),,-- --no-print-directory -s)
+
+run: deps build
+ifeq ($(IFACE),)
+	$(Q)./scripts/demo.sh $(BUILD)/nfm-xdp $(CSV)
+else
+	$(Q)$(BUILD)/nfm-xdp --iface $(IFACE) --csv $(CSV)
+endif
+
+test: deps build
+	$(Q)./scripts/run-tests.sh $(BUILD)
+
+sanitize:
+	$(Q)cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DNFM_SANITIZE=ON -DNFM_WITH_BPF=OFF >/dev/null
+	$(Q)cmake --build $(BUILD)-asan -j $(JOBS) $(if $(V),,-- --no-print-directory -s)
+	$(Q)cd $(BUILD)-asan && ctest -L 'unit|differential|cli' --output-on-failure -j $(JOBS)
+
+bench: build
+	$(Q)./bench/run.sh $(BUILD)
+
+vmlinux:
+	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/x86/vmlinux.h
+	@echo "vmlinux/x86/vmlinux.h regenerated: review and commit it"
+
+format:
+	$(Q)clang-format -i userspace/*.cpp userspace/*.hpp userspace/live/*.cpp userspace/live/*.hpp tests/unit/*.cpp
+
+clean:
+	$(Q)rm -rf $(BUILD) $(BUILD)-asan

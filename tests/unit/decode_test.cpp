@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: MIT
+// Tests for DecodePacket: table-driven cases over every supported link type, IPv4/IPv6 x
+// TCP/UDP/ICMP, tag/label stacks, options, extension chains, fragments, malformed headers,
+// and a truncation sweep. Expected values are computed by hand from the frame layout.
+#include "decode.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../common/packet_builder.hpp"
+
+namespace nfm {
+namespace {
+
+using test::PacketBuilder;
+using test::kAck;
+using test::kFin;
+using test::kPsh;
+using test::kSyn;
+
+struct Case {
+  std::string name;
+  uint32_t link;
+  std::vector<uint8_t> frame;
+  DecodeStatus status;
+  uint8_t ip_version;
+  uint8_t proto;
+  uint16_t sport, dport;
+  uint16_t l4_header_len;
+  uint32_t payload_frame, payload_ip;
+  uint8_t flags;          // PacketFlag bits
+  uint8_t tcp_flags = 0;
+  uint16_t window = 0;
+};
+
+std::vector<Case> Cases() {
+  const uint8_t F = kPktFragment, LF = kPktLaterFragment, TR = kPktL4Truncated,
+                PAD = kPktEthPadding;
+  std::vector<Case> c;
+  // --- Ethernet, IPv4 -----------------------------------------------------------------------
+  c.push_back({"eth_v4_tcp", 1,
+               PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, kSyn, 65535)
+                   .Payload(100).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1234, 80, 20, 100, 100, 0, kSyn, 65535});
+  // IPv4 options (8 B) and TCP options (12 B): hl = 32.
+  c.push_back({"eth_vlan_v4opts_tcpopts", 1,
+               PacketBuilder().Eth().Vlan(10).IPv4("10.0.0.1", "10.0.0.2").Ipv4Options(8)
+                   .Tcp(5, 6, kPsh | kAck, 1000).TcpOptions(12).Payload(5).Bytes(),
+               DecodeStatus::kOk, 4, 6, 5, 6, 32, 5, 5, 0, kPsh | kAck, 1000});
+  c.push_back({"eth_qinq_v4_udp", 1,
+               PacketBuilder().Eth().QinQ(1, 2).IPv4("1.1.1.1", "2.2.2.2").Udp(53, 1000)
+                   .Payload(30).Bytes(),
+               DecodeStatus::kOk, 4, 17, 53, 1000, 8, 30, 30, 0});
+  c.push_back({"eth_3tags_v6_tcp", 1,
+               PacketBuilder().Eth().Vlan(1, 0x88a8).Vlan(2, 0x8100).Vlan(3, 0x9100)
+                   .IPv6("2001:db8::1", "2001:db8::2").Tcp(443, 50000, kFin | kAck, 7).Bytes(),
+               DecodeStatus::kOk, 6, 6, 443, 50000, 20, 0, 0, 0, kFin | kAck, 7});
+  {
+    PacketBuilder b8, b9;
+    b8.Eth();
+    b9.Eth();
+    for (int i = 0; i < 8; ++i) b8.Vlan(uint16_t(i));
+    for (int i = 0; i < 9; ++i) b9.Vlan(uint16_t(i));
+    c.push_back({"eth_8tags_ok", 1, b8.IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+                 DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+    c.push_back({"eth_9tags_malformed", 1, b9.IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+                 DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  }
+  c.push_back({"eth_v4_icmp", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Icmp(8, 0).Payload(56).Bytes(),
+               DecodeStatus::kOk, 4, 1, 0, 0, 8, 56, 56, 0});
+  c.push_back({"eth_v4_gre_other", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").OtherL4(47, 4).Payload(10).Bytes(),
+               DecodeStatus::kOk, 4, 47, 0, 0, 0, 14, 14, 0});
+  // Pure ACK padded to 60 bytes: 6 padding bytes count in payload_frame only (spec §1.4).
+  c.push_back({"eth_v4_ack_padded", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 9).PadTo(60)
+                   .Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 6, 0, PAD, kAck, 9});
+  // Captured FCS (4 bytes) after a 10-byte payload.
+  c.push_back({"eth_v4_udp_fcs", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Payload(100)
+                   .Trailer(4).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 104, 100, PAD});
+  // IPv4 total length 0 (TSO): the rest of the frame is the IP packet.
+  c.push_back({"eth_v4_totlen0", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").SetIpTotalLen(0)
+                   .Tcp(1, 2, kAck, 1).Payload(100).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 100, 100, 0, kAck, 1});
+  // Total length 30 < 20 + 20: the TCP header does not fit the IP packet -> L4 truncated
+  // (scapy would not decode TCP); 30 bytes of the IP packet + 30 bytes "padding".
+  c.push_back({"eth_v4_totlen_short_tcp", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").SetIpTotalLen(30)
+                   .Tcp(1, 2, kSyn, 77).Payload(20).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 0, 0, 0, TR | PAD, kSyn, 77});
+  c.push_back({"eth_v4_ihl4", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").SetIhl(4).Tcp(1, 2).Bytes(),
+               DecodeStatus::kMalformed, 4, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"eth_v4_doff4", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kSyn, 5).SetDoff(4)
+                   .Bytes(),
+               DecodeStatus::kMalformed, 4, 6, 1, 2, 0, 0, 0, 0, kSyn, 5});
+  c.push_back({"eth_v4_bad_version", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").SetIpVersion(5).Udp(1, 2).Bytes(),
+               DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  // First fragment: MF set, offset 0 -> L4 parsed, payload = what follows in this fragment.
+  c.push_back({"eth_v4_first_frag", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ipv4Frag(true, 0).Udp(7, 8)
+                   .Payload(64).Bytes(),
+               DecodeStatus::kOk, 4, 17, 7, 8, 8, 64, 64, F});
+  // Later fragment: offset 185*8 -> no L4; payload counts bytes after the IP header.
+  c.push_back({"eth_v4_later_frag", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ipv4Frag(false, 185)
+                   .SetIpProto(17).Payload(100).Bytes(),
+               DecodeStatus::kOk, 4, 17, 0, 0, 0, 100, 100, F | LF});
+  c.push_back({"eth_arp_not_ip", 1, PacketBuilder().Eth(0x0806).Payload(28).Bytes(),
+               DecodeStatus::kNotIp, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"eth_llc_not_snap", 1,
+               PacketBuilder().Eth(38).Raw({0x42, 0x42, 0x03}).Payload(35).Bytes(),
+               DecodeStatus::kNotIp, 0, 0, 0, 0, 0, 0, 0, 0});
+  // 802.3 length + LLC/SNAP (RFC 1042) carrying IPv4.
+  c.push_back({"eth_llc_snap_v4", 1,
+               PacketBuilder().Eth(8 + 28).Raw({0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00})
+                   .IPv4("1.1.1.1", "2.2.2.2").Udp(3, 4).Bytes(),
+               DecodeStatus::kOk, 4, 17, 3, 4, 8, 0, 0, 0});
+  // --- IPv6 -------------------------------------------------------------------------------
+  c.push_back({"eth_v6_icmpv6", 1,
+               PacketBuilder().Eth().IPv6("fe80::1", "ff02::1").Icmpv6(135).Payload(16).Bytes(),
+               DecodeStatus::kOk, 6, 58, 0, 0, 8, 16, 16, 0});
+  c.push_back({"eth_v6_ext_chain_udp", 1,
+               PacketBuilder().Eth().IPv6("::1", "::2").HopByHop().Routing(2).DestOpts()
+                   .Udp(53, 53).Payload(12).Bytes(),
+               DecodeStatus::kOk, 6, 17, 53, 53, 8, 12, 12, 0});
+  c.push_back({"eth_v6_ah_tcp", 1,
+               PacketBuilder().Eth().IPv6("::1", "::2").Ah().Tcp(22, 2222, kAck, 3).Payload(9)
+                   .Bytes(),
+               DecodeStatus::kOk, 6, 6, 22, 2222, 20, 9, 9, 0, kAck, 3});
+  {
+    PacketBuilder b8, b9;
+    b8.Eth().IPv6("::1", "::2");
+    b9.Eth().IPv6("::1", "::2");
+    for (int i = 0; i < 8; ++i) b8.DestOpts();
+    for (int i = 0; i < 9; ++i) b9.DestOpts();
+    c.push_back({"eth_v6_8ext_ok", 1, b8.Udp(1, 2).Bytes(), DecodeStatus::kOk, 6, 17, 1, 2, 8,
+                 0, 0, 0});
+    c.push_back({"eth_v6_9ext_malformed", 1, b9.Udp(1, 2).Bytes(), DecodeStatus::kMalformed,
+                 6, 60, 0, 0, 0, 0, 0, 0});
+  }
+  c.push_back({"eth_v6_first_frag", 1,
+               PacketBuilder().Eth().IPv6("::1", "::2").Ipv6Frag(true, 0).Udp(5, 6).Payload(40)
+                   .Bytes(),
+               DecodeStatus::kOk, 6, 17, 5, 6, 8, 40, 40, F});
+  c.push_back({"eth_v6_later_frag", 1,
+               PacketBuilder().Eth().IPv6("::1", "::2").Ipv6Frag(false, 10).Udp(5, 6)
+                   .Payload(40).Bytes(),
+               DecodeStatus::kOk, 6, 17, 0, 0, 0, 48, 48, F | LF});
+  c.push_back({"eth_v6_no_next_header", 1,
+               PacketBuilder().Eth().IPv6("::1", "::2").Bytes(),
+               DecodeStatus::kOk, 6, 59, 0, 0, 0, 0, 0, 0});
+  // --- MPLS / PPPoE -----------------------------------------------------------------------
+  c.push_back({"eth_mpls2_v4_tcp", 1,
+               PacketBuilder().Eth().Mpls(100).Mpls(200).IPv4("1.1.1.1", "2.2.2.2")
+                   .Tcp(1, 2, kSyn, 4).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 0, 0, 0, kSyn, 4});
+  c.push_back({"eth_mpls_mc_v6_udp", 1,
+               PacketBuilder().Eth().Mpls(16, 64, true).IPv6("::1", "::2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 6, 17, 1, 2, 8, 0, 0, 0});
+  {
+    PacketBuilder b;
+    b.Eth();
+    for (int i = 0; i < 9; ++i) b.Mpls(uint32_t(i));
+    c.push_back({"eth_mpls9_malformed", 1, b.IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+                 DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  }
+  c.push_back({"eth_mpls_pw_not_ip", 1,
+               PacketBuilder().Eth().Mpls(5).Raw({0x00, 0x00, 0x00, 0x00}).Payload(20).Bytes(),
+               DecodeStatus::kNotIp, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"eth_pppoe_v4_udp", 1,
+               PacketBuilder().Eth().Pppoe().IPv4("1.1.1.1", "2.2.2.2").Udp(9, 10).Payload(3)
+                   .Bytes(),
+               DecodeStatus::kOk, 4, 17, 9, 10, 8, 3, 3, 0});
+  // --- Other link types -------------------------------------------------------------------
+  c.push_back({"sll_v4_tcp", 113,
+               PacketBuilder().Sll().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 8).Payload(7)
+                   .Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 7, 7, 0, kAck, 8});
+  c.push_back({"sll_vlan_v4_udp", 113,
+               PacketBuilder().Sll().Vlan(5).IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"sll_arp_not_ip", 113, PacketBuilder().Sll(0, 0x0806).Payload(28).Bytes(),
+               DecodeStatus::kNotIp, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"sll2_v6_udp", 276,
+               PacketBuilder().Sll2().IPv6("::1", "::2").Udp(1, 2).Payload(11).Bytes(),
+               DecodeStatus::kOk, 6, 17, 1, 2, 8, 11, 11, 0});
+  c.push_back({"null_le_v4_udp", 0,
+               PacketBuilder().Null().IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Payload(2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 2, 2, 0});
+  c.push_back({"null_be_v4_udp", 0,
+               PacketBuilder().Null(2, true).IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"null_le_v6_fam28", 0,
+               PacketBuilder().Null(28).IPv6("::1", "::2").Tcp(1, 2, kSyn, 1).Bytes(),
+               DecodeStatus::kOk, 6, 6, 1, 2, 20, 0, 0, 0, kSyn, 1});
+  c.push_back({"null_le_v6_fam30", 0,
+               PacketBuilder().Null(30).IPv6("::1", "::2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 6, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"loop_be_v6_fam24", 108,
+               PacketBuilder().Null(24, true).IPv6("::1", "::2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 6, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"null_other_family", 0, PacketBuilder().Null(7).Payload(20).Bytes(),
+               DecodeStatus::kNotIp, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"raw101_v4_tcp", 101,
+               PacketBuilder().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 2).Payload(1).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 1, 1, 0, kAck, 2});
+  c.push_back({"raw12_v6_tcp", 12,
+               PacketBuilder().IPv6("::1", "::2").Tcp(1, 2, kAck, 2).Bytes(),
+               DecodeStatus::kOk, 6, 6, 1, 2, 20, 0, 0, 0, kAck, 2});
+  c.push_back({"raw14_v4_udp", 14,
+               PacketBuilder().IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"raw_bad_version", 101, PacketBuilder().Payload(40, 0x50).Bytes(),
+               DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"ipv4_228_udp", 228,
+               PacketBuilder().IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"ipv4_228_given_v6", 228,
+               PacketBuilder().IPv6("::1", "::2").Udp(1, 2).Bytes(),
+               DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"ipv6_229_icmpv6", 229,
+               PacketBuilder().IPv6("::1", "::2").Icmpv6().Bytes(),
+               DecodeStatus::kOk, 6, 58, 0, 0, 8, 0, 0, 0});
+  c.push_back({"unsupported_link_105", 105, PacketBuilder().Payload(40).Bytes(),
+               DecodeStatus::kUnsupportedLink, 0, 0, 0, 0, 0, 0, 0, 0});
+  return c;
+}
+
+class DecodeCases : public ::testing::TestWithParam<Case> {};
+
+TEST_P(DecodeCases, Fields) {
+  const Case& c = GetParam();
+  // Exact-size heap copy so ASan catches any read past cap_len.
+  std::vector<uint8_t> buf(c.frame.begin(), c.frame.end());
+  PacketMeta m;
+  std::memset(static_cast<void*>(&m), 0xee, sizeof m);  // every field must be overwritten
+  const uint32_t n = uint32_t(buf.size());
+  DecodeStatus st = DecodePacket(c.link, buf.data(), n, n + 7, &m);
+  ASSERT_EQ(int(st), int(c.status)) << c.name;
+  EXPECT_EQ(m.cap_len, n);
+  EXPECT_EQ(m.wire_len, n + 7);
+  EXPECT_EQ(m.ts_ns, 0u);
+  for (uint8_t r : m.reserved_) EXPECT_EQ(r, 0);
+  if (c.status != DecodeStatus::kOk && c.status != DecodeStatus::kMalformed) return;
+  if (c.status == DecodeStatus::kMalformed && c.ip_version == 0) return;
+  EXPECT_EQ(m.ip_version, c.ip_version);
+  EXPECT_EQ(m.proto, c.proto);
+  EXPECT_EQ(m.sport, c.sport);
+  EXPECT_EQ(m.dport, c.dport);
+  EXPECT_EQ(m.l4_header_len, c.l4_header_len);
+  EXPECT_EQ(m.payload_frame, c.payload_frame);
+  EXPECT_EQ(m.payload_ip, c.payload_ip);
+  EXPECT_EQ(int(m.flags), int(c.flags));
+  EXPECT_EQ(int(m.tcp_flags), int(c.tcp_flags));
+  EXPECT_EQ(m.window, c.window);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, DecodeCases, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
+
+TEST(Decode, AddressesV4MappedAndV6) {
+  auto f = PacketBuilder().Eth().IPv4("10.1.2.3", "192.168.255.254").Udp(1, 2).Bytes();
+  PacketMeta m;
+  ASSERT_EQ(DecodePacket(1, f.data(), uint32_t(f.size()), uint32_t(f.size()), &m),
+            DecodeStatus::kOk);
+  const uint8_t s4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 1, 2, 3};
+  const uint8_t d4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 255, 254};
+  EXPECT_EQ(std::memcmp(m.saddr, s4, 16), 0);
+  EXPECT_EQ(std::memcmp(m.daddr, d4, 16), 0);
+
+  f = PacketBuilder().Eth().IPv6("2001:db8::a:1", "fe80::1:2:3:4").Udp(1, 2).Bytes();
+  ASSERT_EQ(DecodePacket(1, f.data(), uint32_t(f.size()), uint32_t(f.size()), &m),
+            DecodeStatus::kOk);
+  const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0, 1};
+  const uint8_t d6[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 0, 3, 0, 4};
+  EXPECT_EQ(std::memcmp(m.saddr, s6, 16), 0);
+  EXPECT_EQ(std::memcmp(m.daddr, d6, 16), 0);
+}
+
+TEST(Decode, TcpOptionsCutBySnaplenIsNotL4Truncated) {
+  // 14 + 20 + 32 (doff 8) + 10; captured 14 + 20 + 24: fixed header whole, options cut.
+  auto f = PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 3).TcpOptions(12)
+               .Payload(10).Bytes();
+  std::vector<uint8_t> cut(f.begin(), f.begin() + 58);
+  PacketMeta m;
+  ASSERT_EQ(DecodePacket(1, cut.data(), 58, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.flags & kPktL4Truncated, 0);
+  EXPECT_EQ(m.l4_header_len, 32);
+  EXPECT_EQ(m.payload_frame, 0u);
+  EXPECT_EQ(m.payload_ip, 0u);
+  EXPECT_EQ(m.window, 3);
+}
+
+TEST(Decode, NullDataPointerIsTruncated) {
+  PacketMeta m;
+  EXPECT_EQ(DecodePacket(1, nullptr, 0, 0, &m), DecodeStatus::kTruncated);
+}
+
+TEST(Decode, LinkTypeNames) {
+  for (uint32_t lt : {0u, 1u, 12u, 14u, 101u, 108u, 113u, 228u, 229u, 276u}) {
+    EXPECT_TRUE(IsSupportedLinkType(lt)) << lt;
+    EXPECT_STRNE(LinkTypeName(lt), "unknown") << lt;
+  }
+  EXPECT_FALSE(IsSupportedLinkType(105));
+  EXPECT_STREQ(LinkTypeName(105), "unknown");
+  EXPECT_STREQ(LinkTypeName(1), "EN10MB");
+  EXPECT_STREQ(LinkTypeName(113), "LINUX_SLL");
+  EXPECT_STREQ(LinkTypeName(276), "LINUX_SLL2");
+}
+
+// Cuts one frame at every length 0..size and checks the status and L4 fields against the
+// layer offsets: header cut -> kTruncated; inside the fixed L4 header -> kOk + L4Truncated;
+// after it -> payload = captured bytes after the L4 header.
+struct SweepFrame {
+  const char* name;
+  uint32_t link;
+  std::vector<uint8_t> frame;
+  uint32_t l4;          // offset of the L4 header
+  uint32_t fixed;       // fixed L4 header size (TCP 20, UDP/ICMP 8)
+  uint32_t hl;          // full L4 header length
+  uint16_t sport, dport;
+};
+
+TEST(Decode, TruncationSweep) {
+  std::vector<SweepFrame> frames = {
+      // 14 + 4 + 24 (IPv4 with 4 option bytes) = 42; TCP 32; payload 50.
+      {"eth_vlan_v4opt_tcpopt", 1,
+       PacketBuilder().Eth().Vlan(3).IPv4("1.1.1.1", "2.2.2.2").Ipv4Options(4)
+           .Tcp(1111, 2222, kSyn, 5).TcpOptions(12).Payload(50).Bytes(),
+       42, 20, 32, 1111, 2222},
+      // 14 + 40 + 8 (HbH) + 16 (Routing 2) = 78; UDP 8; payload 30.
+      {"eth_v6_ext_udp", 1,
+       PacketBuilder().Eth().IPv6("::1", "::2").HopByHop().Routing(2).Udp(53, 54).Payload(30)
+           .Bytes(),
+       78, 8, 8, 53, 54},
+      // 20 + 40 + 8 (Frag, offset 0) = 68; ICMPv6 8; payload 16.
+      {"sll2_v6_frag_icmpv6", 276,
+       PacketBuilder().Sll2().IPv6("::1", "::2").Ipv6Frag(true, 0).Icmpv6().Payload(16).Bytes(),
+       68, 8, 8, 0, 0},
+      // 4 + 20 = 24; TCP 20; payload 10.
+      {"null_v4_tcp", 0,
+       PacketBuilder().Null().IPv4("1.1.1.1", "2.2.2.2").Tcp(7, 8, kAck, 9).Payload(10).Bytes(),
+       24, 20, 20, 7, 8},
+      // 14 + 8 (2 MPLS labels) + 20 = 42; UDP; payload 4.
+      {"eth_mpls_v4_udp", 1,
+       PacketBuilder().Eth().Mpls(1).Mpls(2).IPv4("1.1.1.1", "2.2.2.2").Udp(3, 4).Payload(4)
+           .Bytes(),
+       42, 8, 8, 3, 4},
+  };
+  for (const SweepFrame& sf : frames) {
+    for (uint32_t len = 0; len <= sf.frame.size(); ++len) {
+      SCOPED_TRACE(std::string(sf.name) + " cut at " + std::to_string(len));
+      std::vector<uint8_t> buf(sf.frame.begin(), sf.frame.begin() + len);
+      PacketMeta m;
+      DecodeStatus st = DecodePacket(sf.link, len ? buf.data() : nullptr, len,
+                                     uint32_t(sf.frame.size()), &m);
+      if (len < sf.l4) {
+        EXPECT_EQ(st, DecodeStatus::kTruncated);
+        continue;
+      }
+      ASSERT_EQ(st, DecodeStatus::kOk);
+      EXPECT_EQ(m.cap_len, len);
+      EXPECT_EQ(m.flags & kPktEthPadding, 0);
+      if (len < sf.l4 + sf.fixed) {
+        EXPECT_NE(m.flags & kPktL4Truncated, 0);
+        EXPECT_EQ(m.l4_header_len, 0);
+        EXPECT_EQ(m.payload_frame, 0u);
+        EXPECT_EQ(m.payload_ip, 0u);
+        EXPECT_EQ(m.sport, len >= sf.l4 + 4 ? sf.sport : 0);
+        EXPECT_EQ(m.dport, len >= sf.l4 + 4 ? sf.dport : 0);
+      } else {
+        EXPECT_EQ(m.flags & kPktL4Truncated, 0);
+        EXPECT_EQ(m.l4_header_len, sf.hl);
+        const uint32_t want = len > sf.l4 + sf.hl ? len - sf.l4 - sf.hl : 0;
+        EXPECT_EQ(m.payload_frame, want);
+        EXPECT_EQ(m.payload_ip, want);
+        EXPECT_EQ(m.sport, sf.sport);
+        EXPECT_EQ(m.dport, sf.dport);
+      }
+    }
+  }
+}
+
+// Arbitrary bytes at every length and link type: must not crash or read out of bounds
+// (meaningful under ASan, -DNFM_SANITIZE=ON).
+TEST(Decode, GarbageNeverCrashes) {
+  uint32_t x = 12345;
+  for (int iter = 0; iter < 20000; ++iter) {
+    const uint32_t len = x % 200;
+    std::vector<uint8_t> buf(len);
+    for (auto& b : buf) {
+      x = x * 1103515245 + 12345;
+      b = uint8_t(x >> 16);
+    }
+    // Bias towards plausible headers so deeper layers get exercised.
+    if (len > 14 && (iter & 1)) { buf[12] = 0x08; buf[13] = 0x00; buf[14] = 0x45; }
+    if (len > 0 && (iter & 2)) buf[0] = (iter & 4) ? 0x60 : 0x45;
+    for (uint32_t lt : {0u, 1u, 101u, 113u, 228u, 229u, 276u}) {
+      PacketMeta m;
+      DecodePacket(lt, buf.data(), len, len, &m);
+      EXPECT_LE(m.payload_frame, len);
+      EXPECT_LE(m.payload_ip, len);
+    }
+    x = x * 1103515245 + 12345;
+  }
+}
+
+}  // namespace
+}  // namespace nfm

@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+// CaptureReader implementation: classic pcap (draft-ietf-opsawg-pcap) and pcapng
+// (draft-ietf-opsawg-pcapng) from an mmap'ed regular file or a large-chunk buffered stream.
+// It validates framing only (lengths, magic numbers); it never looks inside packet bytes.
+#include "capture_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+namespace nfm {
+namespace {
+
+// A record longer than this is treated as corruption (pcap/pcapng writers use <= 256 KiB;
+// libpcap's MAXIMUM_SNAPLEN is 262144).
+constexpr uint32_t kMaxCapLen = 256 * 1024;
+// Non-packet pcapng blocks (SHB/IDB options, NRB, custom ...) above this are corrupt.
+constexpr uint32_t kMaxBlockLen = 64u * 1024 * 1024;
+constexpr size_t kStreamChunk = 4u * 1024 * 1024;
+
+constexpr uint32_t kPcapMagicUs = 0xa1b2c3d4;
+constexpr uint32_t kPcapMagicNs = 0xa1b23c4d;
+constexpr uint32_t kPcapMagicKuznetzov = 0xa1b2cd34;  // "modified pcap": 24-byte records
+constexpr uint32_t kPcapngShb = 0x0a0d0d0a;
+constexpr uint32_t kPcapngBom = 0x1a2b3c4d;
+constexpr uint32_t kBlockIdb = 1;
+constexpr uint32_t kBlockOpb = 2;  // obsolete Packet Block
+constexpr uint32_t kBlockSpb = 3;
+constexpr uint32_t kBlockEpb = 6;
+
+constexpr uint64_t kInt64Max = uint64_t(std::numeric_limits<int64_t>::max());
+
+std::string Errno(int e) { return std::strerror(e); }
+
+// Byte source: either the whole regular file mapped read-only, or a growable buffer refilled
+// from a descriptor in large chunks (stdin, pipes, files mmap refuses).
+class Input {
+ public:
+  ~Input() {
+    if (map_ != nullptr) munmap(map_, map_len_);
+    if (fd_ > 0) close(fd_);
+  }
+
+  bool Open(const std::string& path, std::string* error) {
+    if (path == "-") {
+      fd_ = 0;
+    } else {
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0) {
+        *error = Errno(errno) + "; check the path and permissions";
+        return false;
+      }
+    }
+    struct stat st {};
+    if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+      file_size_ = uint64_t(st.st_size);
+      if (file_size_ > 0) {
+        void* m = mmap(nullptr, size_t(file_size_), PROT_READ, MAP_PRIVATE, fd_, 0);
+        if (m != MAP_FAILED) {
+          map_ = static_cast<uint8_t*>(m);
+          map_len_ = size_t(file_size_);
+          madvise(map_, map_len_, MADV_SEQUENTIAL);
+          base_ = map_;
+          end_ = map_len_;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Makes up to `want` bytes available at Cur(); returns how many are (fewer only at the
+  // end of the input or on a read error, see IoError()).
+  size_t Ensure(size_t want) {
+    if (end_ - pos_ >= want || map_ != nullptr || eof_) return std::min(want, end_ - pos_);
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    if (buf_.size() < want || buf_.size() < kStreamChunk) {
+      buf_.resize(std::max(want, kStreamChunk));
+    }
+    base_ = buf_.data();
+    while (end_ < want) {
+      ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        io_errno_ = errno;
+        eof_ = true;
+        break;
+      }
+      if (n == 0) {
+        eof_ = true;
+        break;
+      }
+      end_ += size_t(n);
+    }
+    return std::min(want, end_ - pos_);
+  }
+  const uint8_t* Cur() const { return base_ + pos_; }
+  void Advance(size_t n) {
+    pos_ += n;
+    offset_ += n;
+  }
+  uint64_t offset() const { return offset_; }
+  uint64_t file_size() const { return file_size_; }
+  int io_errno() const { return io_errno_; }
+
+ private:
+  int fd_ = -1;
+  uint8_t* map_ = nullptr;
+  size_t map_len_ = 0;
+  std::vector<uint8_t> buf_;
+  const uint8_t* base_ = nullptr;
+  size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  int io_errno_ = 0;
+  uint64_t offset_ = 0;
+  uint64_t file_size_ = 0;
+};
+
+struct Interface {
+  uint32_t link_type = 0;
+  uint32_t snaplen = 0;
+  bool pow2 = false;     // if_tsresol: 2^-k instead of 10^-k
+  uint8_t k = 6;         // resolution exponent
+};
+
+class Reader final : public CaptureReader {
+ public:
+  explicit Reader(std::string name) : name_(std::move(name)) {}
+
+  bool Init(const std::string& path, std::string* error) {
+    std::string why;
+    if (!in_.Open(path, &why)) {
+      *error = "open capture " + name_ + ": " + why;
+      return false;
+    }
+    size_t a = in_.Ensure(24);
+    if (in_.io_errno() != 0) {
+      *error = "open capture " + name_ + ": read error: " + Errno(in_.io_errno());
+      return false;
+    }
+    if (a == 0) {
+      *error = "open capture " + name_ + ": empty file (0 bytes); expected a pcap or pcapng header";
+      return false;
+    }
+    const uint8_t* p = in_.Cur();
+    if (a < 4) {
+      *error = "open capture " + name_ + ": not a pcap or pcapng file (only " +
+               std::to_string(a) + " bytes)";
+      return false;
+    }
+    uint32_t m;
+    std::memcpy(&m, p, 4);
+    const uint32_t ms = __builtin_bswap32(m);
+    if (m == kPcapngShb) {
+      if (a < 12) return InitFail(error, "truncated pcapng section header block");
+      uint32_t bom;
+      std::memcpy(&bom, p + 8, 4);
+      if (bom != kPcapngBom && __builtin_bswap32(bom) != kPcapngBom)
+        return InitFail(error, "not a pcapng file (bad byte-order magic in the section header)");
+      pcapng_ = true;
+      return true;  // Next() parses the SHB like any other block.
+    }
+    uint32_t magic;
+    if (m == kPcapMagicUs || m == kPcapMagicNs || m == kPcapMagicKuznetzov) {
+      swap_ = false;
+      magic = m;
+    } else if (ms == kPcapMagicUs || ms == kPcapMagicNs || ms == kPcapMagicKuznetzov) {
+      swap_ = true;
+      magic = ms;
+    } else {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "0x%02x%02x%02x%02x", p[0], p[1], p[2], p[3]);
+      *error = "open capture " + name_ + ": not a pcap or pcapng file (first bytes " + hex +
+               "); check the path or convert it with editcap";
+      return false;
+    }
+    if (a < 24)
+      return InitFail(error, "truncated pcap file header (" + std::to_string(a) +
+                                 " of 24 bytes)");
+    ns_ = magic == kPcapMagicNs;
+    rec_hdr_len_ = magic == kPcapMagicKuznetzov ? 24 : 16;
+    // LinkType is the low 16 bits; bits 26..31 carry FCS information (pcap draft §4).
+    link_type_ = R32(p + 20) & 0xffff;
+    in_.Advance(24);
+    return true;
+  }
+
+  int Next(RawPacket* pkt) override {
+    if (failed_) return -1;
+    return pcapng_ ? NextPcapng(pkt) : NextPcap(pkt);
+  }
+  const std::string& Error() const override { return error_; }
+  uint64_t Offset() const override { return in_.offset(); }
+  uint64_t FileSize() const override { return in_.file_size(); }
+  const CaptureStats& Stats() const override { return stats_; }
+  const char* Format() const override { return pcapng_ ? "pcapng" : ns_ ? "pcap-ns" : "pcap"; }
+
+ private:
+  uint32_t R32(const uint8_t* p) const {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return swap_ ? __builtin_bswap32(v) : v;
+  }
+  uint16_t R16(const uint8_t* p) const {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return swap_ ? __builtin_bswap16(v) : v;
+  }
+
+  bool InitFail(std::string* error, const std::string& what) {
+    *error = "open capture " + name_ + ": " + what;
+    return false;
+  }
+
+  // Records the first error; every later Next() returns -1 too.
+  int Fail(uint64_t offset, const std::string& what, const std::string& hint) {
+    failed_ = true;
+    if (in_.io_errno() != 0) {
+      error_ = "capture " + name_ + ": read error at byte offset " + std::to_string(offset) +
+               ": " + Errno(in_.io_errno()) + "; all " + std::to_string(stats_.records) +
+               " earlier records were read";
+      return -1;
+    }
+    error_ = "capture " + name_ + ": " + what + " at byte offset " + std::to_string(offset) +
+             " (" + hint + "); all " + std::to_string(stats_.records) +
+             " earlier records were read";
+    return -1;
+  }
+
+  int NextPcap(RawPacket* pkt) {
+    const size_t h = rec_hdr_len_;
+    size_t a = in_.Ensure(h);
+    if (a == 0) return in_.io_errno() ? Fail(in_.offset(), "", "") : 0;
+    if (a < h)
+      return Fail(in_.offset(), "truncated record header",
+                  std::to_string(h) + "-byte header, " + std::to_string(a) +
+                      " bytes left; the file was cut");
+    const uint8_t* p = in_.Cur();
+    const uint32_t sec = R32(p), frac = R32(p + 4), incl = R32(p + 8), orig = R32(p + 12);
+    if (incl > kMaxCapLen)
+      return Fail(in_.offset(), "corrupt record",
+                  "captured length " + std::to_string(incl) + " exceeds the " +
+                      std::to_string(kMaxCapLen) + "-byte limit; the file is damaged here");
+    a = in_.Ensure(h + incl);
+    if (a < h + incl)
+      return Fail(in_.offset(), "truncated record",
+                  "header says " + std::to_string(incl) + " bytes, " +
+                      std::to_string(a - h) + " left; the file was cut");
+    p = in_.Cur();
+    // Seconds are unsigned 32-bit: at most ~4.3e18 ns, always below INT64_MAX.
+    pkt->ts_ns = uint64_t(sec) * 1000000000u + (ns_ ? uint64_t(frac) : uint64_t(frac) * 1000u);
+    pkt->ts_exp = ns_ ? -9 : -6;
+    pkt->link_type = link_type_;
+    pkt->cap_len = incl;
+    pkt->wire_len = orig;
+    pkt->data = p + h;
+    if (incl > orig) ++stats_.caplen_clamped;
+    in_.Advance(h + incl);
+    ++stats_.records;
+    return 1;
+  }
+
+  // Converts a pcapng timestamp in interface units to ns and the shortest-decimal exponent.
+  void SetTimestamp(const Interface& ifc, uint64_t units, RawPacket* pkt) {
+    unsigned __int128 ns;
+    if (ifc.pow2) {
+      // 2^-k units: rounded to the nearest ns; reported as a nanosecond timestamp.
+      const unsigned k = ifc.k;
+      unsigned __int128 v = (unsigned __int128)units * 1000000000u;
+      ns = k == 0 ? v : k >= 100 ? 0 : (v + ((unsigned __int128)1 << (k - 1))) >> k;
+      pkt->ts_exp = -9;
+    } else {
+      const unsigned k = ifc.k;
+      if (k <= 9) {
+        uint64_t mul = 1;
+        for (unsigned i = k; i < 9; ++i) mul *= 10;
+        ns = (unsigned __int128)units * mul;
+      } else if (k - 9 > 19) {
+        ns = 0;  // 10^(k-9) > 2^64 > units
+      } else {
+        uint64_t div = 1;
+        for (unsigned i = 9; i < k; ++i) div *= 10;
+        ns = (units + div / 2) / div;  // round half up
+      }
+      // Python: Decimal(units) / 10**k is exact and reduced towards the ideal exponent 0,
+      // i.e. trailing zeros of `units` are dropped, and never past 10^0.
+      int e = -int(k);
+      if (units == 0) {
+        e = 0;
+      } else {
+        for (uint64_t u = units; e < 0 && u % 10 == 0; u /= 10) ++e;
+      }
+      pkt->ts_exp = int8_t(e);
+    }
+    if (ns > kInt64Max) {
+      ns = kInt64Max;
+      ++stats_.ts_clamped;
+    }
+    pkt->ts_ns = uint64_t(ns);
+    last_ts_ns_ = pkt->ts_ns;
+    last_ts_exp_ = pkt->ts_exp;
+  }
+
+  // Parses IDB options (we only need if_tsresol, code 9). Options: 2-byte code, 2-byte
+  // length, value padded to 4 bytes; opt_endofopt (0) ends the list.
+  void ParseIdbOptions(const uint8_t* p, const uint8_t* end, Interface* ifc) {
+    while (end - p >= 4) {
+      const uint16_t code = R16(p), len = R16(p + 2);
+      p += 4;
+      if (code == 0 || size_t(end - p) < len) break;
+      if (code == 9 && len >= 1) {
+        ifc->pow2 = (p[0] & 0x80) != 0;
+        ifc->k = p[0] & 0x7f;
+      }
+      p += (size_t(len) + 3) & ~size_t(3);
+    }
+  }
+
+  int NextPcapng(RawPacket* pkt) {
+    for (;;) {
+      const uint64_t off = in_.offset();
+      size_t a = in_.Ensure(12);
+      if (a == 0) return in_.io_errno() ? Fail(off, "", "") : 0;
+      if (a < 8)
+        return Fail(off, "truncated block header",
+                    std::to_string(a) + " of 8 bytes left; the file was cut");
+      const uint8_t* p = in_.Cur();
+      uint32_t type;
+      std::memcpy(&type, p, 4);  // SHB type is byte-order independent
+      if (type == kPcapngShb) {
+        if (a < 12)
+          return Fail(off, "truncated section header block", "the file was cut");
+        uint32_t bom;
+        std::memcpy(&bom, p + 8, 4);
+        if (bom == kPcapngBom) {
+          swap_ = false;
+        } else if (__builtin_bswap32(bom) == kPcapngBom) {
+          swap_ = true;
+        } else {
+          return Fail(off, "corrupt section header block",
+                      "bad byte-order magic; the file is damaged here");
+        }
+      } else {
+        type = R32(p);
+      }
+      const uint32_t len = R32(p + 4);
+      if (len < 12 || len % 4 != 0)
+        return Fail(off, "inconsistent block length",
+                    "block type " + std::to_string(type) + " says " + std::to_string(len) +
+                        " bytes, must be a multiple of 4 and >= 12; the file is damaged here");
+      if (len > kMaxBlockLen)
+        return Fail(off, "corrupt block",
+                    "block length " + std::to_string(len) + " exceeds the " +
+                        std::to_string(kMaxBlockLen) + "-byte limit; the file is damaged here");
+      a = in_.Ensure(len);
+      if (a < len)
+        return Fail(off, "truncated block",
+                    "block header says " + std::to_string(len) + " bytes, " + std::to_string(a) +
+                        " left; the file was cut or the length is corrupt");
+      p = in_.Cur();
+      const uint32_t trail = R32(p + len - 4);
+      if (trail != len)
+        return Fail(off, "inconsistent block length",
+                    "leading length " + std::to_string(len) + ", trailing length " +
+                        std::to_string(trail) + "; the file is damaged here");
+      const uint8_t* body = p + 8;
+      const uint32_t body_len = len - 12;
+      switch (type) {
+        case kPcapngShb:
+          if (body_len < 16)
+            return Fail(off, "corrupt section header block", "shorter than 28 bytes");
+          ifaces_.clear();  // interface ids are per section
+          break;
+        case kBlockIdb: {
+          if (body_len < 8) return Fail(off, "corrupt interface description block", "shorter than 20 bytes");
+          Interface ifc;
+          ifc.link_type = R16(body);
+          ifc.snaplen = R32(body + 4);
+          ParseIdbOptions(body + 8, body + body_len, &ifc);
+          ifaces_.push_back(ifc);
+          break;
+        }
+        case kBlockEpb:
+        case kBlockOpb: {
+          if (body_len < 20) return Fail(off, "corrupt packet block", "shorter than 32 bytes");
+          uint32_t ifid, tsh, tsl, cap, wire;
+          if (type == kBlockEpb) {
+            ifid = R32(body);
+          } else {
+            ifid = R16(body);  // OPB: 16-bit interface id, 16-bit drops count
+          }
+          tsh = R32(body + 4);
+          tsl = R32(body + 8);
+          cap = R32(body + 12);
+          wire = R32(body + 16);
+          if (cap > kMaxCapLen)
+            return Fail(off, "corrupt packet block",
+                        "captured length " + std::to_string(cap) + " exceeds the " +
+                            std::to_string(kMaxCapLen) + "-byte limit; the file is damaged here");
+          if (cap > body_len - 20)
+            return Fail(off, "inconsistent packet block",
+                        "captured length " + std::to_string(cap) + " exceeds the block's " +
+                            std::to_string(body_len - 20) + " data bytes");
+          if (ifid >= ifaces_.size())
+            return Fail(off, "packet block for an undeclared interface",
+                        "interface id " + std::to_string(ifid) + ", only " +
+                            std::to_string(ifaces_.size()) + " declared in this section");
+          const Interface& ifc = ifaces_[ifid];
+          SetTimestamp(ifc, uint64_t(tsh) << 32 | tsl, pkt);
+          pkt->link_type = ifc.link_type;
+          pkt->cap_len = cap;
+          pkt->wire_len = wire;
+          pkt->data = body + 20;
+          if (cap > wire) ++stats_.caplen_clamped;
+          in_.Advance(len);
+          ++stats_.records;
+          return 1;
+        }
+        case kBlockSpb: {
+          if (body_len < 4) return Fail(off, "corrupt simple packet block", "shorter than 16 bytes");
+          if (ifaces_.empty())
+            return Fail(off, "simple packet block without an interface",
+                        "no interface description block precedes it in this section");
+          const Interface& ifc = ifaces_[0];
+          const uint32_t wire = R32(body);
+          uint32_t cap = std::min(wire, body_len - 4);
+          if (ifc.snaplen != 0) cap = std::min(cap, ifc.snaplen);
+          if (cap > kMaxCapLen)
+            return Fail(off, "corrupt simple packet block",
+                        "captured length " + std::to_string(cap) + " exceeds the " +
+                            std::to_string(kMaxCapLen) + "-byte limit; the file is damaged here");
+          // An SPB has no timestamp: reuse the previous record's (0 for the first record).
+          pkt->ts_ns = last_ts_ns_;
+          pkt->ts_exp = last_ts_exp_;
+          pkt->link_type = ifc.link_type;
+          pkt->cap_len = cap;
+          pkt->wire_len = wire;
+          pkt->data = body + 4;
+          in_.Advance(len);
+          ++stats_.records;
+          return 1;
+        }
+        default:
+          ++stats_.skipped_blocks;  // ISB, NRB, DSB, custom, ...
+          break;
+      }
+      in_.Advance(len);
+    }
+  }
+
+  std::string name_;
+  Input in_;
+  std::string error_;
+  CaptureStats stats_;
+  bool pcapng_ = false;
+  bool ns_ = false;
+  bool swap_ = false;
+  bool failed_ = false;
+  size_t rec_hdr_len_ = 16;
+  uint32_t link_type_ = 0;
+  std::vector<Interface> ifaces_;
+  uint64_t last_ts_ns_ = 0;
+  int8_t last_ts_exp_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<CaptureReader> CaptureReader::Open(const std::string& path, std::string* error) {
+  auto r = std::make_unique<Reader>(path == "-" ? std::string("<stdin>") : path);
+  std::string err;
+  if (!r->Init(path, &err)) {
+    if (error != nullptr) *error = err;
+    return nullptr;
+  }
+  return r;
+}
+
+}  // namespace nfm

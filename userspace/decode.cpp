@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+// DecodePacket: link layer -> IPv4/IPv6 -> TCP/UDP/ICMP/ICMPv6 headers into a PacketMeta.
+// Every read is bounds-checked against cap_len; no allocation, no state. It does not verify
+// checksums and does not reassemble fragments. Length semantics: spec FEATURES.md §1.4.
+#include "decode.hpp"
+
+#include <cstring>
+
+namespace nfm {
+namespace {
+
+// Bounds on nested headers: enough for real traffic, small enough that a crafted frame
+// cannot make us loop long.
+constexpr int kMaxVlanTags = 8;
+constexpr int kMaxMplsLabels = 8;
+constexpr int kMaxIpv6ExtHeaders = 8;
+
+constexpr uint16_t kEtherIpv4 = 0x0800;
+constexpr uint16_t kEtherIpv6 = 0x86dd;
+constexpr uint16_t kEther8021Q = 0x8100;
+constexpr uint16_t kEther8021AD = 0x88a8;
+constexpr uint16_t kEtherQinQOld = 0x9100;  // pre-802.1ad vendor QinQ TPID
+constexpr uint16_t kEtherMplsUc = 0x8847;
+constexpr uint16_t kEtherMplsMc = 0x8848;
+constexpr uint16_t kEtherPppoeSession = 0x8864;
+
+inline uint16_t Rd16(const uint8_t* p) { return uint16_t(uint16_t(p[0]) << 8 | p[1]); }
+inline uint32_t Rd32Be(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+
+struct Frame {
+  const uint8_t* d;
+  uint32_t cap;  // captured bytes; nothing at or after d[cap] is ever read
+};
+
+// L4 header at `l4`. `ip_end`: end of the IP packet per its length field, clamped to the
+// capture (bounds payload_ip). `dissect_end`: where a dissector that honours the IP length
+// (scapy's IP.extract_padding) stops looking for the L4 header; see DecodePacket's contract.
+DecodeStatus DecodeL4(const Frame& f, uint32_t l4, uint32_t ip_end, uint32_t dissect_end,
+                      PacketMeta* out) {
+  const uint8_t* p = f.d + l4;
+  const uint32_t avail = dissect_end > l4 ? dissect_end - l4 : 0;   // L4 bytes usable
+  const uint32_t cap_avail = f.cap > l4 ? f.cap - l4 : 0;           // for partial fields
+  uint32_t hl = 0;
+  switch (out->proto) {
+    case 6: {  // TCP, RFC 9293 §3.1
+      if (cap_avail >= 4) {
+        out->sport = Rd16(p);
+        out->dport = Rd16(p + 2);
+      }
+      if (cap_avail >= 14) out->tcp_flags = p[13];
+      if (cap_avail >= 16) out->window = Rd16(p + 14);
+      if (avail < 20) {
+        out->flags |= kPktL4Truncated;
+        return DecodeStatus::kOk;
+      }
+      const uint32_t doff = p[12] >> 4;
+      if (doff < 5) return DecodeStatus::kMalformed;
+      hl = doff * 4;  // options may be cut by the snap length: still a decoded TCP header
+      break;
+    }
+    case 17:  // UDP, RFC 768
+      if (cap_avail >= 4) {
+        out->sport = Rd16(p);
+        out->dport = Rd16(p + 2);
+      }
+      if (avail < 8) {
+        out->flags |= kPktL4Truncated;
+        return DecodeStatus::kOk;
+      }
+      hl = 8;
+      break;
+    case 1:    // ICMP (RFC 792): type, code, checksum, 4 bytes rest-of-header
+    case 58:   // ICMPv6 (RFC 4443): same 8-byte layout
+      if (avail < 8) {
+        out->flags |= kPktL4Truncated;
+        return DecodeStatus::kOk;
+      }
+      hl = 8;
+      break;
+    default:
+      hl = 0;
+      break;
+  }
+  out->l4_header_len = uint16_t(hl);
+  const uint32_t pay = l4 + hl;
+  out->payload_frame = f.cap > pay ? f.cap - pay : 0;
+  out->payload_ip = ip_end > pay ? ip_end - pay : 0;
+  return DecodeStatus::kOk;
+}
+
+void MapV4(const uint8_t* a, uint8_t* out16) {
+  std::memset(out16, 0, 10);
+  out16[10] = 0xff;
+  out16[11] = 0xff;
+  std::memcpy(out16 + 12, a, 4);
+}
+
+// IPv4, RFC 791.
+DecodeStatus DecodeIpv4(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 20) return DecodeStatus::kTruncated;
+  const uint8_t* p = f.d + off;
+  if ((p[0] >> 4) != 4) return DecodeStatus::kMalformed;
+  out->ip_version = 4;
+  const uint32_t ihl = (p[0] & 0x0f) * 4u;
+  if (ihl < 20) return DecodeStatus::kMalformed;
+  out->proto = p[9];
+  MapV4(p + 12, out->saddr);
+  MapV4(p + 16, out->daddr);
+  if (f.cap < off + ihl) return DecodeStatus::kTruncated;  // options cut
+  const uint32_t tot = Rd16(p + 2);
+  // Total length 0 (TSO/GSO captures) means "the rest of the frame". A total length below
+  // the header length is nonsense; scapy then treats the whole rest as payload, and so do we.
+  uint32_t ip_end = (tot == 0 || tot < ihl) ? f.cap : off + tot;
+  if (ip_end < f.cap) out->flags |= kPktEthPadding;
+  if (ip_end > f.cap) ip_end = f.cap;
+  const uint16_t frag = Rd16(p + 6);
+  const uint32_t frag_off = frag & 0x1fff;
+  const uint32_t l4 = off + ihl;
+  if ((frag & 0x2000) || frag_off != 0) out->flags |= kPktFragment;
+  if (frag_off != 0) {
+    // Later fragment: no transport header here. Payload = everything after the IP header.
+    out->flags |= kPktLaterFragment;
+    out->payload_frame = f.cap - l4;
+    out->payload_ip = ip_end - l4;
+    return DecodeStatus::kOk;
+  }
+  return DecodeL4(f, l4, ip_end, ip_end, out);
+}
+
+// IPv6, RFC 8200, with a bounded walk over the extension-header chain (§4).
+DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 40) return DecodeStatus::kTruncated;
+  const uint8_t* p = f.d + off;
+  if ((p[0] >> 4) != 6) return DecodeStatus::kMalformed;
+  out->ip_version = 6;
+  std::memcpy(out->saddr, p + 8, 16);
+  std::memcpy(out->daddr, p + 24, 16);
+  const uint32_t plen = Rd16(p + 4);
+  // Payload length 0: jumbogram (RFC 2675) or a GSO capture: use the rest of the frame.
+  uint32_t ip_end = plen == 0 ? f.cap : off + 40 + plen;
+  if (ip_end < f.cap) out->flags |= kPktEthPadding;
+  if (ip_end > f.cap) ip_end = f.cap;
+  uint8_t nh = p[6];
+  uint32_t cur = off + 40;
+  for (int n = 0;; ++n) {
+    out->proto = nh;
+    if (nh != 0 && nh != 43 && nh != 44 && nh != 60 && nh != 51) break;
+    if (n == kMaxIpv6ExtHeaders) return DecodeStatus::kMalformed;
+    if (f.cap < cur + 8) return DecodeStatus::kTruncated;  // every ext header is >= 8 bytes
+    const uint8_t* e = f.d + cur;
+    uint32_t len;
+    if (nh == 44) {  // Fragment header (§4.5): fixed 8 bytes
+      len = 8;
+      const uint16_t fo = Rd16(e + 2);
+      out->flags |= kPktFragment;
+      if ((fo >> 3) != 0) {
+        out->flags |= kPktLaterFragment;
+        out->proto = e[0];
+        out->payload_frame = f.cap - (cur + 8);
+        out->payload_ip = ip_end > cur + 8 ? ip_end - (cur + 8) : 0;
+        return DecodeStatus::kOk;
+      }
+    } else if (nh == 51) {  // AH (RFC 4302 §2.2): length in 4-octet units minus 2
+      len = (uint32_t(e[1]) + 2) * 4;
+    } else {  // Hop-by-hop, Routing, Destination options: 8-octet units not counting the first
+      len = (uint32_t(e[1]) + 1) * 8;
+    }
+    nh = e[0];
+    cur += len;
+    if (cur > f.cap) return DecodeStatus::kTruncated;
+  }
+  // ESP (50), No Next Header (59) and unknown protocols land in DecodeL4's default branch.
+  return DecodeL4(f, cur, ip_end, ip_end, out);
+}
+
+// Decodes starting at an EtherType value `type` whose payload begins at `off`: VLAN tag
+// stacks, MPLS label stacks, PPPoE session, then IPv4/IPv6.
+DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, PacketMeta* out) {
+  // 802.1Q / 802.1ad / 0x9100 tags: 2-byte TCI + 2-byte inner EtherType each.
+  for (int tags = 0; type == kEther8021Q || type == kEther8021AD || type == kEtherQinQOld;
+       ++tags) {
+    if (tags == kMaxVlanTags) return DecodeStatus::kMalformed;
+    if (f.cap < off + 4) return DecodeStatus::kTruncated;
+    type = Rd16(f.d + off + 2);
+    off += 4;
+  }
+  if (type == kEtherMplsUc || type == kEtherMplsMc) {
+    // RFC 3032: 4-byte entries, S bit (bottom of stack) in bit 8. The payload protocol is not
+    // signalled; guess from the first nibble as routers do (4 = IPv4, 6 = IPv6).
+    for (int n = 0;; ++n) {
+      if (n == kMaxMplsLabels) return DecodeStatus::kMalformed;
+      if (f.cap < off + 4) return DecodeStatus::kTruncated;
+      const bool bos = (f.d[off + 2] & 0x01) != 0;
+      off += 4;
+      if (bos) break;
+    }
+    if (f.cap < off + 1) return DecodeStatus::kTruncated;
+    const uint8_t v = f.d[off] >> 4;
+    if (v == 4) return DecodeIpv4(f, off, out);
+    if (v == 6) return DecodeIpv6(f, off, out);
+    return DecodeStatus::kNotIp;  // e.g. pseudowire with control word, Ethernet over MPLS
+  }
+  if (type == kEtherPppoeSession) {
+    // RFC 2516 §4: ver/type, code, session id, length; then the PPP protocol (RFC 1661).
+    if (f.cap < off + 8) return DecodeStatus::kTruncated;
+    const uint16_t ppp = Rd16(f.d + off + 6);
+    off += 8;
+    if (ppp == 0x0021) return DecodeIpv4(f, off, out);
+    if (ppp == 0x0057) return DecodeIpv6(f, off, out);
+    return DecodeStatus::kNotIp;
+  }
+  if (type == kEtherIpv4) return DecodeIpv4(f, off, out);
+  if (type == kEtherIpv6) return DecodeIpv6(f, off, out);
+  return DecodeStatus::kNotIp;
+}
+
+// Raw IP: the version nibble tells the family.
+DecodeStatus DecodeRawIp(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 1) return DecodeStatus::kTruncated;
+  const uint8_t v = f.d[off] >> 4;
+  if (v == 4) return DecodeIpv4(f, off, out);
+  if (v == 6) return DecodeIpv6(f, off, out);
+  return DecodeStatus::kMalformed;
+}
+
+}  // namespace
+
+bool IsSupportedLinkType(uint32_t link_type) noexcept {
+  switch (link_type) {
+    case 0: case 1: case 12: case 14: case 101: case 108: case 113: case 228: case 229:
+    case 276:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const char* LinkTypeName(uint32_t link_type) noexcept {
+  switch (link_type) {
+    case 0: return "NULL";
+    case 1: return "EN10MB";
+    case 12:
+    case 14:
+    case 101: return "RAW";
+    case 108: return "LOOP";
+    case 113: return "LINUX_SLL";
+    case 228: return "IPV4";
+    case 229: return "IPV6";
+    case 276: return "LINUX_SLL2";
+    default: return "unknown";
+  }
+}
+
+DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
+                          uint32_t wire_len, PacketMeta* out) noexcept {
+  *out = PacketMeta{};
+  out->cap_len = cap_len;
+  out->wire_len = wire_len;
+  if (data == nullptr) cap_len = 0;
+  const Frame f{data, cap_len};
+  switch (link_type) {
+    case 1: {  // Ethernet II; 802.3 length + LLC/SNAP (RFC 1042) carrying an EtherType too
+      if (cap_len < 14) return DecodeStatus::kTruncated;
+      uint16_t type = Rd16(data + 12);
+      uint32_t off = 14;
+      if (type <= 1500) {
+        if (cap_len < 22) return DecodeStatus::kTruncated;
+        const uint8_t* l = data + 14;
+        if (l[0] != 0xaa || l[1] != 0xaa || l[2] != 0x03 || l[3] != 0 || l[4] != 0 || l[5] != 0)
+          return DecodeStatus::kNotIp;
+        type = Rd16(l + 6);
+        off = 22;
+      }
+      return DecodeEtherType(f, type, off, out);
+    }
+    case 12:
+    case 14:
+    case 101:
+      return DecodeRawIp(f, 0, out);
+    case 228: {
+      if (cap_len >= 1 && (data[0] >> 4) != 4) return DecodeStatus::kMalformed;
+      return DecodeIpv4(f, 0, out);
+    }
+    case 229: {
+      if (cap_len >= 1 && (data[0] >> 4) != 6) return DecodeStatus::kMalformed;
+      return DecodeIpv6(f, 0, out);
+    }
+    case 113:  // Linux cooked v1: 16-byte header, protocol (EtherType) at offset 14
+      if (cap_len < 16) return DecodeStatus::kTruncated;
+      return DecodeEtherType(f, Rd16(data + 14), 16, out);
+    case 276:  // Linux cooked v2: 20-byte header, protocol (EtherType) at offset 0
+      if (cap_len < 20) return DecodeStatus::kTruncated;
+      return DecodeEtherType(f, Rd16(data), 20, out);
+    case 0:
+    case 108: {
+      // BSD loopback: 4-byte address family. DLT_NULL writes it in the capturing host's
+      // byte order, DLT_LOOP in network order; accept both (a family never exceeds 0xffff).
+      if (cap_len < 4) return DecodeStatus::kTruncated;
+      uint32_t fam = Rd32Be(data);
+      if (fam & 0xffff0000u) fam = __builtin_bswap32(fam);
+      if (fam == 2) return DecodeIpv4(f, 4, out);
+      // AF_INET6: 24 NetBSD/OpenBSD, 28 FreeBSD/DragonFly, 30 macOS.
+      if (fam == 24 || fam == 28 || fam == 30) return DecodeIpv6(f, 4, out);
+      return DecodeStatus::kNotIp;
+    }
+    default:
+      return DecodeStatus::kUnsupportedLink;
+  }
+}
+
+}  // namespace nfm
