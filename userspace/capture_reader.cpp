@@ -201,6 +201,7 @@ class Reader final : public CaptureReader {
     return pcapng_ ? NextPcapng(pkt) : NextPcap(pkt);
   }
   const std::string& Error() const override { return error_; }
+  void SetDeliverPartialRecord(bool on) override { deliver_partial_ = on; }
   uint64_t Offset() const override { return in_.offset(); }
   uint64_t FileSize() const override { return in_.file_size(); }
   const CaptureStats& Stats() const override { return stats_; }
@@ -247,16 +248,21 @@ class Reader final : public CaptureReader {
                   std::to_string(h) + "-byte header, " + std::to_string(a) +
                       " bytes left; the file was cut");
     const uint8_t* p = in_.Cur();
-    const uint32_t sec = R32(p), frac = R32(p + 4), incl = R32(p + 8), orig = R32(p + 12);
+    const uint32_t sec = R32(p), frac = R32(p + 4), orig = R32(p + 12);
+    uint32_t incl = R32(p + 8);
     if (incl > kMaxCapLen)
       return Fail(in_.offset(), "corrupt record",
                   "captured length " + std::to_string(incl) + " exceeds the " +
                       std::to_string(kMaxCapLen) + "-byte limit; the file is damaged here");
     a = in_.Ensure(h + incl);
-    if (a < h + incl)
-      return Fail(in_.offset(), "truncated record",
-                  "header says " + std::to_string(incl) + " bytes, " +
-                      std::to_string(a - h) + " left; the file was cut");
+    if (a < h + incl) {
+      Fail(in_.offset(), "truncated record",
+           "header says " + std::to_string(incl) + " bytes, " + std::to_string(a - h) +
+               " left; the file was cut");
+      // scapy (NetFlowMeter 2022) returns the bytes that are there as a shorter packet.
+      if (!deliver_partial_) return -1;
+      incl = static_cast<uint32_t>(a - h);
+    }
     p = in_.Cur();
     // Seconds are unsigned 32-bit: at most ~4.3e18 ns, always below INT64_MAX.
     pkt->ts_ns = uint64_t(sec) * 1000000000u + (ns_ ? uint64_t(frac) : uint64_t(frac) * 1000u);
@@ -467,6 +473,7 @@ class Reader final : public CaptureReader {
   bool ns_ = false;
   bool swap_ = false;
   bool failed_ = false;
+  bool deliver_partial_ = false;
   size_t rec_hdr_len_ = 16;
   uint32_t link_type_ = 0;
   std::vector<Interface> ifaces_;

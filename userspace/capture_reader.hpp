@@ -44,6 +44,9 @@ class CaptureReader {
   // Error() then says what and at which byte offset ("... at byte offset 1234").
   virtual int Next(RawPacket* pkt) = 0;
   virtual const std::string& Error() const = 0;
+  // Classic pcap cut inside a record's data: return the bytes that are there as one last,
+  // shorter record (what scapy, and so NetFlowMeter 2022, does) before reporting the error.
+  virtual void SetDeliverPartialRecord(bool on) = 0;
   virtual uint64_t Offset() const = 0;    // bytes consumed so far
   virtual uint64_t FileSize() const = 0;  // 0 when unknown (stdin, pipe)
   virtual const CaptureStats& Stats() const = 0;

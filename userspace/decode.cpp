@@ -4,6 +4,7 @@
 // checksums and does not reassemble fragments. Length semantics: spec FEATURES.md §1.4.
 #include "decode.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace nfm {
@@ -32,6 +33,7 @@ inline uint32_t Rd32Be(const uint8_t* p) {
 struct Frame {
   const uint8_t* d;
   uint32_t cap;  // captured bytes; nothing at or after d[cap] is ever read
+  bool scapy;    // DecodeMode::kScapy2022
 };
 
 // L4 header at `l4`. `ip_end`: end of the IP packet per its length field, clamped to the
@@ -97,8 +99,85 @@ void MapV4(const uint8_t* a, uint8_t* out16) {
   std::memcpy(out16 + 12, a, 4);
 }
 
+// IPv4 as scapy 2.5 dissects it (what NetFlowMeter 2022 saw, spec §1.1): the version nibble
+// is not checked (the link layer said IPv4); the options field takes ihl*4-20 bytes with
+// Python slice semantics, so ihl < 5 makes it take "all but the last 20-ihl*4 bytes" and
+// the IP payload is those last bytes; the payload is then cut to total length - ihl*4 (when
+// that is >= 0). TCP needs its 20 fixed bytes and takes min(doff*4-20, available) option
+// bytes (doff < 5 counts as 5); UDP needs 8. Header bytes are what the header fields
+// consumed; payload is every captured byte after them, Ethernet padding included.
+DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 20) return DecodeStatus::kTruncated;
+  const uint8_t* p = f.d + off;
+  out->ip_version = 4;
+  out->proto = p[9];
+  MapV4(p + 12, out->saddr);
+  MapV4(p + 16, out->daddr);
+  const int32_t ihl4 = (p[0] & 0x0f) * 4;
+  const int32_t opt = ihl4 - 20;
+  const uint32_t s_begin = off + 20;
+  uint32_t start;  // first byte of the IP payload as scapy sees it
+  if (opt >= 0) {
+    start = std::min<uint32_t>(s_begin + static_cast<uint32_t>(opt), f.cap);
+  } else {
+    const uint32_t tail = static_cast<uint32_t>(-opt);
+    start = f.cap - s_begin >= tail ? f.cap - tail : s_begin;
+  }
+  const int32_t tmp_len = static_cast<int32_t>(Rd16(p + 2)) - ihl4;
+  uint32_t t_end = f.cap;
+  if (tmp_len >= 0 && start + static_cast<uint32_t>(tmp_len) < f.cap) t_end = start + static_cast<uint32_t>(tmp_len);
+  const uint16_t frag = Rd16(p + 6);
+  if ((frag & 0x2000) || (frag & 0x1fff)) out->flags |= kPktFragment;
+  if (frag & 0x1fff) {
+    out->flags |= kPktLaterFragment;
+    out->payload_frame = out->payload_ip = f.cap - start;
+    return DecodeStatus::kOk;
+  }
+  const uint32_t avail = t_end - start;
+  const uint8_t* l4 = f.d + start;
+  uint32_t hl;
+  // scapy's Packet.do_dissect stops quietly when the bytes run out exactly at a field
+  // boundary (later fields keep their defaults: TCP sport 20, dport 80, flags S, window 8192;
+  // UDP ports 53) and fails (-> no transport layer) when they run out inside a field.
+  // Verified against the reference on ndpi_fuzz-2006-06-26-2594.pcap (12- and 16-byte TCP
+  // headers become flows with window 8192 / flags S) and tcpdump_ipv4_invalid_hdr_length.pcap.
+  if (out->proto == 6) {
+    const bool cut_in_field = avail < 20 && (avail & 1 || avail == 6 || avail == 10);
+    if (avail == 0 || cut_in_field) {
+      out->flags |= kPktL4Truncated;
+      return DecodeStatus::kOk;
+    }
+    out->sport = avail >= 2 ? Rd16(l4) : 20;
+    out->dport = avail >= 4 ? Rd16(l4 + 2) : 80;
+    out->tcp_flags = avail >= 14 ? l4[13] : 0x02;
+    out->window = avail >= 16 ? Rd16(l4 + 14) : 8192;
+    if (avail < 20) {
+      hl = avail;
+    } else {
+      const int32_t topt = static_cast<int32_t>(l4[12] >> 4) * 4 - 20;
+      hl = 20 + std::min<uint32_t>(topt > 0 ? static_cast<uint32_t>(topt) : 0, avail - 20);
+    }
+  } else if (out->proto == 17) {
+    // UDP.extract_padding computes len - 8: without the length field (< 6 bytes) it raises.
+    if (avail < 6 || avail == 7) {
+      out->flags |= kPktL4Truncated;
+      return DecodeStatus::kOk;
+    }
+    out->sport = avail >= 2 ? Rd16(l4) : 53;
+    out->dport = avail >= 4 ? Rd16(l4 + 2) : 53;
+    hl = std::min<uint32_t>(avail, 8);
+  } else {
+    hl = 0;
+  }
+  out->l4_header_len = static_cast<uint16_t>(hl);
+  out->payload_frame = f.cap - start - hl;
+  out->payload_ip = t_end > start + hl ? t_end - start - hl : 0;
+  return DecodeStatus::kOk;
+}
+
 // IPv4, RFC 791.
 DecodeStatus DecodeIpv4(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.scapy) return DecodeIpv4Scapy(f, off, out);
   if (f.cap < off + 20) return DecodeStatus::kTruncated;
   const uint8_t* p = f.d + off;
   if ((p[0] >> 4) != 4) return DecodeStatus::kMalformed;
@@ -254,12 +333,12 @@ const char* LinkTypeName(uint32_t link_type) noexcept {
 }
 
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
-                          uint32_t wire_len, PacketMeta* out) noexcept {
+                          uint32_t wire_len, PacketMeta* out, DecodeMode mode) noexcept {
   *out = PacketMeta{};
   out->cap_len = cap_len;
   out->wire_len = wire_len;
   if (data == nullptr) cap_len = 0;
-  const Frame f{data, cap_len};
+  const Frame f{data, cap_len, mode == DecodeMode::kScapy2022};
   switch (link_type) {
     case 1: {  // Ethernet II; 802.3 length + LLC/SNAP (RFC 1042) carrying an EtherType too
       if (cap_len < 14) return DecodeStatus::kTruncated;

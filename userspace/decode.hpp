@@ -41,7 +41,13 @@ const char* LinkTypeName(uint32_t link_type) noexcept;  // "EN10MB", "LINUX_SLL"
 //    For kTruncated/kMalformed the fields decoded so far (addresses, proto) may be set.
 //  * Recognized: Ethernet II and 802.3+LLC/SNAP, 802.1Q/802.1ad/0x9100 tags, MPLS
 //    (0x8847/0x8848, payload guessed by version nibble), PPPoE session (0x8864).
+// kStrict: the headers as the RFCs define them (corrected profile). kScapy2022: IPv4 exactly
+// as NetFlowMeter 2022's scapy dissected it, malformed headers included (nfm2022 profiles):
+// see DecodeIpv4Scapy in decode.cpp.
+enum class DecodeMode : uint8_t { kStrict, kScapy2022 };
+
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
-                          uint32_t wire_len, PacketMeta* out) noexcept;
+                          uint32_t wire_len, PacketMeta* out,
+                          DecodeMode mode = DecodeMode::kStrict) noexcept;
 
 }  // namespace nfm

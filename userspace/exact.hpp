@@ -24,7 +24,8 @@ struct WideUint {
 };
 
 // Exact moments of a list of non-negative integers (payload/header sizes).
-// Sums kept as n (u64), sum (u128), sum of squares (u128): exact for any realistic flow.
+// Sums kept as n (u64), sum (u128), sum of squares (u128): exact for any realistic flow
+// (sum_sq wraps only once the squares add up past 2^128, e.g. ~2^64 values of 2^32).
 struct IntMoments {
   uint64_t n = 0;
   unsigned __int128 sum = 0;
@@ -42,7 +43,11 @@ struct IntMoments {
 // Exact moments of a list of doubles (inter-arrival times): the exact binary values of
 // x and x^2 are accumulated in fixed point (sum: 2^-112 resolution in 4 limbs, signed;
 // sum of squares: 2^-224 resolution in 8 limbs). Values whose exact value does not fit
-// those grids set `inexact` (then results are still computed, from a double fallback).
+// those grids set `inexact` (then results are still computed, from a double fallback):
+// that is any x whose lowest set bit is below 2^-112 (so every |x| >= 2^-60 ~ 8.7e-19 s
+// fits), |x| >= 2^78, NaN/inf and subnormals. Zero of either sign always fits.
+// Mean/PVar/PStd of an empty list are 0; PVar/PStd of one element are 0. Add() is
+// branch-light (~7 ns); the finalisers cost a few microseconds (big-integer division).
 struct DoubleMoments {
   uint64_t n = 0;
   WideUint<4> sum{};     // two's complement, scaled by 2^112
@@ -58,7 +63,10 @@ struct DoubleMoments {
 // Exact moments of a list of decimal values given in integer nanoseconds (2022 active/idle
 // lists). Mean and std follow Python's statistics on Decimal data with the default context
 // (28 significant digits, ROUND_HALF_EVEN): mean = Decimal(num)/den of the reduced exact
-// fraction; pstdev = _decimal_sqrt_of_frac (exact zero -> Decimal("0.0")).
+// fraction; pstdev = _decimal_sqrt_of_frac (exact zero -> Decimal("0.0")). The returned
+// Decimal carries Python's exponent exactly (e.g. mean of [-1.6 s] is {neg, 16, -1}, of
+// [150 s, 150 s] {+, 150, 0}). Empty list (Python raises): Mean() = 0, PStd() = 0.0.
+// Any int64 values and any count are exact (sum in i128, squares in 256 bits).
 struct DecimalMoments {
   uint64_t n = 0;
   __int128 sum_ns = 0;

@@ -204,6 +204,7 @@ int main(int argc, char** argv) {
     nfm::OfflineOptions off;
     off.path = o.pcap;
     off.progress = !o.quiet;
+    off.scapy_decode = cfg.profile != nfm::Profile::kCorrected;
     if (metrics) metrics->SetHealth(true, true);
     nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
     if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());

@@ -51,6 +51,12 @@ void AppendDecimalFormatted(std::string& out, const Decimal& d, const FloatSpec&
 // `local` is true use the process's local time zone (TZ), else UTC.
 void AppendDateTime(std::string& out, int64_t ts_ns, bool local);
 
+// Same for a timestamp already held as a double in seconds (Python's float argument):
+// frac = modf(ts); us = round_half_even(frac * 1e6) with the product done in double, as
+// CPython's _PyTime_DoubleToDenominator does. Covers years 1..9999 (int64 ns stops at 2262);
+// beyond that the proleptic year is printed unpadded, NaN/inf print as repr().
+void AppendDateTimeSeconds(std::string& out, double ts, bool local);
+
 // Integers.
 void AppendUint(std::string& out, uint64_t v);
 void AppendInt(std::string& out, int64_t v);

@@ -32,18 +32,20 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
     res.error = err;
     return res;
   }
+  reader->SetDeliverPartialRecord(opts.scapy_decode);
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
   const bool progress = opts.progress && isatty(STDERR_FILENO);
   const uint64_t size = reader->FileSize();
   RawPacket raw;
   PacketMeta meta;
+  const DecodeMode mode = opts.scapy_decode ? DecodeMode::kScapy2022 : DecodeMode::kStrict;
   uint64_t unsupported_link = 0;
   uint32_t first_bad_link = 0;
   int rc;
   while ((rc = reader->Next(&raw)) == 1) {
     ++res.records;
-    const DecodeStatus st = DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &meta);
+    const DecodeStatus st = DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &meta, mode);
     if (st == DecodeStatus::kOk) {
       meta.ts_ns = raw.ts_ns;
       meta.ts_exp = raw.ts_exp;

@@ -14,6 +14,7 @@ namespace nfm {
 struct OfflineOptions {
   std::string path;         // capture file, "-" = stdin
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
+  bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
 };
 
 struct OfflineResult {

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+// RunLive: checks -> load -> attach -> drop capabilities -> drain loop -> detach -> final
+// drain -> flush -> one summary line. SetupLiveOptions: the live-capture CLI flags.
+#include "live.hpp"
+
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "bpf_util.hpp"
+#include "drain.hpp"
+#include "loader.hpp"
+#include "system.hpp"
+
+namespace nfm::live {
+
+const char* XdpModeName(XdpMode m) noexcept {
+  switch (m) {
+    case XdpMode::kNative: return "native";
+    case XdpMode::kSkb: return "skb";
+    default: return "none";
+  }
+}
+
+void SetupLiveOptions(CLI::App& app, LiveOptions& opts) {
+  auto pow2 = CLI::Validator(
+      [](std::string& s) -> std::string {
+        unsigned long v = 0;
+        try {
+          v = std::stoul(s);
+        } catch (...) {
+          return "not a number: " + s;
+        }
+        return (v & (v - 1)) == 0 ? std::string() : "must be a power of two: " + s;
+      },
+      "POW2");
+  app.add_option("--iface", opts.ifaces,
+                 "Capture on this interface (repeatable; \"auto\" = interfaces of the default routes)")
+      ->type_name("IF");
+  app.add_option("--xdp-mode", opts.xdp_mode, "XDP attach mode: auto (native, else skb), native, skb")
+      ->check(CLI::IsMember({"auto", "native", "skb"}))
+      ->capture_default_str();
+  app.add_option("--ring-size", opts.ring_size_kb, "Size of each ring buffer in KiB (power of two)")
+      ->check(CLI::Range(4u, 1048576u) & pow2)
+      ->type_name("KB")
+      ->capture_default_str();
+  app.add_option("--rings", opts.rings,
+                 "Number of ring buffers (power of two <= 64; 0 = CPUs rounded up)")
+      ->check(CLI::Range(0u, 64u) & pow2)
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--duration", opts.duration_s, "Stop live capture after S seconds (0 = until SIGINT)")
+      ->check(CLI::NonNegativeNumber)
+      ->type_name("S")
+      ->capture_default_str();
+  app.add_option("--sample", opts.sample, "Turn 1 in N packets into events (1 = every packet)")
+      ->check(CLI::Range(1u, 1u << 30))
+      ->type_name("N")
+      ->capture_default_str();
+}
+
+namespace {
+
+int PrintStderr(enum libbpf_print_level, const char* fmt, va_list ap) {
+  return std::vfprintf(stderr, fmt, ap);
+}
+int PrintNothing(enum libbpf_print_level, const char*, va_list) { return 0; }
+
+uint32_t DefaultRings() {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  uint32_t r = 1;
+  while (r < static_cast<uint32_t>(n) && r < 64) r <<= 1;
+  return r;
+}
+
+void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const Drainer& d) {
+  if (!st) return;
+  for (int i = 0; i < NFM_CNT_MAX; ++i) st->counters[i].store(counters[i], std::memory_order_relaxed);
+  st->events_decoded.store(d.Decoded(), std::memory_order_relaxed);
+  st->events_bad.store(d.Bad(), std::memory_order_relaxed);
+  const double fill = d.FillRatio();
+  st->ring_fill_ratio.store(fill, std::memory_order_relaxed);
+  if (fill > st->ring_fill_peak.load(std::memory_order_relaxed))
+    st->ring_fill_peak.store(fill, std::memory_order_relaxed);
+}
+
+std::string Join(const std::vector<Interface>& ifs) {
+  std::string s;
+  for (const auto& i : ifs) s += (s.empty() ? "" : ",") + i.name;
+  return s;
+}
+
+}  // namespace
+
+int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
+            LiveStatus* status) {
+  libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
+  LiveStatus local_status;
+  LiveStatus* st = status ? status : &local_status;
+  const uint32_t rings = opts.rings ? opts.rings : DefaultRings();
+  const uint32_t ring_bytes = opts.ring_size_kb * 1024u;
+  const long page = sysconf(_SC_PAGESIZE);
+  if (rings == 0 || rings > 64 || (rings & (rings - 1)) != 0 || ring_bytes < static_cast<uint64_t>(page) ||
+      (ring_bytes & (ring_bytes - 1)) != 0 || opts.sample == 0) {
+    std::fprintf(stderr, "nfm-xdp: bad live options: --rings must be a power of two <= 64, "
+                         "--ring-size a power of two >= %ld KiB, --sample >= 1\n", page / 1024);
+    return 1;
+  }
+  if (!HasCaptureCapabilities()) {
+    std::fprintf(stderr, "nfm-xdp: capture needs CAP_BPF and CAP_NET_ADMIN; run with sudo\n");
+    return 1;
+  }
+
+  std::unique_ptr<Loader> loader;
+  std::unique_ptr<Drainer> drainer;
+  std::vector<Interface> ifaces;
+  try {
+    ifaces = ResolveInterfaces(opts.ifaces);
+    const std::string missing = MissingKernelFeature();
+    if (!missing.empty()) {
+      std::fprintf(stderr, "nfm-xdp: this kernel lacks %s, which live capture needs\n", missing.c_str());
+      return 1;
+    }
+    LoaderConfig lc;
+    lc.rings = rings;
+    lc.ring_size_bytes = ring_bytes;
+    lc.sample = opts.sample;
+    // Wake the drain thread early only when a ring is a quarter full; otherwise the 10 ms
+    // poll timeout picks events up without a wake-up per event.
+    lc.wakeup_bytes = ring_bytes / 4;
+    loader = std::make_unique<Loader>(lc, opts.verbose);
+    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, engine);
+    drainer->SetClockOffset(MonotonicToWallOffsetNs());
+    const XdpMode want = opts.xdp_mode == "native" ? XdpMode::kNative
+                         : opts.xdp_mode == "skb"  ? XdpMode::kSkb
+                                                   : XdpMode::kNone;
+    for (const Interface& i : ifaces) loader->Attach(i, want);
+    // Everything that needs privileges is done: links, rings and their mappings exist.
+    // Draining (epoll, reading mapped rings, map lookups on our own fds) and detaching
+    // (closing fds) need no capability, so drop them all.
+    DropAllCapabilities();
+  } catch (const BpfError& e) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nfm-xdp: live setup failed: %s\n", e.what());
+    return 1;
+  }
+
+  st->xdp_mode.store(loader->AttachedMode());
+  st->interfaces.store(static_cast<uint32_t>(ifaces.size()));
+  st->rings.store(rings);
+  st->ring_size_bytes.store(ring_bytes);
+  st->attached.store(true);
+  st->draining.store(true);
+  if (opts.verbose) {
+    std::fprintf(stderr, "nfm-xdp: attached to %s (xdp %s + tcx egress), %u rings x %u KiB\n",
+                 Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), rings, opts.ring_size_kb);
+  }
+
+  uint64_t counters[NFM_CNT_MAX] = {};
+  const uint64_t start_mono = MonoNowNs();
+  const uint64_t end_mono =
+      opts.duration_s > 0 ? start_mono + static_cast<uint64_t>(opts.duration_s * 1e9) : UINT64_MAX;
+  uint64_t next_tick = start_mono + 100000000ull;
+  uint64_t next_clock = start_mono + 1000000000ull;
+  int exit_code = 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    const int n = drainer->Poll(10);
+    if (n < 0 && n != -EINTR) {
+      std::fprintf(stderr, "nfm-xdp: %s\n", FormatError("poll", "ring buffers", -n).c_str());
+      exit_code = 1;
+      break;
+    }
+    const uint64_t now = MonoNowNs();
+    if (now >= end_mono) break;
+    if (now >= next_clock) {  // follow NTP slewing / clock steps
+      drainer->SetClockOffset(MonotonicToWallOffsetNs());
+      next_clock = now + 1000000000ull;
+    }
+    if (now >= next_tick) {
+      next_tick = now + 100000000ull;
+      const uint64_t wall = WallNowNs();
+      st->last_drain_ns.store(wall, std::memory_order_relaxed);
+      // One second of slack: events still in the rings may be up to that old.
+      if (wall > 1000000000ull) engine.AdvanceTime(wall - 1000000000ull);
+      loader->ReadCounters(counters);
+      Publish(st, counters, *drainer);
+      if (opts.on_tick) opts.on_tick(*st);
+    }
+  }
+
+  // Stop: remove the hooks, let programs already running on other CPUs finish (one RCU
+  // grace period is far below 20 ms), then empty every ring.
+  loader->Detach();
+  st->attached.store(false);
+  usleep(20000);
+  drainer->DrainAll();
+  usleep(5000);
+  drainer->DrainAll();
+  st->draining.store(false);
+  st->last_drain_ns.store(WallNowNs());
+  loader->ReadCounters(counters);
+  Publish(st, counters, *drainer);
+  engine.Flush(EndReason::kShutdown);
+  if (opts.on_tick) opts.on_tick(*st);
+
+  const EngineStats& es = engine.Stats();
+  uint64_t exported = 0;
+  for (uint64_t v : es.flows_exported) exported += v;
+  const double secs = static_cast<double>(MonoNowNs() - start_mono) / 1e9;
+  const uint64_t lost_full = counters[NFM_CNT_RING_FULL];
+  const uint64_t lost_bad = drainer->Bad();
+  char loss[256];
+  if (lost_full || lost_bad) {
+    std::snprintf(loss, sizeof loss,
+                  "LOST %llu events (ring_full %llu, bad_event %llu): flows are incomplete; "
+                  "raise --ring-size or --rings, or use --sample",
+                  static_cast<unsigned long long>(lost_full + lost_bad),
+                  static_cast<unsigned long long>(lost_full), static_cast<unsigned long long>(lost_bad));
+  } else {
+    std::snprintf(loss, sizeof loss, "no ring losses");
+  }
+  std::fprintf(stderr,
+               "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "
+               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %s; %llu flows (%llu exported)\n",
+               Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), secs,
+               static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS] + counters[NFM_CNT_TC_PACKETS]),
+               static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS]),
+               static_cast<unsigned long long>(counters[NFM_CNT_TC_PACKETS]),
+               static_cast<unsigned long long>(drainer->Decoded()),
+               static_cast<unsigned long long>(counters[NFM_CNT_SAMPLED_OUT]), loss,
+               static_cast<unsigned long long>(es.flows_created),
+               static_cast<unsigned long long>(exported));
+  return exit_code;
+}
+
+}  // namespace nfm::live

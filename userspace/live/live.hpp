@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// Live capture source: loads the BPF programs, attaches XDP (ingress) and tcx (egress) to
+// the chosen interfaces, drains the ring buffers into a FlowEngine, and detaches on stop.
+// It does not write CSV or serve metrics; it only feeds the engine and publishes LiveStatus.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine.hpp"
+#include "nfm/event.h"
+
+namespace CLI {
+class App;
+}
+
+namespace nfm::live {
+
+// Every member has a default: CLI11 leaves a variable untouched when its flag is absent.
+struct LiveOptions {
+  std::vector<std::string> ifaces;  // "auto" = interfaces carrying the default routes
+  std::string xdp_mode = "auto";    // auto | native | skb
+  uint32_t ring_size_kb = 4096;     // per ring; power of two, >= page size
+  uint32_t rings = 0;               // 0 = number of CPUs rounded up to a power of two (max 64)
+  double duration_s = 0;            // 0 = until stop
+  uint32_t sample = 1;              // 1-in-N packets become events (1 = all)
+  bool verbose = false;             // route libbpf's log (verifier output) to stderr
+  // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
+  // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
+  // Must not throw.
+  std::function<void(const struct LiveStatus&)> on_tick;
+};
+
+// Adds --iface (repeatable), --xdp-mode, --ring-size, --rings, --duration, --sample.
+void SetupLiveOptions(CLI::App& app, LiveOptions& opts);
+
+enum class XdpMode : uint8_t { kNone = 0, kNative, kSkb };
+const char* XdpModeName(XdpMode m) noexcept;  // "none", "native", "skb"
+
+// Progress of a live run. Written by the drain thread only; every member may be read from
+// any thread at any time (relaxed atomics: each value is consistent, the set is not).
+struct LiveStatus {
+  std::atomic<bool> attached{false};     // hooks attached on every interface
+  std::atomic<bool> draining{false};     // drain loop running
+  std::atomic<XdpMode> xdp_mode{XdpMode::kNone};  // mode the kernel reports after attach
+  std::atomic<uint32_t> interfaces{0};
+  std::atomic<uint32_t> rings{0};
+  std::atomic<uint64_t> ring_size_bytes{0};
+  // Kernel counters (enum nfm_counter), summed over CPUs; refreshed about every 100 ms.
+  std::atomic<uint64_t> counters[NFM_CNT_MAX] = {};
+  std::atomic<uint64_t> events_decoded{0};  // events handed to the engine
+  std::atomic<uint64_t> events_bad{0};      // samples with wrong size/version (not fed)
+  std::atomic<double> ring_fill_ratio{0.0}; // fullest ring at the last sample: pending/size
+  std::atomic<double> ring_fill_peak{0.0};  // highest ring_fill_ratio seen
+  std::atomic<uint64_t> last_drain_ns{0};   // CLOCK_REALTIME ns of the last poll round
+};
+
+// Runs a live capture until `stop` becomes true or opts.duration_s elapses. The calling
+// thread is the drain thread: it alone touches `engine`. Returns the process exit code
+// (0 after a clean stop, also when events were lost; 1 on setup failure). Throws nothing:
+// setup errors are printed as one line on stderr. `status` may be null.
+int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
+            LiveStatus* status);
+
+}  // namespace nfm::live

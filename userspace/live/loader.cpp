@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// Loader implementation: skeleton life cycle, ring creation and the XDP/tcx links.
+// XDP is attached with bpf_link_create(BPF_XDP) rather than bpf_program__attach_xdp because
+// libbpf 1.1's attach_xdp cannot ask for a mode (native/skb); both make the same BPF link.
+#include "loader.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bpf_util.hpp"
+#include "nfm.skel.h"
+
+namespace nfm::live {
+
+namespace {
+
+// BPF_TCX_EGRESS from linux/bpf.h >= 6.6; Debian 12's UAPI header predates it.
+constexpr int kBpfTcxEgress = 47;
+
+std::string ModeWord(XdpMode m) { return m == XdpMode::kSkb ? "skb (generic)" : "native"; }
+
+}  // namespace
+
+struct Loader::Impl {
+  Skeleton<nfm_bpf> skel;
+  std::vector<UniqueFd> rings;
+  std::vector<int> ring_fds;
+  std::vector<UniqueFd> links;
+  XdpMode mode = XdpMode::kNone;
+  int ncpus = 1;
+
+  explicit Impl(Skeleton<nfm_bpf> s) : skel(std::move(s)) {}
+};
+
+Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
+  auto skel = Skeleton<nfm_bpf>::Open("BPF object nfm");
+  skel->rodata->nfm_ring_mask = cfg.rings - 1;
+  skel->rodata->nfm_sample_n = cfg.sample;
+  skel->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
+  skel->rodata->nfm_enable_tc = 1;
+  // tcx links need the program to be loaded for that attach type (kernel checks it on
+  // BPF_LINK_CREATE); libbpf 1.1 has no section name for it, so set it by number.
+  int err = bpf_program__set_expected_attach_type(
+      skel->progs.nfm_tc_egress, static_cast<enum bpf_attach_type>(kBpfTcxEgress));
+  if (err) throw BpfError("configure", "program nfm_tc_egress", -err);
+
+  skel.Load("BPF programs nfm_xdp/nfm_tc_egress",
+            verbose_hint ? "the verifier log is above"
+                         : "run with --verbose to see the verifier log");
+  impl_ = std::make_unique<Impl>(std::move(skel));
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) throw BpfError("count", "possible CPUs", -ncpus);
+  impl_->ncpus = ncpus;
+
+  // One RINGBUF per shard, created here (the size is a run-time choice) and stored in the
+  // ARRAY_OF_MAPS before anything is attached, so the programs never see an empty slot.
+  const int outer = bpf_map__fd(impl_->skel->maps.nfm_rings);
+  for (uint32_t i = 0; i < cfg.rings; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "nfm_ring%u", i);
+    const int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, cfg.ring_size_bytes, nullptr);
+    if (fd < 0) {
+      throw BpfError("create", std::string("ring buffer ") + name + " (" +
+                                   std::to_string(cfg.ring_size_bytes / 1024) + " KiB)",
+                     -fd, "try a smaller --ring-size or fewer --rings");
+    }
+    impl_->rings.emplace_back(fd);
+    impl_->ring_fds.push_back(fd);
+    err = bpf_map_update_elem(outer, &i, &fd, BPF_ANY);
+    if (err) throw BpfError("insert", std::string(name) + " into map nfm_rings", -err);
+  }
+}
+
+Loader::~Loader() { Detach(); }
+
+void Loader::Attach(const Interface& iface, XdpMode mode) {
+  const int ifindex = static_cast<int>(iface.ifindex);
+  // Never replace someone else's XDP program: look first, and (below) attach as a link,
+  // which the kernel also refuses with EBUSY while any program is attached.
+  LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  int err = bpf_xdp_query(ifindex, 0, &q);
+  if (err) throw BpfError("query XDP on", iface.name, -err);
+  const uint32_t other = q.prog_id ? q.prog_id
+                         : q.drv_prog_id ? q.drv_prog_id
+                         : q.skb_prog_id ? q.skb_prog_id
+                                         : q.hw_prog_id;
+  if (other) {
+    throw BpfError("attach XDP to", iface.name, EBUSY,
+                   "XDP program id " + std::to_string(other) +
+                       " is already attached; nfm-xdp never replaces it (see `bpftool net "
+                       "show dev " + iface.name + "`)");
+  }
+
+  const int xdp_fd = bpf_program__fd(impl_->skel->progs.nfm_xdp);
+  auto attach = [&](XdpMode m) {
+    LIBBPF_OPTS(bpf_link_create_opts, lo);
+    lo.flags = m == XdpMode::kSkb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+    const int fd = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &lo);
+    return fd;  // -errno on failure
+  };
+  XdpMode got = mode == XdpMode::kNone ? XdpMode::kNative : mode;
+  int fd = attach(got);
+  if (fd < 0 && mode == XdpMode::kNone && fd != -EBUSY && fd != -EEXIST) {
+    std::fprintf(stderr, "nfm-xdp: note: native XDP on %s refused: %s (%s); using skb (generic) mode\n",
+                 iface.name.c_str(), std::strerror(-fd), ErrnoName(-fd));
+    got = XdpMode::kSkb;
+    fd = attach(got);
+  }
+  if (fd < 0) {
+    std::string hint;
+    if (fd == -EBUSY || fd == -EEXIST)
+      hint = "another XDP program is attached (see `bpftool net show dev " + iface.name + "`)";
+    else if (got == XdpMode::kNative)
+      hint = "the driver refuses native XDP; retry with --xdp-mode=skb";
+    else if (fd == -EINVAL || fd == -EOPNOTSUPP)
+      hint = "the kernel lacks XDP links (Linux 5.9+)";
+    throw BpfError("attach XDP (" + ModeWord(got) + ") to", iface.name, -fd, hint);
+  }
+  impl_->links.emplace_back(fd);
+
+  LIBBPF_OPTS(bpf_xdp_query_opts, q2);
+  if (bpf_xdp_query(ifindex, 0, &q2) == 0 && q2.attach_mode == XDP_ATTACHED_SKB) got = XdpMode::kSkb;
+  if (impl_->mode == XdpMode::kNone || got == XdpMode::kSkb) impl_->mode = got;
+
+  // tcx egress: a link owned by this process, gone when the fd closes (also on kill -9).
+  const int tc_fd = bpf_program__fd(impl_->skel->progs.nfm_tc_egress);
+  fd = bpf_link_create(tc_fd, ifindex, static_cast<enum bpf_attach_type>(kBpfTcxEgress), nullptr);
+  if (fd < 0) {
+    throw BpfError("attach TC egress (tcx) to", iface.name, -fd,
+                   fd == -EINVAL ? "the kernel lacks tcx links (Linux 6.6+)" : "");
+  }
+  impl_->links.emplace_back(fd);
+}
+
+void Loader::Detach() noexcept {
+  if (impl_) impl_->links.clear();
+}
+
+const std::vector<int>& Loader::RingFds() const noexcept { return impl_->ring_fds; }
+
+XdpMode Loader::AttachedMode() const noexcept { return impl_->mode; }
+
+bool Loader::ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept {
+  const int fd = bpf_map__fd(impl_->skel->maps.nfm_counters);
+  // Per-CPU values are 8-byte aligned slots, one per possible CPU.
+  uint64_t vals[1024];
+  if (impl_->ncpus > 1024) return false;
+  bool ok = true;
+  for (uint32_t k = 0; k < NFM_CNT_MAX; ++k) {
+    if (bpf_map_lookup_elem(fd, &k, vals) != 0) {
+      ok = false;
+      continue;
+    }
+    uint64_t sum = 0;
+    for (int c = 0; c < impl_->ncpus; ++c) sum += vals[c];
+    out[k] = sum;
+  }
+  return ok;
+}
+
+}  // namespace nfm::live

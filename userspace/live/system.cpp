@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+// Privileges, capabilities (raw capget/capset: no libcap dependency), feature probes,
+// interface resolution (/proc/net/route, /proc/net/ipv6_route) and clocks.
+#include "system.hpp"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "bpf_util.hpp"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+namespace nfm::live {
+
+const char* ErrnoName(int err) noexcept {
+  const char* n = strerrorname_np(err);
+  return n ? n : "E?";
+}
+
+std::string FormatError(const std::string& action, const std::string& object, int err,
+                        const std::string& hint) {
+  std::string s = action + " " + object + ": " + std::strerror(err) + " (" + ErrnoName(err) + ")";
+  if (!hint.empty()) s += "; " + hint;
+  return s;
+}
+
+namespace {
+
+bool CapGet(__user_cap_data_struct data[2]) noexcept {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  return syscall(SYS_capget, &hdr, data) == 0;
+}
+
+bool HasCap(const __user_cap_data_struct data[2], int cap) noexcept {
+  return (data[cap / 32].effective >> (cap % 32)) & 1u;
+}
+
+}  // namespace
+
+bool HasCaptureCapabilities() noexcept {
+  __user_cap_data_struct d[2] = {};
+  if (!CapGet(d)) return false;
+  return HasCap(d, CAP_NET_ADMIN) && (HasCap(d, CAP_BPF) || HasCap(d, CAP_SYS_ADMIN));
+}
+
+void DropAllCapabilities() {
+  // Bounding set first (that needs CAP_SETPCAP, which is about to go), so that even an
+  // execve by this thread as uid 0 cannot regain anything. Unknown caps end the loop.
+  for (int cap = 0; cap < 64; ++cap) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      throw BpfError("drop", "capability bounding set", errno);
+    }
+  }
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL on old kernels: fine
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct d[2] = {};
+  if (syscall(SYS_capset, &hdr, d) != 0) throw BpfError("drop", "capabilities", errno);
+}
+
+std::string MissingKernelFeature() {
+  struct MapProbe {
+    bpf_map_type type;
+    const char* what;
+  };
+  for (const MapProbe& p : {MapProbe{BPF_MAP_TYPE_RINGBUF, "BPF ring buffer maps (Linux 5.8+)"},
+                            MapProbe{BPF_MAP_TYPE_ARRAY_OF_MAPS, "BPF array-of-maps (Linux 4.12+)"},
+                            MapProbe{BPF_MAP_TYPE_PERCPU_ARRAY, "BPF per-CPU arrays (Linux 4.6+)"}}) {
+    if (libbpf_probe_bpf_map_type(p.type, nullptr) != 1) return p.what;
+  }
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, nullptr) != 1) return "XDP programs (CONFIG_BPF_SYSCALL)";
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SCHED_CLS, nullptr) != 1)
+    return "TC BPF programs (CONFIG_NET_CLS_BPF/CONFIG_NET_SCH_INGRESS)";
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return "kernel BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y)";
+  btf__free(vmlinux);
+  return {};
+}
+
+namespace {
+
+// Interface names carrying a default route (IPv4 and IPv6), in file order, no duplicates.
+std::vector<std::string> DefaultRouteInterfaces() {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& n) {
+    if (n != "lo" && std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  std::ifstream v4("/proc/net/route");
+  std::string line;
+  std::getline(v4, line);  // header
+  while (std::getline(v4, line)) {
+    std::istringstream ss(line);
+    std::string iface, dest, gw, flags, refcnt, use, metric, mask;
+    if (ss >> iface >> dest >> gw >> flags >> refcnt >> use >> metric >> mask &&
+        dest == "00000000" && mask == "00000000")
+      add(iface);
+  }
+  std::ifstream v6("/proc/net/ipv6_route");
+  while (std::getline(v6, line)) {
+    std::istringstream ss(line);
+    std::string dst, dlen, src, slen, nh, metric, ref, use, flags, iface;
+    if (ss >> dst >> dlen >> src >> slen >> nh >> metric >> ref >> use >> flags >> iface &&
+        dst == std::string(32, '0') && dlen == "00")
+      add(iface);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Interface> ResolveInterfaces(const std::vector<std::string>& names) {
+  std::vector<std::string> expanded;
+  for (const std::string& n : names) {
+    if (n == "auto") {
+      const auto defaults = DefaultRouteInterfaces();
+      if (defaults.empty())
+        throw BpfError("find", "default-route interfaces (--iface auto)", ENODEV,
+                       "no default route; name the interface with --iface");
+      for (const auto& d : defaults) expanded.push_back(d);
+    } else {
+      expanded.push_back(n);
+    }
+  }
+  std::vector<Interface> out;
+  for (const std::string& n : expanded) {
+    if (std::any_of(out.begin(), out.end(), [&](const Interface& i) { return i.name == n; })) continue;
+    const unsigned idx = if_nametoindex(n.c_str());
+    if (idx == 0) {
+      const int err = errno == 0 ? ENODEV : errno;
+      throw BpfError("attach to", n, err, "check `ip link`");
+    }
+    out.push_back({n, idx});
+  }
+  if (out.empty()) throw BpfError("attach to", "(no interface)", ENODEV, "give --iface IF");
+  return out;
+}
+
+namespace {
+int64_t Ns(const timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; }
+}  // namespace
+
+int64_t MonotonicToWallOffsetNs() noexcept {
+  // Bracket the realtime read with two monotonic reads and keep the tightest of 3 tries.
+  int64_t best_gap = INT64_MAX, offset = 0;
+  for (int i = 0; i < 3; ++i) {
+    timespec m1, r, m2;
+    clock_gettime(CLOCK_MONOTONIC, &m1);
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_MONOTONIC, &m2);
+    const int64_t gap = Ns(m2) - Ns(m1);
+    if (gap < best_gap) {
+      best_gap = gap;
+      offset = Ns(r) - (Ns(m1) + gap / 2);
+    }
+  }
+  return offset;
+}
+
+uint64_t WallNowNs() noexcept {
+  timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return static_cast<uint64_t>(Ns(t));
+}
+
+uint64_t MonoNowNs() noexcept {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<uint64_t>(Ns(t));
+}
+
+}  // namespace nfm::live

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: MIT
+// Metrics: prometheus-cpp families created once, refreshed from engine/kernel snapshots by the
+// engine thread, served by prometheus-cpp's Exposer (embedded civetweb). /healthz and /livez
+// are answered by a civetweb begin_request callback on the same listener, because Exposer
+// 1.0.1 only serves registered collectables (always 200, Prometheus text format).
+#include "metrics.hpp"
+
+#if __has_include("live/live.hpp")
+#include "live/live.hpp"
+#define NFM_METRICS_HAVE_LIVE_STATUS 1
+#endif
+
+#include <arpa/inet.h>
+#include <CivetServer.h>  // CivetCallbacks (derives from mg_callbacks)
+#include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace nfm {
+namespace {
+
+using prometheus::Counter;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+constexpr int kSkipCount = static_cast<int>(SkipReason::kCount);
+constexpr int kEndCount = static_cast<int>(EndReason::kCount);
+
+// Kernel counters that mean "packet seen but no event reached user space": the reason label
+// of nfm_events_lost_total. The user-space decoder's own parse errors follow (decode_*).
+struct KernelLoss {
+  nfm_counter slot;
+  const char* reason;
+};
+constexpr KernelLoss kKernelLoss[] = {
+    {NFM_CNT_RING_FULL, "ring_full"},   {NFM_CNT_SAMPLED_OUT, "sampled"},
+    {NFM_CNT_TRUNC_L2, "trunc_l2"},     {NFM_CNT_TRUNC_L3, "trunc_l3"},
+    {NFM_CNT_BAD_IHL, "bad_ihl"},       {NFM_CNT_BAD_DOFF, "bad_doff"},
+    {NFM_CNT_VLAN_LIMIT, "vlan_limit"}, {NFM_CNT_IPV6_EXT_LIMIT, "ipv6_ext_limit"},
+};
+
+// Histogram buckets (upper bounds). Few buckets: 3 histograms x ~10 series per agent.
+const Histogram::BucketBoundaries kDurationBuckets = {0.001, 0.01, 0.1, 1, 10, 60, 300, 1800, 7200};
+const Histogram::BucketBoundaries kPacketBuckets = {1, 2, 4, 10, 100, 1000, 10000, 100000};
+const Histogram::BucketBoundaries kByteBuckets = {0, 64, 512, 4096, 65536, 1048576, 16777216, 268435456};
+
+// A counter fed with absolute values (kernel sums, engine totals): increments by the delta.
+// If the source goes backwards (re-attach resets kernel maps) it rebases without decreasing.
+struct AbsCounter {
+  Counter* c = nullptr;
+  uint64_t last = 0;
+  void Set(uint64_t now) {
+    if (now > last) c->Increment(static_cast<double>(now - last));
+    last = now;
+  }
+};
+
+std::string KernelRelease() {
+  utsname u{};
+  if (uname(&u) != 0) return "unknown";
+  return u.release;
+}
+
+std::string ErrnoText(int err) {
+  const char* name = strerrorname_np(err);
+  std::string s = std::strerror(err);
+  if (name != nullptr) s += std::string(" (") + name + ")";
+  return s;
+}
+
+struct ListenAddr {
+  std::string host;  // numeric, without brackets
+  int port = 0;
+  bool v6 = false;
+  std::string civet;  // civetweb listening_ports syntax
+};
+
+ListenAddr ParseAddr(const std::string& addr) {
+  const std::string bad = "metrics: invalid --metrics-addr '" + addr +
+                          "': expected HOST:PORT with a numeric host, e.g. 127.0.0.1:9477 or [::1]:9477";
+  ListenAddr out;
+  std::string port;
+  if (!addr.empty() && addr[0] == '[') {
+    const auto close = addr.find("]:");
+    if (close == std::string::npos) throw std::runtime_error(bad);
+    out.host = addr.substr(1, close - 1);
+    port = addr.substr(close + 2);
+    out.v6 = true;
+  } else {
+    const auto colon = addr.rfind(':');
+    if (colon == std::string::npos || addr.find(':') != colon) throw std::runtime_error(bad);
+    out.host = addr.substr(0, colon);
+    port = addr.substr(colon + 1);
+  }
+  if (out.host == "localhost") out.host = "127.0.0.1";
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(out.v6 ? AF_INET6 : AF_INET, out.host.c_str(), buf) != 1) throw std::runtime_error(bad);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    throw std::runtime_error(bad);
+  out.port = std::stoi(port);
+  if (out.port > 65535) throw std::runtime_error(bad);
+  out.civet = out.v6 ? "[" + out.host + "]:" + std::to_string(out.port) : out.host + ":" + std::to_string(out.port);
+  return out;
+}
+
+// After civetweb failed to start: bind the same address ourselves to learn the errno.
+std::string ProbeListenError(const ListenAddr& a) {
+  const int fd = socket(a.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoText(errno);
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // civetweb sets it too
+  int rc;
+  if (a.v6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(static_cast<uint16_t>(a.port));
+    inet_pton(AF_INET6, a.host.c_str(), &sa.sin6_addr);
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(a.port));
+    inet_pton(AF_INET, a.host.c_str(), &sa.sin_addr);
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  }
+  if (rc == 0) rc = listen(fd, 1);
+  const int err = rc == 0 ? 0 : errno;
+  close(fd);
+  return err == 0 ? std::string() : ErrnoText(err);
+}
+
+// Health as seen by the HTTP threads; shared between Metrics and the request callback.
+struct HealthState {
+  std::string mode;
+  std::atomic<bool> attached{false}, draining{false};
+  std::atomic<int64_t> last_update_ns{0};  // steady clock; 0 = never updated
+  std::atomic<double> stale_after_s{30.0};
+
+  static int64_t NowNs() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  double AgeSeconds() const {
+    const int64_t last = last_update_ns.load();
+    return last == 0 ? -1.0 : static_cast<double>(NowNs() - last) / 1e9;
+  }
+  // Stalled = the engine thread stopped refreshing. Never updated yet = still starting.
+  bool Fresh() const {
+    const double limit = stale_after_s.load();
+    const double age = AgeSeconds();
+    return limit <= 0 || age < 0 || age <= limit;
+  }
+  bool Ready() const { return attached.load() && draining.load() && Fresh(); }
+  std::string Json() const {
+    char age[32];
+    std::snprintf(age, sizeof(age), "%.3f", AgeSeconds());
+    return std::string("{\"status\":\"") + (Ready() ? "ok" : "not ready") + "\",\"mode\":\"" + mode +
+           "\",\"attached\":" + (attached.load() ? "true" : "false") +
+           ",\"draining\":" + (draining.load() ? "true" : "false") + ",\"fresh\":" + (Fresh() ? "true" : "false") +
+           ",\"last_update_age_seconds\":" + age + "}\n";
+  }
+};
+
+// begin_request runs on civetweb threads; it finds the health state by the listening port.
+std::mutex g_servers_mu;
+std::map<int, std::shared_ptr<HealthState>> g_servers;
+
+int BeginRequest(mg_connection* conn) {
+  const mg_request_info* ri = mg_get_request_info(conn);
+  if (ri == nullptr || ri->local_uri == nullptr) return 0;
+  const std::string_view uri = ri->local_uri;
+  const bool ready = uri == "/healthz" || uri == "/readyz" || uri == "/-/healthy";
+  const bool live = uri == "/livez";
+  if (!ready && !live) return 0;  // let the Exposer handle /metrics (and 404 the rest)
+  std::shared_ptr<HealthState> h;
+  {
+    std::lock_guard<std::mutex> lock(g_servers_mu);
+    auto it = g_servers.find(ri->server_port);
+    if (it == g_servers.end() && g_servers.size() == 1) it = g_servers.begin();
+    if (it != g_servers.end()) h = it->second;
+  }
+  int status = 503;
+  std::string body = "{\"status\":\"starting\"}\n";
+  if (h && live) {
+    status = h->Fresh() ? 200 : 503;
+    body = status == 200 ? "{\"status\":\"alive\"}\n" : "{\"status\":\"stalled\"}\n";
+  } else if (h) {
+    status = h->Ready() ? 200 : 503;
+    body = h->Json();
+  }
+  const bool head = ri->request_method != nullptr && std::strcmp(ri->request_method, "HEAD") == 0;
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+            status, status == 200 ? "OK" : "Service Unavailable", body.size());
+  if (!head) mg_write(conn, body.data(), body.size());
+  return status;  // 1..999: handled; the value is the status code for civetweb's access log
+}
+
+int QuietLog(const mg_connection*, const char*) { return 1; }  // we report errors ourselves
+
+}  // namespace
+
+struct Metrics::Impl {
+  BuildInfo info;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  CivetCallbacks callbacks;  // its constructor zeroes every mg_callbacks member
+  int port = 0;
+
+  std::shared_ptr<HealthState> health = std::make_shared<HealthState>();
+
+  // Families (owned by the registry) and the series created at startup.
+  prometheus::Family<Gauge>* build_info_family = nullptr;
+  Gauge* build_info = nullptr;
+  std::string attach_mode;
+
+  AbsCounter packets, bytes, engine_packets, packets_in_flows, flows_created, out_of_order, kernel_events;
+  AbsCounter hook_packets[2], hook_bytes[2];  // live: [0]=xdp/ingress [1]=tc/egress; offline: [0]=pcap
+  AbsCounter kernel_lost[std::size(kKernelLoss)];
+  AbsCounter decode_truncated, decode_malformed;
+  AbsCounter ignored_not_ip_engine, ignored_not_ip_kernel;  // both feed the not_ip series
+  Counter* ignored_not_ip = nullptr;
+  AbsCounter ignored_unsupported, ignored_later_fragment;
+  AbsCounter flagged_l4_trunc, flagged_fragment;
+  AbsCounter exported[kEndCount];
+  Gauge *flows_active = nullptr, *table_capacity = nullptr, *table_fill = nullptr;
+  Gauge *ring_fill = nullptr, *ring_peak = nullptr, *ring_size = nullptr, *interfaces = nullptr;
+  AbsCounter bad_events;
+  const live::LiveStatus* live_status = nullptr;
+  Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
+  Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
+  Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
+
+  void Build();
+  void SetAttachMode(const std::string& mode);
+};
+
+void Metrics::Impl::SetAttachMode(const std::string& mode) {
+  if (build_info != nullptr && mode == attach_mode) return;
+  if (build_info != nullptr) build_info_family->Remove(build_info);
+  attach_mode = mode;
+  build_info = &build_info_family->Add({{"version", info.version},
+                                        {"kernel", info.kernel},
+                                        {"mode", info.mode},
+                                        {"attach_mode", attach_mode}});
+  build_info->Set(1);
+}
+
+void Metrics::Impl::Build() {
+  using prometheus::BuildCounter;
+  using prometheus::BuildGauge;
+  using prometheus::BuildHistogram;
+  auto& r = *registry;
+  auto counter = [&](const char* name, const char* help) -> Counter& {
+    return BuildCounter().Name(name).Help(help).Register(r).Add({});
+  };
+  auto gauge = [&](const char* name, const char* help) -> Gauge& {
+    return BuildGauge().Name(name).Help(help).Register(r).Add({});
+  };
+
+  build_info_family = &BuildGauge()
+                           .Name("nfm_build_info")
+                           .Help("Always 1; labels: agent version, kernel release, mode (live/offline), XDP attach mode")
+                           .Register(r);
+  SetAttachMode(info.attach_mode);
+  BuildGauge()
+      .Name("nfm_start_time_seconds")
+      .Help("Unix time the agent started")
+      .Register(r)
+      .Add({})
+      .Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+
+  packets.c = &counter("nfm_packets_total",
+                       "Packets seen: live, every packet the XDP and TC hooks saw; offline, every packet read");
+  bytes.c = &counter("nfm_bytes_total", "Bytes (frame length) of the packets counted by nfm_packets_total");
+  auto& hp = BuildCounter().Name("nfm_hook_packets_total").Help("Packets seen, by hook and direction").Register(r);
+  auto& hb = BuildCounter().Name("nfm_hook_bytes_total").Help("Bytes seen, by hook and direction").Register(r);
+  if (info.mode == "live") {
+    hook_packets[0].c = &hp.Add({{"hook", "xdp"}, {"direction", "ingress"}});
+    hook_packets[1].c = &hp.Add({{"hook", "tc"}, {"direction", "egress"}});
+    hook_bytes[0].c = &hb.Add({{"hook", "xdp"}, {"direction", "ingress"}});
+    hook_bytes[1].c = &hb.Add({{"hook", "tc"}, {"direction", "egress"}});
+  } else {
+    hook_packets[0].c = &hp.Add({{"hook", "pcap"}, {"direction", "unknown"}});
+    hook_bytes[0].c = &hb.Add({{"hook", "pcap"}, {"direction", "unknown"}});
+  }
+  engine_packets.c = &counter("nfm_engine_packets_total",
+                              "Packets (events) handed to the flow engine, decoded or not");
+  packets_in_flows.c = &counter("nfm_packets_in_flows_total", "Packets that became part of a flow");
+  kernel_events.c = &counter("nfm_kernel_events_total", "Events the BPF programs submitted to the ring buffers");
+
+  auto& lost = BuildCounter()
+                   .Name("nfm_events_lost_total")
+                   .Help("Packets seen that produced no flow data because of loss or a parse error, by reason")
+                   .Register(r);
+  for (size_t i = 0; i < std::size(kKernelLoss); ++i) kernel_lost[i].c = &lost.Add({{"reason", kKernelLoss[i].reason}});
+  decode_truncated.c = &lost.Add({{"reason", "decode_truncated"}});
+  decode_malformed.c = &lost.Add({{"reason", "decode_malformed"}});
+  bad_events.c = &lost.Add({{"reason", "bad_event"}});
+
+  auto& ign = BuildCounter()
+                  .Name("nfm_packets_ignored_total")
+                  .Help("Packets seen that are deliberately not part of any flow (not an error), by reason")
+                  .Register(r);
+  ignored_not_ip = &ign.Add({{"reason", "not_ip"}});
+  ignored_not_ip_engine.c = ignored_not_ip;
+  ignored_not_ip_kernel.c = ignored_not_ip;
+  ignored_unsupported.c = &ign.Add({{"reason", "unsupported"}});
+  ignored_later_fragment.c = &ign.Add({{"reason", "later_fragment"}});
+
+  auto& flag = BuildCounter()
+                   .Name("nfm_kernel_events_flagged_total")
+                   .Help("Events emitted with a caveat, by flag (l4_truncated: L4 header cut; fragment: IP fragment)")
+                   .Register(r);
+  flagged_l4_trunc.c = &flag.Add({{"flag", "l4_truncated"}});
+  flagged_fragment.c = &flag.Add({{"flag", "fragment"}});
+
+  flows_created.c = &counter("nfm_flows_created_total", "Flows created in the flow table");
+  auto& exp = BuildCounter().Name("nfm_flows_exported_total").Help("Flows exported (CSV rows produced), by end reason").Register(r);
+  for (int i = 0; i < kEndCount; ++i) exported[i].c = &exp.Add({{"reason", EndReasonName(static_cast<EndReason>(i))}});
+  out_of_order.c = &counter("nfm_out_of_order_packets_total", "Packets whose timestamp went backwards within their flow");
+  flows_active = &gauge("nfm_flows_active", "Flows currently in the flow table");
+  table_capacity = &gauge("nfm_flow_table_capacity", "Flow table capacity (flows), fixed at start");
+  table_fill = &gauge("nfm_flow_table_fill_ratio", "nfm_flows_active / nfm_flow_table_capacity (0..1)");
+  ring_fill = &gauge("nfm_ring_fill_ratio", "Fill level of the fullest ring buffer at the last drain (0..1; offline 0)");
+  ring_peak = &gauge("nfm_ring_fill_peak_ratio", "Highest nfm_ring_fill_ratio seen since start (0..1; offline 0)");
+  ring_size = &gauge("nfm_ring_size_bytes", "Size of one BPF ring buffer (offline 0)");
+  interfaces = &gauge("nfm_interfaces_attached", "Interfaces the XDP/TC hooks are attached to");
+  attached_g = &gauge("nfm_capture_attached", "1 when the capture source is attached (live) or open (offline)");
+  draining_g = &gauge("nfm_capture_draining", "1 when the ring buffers (or the capture file) are being drained");
+  last_update_ts = &gauge("nfm_last_update_timestamp_seconds", "Unix time of the last refresh of these metrics by the engine thread");
+
+  csv_rows = &counter("nfm_csv_rows_total", "CSV rows (flows) written successfully");
+  csv_bytes = &counter("nfm_csv_bytes_total", "Bytes of CSV rows written successfully");
+  csv_errors = &counter("nfm_csv_write_errors_total", "Failed CSV writes (row lost or file not opened)");
+  csv_rotations = &counter("nfm_csv_rotations_total", "CSV files opened by size-based rotation");
+
+  duration = &BuildHistogram().Name("nfm_flow_duration_seconds").Help("Duration of exported flows").Register(r).Add({}, kDurationBuckets);
+  flow_packets = &BuildHistogram().Name("nfm_flow_packets").Help("Packets per exported flow").Register(r).Add({}, kPacketBuckets);
+  flow_bytes = &BuildHistogram()
+                    .Name("nfm_flow_payload_bytes")
+                    .Help("Payload bytes per exported flow (both directions)")
+                    .Register(r)
+                    .Add({}, kByteBuckets);
+}
+
+Metrics::Metrics(const std::string& addr, const BuildInfo& info) : impl_(std::make_unique<Impl>()) {
+  impl_->info = info;
+  if (impl_->info.kernel.empty()) impl_->info.kernel = KernelRelease();
+  if (impl_->info.version.empty()) impl_->info.version = "unknown";
+  if (impl_->info.attach_mode.empty()) impl_->info.attach_mode = "none";
+  impl_->health->mode = impl_->info.mode;
+  impl_->Build();
+  if (addr.empty()) return;
+
+  const ListenAddr la = ParseAddr(addr);
+  impl_->callbacks.begin_request = BeginRequest;
+  impl_->callbacks.log_message = QuietLog;
+  try {
+    impl_->exposer = std::make_unique<prometheus::Exposer>(
+        std::vector<std::string>{"listening_ports", la.civet, "num_threads", "2", "request_timeout_ms", "10000"},
+        &impl_->callbacks);
+  } catch (const std::exception& e) {
+    std::string why = ProbeListenError(la);
+    if (why.empty()) why = e.what();
+    throw std::runtime_error("metrics: cannot listen on " + addr + ": " + why +
+                             "; use --metrics-addr to choose another address (empty disables metrics)");
+  }
+  const auto ports = impl_->exposer->GetListeningPorts();
+  impl_->port = ports.empty() ? la.port : ports.front();
+  impl_->exposer->RegisterCollectable(impl_->registry);
+  std::lock_guard<std::mutex> lock(g_servers_mu);
+  g_servers[impl_->port] = impl_->health;
+}
+
+Metrics::~Metrics() {
+  if (impl_->exposer) {
+    {
+      std::lock_guard<std::mutex> lock(g_servers_mu);
+      auto it = g_servers.find(impl_->port);
+      if (it != g_servers.end() && it->second == impl_->health) g_servers.erase(it);
+    }
+    impl_->exposer.reset();  // stops and joins the server threads
+  }
+}
+
+std::unique_ptr<Metrics> Metrics::Create(const std::string& addr, const BuildInfo& info, std::string* error) {
+  try {
+    return std::make_unique<Metrics>(addr, info);
+  } catch (const std::exception& e) {
+    if (error != nullptr) *error = e.what();
+    return nullptr;
+  }
+}
+
+void Metrics::AttachLive(const live::LiveStatus* status) { impl_->live_status = status; }
+
+void Metrics::Update(const EngineStats& s, const live::LiveStatus& st) {
+#ifdef NFM_METRICS_HAVE_LIVE_STATUS
+  KernelSnapshot k;
+  for (int i = 0; i < NFM_CNT_MAX; ++i) k.counters[i] = st.counters[i].load(std::memory_order_relaxed);
+  k.ring_fill_ratio = st.ring_fill_ratio.load(std::memory_order_relaxed);
+  k.ring_fill_peak = st.ring_fill_peak.load(std::memory_order_relaxed);
+  k.ring_size_bytes = st.ring_size_bytes.load(std::memory_order_relaxed);
+  k.interfaces = st.interfaces.load(std::memory_order_relaxed);
+  k.events_bad = st.events_bad.load(std::memory_order_relaxed);
+  switch (st.xdp_mode.load(std::memory_order_relaxed)) {
+    case live::XdpMode::kNative: k.attach_mode = "native"; break;
+    case live::XdpMode::kSkb: k.attach_mode = "skb"; break;
+    default: k.attach_mode = nullptr; break;
+  }
+  SetHealth(st.attached.load(std::memory_order_relaxed), st.draining.load(std::memory_order_relaxed));
+  Update(s, &k);
+#else
+  (void)st;
+  Update(s, static_cast<const KernelSnapshot*>(nullptr));
+#endif
+}
+
+void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
+  Impl& m = *impl_;
+  if (k == nullptr && m.live_status != nullptr) {
+    const live::LiveStatus* st = m.live_status;
+    m.live_status = nullptr;  // the overload calls back here with a snapshot
+    Update(s, *st);
+    m.live_status = st;
+    return;
+  }
+  m.engine_packets.Set(s.packets);
+  m.packets_in_flows.Set(s.packets_in_flows);
+  m.flows_created.Set(s.flows_created);
+  m.out_of_order.Set(s.out_of_order);
+  for (int i = 0; i < kEndCount; ++i) m.exported[i].Set(s.flows_exported[i]);
+  m.decode_truncated.Set(s.skipped[static_cast<int>(SkipReason::kTruncated)]);
+  m.decode_malformed.Set(s.skipped[static_cast<int>(SkipReason::kMalformed)]);
+  m.ignored_not_ip_engine.Set(s.skipped[static_cast<int>(SkipReason::kNotIp)]);
+  m.ignored_unsupported.Set(s.skipped[static_cast<int>(SkipReason::kUnsupported)]);
+  m.ignored_later_fragment.Set(s.skipped[static_cast<int>(SkipReason::kLaterFragment)]);
+  m.flows_active->Set(static_cast<double>(s.flows_active));
+  m.table_capacity->Set(static_cast<double>(s.table_capacity));
+  m.table_fill->Set(s.table_capacity ? static_cast<double>(s.flows_active) / static_cast<double>(s.table_capacity) : 0.0);
+
+  if (k == nullptr) {  // offline: the engine saw every packet read
+    m.packets.Set(s.packets);
+    m.bytes.Set(s.bytes);
+    m.hook_packets[0].Set(s.packets);
+    m.hook_bytes[0].Set(s.bytes);
+  } else {
+    const uint64_t* c = k->counters;
+    m.packets.Set(c[NFM_CNT_XDP_PACKETS] + c[NFM_CNT_TC_PACKETS]);
+    m.bytes.Set(c[NFM_CNT_XDP_BYTES] + c[NFM_CNT_TC_BYTES]);
+    if (m.hook_packets[1].c != nullptr) {
+      m.hook_packets[0].Set(c[NFM_CNT_XDP_PACKETS]);
+      m.hook_packets[1].Set(c[NFM_CNT_TC_PACKETS]);
+      m.hook_bytes[0].Set(c[NFM_CNT_XDP_BYTES]);
+      m.hook_bytes[1].Set(c[NFM_CNT_TC_BYTES]);
+    }
+    m.kernel_events.Set(c[NFM_CNT_EVENTS]);
+    for (size_t i = 0; i < std::size(kKernelLoss); ++i) m.kernel_lost[i].Set(c[kKernelLoss[i].slot]);
+    m.ignored_not_ip_kernel.Set(c[NFM_CNT_NOT_IP]);
+    m.flagged_l4_trunc.Set(c[NFM_CNT_L4_TRUNC]);
+    m.flagged_fragment.Set(c[NFM_CNT_FRAGMENT]);
+    m.bad_events.Set(k->events_bad);
+    m.ring_fill->Set(k->ring_fill_ratio);
+    m.ring_peak->Set(k->ring_fill_peak);
+    m.ring_size->Set(static_cast<double>(k->ring_size_bytes));
+    m.interfaces->Set(k->interfaces);
+    if (k->attach_mode != nullptr && *k->attach_mode != '\0') m.SetAttachMode(k->attach_mode);
+  }
+  m.last_update_ts->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  m.health->last_update_ns.store(HealthState::NowNs());
+}
+
+void Metrics::ObserveFlow(const FlowSummary& f) {
+  impl_->duration->Observe(f.duration_s);
+  impl_->flow_packets->Observe(static_cast<double>(f.packets));
+  impl_->flow_bytes->Observe(static_cast<double>(f.bytes));
+}
+
+void Metrics::ObserveFlow(const FlowSummary& f, std::size_t csv_bytes) {
+  ObserveFlow(f);
+  OnCsvRow(csv_bytes);
+}
+
+void Metrics::SetHealth(bool attached, bool draining) {
+  impl_->health->attached.store(attached);
+  impl_->health->draining.store(draining);
+  impl_->attached_g->Set(attached ? 1 : 0);
+  impl_->draining_g->Set(draining ? 1 : 0);
+}
+
+void Metrics::SetStaleAfter(double seconds) { impl_->health->stale_after_s.store(seconds); }
+
+void Metrics::OnCsvRow(std::size_t bytes) {
+  impl_->csv_rows->Increment();
+  impl_->csv_bytes->Increment(static_cast<double>(bytes));
+}
+void Metrics::OnCsvError() { impl_->csv_errors->Increment(); }
+void Metrics::OnCsvRotate() { impl_->csv_rotations->Increment(); }
+
+int Metrics::Port() const { return impl_->exposer ? impl_->port : 0; }
+
+std::string Metrics::Render() const {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+std::string Metrics::HealthBody(int* status) const {
+  if (status != nullptr) *status = impl_->health->Ready() ? 200 : 503;
+  return impl_->health->Json();
+}
+
+}  // namespace nfm
