@@ -50,6 +50,8 @@ DecodeStatus DecodeL4(const Frame& f, uint32_t l4, uint32_t ip_end, uint32_t dis
       if (cap_avail >= 4) {
         out->sport = Rd16(p);
         out->dport = Rd16(p + 2);
+      } else {
+        out->flags |= kPktPortsMissing;
       }
       if (cap_avail >= 14) out->tcp_flags = p[13];
       if (cap_avail >= 16) out->window = Rd16(p + 14);
@@ -66,6 +68,8 @@ DecodeStatus DecodeL4(const Frame& f, uint32_t l4, uint32_t ip_end, uint32_t dis
       if (cap_avail >= 4) {
         out->sport = Rd16(p);
         out->dport = Rd16(p + 2);
+      } else {
+        out->flags |= kPktPortsMissing;
       }
       if (avail < 8) {
         out->flags |= kPktL4Truncated;

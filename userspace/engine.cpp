@@ -555,6 +555,10 @@ struct FlowEngine::Impl {
       table.PushBack(kListActivity, id);
       return;
     }
+    if (p.flags & kPktPortsMissing) {  // a TCP/UDP packet without ports has no 5-tuple
+      ++st.skipped[static_cast<int>(SkipReason::kTruncated)];
+      return;
+    }
     ++st.packets_in_flows;
     const int64_t t = static_cast<int64_t>(p.ts_ns);
     if (t > now) {

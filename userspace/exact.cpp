@@ -45,14 +45,12 @@ struct Big {
   }
   bool IsZero() const { return n == 0; }
   int BitLen() const { return n == 0 ? 0 : 64 * (n - 1) + (64 - std::countl_zero(l[n - 1])); }
-  bool Bit(int i) const { return i / 64 < n && ((l[i / 64] >> (i % 64)) & 1); }
   void SetBit(int i) {
     l[i / 64] |= uint64_t{1} << (i % 64);
     if (i / 64 + 1 > n) n = i / 64 + 1;
   }
   // Only meaningful when the value fits (callers guarantee it).
   u128 ToU128() const { return (static_cast<u128>(l[1]) << 64) | l[0]; }
-  uint64_t Low() const { return l[0]; }
 };
 
 int Cmp(const Big& a, const Big& b) {
@@ -136,10 +134,24 @@ void Shr1(Big& a) {
   a.Trim();
 }
 
-// q = a / b, r = a % b (b != 0) by shift-and-subtract. The callers keep the quotient short
-// (<= ~200 bits), so the loop count stays small.
+// q = a / b, r = a % b (b != 0). One-limb divisors (n, n^2 for n < 2^32: the common case)
+// use schoolbook limb division; otherwise shift-and-subtract, which the callers keep short
+// (quotients of <= ~200 bits).
 void DivMod(const Big& a, const Big& b, Big& q, Big& r) {
   q = Big();
+  if (b.n == 1) {
+    const uint64_t d = b.l[0];
+    uint64_t rem = 0;
+    for (int i = a.n - 1; i >= 0; --i) {
+      const u128 cur = (static_cast<u128>(rem) << 64) | a.l[i];
+      q.l[i] = static_cast<uint64_t>(cur / d);
+      rem = static_cast<uint64_t>(cur % d);
+    }
+    q.n = a.n;
+    q.Trim();
+    r = Big::FromU128(rem);
+    return;
+  }
   r = a;
   int s = a.BitLen() - b.BitLen();
   if (s < 0) return;
@@ -151,6 +163,23 @@ void DivMod(const Big& a, const Big& b, Big& q, Big& r) {
     }
     Shr1(d);
   }
+}
+
+// a >> k; `lost` is set when a non-zero bit is shifted out.
+Big Shr(const Big& a, int k, bool& lost) {
+  Big r;
+  lost = false;
+  const int ls = k / 64, bs = k % 64;
+  for (int i = 0; i < ls && i < a.n; ++i) lost |= a.l[i] != 0;
+  if (ls < a.n && bs) lost |= (a.l[ls] & ((uint64_t{1} << bs) - 1)) != 0;
+  for (int i = ls; i < a.n; ++i) {
+    uint64_t v = a.l[i] >> bs;
+    if (bs && i + 1 < a.n) v |= a.l[i + 1] << (64 - bs);
+    r.l[i - ls] = v;
+  }
+  r.n = a.n > ls ? a.n - ls : 0;
+  r.Trim();
+  return r;
 }
 
 Big Pow10(int k) {
@@ -198,8 +227,8 @@ u128 Pow10u(int k) {
 // spec does not need them.
 double RoundToDouble(bool neg, u128 q, bool sticky, int exp2) {
   if (q == 0) return 0.0;
-  int len = 128 - (static_cast<uint64_t>(q >> 64) ? std::countl_zero(static_cast<uint64_t>(q >> 64))
-                                                  : 64 + std::countl_zero(static_cast<uint64_t>(q)));
+  const uint64_t hi = static_cast<uint64_t>(q >> 64), lo = static_cast<uint64_t>(q);
+  const int len = hi != 0 ? 128 - std::countl_zero(hi) : 64 - std::countl_zero(lo);
   uint64_t m;
   int e = exp2;
   if (len > 53) {
@@ -225,12 +254,15 @@ double RatioBig(bool neg, const Big& num, const Big& den, int exp2) {
   if (num.IsZero()) return 0.0;
   // Scale so that the integer quotient has 55 or 56 bits: 53 kept + round bit + at least
   // one more bit, the rest goes into the sticky flag (the remainder).
+  // Shrinking the numerator instead of growing the denominator keeps one-limb divisors on
+  // the fast path: floor(floor(num / 2^j) / den) == floor(num / (den * 2^j)), and the
+  // quotient is inexact iff a shifted-out bit or the remainder is non-zero.
   int k = 55 - (num.BitLen() - den.BitLen());
-  Big a = k >= 0 ? Shl(num, k) : num;
-  Big b = k < 0 ? Shl(den, -k) : den;
+  bool lost = false;
+  Big a = k >= 0 ? Shl(num, k) : Shr(num, -k, lost);
   Big q, r;
-  DivMod(a, b, q, r);
-  return RoundToDouble(neg, q.ToU128(), !r.IsZero(), exp2 - k);
+  DivMod(a, den, q, r);
+  return RoundToDouble(neg, q.ToU128(), lost || !r.IsZero(), exp2 - k);
 }
 
 u128 Isqrt128(u128 t) {
@@ -252,13 +284,13 @@ double SqrtRatioBig(const Big& num, const Big& den, int exp2) {
   int diff = num.BitLen() - den.BitLen();
   int twok = 112 - diff;
   int k = twok >= 0 ? twok / 2 : -((-twok + 1) / 2);  // floor(twok / 2)
-  Big a = k >= 0 ? Shl(num, 2 * k) : num;
-  Big b = k < 0 ? Shl(den, -2 * k) : den;
+  bool lost = false;
+  Big a = k >= 0 ? Shl(num, 2 * k) : Shr(num, -2 * k, lost);  // see RatioBig
   Big q, r;
-  DivMod(a, b, q, r);
+  DivMod(a, den, q, r);
   u128 t = q.ToU128();
   u128 s = Isqrt128(t);
-  bool sticky = !r.IsZero() || s * s != t;
+  bool sticky = lost || !r.IsZero() || s * s != t;
   return RoundToDouble(false, s, sticky, exp2 - k);
 }
 

@@ -46,15 +46,17 @@ void AppendDecimalStr(std::string& out, const Decimal& d);
 void AppendDecimalFormatted(std::string& out, const Decimal& d, const FloatSpec& spec);
 
 // Python datetime text "YYYY-MM-DD HH:MM:SS[.ffffff]" (fraction omitted when the
-// microsecond field is 0) for `ts_ns` since the epoch, after rounding the double
-// double(ts) to the nearest microsecond, ties to even (datetime.fromtimestamp). If
-// `local` is true use the process's local time zone (TZ), else UTC.
+// microsecond field is 0) for `ts_ns` since the epoch, as datetime.fromtimestamp does it:
+// t = double(ts) (correctly rounded ts_ns / 1e9), then the fraction modf(t) * 1e6 (a double
+// product) is rounded to an integer, ties to even. If `local` is true use the process's
+// local time zone (TZ, via localtime_r), else UTC. Thread-safe; reads TZ as tzset() left it.
 void AppendDateTime(std::string& out, int64_t ts_ns, bool local);
 
 // Same for a timestamp already held as a double in seconds (Python's float argument):
 // frac = modf(ts); us = round_half_even(frac * 1e6) with the product done in double, as
-// CPython's _PyTime_DoubleToDenominator does. Covers years 1..9999 (int64 ns stops at 2262);
-// beyond that the proleptic year is printed unpadded, NaN/inf print as repr().
+// CPython's _PyTime_DoubleToDenominator does. Covers years 1..9999 (int64 ns stops at 2262).
+// Where Python would raise: years >= 10000 print with 5+ digits, |ts| > 1e15 and NaN/inf
+// print as repr(ts).
 void AppendDateTimeSeconds(std::string& out, double ts, bool local);
 
 // Integers.

@@ -13,6 +13,7 @@ enum PacketFlag : uint8_t {
   kPktLaterFragment = 1u << 1,    // fragment offset != 0: no L4 header, ports are 0
   kPktL4Truncated = 1u << 2,      // L4 header not (fully) captured; ports/flags may be 0
   kPktEthPadding = 1u << 3,       // informational: frame has bytes after the IP packet
+  kPktPortsMissing = 1u << 4,     // TCP/UDP whose port fields were not captured (ports are 0)
 };
 
 // Plain value type, trivially copyable, 96 bytes. Addresses are IPv4-mapped IPv6

@@ -77,7 +77,7 @@ uint32_t DefaultRings() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1) n = 1;
   uint32_t r = 1;
-  while (r < static_cast<uint32_t>(n) && r < 64) r <<= 1;
+  while (r < static_cast<uint32_t>(n) && r < NFM_MAX_RINGS) r <<= 1;
   return r;
 }
 
@@ -108,7 +108,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   const uint32_t rings = opts.rings ? opts.rings : DefaultRings();
   const uint32_t ring_bytes = opts.ring_size_kb * 1024u;
   const long page = sysconf(_SC_PAGESIZE);
-  if (rings == 0 || rings > 64 || (rings & (rings - 1)) != 0 || ring_bytes < static_cast<uint64_t>(page) ||
+  if (rings == 0 || rings > NFM_MAX_RINGS || (rings & (rings - 1)) != 0 || ring_bytes < static_cast<uint64_t>(page) ||
       (ring_bytes & (ring_bytes - 1)) != 0 || opts.sample == 0) {
     std::fprintf(stderr, "nfm-xdp: bad live options: --rings must be a power of two <= 64, "
                          "--ring-size a power of two >= %ld KiB, --sample >= 1\n", page / 1024);
@@ -217,15 +217,19 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   uint64_t exported = 0;
   for (uint64_t v : es.flows_exported) exported += v;
   const double secs = static_cast<double>(MonoNowNs() - start_mono) / 1e9;
+  // Losses by reason: ring full (reserve failed), empty ring slot (a loader bug), and
+  // samples user space could not decode (size/version mismatch between object and agent).
   const uint64_t lost_full = counters[NFM_CNT_RING_FULL];
+  const uint64_t lost_noring = counters[NFM_CNT_NO_RING];
   const uint64_t lost_bad = drainer->Bad();
   char loss[256];
-  if (lost_full || lost_bad) {
+  if (lost_full || lost_noring || lost_bad) {
     std::snprintf(loss, sizeof loss,
-                  "LOST %llu events (ring_full %llu, bad_event %llu): flows are incomplete; "
-                  "raise --ring-size or --rings, or use --sample",
-                  static_cast<unsigned long long>(lost_full + lost_bad),
-                  static_cast<unsigned long long>(lost_full), static_cast<unsigned long long>(lost_bad));
+                  "LOST %llu events (ring_full %llu, no_ring %llu, bad_event %llu): flows are "
+                  "incomplete; raise --ring-size or --rings, or use --sample",
+                  static_cast<unsigned long long>(lost_full + lost_noring + lost_bad),
+                  static_cast<unsigned long long>(lost_full),
+                  static_cast<unsigned long long>(lost_noring), static_cast<unsigned long long>(lost_bad));
   } else {
     std::snprintf(loss, sizeof loss, "no ring losses");
   }

@@ -63,7 +63,7 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   // ARRAY_OF_MAPS before anything is attached, so the programs never see an empty slot.
   const int outer = bpf_map__fd(impl_->skel->maps.nfm_rings);
   for (uint32_t i = 0; i < cfg.rings; ++i) {
-    char name[16];
+    char name[24];  // "nfm_ringNN" stays below the 15-character kernel limit
     std::snprintf(name, sizeof name, "nfm_ring%u", i);
     const int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, cfg.ring_size_bytes, nullptr);
     if (fd < 0) {
