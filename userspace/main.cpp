@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help/--version exit 0; every usage error exits 1 (CLI11's own codes are not stable).
+    return app.exit(e) == 0 ? 0 : 1;
   }
 
   nfm::EngineConfig cfg;
