@@ -61,7 +61,29 @@ int main(int argc, char** argv) {
       "nfm-xdp"};
   app.set_version_flag("--version", std::string("nfm-xdp ") + NFM_VERSION);
   app.get_formatter()->column_width(34);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("nfm-xdp: ") + e.what() + " (see --help)\n";
+  });
   CommonOptions o;
+  // Validators with short messages (CLI11's range text prints DBL_MAX in full).
+  const CLI::Validator positive(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (end == s.c_str() || *end != '\0') return "'" + s + "' is not a number";
+        if (!(v > 0) || v > 1e9) return "'" + s + "' must be a number of seconds > 0";
+        return {};
+      },
+      "SECONDS");
+  const CLI::Validator non_negative(
+      [](std::string& s) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (end == s.c_str() || *end != '\0') return "'" + s + "' is not a number";
+        if (!(v >= 0) || v > 1e12) return "'" + s + "' must be a number >= 0";
+        return {};
+      },
+      "NUMBER");
 
   [[maybe_unused]] auto* pcap = app.add_option("--pcap", o.pcap, "Replay a pcap/pcapng capture ('-' = stdin)")->group("Source");
 #ifdef NFM_HAVE_LIVE
@@ -73,7 +95,7 @@ int main(int argc, char** argv) {
 #endif
   app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout)")->capture_default_str()->group("Output");
   app.add_option("--csv-rotate-mb", o.csv_rotate_mb, "Start a new CSV file after this many MiB (0 = never)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative)
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
@@ -90,19 +112,19 @@ int main(int argc, char** argv) {
       ->group("Features");
   auto* idle = app.add_option("--idle-timeout", o.idle_timeout,
                               "Seconds without packets that end a flow (default 120; nfm2022: 5000)")
-                   ->check(CLI::PositiveNumber)
+                   ->check(positive)
                    ->group("Flows");
   auto* active = app.add_option("--active-timeout", o.active_timeout,
                                 "Seconds after which a flow is exported and continues as a new flow "
                                 "(default 1800; nfm2022: 120000)")
-                     ->check(CLI::PositiveNumber)
+                     ->check(positive)
                      ->group("Flows");
   auto* thr = app.add_option("--activity-threshold", o.activity_threshold,
                              "Gap (s) that separates active periods (default 5; nfm2022: 100)")
-                  ->check(CLI::PositiveNumber)
+                  ->check(positive)
                   ->group("Flows");
   app.add_option("--subflow-gap", o.subflow_gap, "Gap (s) that starts a new subflow")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str()
       ->group("Flows");
   app.add_option("--max-flows", o.max_flows, "Flow table capacity; when full the least recently active flow is "
@@ -116,7 +138,7 @@ int main(int argc, char** argv) {
                     ->group("Metrics");
   app.add_option("--metrics-linger", o.metrics_linger,
                  "Offline: keep serving the final metrics this many seconds after the run")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative)
       ->group("Metrics");
   app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
 
