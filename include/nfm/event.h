@@ -12,6 +12,14 @@
 
 #define NFM_EVENT_VERSION 1
 
+/* Rings: "nfm_rings" is an ARRAY_OF_MAPS of up to NFM_MAX_RINGS ring buffers. The BPF side
+ * picks ring (symmetric flow hash & nfm_ring_mask), so both directions of a flow share one
+ * ring and its events stay in order. User space creates the inner rings. */
+#define NFM_MAX_RINGS 64
+/* Default rodata nfm_wakeup_bytes: force a consumer wake-up only once this much unread data
+ * sits in a ring (0 = let the kernel decide, i.e. submit with flags 0). */
+#define NFM_WAKEUP_BYTES_DEFAULT (64u * 1024u)
+
 /* nfm_pkt_event.info bits */
 #define NFM_INFO_IPV6 (1u << 0)       /* addresses are IPv6 (else IPv4-mapped) */
 #define NFM_INFO_EGRESS (1u << 1)     /* seen by the TC egress program (else XDP ingress) */
@@ -25,7 +33,10 @@ struct nfm_pkt_event {
 	__u8 saddr[16];    /* network order; IPv4 as ::ffff:a.b.c.d */
 	__u8 daddr[16];    /* network order; IPv4 as ::ffff:a.b.c.d */
 	__u32 frame_len;   /* host order: bytes of the frame (XDP: data_end - data; TC: skb->len) */
-	__u32 payload_len; /* host order: L4 payload bytes bounded by the IP length and the frame */
+	__u32 payload_len; /* host order: min(IP end, frame end) - (l4_off + l4_hdr_len), >= 0.
+			    * IP end from IPv4 total length / IPv6 payload length; 0 there
+			    * (TSO, jumbogram) means the frame end. Later fragment: the
+			    * fragment's data. L4_TRUNC: 0. */
 	__u32 ifindex;     /* host order: interface the hook is attached to */
 	__be16 sport;      /* network order; 0 when no L4 ports (ICMP, later fragment, other) */
 	__be16 dport;      /* network order */
@@ -50,19 +61,41 @@ enum nfm_counter {
 	NFM_CNT_NOT_IP,          /* ARP, LLDP, ...: not an error, no event */
 	NFM_CNT_TRUNC_L2,        /* frame ends inside Ethernet/VLAN/MPLS headers */
 	NFM_CNT_TRUNC_L3,        /* frame ends inside the IPv4/IPv6 header or ext chain */
-	NFM_CNT_BAD_IHL,         /* IPv4 ihl < 5 or bad total length */
-	NFM_CNT_BAD_DOFF,        /* TCP data offset < 5 */
+	NFM_CNT_BAD_IHL,         /* IPv4 ihl < 5 or total length (if != 0) < ihl*4 (no event) */
+	NFM_CNT_BAD_DOFF,        /* TCP data offset < 5 (no event) */
 	NFM_CNT_VLAN_LIMIT,      /* more VLAN/MPLS tags than the parser follows */
 	NFM_CNT_IPV6_EXT_LIMIT,  /* longer IPv6 extension chain than the parser follows */
 	NFM_CNT_L4_TRUNC,        /* event emitted, but the L4 header was cut */
 	NFM_CNT_FRAGMENT,        /* event emitted for an IP fragment */
+	NFM_CNT_NO_RING,         /* nfm_rings slot (hash & nfm_ring_mask) empty: event lost */
+	NFM_CNT_BAD_VERSION,     /* IP version nibble does not match the EtherType (no event) */
 	NFM_CNT_MAX
 };
 
 #ifdef __cplusplus
-static_assert(sizeof(struct nfm_pkt_event) == 64, "nfm_pkt_event must be 64 bytes");
+#define NFM_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
 #else
-_Static_assert(sizeof(struct nfm_pkt_event) == 64, "nfm_pkt_event must be 64 bytes");
+#define NFM_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
+#define NFM_ASSERT_OFF(field, off) \
+	NFM_STATIC_ASSERT(__builtin_offsetof(struct nfm_pkt_event, field) == (off), \
+			  "nfm_pkt_event." #field " moved")
+
+NFM_STATIC_ASSERT(sizeof(struct nfm_pkt_event) == 64, "nfm_pkt_event must be 64 bytes");
+NFM_ASSERT_OFF(ts_ns, 0);
+NFM_ASSERT_OFF(saddr, 8);
+NFM_ASSERT_OFF(daddr, 24);
+NFM_ASSERT_OFF(frame_len, 40);
+NFM_ASSERT_OFF(payload_len, 44);
+NFM_ASSERT_OFF(ifindex, 48);
+NFM_ASSERT_OFF(sport, 52);
+NFM_ASSERT_OFF(dport, 54);
+NFM_ASSERT_OFF(window, 56);
+NFM_ASSERT_OFF(l4_off, 58);
+NFM_ASSERT_OFF(l4_hdr_len, 60);
+NFM_ASSERT_OFF(proto, 61);
+NFM_ASSERT_OFF(tcp_flags, 62);
+NFM_ASSERT_OFF(info, 63);
+NFM_STATIC_ASSERT((NFM_MAX_RINGS & (NFM_MAX_RINGS - 1)) == 0, "rings: power of two");
 
 #endif /* NFM_EVENT_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/* Constants that vmlinux.h lacks (they are #defines in the UAPI headers, which BTF does not
+ * carry), plus the parser's loop bounds. Nothing here allocates or runs code.
+ */
+#ifndef NFM_CONSTS_BPF_H
+#define NFM_CONSTS_BPF_H
+
+/* EtherTypes (include/uapi/linux/if_ether.h), host order: compare with bpf_htons(). */
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100	/* 802.1Q C-tag */
+#define ETH_P_8021AD	0x88A8	/* 802.1ad S-tag */
+#define ETH_P_QINQ1	0x9100	/* pre-standard QinQ */
+#define ETH_P_MPLS_UC	0x8847
+#define ETH_P_MPLS_MC	0x8848
+
+/* tc verdict (include/uapi/linux/pkt_cls.h). tcx: TCX_NEXT == -1 == TC_ACT_UNSPEC. */
+#define TC_ACT_UNSPEC	(-1)
+
+/* IPv4 frag_off bits (include/net/ip.h), host order after bpf_ntohs(). */
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+
+/* IPv6 next-header values (include/net/ipv6.h) the extension walk understands. */
+#define NFM_NEXTHDR_HOP		0
+#define NFM_NEXTHDR_ROUTING	43
+#define NFM_NEXTHDR_FRAGMENT	44
+#define NFM_NEXTHDR_AUTH	51
+#define NFM_NEXTHDR_DEST	60
+#define NFM_IPPROTO_ICMPV6	58
+
+/* IPv6 fragment header frag_off (RFC 8200 §4.5), host order: offset in bits 15..3, M in bit 0. */
+#define NFM_IP6_OFFSET	0xFFF8
+#define NFM_IP6_MF	0x0001
+
+/* Parser bounds: constant trip counts keep the verifier's walk finite. */
+#define NFM_MAX_VLAN		3	/* 802.1Q / 802.1ad / 0x9100 tags */
+#define NFM_MAX_MPLS		6	/* MPLS label stack entries */
+#define NFM_MAX_IPV6_EXT	6	/* IPv6 extension headers */
+
+/* Bytes one event occupies in a ring: BPF_RINGBUF_HDR_SZ (8) + the 64-byte event. */
+#define NFM_RB_RECORD_SZ	(8 + sizeof(struct nfm_pkt_event))
+
+/* TC: bytes made linear with bpf_skb_pull_data() before parsing (all headers we read). */
+#define NFM_TC_PULL_LEN		256
+
+#endif /* NFM_CONSTS_BPF_H */

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/* nfm-xdp capture programs: nfm_xdp (XDP, ingress) and nfm_tc_egress (tc/tcx, egress)
+ * turn every packet into one 64-byte struct nfm_pkt_event (include/nfm/event.h) for the
+ * user-space flow engine. They observe only: they never modify, drop or redirect traffic.
+ *
+ * Per packet, on both hooks:
+ *  1. Count the packet and its bytes (XDP: data_end - data; TC: skb->len).
+ *  2. TC only: make up to NFM_TC_PULL_LEN header bytes linear (bpf_skb_pull_data) and
+ *     re-read data/data_end, since the skb may be non-linear.
+ *  3. Parse Ethernet, VLAN/MPLS, IPv4/IPv6 (+ extension chain) and TCP/UDP/ICMP into an
+ *     event on the stack (parse.bpf.h). Non-IP or malformed: count the reason, stop.
+ *  4. Sample 1-in-nfm_sample_n using this CPU's packet counter (flow-independent).
+ *  5. Pick ring = symmetric flow hash & nfm_ring_mask, so both directions of a flow share
+ *     one ring and the consumer sees each flow's events in order.
+ *  6. Reserve, copy, timestamp, submit. Wake the consumer only when this event makes the
+ *     unread data in the ring reach nfm_wakeup_bytes (the consumer also polls with a
+ *     short timeout). Reserve failure counts NFM_CNT_RING_FULL, an empty ring slot
+ *     NFM_CNT_NO_RING.
+ *  7. Return XDP_PASS / TC_ACT_UNSPEC (== TCX_NEXT) on every path.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "nfm/event.h"
+#include "consts.bpf.h"
+#include "counters.bpf.h"
+#include "parse.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set by user space between open and load. */
+const volatile __u32 nfm_ring_mask = 0;		/* rings in use - 1; rings are a power of two */
+const volatile __u32 nfm_sample_n = 1;		/* keep 1 packet in N per CPU; 0 and 1 keep all */
+const volatile __u32 nfm_wakeup_bytes = NFM_WAKEUP_BYTES_DEFAULT; /* 0: kernel decides */
+const volatile __u8 nfm_enable_tc = 1;		/* 0: nfm_tc_egress returns at once, uncounted */
+
+/* Template only: user space creates the real rings (any power-of-two size, see
+ * bpf_map_meta_equal(): max_entries of a ring is not part of the inner-map type). */
+struct nfm_ring_tmpl {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+};
+
+/* nfm_rings: key ring index (hash & nfm_ring_mask), value a BPF_MAP_TYPE_RINGBUF of
+ * struct nfm_pkt_event records. Writer of the slots: the user-space loader, before attach.
+ * Producers: both programs. Consumer: one user-space drain per ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, NFM_MAX_RINGS);
+	__type(key, __u32);
+	__array(values, struct nfm_ring_tmpl);
+} nfm_rings SEC(".maps");
+
+/* murmur3 finaliser: full avalanche in a few ALU ops. */
+static __always_inline __u32 nfm_fmix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Hash of one endpoint (address, port). */
+static __always_inline __u32 nfm_ep_hash(const __u8 *addr, __be16 port)
+{
+	__u32 w[4];
+
+	__builtin_memcpy(w, addr, sizeof(w));
+	return nfm_fmix(w[0] ^ nfm_fmix(w[1] ^ nfm_fmix(w[2] ^ nfm_fmix(w[3] ^ port))));
+}
+
+/* Symmetric flow hash: the endpoint hashes are combined with +, which commutes, so
+ * (a -> b) and (b -> a) land on the same ring. */
+static __always_inline __u32 nfm_flow_hash(const struct nfm_pkt_event *ev)
+{
+	__u32 h = nfm_ep_hash(ev->saddr, ev->sport) + nfm_ep_hash(ev->daddr, ev->dport);
+
+	return nfm_fmix(h ^ ev->proto);
+}
+
+/* Steps 3-6. pkt_slot is the hook's packet counter (its per-CPU value drives sampling). */
+static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_len,
+				       __u32 ifindex, __u8 info, __u32 pkt_slot)
+{
+	struct nfm_pkt_event ev = {};
+	struct nfm_pkt_event *e;
+	__u64 seen, flags = 0;
+	__u32 idx;
+	void *ring;
+	int ret;
+
+	seen = nfm_count(pkt_slot, 1);
+	ev.frame_len = frame_len;
+	ev.ifindex = ifindex;
+	ev.info = info | (NFM_EVENT_VERSION << NFM_INFO_VERSION_SHIFT);
+
+	ret = nfm_parse(data, data_end, frame_len, &ev);
+	if (ret < 0) {
+		nfm_count(-ret, 1);
+		return;
+	}
+	if (nfm_sample_n > 1 && seen % nfm_sample_n) {
+		nfm_count(NFM_CNT_SAMPLED_OUT, 1);
+		return;
+	}
+
+	idx = nfm_flow_hash(&ev) & nfm_ring_mask;
+	ring = bpf_map_lookup_elem(&nfm_rings, &idx);
+	if (!ring) {
+		nfm_count(NFM_CNT_NO_RING, 1);
+		return;
+	}
+	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
+	if (!e) {
+		nfm_count(NFM_CNT_RING_FULL, 1);
+		return;
+	}
+	ev.ts_ns = bpf_ktime_get_ns();
+	*e = ev;
+	if (nfm_wakeup_bytes) {
+		/* Wake only the submit that carries the unread data across the threshold,
+		 * not every submit above it: each forced wake-up queues irq_work, a self-IPI
+		 * (a VM exit under KVM); waking per event above the threshold cost 6.7 us per
+		 * packet in bench/xdp_cost --mode nodrain (kernel 6.18). A crossing missed by
+		 * racing CPUs is covered by the consumer's poll timeout, and a wake-up while
+		 * the consumer is busy is kept by epoll (level-triggered) for its next wait. */
+		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+
+		flags = avail >= nfm_wakeup_bytes && avail < nfm_wakeup_bytes + NFM_RB_RECORD_SZ ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+
+	nfm_count(NFM_CNT_EVENTS, 1);
+	if (ev.info & NFM_INFO_FRAG)
+		nfm_count(NFM_CNT_FRAGMENT, 1);
+	if (ev.info & NFM_INFO_L4_TRUNC)
+		nfm_count(NFM_CNT_L4_TRUNC, 1);
+}
+
+SEC("xdp")
+int nfm_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = data_end - data;
+
+	nfm_count(NFM_CNT_XDP_BYTES, len);
+	nfm_handle(data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS);
+	return XDP_PASS;
+}
+
+/* SEC("tc") because libbpf 1.1 does not know "tcx/egress"; the loader sets the expected
+ * attach type BPF_TCX_EGRESS before load and attaches with bpf_link_create(). */
+SEC("tc")
+int nfm_tc_egress(struct __sk_buff *skb)
+{
+	__u32 len = skb->len, want = len < NFM_TC_PULL_LEN ? len : NFM_TC_PULL_LEN;
+	void *data, *data_end;
+
+	if (!nfm_enable_tc)
+		return TC_ACT_UNSPEC;
+	nfm_count(NFM_CNT_TC_BYTES, len);
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	if (data + want > data_end) {
+		/* Failure (e.g. -ENOMEM) is not fatal: we parse what is linear and count
+		 * whatever ends up cut. */
+		bpf_skb_pull_data(skb, want);
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	nfm_handle(data, data_end, len, skb->ifindex, NFM_INFO_EGRESS, NFM_CNT_TC_PACKETS);
+	return TC_ACT_UNSPEC;
+}
