@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Command-line contract tests for nfm-xdp (label "cli").
+
+  cli_test.py --binary build/nfm-xdp CASE     run one case (CTest registers each separately)
+  cli_test.py --binary build/nfm-xdp all      run all cases
+
+Contract: nfm-xdp (--pcap FILE | --iface IF...) [--csv FILE (default '-')] [--profile
+corrected|nfm2022|nfm2022-seed] [--float-format SPEC] [--tz utc|local] [--idle-timeout S]
+[--active-timeout S] [--activity-threshold S] [--subflow-gap S] [--max-flows N]
+[--metrics-addr HOST:PORT] [--version] [--help].
+Exit codes: 0 success, 1 usage/fatal error, 2 capture corrupt or truncated (flows before the
+damage written). Captures are generated here (tests/tools/nfmtest.py), so nothing outside
+the repository is needed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import nfmtest  # noqa: E402
+
+BIN = ""
+TMP = Path(".")
+TIMEOUT = 30
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond: bool, msg: str):
+    if not cond:
+        raise Failure(msg)
+
+
+def run(args, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("timeout", TIMEOUT)
+    return subprocess.run([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def show(res) -> str:
+    return (f"{nfmtest.describe_rc(res.returncode)}; stdout={res.stdout[:300]!r}; "
+            f"stderr={res.stderr[:500]!r}")
+
+
+def nonempty_lines(b: bytes) -> list[str]:
+    return [l for l in b.decode(errors="replace").splitlines() if l.strip()]
+
+
+def usage_error(args, flag_regex: str | None = None, one_line: bool = True):
+    res = run(args)
+    check(res.returncode == 1, f"{args}: want exit 1 (usage error), got {show(res)}")
+    err = nonempty_lines(res.stderr)
+    check(err, f"{args}: no error message on stderr: {show(res)}")
+    if one_line:
+        check(len(err) == 1, f"{args}: want a one-line error, got {len(err)} lines: {err}")
+    if flag_regex:
+        check(re.search(flag_regex, res.stderr.decode(errors="replace")),
+              f"{args}: error does not name {flag_regex!r}: {err}")
+    check(res.stdout == b"", f"{args}: stdout must stay empty on a usage error, got {res.stdout[:200]!r}")
+
+
+def sample_pcap() -> tuple[Path, bytes, list[int]]:
+    data, offsets = nfmtest.pcap_bytes(nfmtest.sample_records())
+    p = TMP / "sample.pcap"
+    p.write_bytes(data)
+    return p, data, offsets
+
+
+def csv_rows(data: bytes):
+    h, rows, crlf = nfmtest.read_csv_text(data)
+    return h, rows, crlf
+
+
+# ----------------------------------------------------------------------------- cases
+def case_help():
+    res = run(["--help"])
+    check(res.returncode == 0, f"--help: want exit 0, got {show(res)}")
+    text = (res.stdout + res.stderr).decode(errors="replace")
+    for flag in ("--pcap", "--iface", "--csv", "--profile"):
+        check(flag in text, f"--help does not mention {flag}")
+
+
+def case_version():
+    res = run(["--version"])
+    check(res.returncode == 0, f"--version: want exit 0, got {show(res)}")
+    out = res.stdout.decode(errors="replace").strip()
+    check(re.fullmatch(r"nfm-xdp \d+\.\d+\.\d+\S*", out) is not None,
+          f"--version: want 'nfm-xdp <version>', got {out!r}")
+
+
+def case_no_source():
+    usage_error([])
+
+
+def case_pcap_and_iface():
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--iface", "lo"], r"--pcap|--iface")
+
+
+def case_bad_profile():
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--profile", "nfm2099"], r"--profile")
+
+
+def case_bad_float_format():
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--float-format", "%x"], r"--float-format")
+    usage_error(["--pcap", str(p), "--float-format", ".17q"], r"--float-format")
+
+
+def case_negative_timeout():
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--idle-timeout", "-5"], r"--idle-timeout")
+    usage_error(["--pcap", str(p), "--active-timeout", "-1"], r"--active-timeout")
+
+
+def case_bad_tz():
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--tz", "mars"], r"--tz")
+
+
+def case_missing_pcap():
+    missing = TMP / "does-not-exist.pcap"
+    res = run(["--pcap", str(missing), "--csv", str(TMP / "o.csv")])
+    check(res.returncode == 1, f"nonexistent pcap: want exit 1, got {show(res)}")
+    err = nonempty_lines(res.stderr)
+    check(len(err) == 1, f"nonexistent pcap: want a one-line error, got {err}")
+    check(str(missing) in err[0] or missing.name in err[0], f"error does not name the file: {err}")
+
+
+def _unwritable(target: str):
+    # --pcap - with a stdin pipe that never delivers data: if the tool read the capture before
+    # opening the CSV it would block here and time out. It must fail first.
+    proc = subprocess.Popen([BIN, "--pcap", "-", "--csv", target], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise Failure(f"--csv {target}: the tool waited for input instead of failing on the "
+                      f"unwritable output first")
+    finally:
+        if proc.stdin and not proc.stdin.closed:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+    check(proc.returncode == 1, f"--csv {target}: want exit 1, got {nfmtest.describe_rc(proc.returncode)}; "
+                                f"stderr={err[:300]!r}")
+    lines = nonempty_lines(err)
+    check(lines, f"--csv {target}: no error message")
+    check(target in err.decode(errors="replace") or "--csv" in err.decode(errors="replace"),
+          f"--csv {target}: error names neither the file nor --csv: {lines}")
+
+
+def case_unwritable_csv():
+    _unwritable("/proc/nope/out.csv")
+    d = TMP / "a_directory"
+    d.mkdir(exist_ok=True)
+    _unwritable(str(d))
+
+
+def case_truncated():
+    _, data, offsets = sample_pcap()
+    # Cut in the middle of record 5 (its header is complete, its frame is not): records 1-4
+    # (the TCP conversation) are whole.
+    cut_at = offsets[4] + 16 + 20
+    p = TMP / "truncated.pcap"
+    p.write_bytes(data[:cut_at])
+    out = TMP / "trunc.csv"
+    res = run(["--pcap", str(p), "--csv", str(out)])
+    check(res.returncode == 2, f"truncated capture: want exit 2, got {show(res)}")
+    err = res.stderr.decode(errors="replace")
+    nums = set(re.findall(r"\d+", err))
+    check(str(offsets[4]) in nums or str(cut_at) in nums,
+          f"truncated capture: stderr names neither the damaged record offset {offsets[4]} "
+          f"nor the end of data {cut_at}: {err.strip()!r}")
+    h, rows, _ = csv_rows(out.read_bytes() if out.exists() else b"")
+    check(len(rows) == 1, f"truncated capture: want the 1 flow before the damage written, got {len(rows)} rows")
+    idx = {c: i for i, c in enumerate(h)}
+    # The TCP conversation's 4 whole packets (hand count: records 1-4 of sample_records()).
+    check(rows[0][idx["packets_count"]] == "4", f"truncated: packets_count {rows[0][idx['packets_count']]} != 4")
+    check(rows[0][idx["protocol"]] == "TCP", "truncated: the written flow is not the TCP one")
+
+
+def case_truncated_header():
+    # Only 10 bytes of the 24-byte global header: nothing to read -> corrupt (2) or error (1).
+    _, data, _ = sample_pcap()
+    p = TMP / "short_header.pcap"
+    p.write_bytes(data[:10])
+    res = run(["--pcap", str(p), "--csv", str(TMP / "sh.csv")])
+    check(res.returncode in (1, 2), f"10-byte file: want exit 1 or 2, got {show(res)}")
+    check(nonempty_lines(res.stderr), "10-byte file: no error message")
+
+
+def case_not_a_capture():
+    p = TMP / "notes.txt"
+    p.write_bytes(b"this is not a packet capture, just some text\n" * 20)
+    res = run(["--pcap", str(p), "--csv", str(TMP / "nc.csv")])
+    check(res.returncode in (1, 2), f"non-capture file: want exit 1 or 2, got {show(res)}")
+    err = nonempty_lines(res.stderr)
+    check(err, "non-capture file: no error message")
+    check(any(p.name in l for l in err), f"non-capture file: error does not name the file: {err}")
+
+
+def case_empty_pcap():
+    data, _ = nfmtest.pcap_bytes([])
+    p = TMP / "empty.pcap"
+    p.write_bytes(data)
+    out = TMP / "empty.csv"
+    res = run(["--pcap", str(p), "--csv", str(out)])
+    check(res.returncode == 0, f"empty pcap: want exit 0, got {show(res)}")
+    check(out.exists(), "empty pcap: CSV file not created")
+    check(out.stat().st_size == 0, f"empty pcap: want a 0-byte CSV (spec §6.2), got {out.stat().st_size} bytes")
+    for prof in ("nfm2022", "nfm2022-seed", "corrected"):
+        res = run(["--pcap", str(p), "--csv", str(out), "--profile", prof])
+        check(res.returncode == 0 and out.stat().st_size == 0, f"empty pcap --profile {prof}: {show(res)}")
+
+
+def case_csv_stdout():
+    p, _, _ = sample_pcap()
+    f = TMP / "file.csv"
+    res1 = run(["--pcap", str(p), "--csv", str(f)])
+    check(res1.returncode == 0, f"--csv FILE: {show(res1)}")
+    res2 = run(["--pcap", str(p), "--csv", "-"])
+    check(res2.returncode == 0, f"--csv -: {show(res2)}")
+    check(res2.stdout == f.read_bytes(), "--csv - output differs from --csv FILE output")
+    res3 = run(["--pcap", str(p)])
+    check(res3.returncode == 0 and res3.stdout == f.read_bytes(), "default --csv is not stdout")
+    h, rows, crlf = csv_rows(res2.stdout)
+    check(len(rows) == 2, f"sample capture: want 2 flows (TCP + UDP), got {len(rows)}")
+    check(len(h) == 121, f"header has {len(h)} columns, want 121 (7 identity + 114)")
+    check(crlf, "rows must end with CRLF (spec §6.2)")
+
+
+def case_pcap_stdin():
+    p, data, _ = sample_pcap()
+    f = TMP / "file.csv"
+    res1 = run(["--pcap", str(p), "--csv", str(f)])
+    check(res1.returncode == 0, f"--pcap FILE: {show(res1)}")
+    res2 = run(["--pcap", "-", "--csv", "-"], input=data)
+    check(res2.returncode == 0, f"--pcap -: {show(res2)}")
+    check(res2.stdout == f.read_bytes(), "--pcap - (stdin) output differs from --pcap FILE output")
+
+
+def case_sample_values():
+    """End-to-end sanity of the sample capture (corrected profile), hand-computed:
+    TCP flow: 4 packets (3 fwd from 10.1.0.1:40000, 1 bwd), payload_ip 0+0+0+18 = 18 bytes
+    ('GET / HTTP/1.0\\r\\n\\r\\n' is 18 bytes; Ethernet padding never counts, D14).
+    UDP flow: 2 packets, payload 30 + 60 = 90."""
+    p, _, _ = sample_pcap()
+    res = run(["--pcap", str(p), "--csv", "-", "--tz", "utc"])
+    check(res.returncode == 0, show(res))
+    h, rows, _ = csv_rows(res.stdout)
+    idx = {c: i for i, c in enumerate(h)}
+    by_proto = {r[idx["protocol"]]: r for r in rows}
+    check(set(by_proto) == {"TCP", "UDP"}, f"protocols {sorted(by_proto)}")
+    t, u = by_proto["TCP"], by_proto["UDP"]
+    want_t = {"src_ip": "10.1.0.1", "src_port": "40000", "dst_ip": "10.1.0.2", "dst_port": "80",
+              "packets_count": "4", "fwd_packets_count": "3", "bwd_packets_count": "1",
+              "total_payload_bytes": "18", "fwd_init_win_bytes": "64240", "bwd_init_win_bytes": "65160",
+              "flow_id": "10.1.0.1_40000_10.1.0.2_80_TCP_2023-11-14 22:13:20",
+              "timestamp": "2023-11-14 22:13:20"}
+    for k, v in want_t.items():
+        check(t[idx[k]] == v, f"TCP flow {k}={t[idx[k]]!r}, want {v!r}")
+    want_u = {"src_ip": "10.1.0.3", "src_port": "5353", "packets_count": "2", "total_payload_bytes": "90",
+              "fwd_total_payload_bytes": "30", "bwd_total_payload_bytes": "60"}
+    for k, v in want_u.items():
+        check(u[idx[k]] == v, f"UDP flow {k}={u[idx[k]]!r}, want {v!r}")
+    # duration 0.03 s, 0.005 s: compare numerically (default float text is shortest round-trip)
+    check(abs(float(t[idx["duration"]]) - 0.03) < 1e-12, f"TCP duration {t[idx['duration']]}")
+    check(abs(float(u[idx["duration"]]) - 0.005) < 1e-12, f"UDP duration {u[idx['duration']]}")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main() -> int:
+    global BIN, TMP
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("case", choices=sorted(CASES) + ["all", "list"])
+    a = ap.parse_args()
+    if a.case == "list":
+        print("\n".join(sorted(CASES)))
+        return 0
+    BIN = a.binary
+    if not os.access(BIN, os.X_OK):
+        print(f"FAIL: binary not executable: {BIN}")
+        return 1
+    names = sorted(CASES) if a.case == "all" else [a.case]
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="nfm-cli-") as d:
+        TMP = Path(d)
+        for n in names:
+            try:
+                CASES[n]()
+                print(f"PASS {n}")
+            except Failure as e:
+                print(f"FAIL {n}: {e}")
+                failed += 1
+            except subprocess.TimeoutExpired as e:
+                print(f"FAIL {n}: timeout: {e}")
+                failed += 1
+    if len(names) > 1:
+        print(f"{len(names) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
