@@ -254,10 +254,7 @@ struct FlowEngine::Impl {
 
   // ---- flow life cycle ------------------------------------------------------------------
   uint32_t Create(const PacketMeta& p, const FlowKey& k) {
-    if (table.Full()) {
-      uint32_t victim = table.Head(kListActivity);
-      Export(victim, EndReason::kEviction);
-    }
+    if (table.Full()) Export(EvictionVictim(), EndReason::kEviction);
     uint32_t id = table.Insert(k, k.Hash());
     FlowRecord& f = table.At(id);
     std::memcpy(f.src, p.saddr, 16);
@@ -278,6 +275,8 @@ struct FlowEngine::Impl {
       if (LooseDegenerate(f)) ++degenerate;
     }
     table.PushBack(kListCreated, id);
+    f.link_ts = f.first_ts;
+    table.PushBack(kListActivity, id);
     ++stats().flows_created;
     ++stats().flows_active;
     return id;
@@ -470,7 +469,6 @@ struct FlowEngine::Impl {
         table.PushBack(kListClosing, id);
       }
     }
-    table.PushBack(kListActivity, id);
   }
 
   // ---- termination ----------------------------------------------------------------------
@@ -482,13 +480,50 @@ struct FlowEngine::Impl {
       Export(id, static_cast<EndReason>(f.closing - 1));
     }
     for (uint32_t id; (id = table.Head(kListActivity)) != FlowTable<FlowRecord>::kNil;) {
-      if (t - table.At(id).last_ts <= idle_ns) break;
-      Export(id, EndReason::kIdle);
+      FlowRecord& f = table.At(id);
+      if (t - f.link_ts <= idle_ns) break;  // every flow's last activity is >= the head's link_ts
+      if (t - f.last_ts > idle_ns) {
+        Export(id, EndReason::kIdle);
+      } else {
+        Relink(id);  // active since it was linked: move to its place by last activity
+      }
     }
     for (uint32_t id; (id = table.Head(kListCreated)) != FlowTable<FlowRecord>::kNil;) {
-      if (t - table.At(id).first_ts <= active_ns) break;
-      Export(id, EndReason::kActiveTimeout);
+      const FlowRecord& f = table.At(id);
+      if (t - f.first_ts <= active_ns) break;
+      Export(id, t - f.last_ts > idle_ns ? EndReason::kIdle : EndReason::kActiveTimeout);
     }
+  }
+
+  // The activity list is kept lazily: packets do not move their flow (that would cost three
+  // random memory writes per packet). It is ordered by link_ts, and link_ts <= last activity
+  // for every flow, so its head bounds the oldest activity. A flow found at the head while still
+  // active is moved to the position of its real last activity (usually near the tail).
+  void Relink(uint32_t id) {
+    FlowRecord& f = table.At(id);
+    table.Unlink(kListActivity, id);
+    f.link_ts = f.last_ts;
+    uint32_t pos = table.Tail(kListActivity);
+    for (int steps = 0; pos != FlowTable<FlowRecord>::kNil && table.At(pos).link_ts > f.link_ts; ++steps) {
+      if (steps == 64) {  // pathological order: keep the list sorted, accept a later idle check
+        f.link_ts = table.At(pos).link_ts;
+        break;
+      }
+      pos = table.Prev(kListActivity, pos);
+    }
+    table.LinkAfter(kListActivity, pos, id);
+  }
+
+  // Eviction victim when the table is full: the least recently active flow, found by giving
+  // flows at the head that were active since they were linked a second chance (bounded).
+  uint32_t EvictionVictim() {
+    for (int i = 0; i < 16; ++i) {
+      const uint32_t id = table.Head(kListActivity);
+      const FlowRecord& f = table.At(id);
+      if (f.last_ts == f.link_ts) return id;
+      Relink(id);
+    }
+    return table.Head(kListActivity);
   }
 
   // 2022 end test (spec §3.2), evaluated against the packet before it is added.
@@ -538,7 +573,6 @@ struct FlowEngine::Impl {
         FlowKey k = LooseKey(p.saddr, p.daddr, p.sport, p.dport);
         id = Create(p, k);
         Add2022(id, p, 0);
-        table.PushBack(kListActivity, id);
         return;
       }
       FlowRecord& f = table.At(id);
@@ -552,7 +586,6 @@ struct FlowEngine::Impl {
       } else {
         Add2022(id, p, d);
       }
-      table.PushBack(kListActivity, id);
       return;
     }
     if (p.flags & kPktPortsMissing) {  // a TCP/UDP packet without ports has no 5-tuple
@@ -594,6 +627,10 @@ struct FlowEngine::Impl {
 
   void Flush(EndReason reason) {
     for (uint32_t id; (id = table.Head(kListCreated)) != FlowTable<FlowRecord>::kNil;) Export(id, reason);
+  }
+
+  FlowKey KeyFor(const PacketMeta& p) const noexcept {
+    return nfm2022 ? LooseKey(p.saddr, p.daddr, p.sport, p.dport) : CorrectedKey(p);
   }
 
   // ---- rendering ------------------------------------------------------------------------
@@ -902,6 +939,15 @@ FlowEngine::FlowEngine(const EngineConfig& cfg, FlowSink& sink, bool local_tz, c
 FlowEngine::~FlowEngine() = default;
 
 void FlowEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
+
+void FlowEngine::PrefetchIndex(const PacketMeta& pkt) const noexcept {
+  impl_->table.PrefetchSlot(impl_->KeyFor(pkt).Hash());
+}
+
+void FlowEngine::PrefetchFlow(const PacketMeta& pkt) const noexcept {
+  const FlowKey k = impl_->KeyFor(pkt);
+  impl_->table.PrefetchRecord(k, k.Hash());
+}
 
 void FlowEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
   ++stats_.packets;

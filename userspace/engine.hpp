@@ -100,6 +100,10 @@ class FlowEngine {
   // Offer one decoded packet. Packets should arrive in timestamp order per flow; late ones
   // are accepted (corrected profile never produces negative intervals from them).
   void OnPacket(const PacketMeta& pkt);
+  // Optional cache warming for a packet that OnPacket will see a few packets later:
+  // PrefetchIndex ~8 packets ahead, PrefetchFlow ~4 ahead. Pure performance hints.
+  void PrefetchIndex(const PacketMeta& pkt) const noexcept;
+  void PrefetchFlow(const PacketMeta& pkt) const noexcept;
   // Count a packet that could not be decoded (it still counts in Stats().packets).
   void OnSkipped(SkipReason reason, uint32_t wire_len);
   // Expire flows idle/active-timed-out at time `now_ns` (wall-clock ns). Live mode calls this

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "exact.hpp"
+#include "flow_table.hpp"
 
 namespace nfm {
 
@@ -65,6 +66,7 @@ struct PeriodStats {
 };
 
 struct FlowRecord {
+  FlowKey key;          // owned by FlowTable: the canonical lookup key
   uint8_t src[16];      // flow source address (the first packet's source)
   uint8_t dst[16];
   uint64_t seq;         // creation order
@@ -72,6 +74,7 @@ struct FlowRecord {
   int64_t last_ts;      // 2022: time of the last packet in list order; corrected: max effective time
   int64_t last_dir_ts[2];
   int64_t close_deadline;  // corrected: FIN/RST grace end (ns); 0 = not closing
+  int64_t link_ts;      // position key in the activity list (<= last activity), see Relink
   uint64_t n[2];        // packets forward / backward
   Moments pay[2];       // payload per direction
   Moments hdr[2];       // header bytes per direction

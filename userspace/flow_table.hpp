@@ -3,13 +3,16 @@
 // slab of records, plus three intrusive lists used for expiry and ordering: by creation
 // (flush order, active timeout), by last activity (idle timeout, eviction) and by closing
 // deadline. Never grows after construction; no allocation per packet. The record type is a
-// template parameter so the table knows nothing about features. Not thread-safe.
+// template parameter (it must start with a `FlowKey key` member) so the table knows nothing
+// about features. Not thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+
+#include <sys/mman.h>
 #include <type_traits>
 
 namespace nfm {
@@ -63,19 +66,14 @@ class FlowTable {
     uint64_t slots = 1;
     while (slots < capacity * 2) slots <<= 1;
     mask_ = slots - 1;
-    // calloc: untouched pages stay virtual, so a large --max-flows costs memory only as it fills.
-    index_ = static_cast<Slot*>(std::calloc(slots, sizeof(Slot)));
-    records_ = static_cast<Record*>(std::calloc(capacity_, sizeof(Record)));
-    keys_ = static_cast<FlowKey*>(std::calloc(capacity_, sizeof(FlowKey)));
-    links_ = static_cast<FlowLinks*>(std::calloc(capacity_, sizeof(FlowLinks)));
-    if (!index_ || !records_ || !keys_ || !links_) throw std::bad_alloc();
-    for (uint32_t i = 0; i < capacity_; ++i) free_push(i);
+    index_ = ZeroedArray<Slot>(slots, &index_bytes_);
+    records_ = ZeroedArray<Record>(capacity_, &records_bytes_);
+    links_ = ZeroedArray<FlowLinks>(capacity_, &links_bytes_);
   }
   ~FlowTable() {
-    std::free(index_);
-    std::free(records_);
-    std::free(keys_);
-    std::free(links_);
+    munmap(index_, index_bytes_);
+    munmap(records_, records_bytes_);
+    munmap(links_, links_bytes_);
   }
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
@@ -85,7 +83,7 @@ class FlowTable {
   bool Full() const noexcept { return size_ >= capacity_; }
 
   Record& At(uint32_t id) noexcept { return records_[id]; }
-  const FlowKey& KeyOf(uint32_t id) const noexcept { return keys_[id]; }
+  const FlowKey& KeyOf(uint32_t id) const noexcept { return records_[id].key; }
 
   // Any record with this key (first found), or kNil.
   uint32_t FindAny(const FlowKey& k, uint64_t h) const noexcept {
@@ -93,7 +91,7 @@ class FlowTable {
     for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
       const Slot& s = index_[i];
       if (s.tag == 0) return kNil;
-      if (s.tag == tag && keys_[s.id] == k) return s.id;
+      if (s.tag == tag && records_[s.id].key == k) return s.id;
     }
   }
   // Calls fn(id) for every record with this key (duplicates are possible in nfm2022 mode).
@@ -103,7 +101,7 @@ class FlowTable {
     for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
       const Slot& s = index_[i];
       if (s.tag == 0) return;
-      if (s.tag == tag && keys_[s.id] == k) fn(s.id);
+      if (s.tag == tag && records_[s.id].key == k) fn(s.id);
     }
   }
 
@@ -111,8 +109,8 @@ class FlowTable {
   uint32_t Insert(const FlowKey& k, uint64_t h) noexcept {
     const uint32_t id = free_pop();
     std::memset(static_cast<void*>(&records_[id]), 0, sizeof(Record));
-    keys_[id] = k;
-    links_[id] = FlowLinks{};
+    records_[id].key = k;
+        links_[id] = FlowLinks{};
     const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
     uint64_t i = h & mask_;
     while (index_[i].tag != 0) i = (i + 1) & mask_;
@@ -124,7 +122,7 @@ class FlowTable {
   // Removes record `id` from the index and every list and returns its slot to the free list.
   void Erase(uint32_t id) noexcept {
     for (int l = 0; l < 3; ++l) Unlink(l, id);
-    const FlowKey& k = keys_[id];
+    const FlowKey& k = records_[id].key;
     const uint64_t h = k.Hash();
     uint64_t i = h & mask_;
     while (index_[i].id != id || index_[i].tag == 0) i = (i + 1) & mask_;
@@ -133,7 +131,7 @@ class FlowTable {
     for (;;) {
       j = (j + 1) & mask_;
       if (index_[j].tag == 0) break;
-      const uint64_t home = keys_[index_[j].id].Hash() & mask_;
+      const uint64_t home = records_[index_[j].id].key.Hash() & mask_;
       // Move j into the hole i if its home position is not cyclically in (i, j].
       const bool in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
       if (!in_range) {
@@ -164,23 +162,63 @@ class FlowTable {
     n.in_list[l] = false;
     n.prev[l] = n.next[l] = kNil;
   }
+  // Inserts `id` after `pos` (kNil: at the front).
+  void LinkAfter(int l, uint32_t pos, uint32_t id) noexcept {
+    FlowLinks& n = links_[id];
+    if (n.in_list[l]) Unlink(l, id);
+    n.prev[l] = pos;
+    n.next[l] = pos == kNil ? head_[l] : links_[pos].next[l];
+    if (n.next[l] != kNil) links_[n.next[l]].prev[l] = id; else tail_[l] = id;
+    if (pos != kNil) links_[pos].next[l] = id; else head_[l] = id;
+    n.in_list[l] = true;
+  }
   uint32_t Head(int l) const noexcept { return head_[l]; }
+  uint32_t Tail(int l) const noexcept { return tail_[l]; }
+  uint32_t Prev(int l, uint32_t id) const noexcept { return links_[id].prev[l]; }
   uint32_t Next(int l, uint32_t id) const noexcept { return links_[id].next[l]; }
   bool InList(int l, uint32_t id) const noexcept { return links_[id].in_list[l]; }
 
   // Bytes of memory per flow slot (record + key + links + 2 index slots).
-  static constexpr size_t BytesPerFlow() { return sizeof(Record) + sizeof(FlowKey) + sizeof(FlowLinks) + 2 * 8; }
+  static constexpr size_t BytesPerFlow() { return sizeof(Record) + sizeof(FlowLinks) + 2 * sizeof(Slot); }
+
+  // Cache warming for a lookup that will happen soon: the index line of hash `h`, and the
+  // first lines of the record a later lookup of `k` will probably touch.
+  void PrefetchSlot(uint64_t h) const noexcept { __builtin_prefetch(&index_[h & mask_]); }
+  void PrefetchRecord(const FlowKey& k, uint64_t h) const noexcept {
+    const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
+    const Slot& s = index_[h & mask_];
+    if (s.tag != tag) return;
+    // The key and the hottest fields: more prefetches in flight than the CPU's fill buffers
+    // would just be dropped.
+    const char* r = reinterpret_cast<const char*>(&records_[s.id]);
+    __builtin_prefetch(r, 1);
+    __builtin_prefetch(r + 64, 1);
+    (void)k;
+  }
 
  private:
   struct Slot {
     uint32_t tag;  // 0 = empty; else high hash bits | 1
     uint32_t id;
   };
+  // Anonymous zero pages: untouched memory stays virtual, so a large --max-flows costs memory
+  // only as flows arrive. Transparent huge pages (where enabled with madvise) cut the TLB
+  // misses of random probes into a large index.
+  template <class T>
+  static T* ZeroedArray(uint64_t n, size_t* bytes) {
+    *bytes = static_cast<size_t>(n) * sizeof(T);
+    void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, *bytes, MADV_HUGEPAGE);
+    return static_cast<T*>(p);
+  }
   void free_push(uint32_t id) noexcept {
     links_[id].next[0] = free_head_;
     free_head_ = id;
   }
+  // Slots never used yet come from a high-water mark, so start-up touches no slab memory.
   uint32_t free_pop() noexcept {
+    if (free_head_ == kNil) return unused_++;
     const uint32_t id = free_head_;
     free_head_ = links_[id].next[0];
     return id;
@@ -191,9 +229,10 @@ class FlowTable {
   uint64_t mask_ = 0;
   Slot* index_ = nullptr;
   Record* records_ = nullptr;
-  FlowKey* keys_ = nullptr;
   FlowLinks* links_ = nullptr;
+  size_t index_bytes_ = 0, records_bytes_ = 0, links_bytes_ = 0;
   uint32_t free_head_ = kNil;
+  uint32_t unused_ = 0;
   uint32_t head_[3] = {kNil, kNil, kNil};
   uint32_t tail_[3] = {kNil, kNil, kNil};
 };

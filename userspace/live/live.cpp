@@ -17,6 +17,7 @@
 #include "bpf_util.hpp"
 #include "drain.hpp"
 #include "loader.hpp"
+#include "metrics.hpp"
 #include "system.hpp"
 
 namespace nfm::live {
@@ -43,7 +44,8 @@ void SetupLiveOptions(CLI::App& app, LiveOptions& opts) {
       "POW2");
   app.add_option("--iface", opts.ifaces,
                  "Capture on this interface (repeatable; \"auto\" = interfaces of the default routes)")
-      ->type_name("IF");
+      ->type_name("IF")
+      ->allow_extra_args(false);  // one interface per --iface
   app.add_option("--xdp-mode", opts.xdp_mode, "XDP attach mode: auto (native, else skb), native, skb")
       ->check(CLI::IsMember({"auto", "native", "skb"}))
       ->capture_default_str();
@@ -101,7 +103,7 @@ std::string Join(const std::vector<Interface>& ifs) {
 }  // namespace
 
 int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
-            LiveStatus* status) {
+            LiveStatus* status, Metrics* metrics) {
   libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
   LiveStatus local_status;
   LiveStatus* st = status ? status : &local_status;
@@ -146,7 +148,10 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
     // Everything that needs privileges is done: links, rings and their mappings exist.
     // Draining (epoll, reading mapped rings, map lookups on our own fds) and detaching
     // (closing fds) need no capability, so drop them all.
-    DropAllCapabilities();
+    if (const int kept = DropAllCapabilities()) {
+      std::fprintf(stderr, "nfm-xdp: warning: %d thread(s) did not drop their capabilities "
+                           "(they block SIGRTMIN+7)\n", kept);
+    }
   } catch (const BpfError& e) {
     std::fprintf(stderr, "nfm-xdp: %s\n", e.what());
     return 1;
@@ -194,6 +199,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
       if (wall > 1000000000ull) engine.AdvanceTime(wall - 1000000000ull);
       loader->ReadCounters(counters);
       Publish(st, counters, *drainer);
+      if (metrics) metrics->Update(engine.Stats(), *st);
       if (opts.on_tick) opts.on_tick(*st);
     }
   }
@@ -211,6 +217,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   loader->ReadCounters(counters);
   Publish(st, counters, *drainer);
   engine.Flush(EndReason::kShutdown);
+  if (metrics) metrics->Update(engine.Stats(), *st);
   if (opts.on_tick) opts.on_tick(*st);
 
   const EngineStats& es = engine.Stats();

@@ -16,6 +16,9 @@
 namespace CLI {
 class App;
 }
+namespace nfm {
+class Metrics;  // metrics.hpp
+}
 
 namespace nfm::live {
 
@@ -61,8 +64,10 @@ struct LiveStatus {
 // Runs a live capture until `stop` becomes true or opts.duration_s elapses. The calling
 // thread is the drain thread: it alone touches `engine`. Returns the process exit code
 // (0 after a clean stop, also when events were lost; 1 on setup failure). Throws nothing:
-// setup errors are printed as one line on stderr. `status` may be null.
+// setup errors are printed as one line on stderr. `status` may be null. `metrics` (may be
+// null) gets Update(engine.Stats(), *status) on the drain thread about every 100 ms and
+// once after the final flush; opts.on_tick is called right after it.
 int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
-            LiveStatus* status);
+            LiveStatus* status, Metrics* metrics = nullptr);
 
 }  // namespace nfm::live

@@ -12,7 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -57,19 +62,58 @@ bool HasCaptureCapabilities() noexcept {
   return HasCap(d, CAP_NET_ADMIN) && (HasCap(d, CAP_BPF) || HasCap(d, CAP_SYS_ADMIN));
 }
 
-void DropAllCapabilities() {
-  // Bounding set first (that needs CAP_SETPCAP, which is about to go), so that even an
-  // execve by this thread as uid 0 cannot regain anything. Unknown caps end the loop.
-  for (int cap = 0; cap < 64; ++cap) {
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break;
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
-      throw BpfError("drop", "capability bounding set", errno);
-    }
+namespace {
+
+// Empties the calling thread's bounding, ambient, effective, permitted and inheritable sets.
+// Raw syscalls only (also runs inside a signal handler). Returns 0 or an errno value.
+int DropSelf() noexcept {
+  // Bounding set first: dropping it needs CAP_SETPCAP, which is about to go. Afterwards an
+  // execve as uid 0 cannot regain anything. The loop ends at the first unknown capability.
+  for (long cap = 0; cap < 64; ++cap) {
+    if (syscall(SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break;
+    if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return errno;
   }
-  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL on old kernels: fine
+  syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL if old: fine
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct d[2] = {};
-  if (syscall(SYS_capset, &hdr, d) != 0) throw BpfError("drop", "capabilities", errno);
+  return syscall(SYS_capset, &hdr, d) == 0 ? 0 : errno;
+}
+
+std::atomic<int> g_threads_dropped{0};
+std::atomic<int> g_threads_failed{0};
+
+void OnDropSignal(int) {
+  const int saved = errno;
+  (DropSelf() == 0 ? g_threads_dropped : g_threads_failed).fetch_add(1);
+  errno = saved;
+}
+
+}  // namespace
+
+int DropAllCapabilities() {
+  if (const int err = DropSelf()) throw BpfError("drop", "capabilities", err);
+  // Capabilities belong to threads. Threads the caller started earlier (e.g. a metrics
+  // server) keep theirs unless they drop them too: signal each one, as glibc does for
+  // setuid(). The handler stays installed, so a thread that has the signal blocked drops
+  // its capabilities whenever it unblocks it instead of being killed by the default action.
+  const int sig = SIGRTMIN + 7;
+  struct sigaction sa = {};
+  sa.sa_handler = OnDropSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(sig, &sa, nullptr) != 0) throw BpfError("install", "capability-drop signal handler", errno);
+  const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
+  int sent = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(dir)) {
+      const pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
+      if (tid <= 0 || tid == self) continue;
+      if (syscall(SYS_tgkill, getpid(), tid, sig) == 0) ++sent;
+    }
+    closedir(dir);
+  }
+  for (int i = 0; i < 200 && g_threads_dropped.load() + g_threads_failed.load() < sent; ++i) usleep(1000);
+  return sent - g_threads_dropped.load();  // threads that still hold capabilities
 }
 
 std::string MissingKernelFeature() {

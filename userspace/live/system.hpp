@@ -15,10 +15,12 @@ namespace nfm::live {
 // CAP_BPF, as the kernel allows).
 bool HasCaptureCapabilities() noexcept;
 
-// Drops every capability from the calling thread's effective, permitted, inheritable,
-// ambient and bounding sets. Threads created afterwards inherit the empty sets; threads that
-// already exist keep theirs (capabilities are per thread). Throws BpfError.
-void DropAllCapabilities();
+// Drops every capability (effective, permitted, inheritable, ambient, bounding) of the
+// calling thread, then of every other thread of the process (capabilities are per thread;
+// each one is signalled with SIGRTMIN+7 and drops its own, waiting up to 200 ms). Threads
+// created later inherit the empty sets. Throws BpfError if the calling thread cannot drop;
+// returns how many other threads did not confirm (e.g. they block the signal).
+int DropAllCapabilities();
 
 // Names the first missing kernel feature the live path needs, or "" when all are present:
 // ring buffer maps, map-in-map, XDP and SCHED_CLS programs, kernel BTF.
