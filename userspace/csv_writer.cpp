@@ -82,6 +82,7 @@ bool CsvFileSink::Rotate() {
   }
   std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
   file_bytes_ = 0;
+  if (on_rotate) on_rotate();
   return Write(header_.data(), header_.size());
 }
 
@@ -101,7 +102,8 @@ void CsvFileSink::Row(const std::string& row, const FlowSummary& summary) {
 }
 
 bool CsvFileSink::Finish() {
-  if (!file_) return !failed_;
+  if (!file_ || finished_) return !failed_;
+  finished_ = true;
   if (std::fflush(file_) != 0 && !failed_) {
     const int err = errno;
     failed_ = true;

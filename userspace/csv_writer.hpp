@@ -27,6 +27,8 @@ class CsvFileSink : public FlowSink {
 
   // Called for every row after it is handed to the buffer (metrics, histograms).
   std::function<void(const FlowSummary&, size_t)> on_row;
+  // Called after a size-based rotation opened a new file.
+  std::function<void()> on_rotate;
 
   uint64_t RowsWritten() const noexcept { return rows_; }
   uint64_t RowsLost() const noexcept { return lost_; }
@@ -50,6 +52,7 @@ class CsvFileSink : public FlowSink {
   uint64_t lost_ = 0;
   uint64_t write_errors_ = 0;
   bool failed_ = false;
+  bool finished_ = false;
   std::string error_;
 };
 

@@ -12,9 +12,7 @@
 
 #include "csv_writer.hpp"
 #include "engine.hpp"
-#ifdef NFM_METRICS_READY
 #include "metrics.hpp"
-#endif
 #include "numfmt.hpp"
 #include "offline.hpp"
 #include "version.hpp"
@@ -189,7 +187,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-#ifdef NFM_METRICS_READY
   std::unique_ptr<nfm::Metrics> metrics;
   if (!o.metrics_addr.empty()) {
     nfm::BuildInfo info;
@@ -202,14 +199,6 @@ int main(int argc, char** argv) {
     }
     sink->on_row = [m = metrics.get()](const nfm::FlowSummary& s, size_t bytes) { m->ObserveFlow(s, bytes); };
   }
-#else
-  struct NoMetrics {
-    void SetHealth(bool, bool) {}
-    void Update(const nfm::EngineStats&, const void*) {}
-    void OnCsvError() {}
-  };
-  std::unique_ptr<NoMetrics> metrics;
-#endif
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -221,6 +210,7 @@ int main(int argc, char** argv) {
 #ifdef NFM_HAVE_LIVE
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
+    if (metrics) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
@@ -248,6 +238,8 @@ int main(int argc, char** argv) {
     if (metrics) {
       metrics->Update(engine.Stats(), nullptr);
       metrics->SetHealth(false, false);
+      // The CSV is complete before the final values are served.
+      if (!sink->Finish()) metrics->OnCsvError();
       const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
       while (!g_stop.load() && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -257,7 +249,6 @@ int main(int argc, char** argv) {
   if (!sink->Finish()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
-    if (metrics) metrics->OnCsvError();
     return rc ? rc : 1;
   }
   if (sink->RowsLost()) {
