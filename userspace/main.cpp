@@ -138,7 +138,9 @@ int main(int argc, char** argv) {
                  "Offline: keep serving the final metrics this many seconds after the run")
       ->check(non_negative)
       ->group("Metrics");
-  app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr");
+  app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr (live: unless events were lost)");
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Live: show libbpf's log (verifier output) on stderr");
 
   try {
     app.parse(argc, argv);
@@ -208,6 +210,8 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
+    live.quiet = o.quiet;
+    live.verbose = verbose;
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
     if (metrics) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };

@@ -158,6 +158,9 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nfm-xdp: live setup failed: %s\n", e.what());
     return 1;
+  } catch (...) {
+    std::fprintf(stderr, "nfm-xdp: live setup failed\n");
+    return 1;
   }
 
   st->xdp_mode.store(loader->AttachedMode());
@@ -240,6 +243,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   } else {
     std::snprintf(loss, sizeof loss, "no ring losses");
   }
+  if (opts.quiet && !lost_full && !lost_noring && !lost_bad) return exit_code;
   std::fprintf(stderr,
                "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "
                "(xdp %llu, tc %llu), %llu events, %llu sampled out, %s; %llu flows (%llu exported)\n",
