@@ -34,6 +34,8 @@ struct Frame {
   const uint8_t* d;
   uint32_t cap;  // captured bytes; nothing at or after d[cap] is ever read
   bool scapy;    // DecodeMode::kScapy2022
+  PacketMeta* scapy_second = nullptr;  // kScapy2022: a second packet from the same frame (D20)
+  bool* scapy_has_second = nullptr;
 };
 
 // L4 header at `l4`. `ip_end`: end of the IP packet per its length field, clamped to the
@@ -103,54 +105,54 @@ void MapV4(const uint8_t* a, uint8_t* out16) {
   std::memcpy(out16 + 12, a, 4);
 }
 
+// ---- NetFlowMeter 2022 view: scapy 2.5's dissection --------------------------------------
+//
 // IPv4 as scapy 2.5 dissects it (what NetFlowMeter 2022 saw, spec §1.1): the version nibble
 // is not checked (the link layer said IPv4); the options field takes ihl*4-20 bytes with
 // Python slice semantics, so ihl < 5 makes it take "all but the last 20-ihl*4 bytes" and
 // the IP payload is those last bytes; the payload is then cut to total length - ihl*4 (when
-// that is >= 0). TCP needs its 20 fixed bytes and takes min(doff*4-20, available) option
-// bytes (doff < 5 counts as 5); UDP needs 8. Header bytes are what the header fields
-// consumed; payload is every captured byte after them, Ethernet padding included.
-DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
-  if (f.cap < off + 20) return DecodeStatus::kTruncated;
+// that is >= 0). Header bytes are what the transport header fields consumed; payload is every
+// captured byte after them, Ethernet padding included.
+
+// Where scapy's IPv4 layer at `off` puts its payload: [*start, *end). False if the 20 fixed
+// bytes are not there (scapy then has no IP layer).
+bool ScapyIpv4Payload(const Frame& f, uint32_t off, uint32_t bound, uint32_t* start, uint32_t* end) {
+  if (bound < off + 20) return false;
   const uint8_t* p = f.d + off;
-  out->ip_version = 4;
-  out->proto = p[9];
-  MapV4(p + 12, out->saddr);
-  MapV4(p + 16, out->daddr);
   const int32_t ihl4 = (p[0] & 0x0f) * 4;
   const int32_t opt = ihl4 - 20;
   const uint32_t s_begin = off + 20;
-  uint32_t start;  // first byte of the IP payload as scapy sees it
   if (opt >= 0) {
-    start = std::min<uint32_t>(s_begin + static_cast<uint32_t>(opt), f.cap);
+    *start = std::min<uint32_t>(s_begin + static_cast<uint32_t>(opt), bound);
   } else {
     const uint32_t tail = static_cast<uint32_t>(-opt);
-    start = f.cap - s_begin >= tail ? f.cap - tail : s_begin;
+    *start = bound - s_begin >= tail ? bound - tail : s_begin;
   }
   const int32_t tmp_len = static_cast<int32_t>(Rd16(p + 2)) - ihl4;
-  uint32_t t_end = f.cap;
-  if (tmp_len >= 0 && start + static_cast<uint32_t>(tmp_len) < f.cap) t_end = start + static_cast<uint32_t>(tmp_len);
-  const uint16_t frag = Rd16(p + 6);
-  if ((frag & 0x2000) || (frag & 0x1fff)) out->flags |= kPktFragment;
-  if (frag & 0x1fff) {
-    out->flags |= kPktLaterFragment;
-    out->payload_frame = out->payload_ip = f.cap - start;
-    return DecodeStatus::kOk;
-  }
-  const uint32_t avail = t_end - start;
+  *end = bound;
+  if (tmp_len >= 0 && *start + static_cast<uint32_t>(tmp_len) < bound) *end = *start + static_cast<uint32_t>(tmp_len);
+  return true;
+}
+
+// scapy's Packet.do_dissect stops quietly when the bytes run out exactly at a field boundary
+// (later fields keep their defaults: TCP sport 20, dport 80, flags S, window 8192; UDP ports
+// 53) and fails (-> no transport layer) when they run out inside a field; UDP.extract_padding
+// computes len - 8 and so fails without the length field. Verified against the reference on
+// ndpi_fuzz-2006-06-26-2594.pcap (12- and 16-byte TCP headers become flows with window 8192 /
+// flags S) and tcpdump_ipv4_invalid_hdr_length.pcap (a 4-byte UDP header is no flow).
+bool ScapyL4Decodes(uint8_t proto, uint32_t avail) {
+  if (proto == 6) return avail != 0 && !(avail < 20 && (avail & 1 || avail == 6 || avail == 10));
+  if (proto == 17) return avail >= 6 && avail != 7;
+  return false;
+}
+
+// Fills ports, flags, window, header and payload bytes of a TCP/UDP header at `start` whose
+// layer sees the bytes up to `end`. Precondition: ScapyL4Decodes(proto, end - start).
+void ScapyFillL4(const Frame& f, uint8_t proto, uint32_t start, uint32_t end, PacketMeta* out) {
+  const uint32_t avail = end - start;
   const uint8_t* l4 = f.d + start;
   uint32_t hl;
-  // scapy's Packet.do_dissect stops quietly when the bytes run out exactly at a field
-  // boundary (later fields keep their defaults: TCP sport 20, dport 80, flags S, window 8192;
-  // UDP ports 53) and fails (-> no transport layer) when they run out inside a field.
-  // Verified against the reference on ndpi_fuzz-2006-06-26-2594.pcap (12- and 16-byte TCP
-  // headers become flows with window 8192 / flags S) and tcpdump_ipv4_invalid_hdr_length.pcap.
-  if (out->proto == 6) {
-    const bool cut_in_field = avail < 20 && (avail & 1 || avail == 6 || avail == 10);
-    if (avail == 0 || cut_in_field) {
-      out->flags |= kPktL4Truncated;
-      return DecodeStatus::kOk;
-    }
+  if (proto == 6) {
     out->sport = avail >= 2 ? Rd16(l4) : 20;
     out->dport = avail >= 4 ? Rd16(l4 + 2) : 80;
     out->tcp_flags = avail >= 14 ? l4[13] : 0x02;
@@ -158,24 +160,156 @@ DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
     if (avail < 20) {
       hl = avail;
     } else {
-      const int32_t topt = static_cast<int32_t>(l4[12] >> 4) * 4 - 20;
+      const int32_t topt = static_cast<int32_t>(l4[12] >> 4) * 4 - 20;  // doff < 5 counts as 5
       hl = 20 + std::min<uint32_t>(topt > 0 ? static_cast<uint32_t>(topt) : 0, avail - 20);
     }
-  } else if (out->proto == 17) {
-    // UDP.extract_padding computes len - 8: without the length field (< 6 bytes) it raises.
-    if (avail < 6 || avail == 7) {
-      out->flags |= kPktL4Truncated;
-      return DecodeStatus::kOk;
-    }
+  } else {
     out->sport = avail >= 2 ? Rd16(l4) : 53;
     out->dport = avail >= 4 ? Rd16(l4 + 2) : 53;
+    out->tcp_flags = 0;
+    out->window = 0;
     hl = std::min<uint32_t>(avail, 8);
-  } else {
-    hl = 0;
   }
   out->l4_header_len = static_cast<uint16_t>(hl);
   out->payload_frame = f.cap - start - hl;
-  out->payload_ip = t_end > start + hl ? t_end - start - hl : 0;
+  out->payload_ip = end > start + hl ? end - start - hl : 0;
+}
+
+// The first TCP and the first UDP layer of a scapy dissection, in nesting order.
+struct ScapyLayers {
+  struct L4 {
+    bool found = false;
+    uint32_t start = 0, end = 0;
+  } tcp, udp;
+};
+
+bool IsVxlanPort(uint16_t sport, uint16_t dport) {
+  // scapy/layers/vxlan.py bind_layers(UDP, VXLAN, dport=...) / (sport=...).
+  return dport == 4789 || dport == 4790 || dport == 6633 || dport == 8472 || dport == 48879 ||
+         sport == 4789 || sport == 4790 || sport == 6633 || sport == 8472;
+}
+
+void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, int depth, ScapyLayers* ls);
+
+// The payload of a layer whose next protocol is `proto` (IPv4 protocol numbering).
+void ScapyScanProto(const Frame& f, uint8_t proto, uint32_t start, uint32_t end, int depth, ScapyLayers* ls) {
+  if (depth > 4 || start >= end) return;
+  const uint8_t* p = f.d + start;
+  switch (proto) {
+    case 6:
+      if (!ls->tcp.found && ScapyL4Decodes(6, end - start)) ls->tcp = {true, start, end};
+      return;
+    case 17: {
+      if (!ScapyL4Decodes(17, end - start)) return;
+      if (!ls->udp.found) ls->udp = {true, start, end};
+      if (end - start < 16 || !IsVxlanPort(Rd16(p), Rd16(p + 2))) return;
+      // VXLAN (8 bytes) carrying Ethernet.
+      uint32_t off = start + 16;
+      if (end < off + 14) return;
+      uint16_t type = Rd16(f.d + off + 12);
+      off += 14;
+      for (int tags = 0; (type == kEther8021Q || type == kEther8021AD) && tags < 4; ++tags) {
+        if (end < off + 4) return;
+        type = Rd16(f.d + off + 2);
+        off += 4;
+      }
+      if (type == kEtherIpv4) ScapyScanIp(f, 4, off, end, depth + 1, ls);
+      if (type == kEtherIpv6) ScapyScanIp(f, 6, off, end, depth + 1, ls);
+      return;
+    }
+    case 4:
+      ScapyScanIp(f, 4, start, end, depth + 1, ls);
+      return;
+    case 41:
+      ScapyScanIp(f, 6, start, end, depth + 1, ls);
+      return;
+    case 47: {  // GRE (RFC 2784/2890 as scapy's GRE class reads it)
+      if (end - start < 4) return;
+      uint32_t off = start + 4;
+      if (p[0] & 0xc0) off += 4;  // checksum + offset when C or R is set
+      if (p[0] & 0x20) off += 4;  // key
+      if (p[0] & 0x10) off += 4;  // sequence number
+      if (off > end) return;
+      const uint16_t type = Rd16(p + 2);
+      if (type == kEtherIpv4) ScapyScanIp(f, 4, off, end, depth + 1, ls);
+      if (type == kEtherIpv6) ScapyScanIp(f, 6, off, end, depth + 1, ls);
+      if (type == 0x6558 && end >= off + 14) {  // transparent Ethernet bridging
+        const uint16_t et = Rd16(f.d + off + 12);
+        if (et == kEtherIpv4) ScapyScanIp(f, 4, off + 14, end, depth + 1, ls);
+        if (et == kEtherIpv6) ScapyScanIp(f, 6, off + 14, end, depth + 1, ls);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, int depth, ScapyLayers* ls) {
+  if (version == 4) {
+    uint32_t start, end;
+    if (!ScapyIpv4Payload(f, off, bound, &start, &end)) return;
+    if (Rd16(f.d + off + 6) & 0x1fff) return;  // later fragment: Raw payload
+    ScapyScanProto(f, f.d[off + 9], start, end, depth, ls);
+    return;
+  }
+  if (bound < off + 40) return;
+  const uint8_t* p = f.d + off;
+  uint32_t end = off + 40 + Rd16(p + 4);
+  if (end > bound || Rd16(p + 4) == 0) end = bound;
+  uint8_t nh = p[6];
+  uint32_t cur = off + 40;
+  for (int n = 0; n < 8 && (nh == 0 || nh == 43 || nh == 60 || nh == 44); ++n) {
+    if (end < cur + 8) return;
+    const uint8_t* e = f.d + cur;
+    if (nh == 44 && (Rd16(e + 2) >> 3) != 0) return;  // later fragment
+    const uint32_t len = nh == 44 ? 8 : (uint32_t(e[1]) + 1) * 8;
+    nh = e[0];
+    cur += len;
+  }
+  if (cur <= end) ScapyScanProto(f, nh, cur, end, depth, ls);
+}
+
+DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 20) return DecodeStatus::kTruncated;
+  const uint8_t* p = f.d + off;
+  out->ip_version = 4;
+  out->proto = p[9];
+  MapV4(p + 12, out->saddr);
+  MapV4(p + 16, out->daddr);
+  uint32_t start, t_end;
+  ScapyIpv4Payload(f, off, f.cap, &start, &t_end);
+  const uint16_t frag = Rd16(p + 6);
+  if ((frag & 0x2000) || (frag & 0x1fff)) out->flags |= kPktFragment;
+  if (frag & 0x1fff) {
+    out->flags |= kPktLaterFragment;
+    out->payload_frame = out->payload_ip = f.cap - start;
+    return DecodeStatus::kOk;
+  }
+  if (out->proto != 6 && out->proto != 17) {
+    out->payload_frame = f.cap - start;
+    out->payload_ip = t_end - start;
+  }
+  // NetFlowMeter asks "is there a TCP layer anywhere?" and, independently, "a UDP layer
+  // anywhere?" (spec §1.1, D20): each yes is one packet with the outer addresses, that
+  // layer's ports and sizes, and the protocol label of the outer IP header.
+  ScapyLayers ls;
+  ScapyScanProto(f, out->proto, start, t_end, 0, &ls);
+  if (f.scapy_second != nullptr && ls.tcp.found && ls.udp.found) {
+    *f.scapy_second = *out;
+    ScapyFillL4(f, 17, ls.udp.start, ls.udp.end, f.scapy_second);
+    if (out->proto != 17) f.scapy_second->flags |= kPktScapyTunnel;
+    *f.scapy_has_second = true;
+  }
+  if (ls.tcp.found) {
+    ScapyFillL4(f, 6, ls.tcp.start, ls.tcp.end, out);
+    if (out->proto != 6) out->flags |= kPktScapyTunnel;
+  } else if (ls.udp.found) {
+    ScapyFillL4(f, 17, ls.udp.start, ls.udp.end, out);
+    if (out->proto != 17) out->flags |= kPktScapyTunnel;
+  } else if (out->proto == 6 || out->proto == 17) {
+    out->flags |= kPktL4Truncated;  // the transport header did not decode
+  }
   return DecodeStatus::kOk;
 }
 
@@ -338,11 +472,18 @@ const char* LinkTypeName(uint32_t link_type) noexcept {
 
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                           uint32_t wire_len, PacketMeta* out, DecodeMode mode) noexcept {
+  return DecodePacket2022(link_type, data, cap_len, wire_len, out, nullptr, nullptr, mode);
+}
+
+DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
+                              uint32_t wire_len, PacketMeta* out, PacketMeta* second,
+                              bool* has_second, DecodeMode mode) noexcept {
+  if (has_second) *has_second = false;
   *out = PacketMeta{};
   out->cap_len = cap_len;
   out->wire_len = wire_len;
   if (data == nullptr) cap_len = 0;
-  const Frame f{data, cap_len, mode == DecodeMode::kScapy2022};
+  const Frame f{data, cap_len, mode == DecodeMode::kScapy2022, second, has_second};
   switch (link_type) {
     case 1: {  // Ethernet II; 802.3 length + LLC/SNAP (RFC 1042) carrying an EtherType too
       if (cap_len < 14) return DecodeStatus::kTruncated;

@@ -326,7 +326,7 @@ struct FlowEngine::Impl {
     for (int b = 0; b < 8; ++b) f.flags[d][b] += (p.tcp_flags >> b) & 1u;
     if (!f.win_set[d]) {
       f.win_set[d] = 1;
-      f.init_win[d] = p.proto == 6 ? p.window : 0;
+      f.init_win[d] = p.window;  // decoders give 0 for anything but TCP
     }
   }
 
@@ -559,7 +559,7 @@ struct FlowEngine::Impl {
     if (nfm2022) {
       // NetFlowMeter 2022 sees IPv4 TCP/UDP only, and only when scapy decoded the whole
       // fixed transport header (spec §1.1).
-      if (p.ip_version != 4 || (p.proto != 6 && p.proto != 17)) {
+      if (p.ip_version != 4 || (p.proto != 6 && p.proto != 17 && !(p.flags & kPktScapyTunnel))) {
         ++st.skipped[static_cast<int>(SkipReason::kUnsupported)];
         return;
       }

@@ -47,17 +47,21 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
     PacketMeta meta;
     DecodeStatus status;
   };
-  Pending ring[kAhead];
+  // +1: a frame can yield two packets in nfm2022 mode (TCP inside a UDP tunnel, D20).
+  Pending ring[kAhead + 1];
   uint32_t head = 0, count = 0;
   RawPacket raw;
+  PacketMeta second;
   int rc = 1;
   for (;;) {
     while (count < kAhead && rc == 1) {
       rc = reader->Next(&raw);
       if (rc != 1) break;
       ++res.records;
-      Pending& slot = ring[(head + count) % kAhead];
-      slot.status = DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, mode);
+      Pending& slot = ring[(head + count) % (kAhead + 1)];
+      bool has_second = false;
+      slot.status = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
+                                     &has_second, mode);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;
@@ -66,11 +70,19 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
         first_bad_link = raw.link_type;
       }
       ++count;
+      if (has_second) {
+        Pending& extra = ring[(head + count) % (kAhead + 1)];
+        extra.meta = second;
+        extra.meta.ts_ns = raw.ts_ns;
+        extra.meta.ts_exp = raw.ts_exp;
+        extra.status = DecodeStatus::kOk;
+        ++count;
+      }
     }
     if (count == 0) break;
     const Pending& cur = ring[head];
     if (count > kAhead / 2) {
-      const Pending& soon = ring[(head + kAhead / 2) % kAhead];
+      const Pending& soon = ring[(head + kAhead / 2) % (kAhead + 1)];
       if (soon.status == DecodeStatus::kOk) engine.PrefetchFlow(soon.meta);
     }
     if (cur.status == DecodeStatus::kOk) {
@@ -78,7 +90,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
     } else {
       engine.OnSkipped(ToSkip(cur.status), cur.meta.wire_len);
     }
-    head = (head + 1) % kAhead;
+    head = (head + 1) % (kAhead + 1);
     --count;
     if ((res.records & 0xffff) == 0) {
       if (stop.load(std::memory_order_relaxed)) break;

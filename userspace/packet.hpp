@@ -14,6 +14,8 @@ enum PacketFlag : uint8_t {
   kPktL4Truncated = 1u << 2,      // L4 header not (fully) captured; ports/flags may be 0
   kPktEthPadding = 1u << 3,       // informational: frame has bytes after the IP packet
   kPktPortsMissing = 1u << 4,     // TCP/UDP whose port fields were not captured (ports are 0)
+  kPktScapyTunnel = 1u << 5,      // nfm2022 only: ports/sizes of a TCP/UDP layer inside a tunnel;
+                                  // proto is the outer IP protocol (labels the flow, spec §1.1)
 };
 
 // Plain value type, trivially copyable, 96 bytes. Addresses are IPv4-mapped IPv6
