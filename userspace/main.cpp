@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
                                "off offline)")
                     ->group("Metrics");
   app.add_option("--metrics-linger", o.metrics_linger,
-                 "Offline: keep serving the final metrics this many seconds after the run")
+                 "Keep serving the final metrics this many seconds after the run ends")
       ->check(non_negative)
       ->group("Metrics");
   app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr (live: unless events were lost)");
@@ -242,12 +242,16 @@ int main(int argc, char** argv) {
     if (metrics) {
       metrics->Update(engine.Stats(), nullptr);
       metrics->SetHealth(false, false);
-      // The CSV is complete before the final values are served.
-      if (!sink->Finish()) metrics->OnCsvError();
-      const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
-      while (!g_stop.load() && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+  }
+
+  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
+  // scraper sees them; a signal ends the wait.
+  if (metrics && o.metrics_linger > 0) {
+    if (!sink->Finish()) metrics->OnCsvError();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
+    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
   if (!sink->Finish()) {
