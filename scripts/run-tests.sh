@@ -23,7 +23,7 @@ if ! cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; then e
 cmake --build "$BUILD" -j "$JOBS" -- --no-print-directory -s || exit 1
 # Tiers that attach to network namespaces run serially (they share veth/netns tooling).
 (cd "$BUILD" && ctest -j "$JOBS" -LE 'integration|image|metrics' --output-on-failure) || status=1
-(cd "$BUILD" && ctest -L 'integration|metrics' --output-on-failure) || status=1
+(cd "$BUILD" && ctest -L 'integration|metrics' -LE image --output-on-failure) || status=1
 (cd "$BUILD" && ctest -L 'image' --output-on-failure) || status=1
 
 echo "== sanitizer build (ASan+UBSan): unit, cli and differential tiers"
