@@ -63,7 +63,14 @@ int Drainer::OnSample(void* ctx, void* data, size_t size) noexcept {
   return 0;
 }
 
-int Drainer::Poll(int timeout_ms) noexcept { return ring_buffer__poll(rb_, timeout_ms); }
+// ring_buffer__poll reads only the rings epoll reported; the BPF side suppresses wake-ups
+// below a fill threshold, so on a timeout every ring is read too, or events below the
+// threshold would wait (and a missed wake-up could leave a ring to fill up).
+int Drainer::Poll(int timeout_ms) noexcept {
+  const int n = ring_buffer__poll(rb_, timeout_ms);
+  if (n != 0) return n;
+  return ring_buffer__consume(rb_);
+}
 
 uint64_t Drainer::DrainAll() noexcept {
   uint64_t total = 0;
