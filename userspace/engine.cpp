@@ -422,7 +422,8 @@ struct FlowEngine::Impl {
   static void AddBulkDur(BulkState& b, int64_t v, int8_t exp) noexcept {
     b.dur_exp = b.dur_set ? std::min(b.dur_exp, exp) : exp;
     b.dur_set = 1;
-    b.dur += v;
+    if (__builtin_add_overflow(b.dur, v, &b.dur))  // only with absurd (corrupt) timestamps
+      b.dur = v > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
   }
 
   void AddCorrected(uint32_t id, const PacketMeta& p, int d) {
@@ -465,7 +466,9 @@ struct FlowEngine::Impl {
         f.closing = static_cast<uint8_t>(EndReason::kFin) + 1;  // D11: one FIN per direction
       }
       if (f.closing) {
-        f.close_deadline = t + grace_ns;
+        // Saturating: clamped timestamps (corrupt captures) sit at INT64_MAX.
+        f.close_deadline = t > std::numeric_limits<int64_t>::max() - grace_ns ? std::numeric_limits<int64_t>::max()
+                                                                              : t + grace_ns;
         table.PushBack(kListClosing, id);
       }
     }
@@ -835,7 +838,7 @@ void FlowEngine::Impl::Render(uint32_t id) {
     if (b.dur == 0) return Z();
     // 2022 divides by the exact decimal duration (spec §6.5): one rounding.
     R(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
-                           static_cast<unsigned __int128>(b.dur < 0 ? -b.dur : b.dur)) *
+                           static_cast<unsigned __int128>(b.dur < 0 ? -static_cast<__int128>(b.dur) : b.dur)) *
       (b.dur < 0 ? -1.0 : 1.0));
   };
   for (int d = 0; d < 2; ++d) {
