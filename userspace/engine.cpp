@@ -716,15 +716,10 @@ void FlowEngine::Impl::Render(uint32_t id) {
   // 8-22 payload statistics.
   const exact::IntMoments mP = Moments::Merge(f.pay[0], f.pay[1], nP);
   const exact::IntMoments mF = f.pay[0].With(nF), mB = f.pay[1].With(nB);
-  uint32_t maxP = 0, minP = 0;
-  if (nF && nB) {
-    maxP = std::max(f.pay_max[0], f.pay_max[1]);
-    minP = std::min(f.pay_min[0], f.pay_min[1]);
-  } else if (nF) {
-    maxP = f.pay_max[0], minP = f.pay_min[0];
-  } else {
-    maxP = f.pay_max[1], minP = f.pay_min[1];
-  }
+  // Max/min over all packets from the per-direction values of the directions that have packets.
+  auto all_max = [&](const auto (&mx)[2]) { return nF && nB ? std::max(mx[0], mx[1]) : nF ? mx[0] : mx[1]; };
+  auto all_min = [&](const auto (&mn)[2]) { return nF && nB ? std::min(mn[0], mn[1]) : nF ? mn[0] : mn[1]; };
+  const uint32_t maxP = all_max(f.pay_max), minP = all_min(f.pay_min);
   I(maxP);
   I(minP);
   X(mP.Mean());
@@ -756,17 +751,8 @@ void FlowEngine::Impl::Render(uint32_t id) {
   // 23-37 header statistics.
   const exact::IntMoments hP = Moments::Merge(f.hdr[0], f.hdr[1], nP);
   I(f.hdr[0].sum + f.hdr[1].sum);
-  uint16_t hmax = 0, hmin = 0;
-  if (nF && nB) {
-    hmax = std::max(f.hdr_max[0], f.hdr_max[1]);
-    hmin = std::min(f.hdr_min[0], f.hdr_min[1]);
-  } else if (nF) {
-    hmax = f.hdr_max[0], hmin = f.hdr_min[0];
-  } else {
-    hmax = f.hdr_max[1], hmin = f.hdr_min[1];
-  }
-  I(hmax);
-  I(hmin);
+  I(all_max(f.hdr_max));
+  I(all_min(f.hdr_min));
   X(hP.Mean());
   X(hP.PStd());
   for (int d = 0; d < 2; ++d) {
