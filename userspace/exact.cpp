@@ -294,6 +294,84 @@ double SqrtRatioBig(const Big& num, const Big& den, int exp2) {
   return RoundToDouble(false, s, sticky, exp2 - k);
 }
 
+// Fast paths without Big: a divisor below 2^64 lets the quotient be extended 64 bits at a
+// time with 128-bit arithmetic. They give the same correctly rounded results as RatioBig /
+// SqrtRatioBig (same scaling, same sticky rule) and cover every realistic flow statistic.
+
+int BitLen128(u128 v) {
+  const uint64_t hi = static_cast<uint64_t>(v >> 64);
+  return hi != 0 ? 128 - std::countl_zero(hi) : 64 - std::countl_zero(static_cast<uint64_t>(v));
+}
+
+// floor(num * 2^k / den) for den in [1, 2^64), k >= 0, when the result fits in 128 bits;
+// *inexact tells whether a remainder was left.
+u128 DivShift(u128 num, uint64_t den, int k, bool* inexact) {
+  u128 q = num / den;
+  u128 r = num % den;  // < 2^64
+  while (k > 0) {
+    const int step = k > 64 ? 64 : k;
+    const u128 rr = r << step;
+    q = (q << step) + rr / den;
+    r = rr % den;
+    k -= step;
+  }
+  *inexact = r != 0;
+  return q;
+}
+
+// RN(num/den); false when the fast path does not apply (den >= 2^64).
+bool RatioFast(bool neg, u128 num, u128 den, double* out) {
+  if (den >> 64) return false;
+  if (num == 0) {
+    *out = 0.0;
+    return true;
+  }
+  const int k = 55 - (BitLen128(num) - BitLen128(den));
+  bool lost = false, inexact = false;
+  u128 q;
+  if (k >= 0) {
+    q = DivShift(num, static_cast<uint64_t>(den), k, &inexact);
+  } else {
+    lost = (num & ((static_cast<u128>(1) << -k) - 1)) != 0;
+    q = DivShift(num >> -k, static_cast<uint64_t>(den), 0, &inexact);
+  }
+  *out = RoundToDouble(neg, q, lost || inexact, -k);
+  return true;
+}
+
+// RN(sqrt(num/den)); false when the fast path does not apply.
+bool SqrtRatioFast(u128 num, u128 den, double* out) {
+  if (den >> 64) return false;
+  if (num == 0) {
+    *out = 0.0;
+    return true;
+  }
+  const int twok = 112 - (BitLen128(num) - BitLen128(den));
+  const int k = twok >= 0 ? twok / 2 : -((-twok + 1) / 2);  // floor(twok / 2)
+  bool lost = false, inexact = false;
+  u128 t;
+  if (k >= 0) {
+    t = DivShift(num, static_cast<uint64_t>(den), 2 * k, &inexact);
+  } else {
+    if (-2 * k >= 128) return false;
+    lost = (num & ((static_cast<u128>(1) << (-2 * k)) - 1)) != 0;
+    t = DivShift(num >> (-2 * k), static_cast<uint64_t>(den), 0, &inexact);
+  }
+  const u128 sq = Isqrt128(t);
+  *out = RoundToDouble(false, sq, lost || inexact || sq * sq != t, -k);
+  return true;
+}
+
+// n*sum_sq - sum^2 and n^2 in 128 bits, when nothing overflows.
+bool IntVarianceFraction128(u128 n, u128 sum, u128 sum_sq, u128* num, u128* den) {
+  u128 a, b;
+  if (__builtin_mul_overflow(n, sum_sq, &a) || __builtin_mul_overflow(sum, sum, &b) ||
+      __builtin_mul_overflow(n, n, den))
+    return false;
+  *num = a - b;  // >= 0 (Cauchy-Schwarz on the exact values)
+  return true;
+}
+
 // Two's complement helpers on WideUint-style limb arrays.
 template <int N>
 bool IsNegative(const WideUint<N>& w) {
@@ -517,6 +595,8 @@ double RatioToDouble(__int128 num, unsigned __int128 den) noexcept {
   if (den == 0 || num == 0) return 0.0;
   bool neg = num < 0;
   u128 a = neg ? -static_cast<u128>(num) : static_cast<u128>(num);
+  double r;
+  if (RatioFast(neg, a, den, &r)) return r;
   return RatioBig(neg, Big::FromU128(a), Big::FromU128(den), 0);
 }
 
@@ -524,6 +604,8 @@ double RatioToDouble(__int128 num, unsigned __int128 den) noexcept {
 
 double IntMoments::Mean() const noexcept {
   if (n == 0) return 0.0;
+  double r;
+  if (RatioFast(false, sum, n, &r)) return r;
   return RatioBig(false, Big::FromU128(sum), Big::FromU128(n), 0);
 }
 
@@ -540,6 +622,9 @@ void IntVarianceFraction(const IntMoments& m, Big& num, Big& den) {
 
 double IntMoments::PVar() const noexcept {
   if (n < 2) return 0.0;
+  u128 num128, den128;
+  double r;
+  if (IntVarianceFraction128(n, sum, sum_sq, &num128, &den128) && RatioFast(false, num128, den128, &r)) return r;
   Big num, den;
   IntVarianceFraction(*this, num, den);
   return RatioBig(false, num, den, 0);
@@ -547,6 +632,9 @@ double IntMoments::PVar() const noexcept {
 
 double IntMoments::PStd() const noexcept {
   if (n < 2) return 0.0;
+  u128 num128, den128;
+  double r;
+  if (IntVarianceFraction128(n, sum, sum_sq, &num128, &den128) && SqrtRatioFast(num128, den128, &r)) return r;
   Big num, den;
   IntVarianceFraction(*this, num, den);
   return SqrtRatioBig(num, den, 0);
