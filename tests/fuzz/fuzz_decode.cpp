@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer target: DecodePacket over every supported link type (and one unsupported) in
+// both DecodeModes. Input layout (also used by run-short.sh to turn a crash into a pcap):
+//   byte 0: link type selector, kLinks[b0 % 11]
+//   byte 1: bit 0 = mode (0 strict, 1 scapy2022), bits 1-7 = wire_len - cap_len
+//   rest  : the captured frame (cap_len = size - 2), in its own exactly-sized heap buffer so
+//           ASan sees any read past cap_len.
+// Besides memory errors it checks two documented invariants: payload_frame and payload_ip
+// never exceed the captured bytes.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "decode.hpp"
+
+namespace {
+constexpr uint32_t kLinks[11] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147 /* unsupported */};
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const uint32_t link = kLinks[data[0] % 11];
+  const auto mode = (data[1] & 1) ? nfm::DecodeMode::kScapy2022 : nfm::DecodeMode::kStrict;
+  const uint32_t cap = static_cast<uint32_t>(size - 2);
+  const uint32_t wire = cap + (data[1] >> 1);
+  std::unique_ptr<uint8_t[]> frame(new uint8_t[cap ? cap : 1]);
+  if (cap) std::memcpy(frame.get(), data + 2, cap);
+  for (auto m : {mode, mode == nfm::DecodeMode::kStrict ? nfm::DecodeMode::kScapy2022 : nfm::DecodeMode::kStrict}) {
+    nfm::PacketMeta meta;
+    const nfm::DecodeStatus st = nfm::DecodePacket(link, frame.get(), cap, wire, &meta, m);
+    if (st == nfm::DecodeStatus::kOk && (meta.payload_frame > cap || meta.payload_ip > cap)) __builtin_trap();
+    if (link == 147 && st != nfm::DecodeStatus::kUnsupportedLink) __builtin_trap();
+  }
+  return 0;
+}
