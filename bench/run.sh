@@ -7,7 +7,7 @@
 #   3. runs `nfm-xdp --pcap big.pcap --csv /dev/null -q` NFM_BENCH_RUNS times per profile and
 #      prints the median wall time and packets/s;
 #   4. the same on the largest real capture (NFM_BENCH_REAL, default
-#      /work/shared/pcaps/ppp_example.pcap) looped NFM_BENCH_LOOPS times, when present;
+#      ../shared/pcaps/ppp_example.pcap beside the checkout) looped NFM_BENCH_LOOPS times, when present;
 #   5. engine_bench (FlowEngine alone), median of NFM_BENCH_REPS repetitions.
 # Environment: NFM_BENCH_PACKETS (5000000), NFM_BENCH_RUNS (5), NFM_BENCH_REAL,
 # NFM_BENCH_LOOPS (400), NFM_BENCH_REPS (5), NFM_BENCH_ENGINE (1; 0 skips step 5),
@@ -21,7 +21,7 @@ BUILD=${1:-build}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 PACKETS=${NFM_BENCH_PACKETS:-5000000}
 RUNS=${NFM_BENCH_RUNS:-5}
-REAL=${NFM_BENCH_REAL:-/work/shared/pcaps/ppp_example.pcap}
+REAL=${NFM_BENCH_REAL:-$(cd "$(dirname "$0")/.." && pwd)/../shared/pcaps/ppp_example.pcap}
 LOOPS=${NFM_BENCH_LOOPS:-400}
 REPS=${NFM_BENCH_REPS:-5}
 JOBS=${JOBS:-2}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests for CaptureReader on the self-made captures in tests/data (see make_captures.py for
 // their layout; expected values are computed by hand there and checked with tshark), on
-// stdin, on large generated streams, and on the shared corpus when /work/shared/pcaps exists.
+// stdin, on large generated streams, and on the shared corpus when ../shared/pcaps exists beside the checkout.
 #include "capture_reader.hpp"
 
 #include <gtest/gtest.h>
@@ -335,7 +335,7 @@ TEST(CaptureReader, LargeRegularFile) {
 
 // Record counts from capinfos (SOURCES.md "packets" column, checked with `capinfos -c`).
 TEST(CaptureReader, SharedCorpusRecordCounts) {
-  const std::string dir = "/work/shared/pcaps";
+  const std::string dir = std::string(NFM_SOURCE_DIR) + "/../shared/pcaps";
   if (!std::filesystem::is_directory(dir))
     GTEST_SKIP() << "SKIPPED: shared capture corpus directory " << dir
                  << " does not exist on this machine; the corpus check did not run";
