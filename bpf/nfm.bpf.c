@@ -83,14 +83,51 @@ static __always_inline __u32 nfm_flow_hash(const struct nfm_pkt_event *ev)
 	return h >> 32;
 }
 
-/* Steps 3-6. pkt_slot is the hook's packet counter (its per-CPU value drives sampling). */
+/* Emits one event for `tmpl` (a copy), timestamped now. Returns 0, or the counter slot of
+ * the loss. */
+static __always_inline int nfm_emit(void *ring, struct nfm_pkt_event *tmpl)
+{
+	struct nfm_pkt_event *e;
+	__u64 flags = 0;
+
+	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
+	if (!e)
+		return NFM_CNT_RING_FULL;
+	tmpl->ts_ns = bpf_ktime_get_ns();
+	/* Compiler barrier, not a verifier workaround: without it clang 14 keeps the event's
+	 * fields in registers/spill slots (SROA) and writes the record with 15 stores of 1, 2,
+	 * 4 and 8 bytes; with ev pinned in memory the copy is 8 aligned 8-byte loads/stores into
+	 * the (cache-cold) ring record. ~3-10 ns/packet in bench/xdp_cost. */
+	asm volatile("" : : "r"(tmpl) : "memory");
+	*e = *tmpl;
+	if (nfm_wakeup_bytes) {
+		/* Wake only the submit that carries the unread data across the threshold,
+		 * not every submit above it: each forced wake-up queues irq_work, a self-IPI
+		 * (a VM exit under KVM); waking per event above the threshold cost 6.7 us per
+		 * packet in bench/xdp_cost --mode nodrain (kernel 6.18). A crossing missed by
+		 * racing CPUs is covered by the consumer's poll timeout (which then reads every
+		 * ring), and a wake-up while the consumer is busy is kept by epoll. */
+		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+
+		flags = avail >= nfm_wakeup_bytes && avail < nfm_wakeup_bytes + NFM_RB_RECORD_SZ ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+	return 0;
+}
+
+/* Steps 3-6. pkt_slot is the hook's packet counter (its per-CPU value drives sampling).
+ * gso_segs/gso_size (TC only, else 0): a GSO super-packet that the stack will cut into
+ * gso_segs wire packets after this hook (TCP builds them even with GSO/TSO off on the
+ * device; software segmentation runs at transmit). One event per wire packet keeps egress
+ * counts equal to what a capture of the interface shows. */
 static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_len,
-				       __u32 ifindex, __u8 info, __u32 pkt_slot)
+				       __u32 ifindex, __u8 info, __u32 pkt_slot,
+				       __u32 gso_segs, __u32 gso_size)
 {
 	struct nfm_pkt_event ev = {};
-	struct nfm_pkt_event *e;
-	__u64 seen, flags = 0;
-	__u32 idx;
+	__u32 idx, segs = 1, hdrs, total, i;
+	__u64 seen;
 	void *ring;
 	int ret;
 
@@ -115,37 +152,53 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		nfm_count(NFM_CNT_NO_RING, 1);
 		return;
 	}
-	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
-	if (!e) {
-		nfm_count(NFM_CNT_RING_FULL, 1);
+	if (gso_segs > 1 && gso_size && (ev.proto == 6 || ev.proto == 17) &&
+	    ev.payload_len > gso_size) {
+		segs = gso_segs < NFM_MAX_GSO_SEGS ? gso_segs : NFM_MAX_GSO_SEGS;
+		nfm_count(pkt_slot, segs - 1);
+	}
+	if (segs == 1) {
+		ret = nfm_emit(ring, &ev);
+		if (ret) {
+			nfm_count(ret, 1);
+			return;
+		}
+		nfm_count(NFM_CNT_EVENTS, 1);
+		if (ev.info & NFM_INFO_FRAG)
+			nfm_count(NFM_CNT_FRAGMENT, 1);
+		if (ev.info & NFM_INFO_L4_TRUNC)
+			nfm_count(NFM_CNT_L4_TRUNC, 1);
 		return;
 	}
-	ev.ts_ns = bpf_ktime_get_ns();
-	/* Compiler barrier, not a verifier workaround: without it clang 14 keeps the event's
-	 * fields in registers/spill slots (SROA) and writes the record with 15 stores of 1, 2,
-	 * 4 and 8 bytes; with ev pinned in memory the copy is 8 aligned 8-byte loads/stores into
-	 * the (cache-cold) ring record. ~3-10 ns/packet in bench/xdp_cost. */
-	asm volatile("" : : "r"(&ev) : "memory");
-	*e = ev;
-	if (nfm_wakeup_bytes) {
-		/* Wake only the submit that carries the unread data across the threshold,
-		 * not every submit above it: each forced wake-up queues irq_work, a self-IPI
-		 * (a VM exit under KVM); waking per event above the threshold cost 6.7 us per
-		 * packet in bench/xdp_cost --mode nodrain (kernel 6.18). A crossing missed by
-		 * racing CPUs is covered by the consumer's poll timeout, and a wake-up while
-		 * the consumer is busy is kept by epoll (level-triggered) for its next wait. */
-		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	/* Segment i carries gso_size payload bytes, the last one the rest; TCP segmentation
+	 * (tcp_gso_segment) keeps FIN and PSH on the last segment only and CWR on the first. */
+	hdrs = ev.l4_off + ev.l4_hdr_len;
+	total = ev.payload_len;
+	for (i = 0; i < NFM_MAX_GSO_SEGS; i++) {
+		struct nfm_pkt_event seg = ev;
+		__u32 pl;
 
-		flags = avail >= nfm_wakeup_bytes && avail < nfm_wakeup_bytes + NFM_RB_RECORD_SZ ?
-			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		if (i >= segs)
+			break;
+		pl = i + 1 < segs ? gso_size : total - gso_size * (segs - 1);
+		if (pl > total)
+			pl = 0;
+		seg.payload_len = pl;
+		seg.frame_len = hdrs + pl;
+		if (ev.proto == 6) {
+			if (i + 1 < segs)
+				seg.tcp_flags &= ~(0x01 | 0x08);
+			if (i > 0)
+				seg.tcp_flags &= ~0x80;
+		}
+		ret = nfm_emit(ring, &seg);
+		if (ret) {
+			nfm_count(ret, 1);
+			continue;
+		}
+		nfm_count(NFM_CNT_EVENTS, 1);
 	}
-	bpf_ringbuf_submit(e, flags);
-
-	nfm_count(NFM_CNT_EVENTS, 1);
-	if (ev.info & NFM_INFO_FRAG)
-		nfm_count(NFM_CNT_FRAGMENT, 1);
-	if (ev.info & NFM_INFO_L4_TRUNC)
-		nfm_count(NFM_CNT_L4_TRUNC, 1);
+	nfm_count(NFM_CNT_GSO_SPLIT, 1);
 }
 
 SEC("xdp")
@@ -156,7 +209,7 @@ int nfm_xdp(struct xdp_md *ctx)
 	__u32 len = data_end - data;
 
 	nfm_count(NFM_CNT_XDP_BYTES, len);
-	nfm_handle(data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS);
+	nfm_handle(data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS, 0, 0);
 	return XDP_PASS;
 }
 
@@ -180,6 +233,7 @@ int nfm_tc_egress(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	nfm_handle(data, data_end, len, skb->ifindex, NFM_INFO_EGRESS, NFM_CNT_TC_PACKETS);
+	nfm_handle(data, data_end, len, skb->ifindex, NFM_INFO_EGRESS, NFM_CNT_TC_PACKETS,
+		   skb->gso_segs, skb->gso_size);
 	return TC_ACT_UNSPEC;
 }

@@ -51,11 +51,9 @@ for side in "$NS_A $VA $IP_A" "$NS_B $VB $IP_B"; do
   ip -n "$ns" addr add "$ip/24" dev "$dev"
   ip -n "$ns" link set lo up
   ip -n "$ns" link set "$dev" up
-  # Hooks and the wire see the same packets: no segmentation offloads, no GRO, and one
-  # segment per TCP skb (TCP builds GSO skbs even without TSO; they would reach the tcx
-  # egress hook before being split).
+  # Hooks and the wire see the same packets: no segmentation offloads, no GRO (TCP's own GSO
+  # skbs are reported per segment by the egress program).
   ip netns exec "$ns" ethtool -K "$dev" tso off gso off gro off >/dev/null
-  ip -n "$ns" link set "$dev" gso_max_segs 1
 done
 
 echo "demo: $NS_A/$VA ($IP_A) <-> $NS_B/$VB ($IP_B); agent: $BIN"

@@ -243,7 +243,7 @@ struct Metrics::Impl {
   AbsCounter ignored_not_ip_engine, ignored_not_ip_kernel;  // both feed the not_ip series
   Counter* ignored_not_ip = nullptr;
   AbsCounter ignored_unsupported, ignored_later_fragment;
-  AbsCounter flagged_l4_trunc, flagged_fragment;
+  AbsCounter flagged_l4_trunc, flagged_fragment, flagged_gso_split;
   AbsCounter exported[kEndCount];
   Gauge *flows_active = nullptr, *table_capacity = nullptr, *table_fill = nullptr;
   Gauge *ring_fill = nullptr, *ring_peak = nullptr, *ring_size = nullptr, *interfaces = nullptr;
@@ -332,10 +332,12 @@ void Metrics::Impl::Build() {
 
   auto& flag = BuildCounter()
                    .Name("nfm_kernel_events_flagged_total")
-                   .Help("Events emitted with a caveat, by flag (l4_truncated: L4 header cut; fragment: IP fragment)")
+                   .Help("Events emitted with a caveat, by flag (l4_truncated: L4 header cut; fragment: IP fragment; "
+                         "gso_split: egress GSO super-packet reported per segment)")
                    .Register(r);
   flagged_l4_trunc.c = &flag.Add({{"flag", "l4_truncated"}});
   flagged_fragment.c = &flag.Add({{"flag", "fragment"}});
+  flagged_gso_split.c = &flag.Add({{"flag", "gso_split"}});
 
   flows_created.c = &counter("nfm_flows_created_total", "Flows created in the flow table");
   auto& exp = BuildCounter().Name("nfm_flows_exported_total").Help("Flows exported (CSV rows produced), by end reason").Register(r);
@@ -482,6 +484,7 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
     m.ignored_not_ip_kernel.Set(c[NFM_CNT_NOT_IP]);
     m.flagged_l4_trunc.Set(c[NFM_CNT_L4_TRUNC]);
     m.flagged_fragment.Set(c[NFM_CNT_FRAGMENT]);
+    m.flagged_gso_split.Set(c[NFM_CNT_GSO_SPLIT]);
     m.bad_events.Set(k->events_bad);
     m.ring_fill->Set(k->ring_fill_ratio);
     m.ring_peak->Set(k->ring_fill_peak);

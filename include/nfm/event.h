@@ -16,6 +16,8 @@
  * picks ring (symmetric flow hash & nfm_ring_mask), so both directions of a flow share one
  * ring and its events stay in order. User space creates the inner rings. */
 #define NFM_MAX_RINGS 64
+/* At most this many events for one GSO super-packet seen at TC egress (64 KiB / 1 KiB MSS). */
+#define NFM_MAX_GSO_SEGS 64
 /* Default rodata nfm_wakeup_bytes: force a consumer wake-up only once this much unread data
  * sits in a ring (0 = let the kernel decide, i.e. submit with flags 0). */
 #define NFM_WAKEUP_BYTES_DEFAULT (64u * 1024u)
@@ -69,6 +71,7 @@ enum nfm_counter {
 	NFM_CNT_FRAGMENT,        /* event emitted for an IP fragment */
 	NFM_CNT_NO_RING,         /* nfm_rings slot (hash & nfm_ring_mask) empty: event lost */
 	NFM_CNT_BAD_VERSION,     /* IP version nibble does not match the EtherType (no event) */
+	NFM_CNT_GSO_SPLIT,       /* TC egress GSO super-packet reported as one event per segment */
 	NFM_CNT_MAX
 };
 

@@ -31,7 +31,7 @@ static_assert(offsetof(nfm_pkt_event, l4_hdr_len) == 60);
 static_assert(offsetof(nfm_pkt_event, proto) == 61);
 static_assert(offsetof(nfm_pkt_event, tcp_flags) == 62);
 static_assert(offsetof(nfm_pkt_event, info) == 63);
-static_assert(NFM_CNT_MAX == 18, "counter slots changed: update the loader's metric names");
+static_assert(NFM_CNT_MAX == 19, "counter slots changed: update the loader's metric names");
 
 // An IPv4 TCP SYN/ACK 10.0.0.1:1234 -> 10.0.0.2:80 seen by TC egress on ifindex 3, as the
 // little-endian (x86) BPF program writes it.

@@ -70,7 +70,7 @@ def run(cmd: list[str], check_rc: bool = True, **kw) -> subprocess.CompletedProc
 class Net:
     """Two namespaces a/b, veth va (in a, 10.98.n.1) <-> vb (in b, 10.98.n.2)."""
 
-    def __init__(self, n: int, ipv6: bool = False, one_segment: bool = True):
+    def __init__(self, n: int, ipv6: bool = False, one_segment: bool = False):
         tag = f"{os.getpid() % 100000}"
         self.n = n
         self.ns_a, self.ns_b = f"nfmt{tag}a{n}", f"nfmt{tag}b{n}"
@@ -112,9 +112,9 @@ class Net:
                  "gro", "off"])
             # TCP builds GSO skbs even when the device has no TSO/GSO (sk_setup_caps() always
             # adds NETIF_F_GSO for TCP); they are split only after the tcx egress hook, just
-            # before tcpdump's tap. One segment per skb makes the hook see wire packets.
-            # Costs throughput, so the full-speed tests (data only flows b -> a, whose
-            # ingress the XDP hook sees as wire packets anyway) leave it off.
+            # before tcpdump's tap. The TC program reports one event per segment
+            # (skb->gso_segs), so the tests run with GSO as the stack does it; one_segment=True
+            # (gso_max_segs 1) remains available to compare against one wire packet per skb.
             if self.one_segment:
                 run(["ip", "-n", ns, "link", "set", dev, "gso_max_segs", "1"])
         # Resolve neighbours now, before any agent or capture starts.
@@ -511,13 +511,15 @@ def csv_packets(path: Path) -> int:
         return sum(int(r["packets_count"]) for r in csv.DictReader(f))
 
 
-def t_loss_accounting(tools: Tools, tmp: Path) -> None:
+def t_loss_accounting(tools: Tools, tmp: Path, reverse: bool = False) -> None:
+    """iperf3 TCP at full speed; reverse=True sends from the agent's side, so the bulk data
+    leaves through the tcx egress hook as GSO super-packets that must be counted per segment."""
     with Net(2, one_segment=False) as net:
         pcap, live_csv, err = tmp / "cap.pcap", tmp / "live.csv", tmp / "agent.err"
         td = start_tcpdump(net, pcap, snaplen=96)
         agent = start_agent(tools, net, live_csv, err_path=err)
         rx0, tx0 = net.stats()
-        res = iperf_run(net, 3)
+        res = iperf_run(net, 3, ["-R"] if reverse else [])
         time.sleep(0.5)
         rx1, tx1 = net.stats()
         rc, stderr = stop_agent(agent, err)
@@ -656,6 +658,7 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
 TESTS = {
     "live_vs_capture": t_live_vs_capture,
     "loss_accounting": t_loss_accounting,
+    "loss_accounting_egress": lambda tools, tmp: t_loss_accounting(tools, tmp, reverse=True),
     "tiny_ring": t_tiny_ring,
     "kill9_detach": t_kill9_detach,
     "caps_dropped": t_caps_dropped,
