@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <memory>
 
 #include <unistd.h>
@@ -70,7 +71,14 @@ bool CsvFileSink::Rotate() {
     return false;
   }
   ++rotations_;
-  const std::string rotated = path_ + "." + std::to_string(rotations_);
+  // Closed files are named <path>.<UTC time of rotation>.<n>, so a restarted agent never
+  // overwrites an earlier run's files.
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+  const std::string rotated = path_ + "." + stamp + "." + std::to_string(rotations_);
   std::rename(path_.c_str(), rotated.c_str());
   file_ = std::fopen(path_.c_str(), "wb");
   if (!file_) {

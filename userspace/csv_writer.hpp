@@ -2,7 +2,7 @@
 // CsvFileSink: the FlowSink that writes rows to a file or stdout through a large buffer.
 // Opening checks writability up front (so a bad path fails before any input is read). A
 // write error is remembered with its errno; later rows are counted as lost, never dropped
-// silently. Optional size-based rotation (file.csv -> file.csv.1, ...). Not thread-safe.
+// silently. Optional size-based rotation (file.csv -> file.csv.<UTC time>.<n>). Not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -242,6 +242,27 @@ def case_csv_stdout():
     check(crlf, "rows must end with CRLF (spec §6.2)")
 
 
+def case_csv_rotation():
+    # --csv-rotate-mb 0.001 (~1 KiB): every ~1.5 KiB row starts a new file, each with the
+    # header; the sample capture has 2 flows, so one file is closed and named
+    # <path>.<UTC time>.1 and the last one keeps <path>.
+    p, _, _ = sample_pcap()
+    d = TMP / "rot"
+    d.mkdir(exist_ok=True)
+    f = d / "flows.csv"
+    res = run(["--pcap", str(p), "--csv", str(f), "--csv-rotate-mb", "0.001"])
+    check(res.returncode == 0, f"--csv-rotate-mb: {show(res)}")
+    rotated = sorted(x for x in d.iterdir() if x.name != "flows.csv")
+    check(len(rotated) == 1 and re.fullmatch(r"flows\.csv\.\d{8}T\d{6}Z\.1", rotated[0].name),
+          f"want one closed file flows.csv.<UTC time>.1, got {[x.name for x in rotated]}")
+    total = 0
+    for x in [*rotated, f]:
+        h, rows, crlf = csv_rows(x.read_bytes())
+        check(len(h) == 121 and crlf, f"{x.name}: every rotated file starts with the 121-column header")
+        total += len(rows)
+    check(total == 2, f"rows over all files: want 2, got {total}")
+
+
 def case_pcap_stdin():
     p, data, _ = sample_pcap()
     f = TMP / "file.csv"
