@@ -175,7 +175,9 @@ struct FlowEngine::Impl {
   fmt::FloatSpec float_spec;
   bool header_written = false;
   uint64_t next_seq = 0;
-  uint64_t degenerate = 0;  // open nfm2022 flows with equal addresses or equal ports
+  // Open nfm2022 flows whose two addresses and/or two ports are equal, by kind: index
+  // (addresses equal) * 2 + (ports equal) - 1, i.e. [ports only, addresses only, both].
+  uint64_t degenerate[3] = {0, 0, 0};
   int64_t now = 0;          // latest packet time seen (corrected sweeps)
   int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
   double idle_us_limit, active_us_limit;
@@ -207,8 +209,9 @@ struct FlowEngine::Impl {
     k.pb = std::max(u, v);
     return k;
   }
-  static bool LooseDegenerate(const FlowRecord& f) noexcept {
-    return AddrEq(f.src, f.dst) || f.sport == f.dport;
+  // 0: neither; 1: equal ports only; 2: equal addresses only; 3: both.
+  static int LooseDegenerate(const FlowRecord& f) noexcept {
+    return (AddrEq(f.src, f.dst) ? 2 : 0) + (f.sport == f.dport ? 1 : 0);
   }
   // Spec §2.1: a packet matches flow f when f's addresses are both among the packet's
   // addresses and f's ports both among the packet's ports (protocol not compared).
@@ -232,9 +235,10 @@ struct FlowEngine::Impl {
       });
     };
     consider(LooseKey(p.saddr, p.daddr, p.sport, p.dport));
-    if (degenerate == 0) return best;
+    if ((degenerate[0] | degenerate[1] | degenerate[2]) == 0) return best;
     // Flows whose two addresses (or ports) are equal match more packets: look them up under
-    // every degenerate key the packet could match.
+    // every degenerate key the packet could match, for the kinds of such flows that are open
+    // (a flow with equal ports, e.g. DNS 53<->53, is found under (x, y, u, u) or (x, y, v, v)).
     const uint8_t* addrs[2] = {p.saddr, p.daddr};
     const uint16_t ports[2] = {p.sport, p.dport};
     for (int ai = 0; ai < 3; ++ai) {
@@ -243,6 +247,7 @@ struct FlowEngine::Impl {
       if (ai == 2 && AddrEq(p.saddr, p.daddr)) continue;
       for (int pi = 0; pi < 3; ++pi) {
         if (ai == 0 && pi == 0) continue;
+        if (degenerate[(ai > 0 ? 2 : 0) + (pi > 0 ? 1 : 0) - 1] == 0) continue;
         uint16_t u = pi == 0 ? p.sport : ports[pi - 1];
         uint16_t v = pi == 0 ? p.dport : ports[pi - 1];
         if (pi == 2 && p.sport == p.dport) continue;
@@ -272,7 +277,7 @@ struct FlowEngine::Impl {
     if (ext) {
       ext[id] = Nfm2022Ext{};
       ext[id].first_exp = p.ts_exp;
-      if (LooseDegenerate(f)) ++degenerate;
+      if (const int kind = LooseDegenerate(f)) ++degenerate[kind - 1];
     }
     table.PushBack(kListCreated, id);
     f.link_ts = f.first_ts;
@@ -301,7 +306,9 @@ struct FlowEngine::Impl {
     sink.Row(row, sum);
     ++stats().flows_exported[static_cast<int>(reason)];
     --stats().flows_active;
-    if (ext && LooseDegenerate(f)) --degenerate;
+    if (ext) {
+      if (const int kind = LooseDegenerate(f)) --degenerate[kind - 1];
+    }
     table.Erase(id);
   }
 

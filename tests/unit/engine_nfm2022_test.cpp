@@ -350,6 +350,33 @@ TEST(EngineNfm2022, D10SameAddressFlowAllLaterPacketsBackward) {
   EXPECT_EQ(rows[0]["bwd_packets_count"], "2");
 }
 
+// D10 with equal ports (spec §2.1: addresses and ports compared as sets): flow
+// 10.0.0.1:53 -> 10.0.0.2:53 matches a packet 10.0.0.1:53 -> 10.0.0.2:1234 (53 is in {53, 1234}
+// for both of the flow's ports), but not 10.0.0.1:99 -> 10.0.0.2:1234; and an equal-address
+// flow 10.0.0.3:7000 -> 10.0.0.3:8000 swallows 10.0.0.3:7000 -> 10.0.0.4:8000 (both of the
+// flow's addresses are 10.0.0.3, which is in {10.0.0.3, 10.0.0.4}).
+TEST(EngineNfm2022, D10DegenerateFlowsMatchAsSets) {
+  EngineRun run(Profile::kNfm2022);
+  const uint64_t T = Us(1600000000, 0);
+  run.Feed(Udp(T, "10.0.0.1", 53, "10.0.0.2", 53, 10, 10));
+  run.Feed(Udp(T + 1 * kMs, "10.0.0.1", 53, "10.0.0.2", 1234, 20, 20));  // joins the 53<->53 flow
+  run.Feed(Udp(T + 2 * kMs, "10.0.0.1", 99, "10.0.0.2", 1234, 30, 30));  // new flow
+  run.Feed(Udp(T + 3 * kMs, "10.0.0.3", 7000, "10.0.0.3", 8000, 40, 40));
+  run.Feed(Udp(T + 4 * kMs, "10.0.0.3", 7000, "10.0.0.4", 8000, 50, 50));  // joins it
+  run.Flush();
+  auto rows = run.Rows();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["src_port"], "53");
+  EXPECT_EQ(rows[0]["packets_count"], "2");
+  EXPECT_EQ(rows[0]["total_payload_bytes"], "30");  // 10 + 20
+  EXPECT_EQ(rows[1]["src_port"], "99");
+  EXPECT_EQ(rows[1]["packets_count"], "1");
+  EXPECT_EQ(rows[2]["dst_ip"], "10.0.0.3");
+  EXPECT_EQ(rows[2]["packets_count"], "2");
+  // dst 10.0.0.4 != flow src 10.0.0.3: forward by the 2022 IP-only direction rule.
+  EXPECT_EQ(rows[2]["fwd_packets_count"], "2");
+}
+
 // D11: any two FINs (same direction) end the flow; the next packet opens a new flow.
 TEST(EngineNfm2022, D11TwoFinsSameDirectionEndFlowAtNextPacket) {
   EngineRun run(Profile::kNfm2022);
