@@ -39,6 +39,7 @@ TIME_TOL_S = 0.005  # per timestamp-derived value, live (XDP/tcx clock) vs tcpdu
 
 SUMMARY_RE = re.compile(
     r"hooks saw (\d+) packets \(xdp (\d+), tc (\d+)\), (\d+) events, (\d+) sampled out, "
+    r"(?:(\d+) without event \(not IP or malformed\), )?"
     r"(no ring losses|LOST (\d+) events \(ring_full (\d+), no_ring (\d+), bad_event (\d+)\))")
 
 
@@ -237,8 +238,9 @@ def parse_summary(stderr: str) -> dict:
         raise Failure(f"no summary line in agent stderr:\n{stderr}")
     g = m.groups()
     return {"hooks": int(g[0]), "xdp": int(g[1]), "tc": int(g[2]), "events": int(g[3]),
-            "sampled": int(g[4]), "lost": int(g[6] or 0), "ring_full": int(g[7] or 0),
-            "no_ring": int(g[8] or 0), "bad": int(g[9] or 0), "line": m.group(0)}
+            "sampled": int(g[4]), "no_event": int(g[5] or 0), "lost": int(g[7] or 0),
+            "ring_full": int(g[8] or 0), "no_ring": int(g[9] or 0), "bad": int(g[10] or 0),
+            "line": m.group(0)}
 
 
 def bpf_links() -> dict[int, dict]:
@@ -561,6 +563,71 @@ def t_tiny_ring(tools: Tools, tmp: Path) -> None:
         check(csv_packets(live_csv) == s["events"], "CSV packet total != events drained")
 
 
+FLOWS_RE = re.compile(r"; (\d+) flows \((\d+) exported\)")
+
+
+def rx_packets(net: Net) -> int:
+    out = run(["ip", "-n", net.ns_a, "-j", "-s", "link", "show", net.va]).stdout
+    return int(json.loads(out)[0]["stats64"]["rx"]["packets"])
+
+
+def t_flood_tiny(tools: Tools, tmp: Path) -> None:
+    """A small-packet, many-flow UDP flood (trafgen) into an agent with a one-page ring and a
+    64-flow table: the agent must keep running, export every flow it built (evicting when the
+    table is full), and account for every packet the hooks saw, exactly."""
+    if not shutil.which("trafgen"):
+        skip("trafgen (Debian package netsniff-ng) is not installed")
+    n_pkts, n_ports, max_flows = 300_000, 4000, 64
+    with Net(7) as net:
+        live_csv, err = tmp / "live.csv", tmp / "agent.err"
+        page_kb = max(4, os.sysconf("SC_PAGESIZE") // 1024)
+        cfg = tmp / "flood.cfg"
+        # 60-byte frames (64 on the wire with the FCS): Ethernet + IPv4 + UDP + 18 bytes.
+        cfg.write_text(
+            "{ eth(da=%s, sa=%s, type=0x0800), ipv4(sa=%s, da=%s, ttl=64, df), "
+            "udp(sp=dinc(20000, %d), dp=9), fill(0x41, 18) }\n"
+            % (net.mac(net.ns_a, net.va), net.mac(net.ns_b, net.vb), net.ip_b, net.ip_a, 20000 + n_ports - 1))
+        rx0 = rx_packets(net)
+        agent = start_agent(tools, net, live_csv,
+                            ["--ring-size", str(page_kb), "--rings", "1", "--max-flows", str(max_flows)],
+                            err_path=err)
+        t0 = time.time()
+        tg = net.exec_b(["trafgen", "--dev", net.vb, "--conf", str(cfg), "--num", str(n_pkts), "--cpus", "1",
+                         "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"], check_rc=False)
+        secs = time.time() - t0
+        check(tg.returncode == 0, f"trafgen failed (rc {tg.returncode}): {tg.stderr.strip()[-500:]}")
+        time.sleep(0.5)
+        check(agent.poll() is None, f"agent died during the flood (rc {agent.returncode})")
+        rc, stderr = stop_agent(agent, err)
+        rx = rx_packets(net) - rx0
+        log(stderr.strip().splitlines()[-1] if stderr.strip() else "(no stderr)")
+        log(f"trafgen: {n_pkts} packets in {secs:.2f} s ({n_pkts / secs / 1e3:.0f} kpps incl. start-up); "
+            f"{net.va} received {rx}")
+        check(rc == 0, f"agent exit code {rc} (must exit 0 despite losses): {stderr}")
+        s = parse_summary(stderr)
+        check(s["xdp"] >= n_pkts, f"XDP saw {s['xdp']} packets, fewer than the {n_pkts} sent")
+        check(s["xdp"] <= rx, f"XDP saw {s['xdp']} packets, more than {net.va} received ({rx})")
+        check(s["ring_full"] > 0, f"a {page_kb} KiB ring under a {n_pkts}-packet flood lost nothing: {s['line']}")
+        accounted = s["events"] + s["bad"] + s["sampled"] + s["no_event"] + s["ring_full"] + s["no_ring"]
+        check(accounted == s["hooks"],
+              f"packets unaccounted for: hooks {s['hooks']} != events {s['events']} + bad {s['bad']} + "
+              f"sampled {s['sampled']} + without event {s['no_event']} + ring_full {s['ring_full']} + "
+              f"no_ring {s['no_ring']} = {accounted}")
+        m = FLOWS_RE.search(stderr)
+        check(m is not None, f"no flow counts in the summary: {s['line']}")
+        created, exported = int(m.group(1)), int(m.group(2))
+        with open(live_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        check(created > max_flows, f"only {created} flows for a {max_flows}-flow table: no eviction exercised")
+        check(exported == created == len(rows),
+              f"flows created {created}, exported {exported}, CSV rows {len(rows)}: must be equal")
+        pk = sum(int(r["packets_count"]) for r in rows)
+        check(pk == s["events"], f"CSV packet total {pk} != events drained {s['events']}")
+        log(f"flood: {s['hooks']} packets seen = {s['events']} events + {s['ring_full']} ring_full + "
+            f"{s['no_event']} without event; {created} flows through a {max_flows}-flow table, all "
+            f"{len(rows)} written")
+
+
 def t_kill9_detach(tools: Tools, tmp: Path) -> None:
     with Net(4) as net:
         before = set(bpf_links())
@@ -660,6 +727,7 @@ TESTS = {
     "loss_accounting": t_loss_accounting,
     "loss_accounting_egress": lambda tools, tmp: t_loss_accounting(tools, tmp, reverse=True),
     "tiny_ring": t_tiny_ring,
+    "flood_tiny": t_flood_tiny,
     "kill9_detach": t_kill9_detach,
     "caps_dropped": t_caps_dropped,
     "cli_errors": t_cli_errors,

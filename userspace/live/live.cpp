@@ -244,15 +244,23 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
     std::snprintf(loss, sizeof loss, "no ring losses");
   }
   if (opts.quiet && !lost_full && !lost_noring && !lost_bad) return exit_code;
+  // Packets the parser rejected or that carry no IP: no event, not a loss. With these, the
+  // summary accounts for every packet: hooks = events + sampled + no event + ring_full + no_ring.
+  uint64_t no_event = 0;
+  for (int c : {NFM_CNT_NOT_IP, NFM_CNT_TRUNC_L2, NFM_CNT_TRUNC_L3, NFM_CNT_BAD_IHL, NFM_CNT_BAD_DOFF,
+                NFM_CNT_VLAN_LIMIT, NFM_CNT_IPV6_EXT_LIMIT, NFM_CNT_BAD_VERSION})
+    no_event += counters[c];
   std::fprintf(stderr,
                "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "
-               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %s; %llu flows (%llu exported)\n",
+               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %llu without event (not IP or "
+               "malformed), %s; %llu flows (%llu exported)\n",
                Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), secs,
                static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS] + counters[NFM_CNT_TC_PACKETS]),
                static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS]),
                static_cast<unsigned long long>(counters[NFM_CNT_TC_PACKETS]),
                static_cast<unsigned long long>(drainer->Decoded()),
-               static_cast<unsigned long long>(counters[NFM_CNT_SAMPLED_OUT]), loss,
+               static_cast<unsigned long long>(counters[NFM_CNT_SAMPLED_OUT]),
+               static_cast<unsigned long long>(no_event), loss,
                static_cast<unsigned long long>(es.flows_created),
                static_cast<unsigned long long>(exported));
   return exit_code;
