@@ -125,7 +125,17 @@ bool IsV4Mapped(const uint8_t* a) noexcept {
 void AppendAddr(std::string& out, const uint8_t* a, uint8_t ip_version) {
   char buf[INET6_ADDRSTRLEN];
   if (ip_version == 4 || (ip_version != 6 && IsV4Mapped(a))) {
-    inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
+    // Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf (4 calls per row).
+    char* p = buf;
+    for (int i = 12; i < 16; ++i) {
+      unsigned v = a[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      if (i < 15) *p++ = '.';
+    }
+    out.append(buf, p);
+    return;
   } else {
     inet_ntop(AF_INET6, a, buf, sizeof(buf));
   }
@@ -687,24 +697,32 @@ void FlowEngine::Impl::Render(uint32_t id) {
   auto proto_text = [&](std::string& o) {
     if (pname) o += pname; else fmt::AppendUint(o, f.proto);
   };
+  // The identity columns repeat parts of flow_id: format each once and copy the text.
+  const size_t src_at = out.size();
   AppendAddr(out, f.src, f.ip_version);
+  const size_t src_len = out.size() - src_at;
   out += '_';
   fmt::AppendUint(out, f.sport);
   out += '_';
+  const size_t dst_at = out.size();
   AppendAddr(out, f.dst, f.ip_version);
+  const size_t dst_len = out.size() - dst_at;
   out += '_';
   fmt::AppendUint(out, f.dport);
   out += '_';
   proto_text(out);
   out += '_';
-  fmt::AppendDateTime(out, f.first_ts, c ? local_tz : false);  // 2022: flow_id in UTC (D16)
+  const bool id_local = c ? local_tz : false;  // 2022: flow_id in UTC (D16)
+  const size_t ts_at = out.size();
+  fmt::AppendDateTime(out, f.first_ts, id_local);
+  const size_t ts_len = out.size() - ts_at;
   end_field();
-  fmt::AppendDateTime(out, f.first_ts, local_tz);
+  if (id_local == local_tz) out.append(out, ts_at, ts_len); else fmt::AppendDateTime(out, f.first_ts, local_tz);
   end_field();
-  AppendAddr(out, f.src, f.ip_version);
+  out.append(out, src_at, src_len);
   end_field();
   I(f.sport);
-  AppendAddr(out, f.dst, f.ip_version);
+  out.append(out, dst_at, dst_len);
   end_field();
   I(f.dport);
   proto_text(out);

@@ -203,6 +203,14 @@ std::optional<FloatSpec> FloatSpec::Parse(std::string_view spec) {
 }
 
 void AppendRepr(std::string& out, double x) {
+  // Integral values below 1e16 (counts, rates of whole numbers, 0.0): repr is the integer
+  // and ".0" (Python switches to exponent notation at 1e16). Many columns take this path.
+  if (x == std::trunc(x) && std::fabs(x) < 1e16) {
+    if (std::signbit(x)) out += '-';
+    AppendUint(out, static_cast<uint64_t>(std::fabs(x)));
+    out += ".0";
+    return;
+  }
   if (AppendNonFinite(out, x)) return;
   // Shortest round-trip digits and exponent: "d.ddde+XX" / "de-XX".
   char buf[40];
