@@ -665,13 +665,13 @@ void FlowEngine::Impl::Render(uint32_t id) {
   std::string& out = row;
   out.clear();
   int col = 0;
-  auto end_field = [&] {
+  auto end_field = [&]() __attribute__((always_inline)) {
     field_end[col++] = static_cast<uint32_t>(out.size());
     out += ',';
   };
   // Value kinds (spec §6.3). In the corrected profile every float column uses the float
   // format and "no data" is 0.0 in a float column.
-  auto I = [&](uint64_t v) { fmt::AppendUint(out, v); end_field(); };
+  auto I = [&](uint64_t v) __attribute__((always_inline)) { fmt::AppendUint(out, v); end_field(); };
   auto R = [&](double v) {
     if (c) fmt::AppendFloat(out, v, float_spec); else fmt::AppendRepr(out, v);
     end_field();
@@ -681,7 +681,7 @@ void FlowEngine::Impl::Render(uint32_t id) {
     if (c) fmt::AppendFloat(out, 0.0, float_spec); else out += '0';
     end_field();
   };
-  auto ZI = [&] { out += '0'; end_field(); };
+  auto ZI = [&]() __attribute__((always_inline)) { out += '0'; end_field(); };
   auto Dns = [&](int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
     if (c) fmt::AppendFloat(out, NsToSeconds(ns), float_spec);
     else fmt::AppendDecimalStr(out, DecimalOfNs(ns, exp));

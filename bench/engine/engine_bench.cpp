@@ -17,12 +17,17 @@
 // CPU second.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "capture_reader.hpp"
 #include "csv_writer.hpp"
+#include "decode.hpp"
 #include "engine.hpp"
 #include "flow_record.hpp"
 #include "flow_table.hpp"
@@ -127,6 +132,127 @@ void BM_Engine(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(events));
   if (rows.csv) rows.csv->Finish();
 }
+
+// ---- Real traffic: decoded packets of real captures -----------------------------------------
+// Every capture of a directory (NFM_BENCH_CAPTURES, default ../shared/pcaps beside the
+// source tree, else tests/data) is decoded once (strict mode, as the corrected profile's
+// offline path does) and the streams are merged as if all captures had started at the same
+// instant, so their flows overlap in time. Each pass over the merged stream is shifted by its
+// span + 200 s, so every pass makes new flows and the previous pass's flows end (by idle
+// timeout, FIN or RST) and are rendered: exports are part of the measured work.
+struct RealTraffic {
+  std::vector<nfm::PacketMeta> events;
+  int64_t span_ns = 0;
+  std::string source;
+  size_t captures = 0;
+};
+
+const RealTraffic& LoadRealTraffic() {
+  static RealTraffic rt = [] {
+    namespace fs = std::filesystem;
+    RealTraffic r;
+    std::vector<fs::path> dirs;
+    if (const char* env = std::getenv("NFM_BENCH_CAPTURES")) dirs.emplace_back(env);
+    dirs.emplace_back(fs::path(NFM_SOURCE_DIR) / ".." / "shared" / "pcaps");
+    dirs.emplace_back(fs::path(NFM_SOURCE_DIR) / "tests" / "data");
+    for (const auto& dir : dirs) {
+      std::error_code ec;
+      if (!fs::is_directory(dir, ec)) continue;
+      std::vector<fs::path> files;
+      for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const auto ext = e.path().extension().string();
+        if (ext == ".pcap" || ext == ".pcapng" || ext == ".cap") files.push_back(e.path());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        std::string err;
+        auto reader = nfm::CaptureReader::Open(f.string(), &err);
+        if (!reader) continue;
+        std::vector<nfm::PacketMeta> one;
+        nfm::RawPacket raw;
+        while (reader->Next(&raw) == 1) {
+          nfm::PacketMeta m{};
+          if (nfm::DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m) != nfm::DecodeStatus::kOk)
+            continue;
+          m.ts_ns = raw.ts_ns;
+          m.ts_exp = raw.ts_exp;
+          one.push_back(m);
+        }
+        if (one.empty()) continue;
+        std::stable_sort(one.begin(), one.end(),
+                         [](const nfm::PacketMeta& a, const nfm::PacketMeta& b) { return a.ts_ns < b.ts_ns; });
+        const uint64_t t0 = one.front().ts_ns;
+        for (auto& m : one) m.ts_ns -= t0;  // every capture starts at 0
+        r.span_ns = std::max<int64_t>(r.span_ns, static_cast<int64_t>(one.back().ts_ns));
+        r.events.insert(r.events.end(), one.begin(), one.end());
+        ++r.captures;
+      }
+      if (!r.events.empty()) {
+        r.source = dir.string();
+        break;
+      }
+    }
+    std::stable_sort(r.events.begin(), r.events.end(),
+                     [](const nfm::PacketMeta& a, const nfm::PacketMeta& b) { return a.ts_ns < b.ts_ns; });
+    return r;
+  }();
+  return rt;
+}
+
+// Args: profile. Feeds passes of the merged real stream until >= 2 M events per iteration
+// batch are done; reports events/s like BM_Engine (per CPU second, CSV to /dev/null).
+void BM_EngineRealCaptures(benchmark::State& state) {
+  const RealTraffic& rt = LoadRealTraffic();
+  if (rt.events.empty()) {
+    state.SkipWithError("no readable capture in NFM_BENCH_CAPTURES, ../shared/pcaps or tests/data");
+    return;
+  }
+  const bool nfm2022 = state.range(0) == 1;
+  nfm::EngineConfig cfg;
+  cfg.profile = nfm2022 ? nfm::Profile::kNfm2022 : nfm::Profile::kCorrected;
+  nfm::ApplyProfileDefaults(cfg, false, false, false);
+  cfg.max_flows = 1u << 20;
+  std::string err;
+  auto csv = nfm::CsvFileSink::Open("/dev/null", 0, &err);
+  if (!csv) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  nfm::FlowEngine engine(cfg, *csv, false, nfm2022 ? ".64f" : "");
+  const int64_t step = rt.span_ns + 200 * int64_t{1000000000};
+  std::vector<nfm::PacketMeta> pass(rt.events);
+  const uint64_t base = 1700000000ull * 1000000000ull;
+  for (auto& m : pass) m.ts_ns += base;
+  auto next_pass = [&] {
+    for (auto& m : pass) m.ts_ns += static_cast<uint64_t>(step);
+  };
+  Feed<true>(engine, pass);  // warm-up pass
+  const uint64_t rows0 = csv->RowsWritten();
+  uint64_t events = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    next_pass();
+    state.ResumeTiming();
+    Feed<true>(engine, pass);
+    events += pass.size();
+  }
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["flows/s"] =
+      benchmark::Counter(static_cast<double>(csv->RowsWritten() - rows0), benchmark::Counter::kIsRate);
+  state.counters["events/pass"] = static_cast<double>(pass.size());
+  state.counters["captures"] = static_cast<double>(rt.captures);
+  state.counters["ns/event"] = benchmark::Counter(static_cast<double>(events),
+                                                  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetLabel(rt.source);
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+  csv->Finish();
+}
+
+BENCHMARK(BM_EngineRealCaptures)
+    ->ArgNames({"nfm2022"})
+    ->Args({0})  // corrected only: nfm2022's 120000 s idle timeout would join the passes' flows
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(40);
 
 // Name args: profile, sink, prefetch, concurrent.
 BENCHMARK(BM_Engine)
