@@ -5,6 +5,7 @@
 // std::to_chars), no heap use except appending to the caller's string.
 #include "numfmt.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -15,28 +16,6 @@ namespace nfm::fmt {
 namespace {
 
 using u128 = unsigned __int128;
-
-bool AppendNonFinite(std::string& out, double x) {
-  if (std::isnan(x)) {
-    out += "nan";  // Python never prints "-nan"
-    return true;
-  }
-  if (std::isinf(x)) {
-    out += x < 0 ? "-inf" : "inf";
-    return true;
-  }
-  return false;
-}
-
-void AppendExponent(std::string& out, char e, int exp, int min_digits) {
-  out += e;
-  out += exp < 0 ? '-' : '+';
-  unsigned v = exp < 0 ? -static_cast<unsigned>(exp) : static_cast<unsigned>(exp);
-  char buf[16];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  for (int n = static_cast<int>(res.ptr - buf); n < min_digits; ++n) out += '0';
-  out.append(buf, res.ptr);
-}
 
 // Coefficient digits of a Decimal: d[0..len) followed by `zeros` virtual '0' digits (so a
 // rescale to 64 places never materialises the padding).
@@ -202,75 +181,89 @@ std::optional<FloatSpec> FloatSpec::Parse(std::string_view spec) {
   return fs;
 }
 
-void AppendRepr(std::string& out, double x) {
+char* WriteRepr(char* p, double x) noexcept {
   // Integral values below 1e16 (counts, rates of whole numbers, 0.0): repr is the integer
   // and ".0" (Python switches to exponent notation at 1e16). Many columns take this path.
   if (x == std::trunc(x) && std::fabs(x) < 1e16) {
-    if (std::signbit(x)) out += '-';
-    AppendUint(out, static_cast<uint64_t>(std::fabs(x)));
-    out += ".0";
-    return;
+    if (std::signbit(x)) *p++ = '-';
+    p = WriteUint(p, static_cast<uint64_t>(std::fabs(x)));
+    *p++ = '.';
+    *p++ = '0';
+    return p;
   }
-  if (AppendNonFinite(out, x)) return;
+  if (std::isnan(x)) return std::copy_n("nan", 3, p);  // Python never prints "-nan"
+  if (std::isinf(x)) return x < 0 ? std::copy_n("-inf", 4, p) : std::copy_n("inf", 3, p);
   // Shortest round-trip digits and exponent: "d.ddde+XX" / "de-XX".
   char buf[40];
   auto res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
-  const char* p = buf;
-  bool neg = false;
-  if (*p == '-') {
-    neg = true;
-    ++p;
+  const char* q = buf;
+  if (*q == '-') {
+    *p++ = '-';
+    ++q;
   }
   char digits[24];
   int nd = 0;
-  for (; p < res.ptr && *p != 'e'; ++p) {
-    if (*p != '.') digits[nd++] = *p;
+  for (; q < res.ptr && *q != 'e'; ++q) {
+    if (*q != '.') digits[nd++] = *q;
   }
   int exp10 = 0;
-  std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), res.ptr, exp10);
-  if (neg) out += '-';
+  std::from_chars(q + 1 + (q[1] == '+' ? 1 : 0), res.ptr, exp10);
   if (exp10 >= -4 && exp10 < 16) {
     if (exp10 < 0) {
-      out += "0.";
-      out.append(static_cast<size_t>(-exp10 - 1), '0');
-      out.append(digits, nd);
+      *p++ = '0';
+      *p++ = '.';
+      p = std::fill_n(p, -exp10 - 1, '0');
+      p = std::copy_n(digits, nd, p);
     } else if (nd <= exp10 + 1) {
-      out.append(digits, nd);
-      out.append(static_cast<size_t>(exp10 + 1 - nd), '0');
-      out += ".0";
+      p = std::copy_n(digits, nd, p);
+      p = std::fill_n(p, exp10 + 1 - nd, '0');
+      *p++ = '.';
+      *p++ = '0';
     } else {
-      out.append(digits, exp10 + 1);
-      out += '.';
-      out.append(digits + exp10 + 1, nd - exp10 - 1);
+      p = std::copy_n(digits, exp10 + 1, p);
+      *p++ = '.';
+      p = std::copy_n(digits + exp10 + 1, nd - exp10 - 1, p);
     }
   } else {
-    out += digits[0];
+    *p++ = digits[0];
     if (nd > 1) {
-      out += '.';
-      out.append(digits + 1, nd - 1);
+      *p++ = '.';
+      p = std::copy_n(digits + 1, nd - 1, p);
     }
-    AppendExponent(out, 'e', exp10, 2);
+    *p++ = 'e';
+    *p++ = exp10 < 0 ? '-' : '+';
+    const unsigned v = exp10 < 0 ? -static_cast<unsigned>(exp10) : static_cast<unsigned>(exp10);
+    if (v < 10) *p++ = '0';
+    p = WriteUint(p, v);
   }
+  return p;
+}
+
+void AppendRepr(std::string& out, double x) {
+  char buf[kMaxFloatChars];
+  out.append(buf, WriteRepr(buf, x));
+}
+
+char* WriteFloat(char* p, double x, const FloatSpec& spec) noexcept {
+  if (spec.kind == FloatSpec::Kind::kRepr) return WriteRepr(p, x);
+  if (std::isnan(x)) return std::copy_n("nan", 3, p);
+  if (std::isinf(x)) return x < 0 ? std::copy_n("-inf", 4, p) : std::copy_n("inf", 3, p);
+  // to_chars with a precision is exact and behaves like printf "%.*f" / "%.*g" in the C
+  // locale (ties to even on the exact binary value). Largest output: 309 integer digits +
+  // 99 decimals, below kMaxFloatChars.
+  std::to_chars_result res;
+  if (spec.kind == FloatSpec::Kind::kFixed) {
+    res = std::to_chars(p, p + kMaxFloatChars, x, std::chars_format::fixed, spec.precision);
+  } else {
+    res = std::to_chars(p, p + kMaxFloatChars, x, std::chars_format::general,
+                        spec.precision == 0 ? 1 : spec.precision);
+  }
+  return res.ec == std::errc() ? res.ptr : p;
 }
 
 void AppendFloat(std::string& out, double x, const FloatSpec& spec) {
-  if (spec.kind == FloatSpec::Kind::kRepr) {
-    AppendRepr(out, x);
-    return;
-  }
-  if (AppendNonFinite(out, x)) return;
-  // to_chars with a precision is exact and behaves like printf "%.*f" / "%.*g" in the C
-  // locale (ties to even on the exact binary value). Largest output: 309 integer digits +
-  // 99 decimals.
-  char buf[448];
-  std::to_chars_result res;
-  if (spec.kind == FloatSpec::Kind::kFixed) {
-    res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::fixed, spec.precision);
-  } else {
-    res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::general,
-                        spec.precision == 0 ? 1 : spec.precision);
-  }
-  if (res.ec == std::errc()) out.append(buf, res.ptr);
+  char buf[kMaxFloatChars];
+  out.append(buf, WriteFloat(buf, x, spec));
 }
 
 void AppendDecimalStr(std::string& out, const Decimal& d) {
@@ -300,17 +293,12 @@ void AppendDecimalFormatted(std::string& out, const Decimal& d, const FloatSpec&
   AppendLayout(out, w, dotplace, 'e');
 }
 
-void AppendDateTime(std::string& out, int64_t ts_ns, bool local) {
-  // float(ts): the correctly rounded quotient ts_ns / 1e9.
-  AppendDateTimeSeconds(out, exact::RatioToDouble(ts_ns, 1000000000u), local);
-}
-
-void AppendDateTimeSeconds(std::string& out, double t, bool local) {
+namespace {
+char* WriteDateTimeSeconds(char* out, double t, bool local) noexcept {
   // Python: float timestamp -> modf -> frac * 1e6 (a double product) -> round half even
   // (_PyTime_DoubleToDenominator), carrying into the seconds.
   if (!std::isfinite(t) || std::fabs(t) > 1e15) {  // ~ year 31 million: not a date
-    AppendRepr(out, t);
-    return;
+    return WriteRepr(out, t);
   }
   double intpart;
   double frac = std::modf(t, &intpart);
@@ -377,13 +365,30 @@ void AppendDateTimeSeconds(std::string& out, double t, bool local) {
     *p++ = '.';
     put(micro, 6);
   }
-  out.append(buf, p);
+  return std::copy(buf, p, out);
 }
+}  // namespace
+
+char* WriteDateTime(char* p, int64_t ts_ns, bool local) noexcept {
+  // float(ts): the correctly rounded quotient ts_ns / 1e9.
+  return WriteDateTimeSeconds(p, exact::RatioToDouble(ts_ns, 1000000000u), local);
+}
+
+void AppendDateTime(std::string& out, int64_t ts_ns, bool local) {
+  char buf[kMaxFloatChars];
+  out.append(buf, WriteDateTime(buf, ts_ns, local));
+}
+
+void AppendDateTimeSeconds(std::string& out, double t, bool local) {
+  char buf[kMaxFloatChars];
+  out.append(buf, WriteDateTimeSeconds(buf, t, local));
+}
+
+char* WriteUint(char* p, uint64_t v) noexcept { return std::to_chars(p, p + 20, v).ptr; }
 
 void AppendUint(std::string& out, uint64_t v) {
   char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, res.ptr);
+  out.append(buf, WriteUint(buf, v));
 }
 
 void AppendInt(std::string& out, int64_t v) {

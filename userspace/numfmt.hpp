@@ -63,4 +63,14 @@ void AppendDateTimeSeconds(std::string& out, double ts, bool local);
 void AppendUint(std::string& out, uint64_t v);
 void AppendInt(std::string& out, int64_t v);
 
+// The same renderings written at `p` (the row renderer's fast path: no std::string
+// bookkeeping per character). Each returns the end of what it wrote. The caller provides
+// room: kMaxFloatChars for a float (any spec), kMaxDateTimeChars for a date, 20 for an integer.
+inline constexpr int kMaxFloatChars = 448;
+inline constexpr int kMaxDateTimeChars = 64;
+char* WriteUint(char* p, uint64_t v) noexcept;
+char* WriteRepr(char* p, double x) noexcept;
+char* WriteFloat(char* p, double x, const FloatSpec& spec) noexcept;
+char* WriteDateTime(char* p, int64_t ts_ns, bool local) noexcept;
+
 }  // namespace nfm::fmt
