@@ -122,11 +122,10 @@ bool IsV4Mapped(const uint8_t* a) noexcept {
   return std::memcmp(a, kPrefix, 12) == 0;
 }
 
-void AppendAddr(std::string& out, const uint8_t* a, uint8_t ip_version) {
-  char buf[INET6_ADDRSTRLEN];
+// Writes the address text at p (room: INET6_ADDRSTRLEN); returns its end.
+char* WriteAddr(char* p, const uint8_t* a, uint8_t ip_version) noexcept {
   if (ip_version == 4 || (ip_version != 6 && IsV4Mapped(a))) {
-    // Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf (4 calls per row).
-    char* p = buf;
+    // Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf.
     for (int i = 12; i < 16; ++i) {
       unsigned v = a[i];
       if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
@@ -134,12 +133,10 @@ void AppendAddr(std::string& out, const uint8_t* a, uint8_t ip_version) {
       *p++ = static_cast<char>('0' + v % 10);
       if (i < 15) *p++ = '.';
     }
-    out.append(buf, p);
-    return;
-  } else {
-    inet_ntop(AF_INET6, a, buf, sizeof(buf));
+    return p;
   }
-  out += buf;
+  inet_ntop(AF_INET6, a, p, INET6_ADDRSTRLEN);
+  return p + std::strlen(p);
 }
 
 const char* ProtoName(uint8_t proto, Profile profile) noexcept {
@@ -172,6 +169,7 @@ struct FlowEngine::Impl {
     idle_us_limit = cfg.idle_timeout_s * 1e6;
     active_us_limit = cfg.active_timeout_s * 1e6;
     row.reserve(4096);
+    rowbuf.reset(new char[kRowBufBytes]);
     if (cfg.profile == Profile::kNfm2022Seed) seed = SeedLayout();
   }
   ~Impl() { std::free(ext); }
@@ -192,6 +190,13 @@ struct FlowEngine::Impl {
   int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
   double idle_us_limit, active_us_limit;
   std::string row;
+  // Render writes a row here with raw stores, then copies it into `row` once. Every field
+  // takes at most kMaxFieldChars (a float: fmt::kMaxFloatChars), so a row always fits.
+  static constexpr size_t kMaxFieldChars = 512;
+  static constexpr size_t kRowBufBytes = 64 * 1024;
+  static_assert(fmt::kMaxFloatChars + 1 <= kMaxFieldChars && (kNumColumns + 1) * kMaxFieldChars <= kRowBufBytes);
+  std::unique_ptr<char[]> rowbuf;
+  std::string scratch;  // 2022 Decimal renderings (std::string based)
   std::array<SeedColumn, kNumSeedColumns> seed{};
   uint32_t field_end[kNumColumns] = {};
 
@@ -662,29 +667,47 @@ void FlowEngine::Impl::Render(uint32_t id) {
   const FlowRecord& f = table.At(id);
   const bool c = !nfm2022;  // corrected
   const Nfm2022Ext* x = ext ? &ext[id] : nullptr;
-  std::string& out = row;
-  out.clear();
+  char* const base = rowbuf.get();
+  char* p = base;
   int col = 0;
   auto end_field = [&]() __attribute__((always_inline)) {
-    field_end[col++] = static_cast<uint32_t>(out.size());
-    out += ',';
+    field_end[col++] = static_cast<uint32_t>(p - base);
+    *p++ = ',';
+  };
+  auto put_text = [&](const std::string& t) __attribute__((always_inline)) {
+    std::memcpy(p, t.data(), std::min(t.size(), kMaxFieldChars - 1));
+    p += std::min(t.size(), kMaxFieldChars - 1);
   };
   // Value kinds (spec §6.3). In the corrected profile every float column uses the float
   // format and "no data" is 0.0 in a float column.
-  auto I = [&](uint64_t v) __attribute__((always_inline)) { fmt::AppendUint(out, v); end_field(); };
+  auto I = [&](uint64_t v) __attribute__((always_inline)) {
+    p = fmt::WriteUint(p, v);
+    end_field();
+  };
   auto R = [&](double v) {
-    if (c) fmt::AppendFloat(out, v, float_spec); else fmt::AppendRepr(out, v);
+    p = c ? fmt::WriteFloat(p, v, float_spec) : fmt::WriteRepr(p, v);
     end_field();
   };
-  auto X = [&](double v) { fmt::AppendFloat(out, v, float_spec); end_field(); };
+  auto X = [&](double v) {
+    p = fmt::WriteFloat(p, v, float_spec);
+    end_field();
+  };
   auto Z = [&] {  // guarded fallback
-    if (c) fmt::AppendFloat(out, 0.0, float_spec); else out += '0';
+    if (c) p = fmt::WriteFloat(p, 0.0, float_spec); else *p++ = '0';
     end_field();
   };
-  auto ZI = [&]() __attribute__((always_inline)) { out += '0'; end_field(); };
+  auto ZI = [&]() __attribute__((always_inline)) {
+    *p++ = '0';
+    end_field();
+  };
   auto Dns = [&](int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
-    if (c) fmt::AppendFloat(out, NsToSeconds(ns), float_spec);
-    else fmt::AppendDecimalStr(out, DecimalOfNs(ns, exp));
+    if (c) {
+      p = fmt::WriteFloat(p, NsToSeconds(ns), float_spec);
+    } else {
+      scratch.clear();
+      fmt::AppendDecimalStr(scratch, DecimalOfNs(ns, exp));
+      put_text(scratch);
+    }
     end_field();
   };
   auto ratio = [](uint64_t a, uint64_t b) { return static_cast<double>(a) / static_cast<double>(b); };
@@ -692,40 +715,50 @@ void FlowEngine::Impl::Render(uint32_t id) {
   const uint64_t nF = f.n[0], nB = f.n[1], nP = nF + nB;
   const uint64_t payF = f.pay[0].sum, payB = f.pay[1].sum, payP = payF + payB;
 
-  // Identity.
+  // Identity. The columns after flow_id repeat its parts: format each once, copy the text.
   const char* pname = ProtoName(f.proto, cfg().profile);
-  auto proto_text = [&](std::string& o) {
-    if (pname) o += pname; else fmt::AppendUint(o, f.proto);
+  auto proto_text = [&] {
+    if (pname) {
+      const size_t n = std::strlen(pname);
+      std::memcpy(p, pname, n);
+      p += n;
+    } else {
+      p = fmt::WriteUint(p, f.proto);
+    }
   };
-  // The identity columns repeat parts of flow_id: format each once and copy the text.
-  const size_t src_at = out.size();
-  AppendAddr(out, f.src, f.ip_version);
-  const size_t src_len = out.size() - src_at;
-  out += '_';
-  fmt::AppendUint(out, f.sport);
-  out += '_';
-  const size_t dst_at = out.size();
-  AppendAddr(out, f.dst, f.ip_version);
-  const size_t dst_len = out.size() - dst_at;
-  out += '_';
-  fmt::AppendUint(out, f.dport);
-  out += '_';
-  proto_text(out);
-  out += '_';
+  auto copy_of = [&](const char* from, const char* to) {
+    const size_t n = static_cast<size_t>(to - from);
+    std::memmove(p, from, n);
+    p += n;
+  };
+  const char* const src_at = p;
+  p = WriteAddr(p, f.src, f.ip_version);
+  const char* const src_end = p;
+  *p++ = '_';
+  p = fmt::WriteUint(p, f.sport);
+  *p++ = '_';
+  const char* const dst_at = p;
+  p = WriteAddr(p, f.dst, f.ip_version);
+  const char* const dst_end = p;
+  *p++ = '_';
+  p = fmt::WriteUint(p, f.dport);
+  *p++ = '_';
+  proto_text();
+  *p++ = '_';
   const bool id_local = c ? local_tz : false;  // 2022: flow_id in UTC (D16)
-  const size_t ts_at = out.size();
-  fmt::AppendDateTime(out, f.first_ts, id_local);
-  const size_t ts_len = out.size() - ts_at;
+  const char* const ts_at = p;
+  p = fmt::WriteDateTime(p, f.first_ts, id_local);
+  const char* const ts_end = p;
   end_field();
-  if (id_local == local_tz) out.append(out, ts_at, ts_len); else fmt::AppendDateTime(out, f.first_ts, local_tz);
+  if (id_local == local_tz) copy_of(ts_at, ts_end); else p = fmt::WriteDateTime(p, f.first_ts, local_tz);
   end_field();
-  out.append(out, src_at, src_len);
+  copy_of(src_at, src_end);
   end_field();
   I(f.sport);
-  out.append(out, dst_at, dst_len);
+  copy_of(dst_at, dst_end);
   end_field();
   I(f.dport);
-  proto_text(out);
+  proto_text();
   end_field();
 
   // 1 duration; 2-4 counts; 5-7 payload totals.
@@ -824,9 +857,13 @@ void FlowEngine::Impl::Render(uint32_t id) {
       X(m.PStd() / 1e9);
     } else {
       const exact::DecimalMoments& dm = which == 0 ? x->act : x->idle;
-      fmt::AppendDecimalFormatted(out, dm.Mean(), float_spec);
+      scratch.clear();
+      fmt::AppendDecimalFormatted(scratch, dm.Mean(), float_spec);
+      put_text(scratch);
       end_field();
-      fmt::AppendDecimalFormatted(out, dm.PStd(), float_spec);
+      scratch.clear();
+      fmt::AppendDecimalFormatted(scratch, dm.PStd(), float_spec);
+      put_text(scratch);
       end_field();
     }
   }
@@ -926,8 +963,10 @@ void FlowEngine::Impl::Render(uint32_t id) {
   }
 
   // Replace the trailing comma by CRLF.
-  out.back() = '\r';
-  out += '\n';
+  p[-1] = '\r';
+  *p++ = '\n';
+  std::string& out = row;
+  out.assign(base, static_cast<size_t>(p - base));
 
   if (cfg().profile == Profile::kNfm2022Seed) {
     std::string full;
