@@ -530,6 +530,18 @@ def case_live_inner(args):
             fail("hook packet counters do not cover the packets in the CSV")
         if prom.scalar('count(nfm_build_info{job="nfm-xdp",mode="live"})') != 1:
             fail("nfm_build_info{mode=\"live\"} missing")
+        # Every dashboard query returns data from a Prometheus scraping a live agent (the
+        # panels must not stay empty on a healthy system), evaluated at the final scrape.
+        empty = []
+        exprs = dashboard_exprs(os.path.join(DEPLOY, "grafana", "nfm-xdp.json"))
+        for expr in exprs:
+            concrete = expr.replace("$__rate_interval", "5s").replace("$__range", "1m").replace("$node", ".*")
+            data, err = prom.query(concrete)
+            if data is None or not data["result"]:
+                empty.append(f"{concrete!r}: {err or 'no data'}")
+        if empty:
+            fail("dashboard queries without data against the live agent:\n" + "\n".join(empty))
+        print(f"live: all {len(exprs)} dashboard queries return data")
         print("live: scraped counters equal the CSV; PASS")
     finally:
         prom.stop()
