@@ -154,7 +154,7 @@ const char* ProtoName(uint8_t proto, Profile profile) noexcept {
 
 struct FlowEngine::Impl {
   Impl(FlowEngine& e, const EngineConfig& cfg, FlowSink& s, bool local, fmt::FloatSpec spec)
-      : engine(e), sink(s), table(cfg.max_flows), local_tz(local), float_spec(spec) {
+      : engine(e), sink(s), table(cfg.max_flows), cold(table.Capacity()), local_tz(local), float_spec(spec) {
     nfm2022 = cfg.profile != Profile::kCorrected;
     if (nfm2022) {
       ext = static_cast<Nfm2022Ext*>(std::calloc(table.Capacity(), sizeof(Nfm2022Ext)));
@@ -177,6 +177,7 @@ struct FlowEngine::Impl {
   FlowEngine& engine;
   FlowSink& sink;
   FlowTable<FlowRecord> table;
+  SlotPool<FlowCold> cold;  // at most one slot per open flow, taken on first need
   Nfm2022Ext* ext = nullptr;
   bool nfm2022 = false;
   bool local_tz = false;
@@ -226,14 +227,15 @@ struct FlowEngine::Impl {
   }
   // 0: neither; 1: equal ports only; 2: equal addresses only; 3: both.
   static int LooseDegenerate(const FlowRecord& f) noexcept {
-    return (AddrEq(f.src, f.dst) ? 2 : 0) + (f.sport == f.dport ? 1 : 0);
+    return (AddrEq(f.key.a, f.key.b) ? 2 : 0) + (f.key.pa == f.key.pb ? 1 : 0);
   }
   // Spec §2.1: a packet matches flow f when f's addresses are both among the packet's
-  // addresses and f's ports both among the packet's ports (protocol not compared).
+  // addresses and f's ports both among the packet's ports (protocol not compared). The key
+  // holds exactly f's two addresses and two ports (sorted), so it is tested directly.
   static bool LooseMatch(const FlowRecord& f, const PacketMeta& p) noexcept {
     auto in_addr = [&](const uint8_t* a) { return AddrEq(a, p.saddr) || AddrEq(a, p.daddr); };
     auto in_port = [&](uint16_t x) { return x == p.sport || x == p.dport; };
-    return in_addr(f.src) && in_addr(f.dst) && in_port(f.sport) && in_port(f.dport);
+    return in_addr(f.key.a) && in_addr(f.key.b) && in_port(f.key.pa) && in_port(f.key.pb);
   }
 
   // The first (oldest) open flow matching p under the 2022 rules, or kNil.
@@ -242,10 +244,11 @@ struct FlowEngine::Impl {
     uint64_t best_seq = ~0ull;
     auto consider = [&](const FlowKey& k) {
       table.ForEach(k, k.Hash(), [&](uint32_t id) {
-        const FlowRecord& f = table.At(id);
-        if (f.seq < best_seq && LooseMatch(f, p)) {
+        if (!LooseMatch(table.At(id), p)) return;
+        const uint64_t seq = ext[id].seq;
+        if (seq < best_seq) {
           best = id;
-          best_seq = f.seq;
+          best_seq = seq;
         }
       });
     };
@@ -277,21 +280,19 @@ struct FlowEngine::Impl {
     if (table.Full()) Export(EvictionVictim(), EndReason::kEviction);
     uint32_t id = table.Insert(k, k.Hash());
     FlowRecord& f = table.At(id);
-    std::memcpy(f.src, p.saddr, 16);
-    std::memcpy(f.dst, p.daddr, 16);
-    f.sport = p.sport;
-    f.dport = p.dport;
+    // Source/destination are the key's endpoints: remember which one the first packet's are.
+    // (Both keys hold exactly the packet's two addresses and two ports.)
+    if (!AddrEq(p.saddr, k.a)) f.bits |= kFlowAddrSwapped;
+    if (p.sport != k.pa) f.bits |= kFlowPortSwapped;
     f.proto = p.proto;
     f.ip_version = p.ip_version;
-    f.seq = next_seq++;
     f.first_ts = static_cast<int64_t>(p.ts_ns);
     f.last_ts = f.first_ts;
-    f.start_act = f.end_act = f.first_ts;
-    f.start_act_exp = f.end_act_exp = p.ts_exp;
-    f.sf_last = f.first_ts;
     if (ext) {
       ext[id] = Nfm2022Ext{};
+      ext[id].seq = next_seq++;
       ext[id].first_exp = p.ts_exp;
+      ext[id].start_act_exp = ext[id].end_act_exp = p.ts_exp;
       if (const int kind = LooseDegenerate(f)) ++degenerate[kind - 1];
     }
     table.PushBack(kListCreated, id);
@@ -304,10 +305,6 @@ struct FlowEngine::Impl {
 
   void Export(uint32_t id, EndReason reason) {
     FlowRecord& f = table.At(id);
-    if (!nfm2022) {
-      // D19: the last active period is recorded when the flow ends.
-      if (f.end_act - f.start_act > 0) AddPeriod(f.act, f.end_act - f.start_act, 0);
-    }
     if (!header_written) {
       sink.Header(engine.HeaderLine());
       header_written = true;
@@ -324,7 +321,21 @@ struct FlowEngine::Impl {
     if (ext) {
       if (const int kind = LooseDegenerate(f)) --degenerate[kind - 1];
     }
+    if (f.cold) cold.Free(f.cold);
     table.Erase(id);
+  }
+
+  // The flow's cold slot, taken now if it has none.
+  FlowCold& ColdOf(FlowRecord& f) noexcept {
+    if (f.cold == 0) {
+      f.cold = cold.Alloc();
+      cold.At(f.cold).start_act = f.first_ts;
+    }
+    return cold.At(f.cold);
+  }
+  int64_t StartAct(const FlowRecord& f) const noexcept { return f.cold ? cold.At(f.cold).start_act : f.first_ts; }
+  uint32_t FlagCount(const FlowRecord& f, int d, int bit) const noexcept {
+    return f.n[d] > kFlagsHotMax ? cold.At(f.cold).flags[d][bit] : f.flags[d][bit];
   }
 
   static void AddPeriod(PeriodStats& s, int64_t v, int8_t exp) noexcept {
@@ -338,6 +349,14 @@ struct FlowEngine::Impl {
   // Common to both profiles: counts, payload/header lists, flags, initial windows.
   void AddCommon(FlowRecord& f, const PacketMeta& p, int d, uint32_t payload) noexcept {
     const uint64_t nd = f.n[d]++;
+    if (nd < kFlagsHotMax) [[likely]] {  // a count <= nd + 1 <= kFlagsHotMax fits 16 bits
+      for (int b = 0; b < 8; ++b) f.flags[d][b] = static_cast<uint16_t>(f.flags[d][b] + ((p.tcp_flags >> b) & 1u));
+    } else {
+      FlowCold& c = ColdOf(f);
+      if (nd == kFlagsHotMax)
+        for (int b = 0; b < 8; ++b) c.flags[d][b] = f.flags[d][b];
+      for (int b = 0; b < 8; ++b) c.flags[d][b] += (p.tcp_flags >> b) & 1u;
+    }
     f.pay[d].Add(payload);
     if (nd == 0 || payload > f.pay_max[d]) f.pay_max[d] = payload;
     if (nd == 0 || payload < f.pay_min[d]) f.pay_min[d] = payload;
@@ -345,11 +364,18 @@ struct FlowEngine::Impl {
     f.hdr[d].Add(hl);
     if (nd == 0 || hl > f.hdr_max[d]) f.hdr_max[d] = hl;
     if (nd == 0 || hl < f.hdr_min[d]) f.hdr_min[d] = hl;
-    for (int b = 0; b < 8; ++b) f.flags[d][b] += (p.tcp_flags >> b) & 1u;
-    if (!f.win_set[d]) {
-      f.win_set[d] = 1;
-      f.init_win[d] = p.window;  // decoders give 0 for anything but TCP
+    if (nd == 0) f.init_win[d] = p.window;  // decoders give 0 for anything but TCP
+  }
+
+  // Sets the last-packet time to t for a packet of direction d (before: f.last_ts is the
+  // previous packet's): the other direction's last time moves to other_ts when the sending
+  // direction changes.
+  static void SetLast(FlowRecord& f, int d, int64_t t) noexcept {
+    if (d != f.LastDir()) {
+      f.other_ts = f.last_ts;
+      f.bits ^= kFlowLastBwd;
     }
+    f.last_ts = t;
   }
 
   void Add2022(uint32_t id, const PacketMeta& p, int d) {
@@ -358,9 +384,12 @@ struct FlowEngine::Impl {
     const int64_t t = static_cast<int64_t>(p.ts_ns);
     const int8_t te = p.ts_exp;
     const uint64_t n_all = f.n[0] + f.n[1];
+    // The previous packet's time: also the end of the current activity period and the
+    // subflow reference (the 2022 code sets all three to every packet's time).
+    const int64_t prev = f.last_ts;
     // IAT lists in arrival order (may be negative, D7).
     if (n_all > 0) {
-      const int64_t diff = t - f.last_ts;
+      const int64_t diff = t - prev;
       const double v = NsToSeconds(diff);
       x.iat[0].Add(v);
       x.iat_total[0] += v;
@@ -368,41 +397,42 @@ struct FlowEngine::Impl {
       if (n_all == 1 || diff > f.iat_max[0]) f.iat_max[0] = diff;
     }
     if (f.n[d] > 0) {
-      const int64_t diff = t - f.last_dir_ts[d];
+      const int64_t diff = t - f.LastDirTs(d);
       const double v = NsToSeconds(diff);
       x.iat[1 + d].Add(v);
       x.iat_total[1 + d] += v;
       if (f.n[d] == 1 || diff < f.iat_min[1 + d]) f.iat_min[1 + d] = diff;
       if (f.n[d] == 1 || diff > f.iat_max[1 + d]) f.iat_max[1 + d] = diff;
     }
-    f.last_ts = t;
-    f.last_dir_ts[d] = t;
+    SetLast(f, d, t);
     AddCommon(f, p, d, p.payload_frame);
     // Active/idle (spec §4.2), threshold 100 s, active values start - end (D5).
-    if (n_all > 0 && t - f.end_act > threshold_ns) {
-      const int8_t e_end = std::min(f.end_act_exp, te);
-      if (f.end_act - f.start_act > 0) {
-        const int64_t v = f.start_act - f.end_act;
-        AddPeriod(f.act, v, std::min(f.start_act_exp, f.end_act_exp));
+    if (n_all > 0 && t - prev > threshold_ns) [[unlikely]] {
+      FlowCold& c = ColdOf(f);
+      const int8_t e_end = std::min(x.end_act_exp, te);
+      if (prev - c.start_act > 0) {
+        const int64_t v = c.start_act - prev;
+        AddPeriod(c.act, v, std::min(x.start_act_exp, x.end_act_exp));
         x.act.Add(v);
       }
-      AddPeriod(f.idle, t - f.end_act, e_end);
-      x.idle.Add(t - f.end_act);
-      f.start_act = t;
-      f.start_act_exp = te;
+      AddPeriod(c.idle, t - prev, e_end);
+      x.idle.Add(t - prev);
+      c.start_act = t;
+      x.start_act_exp = te;
     }
-    f.end_act = t;
-    f.end_act_exp = te;
+    x.end_act_exp = te;
     // Subflow gaps (spec §4.1).
-    if (n_all > 0 && t - f.sf_last > kNsPerSec) ++f.sfcount;
-    f.sf_last = t;
-    Bulk(f, d, t, te, p.payload_frame, /*fixed=*/false);
-    if (p.tcp_flags & kFin) ++f.fin_count;
-    if (p.tcp_flags & kRst) ++f.rst_count;
+    if (n_all > 0 && t - prev > kNsPerSec) ++f.sfcount;
+    Bulk<true>(f, &x, d, t, te, p.payload_frame);
+    if (p.tcp_flags & kFin) ++x.fin_count;
+    if (p.tcp_flags & kRst) ++x.rst_count;
   }
 
-  // Bulk state machine, spec §4.3. fixed=false reproduces D8 for the backward direction.
-  void Bulk(FlowRecord& f, int d, int64_t t, int8_t te, uint64_t s, bool fixed) noexcept {
+  // Bulk state machine, spec §4.3. The 2022 variant (k2022) reproduces D8 for the backward
+  // direction and keeps the decimal exponents in x; the corrected one (x unused) fixes D8.
+  template <bool k2022>
+  static void Bulk(FlowRecord& f, Nfm2022Ext* x, int d, int64_t t, int8_t te, uint64_t s) noexcept {
+    constexpr bool fixed = !k2022;
     BulkState& b = f.bulk[d];
     const BulkState& o = f.bulk[1 - d];
     if (o.last > b.start) b.start = 0;
@@ -410,19 +440,18 @@ struct FlowEngine::Impl {
     const int64_t ref = (fixed || d == 0) ? b.last : f.bulk[0].last;
     if (b.start == 0) {
       b.start = t;
-      b.start_exp = te;
       b.last = t;
-      b.last_exp = te;
+      if constexpr (k2022) x->bulk_start_exp[d] = x->bulk_last_exp[d] = te;
       b.cnt = 1;
       b.size = s;
     } else if (t - ref > kNsPerSec) {
       b.start = t;
-      b.start_exp = te;
+      if constexpr (k2022) x->bulk_start_exp[d] = te;
       b.cnt = 1;
       b.size = s;
       if (fixed || d == 0) {
         b.last = t;
-        b.last_exp = te;
+        if constexpr (k2022) x->bulk_last_exp[d] = te;
       }
     } else {
       ++b.cnt;
@@ -431,19 +460,19 @@ struct FlowEngine::Impl {
         ++b.states;
         b.pkts += 4;
         b.bytes += b.size;
-        AddBulkDur(b, t - b.start, std::min(te, b.start_exp));
+        AddBulkDur(b, t - b.start);
+        if constexpr (k2022) x->bulk_dur_exp[d] = std::min({x->bulk_dur_exp[d], te, x->bulk_start_exp[d]});
       } else if (b.cnt > 4) {
         ++b.pkts;
         b.bytes += s;
-        AddBulkDur(b, t - b.last, std::min(te, b.last_exp));
+        AddBulkDur(b, t - b.last);
+        if constexpr (k2022) x->bulk_dur_exp[d] = std::min({x->bulk_dur_exp[d], te, x->bulk_last_exp[d]});
       }
       b.last = t;
-      b.last_exp = te;
+      if constexpr (k2022) x->bulk_last_exp[d] = te;
     }
   }
-  static void AddBulkDur(BulkState& b, int64_t v, int8_t exp) noexcept {
-    b.dur_exp = b.dur_set ? std::min(b.dur_exp, exp) : exp;
-    b.dur_set = 1;
+  static void AddBulkDur(BulkState& b, int64_t v) noexcept {
     if (__builtin_add_overflow(b.dur, v, &b.dur))  // only with absurd (corrupt) timestamps
       b.dur = v > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
   }
@@ -451,40 +480,42 @@ struct FlowEngine::Impl {
   void AddCorrected(uint32_t id, const PacketMeta& p, int d) {
     FlowRecord& f = table.At(id);
     const uint64_t n_all = f.n[0] + f.n[1];
+    // The previous packet's effective time: also the end of the current activity period and
+    // the subflow reference.
+    const int64_t prev = f.last_ts;
     int64_t t = static_cast<int64_t>(p.ts_ns);
-    if (n_all > 0 && t < f.last_ts) {
+    if (n_all > 0 && t < prev) {
       ++stats().out_of_order;
-      t = f.last_ts;  // effective time: never before the flow's latest packet (D7)
+      t = prev;  // effective time: never before the flow's latest packet (D7)
     }
     if (n_all > 0) {
-      const int64_t diff = t - f.last_ts;
-      f.iat[0].Add(static_cast<uint64_t>(diff));
+      const int64_t diff = t - prev;
+      f.iat_sq[0].Add(static_cast<uint64_t>(diff));  // the sum telescopes: last_ts - first_ts
       if (n_all == 1 || diff < f.iat_min[0]) f.iat_min[0] = diff;
       if (n_all == 1 || diff > f.iat_max[0]) f.iat_max[0] = diff;
     }
     if (f.n[d] > 0) {
-      const int64_t diff = t - f.last_dir_ts[d];
-      f.iat[1 + d].Add(static_cast<uint64_t>(diff));
+      const int64_t diff = t - f.LastDirTs(d);
+      f.iat_sq[1 + d].Add(static_cast<uint64_t>(diff));
+      if (d == 1) f.iat_bwd_sum += static_cast<uint64_t>(diff);  // fwd: last fwd time - first_ts
       if (f.n[d] == 1 || diff < f.iat_min[1 + d]) f.iat_min[1 + d] = diff;
       if (f.n[d] == 1 || diff > f.iat_max[1 + d]) f.iat_max[1 + d] = diff;
     }
-    f.last_ts = t;
-    f.last_dir_ts[d] = t;
+    SetLast(f, d, t);
     AddCommon(f, p, d, p.payload_ip);
-    if (n_all > 0 && t - f.end_act > threshold_ns) {
-      if (f.end_act - f.start_act > 0) AddPeriod(f.act, f.end_act - f.start_act, 0);  // D5
-      AddPeriod(f.idle, t - f.end_act, 0);
-      f.start_act = t;
+    if (n_all > 0 && t - prev > threshold_ns) [[unlikely]] {
+      FlowCold& c = ColdOf(f);
+      if (prev - c.start_act > 0) AddPeriod(c.act, prev - c.start_act, 0);  // D5
+      AddPeriod(c.idle, t - prev, 0);
+      c.start_act = t;
     }
-    f.end_act = t;
-    if (n_all > 0 && t - f.sf_last > subflow_ns) ++f.sfcount;
-    f.sf_last = t;
-    Bulk(f, d, t, 0, p.payload_ip, /*fixed=*/true);  // D8 fixed
-    if (p.tcp_flags & kFin) f.fin_dir[d] = 1;
+    if (n_all > 0 && t - prev > subflow_ns) ++f.sfcount;
+    Bulk<false>(f, nullptr, d, t, 0, p.payload_ip);  // D8 fixed
+    if (p.tcp_flags & kFin) f.bits |= d == 0 ? kFlowFinFwd : kFlowFinBwd;
     if (!f.closing) {
       if (p.tcp_flags & kRst) {
         f.closing = static_cast<uint8_t>(EndReason::kRst) + 1;
-      } else if (f.fin_dir[0] && f.fin_dir[1]) {
+      } else if ((f.bits & (kFlowFinFwd | kFlowFinBwd)) == (kFlowFinFwd | kFlowFinBwd)) {
         f.closing = static_cast<uint8_t>(EndReason::kFin) + 1;  // D11: one FIN per direction
       }
       if (f.closing) {
@@ -552,7 +583,7 @@ struct FlowEngine::Impl {
   }
 
   // 2022 end test (spec §3.2), evaluated against the packet before it is added.
-  bool EndTest2022(const FlowRecord& f, const PacketMeta& p, EndReason* reason) const noexcept {
+  bool EndTest2022(const FlowRecord& f, const Nfm2022Ext& x, const PacketMeta& p, EndReason* reason) const noexcept {
     const int64_t t_us = RoundToMicros(static_cast<int64_t>(p.ts_ns));
     if (static_cast<double>(t_us - RoundToMicros(f.first_ts)) > active_us_limit) {
       *reason = EndReason::kActiveTimeout;
@@ -562,11 +593,11 @@ struct FlowEngine::Impl {
       *reason = EndReason::kIdle;
       return true;
     }
-    if (f.fin_count >= 2) {
+    if (x.fin_count >= 2) {
       *reason = EndReason::kFin;
       return true;
     }
-    if (f.rst_count >= 1) {
+    if (x.rst_count >= 1) {
       *reason = EndReason::kRst;
       return true;
     }
@@ -601,9 +632,9 @@ struct FlowEngine::Impl {
         return;
       }
       FlowRecord& f = table.At(id);
-      const int d = AddrEq(p.daddr, f.src) ? 1 : 0;  // direction by IP only (D10)
+      const int d = AddrEq(p.daddr, f.Src()) ? 1 : 0;  // direction by IP only (D10)
       EndReason reason;
-      if (EndTest2022(f, p, &reason)) {
+      if (EndTest2022(f, ext[id], p, &reason)) {
         Export(id, reason);
         FlowKey k = LooseKey(p.saddr, p.daddr, p.sport, p.dport);
         id = Create(p, k);
@@ -646,7 +677,7 @@ struct FlowEngine::Impl {
       return;
     }
     const FlowRecord& f = table.At(id);
-    const int d = (AddrEq(p.saddr, f.src) && p.sport == f.sport) ? 0 : 1;
+    const int d = (AddrEq(p.saddr, f.Src()) && p.sport == f.Sport()) ? 0 : 1;
     AddCorrected(id, p, d);
   }
 
@@ -732,16 +763,16 @@ void FlowEngine::Impl::Render(uint32_t id) {
     p += n;
   };
   const char* const src_at = p;
-  p = WriteAddr(p, f.src, f.ip_version);
+  p = WriteAddr(p, f.Src(), f.ip_version);
   const char* const src_end = p;
   *p++ = '_';
-  p = fmt::WriteUint(p, f.sport);
+  p = fmt::WriteUint(p, f.Sport());
   *p++ = '_';
   const char* const dst_at = p;
-  p = WriteAddr(p, f.dst, f.ip_version);
+  p = WriteAddr(p, f.Dst(), f.ip_version);
   const char* const dst_end = p;
   *p++ = '_';
-  p = fmt::WriteUint(p, f.dport);
+  p = fmt::WriteUint(p, f.Dport());
   *p++ = '_';
   proto_text();
   *p++ = '_';
@@ -754,10 +785,10 @@ void FlowEngine::Impl::Render(uint32_t id) {
   end_field();
   copy_of(src_at, src_end);
   end_field();
-  I(f.sport);
+  I(f.Sport());
   copy_of(dst_at, dst_end);
   end_field();
-  I(f.dport);
+  I(f.Dport());
   proto_text();
   end_field();
 
@@ -807,7 +838,7 @@ void FlowEngine::Impl::Render(uint32_t id) {
   }
 
   // 23-37 header statistics.
-  const exact::IntMoments hP = Moments::Merge(f.hdr[0], f.hdr[1], nP);
+  const exact::IntMoments hP = Moments64::Merge(f.hdr[0], f.hdr[1], nP);
   I(f.hdr[0].sum + f.hdr[1].sum);
   I(all_max(f.hdr_max));
   I(all_min(f.hdr_min));
@@ -836,12 +867,22 @@ void FlowEngine::Impl::Render(uint32_t id) {
   R(ratio(payP, nP));
 
   // 41-42 initial windows.
-  I(f.win_set[0] ? f.init_win[0] : 0);
-  I(f.win_set[1] ? f.init_win[1] : 0);
+  I(f.init_win[0]);  // 0 while the direction has no packet
+  I(f.init_win[1]);
 
-  // 43-50 active / idle.
+  // 43-50 active / idle. Periods closed by a gap are in the cold slot (none without one).
+  PeriodStats act{}, idle{};
+  if (f.cold) {
+    act = cold.At(f.cold).act;
+    idle = cold.At(f.cold).idle;
+  }
+  if (c) {
+    // D19: the last active period is recorded when the flow ends.
+    const int64_t start_act = StartAct(f);
+    if (f.last_ts - start_act > 0) AddPeriod(act, f.last_ts - start_act, 0);
+  }
   for (int which = 0; which < 2; ++which) {
-    const PeriodStats& s = which == 0 ? f.act : f.idle;
+    const PeriodStats& s = which == 0 ? act : idle;
     if (s.n == 0) {
       Z();
       Z();
@@ -905,13 +946,13 @@ void FlowEngine::Impl::Render(uint32_t id) {
     I(b.states);
     I(b.bytes);
     I(b.pkts);
-    if (b.dur_set) Dns(b.dur, b.dur_exp); else Z();
+    if (b.states) Dns(b.dur, x ? x->bulk_dur_exp[d] : 0); else Z();  // a duration was recorded
   }
 
   // 72-95 flag counts: all, forward, backward.
-  for (int bit : kFlagColumnBits) I(static_cast<uint64_t>(f.flags[0][bit]) + f.flags[1][bit]);
+  for (int bit : kFlagColumnBits) I(static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit));
   for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) I(f.flags[d][bit]);
+    for (int bit : kFlagColumnBits) I(FlagCount(f, d, bit));
 
   // 96-110 IAT statistics: all, forward, backward.
   for (int l = 0; l < 3; ++l) {
@@ -921,7 +962,7 @@ void FlowEngine::Impl::Render(uint32_t id) {
       continue;
     }
     if (!c && n == 1) {  // D6: the 1-packet "IAT" is the packet's epoch timestamp
-      const int64_t ts = l == 0 ? f.first_ts : f.last_dir_ts[l - 1];
+      const int64_t ts = l == 0 ? f.first_ts : f.LastDirTs(l - 1);
       const double v = NsToSeconds(ts);
       X(v);
       X(0.0);
@@ -931,12 +972,19 @@ void FlowEngine::Impl::Render(uint32_t id) {
       continue;
     }
     if (c) {
-      const exact::IntMoments m = f.iat[l].With(n - 1);
+      // Sums of the all and fwd lists telescope (effective times, first packet forward).
+      const uint64_t sum = l == 0   ? static_cast<uint64_t>(f.last_ts) - static_cast<uint64_t>(f.first_ts)
+                           : l == 1 ? static_cast<uint64_t>(f.LastDirTs(0)) - static_cast<uint64_t>(f.first_ts)
+                                    : f.iat_bwd_sum;
+      exact::IntMoments m;
+      m.n = n - 1;
+      m.sum = sum;
+      m.sum_sq = f.iat_sq[l].Get();
       X(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec));
       X(m.PStd() / 1e9);
       R(NsToSeconds(f.iat_max[l]));
       R(NsToSeconds(f.iat_min[l]));
-      R(NsToSeconds(static_cast<int64_t>(f.iat[l].sum)));
+      R(NsToSeconds(static_cast<int64_t>(sum)));
     } else {
       X(x->iat[l].Mean());
       X(x->iat[l].PStd());

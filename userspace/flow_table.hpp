@@ -44,12 +44,70 @@ struct FlowKey {
 static_assert(sizeof(FlowKey) == 40);
 static_assert(std::has_unique_object_representations_v<FlowKey>);
 
-// Links every record carries (indices into the slab; kNil = none).
+// Links every record carries (indices into the slab; kNil = none). A record is in list l
+// when prev[l] != kNil or it is the head of l.
 struct FlowLinks {
   static constexpr uint32_t kNil = 0xffffffffu;
   uint32_t prev[3] = {kNil, kNil, kNil};
   uint32_t next[3] = {kNil, kNil, kNil};
-  bool in_list[3] = {false, false, false};
+};
+static_assert(sizeof(FlowLinks) == 24);
+
+// Anonymous zero pages: untouched memory stays virtual, so a large --max-flows costs memory
+// only as flows arrive. Transparent huge pages (where enabled with madvise) cut the TLB
+// misses of random probes into a large index.
+template <class T>
+T* ZeroedArray(uint64_t n, size_t* bytes) {
+  *bytes = static_cast<size_t>(n) * sizeof(T);
+  void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  madvise(p, *bytes, MADV_HUGEPAGE);
+  return static_cast<T*>(p);
+}
+
+// Fixed-capacity pool of plain-data slots (FlowCold): O(1) Alloc/Free through a free list,
+// never-used slots from a high-water mark (start-up touches no memory), no allocation after
+// construction. Slot ids are 1-based so 0 can mean "none". With one slot per flow at most,
+// a pool as large as the flow table never runs out.
+template <class T>
+class SlotPool {
+ public:
+  explicit SlotPool(uint32_t capacity) : capacity_(capacity) { slots_ = ZeroedArray<T>(capacity, &bytes_); }
+  ~SlotPool() { munmap(slots_, bytes_); }
+  SlotPool(const SlotPool&) = delete;
+  SlotPool& operator=(const SlotPool&) = delete;
+
+  // A zeroed slot. Precondition: fewer than capacity slots in use.
+  uint32_t Alloc() noexcept {
+    uint32_t id;
+    if (free_head_ != 0) {
+      id = free_head_;
+      std::memcpy(&free_head_, &slots_[id - 1], sizeof(free_head_));
+    } else {
+      id = ++unused_;
+    }
+    std::memset(static_cast<void*>(&slots_[id - 1]), 0, sizeof(T));
+    ++used_;
+    return id;
+  }
+  void Free(uint32_t id) noexcept {
+    std::memcpy(static_cast<void*>(&slots_[id - 1]), &free_head_, sizeof(free_head_));
+    free_head_ = id;
+    --used_;
+  }
+  T& At(uint32_t id) noexcept { return slots_[id - 1]; }
+  const T& At(uint32_t id) const noexcept { return slots_[id - 1]; }
+  uint32_t Used() const noexcept { return used_; }
+  uint32_t Capacity() const noexcept { return capacity_; }
+
+ private:
+  static_assert(std::is_trivially_copyable_v<T> && sizeof(T) >= sizeof(uint32_t));
+  T* slots_ = nullptr;
+  size_t bytes_ = 0;
+  uint32_t capacity_ = 0;
+  uint32_t free_head_ = 0;
+  uint32_t unused_ = 0;
+  uint32_t used_ = 0;
 };
 
 enum FlowList : int { kListCreated = 0, kListActivity = 1, kListClosing = 2 };
@@ -110,7 +168,7 @@ class FlowTable {
     const uint32_t id = free_pop();
     std::memset(static_cast<void*>(&records_[id]), 0, sizeof(Record));
     records_[id].key = k;
-        links_[id] = FlowLinks{};
+    links_[id] = FlowLinks{};
     const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
     uint64_t i = h & mask_;
     while (index_[i].tag != 0) i = (i + 1) & mask_;
@@ -146,37 +204,34 @@ class FlowTable {
 
   // Intrusive lists.
   void PushBack(int l, uint32_t id) noexcept {
+    if (InList(l, id)) Unlink(l, id);
     FlowLinks& n = links_[id];
-    if (n.in_list[l]) Unlink(l, id);
     n.prev[l] = tail_[l];
     n.next[l] = kNil;
     if (tail_[l] != kNil) links_[tail_[l]].next[l] = id; else head_[l] = id;
     tail_[l] = id;
-    n.in_list[l] = true;
   }
   void Unlink(int l, uint32_t id) noexcept {
+    if (!InList(l, id)) return;
     FlowLinks& n = links_[id];
-    if (!n.in_list[l]) return;
     if (n.prev[l] != kNil) links_[n.prev[l]].next[l] = n.next[l]; else head_[l] = n.next[l];
     if (n.next[l] != kNil) links_[n.next[l]].prev[l] = n.prev[l]; else tail_[l] = n.prev[l];
-    n.in_list[l] = false;
     n.prev[l] = n.next[l] = kNil;
   }
   // Inserts `id` after `pos` (kNil: at the front).
   void LinkAfter(int l, uint32_t pos, uint32_t id) noexcept {
+    if (InList(l, id)) Unlink(l, id);
     FlowLinks& n = links_[id];
-    if (n.in_list[l]) Unlink(l, id);
     n.prev[l] = pos;
     n.next[l] = pos == kNil ? head_[l] : links_[pos].next[l];
     if (n.next[l] != kNil) links_[n.next[l]].prev[l] = id; else tail_[l] = id;
     if (pos != kNil) links_[pos].next[l] = id; else head_[l] = id;
-    n.in_list[l] = true;
   }
   uint32_t Head(int l) const noexcept { return head_[l]; }
   uint32_t Tail(int l) const noexcept { return tail_[l]; }
   uint32_t Prev(int l, uint32_t id) const noexcept { return links_[id].prev[l]; }
   uint32_t Next(int l, uint32_t id) const noexcept { return links_[id].next[l]; }
-  bool InList(int l, uint32_t id) const noexcept { return links_[id].in_list[l]; }
+  bool InList(int l, uint32_t id) const noexcept { return links_[id].prev[l] != kNil || head_[l] == id; }
 
   // Bytes of memory per flow slot (record + key + links + 2 index slots).
   static constexpr size_t BytesPerFlow() { return sizeof(Record) + sizeof(FlowLinks) + 2 * sizeof(Slot); }
@@ -201,17 +256,6 @@ class FlowTable {
     uint32_t tag;  // 0 = empty; else high hash bits | 1
     uint32_t id;
   };
-  // Anonymous zero pages: untouched memory stays virtual, so a large --max-flows costs memory
-  // only as flows arrive. Transparent huge pages (where enabled with madvise) cut the TLB
-  // misses of random probes into a large index.
-  template <class T>
-  static T* ZeroedArray(uint64_t n, size_t* bytes) {
-    *bytes = static_cast<size_t>(n) * sizeof(T);
-    void* p = mmap(nullptr, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, *bytes, MADV_HUGEPAGE);
-    return static_cast<T*>(p);
-  }
   void free_push(uint32_t id) noexcept {
     links_[id].next[0] = free_head_;
     free_head_ = id;

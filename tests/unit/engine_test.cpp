@@ -707,4 +707,58 @@ TEST(EngineCorrected, DefaultFloatTextFloatColumnsAlwaysFloat) {
   EXPECT_EQ(r["fwd_bulk_state_count"], "0");
 }
 
+// Flag counters are 16-bit in the flow record and move to the cold slot when a direction
+// passes 65,535 packets; an activity gap also uses the cold slot. fwd: 70,000 PSH|ACK packets
+// 1 us apart, every 3rd also URG (i = 0, 3, ..., 69999: 23,334); then 6 s later (> 5 s
+// threshold) 66,000 ACK packets backward 1 us apart, every 2nd also ECE (33,000).
+// Active periods: 0.069999 s (first) and 0.065999 s (last, at export); idle: 6 s.
+TEST(EngineCorrected, FlagCountsPast65535PacketsAndColdSlot) {
+  EngineRun run(Profile::kCorrected);
+  const uint64_t kUs = 1000;
+  for (uint64_t i = 0; i < 70000; ++i) run.Feed(CtoS(T + i * kUs, PSH | ACK | (i % 3 == 0 ? URG : 0), 10));
+  const uint64_t t1 = T + 69999 * kUs + 6 * kSec;
+  for (uint64_t i = 0; i < 66000; ++i) run.Feed(StoC(t1 + i * kUs, ACK | (i % 2 == 0 ? ECE : 0), 0));
+  run.Flush();
+  auto rows = run.Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  const Row& r = rows[0];
+  EXPECT_EQ(r["fwd_packets_count"], "70000");
+  EXPECT_EQ(r["bwd_packets_count"], "66000");
+  EXPECT_EQ(r["fwd_ack_flag_counts"], "70000");
+  EXPECT_EQ(r["fwd_psh_flag_counts"], "70000");
+  EXPECT_EQ(r["fwd_urg_flag_counts"], "23334");
+  EXPECT_EQ(r["fwd_ece_flag_counts"], "0");
+  EXPECT_EQ(r["bwd_ack_flag_counts"], "66000");
+  EXPECT_EQ(r["bwd_ece_flag_counts"], "33000");
+  EXPECT_EQ(r["bwd_psh_flag_counts"], "0");
+  EXPECT_EQ(r["ack_flag_counts"], "136000");
+  EXPECT_EQ(r["psh_flag_counts"], "70000");
+  EXPECT_EQ(r["syn_flag_counts"], "0");
+  EXPECT_EQ(r.Num("active_min"), 0.065999);
+  EXPECT_EQ(r.Num("active_max"), 0.069999);
+  EXPECT_EQ(r.Num("idle_min"), 6.0);
+  EXPECT_EQ(r.Num("idle_max"), 6.0);
+  EXPECT_EQ(r.Num("fwd_packets_IAT_total"), 0.069999);
+  EXPECT_EQ(r.Num("bwd_packets_IAT_total"), 0.065999);
+  EXPECT_EQ(r.Num("packet_IAT_total"), 6.135998);  // 0.069999 + 6 + 0.065999 s, exact ns sum
+}
+
+// A cold slot freed with its flow is handed out zeroed: the second flow's periods are its own.
+TEST(EngineCorrected, ColdSlotReusedClean) {
+  EngineRun run(Profile::kCorrected);
+  for (uint64_t s : {0, 1, 10}) run.Feed(U(T + s * kSec, true, 10));  // idle 9, active 1 and 0
+  run.Flush();
+  for (uint64_t s : {100, 107, 108, 110}) run.Feed(U(T + s * kSec, true, 10));  // idle 7, active 3
+  run.Flush();
+  auto rows = run.Rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].Num("idle_max"), 9.0);
+  EXPECT_EQ(rows[0].Num("active_max"), 1.0);
+  EXPECT_EQ(rows[1].Num("idle_min"), 7.0);
+  EXPECT_EQ(rows[1].Num("idle_max"), 7.0);
+  EXPECT_EQ(rows[1].Num("active_min"), 3.0);
+  EXPECT_EQ(rows[1].Num("active_max"), 3.0);
+  EXPECT_EQ(rows[1].Num("active_mean"), 3.0);
+}
+
 }  // namespace
