@@ -191,6 +191,36 @@ bool IsVxlanPort(uint16_t sport, uint16_t dport) {
 
 void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, int depth, ScapyLayers* ls);
 
+// Ethernet-type payload at `off` as scapy continues it: 802.1Q / 802.1ad tags (not 0x9100,
+// not MPLS: scapy's default layers do not bind them), then IPv4/IPv6.
+void ScapyScanEtherType(const Frame& f, uint16_t type, uint32_t off, uint32_t end, int depth, ScapyLayers* ls) {
+  for (int tags = 0; type == kEther8021Q || type == kEther8021AD; ++tags) {
+    if (tags == kMaxVlanTags || end < off + 4) return;
+    type = Rd16(f.d + off + 2);
+    off += 4;
+  }
+  if (type == kEtherIpv4) ScapyScanIp(f, 4, off, end, depth + 1, ls);
+  if (type == kEtherIpv6) ScapyScanIp(f, 6, off, end, depth + 1, ls);
+}
+
+// A PPP frame at `off` (scapy's PPP class): an HDLC address/control pair ff 03 when the first
+// byte is ff, then the protocol field, one byte when odd (RFC 1661 protocol field compression),
+// else two. IPv4 (0x21) and IPv6 (0x57) are followed.
+void ScapyScanPpp(const Frame& f, uint32_t off, uint32_t end, int depth, ScapyLayers* ls) {
+  if (off < end && f.d[off] == 0xff) off += 2;
+  if (off >= end) return;
+  uint16_t proto = f.d[off];
+  if (proto & 1) {
+    off += 1;
+  } else {
+    if (end < off + 2) return;
+    proto = Rd16(f.d + off);
+    off += 2;
+  }
+  if (proto == 0x0021) ScapyScanIp(f, 4, off, end, depth + 1, ls);
+  if (proto == 0x0057) ScapyScanIp(f, 6, off, end, depth + 1, ls);
+}
+
 // The payload of a layer whose next protocol is `proto` (IPv4 protocol numbering).
 void ScapyScanProto(const Frame& f, uint8_t proto, uint32_t start, uint32_t end, int depth, ScapyLayers* ls) {
   if (depth > 4 || start >= end) return;
@@ -202,19 +232,36 @@ void ScapyScanProto(const Frame& f, uint8_t proto, uint32_t start, uint32_t end,
     case 17: {
       if (!ScapyL4Decodes(17, end - start)) return;
       if (!ls->udp.found) ls->udp = {true, start, end};
-      if (end - start < 16 || !IsVxlanPort(Rd16(p), Rd16(p + 2))) return;
-      // VXLAN (8 bytes) carrying Ethernet.
-      uint32_t off = start + 16;
-      if (end < off + 14) return;
-      uint16_t type = Rd16(f.d + off + 12);
-      off += 14;
-      for (int tags = 0; (type == kEther8021Q || type == kEther8021AD) && tags < 4; ++tags) {
-        if (end < off + 4) return;
-        type = Rd16(f.d + off + 2);
-        off += 4;
+      if (end - start <= 8) return;
+      // UDP.extract_padding: the payload is s[:len - 8] (a Python slice, so len < 8 cuts
+      // bytes off the end).
+      const uint16_t ulen = Rd16(p + 4);
+      uint32_t pay_end = end;
+      if (ulen >= 8) {
+        pay_end = std::min<uint32_t>(end, start + ulen);
+      } else {
+        pay_end = end - start - 8 >= 8u - ulen ? end - (8u - ulen) : start + 8;
       }
-      if (type == kEtherIpv4) ScapyScanIp(f, 4, off, end, depth + 1, ls);
-      if (type == kEtherIpv6) ScapyScanIp(f, 6, off, end, depth + 1, ls);
+      const uint16_t sport = Rd16(p), dport = Rd16(p + 2);
+      if (IsVxlanPort(sport, dport)) {
+        // VXLAN (8 bytes) carrying Ethernet.
+        const uint32_t off = start + 16;
+        if (pay_end < off + 14) return;
+        ScapyScanEtherType(f, Rd16(f.d + off + 12), off + 14, pay_end, depth, ls);
+        return;
+      }
+      if (sport == 1701 || dport == 1701) {
+        // L2TPv2 (scapy/layers/l2tp.py): flags+version word; length if T or L; tunnel and
+        // session ids; Ns/Nr if S or T; offset (padded to 4 bytes) if O and not T; then PPP,
+        // control messages included.
+        uint32_t off = start + 8;
+        if (pay_end < off + 2) return;
+        const uint16_t w = Rd16(f.d + off);
+        const bool t = w & 0x8000, l = w & 0x4000, sq = w & 0x0800, o = w & 0x0200;
+        off += 2 + ((t || l) ? 2 : 0) + 4 + ((sq || t) ? 4 : 0) + ((!t && o) ? 4 : 0);
+        if (off > pay_end) return;
+        ScapyScanPpp(f, off, pay_end, depth, ls);
+      }
       return;
     }
     case 4:
@@ -225,18 +272,26 @@ void ScapyScanProto(const Frame& f, uint8_t proto, uint32_t start, uint32_t end,
       return;
     case 47: {  // GRE (RFC 2784/2890 as scapy's GRE class reads it)
       if (end - start < 4) return;
+      const uint16_t type = Rd16(p + 2);
+      if (type == 0x880b) {  // GRE_PPTP (RFC 2637): payload length, call id, [seq], [ack]; PPP
+        uint32_t off = start + 8;
+        if (p[0] & 0x10) off += 4;  // S
+        if (p[1] & 0x80) off += 4;  // A
+        if (off <= end) ScapyScanPpp(f, off, end, depth, ls);
+        return;
+      }
+      if (p[0] & 0x40) return;  // routing present: scapy dissects GRErouting, no IP after it
       uint32_t off = start + 4;
-      if (p[0] & 0xc0) off += 4;  // checksum + offset when C or R is set
+      if (p[0] & 0x80) off += 4;  // checksum + offset
       if (p[0] & 0x20) off += 4;  // key
       if (p[0] & 0x10) off += 4;  // sequence number
       if (off > end) return;
-      const uint16_t type = Rd16(p + 2);
-      if (type == kEtherIpv4) ScapyScanIp(f, 4, off, end, depth + 1, ls);
-      if (type == kEtherIpv6) ScapyScanIp(f, 6, off, end, depth + 1, ls);
-      if (type == 0x6558 && end >= off + 14) {  // transparent Ethernet bridging
-        const uint16_t et = Rd16(f.d + off + 12);
-        if (et == kEtherIpv4) ScapyScanIp(f, 4, off + 14, end, depth + 1, ls);
-        if (et == kEtherIpv6) ScapyScanIp(f, 6, off + 14, end, depth + 1, ls);
+      if (type == 0x6558) {  // transparent Ethernet bridging
+        if (end >= off + 14) ScapyScanEtherType(f, Rd16(f.d + off + 12), off + 14, end, depth, ls);
+        return;
+      }
+      if (type == kEtherIpv4 || type == kEtherIpv6 || type == kEther8021Q) {
+        ScapyScanEtherType(f, type, off, end, depth, ls);
       }
       return;
     }
@@ -396,13 +451,15 @@ DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
 // stacks, MPLS label stacks, PPPoE session, then IPv4/IPv6.
 DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, PacketMeta* out) {
   // 802.1Q / 802.1ad / 0x9100 tags: 2-byte TCI + 2-byte inner EtherType each.
-  for (int tags = 0; type == kEther8021Q || type == kEther8021AD || type == kEtherQinQOld;
+  // scapy (the nfm2022 view) binds no layer to 0x9100 or MPLS: such frames carry no IP there.
+  for (int tags = 0; type == kEther8021Q || type == kEther8021AD || (type == kEtherQinQOld && !f.scapy);
        ++tags) {
     if (tags == kMaxVlanTags) return DecodeStatus::kMalformed;
     if (f.cap < off + 4) return DecodeStatus::kTruncated;
     type = Rd16(f.d + off + 2);
     off += 4;
   }
+  if ((type == kEtherMplsUc || type == kEtherMplsMc) && f.scapy) return DecodeStatus::kNotIp;
   if (type == kEtherMplsUc || type == kEtherMplsMc) {
     // RFC 3032: 4-byte entries, S bit (bottom of stack) in bit 8. The payload protocol is not
     // signalled; guess from the first nibble as routers do (4 = IPv4, 6 = IPv6).
@@ -420,10 +477,24 @@ DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, Packet
     return DecodeStatus::kNotIp;  // e.g. pseudowire with control word, Ethernet over MPLS
   }
   if (type == kEtherPppoeSession) {
-    // RFC 2516 §4: ver/type, code, session id, length; then the PPP protocol (RFC 1661).
-    if (f.cap < off + 8) return DecodeStatus::kTruncated;
-    const uint16_t ppp = Rd16(f.d + off + 6);
-    off += 8;
+    // RFC 2516 §4: ver/type, code (0 in session data), session id, length; then PPP: an
+    // optional HDLC ff 03 pair and the protocol field, one byte when odd (RFC 1661 protocol
+    // field compression), as scapy reads it too.
+    if (f.cap < off + 7) return DecodeStatus::kTruncated;
+    if (f.d[off + 1] != 0) return DecodeStatus::kNotIp;
+    off += 6;
+    if (f.d[off] == 0xff) {
+      off += 2;
+      if (f.cap < off + 1) return DecodeStatus::kTruncated;
+    }
+    uint16_t ppp = f.d[off];
+    if (ppp & 1) {
+      off += 1;
+    } else {
+      if (f.cap < off + 2) return DecodeStatus::kTruncated;
+      ppp = Rd16(f.d + off);
+      off += 2;
+    }
     if (ppp == 0x0021) return DecodeIpv4(f, off, out);
     if (ppp == 0x0057) return DecodeIpv6(f, off, out);
     return DecodeStatus::kNotIp;
@@ -512,11 +583,14 @@ DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t 
       return DecodeIpv6(f, 0, out);
     }
     case 113:  // Linux cooked v1: 16-byte header, protocol (EtherType) at offset 14
-      if (cap_len < 16) return DecodeStatus::kTruncated;
-      return DecodeEtherType(f, Rd16(data + 14), 16, out);
-    case 276:  // Linux cooked v2: 20-byte header, protocol (EtherType) at offset 0
-      if (cap_len < 20) return DecodeStatus::kTruncated;
-      return DecodeEtherType(f, Rd16(data), 20, out);
+    case 276: {  // Linux cooked v2: 20-byte header, protocol (EtherType) at offset 0
+      const uint32_t hdr = link_type == 113 ? 16 : 20;
+      if (cap_len < hdr) return DecodeStatus::kTruncated;
+      const uint16_t type = Rd16(data + (link_type == 113 ? 14 : 0));
+      // scapy binds 802.1ad to CookedLinux under a field name the class lacks: no layer.
+      if (f.scapy && type == kEther8021AD) return DecodeStatus::kNotIp;
+      return DecodeEtherType(f, type, hdr, out);
+    }
     case 0:
     case 108: {
       // BSD loopback: 4-byte address family. DLT_NULL writes it in the capturing host's

@@ -95,5 +95,152 @@ TEST(DecodeNfm2022, UdpInsideGre) {
   EXPECT_EQ(m.payload_frame, 4u);
 }
 
+// ---- Layers scapy 2.5's default set does not bind, and PPP-based tunnels -----------------
+// Expected values follow scapy 2.5's dissection rules (scapy/layers/l2.py, ppp.py, l2tp.py;
+// each case was also dissected with scapy 2.5.0 itself while writing these tests).
+
+DecodeStatus Decode2022(uint32_t link, const std::vector<uint8_t>& frame, PacketMeta* m, PacketMeta* second,
+                        bool* two) {
+  *two = false;
+  return DecodePacket2022(link, frame.data(), static_cast<uint32_t>(frame.size()), static_cast<uint32_t>(frame.size()),
+                          m, second, two, DecodeMode::kScapy2022);
+}
+
+TEST(DecodeNfm2022, MplsAnd9100CarryNoIpForScapy) {
+  // scapy.contrib.mpls is not loaded by `from scapy.all import *`, and no layer is bound to
+  // EtherType 0x9100: both frames are Ether / Raw, so NetFlowMeter 2022 never counts them.
+  // The strict decoder (corrected profile) follows both.
+  const auto mpls = PacketBuilder().Eth().Mpls(100).IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
+  const auto q9100 = PacketBuilder().Eth().Vlan(10, 0x9100).IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
+  const auto q8100_9100 =
+      PacketBuilder().Eth().Vlan(10).Vlan(11, 0x9100).IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
+  for (const auto* f : {&mpls, &q9100, &q8100_9100}) {
+    PacketMeta m, second;
+    bool two;
+    EXPECT_EQ(Decode2022(1, *f, &m, &second, &two), DecodeStatus::kNotIp);
+    PacketMeta strict;
+    EXPECT_EQ(DecodePacket(1, f->data(), static_cast<uint32_t>(f->size()), static_cast<uint32_t>(f->size()), &strict),
+              DecodeStatus::kOk);
+    EXPECT_EQ(strict.sport, 1);
+  }
+  // 802.1ad on Linux cooked captures: scapy binds it under a field name CookedLinux lacks.
+  const auto sll = PacketBuilder().Sll(0, 0x88a8).Vlan(5, 0x8100).IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
+  PacketMeta m, second;
+  bool two;
+  EXPECT_EQ(Decode2022(113, sll, &m, &second, &two), DecodeStatus::kNotIp);
+}
+
+TEST(DecodeNfm2022, PppoeProtocolFieldCompressionAndCode) {
+  // PPPoE session header with a 1-byte PPP protocol 0x21 (RFC 1661 PFC; scapy's PPP writes and
+  // reads it so): IPv4 follows after 6 + 1 bytes.
+  std::vector<uint8_t> ppp = {0x11, 0x00, 0x00, 0x01, 0x00, 0x00, 0x21};
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 0x10, 500).Payload(3).Bytes();
+  ppp.insert(ppp.end(), ip.begin(), ip.end());
+  ppp[5] = static_cast<uint8_t>(ppp.size() - 6);
+  auto frame = PacketBuilder().Eth(0x8864).Raw(ppp).Bytes();
+  for (DecodeMode mode : {DecodeMode::kScapy2022, DecodeMode::kStrict}) {
+    PacketMeta m;
+    ASSERT_EQ(DecodePacket(1, frame.data(), static_cast<uint32_t>(frame.size()), static_cast<uint32_t>(frame.size()), &m,
+                           mode),
+              DecodeStatus::kOk);
+    EXPECT_EQ(m.sport, 1234);
+    EXPECT_EQ(m.window, 500);
+    EXPECT_EQ(m.payload_frame, 3u);
+  }
+  // A PPPoE code other than 0 (session data) is not PPP for scapy (bind_layers(PPPoE, PPP, code=0)).
+  frame[14 + 1] = 0x07;
+  PacketMeta m, second;
+  bool two;
+  EXPECT_EQ(Decode2022(1, frame, &m, &second, &two), DecodeStatus::kNotIp);
+}
+
+TEST(DecodeNfm2022, TcpInsideL2tpYieldsTwoPackets) {
+  // UDP 1701 -> 1701, L2TPv2 data header with L and S set (0x4802): len(2) tunnel(2) session(2)
+  // Ns(2) Nr(2) = 12 bytes, then PPP with HDLC ff 03 and protocol 0x0021, then IPv4/TCP
+  // 10.0.0.1:1234 -> 10.0.0.2:80 ACK win 700 with 5 B payload.
+  std::vector<uint8_t> l2tp = {0x48, 0x02, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0x21};
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 0x10, 700).Payload(5).Bytes();
+  l2tp.insert(l2tp.end(), ip.begin(), ip.end());
+  const auto frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").Udp(1701, 1701).Raw(l2tp).Bytes();
+  PacketMeta tcp, udp;
+  bool two;
+  ASSERT_EQ(Decode2022(1, frame, &tcp, &udp, &two), DecodeStatus::kOk);
+  ASSERT_TRUE(two);
+  EXPECT_TRUE(AddrIs(tcp.saddr, kOuterSrc));
+  EXPECT_EQ(tcp.proto, 17);
+  EXPECT_EQ(tcp.sport, 1234);
+  EXPECT_EQ(tcp.dport, 80);
+  EXPECT_EQ(tcp.window, 700);
+  EXPECT_EQ(tcp.payload_frame, 5u);
+  EXPECT_EQ(udp.sport, 1701);
+  EXPECT_EQ(udp.payload_frame, l2tp.size());
+  // O set without T: a 2-byte offset field padded to 4 bytes, then 1-byte PPP protocol.
+  std::vector<uint8_t> l2tp_o = {0x02, 0x02, 0, 1, 0, 2, 0, 0, 0, 0, 0x21};
+  l2tp_o.insert(l2tp_o.end(), ip.begin(), ip.end());
+  const auto frame_o = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").Udp(1701, 40000).Raw(l2tp_o).Bytes();
+  ASSERT_EQ(Decode2022(1, frame_o, &tcp, &udp, &two), DecodeStatus::kOk);
+  EXPECT_TRUE(two);
+  EXPECT_EQ(tcp.sport, 1234);
+  // The strict decoder does not open tunnels.
+  PacketMeta strict;
+  ASSERT_EQ(DecodePacket(1, frame.data(), static_cast<uint32_t>(frame.size()), static_cast<uint32_t>(frame.size()), &strict),
+            DecodeStatus::kOk);
+  EXPECT_EQ(strict.sport, 1701);
+}
+
+TEST(DecodeNfm2022, TcpInsidePptpGre) {
+  // GRE_PPTP (proto 0x880b): K, S and A set (0x30 0x81): payload_len(2) call_id(2) seq(4)
+  // ack(4) = 16 bytes, PPP with 2-byte protocol 0x0021, IPv4/TCP SYN 4000 -> 22.
+  std::vector<uint8_t> gre = {0x30, 0x81, 0x88, 0x0b, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 1, 0x00, 0x21};
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(4000, 22, 0x02, 1000).Bytes();
+  gre.insert(gre.end(), ip.begin(), ip.end());
+  const auto frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").SetIpProto(47).Raw(gre).Bytes();
+  PacketMeta m, second;
+  bool two;
+  ASSERT_EQ(Decode2022(1, frame, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_FALSE(two);
+  EXPECT_EQ(m.proto, 47);
+  EXPECT_TRUE(m.flags & kPktScapyTunnel);
+  EXPECT_EQ(m.sport, 4000);
+  EXPECT_EQ(m.dport, 22);
+  EXPECT_EQ(m.tcp_flags, 0x02);
+}
+
+TEST(DecodeNfm2022, GreRoutingHidesThePayloadAndGreVlanIsFollowed) {
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(4000, 22, 0x02, 1000).Bytes();
+  // R set: scapy dissects GRErouting after the header, never IP.
+  std::vector<uint8_t> gre_r = {0x40, 0x00, 0x08, 0x00, 0, 0, 0, 0};
+  gre_r.insert(gre_r.end(), ip.begin(), ip.end());
+  const auto frame_r = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").SetIpProto(47).Raw(gre_r).Bytes();
+  PacketMeta m, second;
+  bool two;
+  ASSERT_EQ(Decode2022(1, frame_r, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_FALSE(m.flags & kPktScapyTunnel);
+  EXPECT_EQ(m.sport, 0);
+  // proto 0x8100: Dot1Q, then IPv4/TCP.
+  std::vector<uint8_t> gre_q = {0x00, 0x00, 0x81, 0x00, 0x00, 0x05, 0x08, 0x00};
+  gre_q.insert(gre_q.end(), ip.begin(), ip.end());
+  const auto frame_q = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").SetIpProto(47).Raw(gre_q).Bytes();
+  ASSERT_EQ(Decode2022(1, frame_q, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_TRUE(m.flags & kPktScapyTunnel);
+  EXPECT_EQ(m.sport, 4000);
+}
+
+TEST(DecodeNfm2022, UdpLengthBoundsTheVxlanPayload) {
+  // UDP length 20 leaves 12 bytes for VXLAN (8) + 4: the inner Ethernet header does not fit,
+  // so only the outer UDP packet exists (scapy: VXLAN / Raw / Padding).
+  const auto inner = PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80).Bytes();
+  std::vector<uint8_t> vxlan = {0x08, 0, 0, 0, 0, 0, 0x2a, 0};
+  vxlan.insert(vxlan.end(), inner.begin(), inner.end());
+  auto frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").Udp(40000, 4789).Raw(vxlan).Bytes();
+  frame[14 + 20 + 4] = 0;
+  frame[14 + 20 + 5] = 20;
+  PacketMeta m, second;
+  bool two;
+  ASSERT_EQ(Decode2022(1, frame, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_FALSE(two);
+  EXPECT_EQ(m.sport, 40000);
+}
+
 }  // namespace
 }  // namespace nfm
