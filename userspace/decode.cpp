@@ -175,12 +175,15 @@ void ScapyFillL4(const Frame& f, uint8_t proto, uint32_t start, uint32_t end, Pa
   out->payload_ip = end > start + hl ? end - start - hl : 0;
 }
 
-// The first TCP and the first UDP layer of a scapy dissection, in nesting order.
+// The first TCP and the first UDP layer of a scapy dissection, in nesting order, and the
+// first IPv4 layer (NetFlowMeter's pkt[IP]) when the scan started below it (outer IPv6).
 struct ScapyLayers {
   struct L4 {
     bool found = false;
     uint32_t start = 0, end = 0;
   } tcp, udp;
+  bool ip4_found = false;
+  uint32_t ip4_off = 0;
 };
 
 bool IsVxlanPort(uint16_t sport, uint16_t dport) {
@@ -304,6 +307,10 @@ void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, 
   if (version == 4) {
     uint32_t start, end;
     if (!ScapyIpv4Payload(f, off, bound, &start, &end)) return;
+    if (!ls->ip4_found) {
+      ls->ip4_found = true;
+      ls->ip4_off = off;
+    }
     if (Rd16(f.d + off + 6) & 0x1fff) return;  // later fragment: Raw payload
     ScapyScanProto(f, f.d[off + 9], start, end, depth, ls);
     return;
@@ -324,6 +331,8 @@ void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, 
   }
   if (cur <= end) ScapyScanProto(f, nh, cur, end, depth, ls);
 }
+
+void ScapyEmitLayers(const Frame& f, const ScapyLayers& ls, PacketMeta* out);
 
 DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
   if (f.cap < off + 20) return DecodeStatus::kTruncated;
@@ -350,6 +359,30 @@ DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
   // layer's ports and sizes, and the protocol label of the outer IP header.
   ScapyLayers ls;
   ScapyScanProto(f, out->proto, start, t_end, 0, &ls);
+  ScapyEmitLayers(f, ls, out);
+  return DecodeStatus::kOk;
+}
+
+// Outer IPv6 (scapy view): NetFlowMeter 2022 still counts the packet when an IPv4 layer is
+// nested somewhere below (4in6, VXLAN or L2TP over IPv6): addresses and protocol label from
+// that first IPv4 header, ports from the first TCP / UDP layer anywhere (possibly the outer
+// IPv6 UDP). False when there is no IPv4 layer (the packet stays IPv6: not counted).
+bool DecodeIpv6Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
+  ScapyLayers ls;
+  ScapyScanIp(f, 6, off, f.cap, 0, &ls);
+  if (!ls.ip4_found) return false;
+  const uint8_t* p = f.d + ls.ip4_off;
+  out->ip_version = 4;
+  out->proto = p[9];
+  MapV4(p + 12, out->saddr);
+  MapV4(p + 16, out->daddr);
+  ScapyEmitLayers(f, ls, out);
+  return true;
+}
+
+// Fills `out` (and the second packet) from the TCP/UDP layers found; `out` already holds the
+// addresses and the protocol label of the first IPv4 header.
+void ScapyEmitLayers(const Frame& f, const ScapyLayers& ls, PacketMeta* out) {
   if (f.scapy_second != nullptr && ls.tcp.found && ls.udp.found) {
     *f.scapy_second = *out;
     ScapyFillL4(f, 17, ls.udp.start, ls.udp.end, f.scapy_second);
@@ -365,7 +398,6 @@ DecodeStatus DecodeIpv4Scapy(const Frame& f, uint32_t off, PacketMeta* out) {
   } else if (out->proto == 6 || out->proto == 17) {
     out->flags |= kPktL4Truncated;  // the transport header did not decode
   }
-  return DecodeStatus::kOk;
 }
 
 // IPv4, RFC 791.
@@ -404,6 +436,7 @@ DecodeStatus DecodeIpv4(const Frame& f, uint32_t off, PacketMeta* out) {
 // IPv6, RFC 8200, with a bounded walk over the extension-header chain (§4).
 DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
   if (f.cap < off + 40) return DecodeStatus::kTruncated;
+  if (f.scapy && DecodeIpv6Scapy(f, off, out)) return DecodeStatus::kOk;
   const uint8_t* p = f.d + off;
   if ((p[0] >> 4) != 6) return DecodeStatus::kMalformed;
   out->ip_version = 6;

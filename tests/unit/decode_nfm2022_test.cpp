@@ -242,5 +242,40 @@ TEST(DecodeNfm2022, UdpLengthBoundsTheVxlanPayload) {
   EXPECT_EQ(m.sport, 40000);
 }
 
+TEST(DecodeNfm2022, IPv4InsideIPv6IsCountedWithTheInnerAddresses) {
+  // 4in6: NetFlowMeter 2022 looks for pkt[IP] (the first IPv4 layer) anywhere, so the outer
+  // IPv6 packet is counted with the inner IPv4 addresses, label and ports.
+  const auto inner = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 0x10, 900).Payload(7).Bytes();
+  const auto frame = PacketBuilder().Eth().IPv6("2001:db8::1", "2001:db8::2").SetIpProto(4).Raw(inner).Bytes();
+  PacketMeta m, second;
+  bool two;
+  ASSERT_EQ(Decode2022(1, frame, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_FALSE(two);
+  const uint8_t want[4] = {10, 0, 0, 1};
+  EXPECT_TRUE(AddrIs(m.saddr, want));
+  EXPECT_EQ(m.ip_version, 4);
+  EXPECT_EQ(m.proto, 6);
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_EQ(m.payload_frame, 7u);
+  // VXLAN over IPv6 carrying IPv4/TCP: two packets, both with the inner IPv4 addresses and the
+  // inner protocol label (6); the second has the outer UDP ports.
+  std::vector<uint8_t> vxlan = {0x08, 0, 0, 0, 0, 0, 0x2a, 0};
+  const auto inner_eth = PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80).Bytes();
+  vxlan.insert(vxlan.end(), inner_eth.begin(), inner_eth.end());
+  const auto frame6 = PacketBuilder().Eth().IPv6("2001:db8::1", "2001:db8::2").Udp(40000, 4789).Raw(vxlan).Bytes();
+  ASSERT_EQ(Decode2022(1, frame6, &m, &second, &two), DecodeStatus::kOk);
+  ASSERT_TRUE(two);
+  EXPECT_TRUE(AddrIs(m.saddr, want));
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_TRUE(AddrIs(second.saddr, want));
+  EXPECT_EQ(second.proto, 6);
+  EXPECT_EQ(second.sport, 40000);
+  EXPECT_EQ(second.dport, 4789);
+  // Plain IPv6 stays IPv6 (not counted by the profile).
+  const auto plain = PacketBuilder().Eth().IPv6("2001:db8::1", "2001:db8::2").Tcp(1, 2).Bytes();
+  ASSERT_EQ(Decode2022(1, plain, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_EQ(m.ip_version, 6);
+}
+
 }  // namespace
 }  // namespace nfm
