@@ -480,6 +480,36 @@ DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
   return DecodeL4(f, cur, ip_end, ip_end, out);
 }
 
+// A PPP frame at `off` (RFC 1661; scapy's PPP class reads it the same way): an optional HDLC
+// address/control pair (ff 03, RFC 1662 framing), then the protocol field, one byte when its
+// value is odd (protocol field compression), else two. IPv4 = 0x0021, IPv6 = 0x0057.
+DecodeStatus DecodePpp(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 1) return DecodeStatus::kTruncated;
+  if (f.d[off] == 0xff) {
+    off += 2;
+    if (f.cap < off + 1) return DecodeStatus::kTruncated;
+  }
+  uint16_t proto = f.d[off];
+  if (proto & 1) {
+    off += 1;
+  } else {
+    if (f.cap < off + 2) return DecodeStatus::kTruncated;
+    proto = Rd16(f.d + off);
+    off += 2;
+  }
+  if (proto == 0x0021) return DecodeIpv4(f, off, out);
+  if (proto == 0x0057) return DecodeIpv6(f, off, out);
+  return DecodeStatus::kNotIp;
+}
+
+// PPPoE session header (RFC 2516 §4: ver/type, code, session id, length) at `off`, then PPP.
+// Only code 0 (session data) carries PPP (scapy: bind_layers(PPPoE, PPP, code=0)).
+DecodeStatus DecodePppoe(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 6) return DecodeStatus::kTruncated;
+  if (f.d[off + 1] != 0) return DecodeStatus::kNotIp;
+  return DecodePpp(f, off + 6, out);
+}
+
 // Decodes starting at an EtherType value `type` whose payload begins at `off`: VLAN tag
 // stacks, MPLS label stacks, PPPoE session, then IPv4/IPv6.
 DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, PacketMeta* out) {
@@ -509,29 +539,7 @@ DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, Packet
     if (v == 6) return DecodeIpv6(f, off, out);
     return DecodeStatus::kNotIp;  // e.g. pseudowire with control word, Ethernet over MPLS
   }
-  if (type == kEtherPppoeSession) {
-    // RFC 2516 §4: ver/type, code (0 in session data), session id, length; then PPP: an
-    // optional HDLC ff 03 pair and the protocol field, one byte when odd (RFC 1661 protocol
-    // field compression), as scapy reads it too.
-    if (f.cap < off + 7) return DecodeStatus::kTruncated;
-    if (f.d[off + 1] != 0) return DecodeStatus::kNotIp;
-    off += 6;
-    if (f.d[off] == 0xff) {
-      off += 2;
-      if (f.cap < off + 1) return DecodeStatus::kTruncated;
-    }
-    uint16_t ppp = f.d[off];
-    if (ppp & 1) {
-      off += 1;
-    } else {
-      if (f.cap < off + 2) return DecodeStatus::kTruncated;
-      ppp = Rd16(f.d + off);
-      off += 2;
-    }
-    if (ppp == 0x0021) return DecodeIpv4(f, off, out);
-    if (ppp == 0x0057) return DecodeIpv6(f, off, out);
-    return DecodeStatus::kNotIp;
-  }
+  if (type == kEtherPppoeSession) return DecodePppoe(f, off, out);
   if (type == kEtherIpv4) return DecodeIpv4(f, off, out);
   if (type == kEtherIpv6) return DecodeIpv6(f, off, out);
   return DecodeStatus::kNotIp;
@@ -550,8 +558,8 @@ DecodeStatus DecodeRawIp(const Frame& f, uint32_t off, PacketMeta* out) {
 
 bool IsSupportedLinkType(uint32_t link_type) noexcept {
   switch (link_type) {
-    case 0: case 1: case 12: case 14: case 101: case 108: case 113: case 228: case 229:
-    case 276:
+    case 0: case 1: case 9: case 12: case 14: case 50: case 51: case 101: case 104: case 108:
+    case 113: case 204: case 228: case 229: case 276:
       return true;
     default:
       return false;
@@ -562,6 +570,11 @@ const char* LinkTypeName(uint32_t link_type) noexcept {
   switch (link_type) {
     case 0: return "NULL";
     case 1: return "EN10MB";
+    case 9: return "PPP";
+    case 50: return "PPP_HDLC";
+    case 51: return "PPP_ETHER";
+    case 104: return "C_HDLC";
+    case 204: return "PPP_WITH_DIR";
     case 12:
     case 14:
     case 101: return "RAW";
@@ -624,6 +637,25 @@ DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t 
       if (f.scapy && type == kEther8021AD) return DecodeStatus::kNotIp;
       return DecodeEtherType(f, type, hdr, out);
     }
+    case 9:  // PPP (optionally with HDLC-like framing ff 03)
+      return DecodePpp(f, 0, out);
+    case 204:  // PPP with a 1-byte direction prefix
+      return DecodePpp(f, 1, out);
+    case 51:  // PPPoE session header without Ethernet
+      return DecodePppoe(f, 0, out);
+    case 50:  // PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (address 0x0f / 0x8f)
+      if (cap_len < 2) return DecodeStatus::kTruncated;
+      // scapy reads every frame as HDLC (2 bytes) + PPP, so Cisco HDLC carries no IP there.
+      if (f.scapy) return DecodePpp(f, 2, out);
+      if (data[0] == 0x0f || data[0] == 0x8f) {
+        if (cap_len < 4) return DecodeStatus::kTruncated;
+        return DecodeEtherType(f, Rd16(data + 2), 4, out);
+      }
+      return DecodePpp(f, 0, out);
+    case 104:  // Cisco HDLC: address, control, EtherType (scapy has no layer for it)
+      if (f.scapy) return DecodeStatus::kNotIp;
+      if (cap_len < 4) return DecodeStatus::kTruncated;
+      return DecodeEtherType(f, Rd16(data + 2), 4, out);
     case 0:
     case 108: {
       // BSD loopback: 4-byte address family. DLT_NULL writes it in the capturing host's

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: DecodePacket over every supported link type (and one unsupported) in
 // both DecodeModes. Input layout (also used by run-short.sh to turn a crash into a pcap):
-//   byte 0: link type selector, kLinks[b0 % 11]
+//   byte 0: link type selector, kLinks[b0 % kNumLinks]
 //   byte 1: bit 0 = mode (0 strict, 1 scapy2022), bits 1-7 = wire_len - cap_len
 //   rest  : the captured frame (cap_len = size - 2), in its own exactly-sized heap buffer so
 //           ASan sees any read past cap_len.
@@ -16,12 +16,13 @@
 #include "decode.hpp"
 
 namespace {
-constexpr uint32_t kLinks[11] = {0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147 /* unsupported */};
+constexpr uint32_t kLinks[] = {0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 204, 228, 229, 276, 147 /* unsupported */};
+constexpr uint32_t kNumLinks = sizeof(kLinks) / sizeof(kLinks[0]);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const uint32_t link = kLinks[data[0] % 11];
+  const uint32_t link = kLinks[data[0] % kNumLinks];
   const auto mode = (data[1] & 1) ? nfm::DecodeMode::kScapy2022 : nfm::DecodeMode::kStrict;
   const uint32_t cap = static_cast<uint32_t>(size - 2);
   const uint32_t wire = cap + (data[1] >> 1);

@@ -307,8 +307,57 @@ TEST(Decode, NullDataPointerIsTruncated) {
   EXPECT_EQ(DecodePacket(1, nullptr, 0, 0, &m), DecodeStatus::kTruncated);
 }
 
+// PPP-family link types (LINKTYPE_PPP 9, PPP_HDLC 50, PPP_ETHER 51, C_HDLC 104, PPP_WITH_DIR
+// 204): RFC 1661 protocol field (1 byte when odd), RFC 1662 ff 03 framing, RFC 2516 PPPoE,
+// Cisco HDLC address 0x0f/0x8f + EtherType. Hand-built frames, expected ports from the builder.
+TEST(Decode, PppFamilyLinkTypes) {
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, kAck, 300).Payload(4).Bytes();
+  const auto ip6 = PacketBuilder().IPv6("2001:db8::1", "2001:db8::2").Udp(53, 5353).Payload(2).Bytes();
+  auto with = [](std::vector<uint8_t> head, const std::vector<uint8_t>& tail) {
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  struct Case {
+    uint32_t link;
+    std::vector<uint8_t> frame;
+    DecodeStatus want;
+    uint16_t sport;
+  };
+  const Case cases[] = {
+      {9, with({0x00, 0x21}, ip), DecodeStatus::kOk, 1234},                    // 2-byte protocol
+      {9, with({0x21}, ip), DecodeStatus::kOk, 1234},                          // compressed protocol
+      {9, with({0xff, 0x03, 0x00, 0x21}, ip), DecodeStatus::kOk, 1234},        // HDLC-like framing
+      {9, with({0xff, 0x03, 0x00, 0x57}, ip6), DecodeStatus::kOk, 53},         // IPv6
+      {9, with({0xc0, 0x21}, ip), DecodeStatus::kNotIp, 0},                    // LCP
+      {204, with({0x01, 0xff, 0x03, 0x00, 0x21}, ip), DecodeStatus::kOk, 1234},  // direction byte
+      {51, with({0x11, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x21}, ip), DecodeStatus::kOk, 1234},
+      {51, with({0x11, 0x09, 0x00, 0x07, 0x00, 0x00, 0x00, 0x21}, ip), DecodeStatus::kNotIp, 0},  // PADI, not data
+      {50, with({0xff, 0x03, 0x00, 0x21}, ip), DecodeStatus::kOk, 1234},
+      {50, with({0x0f, 0x00, 0x08, 0x00}, ip), DecodeStatus::kOk, 1234},       // Cisco HDLC
+      {104, with({0x8f, 0x00, 0x86, 0xdd}, ip6), DecodeStatus::kOk, 53},
+      {9, {0x00}, DecodeStatus::kTruncated, 0},
+  };
+  for (const Case& c : cases) {
+    PacketMeta m;
+    EXPECT_EQ(DecodePacket(c.link, c.frame.data(), static_cast<uint32_t>(c.frame.size()),
+                           static_cast<uint32_t>(c.frame.size()), &m),
+              c.want)
+        << "link " << c.link << " first byte " << int(c.frame[0]);
+    if (c.want == DecodeStatus::kOk) EXPECT_EQ(m.sport, c.sport) << "link " << c.link;
+  }
+  // scapy (nfm2022) reads LINKTYPE 50 as HDLC + PPP and has no layer for Cisco HDLC.
+  PacketMeta m;
+  const auto chdlc = with({0x0f, 0x00, 0x08, 0x00}, ip);
+  EXPECT_EQ(DecodePacket(50, chdlc.data(), static_cast<uint32_t>(chdlc.size()), static_cast<uint32_t>(chdlc.size()), &m,
+                         DecodeMode::kScapy2022),
+            DecodeStatus::kNotIp);
+  EXPECT_EQ(DecodePacket(104, chdlc.data(), static_cast<uint32_t>(chdlc.size()), static_cast<uint32_t>(chdlc.size()), &m,
+                         DecodeMode::kScapy2022),
+            DecodeStatus::kNotIp);
+}
+
 TEST(Decode, LinkTypeNames) {
-  for (uint32_t lt : {0u, 1u, 12u, 14u, 101u, 108u, 113u, 228u, 229u, 276u}) {
+  for (uint32_t lt : {0u, 1u, 9u, 12u, 14u, 50u, 51u, 101u, 104u, 108u, 113u, 204u, 228u, 229u, 276u}) {
     EXPECT_TRUE(IsSupportedLinkType(lt)) << lt;
     EXPECT_STRNE(LinkTypeName(lt), "unknown") << lt;
   }
