@@ -554,12 +554,301 @@ DecodeStatus DecodeRawIp(const Frame& f, uint32_t off, PacketMeta* out) {
   return DecodeStatus::kMalformed;
 }
 
+// Ethernet II frame at `off`; an 802.3 length field followed by LLC/SNAP (RFC 1042) carries an
+// EtherType too.
+DecodeStatus DecodeEthernet(const Frame& f, uint32_t off, PacketMeta* out) {
+  if (f.cap < off + 14) return DecodeStatus::kTruncated;
+  uint16_t type = Rd16(f.d + off + 12);
+  uint32_t next = off + 14;
+  if (type <= 1500) {
+    if (f.cap < off + 22) return DecodeStatus::kTruncated;
+    const uint8_t* l = f.d + off + 14;
+    if (l[0] != 0xaa || l[1] != 0xaa || l[2] != 0x03 || l[3] != 0 || l[4] != 0 || l[5] != 0)
+      return DecodeStatus::kNotIp;
+    type = Rd16(l + 6);
+    next = off + 22;
+  }
+  return DecodeEtherType(f, type, next, out);
+}
+
+// ---- IEEE 802.11 (LINKTYPE_IEEE802_11 105, _RADIOTAP 127, _PRISM 119, PPI 192) ----------
+
+inline uint16_t Rd16Le(const uint8_t* p) { return uint16_t(p[0] | uint16_t(p[1]) << 8); }
+inline uint32_t Rd32Le(const uint8_t* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+// The same frame with its last `n` captured bytes cut off (an FCS trailer).
+Frame WithoutTrailer(const Frame& f, uint32_t n) {
+  Frame g = f;
+  g.cap = f.cap > n ? f.cap - n : 0;
+  return g;
+}
+
+// A frame that ends with an FCS (the last 4 bytes on the wire): the same frame without
+// whatever part of the FCS was captured (Wireshark dissects the payload without it).
+Frame WithoutFcs(const Frame& f, uint32_t wire_len) {
+  const uint32_t fcs_start = wire_len > 4 ? wire_len - 4 : 0;
+  return WithoutTrailer(f, f.cap > fcs_start ? std::min<uint32_t>(f.cap - fcs_start, 4) : 0);
+}
+
+// The 802.11 frame body at `off` as Wireshark reads it: RFC 1042 LLC/SNAP (802.2 aa aa 03,
+// OUI, EtherType), OUI 00-00-00 (RFC 1042) or 00-00-f8 (802.1H bridge tunnel) selecting the
+// EtherType table; ff ff is raw IPX; any other body that starts with an EtherType (some
+// drivers omit the LLC header; not inside an A-MSDU) is read from there. VLAN, PPPoE, MPLS,
+// IPv4 and IPv6 are followed.
+DecodeStatus DecodeLlcSnapStrict(const Frame& f, uint32_t off, bool raw_ethertype, PacketMeta* out) {
+  if (f.cap < off + 2) return DecodeStatus::kTruncated;
+  const uint8_t* l = f.d + off;
+  if (l[0] == 0xaa && l[1] == 0xaa) {
+    if (f.cap < off + 8) return DecodeStatus::kTruncated;
+    if (l[2] != 0x03 || l[3] != 0 || l[4] != 0 || (l[5] != 0 && l[5] != 0xf8)) return DecodeStatus::kNotIp;
+    return DecodeEtherType(f, Rd16(l + 6), off + 8, out);
+  }
+  const uint16_t type = Rd16(l);
+  if (raw_ethertype && (type == kEtherIpv4 || type == kEtherIpv6 || type == kEther8021Q ||
+                        type == kEther8021AD || type == kEtherQinQOld || type == kEtherMplsUc ||
+                        type == kEtherMplsMc || type == kEtherPppoeSession))
+    return DecodeEtherType(f, type, off + 2, out);
+  return DecodeStatus::kNotIp;
+}
+
+// 802.11 MAC frame at `off` (IEEE 802.11-2020 §9.2-9.3), strict view. Only data frames with
+// a body carry IP: no protected frames (the body is ciphertext), no Null/CF-only subtypes.
+// Header: FC, Duration, Addr1-3, Sequence Control (24 bytes), Addr4 when ToDS and FromDS,
+// QoS Control (2) on QoS subtypes, HT Control (4) when a QoS data frame has the +HTC/Order
+// bit. `datapad`: radiotap's "frame has padding between header and payload" flag (header
+// padded to a multiple of 4). An A-MSDU (QoS Control bit 7) is read up to its first
+// subframe: DA, SA, length (14 bytes), then LLC/SNAP.
+DecodeStatus Decode80211Strict(const Frame& f, uint32_t off, bool datapad, PacketMeta* out) {
+  if (f.cap < off + 2) return DecodeStatus::kTruncated;
+  const uint8_t fc0 = f.d[off], fc1 = f.d[off + 1];
+  const uint8_t type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
+  if ((fc0 & 3) != 0 || type != 2) return DecodeStatus::kNotIp;  // version 0 data frames only
+  if ((subtype & 4) || (fc1 & 0x40)) return DecodeStatus::kNotIp;  // no data / protected
+  const bool qos = (subtype & 8) != 0;
+  uint32_t hl = 24 + ((fc1 & 3) == 3 ? 6 : 0);
+  const uint32_t qos_off = off + hl;
+  if (qos) hl += 2 + ((fc1 & 0x80) ? 4 : 0);
+  if (f.cap < off + hl) return DecodeStatus::kTruncated;
+  // A fragment with More Fragments set: Wireshark holds it for 802.11 reassembly and
+  // dissects no IP in it; neither do we. (A last fragment, MF clear, is decoded as if whole:
+  // Wireshark does the same when it has no earlier fragments to reassemble it with.)
+  if (fc1 & 0x04) return DecodeStatus::kNotIp;
+  const bool amsdu = qos && (f.d[qos_off] & 0x80);
+  if (datapad) hl = (hl + 3) & ~3u;
+  off += hl;
+  if (amsdu) off += 14;
+  return DecodeLlcSnapStrict(f, off, !amsdu, out);
+}
+
+// 802.11 as scapy 2.5's Dot11 / Dot11FCS class dissects it (nfm2022). Header fields are taken
+// in order (Addr2 unless a control frame without it, Addr3 and SC unless control, Addr4 on
+// data frames with ToDS and FromDS); Dot11FCS then takes its FCS from the last 4 bytes of
+// what follows. Data subtypes 8-15 except 13 get Dot11QoS (2 bytes; no HT Control, no A-MSDU
+// handling); a protected frame is Dot11Encrypted; every other data frame's body is LLC
+// (null subtypes included), then SNAP when aa aa 03 (OUI not checked), then by SNAP code:
+// IPv4, IPv6, 802.1Q, or (code 1) an Ethernet frame.
+DecodeStatus Decode80211Scapy(const Frame& f, uint32_t off, bool fcs, PacketMeta* out) {
+  if (f.cap < off + 4) return DecodeStatus::kTruncated;
+  const uint8_t fc0 = f.d[off], fc1 = f.d[off + 1];
+  const uint8_t type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
+  if (type != 2) return DecodeStatus::kNotIp;  // management, control, extension: no LLC
+  const uint32_t hl = 24 + ((fc1 & 3) == 3 ? 6 : 0);  // FC, ID, addr1-3, SC [, addr4]
+  if (f.cap < off + hl) return DecodeStatus::kTruncated;
+  off += hl;
+  const Frame g = fcs ? WithoutTrailer(f, 4) : f;
+  if (fcs && f.cap - off < 4) return DecodeStatus::kNotIp;
+  if (subtype >= 8 && subtype != 13) off += 2;  // Dot11QoS
+  if (fc1 & 0x40) return DecodeStatus::kNotIp;
+  if (g.cap < off + 8) return DecodeStatus::kNotIp;
+  const uint8_t* l = g.d + off;
+  if (l[0] != 0xaa || l[1] != 0xaa || l[2] != 0x03) return DecodeStatus::kNotIp;
+  const uint16_t code = Rd16(l + 6);
+  if (code == 1) return DecodeEthernet(g, off + 8, out);
+  if (code == kEtherIpv4 || code == kEtherIpv6 || code == kEther8021Q) return DecodeEtherType(g, code, off + 8, out);
+  return DecodeStatus::kNotIp;
+}
+
+// Radiotap header (https://www.radiotap.org): version 0, pad, length (LE16), present bitmaps
+// (LE32 each, chained by bit 31), then fields aligned to their natural size relative to the
+// header start. The 802.11 frame starts at the length field; the Flags field (bit 1, after
+// TSFT) says whether it ends with an FCS (0x10) and whether the 802.11 header is padded (0x20).
+DecodeStatus DecodeRadiotapStrict(const Frame& f, uint32_t wire_len, PacketMeta* out) {
+  if (f.cap < 8) return DecodeStatus::kTruncated;  // (Wireshark ignores the version byte)
+  const uint32_t len = Rd16Le(f.d + 2);
+  if (len < 8) return DecodeStatus::kMalformed;
+  if (f.cap < len) return DecodeStatus::kTruncated;
+  const uint32_t w0 = Rd32Le(f.d + 4);
+  uint32_t p = 4;
+  while (Rd32Le(f.d + p) & 0x80000000u) {
+    p += 4;
+    // Bitmaps running past the header: Wireshark reads no field, 802.11 still at `len`.
+    if (len < p + 4) return Decode80211Strict(f, len, false, out);
+  }
+  uint32_t q = p + 4;  // first field
+  if (w0 & 1) q = ((q + 7) & ~7u) + 8;  // TSFT
+  uint8_t flags = 0;
+  if ((w0 & 2) && q < len) flags = f.d[q];  // (a field past the header: Wireshark reads none)
+  return Decode80211Strict((flags & 0x10) ? WithoutFcs(f, wire_len) : f, len, flags & 0x20, out);
+}
+
+// Radiotap as scapy 2.5's RadioTap class dissects it: the extended present bitmaps, then the
+// fields it knows of the first bitmap, each after padding to its alignment (sizes as scapy
+// reads them, e.g. 7 bytes for XChannel, 7 for HE-MU-other-user); unknown fields are skipped.
+// The payload starts at max(length field, bytes parsed) (post_dissect); the TLV field list
+// swallows the rest. Any field running past the capture leaves no 802.11 layer.
+DecodeStatus DecodeRadiotapScapy(const Frame& f, PacketMeta* out) {
+  if (f.cap < 8) return DecodeStatus::kTruncated;
+  const uint32_t len = Rd16Le(f.d + 2);
+  const uint32_t w0 = Rd32Le(f.d + 4);
+  uint32_t q = 8;
+  if (w0 & 0x80000000u) {
+    for (uint32_t w = w0; w & 0x80000000u; q += 4) {
+      if (f.cap < q + 4) return DecodeStatus::kNotIp;
+      w = Rd32Le(f.d + q);
+    }
+  }
+  struct Fld { uint8_t bit, align, size; };
+  static constexpr Fld kFields[] = {{0, 8, 8},  {1, 1, 1},   {2, 1, 1},   {3, 2, 4},   {5, 1, 1},
+                                    {6, 1, 1},  {7, 2, 2},   {11, 1, 1},  {14, 2, 2},  {15, 2, 2},
+                                    {18, 4, 7}, {19, 2, 3},  {20, 4, 8},  {21, 2, 12}, {22, 8, 12},
+                                    {23, 2, 12}, {24, 2, 12}, {25, 2, 7}, {27, 2, 4}};
+  uint8_t flags = 0;
+  for (const Fld& fl : kFields) {
+    if (!(w0 >> fl.bit & 1)) continue;
+    q = (q + fl.align - 1) & ~uint32_t(fl.align - 1);
+    if (f.cap < q + fl.size) return DecodeStatus::kNotIp;
+    if (fl.bit == 1) flags = f.d[q];
+    q += fl.size;
+  }
+  if (w0 & (1u << 28)) return DecodeStatus::kNotIp;  // TLVs: the list takes every byte left
+  return Decode80211Scapy(f, std::max(len, q), (w0 & 2) && (flags & 0x10), out);
+}
+
+// PPI (CACE Per-Packet Information): version, flags, header length (LE16), DLT (LE32), field
+// list; the packet of that DLT follows the header. Strict: an 802.11-Common field (type 2,
+// flags at byte 8 of its data) with bit 0 set says an 802.11 frame ends with an FCS.
+// scapy: the field list is s[:len - 8] (a Python slice), the DLT picks the payload class.
+DecodeStatus DecodeLink(const Frame& f, uint32_t link_type, uint32_t wire_len, int depth, PacketMeta* out);
+
+DecodeStatus DecodePpi(const Frame& f, uint32_t wire_len, int depth, PacketMeta* out) {
+  if (f.cap < 8) return DecodeStatus::kTruncated;
+  const uint32_t len = Rd16Le(f.d + 2);
+  const uint32_t dlt = Rd32Le(f.d + 4);
+  if (depth > 1 || dlt == 192 || !IsSupportedLinkType(dlt)) return DecodeStatus::kNotIp;
+  uint32_t off;
+  bool fcs = false;
+  if (f.scapy) {
+    const uint32_t rem = f.cap - 8;
+    off = len >= 8 ? 8 + std::min(len - 8, rem) : f.cap - std::min(8 - len, rem);
+    if (off >= f.cap || dlt == 14 || dlt == 104) return DecodeStatus::kNotIp;
+  } else {
+    // Wireshark walks the field headers (type, length LE16) while inside the header length;
+    // the packet starts after the last field walked (the header length when consistent).
+    off = 8;
+    while (off < len) {
+      if (f.cap < off + 4) return DecodeStatus::kTruncated;
+      const uint32_t ftype = Rd16Le(f.d + off), flen = Rd16Le(f.d + off + 2);
+      if (ftype == 2 && flen >= 10 && f.cap >= off + 4 + 10) fcs = (Rd16Le(f.d + off + 4 + 8) & 1) != 0;
+      off += 4 + flen;
+    }
+    if (off > f.cap) return DecodeStatus::kTruncated;
+  }
+  Frame g = f;
+  g.d = f.d + off;
+  g.cap = f.cap - off;
+  if (fcs && dlt == 105) g = WithoutFcs(g, wire_len > off ? wire_len - off : 0);
+  return DecodeLink(g, dlt, wire_len > off ? wire_len - off : 0, depth + 1, out);
+}
+
+// The frame `f` of link type `link_type` (`depth`: PPI nesting).
+DecodeStatus DecodeLink(const Frame& f, uint32_t link_type, uint32_t wire_len, int depth, PacketMeta* out) {
+  switch (link_type) {
+    case 1:  // Ethernet II; 802.3 length + LLC/SNAP (RFC 1042) carrying an EtherType too
+      return DecodeEthernet(f, 0, out);
+    case 12:
+    case 14:
+    case 101:
+      return DecodeRawIp(f, 0, out);
+    case 228: {
+      if (f.cap >= 1 && (f.d[0] >> 4) != 4) return DecodeStatus::kMalformed;
+      return DecodeIpv4(f, 0, out);
+    }
+    case 229: {
+      if (f.cap >= 1 && (f.d[0] >> 4) != 6) return DecodeStatus::kMalformed;
+      return DecodeIpv6(f, 0, out);
+    }
+    case 113:  // Linux cooked v1: 16-byte header, protocol (EtherType) at offset 14
+    case 276: {  // Linux cooked v2: 20-byte header, protocol (EtherType) at offset 0
+      const uint32_t hdr = link_type == 113 ? 16 : 20;
+      if (f.cap < hdr) return DecodeStatus::kTruncated;
+      const uint16_t type = Rd16(f.d + (link_type == 113 ? 14 : 0));
+      // scapy binds 802.1ad to CookedLinux under a field name the class lacks: no layer.
+      if (f.scapy && type == kEther8021AD) return DecodeStatus::kNotIp;
+      return DecodeEtherType(f, type, hdr, out);
+    }
+    case 9:  // PPP (optionally with HDLC-like framing ff 03)
+      return DecodePpp(f, 0, out);
+    case 204:  // PPP with a 1-byte direction prefix
+      return DecodePpp(f, 1, out);
+    case 51:  // PPPoE session header without Ethernet
+      return DecodePppoe(f, 0, out);
+    case 50:  // PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (address 0x0f / 0x8f)
+      if (f.cap < 2) return DecodeStatus::kTruncated;
+      // scapy reads every frame as HDLC (2 bytes) + PPP, so Cisco HDLC carries no IP there.
+      if (f.scapy) return DecodePpp(f, 2, out);
+      if (f.d[0] == 0x0f || f.d[0] == 0x8f) {
+        if (f.cap < 4) return DecodeStatus::kTruncated;
+        return DecodeEtherType(f, Rd16(f.d + 2), 4, out);
+      }
+      return DecodePpp(f, 0, out);
+    case 104:  // Cisco HDLC: address, control, EtherType (scapy has no layer for it)
+      if (f.scapy) return DecodeStatus::kNotIp;
+      if (f.cap < 4) return DecodeStatus::kTruncated;
+      return DecodeEtherType(f, Rd16(f.d + 2), 4, out);
+    case 0:
+    case 108: {
+      // BSD loopback: 4-byte address family. DLT_NULL writes it in the capturing host's
+      // byte order, DLT_LOOP in network order; accept both (a family never exceeds 0xffff).
+      if (f.cap < 4) return DecodeStatus::kTruncated;
+      uint32_t fam = Rd32Be(f.d);
+      if (fam & 0xffff0000u) fam = __builtin_bswap32(fam);
+      if (fam == 2) return DecodeIpv4(f, 4, out);
+      // AF_INET6: 24 NetBSD/OpenBSD, 28 FreeBSD/DragonFly, 30 macOS.
+      if (fam == 24 || fam == 28 || fam == 30) return DecodeIpv6(f, 4, out);
+      return DecodeStatus::kNotIp;
+    }
+    case 105:  // IEEE 802.11 without radio header (no FCS assumed, as Wireshark does)
+      return f.scapy ? Decode80211Scapy(f, 0, false, out) : Decode80211Strict(f, 0, false, out);
+    case 127:  // radiotap + 802.11
+      return f.scapy ? DecodeRadiotapScapy(f, out) : DecodeRadiotapStrict(f, wire_len, out);
+    case 119:  // Prism monitor header (144 bytes whatever its length field says, as both
+               // scapy's PrismHeader and Wireshark read it) + 802.11; Wireshark
+               // also reads an AVS header here (magic 0x8021100x, BE32 length at offset 4)
+      if (!f.scapy && f.cap >= 8 && (Rd32Be(f.d) & 0xfffffff0u) == 0x80211000u) {
+        const uint32_t avs_len = Rd32Be(f.d + 4);
+        if (avs_len < 8 || avs_len > f.cap) return DecodeStatus::kTruncated;
+        return Decode80211Strict(f, avs_len, false, out);
+      }
+      if (f.cap < 144) return DecodeStatus::kTruncated;
+      // Wireshark: message code 0x44 or 0x41 (either byte order), else no 802.11 decode.
+      if (!f.scapy && Rd32Le(f.d) != 0x44 && Rd32Le(f.d) != 0x41 && Rd32Be(f.d) != 0x44 && Rd32Be(f.d) != 0x41)
+        return DecodeStatus::kNotIp;
+      return f.scapy ? Decode80211Scapy(f, 144, false, out) : Decode80211Strict(f, 144, false, out);
+    case 192:  // PPI
+      return DecodePpi(f, wire_len, depth, out);
+    default:
+      return DecodeStatus::kUnsupportedLink;
+  }
+}
+
 }  // namespace
 
 bool IsSupportedLinkType(uint32_t link_type) noexcept {
   switch (link_type) {
     case 0: case 1: case 9: case 12: case 14: case 50: case 51: case 101: case 104: case 108:
-    case 113: case 204: case 228: case 229: case 276:
+    case 105: case 113: case 119: case 127: case 192: case 204: case 228: case 229: case 276:
       return true;
     default:
       return false;
@@ -578,7 +867,11 @@ const char* LinkTypeName(uint32_t link_type) noexcept {
     case 12:
     case 14:
     case 101: return "RAW";
+    case 105: return "IEEE802_11";
     case 108: return "LOOP";
+    case 119: return "IEEE802_11_PRISM";
+    case 127: return "IEEE802_11_RADIOTAP";
+    case 192: return "PPI";
     case 113: return "LINUX_SLL";
     case 228: return "IPV4";
     case 229: return "IPV6";
@@ -601,76 +894,7 @@ DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t 
   out->wire_len = wire_len;
   if (data == nullptr) cap_len = 0;
   const Frame f{data, cap_len, mode == DecodeMode::kScapy2022, second, has_second};
-  switch (link_type) {
-    case 1: {  // Ethernet II; 802.3 length + LLC/SNAP (RFC 1042) carrying an EtherType too
-      if (cap_len < 14) return DecodeStatus::kTruncated;
-      uint16_t type = Rd16(data + 12);
-      uint32_t off = 14;
-      if (type <= 1500) {
-        if (cap_len < 22) return DecodeStatus::kTruncated;
-        const uint8_t* l = data + 14;
-        if (l[0] != 0xaa || l[1] != 0xaa || l[2] != 0x03 || l[3] != 0 || l[4] != 0 || l[5] != 0)
-          return DecodeStatus::kNotIp;
-        type = Rd16(l + 6);
-        off = 22;
-      }
-      return DecodeEtherType(f, type, off, out);
-    }
-    case 12:
-    case 14:
-    case 101:
-      return DecodeRawIp(f, 0, out);
-    case 228: {
-      if (cap_len >= 1 && (data[0] >> 4) != 4) return DecodeStatus::kMalformed;
-      return DecodeIpv4(f, 0, out);
-    }
-    case 229: {
-      if (cap_len >= 1 && (data[0] >> 4) != 6) return DecodeStatus::kMalformed;
-      return DecodeIpv6(f, 0, out);
-    }
-    case 113:  // Linux cooked v1: 16-byte header, protocol (EtherType) at offset 14
-    case 276: {  // Linux cooked v2: 20-byte header, protocol (EtherType) at offset 0
-      const uint32_t hdr = link_type == 113 ? 16 : 20;
-      if (cap_len < hdr) return DecodeStatus::kTruncated;
-      const uint16_t type = Rd16(data + (link_type == 113 ? 14 : 0));
-      // scapy binds 802.1ad to CookedLinux under a field name the class lacks: no layer.
-      if (f.scapy && type == kEther8021AD) return DecodeStatus::kNotIp;
-      return DecodeEtherType(f, type, hdr, out);
-    }
-    case 9:  // PPP (optionally with HDLC-like framing ff 03)
-      return DecodePpp(f, 0, out);
-    case 204:  // PPP with a 1-byte direction prefix
-      return DecodePpp(f, 1, out);
-    case 51:  // PPPoE session header without Ethernet
-      return DecodePppoe(f, 0, out);
-    case 50:  // PPP in HDLC-like framing (RFC 1662), or Cisco HDLC (address 0x0f / 0x8f)
-      if (cap_len < 2) return DecodeStatus::kTruncated;
-      // scapy reads every frame as HDLC (2 bytes) + PPP, so Cisco HDLC carries no IP there.
-      if (f.scapy) return DecodePpp(f, 2, out);
-      if (data[0] == 0x0f || data[0] == 0x8f) {
-        if (cap_len < 4) return DecodeStatus::kTruncated;
-        return DecodeEtherType(f, Rd16(data + 2), 4, out);
-      }
-      return DecodePpp(f, 0, out);
-    case 104:  // Cisco HDLC: address, control, EtherType (scapy has no layer for it)
-      if (f.scapy) return DecodeStatus::kNotIp;
-      if (cap_len < 4) return DecodeStatus::kTruncated;
-      return DecodeEtherType(f, Rd16(data + 2), 4, out);
-    case 0:
-    case 108: {
-      // BSD loopback: 4-byte address family. DLT_NULL writes it in the capturing host's
-      // byte order, DLT_LOOP in network order; accept both (a family never exceeds 0xffff).
-      if (cap_len < 4) return DecodeStatus::kTruncated;
-      uint32_t fam = Rd32Be(data);
-      if (fam & 0xffff0000u) fam = __builtin_bswap32(fam);
-      if (fam == 2) return DecodeIpv4(f, 4, out);
-      // AF_INET6: 24 NetBSD/OpenBSD, 28 FreeBSD/DragonFly, 30 macOS.
-      if (fam == 24 || fam == 28 || fam == 30) return DecodeIpv6(f, 4, out);
-      return DecodeStatus::kNotIp;
-    }
-    default:
-      return DecodeStatus::kUnsupportedLink;
-  }
+  return DecodeLink(f, link_type, wire_len, 0, out);
 }
 
 }  // namespace nfm

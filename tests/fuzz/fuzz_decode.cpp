@@ -16,7 +16,8 @@
 #include "decode.hpp"
 
 namespace {
-constexpr uint32_t kLinks[] = {0, 1, 9, 12, 14, 50, 51, 101, 104, 108, 113, 204, 228, 229, 276, 147 /* unsupported */};
+constexpr uint32_t kLinks[] = {0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 119, 127, 192, 204, 228, 229, 276,
+                               147 /* unsupported */};
 constexpr uint32_t kNumLinks = sizeof(kLinks) / sizeof(kLinks[0]);
 }
 

@@ -277,5 +277,128 @@ TEST(DecodeNfm2022, IPv4InsideIPv6IsCountedWithTheInnerAddresses) {
   EXPECT_EQ(m.ip_version, 6);
 }
 
+// IEEE 802.11 as scapy 2.5 dissects it (dot11.py, l2.py): RadioTap with the Flags FCS bit
+// hands over to Dot11FCS, whose FCS field takes the last 4 bytes off the frame (so they are not
+// TCP payload); Dot11QoS is 2 bytes whatever the Order bit says; null-data frames still get an
+// LLC layer; SNAP's OUI is not checked and code 1 carries an Ethernet frame; RadioTap's payload
+// starts at max(length field, the fields it parsed). Expected values computed by hand.
+namespace wifi {
+std::vector<uint8_t> Cat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+std::vector<uint8_t> MacHeader(uint8_t fc0, uint8_t fc1) {  // FC, ID, addr1-3, SC: 24 bytes
+  std::vector<uint8_t> h = {fc0, fc1, 0, 0};
+  for (int i = 0; i < 18; ++i) h.push_back(uint8_t(0x20 + i));
+  h.push_back(0x50);
+  h.push_back(0x00);
+  return h;
+}
+const std::vector<uint8_t> kSnapIpv4 = {0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00};
+DecodeStatus Decode(uint32_t link, const std::vector<uint8_t>& f, PacketMeta* m, DecodeMode mode) {
+  return DecodePacket(link, f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), m, mode);
+}
+}  // namespace wifi
+
+TEST(DecodeNfm2022, RadiotapFcsIsNotPayload) {
+  using namespace wifi;
+  // IPv4 total length 50 (TCP 20 + 10 payload), then 6 bytes of padding, then the FCS.
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 0x18, 1000).Payload(10).Bytes();
+  const std::vector<uint8_t> rt = {0, 0, 9, 0, 0x02, 0, 0, 0, 0x10};  // Flags = FCS
+  const auto f = Cat(Cat(Cat(Cat(rt, MacHeader(0x08, 0x02)), kSnapIpv4), ip), {1, 2, 3, 4, 5, 6, 0xde, 0xad, 0xbe, 0xef});
+  PacketMeta m;
+  ASSERT_EQ(Decode(127, f, &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_EQ(m.dport, 80);
+  EXPECT_EQ(m.l4_header_len, 20);
+  EXPECT_EQ(m.payload_frame, 16u);  // 10 payload + 6 padding; the 4 FCS bytes are a Dot11FCS field
+  EXPECT_TRUE(AddrIs(m.saddr, {10, 0, 0, 1}));
+  // Without the FCS flag the last 4 bytes are payload too.
+  auto g = f;
+  g[8] = 0x00;
+  ASSERT_EQ(Decode(127, g, &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 20u);
+  // LINKTYPE_IEEE802_11 itself: Dot11 without FCS.
+  g = std::vector<uint8_t>(f.begin() + 9, f.end());
+  ASSERT_EQ(Decode(105, g, &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 20u);
+}
+
+TEST(DecodeNfm2022, Dot11WhereScapyAndTheStandardDiffer) {
+  using namespace wifi;
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Udp(5000, 53).Payload(3).Bytes();
+  PacketMeta m;
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> frame;
+    DecodeStatus scapy, strict;
+  };
+  const Case cases[] = {
+      // QoS Data with the Order bit and no HT Control: scapy reads LLC right after QoS Control.
+      {"qos order", Cat(Cat(Cat(MacHeader(0x88, 0x81), {0, 0}), kSnapIpv4), ip), DecodeStatus::kOk, DecodeStatus::kNotIp},
+      // Null data (subtype 4) with a body: scapy binds LLC to every data frame.
+      {"null data", Cat(Cat(MacHeader(0x48, 0x01), kSnapIpv4), ip), DecodeStatus::kOk, DecodeStatus::kNotIp},
+      // SNAP with an arbitrary OUI: scapy only looks at the code.
+      {"oui", Cat(Cat(MacHeader(0x08, 0x01), {0xaa, 0xaa, 0x03, 0x12, 0x34, 0x56, 0x08, 0x00}), ip),
+       DecodeStatus::kOk, DecodeStatus::kNotIp},
+      // SNAP code 1: an Ethernet frame follows (bind_layers(SNAP, Ether, code=1)).
+      {"snap ether", Cat(Cat(MacHeader(0x08, 0x01), {0xaa, 0xaa, 0x03, 0, 0, 0, 0x00, 0x01}),
+                         PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Udp(5000, 53).Payload(3).Bytes()),
+       DecodeStatus::kOk, DecodeStatus::kNotIp},
+      // Protected frames: Dot11Encrypted, no IP in either view.
+      {"protected", Cat(Cat(MacHeader(0x08, 0x41), kSnapIpv4), ip), DecodeStatus::kNotIp, DecodeStatus::kNotIp},
+      // Management frames never carry LLC.
+      {"beacon", Cat(Cat(MacHeader(0x80, 0x00), kSnapIpv4), ip), DecodeStatus::kNotIp, DecodeStatus::kNotIp},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Decode(105, c.frame, &m, DecodeMode::kScapy2022), c.scapy) << c.name;
+    if (c.scapy == DecodeStatus::kOk) {
+      EXPECT_EQ(m.sport, 5000) << c.name;
+      EXPECT_EQ(m.l4_header_len, 8) << c.name;
+      EXPECT_EQ(m.payload_frame, 3u) << c.name;
+    }
+    EXPECT_EQ(Decode(105, c.frame, &m, DecodeMode::kStrict), c.strict) << c.name;
+  }
+}
+
+TEST(DecodeNfm2022, RadiotapLayoutAsScapyParsesIt) {
+  using namespace wifi;
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, 0x10, 1000).Payload(2).Bytes();
+  const auto mpdu = Cat(Cat(MacHeader(0x08, 0x01), kSnapIpv4), ip);
+  PacketMeta m;
+  // Length field 8 but TSFT|Flags present: scapy parses TSFT (8..16) and Flags (16) anyway and
+  // the 802.11 frame starts at max(8, 17) = 17.
+  auto f = Cat({0, 0, 8, 0, 0x03, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0x00}, mpdu);
+  ASSERT_EQ(Decode(127, f, &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_EQ(m.payload_frame, 2u);
+  // The data-pad flag (0x20) means nothing to scapy: with the 2 pad bytes radiotap.org
+  // prescribes after a 26-byte QoS header, its LLC starts on the pad bytes (no IP), while the
+  // strict decoder skips them.
+  f = Cat(Cat(Cat(Cat({0, 0, 9, 0, 0x02, 0, 0, 0, 0x20}, MacHeader(0x88, 0x01)), {0, 0, 0, 0}), kSnapIpv4), ip);
+  EXPECT_EQ(Decode(127, f, &m, DecodeMode::kScapy2022), DecodeStatus::kNotIp);
+  ASSERT_EQ(Decode(127, f, &m, DecodeMode::kStrict), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  // TSFT forces 8-byte alignment after an extended bitmap: present words at 4 and 8, TSFT at
+  // 16..24, Flags (FCS) at 24; length 25.
+  f = Cat(Cat({0, 0, 25, 0, 0x03, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0x10}, mpdu),
+          {0xde, 0xad, 0xbe, 0xef});
+  ASSERT_EQ(Decode(127, f, &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 2u);
+  ASSERT_EQ(Decode(127, f, &m, DecodeMode::kStrict), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 2u);
+  // The TLV bit (28): scapy's TLV list swallows the rest of the frame.
+  f = Cat({0, 0, 8, 0, 0, 0, 0, 0x10}, mpdu);
+  EXPECT_EQ(Decode(127, f, &m, DecodeMode::kScapy2022), DecodeStatus::kNotIp);
+  // Prism (144 bytes) and PPI (length 8, DLT 105) in front of the same frame.
+  std::vector<uint8_t> prism(144, 0);
+  prism[0] = 0x44;
+  prism[4] = 144;
+  ASSERT_EQ(Decode(119, Cat(prism, mpdu), &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  ASSERT_EQ(Decode(192, Cat({0, 0, 8, 0, 105, 0, 0, 0}, mpdu), &m, DecodeMode::kScapy2022), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+}
+
 }  // namespace
 }  // namespace nfm

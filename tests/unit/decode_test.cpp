@@ -232,7 +232,7 @@ std::vector<Case> Cases() {
   c.push_back({"ipv6_229_icmpv6", 229,
                PacketBuilder().IPv6("::1", "::2").Icmpv6().Bytes(),
                DecodeStatus::kOk, 6, 58, 0, 0, 8, 0, 0, 0});
-  c.push_back({"unsupported_link_105", 105, PacketBuilder().Payload(40).Bytes(),
+  c.push_back({"unsupported_link_147", 147, PacketBuilder().Payload(40).Bytes(),
                DecodeStatus::kUnsupportedLink, 0, 0, 0, 0, 0, 0, 0, 0});
   return c;
 }
@@ -356,13 +356,159 @@ TEST(Decode, PppFamilyLinkTypes) {
             DecodeStatus::kNotIp);
 }
 
+// IEEE 802.11 link types (LINKTYPE_IEEE802_11 105, _RADIOTAP 127, _PRISM 119, PPI 192),
+// strict view. Header layouts from IEEE 802.11-2020 §9.2-9.3 and radiotap.org; expected
+// values computed by hand: the IPv4/TCP packet is 20 + 20 + 10 bytes (payload 10).
+namespace wifi {
+std::vector<uint8_t> Cat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+// 802.11 MAC header: frame control (2), duration (2), addr1-3 (18), sequence control (2).
+std::vector<uint8_t> MacHeader(uint8_t fc0, uint8_t fc1) {
+  std::vector<uint8_t> h = {fc0, fc1, 0, 0};
+  for (int i = 0; i < 18; ++i) h.push_back(uint8_t(0x10 + i));
+  h.push_back(0x30);  // SC: sequence 3, fragment 0
+  h.push_back(0x00);
+  return h;
+}
+const std::vector<uint8_t> kSnapIpv4 = {0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00};
+}  // namespace wifi
+
+TEST(Decode, Ieee80211DataFrames) {
+  using namespace wifi;
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, kAck, 1000).Payload(10).Bytes();
+  const auto ip6 = PacketBuilder().IPv6("2001:db8::1", "2001:db8::2").Udp(53, 5353).Payload(2).Bytes();
+  const auto body = Cat(kSnapIpv4, ip);
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> frame;
+    DecodeStatus want;
+    uint16_t sport;
+  };
+  std::vector<uint8_t> addr4(6, 0x77), qos = {0x00, 0x00}, htc = {1, 2, 3, 4};
+  std::vector<uint8_t> cut = MacHeader(0x08, 0x01);
+  cut.resize(20);
+  const Case cases[] = {
+      // Data, ToDS: 24-byte header, then LLC/SNAP.
+      {"data", Cat(MacHeader(0x08, 0x01), body), DecodeStatus::kOk, 1234},
+      // WDS (ToDS+FromDS): Addr4 makes it 30 bytes.
+      {"wds", Cat(Cat(MacHeader(0x08, 0x03), addr4), body), DecodeStatus::kOk, 1234},
+      // QoS Data (subtype 8): +2 QoS Control.
+      {"qos", Cat(Cat(MacHeader(0x88, 0x02), qos), body), DecodeStatus::kOk, 1234},
+      // QoS Data, ToDS+FromDS, +HTC/Order: 24 + 6 + 2 + 4 = 36.
+      {"qos wds htc", Cat(Cat(Cat(Cat(MacHeader(0x88, 0x83), addr4), qos), htc), body), DecodeStatus::kOk, 1234},
+      // Order bit on a non-QoS data frame adds no HT Control.
+      {"order non-qos", Cat(MacHeader(0x08, 0x80), body), DecodeStatus::kOk, 1234},
+      // 802.1H bridge-tunnel OUI 00-00-f8 and IPv6 EtherType.
+      {"802.1h ipv6", Cat(Cat(MacHeader(0x08, 0x01), {0xaa, 0xaa, 0x03, 0x00, 0x00, 0xf8, 0x86, 0xdd}), ip6), DecodeStatus::kOk, 53},
+      // A-MSDU (QoS Control bit 7): first subframe header DA, SA, length (14 bytes).
+      {"amsdu", Cat(Cat(Cat(MacHeader(0x88, 0x01), {0x80, 0x00}), std::vector<uint8_t>(14, 0)), body), DecodeStatus::kOk, 1234},
+      {"protected", Cat(MacHeader(0x08, 0x41), body), DecodeStatus::kNotIp, 0},
+      {"null data", Cat(MacHeader(0x48, 0x01), body), DecodeStatus::kNotIp, 0},
+      {"qos null", Cat(Cat(MacHeader(0xc8, 0x01), qos), body), DecodeStatus::kNotIp, 0},
+      {"more fragments", Cat(MacHeader(0x08, 0x05), body), DecodeStatus::kNotIp, 0},
+      {"beacon", Cat(MacHeader(0x80, 0x00), body), DecodeStatus::kNotIp, 0},
+      {"version 1", Cat(MacHeader(0x09, 0x01), body), DecodeStatus::kNotIp, 0},
+      {"other OUI", Cat(Cat(MacHeader(0x08, 0x01), {0xaa, 0xaa, 0x03, 0x12, 0x34, 0x56, 0x08, 0x00}), ip), DecodeStatus::kNotIp, 0},
+      {"cut header", cut, DecodeStatus::kTruncated, 0},
+  };
+  for (const Case& c : cases) {
+    PacketMeta m;
+    const auto n = static_cast<uint32_t>(c.frame.size());
+    EXPECT_EQ(DecodePacket(105, c.frame.data(), n, n, &m), c.want) << c.name;
+    if (c.want != DecodeStatus::kOk) continue;
+    EXPECT_EQ(m.sport, c.sport) << c.name;
+    if (c.sport == 1234) {
+      EXPECT_EQ(m.ip_version, 4) << c.name;
+      EXPECT_EQ(m.dport, 80) << c.name;
+      EXPECT_EQ(m.l4_header_len, 20) << c.name;
+      EXPECT_EQ(m.payload_frame, 10u) << c.name;
+      EXPECT_EQ(m.payload_ip, 10u) << c.name;
+    }
+  }
+}
+
+TEST(Decode, RadiotapPrismPpi) {
+  using namespace wifi;
+  const auto ip = PacketBuilder().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, kAck, 1000).Payload(10).Bytes();
+  const auto mpdu = Cat(MacHeader(0x08, 0x01), Cat(kSnapIpv4, ip));  // 24 + 8 + 50 bytes
+  const std::vector<uint8_t> fcs = {0xde, 0xad, 0xbe, 0xef};
+  auto decode = [](uint32_t link, const std::vector<uint8_t>& f, uint32_t wire, PacketMeta* m) {
+    return DecodePacket(link, f.data(), static_cast<uint32_t>(f.size()), wire, m);
+  };
+  PacketMeta m;
+  // Radiotap: version, pad, length 18 (LE), present TSFT|Flags; TSFT at 8 (already 8-aligned),
+  // Flags at 16 = 0x10 (FCS at end), one pad byte. The 4 FCS bytes are not payload.
+  const std::vector<uint8_t> rt_fcs = {0, 0, 18, 0, 0x03, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0x10, 0};
+  auto f = Cat(Cat(rt_fcs, mpdu), fcs);
+  ASSERT_EQ(decode(127, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_EQ(m.payload_frame, 10u);
+  EXPECT_EQ(m.payload_ip, 10u);
+  EXPECT_EQ(m.cap_len, f.size());
+  // Snap length cut the FCS off: wire_len still counts it, nothing is cut from the capture.
+  f = Cat(rt_fcs, mpdu);
+  ASSERT_EQ(decode(127, f, uint32_t(f.size()) + 4, &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 10u);
+  // No Flags field: no FCS; 6 trailing bytes stay in payload_frame (not in payload_ip).
+  const std::vector<uint8_t> rt_plain = {0, 0, 8, 0, 0, 0, 0, 0};
+  f = Cat(Cat(rt_plain, mpdu), {1, 2, 3, 4, 5, 6});
+  ASSERT_EQ(decode(127, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 16u);
+  EXPECT_EQ(m.payload_ip, 10u);
+  // Extended present bitmap (bit 31 -> second word), Flags then at offset 12 with the
+  // data-pad bit 0x20: a QoS header of 26 bytes is padded to 28.
+  const std::vector<uint8_t> rt_ext_pad = {0, 0, 13, 0, 0x02, 0, 0, 0x80, 0, 0, 0, 0, 0x20};
+  f = Cat(Cat(Cat(Cat(rt_ext_pad, MacHeader(0x88, 0x01)), {0, 0, 0xee, 0xee}), kSnapIpv4), ip);
+  ASSERT_EQ(decode(127, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_EQ(m.dport, 80);
+  // Length field below 8, or past the capture.
+  f = Cat({0, 0, 4, 0, 0, 0, 0, 0}, mpdu);
+  EXPECT_EQ(decode(127, f, uint32_t(f.size()), &m), DecodeStatus::kMalformed);
+  f = {0, 0, 200, 0, 0, 0, 0, 0, 1, 2};
+  EXPECT_EQ(decode(127, f, uint32_t(f.size()), &m), DecodeStatus::kTruncated);
+  // Prism: 144-byte header, message code 0x44 (LE); then 802.11.
+  std::vector<uint8_t> prism(144, 0);
+  prism[0] = 0x44;
+  prism[4] = 144;
+  f = Cat(prism, mpdu);
+  ASSERT_EQ(decode(119, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  EXPECT_EQ(m.payload_frame, 10u);
+  // AVS header under LINKTYPE 119: magic 0x80211001, header length 64 (BE).
+  std::vector<uint8_t> avs(64, 0);
+  avs[0] = 0x80; avs[1] = 0x21; avs[2] = 0x10; avs[3] = 0x01; avs[7] = 64;
+  f = Cat(avs, mpdu);
+  ASSERT_EQ(decode(119, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  // PPI: version, flags, length 8 (LE), DLT 105 (LE); then 802.11.
+  f = Cat({0, 0, 8, 0, 105, 0, 0, 0}, mpdu);
+  ASSERT_EQ(decode(192, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 1234);
+  // PPI with an 802.11-Common field (type 2, 20 bytes; flags at data byte 8, bit 0 = FCS):
+  // header 8 + 4 + 20 = 32; the FCS is cut.
+  std::vector<uint8_t> ppi = {0, 0, 32, 0, 105, 0, 0, 0, 2, 0, 20, 0};
+  std::vector<uint8_t> common(20, 0);
+  common[8] = 0x01;
+  f = Cat(Cat(Cat(ppi, common), mpdu), fcs);
+  ASSERT_EQ(decode(192, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.payload_frame, 10u);
+  // PPI carrying Ethernet (DLT 1).
+  f = Cat({0, 0, 8, 0, 1, 0, 0, 0}, PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Udp(7, 9).Bytes());
+  ASSERT_EQ(decode(192, f, uint32_t(f.size()), &m), DecodeStatus::kOk);
+  EXPECT_EQ(m.sport, 7);
+}
+
 TEST(Decode, LinkTypeNames) {
-  for (uint32_t lt : {0u, 1u, 9u, 12u, 14u, 50u, 51u, 101u, 104u, 108u, 113u, 204u, 228u, 229u, 276u}) {
+  for (uint32_t lt : {0u, 1u, 9u, 12u, 14u, 50u, 51u, 101u, 104u, 105u, 108u, 113u, 119u, 127u, 192u, 204u, 228u, 229u, 276u}) {
     EXPECT_TRUE(IsSupportedLinkType(lt)) << lt;
     EXPECT_STRNE(LinkTypeName(lt), "unknown") << lt;
   }
-  EXPECT_FALSE(IsSupportedLinkType(105));
-  EXPECT_STREQ(LinkTypeName(105), "unknown");
+  EXPECT_FALSE(IsSupportedLinkType(147));
+  EXPECT_STREQ(LinkTypeName(147), "unknown");
+  EXPECT_STREQ(LinkTypeName(127), "IEEE802_11_RADIOTAP");
   EXPECT_STREQ(LinkTypeName(1), "EN10MB");
   EXPECT_STREQ(LinkTypeName(113), "LINUX_SLL");
   EXPECT_STREQ(LinkTypeName(276), "LINUX_SLL2");
@@ -455,7 +601,7 @@ TEST(Decode, GarbageNeverCrashes) {
     // Bias towards plausible headers so deeper layers get exercised.
     if (len > 14 && (iter & 1)) { buf[12] = 0x08; buf[13] = 0x00; buf[14] = 0x45; }
     if (len > 0 && (iter & 2)) buf[0] = (iter & 4) ? 0x60 : 0x45;
-    for (uint32_t lt : {0u, 1u, 101u, 113u, 228u, 229u, 276u}) {
+    for (uint32_t lt : {0u, 1u, 101u, 105u, 113u, 119u, 127u, 192u, 228u, 229u, 276u}) {
       PacketMeta m;
       DecodePacket(lt, buf.data(), len, len, &m);
       EXPECT_LE(m.payload_frame, len);
