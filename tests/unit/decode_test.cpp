@@ -343,7 +343,9 @@ TEST(Decode, PppFamilyLinkTypes) {
                            static_cast<uint32_t>(c.frame.size()), &m),
               c.want)
         << "link " << c.link << " first byte " << int(c.frame[0]);
-    if (c.want == DecodeStatus::kOk) EXPECT_EQ(m.sport, c.sport) << "link " << c.link;
+    if (c.want == DecodeStatus::kOk) {
+      EXPECT_EQ(m.sport, c.sport) << "link " << c.link;
+    }
   }
   // scapy (nfm2022) reads LINKTYPE 50 as HDLC + PPP and has no layer for Cisco HDLC.
   PacketMeta m;
