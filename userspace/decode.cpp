@@ -206,20 +206,30 @@ void ScapyScanEtherType(const Frame& f, uint16_t type, uint32_t off, uint32_t en
   if (type == kEtherIpv6) ScapyScanIp(f, 6, off, end, depth + 1, ls);
 }
 
-// A PPP frame at `off` (scapy's PPP class): an HDLC address/control pair ff 03 when the first
-// byte is ff, then the protocol field, one byte when odd (RFC 1661 protocol field compression),
-// else two. IPv4 (0x21) and IPv6 (0x57) are followed.
-void ScapyScanPpp(const Frame& f, uint32_t off, uint32_t end, int depth, ScapyLayers* ls) {
-  if (off < end && f.d[off] == 0xff) off += 2;
-  if (off >= end) return;
-  uint16_t proto = f.d[off];
-  if (proto & 1) {
-    off += 1;
+// The PPP header at `*off` (RFC 1661; scapy's PPP class reads it the same way): an HDLC
+// address/control pair (ff 03, RFC 1662 framing) when the first byte is ff, then the protocol
+// field, one byte when its value is odd (protocol field compression), else two. Advances `*off`
+// past it; false when the bytes up to `end` do not hold it.
+bool PppHeader(const uint8_t* d, uint32_t end, uint32_t* off, uint16_t* proto) {
+  uint32_t o = *off;
+  if (o < end && d[o] == 0xff) o += 2;
+  if (o >= end) return false;
+  if (d[o] & 1) {
+    *proto = d[o];
+    o += 1;
   } else {
-    if (end < off + 2) return;
-    proto = Rd16(f.d + off);
-    off += 2;
+    if (end < o + 2) return false;
+    *proto = Rd16(d + o);
+    o += 2;
   }
+  *off = o;
+  return true;
+}
+
+// A PPP frame at `off` inside a tunnel (scapy view): IPv4 (0x0021) and IPv6 (0x0057) are followed.
+void ScapyScanPpp(const Frame& f, uint32_t off, uint32_t end, int depth, ScapyLayers* ls) {
+  uint16_t proto;
+  if (!PppHeader(f.d, end, &off, &proto)) return;
   if (proto == 0x0021) ScapyScanIp(f, 4, off, end, depth + 1, ls);
   if (proto == 0x0057) ScapyScanIp(f, 6, off, end, depth + 1, ls);
 }
@@ -480,23 +490,10 @@ DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
   return DecodeL4(f, cur, ip_end, ip_end, out);
 }
 
-// A PPP frame at `off` (RFC 1661; scapy's PPP class reads it the same way): an optional HDLC
-// address/control pair (ff 03, RFC 1662 framing), then the protocol field, one byte when its
-// value is odd (protocol field compression), else two. IPv4 = 0x0021, IPv6 = 0x0057.
+// A PPP frame at `off` (see PppHeader): IPv4 = 0x0021, IPv6 = 0x0057.
 DecodeStatus DecodePpp(const Frame& f, uint32_t off, PacketMeta* out) {
-  if (f.cap < off + 1) return DecodeStatus::kTruncated;
-  if (f.d[off] == 0xff) {
-    off += 2;
-    if (f.cap < off + 1) return DecodeStatus::kTruncated;
-  }
-  uint16_t proto = f.d[off];
-  if (proto & 1) {
-    off += 1;
-  } else {
-    if (f.cap < off + 2) return DecodeStatus::kTruncated;
-    proto = Rd16(f.d + off);
-    off += 2;
-  }
+  uint16_t proto;
+  if (!PppHeader(f.d, f.cap, &off, &proto)) return DecodeStatus::kTruncated;
   if (proto == 0x0021) return DecodeIpv4(f, off, out);
   if (proto == 0x0057) return DecodeIpv6(f, off, out);
   return DecodeStatus::kNotIp;
