@@ -17,6 +17,14 @@ namespace {
 
 using u128 = unsigned __int128;
 
+// "nan" (Python never prints "-nan"), "inf" or "-inf" at p, returning the end; nullptr when
+// x is finite.
+char* WriteNonFinite(char* p, double x) noexcept {
+  if (std::isnan(x)) return std::copy_n("nan", 3, p);
+  if (std::isinf(x)) return x < 0 ? std::copy_n("-inf", 4, p) : std::copy_n("inf", 3, p);
+  return nullptr;
+}
+
 // Coefficient digits of a Decimal: d[0..len) followed by `zeros` virtual '0' digits (so a
 // rescale to 64 places never materialises the padding).
 struct Digits {
@@ -191,8 +199,7 @@ char* WriteRepr(char* p, double x) noexcept {
     *p++ = '0';
     return p;
   }
-  if (std::isnan(x)) return std::copy_n("nan", 3, p);  // Python never prints "-nan"
-  if (std::isinf(x)) return x < 0 ? std::copy_n("-inf", 4, p) : std::copy_n("inf", 3, p);
+  if (char* e = WriteNonFinite(p, x)) return e;
   // Shortest round-trip digits and exponent: "d.ddde+XX" / "de-XX".
   char buf[40];
   auto res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
@@ -246,8 +253,7 @@ void AppendRepr(std::string& out, double x) {
 
 char* WriteFloat(char* p, double x, const FloatSpec& spec) noexcept {
   if (spec.kind == FloatSpec::Kind::kRepr) return WriteRepr(p, x);
-  if (std::isnan(x)) return std::copy_n("nan", 3, p);
-  if (std::isinf(x)) return x < 0 ? std::copy_n("-inf", 4, p) : std::copy_n("inf", 3, p);
+  if (char* e = WriteNonFinite(p, x)) return e;
   // to_chars with a precision is exact and behaves like printf "%.*f" / "%.*g" in the C
   // locale (ties to even on the exact binary value). Largest output: 309 integer digits +
   // 99 decimals, below kMaxFloatChars.

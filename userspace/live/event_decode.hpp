@@ -18,20 +18,7 @@ namespace nfm::live {
 
 static_assert(std::is_trivially_copyable_v<nfm_pkt_event>);
 static_assert(std::has_unique_object_representations_v<nfm_pkt_event>, "hidden padding");
-static_assert(offsetof(nfm_pkt_event, ts_ns) == 0);
-static_assert(offsetof(nfm_pkt_event, saddr) == 8);
-static_assert(offsetof(nfm_pkt_event, daddr) == 24);
-static_assert(offsetof(nfm_pkt_event, frame_len) == 40);
-static_assert(offsetof(nfm_pkt_event, payload_len) == 44);
-static_assert(offsetof(nfm_pkt_event, ifindex) == 48);
-static_assert(offsetof(nfm_pkt_event, sport) == 52);
-static_assert(offsetof(nfm_pkt_event, dport) == 54);
-static_assert(offsetof(nfm_pkt_event, window) == 56);
-static_assert(offsetof(nfm_pkt_event, l4_off) == 58);
-static_assert(offsetof(nfm_pkt_event, l4_hdr_len) == 60);
-static_assert(offsetof(nfm_pkt_event, proto) == 61);
-static_assert(offsetof(nfm_pkt_event, tcp_flags) == 62);
-static_assert(offsetof(nfm_pkt_event, info) == 63);
+// Field offsets and the 64-byte size are asserted in include/nfm/event.h (for C and C++).
 
 enum class EventStatus : uint8_t { kOk = 0, kBadSize, kBadVersion };
 
