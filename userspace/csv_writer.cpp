@@ -99,7 +99,7 @@ void CsvFileSink::Header(const std::string& header_line) {
   Write(header_.data(), header_.size());
 }
 
-void CsvFileSink::Row(const std::string& row, const FlowSummary& summary) {
+void CsvFileSink::Row(std::string_view row, const FlowSummary& summary) {
   if (rotate_bytes_ && file_bytes_ + row.size() > rotate_bytes_ && file_bytes_ > header_.size()) Rotate();
   if (Write(row.data(), row.size())) {
     ++rows_;

@@ -21,7 +21,7 @@ class CsvFileSink : public FlowSink {
   ~CsvFileSink() override;
 
   void Header(const std::string& header_line) override;
-  void Row(const std::string& row, const FlowSummary& summary) override;
+  void Row(std::string_view row, const FlowSummary& summary) override;
   // Flushes buffers; returns false (and sets Error()) if anything failed.
   bool Finish();
 

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -170,6 +171,8 @@ struct FlowEngine::Impl {
     active_us_limit = cfg.active_timeout_s * 1e6;
     row.reserve(4096);
     rowbuf.reset(new char[kRowBufBytes]);
+    spec_is_repr = float_spec.kind == fmt::FloatSpec::Kind::kRepr;
+    zero_len = static_cast<size_t>(fmt::WriteFloat(zero_text, 0.0, float_spec) - zero_text);
     if (cfg.profile == Profile::kNfm2022Seed) seed = SeedLayout();
   }
   ~Impl() { std::free(ext); }
@@ -190,8 +193,8 @@ struct FlowEngine::Impl {
   int64_t now = 0;          // latest packet time seen (corrected sweeps)
   int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
   double idle_us_limit, active_us_limit;
-  std::string row;
-  // Render writes a row here with raw stores, then copies it into `row` once. Every field
+  std::string row;  // the nfm2022-seed row, rearranged from rowbuf
+  // Render writes a row here with raw stores. Every field
   // takes at most kMaxFieldChars (a float: fmt::kMaxFloatChars), so a row always fits.
   static constexpr size_t kMaxFieldChars = 512;
   static constexpr size_t kRowBufBytes = 64 * 1024;
@@ -200,14 +203,28 @@ struct FlowEngine::Impl {
   std::string scratch;  // 2022 Decimal renderings (std::string based)
   std::array<SeedColumn, kNumSeedColumns> seed{};
   uint32_t field_end[kNumColumns] = {};
+  bool spec_is_repr = true;          // float_spec is the shortest round-trip repr
+  char zero_text[fmt::kMaxFloatChars];  // 0.0 in float_spec
+  size_t zero_len = 0;
 
   EngineStats& stats() { return engine.stats_; }
   const EngineConfig& cfg() { return engine.cfg_; }
 
   // ---- keys ---------------------------------------------------------------------------
+  // Byte-wise (memcmp) order of two 16-byte addresses, as two big-endian words.
+  static int AddrCmp(const uint8_t* x, const uint8_t* y) noexcept {
+    uint64_t a[2], b[2];
+    std::memcpy(a, x, 16);
+    std::memcpy(b, y, 16);
+    for (int i = 0; i < 2; ++i) {
+      const uint64_t u = __builtin_bswap64(a[i]), v = __builtin_bswap64(b[i]);
+      if (u != v) return u < v ? -1 : 1;
+    }
+    return 0;
+  }
   static FlowKey CorrectedKey(const PacketMeta& p) noexcept {
     FlowKey k{};
-    int c = std::memcmp(p.saddr, p.daddr, 16);
+    int c = AddrCmp(p.saddr, p.daddr);
     bool swap = c > 0 || (c == 0 && p.sport > p.dport);
     std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
     std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
@@ -218,7 +235,7 @@ struct FlowEngine::Impl {
   }
   static FlowKey LooseKey(const uint8_t* x, const uint8_t* y, uint16_t u, uint16_t v) noexcept {
     FlowKey k{};
-    bool swap = std::memcmp(x, y, 16) > 0;
+    bool swap = AddrCmp(x, y) > 0;
     std::memcpy(k.a, swap ? y : x, 16);
     std::memcpy(k.b, swap ? x : y, 16);
     k.pa = std::min(u, v);
@@ -309,13 +326,13 @@ struct FlowEngine::Impl {
       sink.Header(engine.HeaderLine());
       header_written = true;
     }
-    Render(id);
+    const std::string_view text = Render(id);
     FlowSummary sum{};
     sum.reason = reason;
     sum.duration_s = NsToSeconds(f.last_ts - f.first_ts);
     sum.packets = f.n[0] + f.n[1];
     sum.bytes = f.pay[0].sum + f.pay[1].sum;
-    sink.Row(row, sum);
+    sink.Row(text, sum);
     ++stats().flows_exported[static_cast<int>(reason)];
     --stats().flows_active;
     if (ext) {
@@ -655,7 +672,7 @@ struct FlowEngine::Impl {
       Sweep(now);
     }
     const FlowKey k = CorrectedKey(p);
-    const uint64_t h = k.Hash();
+    const uint64_t h = p.flags & kPktKeyHashed ? p.key_hash : k.Hash();
     uint32_t id = table.FindAny(k, h);
     if (id != FlowTable<FlowRecord>::kNil) {
       const FlowRecord& f = table.At(id);
@@ -690,12 +707,15 @@ struct FlowEngine::Impl {
   }
 
   // ---- rendering ------------------------------------------------------------------------
-  void Render(uint32_t id);
+  std::string_view Render(uint32_t id);
 };
 
-// Appends the 121 values of flow `id` to `row` (CSV, CRLF), honouring the profile.
-void FlowEngine::Impl::Render(uint32_t id) {
+// The CSV row (CRLF) of flow `id`, honouring the profile; valid until the next Render.
+std::string_view FlowEngine::Impl::Render(uint32_t id) {
   const FlowRecord& f = table.At(id);
+  // An ending flow's record is often cold: request all of its lines now, so the misses
+  // overlap instead of stalling one by one as the columns reach them.
+  for (size_t off = 0; off < sizeof(FlowRecord); off += 64) __builtin_prefetch(reinterpret_cast<const char*>(&f) + off);
   const bool c = !nfm2022;  // corrected
   const Nfm2022Ext* x = ext ? &ext[id] : nullptr;
   char* const base = rowbuf.get();
@@ -715,16 +735,46 @@ void FlowEngine::Impl::Render(uint32_t id) {
     p = fmt::WriteUint(p, v);
     end_field();
   };
-  auto R = [&](double v) {
-    p = c ? fmt::WriteFloat(p, v, float_spec) : fmt::WriteRepr(p, v);
+  // The default spec (repr) takes the inline path for 0.0 and integral values; a zero in
+  // another spec is the text rendered once at construction (e.g. 66 characters of .64f).
+  auto X = [&](double v) __attribute__((always_inline)) {
+    if (spec_is_repr) {
+      p = fmt::WriteReprInline(p, v);
+    } else if (std::bit_cast<uint64_t>(v) == 0) {
+      std::memcpy(p, zero_text, zero_len);
+      p += zero_len;
+    } else {
+      p = fmt::WriteFloat(p, v, float_spec);
+    }
     end_field();
   };
-  auto X = [&](double v) {
-    p = fmt::WriteFloat(p, v, float_spec);
+  auto R = [&](double v) __attribute__((always_inline)) {
+    if (c) return X(v);
+    p = fmt::WriteReprInline(p, v);
     end_field();
   };
-  auto Z = [&] {  // guarded fallback
-    if (c) p = fmt::WriteFloat(p, 0.0, float_spec); else *p++ = '0';
+  // Seconds of an integer ns count, RN(ns / 1e9): R(NsToSeconds(ns)) without the float
+  // formatting where the decimal text is known to be the repr.
+  auto S = [&](int64_t ns) __attribute__((always_inline)) {
+    if (spec_is_repr) {
+      if (char* e = fmt::WriteSecondsRepr(p, ns)) {
+        p = e;
+        end_field();
+        return;
+      }
+    }
+    R(NsToSeconds(ns));
+  };
+  auto Z = [&]() __attribute__((always_inline)) {  // guarded fallback
+    if (c && spec_is_repr) {
+      std::memcpy(p, "0.0", 3);
+      p += 3;
+    } else if (c) {
+      std::memcpy(p, zero_text, zero_len);
+      p += zero_len;
+    } else {
+      *p++ = '0';
+    }
     end_field();
   };
   auto ZI = [&]() __attribute__((always_inline)) {
@@ -733,7 +783,8 @@ void FlowEngine::Impl::Render(uint32_t id) {
   };
   auto Dns = [&](int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
     if (c) {
-      p = fmt::WriteFloat(p, NsToSeconds(ns), float_spec);
+      char* e = spec_is_repr ? fmt::WriteSecondsRepr(p, ns) : nullptr;
+      p = e ? e : fmt::WriteFloat(p, NsToSeconds(ns), float_spec);
     } else {
       scratch.clear();
       fmt::AppendDecimalStr(scratch, DecimalOfNs(ns, exp));
@@ -794,7 +845,7 @@ void FlowEngine::Impl::Render(uint32_t id) {
 
   // 1 duration; 2-4 counts; 5-7 payload totals.
   const double dur = NsToSeconds(f.last_ts - f.first_ts);
-  R(dur);
+  S(f.last_ts - f.first_ts);  // = R(dur)
   I(nP);
   I(nF);
   I(nB);
@@ -982,9 +1033,9 @@ void FlowEngine::Impl::Render(uint32_t id) {
       m.sum_sq = f.iat_sq[l].Get();
       X(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec));
       X(m.PStd() / 1e9);
-      R(NsToSeconds(f.iat_max[l]));
-      R(NsToSeconds(f.iat_min[l]));
-      R(NsToSeconds(static_cast<int64_t>(sum)));
+      S(f.iat_max[l]);
+      S(f.iat_min[l]);
+      S(static_cast<int64_t>(sum));
     } else {
       X(x->iat[l].Mean());
       X(x->iat[l].PStd());
@@ -1013,20 +1064,16 @@ void FlowEngine::Impl::Render(uint32_t id) {
   // Replace the trailing comma by CRLF.
   p[-1] = '\r';
   *p++ = '\n';
-  std::string& out = row;
-  out.assign(base, static_cast<size_t>(p - base));
-
-  if (cfg().profile == Profile::kNfm2022Seed) {
-    std::string full;
-    full.swap(out);
-    out.clear();
-    for (int i = 0; i < kNumSeedColumns; ++i) {
-      const int s = seed[i].source;
-      const uint32_t begin = s == 0 ? 0 : field_end[s - 1] + 1;
-      out.append(full, begin, field_end[s] - begin);
-      out += i + 1 < kNumSeedColumns ? "," : "\r\n";
-    }
+  const std::string_view full(base, static_cast<size_t>(p - base));
+  if (cfg().profile != Profile::kNfm2022Seed) return full;
+  row.clear();
+  for (int i = 0; i < kNumSeedColumns; ++i) {
+    const int s = seed[i].source;
+    const uint32_t begin = s == 0 ? 0 : field_end[s - 1] + 1;
+    row.append(full, begin, field_end[s] - begin);
+    row += i + 1 < kNumSeedColumns ? "," : "\r\n";
   }
+  return row;
 }
 
 FlowEngine::FlowEngine(const EngineConfig& cfg, FlowSink& sink, bool local_tz, const std::string& float_spec)
@@ -1041,13 +1088,14 @@ FlowEngine::~FlowEngine() = default;
 
 void FlowEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
 
-void FlowEngine::PrefetchIndex(const PacketMeta& pkt) const noexcept {
-  impl_->table.PrefetchSlot(impl_->KeyFor(pkt).Hash());
+void FlowEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
+  pkt.key_hash = impl_->KeyFor(pkt).Hash();
+  pkt.flags |= kPktKeyHashed;
+  impl_->table.PrefetchSlot(pkt.key_hash);
 }
 
 void FlowEngine::PrefetchFlow(const PacketMeta& pkt) const noexcept {
-  const FlowKey k = impl_->KeyFor(pkt);
-  impl_->table.PrefetchRecord(k, k.Hash());
+  impl_->table.PrefetchRecord(pkt.flags & kPktKeyHashed ? pkt.key_hash : impl_->KeyFor(pkt).Hash());
 }
 
 void FlowEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "packet.hpp"
 
@@ -80,7 +81,8 @@ class FlowSink {
  public:
   virtual ~FlowSink() = default;
   virtual void Header(const std::string& header_line) = 0;  // called once, before any row
-  virtual void Row(const std::string& row, const FlowSummary& summary) = 0;
+  // `row` is valid only during the call.
+  virtual void Row(std::string_view row, const FlowSummary& summary) = 0;
 };
 
 }  // namespace nfm
@@ -101,8 +103,10 @@ class FlowEngine {
   // are accepted (corrected profile never produces negative intervals from them).
   void OnPacket(const PacketMeta& pkt);
   // Optional cache warming for a packet that OnPacket will see a few packets later:
-  // PrefetchIndex ~8 packets ahead, PrefetchFlow ~4 ahead. Pure performance hints.
-  void PrefetchIndex(const PacketMeta& pkt) const noexcept;
+  // PrefetchIndex ~8 packets ahead, PrefetchFlow ~4 ahead. Performance hints only: besides
+  // the prefetch, PrefetchIndex caches the flow-key hash in pkt (key_hash, kPktKeyHashed)
+  // for the two later calls, so pkt must not change between them.
+  void PrefetchIndex(PacketMeta& pkt) const noexcept;
   void PrefetchFlow(const PacketMeta& pkt) const noexcept;
   // Count a packet that could not be decoded (it still counts in Stats().packets).
   void OnSkipped(SkipReason reason, uint32_t wire_len);

@@ -319,6 +319,57 @@ u128 DivShift(u128 num, uint64_t den, int k, bool* inexact) {
   return q;
 }
 
+// Hardware fast paths, tried first by RatioFast / SqrtRatioFast.
+//
+// num, den < 2^53: both are exact doubles and IEEE division rounds the exact quotient once.
+//
+// num, den < 2^64 (x86-64 only): both are exact in the x87 80-bit format (64-bit
+// significand). q = RN64(num/den) has a relative error <= 2^-64; sqrtl(q) adds at most half an
+// ulp of that format, so either result is within one 64-bit ulp of the exact value. Rounding
+// it to a double then gives the exact value's rounding unless it lies within one 64-bit ulp
+// of a halfway point between two doubles, i.e. its 11 extra significand bits are 0x3ff,
+// 0x400 or 0x401; those (1 in ~680) and any non-normal result go to the integer paths.
+constexpr u128 kTwo53 = static_cast<u128>(1) << 53;
+
+#if defined(__x86_64__) && (__LDBL_MANT_DIG__ == 64)
+constexpr bool kHaveExt = true;
+// Double rounding of a normal, positive x87 value `v`, or false when it could go wrong.
+bool ExtToDouble(long double v, double* out) {
+  if (!(v >= 0x1p-1000L && v <= 0x1p+1000L)) return false;
+  uint64_t sig;
+  std::memcpy(&sig, &v, sizeof(sig));  // the 64-bit significand is the first 8 bytes
+  const unsigned extra = static_cast<unsigned>(sig & 0x7ff);
+  if (extra >= 0x3ff && extra <= 0x401) return false;
+  *out = static_cast<double>(v);
+  return true;
+}
+#else
+constexpr bool kHaveExt = false;
+bool ExtToDouble(long double, double*) { return false; }
+#endif
+
+bool RatioHw(bool neg, u128 num, u128 den, double* out) {
+  if (num < kTwo53 && den < kTwo53) {
+    const double r = static_cast<double>(static_cast<uint64_t>(num)) / static_cast<double>(static_cast<uint64_t>(den));
+    *out = neg ? -r : r;
+    return true;
+  }
+  if (!kHaveExt || (num >> 64) || (den >> 64)) return false;
+  const long double q = static_cast<long double>(static_cast<uint64_t>(num)) /
+                        static_cast<long double>(static_cast<uint64_t>(den));
+  double r;
+  if (!ExtToDouble(q, &r)) return false;
+  *out = neg ? -r : r;
+  return true;
+}
+
+bool SqrtRatioHw(u128 num, u128 den, double* out) {
+  if (!kHaveExt || (num >> 64) || (den >> 64)) return false;
+  const long double q = static_cast<long double>(static_cast<uint64_t>(num)) /
+                        static_cast<long double>(static_cast<uint64_t>(den));
+  return ExtToDouble(std::sqrt(q), out);
+}
+
 // RN(num/den); false when the fast path does not apply (den >= 2^64).
 bool RatioFast(bool neg, u128 num, u128 den, double* out) {
   if (den >> 64) return false;
@@ -326,6 +377,7 @@ bool RatioFast(bool neg, u128 num, u128 den, double* out) {
     *out = 0.0;
     return true;
   }
+  if (RatioHw(neg, num, den, out)) return true;
   const int k = 55 - (BitLen128(num) - BitLen128(den));
   bool lost = false, inexact = false;
   u128 q;
@@ -346,6 +398,7 @@ bool SqrtRatioFast(u128 num, u128 den, double* out) {
     *out = 0.0;
     return true;
   }
+  if (SqrtRatioHw(num, den, out)) return true;
   const int twok = 112 - (BitLen128(num) - BitLen128(den));
   const int k = twok >= 0 ? twok / 2 : -((-twok + 1) / 2);  // floor(twok / 2)
   bool lost = false, inexact = false;
@@ -599,6 +652,26 @@ double RatioToDouble(__int128 num, unsigned __int128 den) noexcept {
   if (RatioFast(neg, a, den, &r)) return r;
   return RatioBig(neg, Big::FromU128(a), Big::FromU128(den), 0);
 }
+
+double SqrtRatioToDouble(unsigned __int128 num, unsigned __int128 den) noexcept {
+  if (den == 0 || num == 0) return 0.0;
+  double r;
+  if (SqrtRatioFast(num, den, &r)) return r;
+  return SqrtRatioBig(Big::FromU128(num), Big::FromU128(den), 0);
+}
+
+namespace detail {
+double RatioToDoubleBig(__int128 num, unsigned __int128 den) noexcept {
+  if (den == 0 || num == 0) return 0.0;
+  const bool neg = num < 0;
+  const u128 a = neg ? -static_cast<u128>(num) : static_cast<u128>(num);
+  return RatioBig(neg, Big::FromU128(a), Big::FromU128(den), 0);
+}
+double SqrtRatioToDoubleBig(unsigned __int128 num, unsigned __int128 den) noexcept {
+  if (den == 0 || num == 0) return 0.0;
+  return SqrtRatioBig(Big::FromU128(num), Big::FromU128(den), 0);
+}
+}  // namespace detail
 
 // ----------------------------------- IntMoments -----------------------------------------
 

@@ -15,6 +15,16 @@ namespace nfm::exact {
 // den > 0. E.g. RatioToDouble(d_ns, 1000000000) turns an exact nanosecond difference into
 // seconds exactly as Python's float(Decimal) / Fraction would.
 double RatioToDouble(__int128 num, unsigned __int128 den) noexcept;
+// RN(sqrt(num / den)), den > 0 (0 for num == 0): what PStd rounds.
+double SqrtRatioToDouble(unsigned __int128 num, unsigned __int128 den) noexcept;
+
+// Test hooks: the same roundings through the big-integer kernel only, without the
+// hardware fast paths (IEEE double division, x87 extended division/sqrt with a guard band)
+// that RatioToDouble / SqrtRatioToDouble try first.
+namespace detail {
+double RatioToDoubleBig(__int128 num, unsigned __int128 den) noexcept;
+double SqrtRatioToDoubleBig(unsigned __int128 num, unsigned __int128 den) noexcept;
+}  // namespace detail
 
 // Fixed-width unsigned integer of N 64-bit limbs (little-endian limbs). Used internally and
 // exposed for tests.

@@ -237,9 +237,9 @@ class FlowTable {
   static constexpr size_t BytesPerFlow() { return sizeof(Record) + sizeof(FlowLinks) + 2 * sizeof(Slot); }
 
   // Cache warming for a lookup that will happen soon: the index line of hash `h`, and the
-  // first lines of the record a later lookup of `k` will probably touch.
+  // first lines of the record a later lookup with hash `h` will probably touch.
   void PrefetchSlot(uint64_t h) const noexcept { __builtin_prefetch(&index_[h & mask_]); }
-  void PrefetchRecord(const FlowKey& k, uint64_t h) const noexcept {
+  void PrefetchRecord(uint64_t h) const noexcept {
     const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
     const Slot& s = index_[h & mask_];
     if (s.tag != tag) return;
@@ -248,7 +248,6 @@ class FlowTable {
     const char* r = reinterpret_cast<const char*>(&records_[s.id]);
     __builtin_prefetch(r, 1);
     __builtin_prefetch(r + 64, 1);
-    (void)k;
   }
 
  private:

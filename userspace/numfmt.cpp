@@ -246,6 +246,29 @@ char* WriteRepr(char* p, double x) noexcept {
   return p;
 }
 
+char* WriteSecondsRepr(char* p, int64_t ns) noexcept {
+  uint64_t v = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  if (v < 100000 || v >= 1000000000000000) return nullptr;
+  if (ns < 0) *p++ = '-';
+  p = WriteUint(p, v / 1000000000);
+  *p++ = '.';
+  uint32_t frac = static_cast<uint32_t>(v % 1000000000);
+  if (frac == 0) {
+    *p++ = '0';
+    return p;
+  }
+  int digits = 9;
+  while (frac % 10 == 0) {
+    frac /= 10;
+    --digits;
+  }
+  for (int i = digits - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  return p + digits;
+}
+
 void AppendRepr(std::string& out, double x) {
   char buf[kMaxFloatChars];
   out.append(buf, WriteRepr(buf, x));
@@ -390,7 +413,7 @@ void AppendDateTimeSeconds(std::string& out, double t, bool local) {
   out.append(buf, WriteDateTimeSeconds(buf, t, local));
 }
 
-char* WriteUint(char* p, uint64_t v) noexcept { return std::to_chars(p, p + 20, v).ptr; }
+char* WriteUintSlow(char* p, uint64_t v) noexcept { return std::to_chars(p, p + 20, v).ptr; }
 
 void AppendUint(std::string& out, uint64_t v) {
   char buf[24];

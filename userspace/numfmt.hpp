@@ -5,6 +5,7 @@
 // allocation beyond appending to the caller's string.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,8 +69,41 @@ void AppendInt(std::string& out, int64_t v);
 // room: kMaxFloatChars for a float (any spec), kMaxDateTimeChars for a date, 20 for an integer.
 inline constexpr int kMaxFloatChars = 448;
 inline constexpr int kMaxDateTimeChars = 64;
-char* WriteUint(char* p, uint64_t v) noexcept;
+char* WriteUintSlow(char* p, uint64_t v) noexcept;
+// Most columns are small counts (0, 1, ...): one or two digits are stored inline.
+inline char* WriteUint(char* p, uint64_t v) noexcept {
+  if (v < 10) {
+    *p = static_cast<char>('0' + v);
+    return p + 1;
+  }
+  if (v < 100) {
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+    return p + 2;
+  }
+  return WriteUintSlow(p, v);
+}
 char* WriteRepr(char* p, double x) noexcept;
+// repr(RN(ns / 1e9)), the seconds of an integer nanosecond count, written from the integer:
+// for 1e5 <= |ns| < 1e15 the decimal ns * 1e-9 has at most 15 significant digits, so (as
+// any two such decimals round to different doubles) it is the one shortest string that
+// rounds to that double, i.e. its repr; that range is also repr's fixed notation. Returns
+// nullptr, writing nothing, outside that range.
+char* WriteSecondsRepr(char* p, int64_t ns) noexcept;
+// WriteRepr with the commonest values inline: +0.0 and positive integral values below 2^53
+// ("0.0", "1.0", "1460.0", ...); everything else goes to WriteRepr.
+inline char* WriteReprInline(char* p, double x) noexcept {
+  if (x >= 0.0 && x < 9007199254740992.0) {  // false for NaN; true for -0.0 (filtered below)
+    const uint64_t i = static_cast<uint64_t>(x);
+    if (static_cast<double>(i) == x && (i != 0 || !std::signbit(x))) {
+      p = WriteUint(p, i);
+      p[0] = '.';
+      p[1] = '0';
+      return p + 2;
+    }
+  }
+  return WriteRepr(p, x);
+}
 char* WriteFloat(char* p, double x, const FloatSpec& spec) noexcept;
 char* WriteDateTime(char* p, int64_t ts_ns, bool local) noexcept;
 

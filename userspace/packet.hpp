@@ -16,9 +16,10 @@ enum PacketFlag : uint8_t {
   kPktPortsMissing = 1u << 4,     // TCP/UDP whose port fields were not captured (ports are 0)
   kPktScapyTunnel = 1u << 5,      // nfm2022 only: ports/sizes of a TCP/UDP layer inside a tunnel;
                                   // proto is the outer IP protocol (labels the flow, spec §1.1)
+  kPktKeyHashed = 1u << 6,        // key_hash holds the engine's flow-key hash of this packet
 };
 
-// Plain value type, trivially copyable, 96 bytes. Addresses are IPv4-mapped IPv6
+// Plain value type, trivially copyable, 88 bytes. Addresses are IPv4-mapped IPv6
 // (::ffff:a.b.c.d) for IPv4 so one key type serves both families. Ports host order.
 struct PacketMeta {
   uint64_t ts_ns = 0;        // wall-clock time, ns since the Unix epoch (UTC)
@@ -46,6 +47,11 @@ struct PacketMeta {
   // pcapng: the shortest exact decimal (e.g. 1.5 -> -1; never above 0). Live: -9.
   int8_t ts_exp = -6;
   uint8_t reserved_[7] = {};
+  // Engine scratch: FlowEngine::PrefetchIndex stores the packet's flow-key hash here and sets
+  // kPktKeyHashed, so PrefetchFlow and OnPacket do not hash the key again. A source that
+  // reuses a PacketMeta must start from PacketMeta{} (the decoders do) or clear that flag.
+  uint64_t key_hash = 0;
 };
+static_assert(sizeof(PacketMeta) == 88);
 
 }  // namespace nfm

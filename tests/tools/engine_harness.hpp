@@ -32,8 +32,8 @@ class CapturingSink : public FlowSink {
     ++header_calls;
     header = h;
   }
-  void Row(const std::string& r, const FlowSummary& s) override {
-    rows.push_back(r);
+  void Row(std::string_view r, const FlowSummary& s) override {
+    rows.emplace_back(r);
     summaries.push_back(s);
   }
   int header_calls = 0;

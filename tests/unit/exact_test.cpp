@@ -1443,6 +1443,46 @@ TEST(IntMomentsTest, MatchesPythonTable) {
   EXPECT_GT(n, 200);
 }
 
+// The hardware fast paths (IEEE double division; x87 extended division and sqrt with a
+// guard band) must give exactly what the big-integer kernel gives, which the Python tables
+// above check. Random operands of every size, and quotients placed within a few units of a
+// halfway point between two doubles, where a double rounding would show.
+TEST(RatioToDoubleTest, FastPathsMatchTheIntegerKernel) {
+  uint64_t s = 0x2545f4914f6cdd1dULL;
+  auto next = [&] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  };
+  auto same = [](double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); };
+  int n = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const int bn = 1 + static_cast<int>(next() % 64), bd = 1 + static_cast<int>(next() % 64);
+    const uint64_t num = next() >> (64 - bn), den = (next() >> (64 - bd)) | 1;
+    ASSERT_TRUE(same(RatioToDouble(num, den), detail::RatioToDoubleBig(num, den))) << num << " / " << den;
+    ASSERT_TRUE(same(RatioToDouble(-static_cast<__int128>(num), den), detail::RatioToDoubleBig(-static_cast<__int128>(num), den)));
+    ASSERT_TRUE(same(SqrtRatioToDouble(num, den), detail::SqrtRatioToDoubleBig(num, den))) << num << " / " << den;
+    // num / den = (2M + 1) / 2^sh + delta / den: a halfway point between two doubles.
+    const uint64_t m = (next() >> 11) | (uint64_t{1} << 52);
+    const uint64_t d = (next() >> (54 + next() % 10)) | 1;
+    const unsigned __int128 mid = (static_cast<unsigned __int128>(2 * m + 1) * d) >> (next() % 12);
+    for (int delta = -2; delta <= 2; ++delta) {
+      const unsigned __int128 q = mid + delta;
+      ASSERT_TRUE(same(RatioToDouble(q, d), detail::RatioToDoubleBig(q, d)));
+      ASSERT_TRUE(same(SqrtRatioToDouble(q, d), detail::SqrtRatioToDoubleBig(q, d)));
+    }
+    // Near-perfect squares.
+    const uint64_t r = next() >> 33, k = 1 + (next() >> 60);
+    for (int delta = -1; delta <= 1; ++delta) {
+      const unsigned __int128 q = static_cast<unsigned __int128>(r) * r * k + delta;
+      ASSERT_TRUE(same(SqrtRatioToDouble(q, k), detail::SqrtRatioToDoubleBig(q, k)));
+    }
+    n += 11;
+  }
+  EXPECT_EQ(n, 2200000);
+}
+
 TEST(IntMomentsTest, StdIsNotSqrtOfRoundedVariance) {
   // The first generated cases after the fixed ones were chosen because
   // sqrt(float(pvariance)) != pstdev; make sure at least one such case is in the table.

@@ -3625,6 +3625,55 @@ TEST(ReprTest, MatchesPythonTable) {
   EXPECT_GT(n, 600);
 }
 
+std::string SecondsRepr(int64_t ns) {
+  char buf[64];
+  char* e = WriteSecondsRepr(buf, ns);
+  return e ? std::string(buf, e) : std::string("(null)");
+}
+
+TEST(SecondsReprTest, DecimalTextOfTheNanoseconds) {
+  // Python: repr(ns / 1e9).
+  EXPECT_EQ(SecondsRepr(100000), "0.0001");
+  EXPECT_EQ(SecondsRepr(123456789), "0.123456789");
+  EXPECT_EQ(SecondsRepr(1500000000), "1.5");
+  EXPECT_EQ(SecondsRepr(2000000000), "2.0");
+  EXPECT_EQ(SecondsRepr(-1500000000), "-1.5");
+  EXPECT_EQ(SecondsRepr(1000000001), "1.000000001");
+  EXPECT_EQ(SecondsRepr(999999999999999), "999999.999999999");
+  EXPECT_EQ(SecondsRepr(120000000000), "120.0");
+  // Outside the range it declines (repr switches to exponent below 1e-4; 16 digits may
+  // have a shorter repr).
+  EXPECT_EQ(SecondsRepr(99999), "(null)");
+  EXPECT_EQ(SecondsRepr(0), "(null)");
+  EXPECT_EQ(SecondsRepr(1000000000000000), "(null)");
+  EXPECT_EQ(SecondsRepr(std::numeric_limits<int64_t>::min()), "(null)");
+}
+
+TEST(SecondsReprTest, AgreesWithReprOfTheRoundedQuotient) {
+  uint64_t s = 0x9e3779b97f4a7c15ULL;
+  auto next = [&] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  };
+  int checked = 0;
+  for (int i = 0; i < 400000; ++i) {
+    const int digits = 5 + static_cast<int>(next() % 11);  // 1e5 .. 1e15
+    uint64_t mag = 1;
+    for (int d = 0; d < digits; ++d) mag *= 10;
+    int64_t ns = static_cast<int64_t>(next() % mag);
+    if (i % 3 == 0) ns -= ns % 1000;   // microsecond captures
+    if (i % 7 == 0) ns = -ns;
+    char buf[64];
+    char* e = WriteSecondsRepr(buf, ns);
+    if (!e) continue;
+    ASSERT_EQ(std::string(buf, e), Repr(static_cast<double>(ns) / 1e9)) << ns;
+    ++checked;
+  }
+  EXPECT_GT(checked, 300000);
+}
+
 TEST(ReprTest, AppendsToExistingText) {
   std::string s = "x=";
   AppendRepr(s, 0.5);
