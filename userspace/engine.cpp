@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -202,7 +203,7 @@ struct FlowEngine::Impl {
   std::unique_ptr<char[]> rowbuf;
   std::string scratch;  // 2022 Decimal renderings (std::string based)
   std::array<SeedColumn, kNumSeedColumns> seed{};
-  uint32_t field_end[kNumColumns] = {};
+  uint32_t field_end[kNumColumns] = {};  // nfm2022-seed: where each rendered field ends
   bool spec_is_repr = true;          // float_spec is the shortest round-trip repr
   char zero_text[fmt::kMaxFloatChars];  // 0.0 in float_spec
   size_t zero_len = 0;
@@ -720,24 +721,24 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   const Nfm2022Ext* x = ext ? &ext[id] : nullptr;
   char* const base = rowbuf.get();
   char* p = base;
-  int col = 0;
-  auto end_field = [&]() __attribute__((always_inline)) {
-    field_end[col++] = static_cast<uint32_t>(p - base);
-    *p++ = ',';
-  };
-  auto put_text = [&](const std::string& t) __attribute__((always_inline)) {
-    std::memcpy(p, t.data(), std::min(t.size(), kMaxFieldChars - 1));
-    p += std::min(t.size(), kMaxFieldChars - 1);
+  // The lambdas take the write position and return the new one instead of capturing it:
+  // a captured `p` lives in memory, and every character store could alias it, which
+  // turned each column into a store/reload chain.
+  auto put_text = [&](char* p, const std::string& t) __attribute__((always_inline)) {
+    const size_t n = std::min(t.size(), kMaxFieldChars - 1);
+    std::memcpy(p, t.data(), n);
+    return p + n;
   };
   // Value kinds (spec §6.3). In the corrected profile every float column uses the float
-  // format and "no data" is 0.0 in a float column.
-  auto I = [&](uint64_t v) __attribute__((always_inline)) {
+  // format and "no data" is 0.0 in a float column. Each writes its value and the comma.
+  auto I = [](char* p, uint64_t v) __attribute__((always_inline)) {
     p = fmt::WriteUint(p, v);
-    end_field();
+    *p = ',';
+    return p + 1;
   };
   // The default spec (repr) takes the inline path for 0.0 and integral values; a zero in
   // another spec is the text rendered once at construction (e.g. 66 characters of .64f).
-  auto X = [&](double v) __attribute__((always_inline)) {
+  auto X = [&](char* p, double v) __attribute__((always_inline)) {
     if (spec_is_repr) {
       p = fmt::WriteReprInline(p, v);
     } else if (std::bit_cast<uint64_t>(v) == 0) {
@@ -746,51 +747,55 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
     } else {
       p = fmt::WriteFloat(p, v, float_spec);
     }
-    end_field();
+    *p = ',';
+    return p + 1;
   };
-  auto R = [&](double v) __attribute__((always_inline)) {
-    if (c) return X(v);
+  auto R = [&](char* p, double v) __attribute__((always_inline)) {
+    if (c) return X(p, v);
     p = fmt::WriteReprInline(p, v);
-    end_field();
+    *p = ',';
+    return p + 1;
   };
   // Seconds of an integer ns count, RN(ns / 1e9): R(NsToSeconds(ns)) without the float
   // formatting where the decimal text is known to be the repr.
-  auto S = [&](int64_t ns) __attribute__((always_inline)) {
+  auto S = [&](char* p, int64_t ns) __attribute__((always_inline)) {
     if (spec_is_repr) {
       if (char* e = fmt::WriteSecondsRepr(p, ns)) {
-        p = e;
-        end_field();
-        return;
+        *e = ',';
+        return e + 1;
       }
     }
-    R(NsToSeconds(ns));
+    return R(p, NsToSeconds(ns));
   };
-  auto Z = [&]() __attribute__((always_inline)) {  // guarded fallback
+  auto Z = [&](char* p) __attribute__((always_inline)) {  // guarded fallback
     if (c && spec_is_repr) {
-      std::memcpy(p, "0.0", 3);
-      p += 3;
-    } else if (c) {
+      std::memcpy(p, "0.0,", 4);
+      return p + 4;
+    }
+    if (c) {
       std::memcpy(p, zero_text, zero_len);
       p += zero_len;
     } else {
       *p++ = '0';
     }
-    end_field();
+    *p = ',';
+    return p + 1;
   };
-  auto ZI = [&]() __attribute__((always_inline)) {
-    *p++ = '0';
-    end_field();
+  auto ZI = [](char* p) __attribute__((always_inline)) {
+    std::memcpy(p, "0,", 2);
+    return p + 2;
   };
-  auto Dns = [&](int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
+  auto Dns = [&](char* p, int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
     if (c) {
       char* e = spec_is_repr ? fmt::WriteSecondsRepr(p, ns) : nullptr;
       p = e ? e : fmt::WriteFloat(p, NsToSeconds(ns), float_spec);
     } else {
       scratch.clear();
       fmt::AppendDecimalStr(scratch, DecimalOfNs(ns, exp));
-      put_text(scratch);
+      p = put_text(p, scratch);
     }
-    end_field();
+    *p = ',';
+    return p + 1;
   };
   auto ratio = [](uint64_t a, uint64_t b) { return static_cast<double>(a) / static_cast<double>(b); };
 
@@ -799,19 +804,16 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
 
   // Identity. The columns after flow_id repeat its parts: format each once, copy the text.
   const char* pname = ProtoName(f.proto, cfg().profile);
-  auto proto_text = [&] {
-    if (pname) {
-      const size_t n = std::strlen(pname);
-      std::memcpy(p, pname, n);
-      p += n;
-    } else {
-      p = fmt::WriteUint(p, f.proto);
-    }
+  auto proto_text = [&](char* p) {
+    if (!pname) return fmt::WriteUint(p, f.proto);
+    const size_t n = std::strlen(pname);
+    std::memcpy(p, pname, n);
+    return p + n;
   };
-  auto copy_of = [&](const char* from, const char* to) {
+  auto copy_of = [](char* p, const char* from, const char* to) {
     const size_t n = static_cast<size_t>(to - from);
     std::memmove(p, from, n);
-    p += n;
+    return p + n;
   };
   const char* const src_at = p;
   p = WriteAddr(p, f.Src(), f.ip_version);
@@ -825,33 +827,33 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   *p++ = '_';
   p = fmt::WriteUint(p, f.Dport());
   *p++ = '_';
-  proto_text();
+  p = proto_text(p);
   *p++ = '_';
   const bool id_local = c ? local_tz : false;  // 2022: flow_id in UTC (D16)
   const char* const ts_at = p;
   p = fmt::WriteDateTime(p, f.first_ts, id_local);
   const char* const ts_end = p;
-  end_field();
-  if (id_local == local_tz) copy_of(ts_at, ts_end); else p = fmt::WriteDateTime(p, f.first_ts, local_tz);
-  end_field();
-  copy_of(src_at, src_end);
-  end_field();
-  I(f.Sport());
-  copy_of(dst_at, dst_end);
-  end_field();
-  I(f.Dport());
-  proto_text();
-  end_field();
+  *p++ = ',';
+  if (id_local == local_tz) p = copy_of(p, ts_at, ts_end); else p = fmt::WriteDateTime(p, f.first_ts, local_tz);
+  *p++ = ',';
+  p = copy_of(p, src_at, src_end);
+  *p++ = ',';
+  p = I(p, f.Sport());
+  p = copy_of(p, dst_at, dst_end);
+  *p++ = ',';
+  p = I(p, f.Dport());
+  p = proto_text(p);
+  *p++ = ',';
 
   // 1 duration; 2-4 counts; 5-7 payload totals.
   const double dur = NsToSeconds(f.last_ts - f.first_ts);
-  S(f.last_ts - f.first_ts);  // = R(dur)
-  I(nP);
-  I(nF);
-  I(nB);
-  I(payP);
-  I(payF);
-  I(payB);
+  p = S(p, f.last_ts - f.first_ts);  // = p = R(p, dur)
+  p = I(p, nP);
+  p = I(p, nF);
+  p = I(p, nB);
+  p = I(p, payP);
+  p = I(p, payF);
+  p = I(p, payB);
 
   // 8-22 payload statistics.
   const exact::IntMoments mP = Moments::Merge(f.pay[0], f.pay[1], nP);
@@ -860,66 +862,66 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   auto all_max = [&](const auto (&mx)[2]) { return nF && nB ? std::max(mx[0], mx[1]) : nF ? mx[0] : mx[1]; };
   auto all_min = [&](const auto (&mn)[2]) { return nF && nB ? std::min(mn[0], mn[1]) : nF ? mn[0] : mn[1]; };
   const uint32_t maxP = all_max(f.pay_max), minP = all_min(f.pay_min);
-  I(maxP);
-  I(minP);
-  X(mP.Mean());
-  X(mP.PStd());
-  X(mP.PVar());
+  p = I(p, maxP);
+  p = I(p, minP);
+  p = X(p, mP.Mean());
+  p = X(p, mP.PStd());
+  p = X(p, mP.PVar());
   for (int d = 0; d < 2; ++d) {
     const exact::IntMoments& md = d == 0 ? mF : mB;
     if (c) {  // D3 fixed: per-direction statistics
       if (f.n[d]) {
-        I(f.pay_max[d]);
-        I(f.pay_min[d]);
-        X(md.Mean());
-        X(md.PStd());
+        p = I(p, f.pay_max[d]);
+        p = I(p, f.pay_min[d]);
+        p = X(p, md.Mean());
+        p = X(p, md.PStd());
       } else {
-        ZI();
-        ZI();
-        Z();
-        Z();
+        p = ZI(p);
+        p = ZI(p);
+        p = Z(p);
+        p = Z(p);
       }
     } else {  // D3: over all packets
-      I(maxP);
-      I(minP);
-      X(mP.Mean());
-      X(mP.PStd());
+      p = I(p, maxP);
+      p = I(p, minP);
+      p = X(p, mP.Mean());
+      p = X(p, mP.PStd());
     }
-    if (f.n[d]) X(md.PVar()); else Z();
+    if (f.n[d]) p = X(p, md.PVar()); else p = Z(p);
   }
 
   // 23-37 header statistics.
   const exact::IntMoments hP = Moments64::Merge(f.hdr[0], f.hdr[1], nP);
-  I(f.hdr[0].sum + f.hdr[1].sum);
-  I(all_max(f.hdr_max));
-  I(all_min(f.hdr_min));
-  X(hP.Mean());
-  X(hP.PStd());
+  p = I(p, f.hdr[0].sum + f.hdr[1].sum);
+  p = I(p, all_max(f.hdr_max));
+  p = I(p, all_min(f.hdr_min));
+  p = X(p, hP.Mean());
+  p = X(p, hP.PStd());
   for (int d = 0; d < 2; ++d) {
     if (f.n[d]) {
       const exact::IntMoments h = f.hdr[d].With(f.n[d]);
-      I(f.hdr[d].sum);
-      I(f.hdr_max[d]);
-      I(f.hdr_min[d]);
-      X(h.Mean());
-      X(h.PStd());
+      p = I(p, f.hdr[d].sum);
+      p = I(p, f.hdr_max[d]);
+      p = I(p, f.hdr_min[d]);
+      p = X(p, h.Mean());
+      p = X(p, h.PStd());
     } else {
-      ZI();
-      ZI();
-      ZI();
-      Z();
-      Z();
+      p = ZI(p);
+      p = ZI(p);
+      p = ZI(p);
+      p = Z(p);
+      p = Z(p);
     }
   }
 
   // 38-40 average segment sizes (payload only).
-  if (nF) R(ratio(payF, nF)); else Z();
-  if (nB) R(ratio(payB, nB)); else Z();
-  R(ratio(payP, nP));
+  if (nF) p = R(p, ratio(payF, nF)); else p = Z(p);
+  if (nB) p = R(p, ratio(payB, nB)); else p = Z(p);
+  p = R(p, ratio(payP, nP));
 
   // 41-42 initial windows.
-  I(f.init_win[0]);  // 0 while the direction has no packet
-  I(f.init_win[1]);
+  p = I(p, f.init_win[0]);  // 0 while the direction has no packet
+  p = I(p, f.init_win[1]);
 
   // 43-50 active / idle. Periods closed by a gap are in the cold slot (none without one).
   PeriodStats act{}, idle{};
@@ -935,91 +937,91 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   for (int which = 0; which < 2; ++which) {
     const PeriodStats& s = which == 0 ? act : idle;
     if (s.n == 0) {
-      Z();
-      Z();
-      Z();
-      Z();
+      p = Z(p);
+      p = Z(p);
+      p = Z(p);
+      p = Z(p);
       continue;
     }
-    Dns(s.min, s.min_exp);
-    Dns(s.max, s.max_exp);
+    p = Dns(p, s.min, s.min_exp);
+    p = Dns(p, s.max, s.max_exp);
     if (c) {
       const exact::IntMoments m = s.m.With(s.n);
-      X(m.Mean() / 1e9);
-      X(m.PStd() / 1e9);
+      p = X(p, m.Mean() / 1e9);
+      p = X(p, m.PStd() / 1e9);
     } else {
       const exact::DecimalMoments& dm = which == 0 ? x->act : x->idle;
       scratch.clear();
       fmt::AppendDecimalFormatted(scratch, dm.Mean(), float_spec);
-      put_text(scratch);
-      end_field();
+      p = put_text(p, scratch);
+      *p++ = ',';
       scratch.clear();
       fmt::AppendDecimalFormatted(scratch, dm.PStd(), float_spec);
-      put_text(scratch);
-      end_field();
+      p = put_text(p, scratch);
+      *p++ = ',';
     }
   }
 
   // 51-57 rates (over the rounded whole-flow duration, D18) and down/up ratio.
   if (dur != 0.0) {
-    R(static_cast<double>(payP) / dur);
-    R(static_cast<double>(payF) / dur);
-    R(static_cast<double>(payB) / dur);
-    R(static_cast<double>(nP) / dur);
-    R(static_cast<double>(nB) / dur);
-    R(static_cast<double>(nF) / dur);
+    p = R(p, static_cast<double>(payP) / dur);
+    p = R(p, static_cast<double>(payF) / dur);
+    p = R(p, static_cast<double>(payB) / dur);
+    p = R(p, static_cast<double>(nP) / dur);
+    p = R(p, static_cast<double>(nB) / dur);
+    p = R(p, static_cast<double>(nF) / dur);
   } else {
-    for (int i = 0; i < 6; ++i) Z();
+    for (int i = 0; i < 6; ++i) p = Z(p);
   }
-  if (nF) R(ratio(nB, nF)); else Z();
+  if (nF) p = R(p, ratio(nB, nF)); else p = Z(p);
 
   // 58-71 bulk.
-  auto bulk_rate = [&](const BulkState& b) {
-    if (b.dur == 0) return Z();
+  auto bulk_rate = [&](char* p, const BulkState& b) {
+    if (b.dur == 0) return Z(p);
     // 2022 divides by the exact decimal duration (spec §6.5): one rounding.
-    R(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
-                           static_cast<unsigned __int128>(b.dur < 0 ? -static_cast<__int128>(b.dur) : b.dur)) *
-      (b.dur < 0 ? -1.0 : 1.0));
+    return R(p, exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
+                                     static_cast<unsigned __int128>(b.dur < 0 ? -static_cast<__int128>(b.dur) : b.dur)) *
+                    (b.dur < 0 ? -1.0 : 1.0));
   };
   for (int d = 0; d < 2; ++d) {
     const BulkState& b = f.bulk[d];
     if (b.states) {
-      R(ratio(b.bytes, b.states));
-      R(ratio(b.pkts, b.states));
+      p = R(p, ratio(b.bytes, b.states));
+      p = R(p, ratio(b.pkts, b.states));
     } else {
-      Z();
-      Z();
+      p = Z(p);
+      p = Z(p);
     }
-    bulk_rate(b);
+    p = bulk_rate(p, b);
   }
   for (int d = 0; d < 2; ++d) {
     const BulkState& b = f.bulk[d];
-    I(b.states);
-    I(b.bytes);
-    I(b.pkts);
-    if (b.states) Dns(b.dur, x ? x->bulk_dur_exp[d] : 0); else Z();  // a duration was recorded
+    p = I(p, b.states);
+    p = I(p, b.bytes);
+    p = I(p, b.pkts);
+    if (b.states) p = Dns(p, b.dur, x ? x->bulk_dur_exp[d] : 0); else p = Z(p);  // a duration was recorded
   }
 
   // 72-95 flag counts: all, forward, backward.
-  for (int bit : kFlagColumnBits) I(static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit));
+  for (int bit : kFlagColumnBits) p = I(p, static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit));
   for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) I(FlagCount(f, d, bit));
+    for (int bit : kFlagColumnBits) p = I(p, FlagCount(f, d, bit));
 
   // 96-110 IAT statistics: all, forward, backward.
   for (int l = 0; l < 3; ++l) {
     const uint64_t n = l == 0 ? nP : f.n[l - 1];
     if (n == 0 || (c && n == 1)) {  // corrected: no interval in a 0/1-packet list (D6)
-      for (int i = 0; i < 5; ++i) Z();
+      for (int i = 0; i < 5; ++i) p = Z(p);
       continue;
     }
     if (!c && n == 1) {  // D6: the 1-packet "IAT" is the packet's epoch timestamp
       const int64_t ts = l == 0 ? f.first_ts : f.LastDirTs(l - 1);
       const double v = NsToSeconds(ts);
-      X(v);
-      X(0.0);
-      R(v);
-      R(v);
-      R(v);
+      p = X(p, v);
+      p = X(p, 0.0);
+      p = R(p, v);
+      p = R(p, v);
+      p = R(p, v);
       continue;
     }
     if (c) {
@@ -1031,34 +1033,34 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
       m.n = n - 1;
       m.sum = sum;
       m.sum_sq = f.iat_sq[l].Get();
-      X(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec));
-      X(m.PStd() / 1e9);
-      S(f.iat_max[l]);
-      S(f.iat_min[l]);
-      S(static_cast<int64_t>(sum));
+      p = X(p, exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec));
+      p = X(p, m.PStd() / 1e9);
+      p = S(p, f.iat_max[l]);
+      p = S(p, f.iat_min[l]);
+      p = S(p, static_cast<int64_t>(sum));
     } else {
-      X(x->iat[l].Mean());
-      X(x->iat[l].PStd());
-      R(NsToSeconds(f.iat_max[l]));
-      R(NsToSeconds(f.iat_min[l]));
-      R(x->iat_total[l]);
+      p = X(p, x->iat[l].Mean());
+      p = X(p, x->iat[l].PStd());
+      p = R(p, NsToSeconds(f.iat_max[l]));
+      p = R(p, NsToSeconds(f.iat_min[l]));
+      p = R(p, x->iat_total[l]);
     }
   }
 
   // 111-114 subflows.
   if (c) {
     const uint64_t k = static_cast<uint64_t>(f.sfcount) + 1;  // D13: gaps + 1
-    R(ratio(nF, k));
-    R(ratio(nB, k));
-    R(ratio(payF, k));
-    R(ratio(payB, k));  // D4 fixed
+    p = R(p, ratio(nF, k));
+    p = R(p, ratio(nB, k));
+    p = R(p, ratio(payF, k));
+    p = R(p, ratio(payB, k));  // D4 fixed
   } else if (f.sfcount) {
-    R(ratio(nF, f.sfcount));
-    R(ratio(nB, f.sfcount));
-    R(ratio(payF, f.sfcount));
-    R(ratio(payF, f.sfcount));  // D4: forward bytes again
+    p = R(p, ratio(nF, f.sfcount));
+    p = R(p, ratio(nB, f.sfcount));
+    p = R(p, ratio(payF, f.sfcount));
+    p = R(p, ratio(payF, f.sfcount));  // D4: forward bytes again
   } else {
-    for (int i = 0; i < 4; ++i) Z();
+    for (int i = 0; i < 4; ++i) p = Z(p);
   }
 
   // Replace the trailing comma by CRLF.
@@ -1066,6 +1068,13 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   *p++ = '\n';
   const std::string_view full(base, static_cast<size_t>(p - base));
   if (cfg().profile != Profile::kNfm2022Seed) return full;
+  // No value contains a comma (numbers, addresses, dates, protocol names), so the commas
+  // are the field boundaries.
+  int col = 0;
+  for (size_t i = 0; i < full.size() && col < kNumColumns; ++i) {
+    if (full[i] == ',' || full[i] == '\r') field_end[col++] = static_cast<uint32_t>(i);
+  }
+  assert(col == kNumColumns);
   row.clear();
   for (int i = 0; i < kNumSeedColumns; ++i) {
     const int s = seed[i].source;
