@@ -200,6 +200,11 @@ char* WriteRepr(char* p, double x) noexcept {
     return p;
   }
   if (char* e = WriteNonFinite(p, x)) return e;
+  // repr's fixed range, non-integral here: std::to_chars' shortest fixed form is the same
+  // shortest round-trip digits in positional notation, and always has a '.' (the digits of
+  // any double >= 1e-4 have a decimal exponent >= -4, of any double < 1e16 one <= 15).
+  const double ax = std::fabs(x);
+  if (ax >= 1e-4 && ax < 1e16) return std::to_chars(p, p + kMaxFloatChars, x, std::chars_format::fixed).ptr;
   // Shortest round-trip digits and exponent: "d.ddde+XX" / "de-XX".
   char buf[40];
   auto res = std::to_chars(buf, buf + sizeof(buf), x, std::chars_format::scientific);
