@@ -328,25 +328,13 @@ void AppendDecimalFormatted(std::string& out, const Decimal& d, const FloatSpec&
 }
 
 namespace {
-char* WriteDateTimeSeconds(char* out, double t, bool local) noexcept {
-  // Python: float timestamp -> modf -> frac * 1e6 (a double product) -> round half even
-  // (_PyTime_DoubleToDenominator), carrying into the seconds.
-  if (!std::isfinite(t) || std::fabs(t) > 1e15) {  // ~ year 31 million: not a date
-    return WriteRepr(out, t);
-  }
-  double intpart;
-  double frac = std::modf(t, &intpart);
-  double us = std::nearbyint(frac * 1e6);  // default rounding mode: ties to even
-  if (us >= 1e6) {
-    us -= 1e6;
-    intpart += 1.0;
-  } else if (us < 0) {
-    us += 1e6;
-    intpart -= 1.0;
-  }
-  int64_t secs = static_cast<int64_t>(intpart);
-  int micro = static_cast<int>(us);
-
+// "YYYY-MM-DD HH:MM:SS" of a whole second (years outside 0..9999 print as they are).
+struct SecondText {
+  int64_t secs = 0;
+  int len = 0;  // 0: empty
+  char text[48];
+};
+void FormatSecond(SecondText& st, int64_t secs, bool local) {
   int year, mon, day, hour, min, sec;
   std::tm tm{};
   time_t tt = static_cast<time_t>(secs);
@@ -395,11 +383,41 @@ char* WriteDateTimeSeconds(char* out, double t, bool local) noexcept {
   put(min, 2);
   *p++ = ':';
   put(sec, 2);
-  if (micro != 0) {
-    *p++ = '.';
-    put(micro, 6);
+  st.secs = secs;
+  st.len = static_cast<int>(std::copy(buf, p, st.text) - st.text);
+}
+
+char* WriteDateTimeSeconds(char* out, double t, bool local) noexcept {
+  // Python: float timestamp -> modf -> frac * 1e6 (a double product) -> round half even
+  // (_PyTime_DoubleToDenominator), carrying into the seconds.
+  if (!std::isfinite(t) || std::fabs(t) > 1e15) {  // ~ year 31 million: not a date
+    return WriteRepr(out, t);
   }
-  return std::copy(buf, p, out);
+  double intpart;
+  double frac = std::modf(t, &intpart);
+  double us = std::nearbyint(frac * 1e6);  // default rounding mode: ties to even
+  if (us >= 1e6) {
+    us -= 1e6;
+    intpart += 1.0;
+  } else if (us < 0) {
+    us += 1e6;
+    intpart -= 1.0;
+  }
+  const int64_t secs = static_cast<int64_t>(intpart);
+  const int micro = static_cast<int>(us);
+  // Rows come in time order, so the whole-second text is usually the previous one's: UTC
+  // texts are cached per thread (local ones are not: TZ may change between calls).
+  thread_local SecondText utc;
+  SecondText local_text;
+  SecondText& st = local ? local_text : utc;
+  if (local || st.len == 0 || st.secs != secs) FormatSecond(st, secs, local);
+  out = std::copy_n(st.text, st.len, out);
+  if (micro != 0) {
+    *out++ = '.';
+    for (int i = 5, v = micro; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+    out += 6;
+  }
+  return out;
 }
 }  // namespace
 
