@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 
 #include "exact.hpp"
@@ -262,15 +263,19 @@ char* WriteSecondsRepr(char* p, int64_t ns) noexcept {
     *p++ = '0';
     return p;
   }
+  // All nine digits (two at a time), then drop the trailing zeros.
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  p[8] = static_cast<char>('0' + frac % 10);
+  frac /= 10;
+  for (int i = 6; i >= 0; i -= 2) {
+    std::memcpy(p + i, kPairs + 2 * (frac % 100), 2);
+    frac /= 100;
+  }
   int digits = 9;
-  while (frac % 10 == 0) {
-    frac /= 10;
-    --digits;
-  }
-  for (int i = digits - 1; i >= 0; --i) {
-    p[i] = static_cast<char>('0' + frac % 10);
-    frac /= 10;
-  }
+  while (p[digits - 1] == '0') --digits;
   return p + digits;
 }
 
