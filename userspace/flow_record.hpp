@@ -125,6 +125,14 @@ inline constexpr uint64_t kFlagsHotMax = 0xffff;
 struct FlowRecord {
   FlowKey key;          // owned by FlowTable: the canonical lookup key (it also gives the
                         // flow's source/destination with the swap bits, see Src()/Dst())
+  // The small fields share the key's cache line: OnPacket reads closing right after the key.
+  uint32_t sfcount;
+  uint32_t cold;         // FlowCold slot + 1; 0 = none yet
+  uint16_t init_win[2];  // first packet's window per direction (0 until that direction has one)
+  uint8_t proto;         // first packet's protocol
+  uint8_t ip_version;
+  uint8_t closing;       // corrected: 0, or EndReason of the pending close (fin/rst) + 1
+  uint8_t bits;          // FlowBit
   int64_t first_ts;     // time of the first packet (ns)
   int64_t last_ts;      // 2022: time of the last packet in list order; corrected: max effective time.
                         // Also the end of the current activity period and the subflow reference.
@@ -145,13 +153,6 @@ struct FlowRecord {
   uint16_t hdr_max[2], hdr_min[2];
   uint16_t flags[2][8];  // packets with FIN, SYN, RST, PSH, ACK, URG, ECE, CWR (bit order) per
                          // direction, while n[d] <= kFlagsHotMax (then in FlowCold)
-  uint32_t sfcount;
-  uint32_t cold;         // FlowCold slot + 1; 0 = none yet
-  uint16_t init_win[2];  // first packet's window per direction (0 until that direction has one)
-  uint8_t proto;         // first packet's protocol
-  uint8_t ip_version;
-  uint8_t closing;       // corrected: 0, or EndReason of the pending close (fin/rst) + 1
-  uint8_t bits;          // FlowBit
 
   const uint8_t* Src() const noexcept { return bits & kFlowAddrSwapped ? key.b : key.a; }
   const uint8_t* Dst() const noexcept { return bits & kFlowAddrSwapped ? key.a : key.b; }
