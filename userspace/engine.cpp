@@ -84,6 +84,17 @@ constexpr int64_t kNsPerSec = 1000000000;
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 // Column order of the flag-count features: FIN, PSH, URG, ECE, SYN, ACK, CWR, RST as bit numbers.
 constexpr int kFlagColumnBits[8] = {0, 3, 5, 6, 1, 4, 7, 2};
+// kFlagSpread.v[flags][b] = bit b of the TCP flag byte (one 16-bit lane per flag).
+struct FlagSpread {
+  alignas(16) uint16_t v[256][8];
+};
+constexpr FlagSpread MakeFlagSpread() {
+  FlagSpread t{};
+  for (int f = 0; f < 256; ++f)
+    for (int b = 0; b < 8; ++b) t.v[f][b] = static_cast<uint16_t>((f >> b) & 1);
+  return t;
+}
+constexpr FlagSpread kFlagSpread = MakeFlagSpread();
 
 double NsToSeconds(int64_t ns) noexcept {
   if (ns > -(int64_t{1} << 53) && ns < (int64_t{1} << 53))
@@ -368,7 +379,13 @@ struct FlowEngine::Impl {
   void AddCommon(FlowRecord& f, const PacketMeta& p, int d, uint32_t payload) noexcept {
     const uint64_t nd = f.n[d]++;
     if (nd < kFlagsHotMax) [[likely]] {  // a count <= nd + 1 <= kFlagsHotMax fits 16 bits
-      for (int b = 0; b < 8; ++b) f.flags[d][b] = static_cast<uint16_t>(f.flags[d][b] + ((p.tcp_flags >> b) & 1u));
+      // The eight counters as one vector: add the flag byte spread to eight 0/1 lanes.
+      using U16x8 = uint16_t __attribute__((vector_size(16)));
+      U16x8 counts, add;
+      std::memcpy(&counts, f.flags[d], sizeof(counts));
+      std::memcpy(&add, kFlagSpread.v[p.tcp_flags], sizeof(add));
+      counts += add;
+      std::memcpy(f.flags[d], &counts, sizeof(counts));
     } else {
       FlowCold& c = ColdOf(f);
       if (nd == kFlagsHotMax)
