@@ -199,8 +199,12 @@ const RealTraffic& LoadRealTraffic() {
   return rt;
 }
 
-// Args: profile. Feeds passes of the merged real stream until >= 2 M events per iteration
-// batch are done; reports events/s like BM_Engine (per CPU second, CSV to /dev/null).
+// Args: profile, copies. Each iteration feeds one pass of the merged real stream (every
+// capture starts at the same instant, so their flows overlap); reports events/s like
+// BM_Engine (per CPU second, CSV to /dev/null). copies > 1 replays that many copies of the
+// stream at once, copy c with every address's byte 12 XORed with c (the first IPv4 octet;
+// the same bijection on both addresses keeps each flow's two directions together) and
+// c * 997 ns later: the same real flows, many more of them open at once.
 void BM_EngineRealCaptures(benchmark::State& state) {
   const RealTraffic& rt = LoadRealTraffic();
   if (rt.events.empty()) {
@@ -208,6 +212,7 @@ void BM_EngineRealCaptures(benchmark::State& state) {
     return;
   }
   const bool nfm2022 = state.range(0) == 1;
+  const int copies = static_cast<int>(state.range(1));
   nfm::EngineConfig cfg;
   cfg.profile = nfm2022 ? nfm::Profile::kNfm2022 : nfm::Profile::kCorrected;
   nfm::ApplyProfileDefaults(cfg, false, false, false);
@@ -220,7 +225,18 @@ void BM_EngineRealCaptures(benchmark::State& state) {
   }
   nfm::FlowEngine engine(cfg, *csv, false, nfm2022 ? ".64f" : "");
   const int64_t step = rt.span_ns + 200 * int64_t{1000000000};
-  std::vector<nfm::PacketMeta> pass(rt.events);
+  std::vector<nfm::PacketMeta> pass;
+  pass.reserve(rt.events.size() * static_cast<size_t>(copies));
+  for (int c = 0; c < copies; ++c) {
+    for (nfm::PacketMeta m : rt.events) {
+      m.saddr[12] ^= static_cast<uint8_t>(c);
+      m.daddr[12] ^= static_cast<uint8_t>(c);
+      m.ts_ns += static_cast<uint64_t>(c) * 997;
+      pass.push_back(m);
+    }
+  }
+  std::stable_sort(pass.begin(), pass.end(),
+                   [](const nfm::PacketMeta& a, const nfm::PacketMeta& b) { return a.ts_ns < b.ts_ns; });
   const uint64_t base = 1700000000ull * 1000000000ull;
   for (auto& m : pass) m.ts_ns += base;
   auto next_pass = [&] {
@@ -241,6 +257,8 @@ void BM_EngineRealCaptures(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(csv->RowsWritten() - rows0), benchmark::Counter::kIsRate);
   state.counters["events/pass"] = static_cast<double>(pass.size());
   state.counters["captures"] = static_cast<double>(rt.captures);
+  state.counters["copies"] = copies;
+  state.counters["open_flows"] = static_cast<double>(engine.Stats().flows_active);
   state.counters["ns/event"] = benchmark::Counter(static_cast<double>(events),
                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetLabel(rt.source);
@@ -249,8 +267,10 @@ void BM_EngineRealCaptures(benchmark::State& state) {
 }
 
 BENCHMARK(BM_EngineRealCaptures)
-    ->ArgNames({"nfm2022"})
-    ->Args({0})  // corrected only: nfm2022's 120000 s idle timeout would join the passes' flows
+    ->ArgNames({"nfm2022", "copies"})
+    // corrected only: nfm2022's 120000 s idle timeout would join the passes' flows
+    ->Args({0, 1})
+    ->Args({0, 16})  // 16 copies at once: ~550k events per pass
     ->Unit(benchmark::kMillisecond)
     ->Iterations(40);
 
