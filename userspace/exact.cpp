@@ -333,8 +333,18 @@ constexpr u128 kTwo53 = static_cast<u128>(1) << 53;
 
 #if defined(__x86_64__) && (__LDBL_MANT_DIG__ == 64)
 constexpr bool kHaveExt = true;
+// The x87 unit really rounds to 64 bits (its precision control is at the Linux default;
+// valgrind, for one, emulates it with doubles): checked once, at run time.
+bool ExtPrecisionOk() {
+  static const bool ok = [] {
+    volatile long double big = 0x1p63L, one = 1.0L;
+    return (big + one) - big == 1.0L;
+  }();
+  return ok;
+}
 // Double rounding of a normal, positive x87 value `v`, or false when it could go wrong.
 bool ExtToDouble(long double v, double* out) {
+  if (!ExtPrecisionOk()) return false;
   if (!(v >= 0x1p-1000L && v <= 0x1p+1000L)) return false;
   uint64_t sig;
   std::memcpy(&sig, &v, sizeof(sig));  // the 64-bit significand is the first 8 bytes
