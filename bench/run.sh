@@ -11,7 +11,7 @@
 #   5. engine_bench (FlowEngine alone), median of NFM_BENCH_REPS repetitions.
 # Environment: NFM_BENCH_PACKETS (5000000), NFM_BENCH_RUNS (5), NFM_BENCH_REAL,
 # NFM_BENCH_LOOPS (400), NFM_BENCH_REPS (5), NFM_BENCH_ENGINE (1; 0 skips step 5),
-# NFM_BENCH_FILTER (engine_bench cases; default the three 100k-flow prefetch cases and the real-captures case, "." = all),
+# NFM_BENCH_FILTER (engine_bench cases; default the three 100k-flow prefetch cases and the two real-captures cases, "." = all),
 # NFM_BENCH_TMP (parent of the temp dir; default $TMPDIR or /tmp; needs ~4 GB free),
 # JOBS (2).
 # Shared machines: results are medians; check `uptime` and rerun when the load is high.
@@ -87,7 +87,9 @@ else
   echo "real capture $REAL not present: skipped"
 fi
 
-if [[ -x "$BUILD/bench/engine/engine_bench" ]]; then
+if [[ "${NFM_BENCH_ENGINE:-1}" == 0 ]]; then
+  echo "engine_bench skipped (NFM_BENCH_ENGINE=0)"
+elif [[ -x "$BUILD/bench/engine/engine_bench" ]]; then
   echo "== engine alone: engine_bench (events/s, median of $REPS repetitions)"
   "$BUILD/bench/engine/engine_bench" --benchmark_repetitions="$REPS" --benchmark_report_aggregates_only=true \
     --benchmark_filter="${NFM_BENCH_FILTER:-countsink:./prefetch:1/flows:100000/endless:0|RealCaptures}" --benchmark_format=console 2>/dev/null |
