@@ -864,7 +864,7 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
 
   // 1 duration; 2-4 counts; 5-7 payload totals.
   const double dur = NsToSeconds(f.last_ts - f.first_ts);
-  p = S(p, f.last_ts - f.first_ts);  // = p = R(p, dur)
+  p = S(p, f.last_ts - f.first_ts);  // = R(p, dur)
   p = I(p, nP);
   p = I(p, nF);
   p = I(p, nB);
