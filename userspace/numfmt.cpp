@@ -252,6 +252,19 @@ char* WriteRepr(char* p, double x) noexcept {
   return p;
 }
 
+namespace {
+// Exactly `width` decimal digits of v (zero-padded; v < 10^width), two at a time.
+void WriteFixedDigits(char* p, uint32_t v, int width) noexcept {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  int i = width;
+  for (; i >= 2; i -= 2, v /= 100) std::memcpy(p + i - 2, kPairs + 2 * (v % 100), 2);
+  if (i == 1) p[0] = static_cast<char>('0' + v % 10);
+}
+}  // namespace
+
 char* WriteSecondsRepr(char* p, int64_t ns) noexcept {
   uint64_t v = ns < 0 ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   if (v < 100000 || v >= 1000000000000000) return nullptr;
@@ -263,17 +276,8 @@ char* WriteSecondsRepr(char* p, int64_t ns) noexcept {
     *p++ = '0';
     return p;
   }
-  // All nine digits (two at a time), then drop the trailing zeros.
-  static constexpr char kPairs[] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
-  p[8] = static_cast<char>('0' + frac % 10);
-  frac /= 10;
-  for (int i = 6; i >= 0; i -= 2) {
-    std::memcpy(p + i, kPairs + 2 * (frac % 100), 2);
-    frac /= 100;
-  }
+  // All nine digits, then drop the trailing zeros.
+  WriteFixedDigits(p, frac, 9);
   int digits = 9;
   while (p[digits - 1] == '0') --digits;
   return p + digits;
@@ -419,7 +423,7 @@ char* WriteDateTimeSeconds(char* out, double t, bool local) noexcept {
   out = std::copy_n(st.text, st.len, out);
   if (micro != 0) {
     *out++ = '.';
-    for (int i = 5, v = micro; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+    WriteFixedDigits(out, static_cast<uint32_t>(micro), 6);
     out += 6;
   }
   return out;
