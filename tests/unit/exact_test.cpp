@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -1448,13 +1449,7 @@ TEST(IntMomentsTest, MatchesPythonTable) {
 // above check. Random operands of every size, and quotients placed within a few units of a
 // halfway point between two doubles, where a double rounding would show.
 TEST(RatioToDoubleTest, FastPathsMatchTheIntegerKernel) {
-  uint64_t s = 0x2545f4914f6cdd1dULL;
-  auto next = [&] {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  };
+  std::mt19937_64 next(0x2545f4914f6cdd1dULL);
   auto same = [](double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); };
   int n = 0;
   for (int i = 0; i < 200000; ++i) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <limits>
+#include <random>
 #include <string>
 
 namespace nfm::fmt {
@@ -3650,13 +3651,7 @@ TEST(SecondsReprTest, DecimalTextOfTheNanoseconds) {
 }
 
 TEST(SecondsReprTest, AgreesWithReprOfTheRoundedQuotient) {
-  uint64_t s = 0x9e3779b97f4a7c15ULL;
-  auto next = [&] {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  };
+  std::mt19937_64 next(0x9e3779b97f4a7c15ULL);
   int checked = 0;
   for (int i = 0; i < 400000; ++i) {
     const int digits = 5 + static_cast<int>(next() % 11);  // 1e5 .. 1e15
