@@ -43,7 +43,7 @@ vmlinux:
 	@echo "vmlinux/x86/vmlinux.h regenerated: review and commit it"
 
 format:
-	$(Q)clang-format -i userspace/*.cpp userspace/*.hpp userspace/live/*.cpp userspace/live/*.hpp tests/unit/*.cpp
+	$(Q)clang-format -i userspace/*.cpp userspace/*/*.cpp userspace/*/*.hpp tests/unit/*.cpp
 
 clean:
 	$(Q)rm -rf $(BUILD) $(BUILD)-asan

@@ -10,14 +10,14 @@
 #include <string>
 #include <thread>
 
-#include "csv_writer.hpp"
-#include "engine.hpp"
-#include "metrics.hpp"
-#include "numfmt.hpp"
-#include "offline.hpp"
+#include "output/csv_writer.hpp"
+#include "engine/engine.hpp"
+#include "metrics/metrics.hpp"
+#include "output/numfmt.hpp"
+#include "source/offline.hpp"
 #include "version.hpp"
 #ifdef NFM_HAVE_LIVE
-#include "live.hpp"
+#include "live/live.hpp"
 #endif
 
 namespace {

@@ -25,12 +25,12 @@
 #include <string>
 #include <vector>
 
-#include "capture_reader.hpp"
-#include "csv_writer.hpp"
-#include "decode.hpp"
-#include "engine.hpp"
-#include "flow_record.hpp"
-#include "flow_table.hpp"
+#include "source/capture_reader.hpp"
+#include "output/csv_writer.hpp"
+#include "source/decode.hpp"
+#include "engine/engine.hpp"
+#include "engine/flow_record.hpp"
+#include "engine/flow_table.hpp"
 #include "traffic_model.hpp"
 
 namespace {

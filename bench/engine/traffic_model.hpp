@@ -21,7 +21,7 @@
 #include <cstring>
 #include <vector>
 
-#include "packet.hpp"
+#include "engine/packet.hpp"
 
 namespace nfm::bench {
 

@@ -55,9 +55,9 @@
 #include <thread>
 #include <vector>
 
-#include "csv_writer.hpp"
+#include "output/csv_writer.hpp"
 #include "drain.hpp"
-#include "engine.hpp"
+#include "engine/engine.hpp"
 #include "loader.hpp"
 #include "nfm/event.h"
 #include "packet_builder.hpp"

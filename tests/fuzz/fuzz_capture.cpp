@@ -18,10 +18,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "capture_reader.hpp"
-#include "decode.hpp"
-#include "engine.hpp"
-#include "offline.hpp"
+#include "source/capture_reader.hpp"
+#include "source/decode.hpp"
+#include "engine/engine.hpp"
+#include "source/offline.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <cstring>
 #include <memory>
 
-#include "decode.hpp"
+#include "source/decode.hpp"
 
 namespace {
 constexpr uint32_t kLinks[] = {0, 1, 9, 12, 14, 50, 51, 101, 104, 105, 108, 113, 119, 127, 192, 204, 228, 229, 276,

@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <thread>
 
-#include "csv_writer.hpp"
-#include "engine.hpp"
+#include "output/csv_writer.hpp"
+#include "engine/engine.hpp"
 #include "live.hpp"
-#include "offline.hpp"
+#include "source/offline.hpp"
 
 namespace {
 std::atomic<bool> g_stop{false};

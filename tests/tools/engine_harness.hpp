@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
-#include "packet.hpp"
+#include "engine/engine.hpp"
+#include "engine/packet.hpp"
 
 namespace nfm::enginetest {
 

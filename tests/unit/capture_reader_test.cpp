@@ -2,7 +2,7 @@
 // Tests for CaptureReader on the self-made captures in tests/data (see make_captures.py for
 // their layout; expected values are computed by hand there and checked with tshark), on
 // stdin, on large generated streams, and on the shared corpus when ../shared/pcaps exists beside the checkout.
-#include "capture_reader.hpp"
+#include "source/capture_reader.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "../common/packet_builder.hpp"
-#include "decode.hpp"
+#include "source/decode.hpp"
 
 namespace nfm {
 namespace {

@@ -2,7 +2,7 @@
 // Tests for DecodePacket: table-driven cases over every supported link type, IPv4/IPv6 x
 // TCP/UDP/ICMP, tag/label stacks, options, extension chains, fragments, malformed headers,
 // and a truncation sweep. Expected values are computed by hand from the frame layout.
-#include "decode.hpp"
+#include "source/decode.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // Decimal mean/pstdev. Every expected value was computed by CPython 3.11 (fractions,
 // statistics, decimal), never by this C++ code; the tables include cases where a naive
 // double computation gets the last bit wrong, and Decimal sqrt next_plus/next_minus fixes.
-#include "exact.hpp"
+#include "engine/exact.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "numfmt.hpp"
+#include "output/numfmt.hpp"
 
 namespace nfm::exact {
 namespace {

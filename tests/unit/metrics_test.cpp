@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Metrics: fixed names and labels, offline vs live sources, counters fed from absolute values,
 // histograms, and the HTTP side (/metrics, /healthz, /livez, bind errors) on loopback.
-#include "metrics.hpp"
+#include "metrics/metrics.hpp"
 
 #include "live/live.hpp"
 

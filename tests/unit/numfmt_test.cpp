@@ -2,7 +2,7 @@
 // Unit tests for numfmt: every expected string below was produced by CPython 3.11 itself
 // (repr, format, str(Decimal), format(Decimal), datetime.fromtimestamp), never by this C++
 // code. Covers spec §6.3 examples, rounding ties, extreme magnitudes and time zones.
-#include "numfmt.hpp"
+#include "output/numfmt.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine.hpp"
+#include "engine/engine.hpp"
 
 struct ring_buffer;
 

@@ -12,7 +12,7 @@
 #include <type_traits>
 
 #include "nfm/event.h"
-#include "packet.hpp"
+#include "engine/packet.hpp"
 
 namespace nfm::live {
 

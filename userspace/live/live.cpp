@@ -17,7 +17,7 @@
 #include "bpf_util.hpp"
 #include "drain.hpp"
 #include "loader.hpp"
-#include "metrics.hpp"
+#include "metrics/metrics.hpp"
 #include "system.hpp"
 
 namespace nfm::live {

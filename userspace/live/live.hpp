@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine.hpp"
+#include "engine/engine.hpp"
 #include "nfm/event.h"
 
 namespace CLI {

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "packet.hpp"
+#include "engine/packet.hpp"
 
 namespace nfm {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "packet.hpp"
+#include "engine/packet.hpp"
 
 namespace nfm {
 

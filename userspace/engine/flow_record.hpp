@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "exact.hpp"
-#include "flow_table.hpp"
+#include "engine/exact.hpp"
+#include "engine/flow_table.hpp"
 
 namespace nfm {
 

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // RunOffline: capture reader -> decoder -> engine, with a throttled progress line.
-#include "offline.hpp"
+#include "source/offline.hpp"
 
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 
-#include "capture_reader.hpp"
-#include "decode.hpp"
+#include "source/capture_reader.hpp"
+#include "source/decode.hpp"
 
 namespace nfm {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // CsvFileSink implementation: stdio with a 1 MiB buffer, errno-named errors, rotation.
-#include "csv_writer.hpp"
+#include "output/csv_writer.hpp"
 
 #include <cerrno>
 #include <cstring>

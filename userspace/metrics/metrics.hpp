@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "engine.hpp"
+#include "engine/engine.hpp"
 #include "nfm/event.h"
 
 namespace nfm {

@@ -3,7 +3,7 @@
 // engine thread, served by prometheus-cpp's Exposer (embedded civetweb). /healthz and /livez
 // are answered by a civetweb begin_request callback on the same listener, because Exposer
 // 1.0.1 only serves registered collectables (always 200, Prometheus text format).
-#include "metrics.hpp"
+#include "metrics/metrics.hpp"
 
 #if __has_include("live/live.hpp")
 #include "live/live.hpp"

@@ -2,7 +2,7 @@
 // DecodePacket: link layer -> IPv4/IPv6 -> TCP/UDP/ICMP/ICMPv6 headers into a PacketMeta.
 // Every read is bounds-checked against cap_len; no allocation, no state. It does not verify
 // checksums and does not reassemble fragments. Length semantics: spec FEATURES.md §1.4.
-#include "decode.hpp"
+#include "source/decode.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -2,7 +2,7 @@
 // FlowEngine: flow lookup, per-packet state updates, termination and CSV row rendering for
 // the corrected and nfm2022 profiles. Time comes only from packet timestamps / AdvanceTime.
 // The rules implemented here are spec §2-§6 (nfm2022) and docs/FEATURES.md (corrected).
-#include "engine.hpp"
+#include "engine/engine.hpp"
 
 #include <arpa/inet.h>
 
@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "columns.hpp"
-#include "exact.hpp"
-#include "flow_record.hpp"
-#include "flow_table.hpp"
-#include "numfmt.hpp"
+#include "output/columns.hpp"
+#include "engine/exact.hpp"
+#include "engine/flow_record.hpp"
+#include "engine/flow_table.hpp"
+#include "output/numfmt.hpp"
 
 namespace nfm {
 

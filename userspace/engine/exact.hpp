@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "numfmt.hpp"
+#include "output/numfmt.hpp"
 
 namespace nfm::exact {
 

@@ -3,7 +3,7 @@
 // str(Decimal), format(Decimal, ".Nf"/".Ng"), datetime text and integers. It only renders
 // values; the arithmetic producing them lives in exact.cpp. Locale independent (built on
 // std::to_chars), no heap use except appending to the caller's string.
-#include "numfmt.hpp"
+#include "output/numfmt.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "exact.hpp"
+#include "engine/exact.hpp"
 
 namespace nfm::fmt {
 namespace {

@@ -2,7 +2,7 @@
 // CaptureReader implementation: classic pcap (draft-ietf-opsawg-pcap) and pcapng
 // (draft-ietf-opsawg-pcapng) from an mmap'ed regular file or a large-chunk buffered stream.
 // It validates framing only (lengths, magic numbers); it never looks inside packet bytes.
-#include "capture_reader.hpp"
+#include "source/capture_reader.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>

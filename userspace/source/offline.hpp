@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "engine.hpp"
+#include "engine/engine.hpp"
 
 namespace nfm {
 

@@ -3,7 +3,7 @@
 // small fixed-capacity big-integer kernel that rounds rationals and square roots of
 // rationals exactly once, plus a mirror of Python's decimal division/sqrt for the 2022
 // Decimal mean/std. It does not format anything (see numfmt.cpp) and never allocates.
-#include "exact.hpp"
+#include "engine/exact.hpp"
 
 #include <bit>
 #include <cmath>
