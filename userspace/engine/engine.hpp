@@ -10,27 +10,10 @@
 #include <string>
 #include <string_view>
 
+#include "engine/flow_view.hpp"
 #include "engine/packet.hpp"
 
 namespace nfm {
-
-enum class Profile : uint8_t {
-  kCorrected,   // default: every defect of spec §7 fixed, time-driven termination
-  kNfm2022,     // NetFlowMeter 019dde4, bit for bit (121 columns)
-  kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
-};
-
-// Why a flow was exported. Order and names are used as metric label values.
-enum class EndReason : uint8_t {
-  kIdle = 0,       // no packet for idle_timeout
-  kActiveTimeout,  // flow lasted active_timeout; it continues as a new flow
-  kFin,            // FIN seen in both directions (+ grace)
-  kRst,            // RST seen (+ grace)
-  kEviction,       // flow table full
-  kShutdown,       // end of input / agent stopping
-  kCount
-};
-const char* EndReasonName(EndReason r) noexcept;  // "idle", "active_timeout", "fin", "rst", "eviction", "shutdown"
 
 // Why a packet was not made part of any flow (counted, never logged per packet).
 enum class SkipReason : uint8_t {

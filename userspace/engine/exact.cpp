@@ -463,7 +463,7 @@ Big AbsBig(const WideUint<N>& w, bool& neg) {
 constexpr int kPrec = 28;
 
 // Decimal._fix for finite values: round the coefficient to kPrec digits, half even.
-fmt::Decimal Fix(bool neg, u128 coeff, int exp) {
+Decimal Fix(bool neg, u128 coeff, int exp) {
   int nd = NumDigits128(coeff);
   if (nd > kPrec) {
     int drop = nd - kPrec;
@@ -478,12 +478,12 @@ fmt::Decimal Fix(bool neg, u128 coeff, int exp) {
       ++exp;
     }
   }
-  return fmt::Decimal{neg, coeff, exp};
+  return Decimal{neg, coeff, exp};
 }
 
 // Decimal(a) / Decimal(b) for integers a >= 0, b > 0 (Decimal.__truediv__ + _fix).
-fmt::Decimal DecimalDivide(bool neg, const Big& a, const Big& b) {
-  if (a.IsZero()) return fmt::Decimal{neg, 0, 0};
+Decimal DecimalDivide(bool neg, const Big& a, const Big& b) {
+  if (a.IsZero()) return Decimal{neg, 0, 0};
   int shift = NumDigits(b) - NumDigits(a) + kPrec + 1;
   int exp = -shift;
   Big q, r;
@@ -519,7 +519,7 @@ Big Isqrt(const Big& c) {
 }
 
 // Decimal.sqrt() of a positive finite value in the default context.
-fmt::Decimal DecimalSqrt(const fmt::Decimal& x) {
+Decimal DecimalSqrt(const Decimal& x) {
   const int prec = kPrec + 1;  // one extra digit, rounded down, then sticky-fixed
   int e = x.exp >> 1;          // floor(exp / 2): the ideal exponent
   int len = NumDigits128(x.coeff);
@@ -577,8 +577,8 @@ int CompareWithMidSquare(const Big& num, const Big& den, u128 xc, int xe, u128 y
 }
 
 // statistics._decimal_sqrt_of_frac(num, den) for num > 0.
-fmt::Decimal DecimalSqrtOfFrac(const Big& num, const Big& den) {
-  fmt::Decimal root = DecimalSqrt(DecimalDivide(false, num, den));
+Decimal DecimalSqrtOfFrac(const Big& num, const Big& den) {
+  Decimal root = DecimalSqrt(DecimalDivide(false, num, den));
   // root at 28 digits: next_plus/next_minus step by one unit of the 28th digit.
   int nd = NumDigits128(root.coeff);
   u128 r28 = root.coeff * Pow10u(kPrec - nd);
@@ -589,7 +589,7 @@ fmt::Decimal DecimalSqrtOfFrac(const Big& num, const Big& den) {
     pc /= 10;
     ++pe;
   }
-  if (CompareWithMidSquare(num, den, r28, e28, pc, pe) > 0) return fmt::Decimal{false, pc, pe};
+  if (CompareWithMidSquare(num, den, r28, e28, pc, pe) > 0) return Decimal{false, pc, pe};
   u128 mc;
   int me;
   if (r28 == Pow10u(kPrec - 1)) {  // power of ten: the next lower value has 28 nines
@@ -599,7 +599,7 @@ fmt::Decimal DecimalSqrtOfFrac(const Big& num, const Big& den) {
     mc = r28 - 1;
     me = e28;
   }
-  if (CompareWithMidSquare(num, den, r28, e28, mc, me) < 0) return fmt::Decimal{false, mc, me};
+  if (CompareWithMidSquare(num, den, r28, e28, mc, me) < 0) return Decimal{false, mc, me};
   return root;
 }
 
@@ -817,27 +817,27 @@ void DecimalMoments::Add(int64_t x_ns) noexcept {
   AccumulateShifted<4, 3>(sum_sq_ns, static_cast<u128>(a) * a, 0, false);
 }
 
-fmt::Decimal DecimalMoments::Mean() const noexcept {
-  if (n == 0) return fmt::Decimal{};
+Decimal DecimalMoments::Mean() const noexcept {
+  if (n == 0) return Decimal{};
   // statistics.mean: Fraction(sum_ns, n * 10^9) reduced, then Decimal(num) / Decimal(den).
   bool neg = sum_ns < 0;
   u128 a = neg ? -static_cast<u128>(sum_ns) : static_cast<u128>(sum_ns);
   u128 d = static_cast<u128>(n) * 1000000000u;
-  if (a == 0) return fmt::Decimal{};
+  if (a == 0) return Decimal{};
   u128 g = Gcd(a, d);
   return DecimalDivide(neg, Big::FromU128(a / g), Big::FromU128(d / g));
 }
 
-fmt::Decimal DecimalMoments::PStd() const noexcept {
+Decimal DecimalMoments::PStd() const noexcept {
   // Variance in s^2 = (n*sum_sq - sum^2) / (n^2 * 10^18). The division/sqrt mirrors are
   // value based, so the fraction need not be reduced.
-  if (n == 0) return fmt::Decimal{false, 0, -1};
+  if (n == 0) return Decimal{false, 0, -1};
   Big nb = Big::FromU128(n);
   Big num = Mul(nb, Big::FromLimbs(sum_sq_ns.limb, 4));
   bool neg = sum_ns < 0;
   Big s = Big::FromU128(neg ? -static_cast<u128>(sum_ns) : static_cast<u128>(sum_ns));
   SubFrom(num, Mul(s, s));
-  if (num.IsZero()) return fmt::Decimal{false, 0, -1};  // Decimal("0.0")
+  if (num.IsZero()) return Decimal{false, 0, -1};  // Decimal("0.0")
   Big den = Mul(Mul(nb, nb), Pow10(18));
   return DecimalSqrtOfFrac(num, den);
 }

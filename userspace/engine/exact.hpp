@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "output/numfmt.hpp"
+#include "engine/decimal.hpp"
 
 namespace nfm::exact {
 
@@ -82,8 +82,8 @@ struct DecimalMoments {
   __int128 sum_ns = 0;
   WideUint<4> sum_sq_ns{};  // sum of squares in ns^2 (unsigned)
   void Add(int64_t x_ns) noexcept;
-  fmt::Decimal Mean() const noexcept;
-  fmt::Decimal PStd() const noexcept;
+  Decimal Mean() const noexcept;
+  Decimal PStd() const noexcept;
 };
 
 }  // namespace nfm::exact

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/decimal.hpp"
+
 namespace nfm::fmt {
 
 // A parsed Python-style float format spec: "" / "r" (= repr), ".Nf", ".Ng" (0 <= N <= 99).
@@ -29,13 +31,7 @@ void AppendRepr(std::string& out, double x);
 // .Ng like C %.Ng (Python rules: "nan" never "-nan", "inf"); Repr -> AppendRepr.
 void AppendFloat(std::string& out, double x, const FloatSpec& spec);
 
-// An exact decimal value  (-1)^neg * coeff * 10^exp, as Python's decimal.Decimal holds it
-// (the exponent is significant: Decimal("1.50") != Decimal("1.5") in text).
-struct Decimal {
-  bool neg = false;
-  unsigned __int128 coeff = 0;
-  int exp = 0;
-};
+using nfm::Decimal;  // engine/decimal.hpp
 
 // str(Decimal): plain notation when exp <= 0 and adjusted exponent >= -6, otherwise
 // scientific "d.dddE+n" (e.g. "0E-9", "5.00E-7").

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// FlowView: what the engine hands to every exporter when a flow ends — identity, end reason,
+// direction counters and every feature as a typed value, computed once. Exporters (CSV, IPFIX,
+// metrics, labels, manifest) read it; none of them reaches into the engine's flow state.
+// A FlowView is valid only during FlowExporter::Export; copy what you keep.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "engine/decimal.hpp"
+
+namespace nfm {
+
+enum class Profile : uint8_t {
+  kCorrected,   // default: every defect of spec §7 fixed, time-driven termination
+  kNfm2022,     // NetFlowMeter 019dde4, bit for bit (121 columns)
+  kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
+};
+
+// Why a flow was exported. Order and names are used as metric label values.
+enum class EndReason : uint8_t {
+  kIdle = 0,       // no packet for idle_timeout
+  kActiveTimeout,  // flow lasted active_timeout; it continues as a new flow
+  kFin,            // FIN seen in both directions (+ grace)
+  kRst,            // RST seen (+ grace)
+  kEviction,       // flow table full
+  kShutdown,       // end of input / agent stopping
+  kCount
+};
+const char* EndReasonName(EndReason r) noexcept;  // "idle", "active_timeout", "fin", "rst", "eviction", "shutdown"
+
+// One feature value. `kind` says how the reference prints it (spec §6.3); the column's
+// IPFIX/storage type (unsigned or float) is fixed per column by the FeatureSet, and every
+// kind converts to it (output/feature_value.hpp: FeatureAsDouble / FeatureAsUint).
+struct FeatureValue {
+  enum class Kind : uint8_t {
+    kUint,          // u: an integer ("0" is also the 2022 "no data" text of float columns)
+    kFloat,         // f: a double in the float format (kind X; corrected R)
+    kRepr,          // f: a double always as repr (2022 kind R)
+    kSecondsF,      // ns: RN(ns / 1e9) seconds; float format (corrected)
+    kSecondsR,      // ns: RN(ns / 1e9) seconds; repr (2022)
+    kDecimal,       // ns, exp: the exact decimal ns * 1e-9 held with exponent exp (2022 kind D)
+    kDecimalFloat,  // aux: index into FlowView::decimals, printed with the float format (2022
+                    // active/idle mean/std)
+  };
+  Kind kind = Kind::kUint;
+  int8_t exp = 0;    // kDecimal: decimal exponent (>= -9)
+  uint16_t aux = 0;  // kDecimalFloat: index into FlowView::decimals
+  union {
+    uint64_t u = 0;
+    int64_t ns;
+    double f;
+  };
+  static FeatureValue Uint(uint64_t v) noexcept { FeatureValue x; x.u = v; return x; }
+  static FeatureValue Float(double v) noexcept { FeatureValue x; x.kind = Kind::kFloat; x.f = v; return x; }
+  static FeatureValue Repr(double v) noexcept { FeatureValue x; x.kind = Kind::kRepr; x.f = v; return x; }
+  static FeatureValue Seconds(int64_t v, bool repr) noexcept {
+    FeatureValue x;
+    x.kind = repr ? Kind::kSecondsR : Kind::kSecondsF;
+    x.ns = v;
+    return x;
+  }
+  static FeatureValue DecimalNs(int64_t v, int exp) noexcept {
+    FeatureValue x;
+    x.kind = Kind::kDecimal;
+    x.ns = v;
+    x.exp = static_cast<int8_t>(exp < -9 ? -9 : exp);
+    return x;
+  }
+};
+static_assert(sizeof(FeatureValue) == 16);
+
+// Value type of a feature column, fixed per column (IPFIX: unsigned64 / float64).
+enum class FeatureType : uint8_t { kUnsigned, kFloat };
+
+struct FeatureInfo {
+  std::string_view name;     // CSV column name
+  FeatureType type;
+  std::string_view unit;     // "packets", "bytes", "seconds", "bytes/second", "" (ratio/count)
+};
+
+// An ordered feature set (the columns after the identity columns).
+struct FeatureSet {
+  std::string_view name;                 // "nfm" (the 114 features), ...
+  std::span<const FeatureInfo> columns;
+};
+
+struct FlowView {
+  // Identity. Addresses are 16 bytes, IPv4 as ::ffff:a.b.c.d (network order); ports host order.
+  const uint8_t* src = nullptr;   // the flow's source (sender of the first packet)
+  const uint8_t* dst = nullptr;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;
+  uint8_t ip_version = 0;         // 4 or 6
+  Profile profile = Profile::kCorrected;
+  EndReason reason = EndReason::kShutdown;
+  int64_t first_ns = 0;           // first packet time, ns since the Unix epoch (UTC)
+  int64_t last_ns = 0;            // last packet time (corrected: latest effective time)
+  // Per direction [0] forward (from src), [1] backward.
+  uint64_t packets[2] = {};
+  uint64_t payload_bytes[2] = {};  // the profile's payload definition
+  uint64_t ip_bytes[2] = {};       // IP header + IP payload bytes (as the IP length fields say)
+  uint8_t tcp_flags[2] = {};       // OR of the TCP flag bytes
+  uint32_t source_id = 0;          // live: ring/shard that produced the flow; offline 0
+  // Features, in the order of `set->columns`.
+  const FeatureSet* set = nullptr;
+  std::span<const FeatureValue> features;
+  std::span<const Decimal> decimals;  // operands of kDecimalFloat values
+};
+
+// Receives finished flows. Export is called on the engine's thread, once per flow, in end
+// order; it must not block for long (queue and return). Begin is called once, when the
+// exporter is attached to the engine, before any flow (a CSV writes its header lazily at the
+// first flow, so a run without flows leaves an empty file, as the references do).
+class FlowExporter {
+ public:
+  virtual ~FlowExporter() = default;
+  virtual void Begin(Profile profile, const FeatureSet& set) { (void)profile; (void)set; }
+  virtual void Export(const FlowView& flow) = 0;
+};
+
+}  // namespace nfm
