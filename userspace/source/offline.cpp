@@ -23,7 +23,8 @@ SkipReason ToSkip(DecodeStatus s) {
 }
 }  // namespace
 
-OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop) {
+template <class Engine>
+OfflineResult RunOfflineT(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
   std::string err;
   auto reader = CaptureReader::Open(opts.path, &err);
@@ -37,7 +38,9 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
   auto last_progress = start;
   const bool progress = opts.progress && isatty(STDERR_FILENO);
   const uint64_t size = reader->FileSize();
-  const DecodeMode mode = opts.scapy_decode ? DecodeMode::kScapy2022 : DecodeMode::kStrict;
+  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
+                         : opts.scapy_decode ? DecodeMode::kScapy2022
+                                             : DecodeMode::kStrict;
   uint64_t unsupported_link = 0;
   uint32_t first_bad_link = 0;
   // Decode runs kAhead packets ahead of the engine so the engine's memory (index slot, then
@@ -133,6 +136,13 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
                    " timestamps were out of range (after year 2262) and were clamped";
   }
   return res;
+}
+
+OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop) {
+  return RunOfflineT(opts, engine, stop);
+}
+OfflineResult RunOffline(const OfflineOptions& opts, CicEngine& engine, const std::atomic<bool>& stop) {
+  return RunOfflineT(opts, engine, stop);
 }
 
 }  // namespace nfm

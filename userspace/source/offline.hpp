@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engine/cic_engine.hpp"
 #include "engine/engine.hpp"
 
 namespace nfm {
@@ -15,6 +16,7 @@ struct OfflineOptions {
   std::string path;         // capture file, "-" = stdin
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
+  bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
 };
 
 struct OfflineResult {
@@ -28,5 +30,6 @@ struct OfflineResult {
 // Reads every record, feeds the engine, flushes all open flows at the end (also after a
 // corrupt record). Stops early when `stop` becomes true.
 OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop);
+OfflineResult RunOffline(const OfflineOptions& opts, CicEngine& engine, const std::atomic<bool>& stop);
 
 }  // namespace nfm
