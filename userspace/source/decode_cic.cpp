@@ -9,22 +9,19 @@ namespace {
 
 inline uint16_t Rd16(const uint8_t* p) { return uint16_t(uint16_t(p[0]) << 8 | p[1]); }
 
-// IPv4 header at `ip`; `end` = end of usable data (§1.5). Fills everything but the link facts.
-void FillIpv4(const uint8_t* d, uint32_t ip, uint32_t end, uint32_t cap, PacketMeta* out) {
+// Transport of the IPv4 header at `ip` (§1.3-§1.5). jnetpcap's ICMP scanner continues into the
+// IPv4 header quoted by Destination Unreachable (type 3) and Parameter Problem (12) messages,
+// and PacketReader takes the first TCP/UDP header it finds: such an ICMP error becomes a packet
+// of the quoted connection's protocol and ports (addresses stay the outer ones).
+void FillL4(const uint8_t* d, uint32_t ip, uint32_t end, uint32_t cap, int depth, PacketMeta* out) {
   const uint8_t* h = d + ip;
-  out->ip_version = 4;
-  out->saddr[10] = out->saddr[11] = 0xff;
-  out->daddr[10] = out->daddr[11] = 0xff;
-  std::memcpy(out->saddr + 12, h + 12, 4);
-  std::memcpy(out->daddr + 12, h + 16, 4);
-  out->proto = 0;
   const uint32_t ihl = (h[0] & 0x0fu) * 4u;
   const uint16_t frag = Rd16(h + 6);
   if ((frag & 0x1fffu) != 0) {  // non-first fragment: protocol 0, ports 0 (§1.4)
-    out->flags |= kPktFragment | kPktLaterFragment;
+    if (depth == 0) out->flags |= kPktFragment | kPktLaterFragment;
     return;
   }
-  if (frag & 0x2000u) out->flags |= kPktFragment;
+  if (depth == 0 && (frag & 0x2000u)) out->flags |= kPktFragment;
   const uint32_t l4 = ip + ihl;
   const uint32_t l4_cap = cap > l4 ? cap - l4 : 0;
   const uint32_t l4_end = end > l4 ? end - l4 : 0;
@@ -45,9 +42,24 @@ void FillIpv4(const uint8_t* d, uint32_t ip, uint32_t end, uint32_t cap, PacketM
     out->dport = Rd16(p + 2);
     out->l4_header_len = 8;
     out->payload_ip = out->payload_frame = l4_end - 8;
-  } else {
+  } else if (h[9] == 1 && depth < 4 && l4_cap >= 8 + 20 && (p[0] == 3 || p[0] == 12) &&
+             (p[8] & 0x0fu) >= 5) {
+    FillL4(d, l4 + 8, end, cap, depth + 1, out);
+  } else if (depth == 0) {
     out->flags |= kPktL4Truncated;
   }
+}
+
+// IPv4 header at `ip`; `end` = end of usable data (§1.5).
+void FillIpv4(const uint8_t* d, uint32_t ip, uint32_t end, uint32_t cap, PacketMeta* out) {
+  const uint8_t* h = d + ip;
+  out->ip_version = 4;
+  out->saddr[10] = out->saddr[11] = 0xff;
+  out->daddr[10] = out->daddr[11] = 0xff;
+  std::memcpy(out->saddr + 12, h + 12, 4);
+  std::memcpy(out->daddr + 12, h + 16, 4);
+  out->proto = 0;
+  FillL4(d, ip, end, cap, 0, out);
 }
 
 }  // namespace
