@@ -583,7 +583,10 @@ void CicEngine::AdvanceTime(uint64_t now_ns) {
 void CicEngine::Flush(EndReason reason) {
   for (uint32_t id = impl_->table.Head(kListCreated); id != FlowTable<CicFlow>::kNil;
        id = impl_->table.Head(kListCreated)) {
-    impl_->End(id, reason, true);
+    const CicFlow& f = impl_->table.At(id);
+    // Corrected: a flow already closed by FIN/RST and waiting out its grace ends for that reason.
+    const EndReason r = f.close_deadline == 0 ? reason : f.flag_cnt[2] ? EndReason::kRst : EndReason::kFin;
+    impl_->End(id, r, true);
   }
 }
 
