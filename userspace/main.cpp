@@ -15,6 +15,7 @@
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
+#include "output/csv_exporter.hpp"
 #include "output/numfmt.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -223,8 +224,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
     return 1;
   }
+  // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
-  if (!nfm::fmt::FloatSpec::Parse(o.float_format)) {
+  const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
+  if (!float_spec) {
     std::fprintf(stderr, "nfm-xdp: --float-format '%s' is not supported; use .Nf or .Ng (e.g. .17g)\n",
                  o.float_format.c_str());
     return 1;
@@ -264,22 +267,29 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    sink->on_row = [m = metrics.get()](const nfm::FlowSummary& s, size_t bytes) { m->ObserveFlow(s, bytes); };
+    sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
   }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
+  if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
   int rc = 0;
-  if (cic && !live_mode) {
+  if (cic && !live_mode) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
     nfm::CicCsvExporter exporter(*sink, o.tz == "local");
     engine.AddExporter(exporter);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
     rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
     return FinishOutput(o, *sink, metrics.get(), rc);
   }
-  nfm::FlowEngine engine(cfg, *sink, o.tz == "local", o.float_format);
+  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  nfm::FlowEngine engine(cfg);
+  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
+  engine.AddExporter(csv);
+  if (flow_metrics) engine.AddExporter(*flow_metrics);
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
     live.quiet = o.quiet;

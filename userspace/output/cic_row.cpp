@@ -162,12 +162,7 @@ void CicCsvExporter::Begin(Profile profile, const FeatureSet& set) {
 void CicCsvExporter::Export(const FlowView& flow) {
   row_.clear();
   AppendCicRow(row_, flow, local_);
-  FlowSummary s;
-  s.reason = flow.reason;
-  s.duration_s = static_cast<double>(flow.last_ns - flow.first_ns) / 1e9;
-  s.packets = flow.packets[0] + flow.packets[1];
-  s.bytes = flow.payload_bytes[0] + flow.payload_bytes[1];
-  sink_.Row(row_, s);
+  sink_.Row(row_);
 }
 
 }  // namespace nfm

@@ -3,13 +3,13 @@
 // the CicFeatureSet(): `Flow ID`, identity, `Timestamp`, the 76 features, `Label`.
 // Profile kCic: dotted IPv4, Timestamp `dd/MM/yyyy hh:mm:ss AM/PM`, Java number text.
 // Corrected set (C21): ISO-8601 timestamp with microseconds; IPv6 text where needed.
-// Does not write files: CicCsvExporter hands rows to a FlowSink.
+// Does not write files: CicCsvExporter hands rows to a CsvFileSink.
 #pragma once
 
 #include <string>
 
-#include "engine/engine.hpp"
 #include "engine/flow_view.hpp"
+#include "output/csv_writer.hpp"
 
 namespace nfm {
 
@@ -22,16 +22,16 @@ void AppendCicRow(std::string& out, const FlowView& v, bool local, std::string_v
 // The Timestamp text of kCic: first_ns floored to seconds, `dd/MM/yyyy hh:mm:ss AM/PM`.
 void AppendCicTimestamp(std::string& out, int64_t first_ns, bool local);
 
-// FlowExporter writing CIC rows to a FlowSink; the header is written at Begin (the reference
-// writes a header-only file when it finds no flow).
+// FlowExporter writing CIC rows to a CsvFileSink (not owned); the header is written at Begin
+// (the reference writes a header-only file when it finds no flow). The engine's thread only.
 class CicCsvExporter : public FlowExporter {
  public:
-  CicCsvExporter(FlowSink& sink, bool local) : sink_(sink), local_(local) {}
+  CicCsvExporter(CsvFileSink& sink, bool local) : sink_(sink), local_(local) {}
   void Begin(Profile profile, const FeatureSet& set) override;
   void Export(const FlowView& flow) override;
 
  private:
-  FlowSink& sink_;
+  CsvFileSink& sink_;
   bool local_;
   std::string row_;
 };

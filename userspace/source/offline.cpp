@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "source/capture_reader.hpp"
+#include "engine/cic_engine.hpp"
 #include "source/decode.hpp"
 
 namespace nfm {
@@ -24,7 +25,7 @@ SkipReason ToSkip(DecodeStatus s) {
 }  // namespace
 
 template <class Engine>
-OfflineResult RunOfflineT(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
+OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
   std::string err;
   auto reader = CaptureReader::Open(opts.path, &err);
@@ -138,11 +139,7 @@ OfflineResult RunOfflineT(const OfflineOptions& opts, Engine& engine, const std:
   return res;
 }
 
-OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop) {
-  return RunOfflineT(opts, engine, stop);
-}
-OfflineResult RunOffline(const OfflineOptions& opts, CicEngine& engine, const std::atomic<bool>& stop) {
-  return RunOfflineT(opts, engine, stop);
-}
+template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
+template OfflineResult RunOffline<CicEngine>(const OfflineOptions&, CicEngine&, const std::atomic<bool>&);
 
 }  // namespace nfm
