@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
     return 1;
   }
-  if (live_mode && (cfg.profile != nfm::Profile::kCorrected || cic)) {
+  if (live_mode && cfg.profile != nfm::Profile::kCorrected) {
     std::fprintf(stderr, "nfm-xdp: live capture uses the corrected profile; --profile %s works with --pcap only\n",
                  o.profile.c_str());
     return 1;
@@ -277,12 +277,23 @@ int main(int argc, char** argv) {
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
   int rc = 0;
-  if (cic && !live_mode) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
+  if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
     nfm::CicCsvExporter exporter(*sink, o.tz == "local");
     engine.AddExporter(exporter);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
-    rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
+    if (live_mode) {  // corrected CIC set only (checked above)
+#ifdef NFM_HAVE_LIVE
+      live.quiet = o.quiet;
+      live.verbose = verbose;
+      nfm::live::LiveStatus status;
+      if (metrics) metrics->AttachLive(&status);
+      if (metrics) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+#endif
+    } else {
+      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
+    }
     return FinishOutput(o, *sink, metrics.get(), rc);
   }
   // Exporters, in the order they see each flow: CSV, then the metrics observer.

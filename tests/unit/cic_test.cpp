@@ -484,6 +484,56 @@ TEST(CicEngine, PshUrgDownUpInitWin) {
   }
 }
 
+// Strict comparisons (§3.1, §4.4, §4.5, §4.6): exactly at a threshold nothing happens.
+TEST(CicEngine, FlowTimeoutIsStrict) {
+  CicRun r(Profile::kCic);
+  r.Feed(Udp(kT0, true, 1));
+  r.Feed(Udp(kT0 + 120 * kS, true, 1));         // t - start = 120 s: same flow
+  r.Feed(Udp(kT0 + 120 * kS + 1000, true, 1));  // 120 s + 1 µs: flow 1 written, a 1-packet flow begins
+  EXPECT_EQ(r.sink.rows.size(), 1u);
+  auto rows = r.Rows();
+  ASSERT_EQ(rows.size(), 1u);  // the 1-packet flow vanishes at the end (C12)
+  EXPECT_EQ(rows[0]["Flow Duration"], "120000000");
+  EXPECT_EQ(rows[0]["Total Fwd Packet"], "2");
+  EXPECT_EQ(rows[0]["Idle Mean"], "1.2E8");  // one 120 s idle period; no active period (length 0)
+  EXPECT_EQ(rows[0]["Active Mean"], "0");
+  EXPECT_EQ(r.engine->Stats().flows_exported[static_cast<int>(EndReason::kActiveTimeout)], 1u);
+}
+
+TEST(CicEngine, ActivityThresholdIsStrict) {
+  CicRun r(Profile::kCic);
+  r.Feed(Udp(kT0, true, 0));
+  r.Feed(Udp(kT0 + 5 * kS, true, 0));          // gap 5 s: still active
+  r.Feed(Udp(kT0 + 10 * kS + 1000, true, 0));  // gap 5 s + 1 µs: idle
+  auto rows = r.Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["Active Mean"], "5000000.0");
+  EXPECT_EQ(rows[0]["Idle Mean"], "5000001.0");
+  EXPECT_EQ(rows[0]["Idle Std"], "0.0");
+  // Two gaps > 1 s: sf_count 2, 3 packets / 2.
+  EXPECT_EQ(rows[0]["Subflow Fwd Packets"], "1");
+}
+
+TEST(CicEngine, BulkAndSubflowGapsAreStrict) {
+  CicRun r(Profile::kCic);
+  for (int i = 0; i < 4; ++i) r.Feed(Udp(kT0 + i * kS, true, 100));  // gaps of exactly 1 s
+  auto rows = r.Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["Bwd Bytes/Bulk Avg"], "400");  // 4th packet completes a bulk
+  EXPECT_EQ(rows[0]["Bwd Packet/Bulk Avg"], "4");
+  EXPECT_EQ(rows[0]["Bwd Bulk Rate Avg"], "133");  // (long)(400 / 3.0)
+  EXPECT_EQ(rows[0]["Subflow Fwd Packets"], "0");   // no gap > 1 s: sf_count 0 -> the "0" guard
+  CicRun three(Profile::kCic);
+  for (int i = 0; i < 3; ++i) three.Feed(Udp(kT0 + i * kMs, true, 100));
+  three.Feed(Udp(kT0 + 3 * kMs + 1 * kS + 1000, true, 100));  // gap > 1 s: the candidate restarts
+  auto t = three.Rows();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0]["Bwd Bytes/Bulk Avg"], "0");
+  EXPECT_EQ(t[0]["Bwd Bulk Rate Avg"], "0");
+  EXPECT_EQ(t[0]["Subflow Fwd Packets"], "4");  // one gap: 4 / 1
+  EXPECT_EQ(t[0]["Subflow Fwd Bytes"], "400");
+}
+
 // ---------------- Decoder (§1) ----------------
 using test::PacketBuilder;
 

@@ -3,9 +3,12 @@
 // §4 state updates and the §5 feature values. Text rendering lives in output/cic_row.cpp.
 #include "engine/cic_engine.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 #include "engine/cic_flow.hpp"
 #include "engine/flow_table.hpp"
@@ -119,6 +122,39 @@ FlowKey MakeKey(const uint8_t* s, const uint8_t* d, uint16_t sp, uint16_t dp, ui
   return k;
 }
 
+// Java String.hashCode of the flow key text "src-dst-sport-dport-proto" (IPv4 dotted), then
+// HashMap's spread h ^ (h >>> 16) (CIC §3.4).
+uint32_t JavaKeySpread(const FlowKey& k) noexcept {
+  uint32_t h = 0;
+  auto str = [&h](const char* p, const char* e) {
+    for (; p < e; ++p) h = 31u * h + static_cast<uint8_t>(*p);
+  };
+  auto num = [&](unsigned v) {
+    char b[12];
+    int n = 0;
+    do {
+      b[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    while (n) h = 31u * h + static_cast<uint8_t>(b[--n]);
+  };
+  static const char kDash[] = "-";
+  static const char kDot[] = ".";
+  for (const uint8_t* a : {k.a, k.b}) {
+    for (int i = 12; i < 16; ++i) {
+      num(a[i]);
+      if (i < 15) str(kDot, kDot + 1);
+    }
+    str(kDash, kDash + 1);
+  }
+  num(k.pa);
+  str(kDash, kDash + 1);
+  num(k.pb);
+  str(kDash, kDash + 1);
+  num(k.proto);
+  return h ^ (h >> 16);
+}
+
 // Java's (long) cast of a double: truncation, NaN -> 0, saturation.
 int64_t JavaLong(double x) noexcept {
   if (std::isnan(x)) return 0;
@@ -145,6 +181,11 @@ struct CicEngine::Impl {
   const int64_t idle_us, grace_us, activity_us;
   FeatureValue vals[kCicFeatures];
   EngineStats* stats = nullptr;
+  // kCic: the reference's HashMap<String, Flow> holds exactly our open flows; it only grows
+  // (16, doubling when size > 3/4 capacity) and iterates bucket by bucket, each chain in put
+  // order. put_seq and the largest size reproduce its end-of-input order (CIC §3.4, C22).
+  uint64_t put_seq = 0;
+  uint64_t java_cap = 16;
 
   // ---- state updates (§4) ----
   void Act(CicFlow& f, int64_t t) const noexcept {
@@ -424,6 +465,8 @@ struct CicEngine::Impl {
     table.PushBack(kListCreated, id);
     table.PushBack(kListActivity, id);
     First(table.At(id), p, t);
+    table.At(id).put_seq = ++put_seq;
+    while (table.Size() > java_cap / 4 * 3) java_cap *= 2;
     stats->flows_created += 1;
     stats->flows_active = table.Size();
     stats->packets_in_flows += 1;
@@ -581,6 +624,19 @@ void CicEngine::AdvanceTime(uint64_t now_ns) {
 }
 
 void CicEngine::Flush(EndReason reason) {
+  if (impl_->exact) {  // the reference's HashMap iteration order (allocates once, at the end)
+    std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> order;  // bucket, put order, id
+    order.reserve(impl_->table.Size());
+    for (uint32_t id = impl_->table.Head(kListCreated); id != FlowTable<CicFlow>::kNil;
+         id = impl_->table.Next(kListCreated, id)) {
+      const CicFlow& f = impl_->table.At(id);
+      const uint64_t bucket = JavaKeySpread(f.key) & (impl_->java_cap - 1);
+      order.emplace_back(bucket, f.put_seq, id);
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [bucket, seq, id] : order) impl_->End(id, reason, true);
+    return;
+  }
   for (uint32_t id = impl_->table.Head(kListCreated); id != FlowTable<CicFlow>::kNil;
        id = impl_->table.Head(kListCreated)) {
     const CicFlow& f = impl_->table.At(id);

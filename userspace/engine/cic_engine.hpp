@@ -40,7 +40,8 @@ class CicEngine {
   // Corrected set: ends flows idle or past the flow timeout at `now_ns`. The reference has no
   // clock-driven expiry, so in profile kCic this does nothing.
   void AdvanceTime(uint64_t now_ns);
-  // End of input. kCic: flows with >= 2 packets are written (1-packet flows vanish, C12).
+  // End of input. kCic: flows with >= 2 packets are written (1-packet flows vanish, C12), in
+  // the reference's Java HashMap iteration order (CIC §3.4); corrected: every flow, oldest first.
   void Flush(EndReason reason = EndReason::kShutdown);
 
   const EngineStats& Stats() const noexcept { return stats_; }

@@ -57,6 +57,7 @@ struct CicFlow {
   uint32_t fin_fwd, fin_bwd;
   uint8_t sf_set, bwd_win_set, proto, ip_version;
   uint32_t pad_;
+  uint64_t put_seq;  // kCic: order of the HashMap put that created this entry (row order at EOF)
   CicBulk bulk[2];  // [0] forward, [1] backward
   CicStat len, fwd, bwd, flow_iat, fwd_iat, bwd_iat, active, idle;
 };
