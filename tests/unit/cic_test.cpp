@@ -534,6 +534,30 @@ TEST(CicEngine, BulkAndSubflowGapsAreStrict) {
   EXPECT_EQ(t[0]["Subflow Fwd Bytes"], "400");
 }
 
+// C18, C20: the corrected set makes per-protocol and IPv6 flows; the reference sees IPv4 only.
+TEST(CicEngine, CorrectedIpv6AndIcmpFlows) {
+  CicRun c(Profile::kCorrected), r(Profile::kCic);
+  for (CicRun* x : {&c, &r}) {
+    x->Feed(enginetest::Udp(kT0, "2001:db8::1", 5000, "2001:db8::2", 53, 20, 20));
+    x->Feed(enginetest::Udp(kT0 + kMs, "2001:db8::2", 53, "2001:db8::1", 5000, 40, 40));
+    x->Feed(enginetest::Other(kT0, C, S, 1, 56));
+    x->Feed(enginetest::Other(kT0 + kMs, S, C, 1, 56));
+  }
+  auto rows = c.Rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["Flow ID"], "2001:db8::1-2001:db8::2-5000-53-17");
+  EXPECT_EQ(rows[0]["Total Bwd packets"], "1");
+  EXPECT_EQ(rows[0]["Total Length of Bwd Packet"], "40.0");
+  EXPECT_EQ(rows[1]["Flow ID"], "10.0.0.1-10.0.0.2-0-0-1");
+  EXPECT_EQ(rows[1]["Protocol"], "1");
+  EXPECT_EQ(rows[1]["Fwd Header Length"], "8");
+  // The reference: IPv6 skipped and counted; the ICMP packets (already protocol 0 from its
+  // decoder in real use) make one flow.
+  auto ref = r.Rows();
+  ASSERT_EQ(ref.size(), 1u);
+  EXPECT_EQ(r.engine->Stats().skipped[static_cast<int>(SkipReason::kUnsupported)], 2u);
+}
+
 // ---------------- Decoder (§1) ----------------
 using test::PacketBuilder;
 

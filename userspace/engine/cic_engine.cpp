@@ -270,6 +270,7 @@ struct CicEngine::Impl {
     f.fwd_bytes += pl;
     f.psh[0] = (p.tcp_flags & kPsh) ? 1 : 0;
     f.urg[0] = (p.tcp_flags & kUrg) ? 1 : 0;
+    f.flags_or[0] = p.tcp_flags;
     if (!exact && pl >= 1) f.act_data_fwd = 1;  // C9
     if (!exact && (p.tcp_flags & kFin)) f.fin_fwd = 1;
   }
@@ -299,6 +300,7 @@ struct CicEngine::Impl {
       if (f.bwd.n > 1) f.bwd_iat.Add(static_cast<double>(t - f.bwd_last));
       f.bwd_last = t;
     }
+    f.flags_or[fwd ? 0 : 1] |= p.tcp_flags;
     if (!exact) {  // C2: PSH/URG per direction over all packets
       const int d = fwd ? 0 : 1;
       f.psh[d] += (p.tcp_flags & kPsh) ? 1 : 0;
@@ -443,6 +445,8 @@ struct CicEngine::Impl {
     view.packets[1] = static_cast<uint64_t>(nb);
     view.payload_bytes[0] = static_cast<uint64_t>(f.fwd_bytes);
     view.payload_bytes[1] = static_cast<uint64_t>(f.bwd_bytes);
+    view.tcp_flags[0] = f.flags_or[0];
+    view.tcp_flags[1] = f.flags_or[1];  // ip_bytes stay 0: CICFlowMeter counts no IP bytes
     view.set = &kCicSet;
     view.features = std::span<const FeatureValue>(vals, kCicFeatures);
     for (FlowExporter* e : exporters) e->Export(view);

@@ -56,7 +56,8 @@ struct CicFlow {
   uint32_t flag_cnt[8];     // by bit number of the TCP flag byte
   uint32_t fin_fwd, fin_bwd;
   uint8_t sf_set, bwd_win_set, proto, ip_version;
-  uint32_t pad_;
+  uint8_t flags_or[2];  // OR of the TCP flag bytes per direction (FlowView::tcp_flags)
+  uint16_t pad_;
   uint64_t put_seq;  // kCic: order of the HashMap put that created this entry (row order at EOF)
   CicBulk bulk[2];  // [0] forward, [1] backward
   CicStat len, fwd, bwd, flow_iat, fwd_iat, bwd_iat, active, idle;
