@@ -634,6 +634,39 @@ TEST(DecodeCic, NonEthernetRecordsReparsedAsIpv4) {
   Dec(v6, DecodeStatus::kNotIp);
 }
 
+// jnetpcap's header chain (packet_protocol.cpp): 802.1ad and old QinQ tags, LLC/SNAP, IPv4 in
+// IPv4, L2TP over UDP/1701 with PPP; PacketReader takes the first TCP header anywhere, else the
+// first UDP header; addresses always from the first IPv4 header.
+TEST(DecodeCic, TunnelsAndTags) {
+  auto ad = Dec(PacketBuilder().Eth().Vlan(5, 0x88a8).Vlan(6).IPv4("1.2.3.4", "5.6.7.8").Udp(1, 2).Payload(3).Bytes());
+  EXPECT_EQ(ad.proto, 17);
+  auto snap = Dec(PacketBuilder().Eth(0x0040).Raw({0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00})
+                      .IPv4("1.2.3.4", "5.6.7.8").Udp(1, 2).Payload(3).Bytes());
+  EXPECT_EQ(snap.proto, 17);
+  EXPECT_EQ(snap.payload_ip, 3u);
+  auto ipip = Dec(PacketBuilder().Eth().IPv4("9.9.9.9", "8.8.8.8").IPv4("1.2.3.4", "5.6.7.8")
+                      .Tcp(1000, 80, test::kSyn).Payload(5).Bytes());
+  EXPECT_EQ(Ip4(ipip.saddr), "9.9.9.9");
+  EXPECT_EQ(ipip.proto, 6);
+  EXPECT_EQ(ipip.sport, 1000);
+  EXPECT_EQ(ipip.payload_ip, 5u);
+  // L2TP data message (flags 0x0002 = version 2), PPP 0x0021, IPv4, TCP: the inner TCP wins.
+  auto l2tp_tcp = Dec(PacketBuilder().Eth().IPv4("9.9.9.9", "8.8.8.8").Udp(1701, 1701)
+                          .Raw({0x00, 0x02, 0, 1, 0, 1, 0xff, 0x03, 0x00, 0x21})
+                          .IPv4("1.2.3.4", "5.6.7.8").Tcp(1000, 80, test::kAck).Payload(7).Bytes());
+  EXPECT_EQ(l2tp_tcp.proto, 6);
+  EXPECT_EQ(l2tp_tcp.dport, 80);
+  EXPECT_EQ(l2tp_tcp.payload_ip, 7u);
+  EXPECT_EQ(Ip4(l2tp_tcp.daddr), "8.8.8.8");
+  // ... with an inner UDP header the first UDP header (the outer one) is used.
+  auto l2tp_udp = Dec(PacketBuilder().Eth().IPv4("9.9.9.9", "8.8.8.8").Udp(1701, 1701)
+                          .Raw({0x00, 0x02, 0, 1, 0, 1, 0xff, 0x03, 0x00, 0x21})
+                          .IPv4("1.2.3.4", "5.6.7.8").Udp(53, 53).Payload(7).Bytes());
+  EXPECT_EQ(l2tp_udp.proto, 17);
+  EXPECT_EQ(l2tp_udp.sport, 1701);
+  EXPECT_EQ(l2tp_udp.payload_ip, 10u + 20u + 8u + 7u);
+}
+
 TEST(DecodeCic, DispatchedThroughDecodePacket) {
   auto f = PacketBuilder().IPv4("1.2.3.4", "5.6.7.8").Udp(1, 2).Payload(4).Bytes();
   PacketMeta m;
