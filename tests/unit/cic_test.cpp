@@ -558,6 +558,24 @@ TEST(CicEngine, CorrectedIpv6AndIcmpFlows) {
   EXPECT_EQ(r.engine->Stats().skipped[static_cast<int>(SkipReason::kUnsupported)], 2u);
 }
 
+TEST(CicEngine, FullTableEvictsAndCounts) {
+  CicRun r(Profile::kCic);
+  r.cfg.max_flows = 2;
+  r.engine = std::make_unique<CicEngine>(r.cfg);
+  r.engine->AddExporter(r.sink);
+  r.Feed(enginetest::Udp(kT0, C, 1, S, 53, 5, 5));
+  r.Feed(enginetest::Udp(kT0 + kMs, C, 1, S, 53, 5, 5));
+  r.Feed(enginetest::Udp(kT0 + 2 * kMs, C, 2, S, 53, 5, 5));
+  r.Feed(enginetest::Udp(kT0 + 3 * kMs, C, 2, S, 53, 5, 5));
+  r.Feed(enginetest::Udp(kT0 + 4 * kMs, C, 3, S, 53, 5, 5));  // table full: flow 1 ends
+  EXPECT_EQ(r.sink.rows.size(), 1u);
+  EXPECT_EQ(r.engine->Stats().flows_exported[static_cast<int>(EndReason::kEviction)], 1u);
+  auto rows = r.Rows();
+  ASSERT_EQ(rows.size(), 2u);  // flow 2 at the end; flow 3 has one packet
+  EXPECT_EQ(rows[0]["Src Port"], "1");
+  EXPECT_EQ(rows[1]["Src Port"], "2");
+}
+
 // ---------------- Decoder (§1) ----------------
 using test::PacketBuilder;
 

@@ -462,8 +462,8 @@ struct CicEngine::Impl {
   }
 
   uint32_t Create(const FlowKey& k, uint64_t h, const PacketMeta& p, int64_t t) {
-    if (table.Full()) {  // never in the reference's terms; the oldest flow makes room
-      End(table.Head(kListCreated), EndReason::kEviction, true);
+    if (table.Full()) {  // the reference has no limit: its oldest flow, corrected the least recently active
+      End(table.Head(exact ? kListCreated : kListActivity), EndReason::kEviction, true);
     }
     const uint32_t id = table.Insert(k, h);
     table.PushBack(kListCreated, id);
