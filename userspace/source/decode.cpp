@@ -4,6 +4,8 @@
 // checksums and does not reassemble fragments. Length semantics: spec FEATURES.md §1.4.
 #include "source/decode.hpp"
 
+#include "source/scapy_payload.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -173,6 +175,12 @@ void ScapyFillL4(const Frame& f, uint8_t proto, uint32_t start, uint32_t end, Pa
   out->l4_header_len = static_cast<uint16_t>(hl);
   out->payload_frame = f.cap - start - hl;
   out->payload_ip = end > start + hl ? end - start - hl : 0;
+  // len(pkt[TCP].payload) is the re-built application layer: BER layers shrink or grow.
+  if (const ScapyApp app = ScapyAppFor(proto, out->sport, out->dport); app != ScapyApp::kOther) {
+    const uint32_t in_ip = end - start - hl;  // the rest of the frame is Padding, kept as is
+    const uint32_t n = proto == 6 ? in_ip : ScapyUdpAppBytes(avail >= 6 ? Rd16(l4 + 4) : 0, in_ip);
+    out->payload_frame = out->payload_frame - n + ScapyRebuiltLength(app, l4 + hl, n);
+  }
 }
 
 // The first TCP and the first UDP layer of a scapy dissection, in nesting order, and the
