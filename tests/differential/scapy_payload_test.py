@@ -218,6 +218,13 @@ def crafted_cases():
     add("ldap 40-deep nesting", "tcp", 40000, 389, SEQ(I(1), T(0x63, [])).enc()[:0]
         + b"\x30\x84" + (len(deep) + 3 + 6).to_bytes(4, "big") + b"\x02\x01\x01"
         + b"\x63\x84" + len(deep).to_bytes(4, "big") + deep)
+    for n in (20, 49, 50, 300):  # scapy raises RecursionError from 50 nested and-filters on
+        flt = S(b"objectClass", 0x87)
+        for _ in range(n):
+            flt = SEQ(flt, tag=0xA0)
+        msg = ldap_search()
+        msg.kids[1].kids[6] = flt
+        add(f"ldap search, {n} nested and-filters", "tcp", 40000, 389, msg.enc(AD))
     add("ldap over udp 389 (cldap rules)", "udp", 40000, 389, ldap_search().enc(AD))
     add("cldap search AD", "udp", 40000, 389, cldap_search().enc(AD))
     add("cldap search with user AD", "udp", 389, 40000, cldap_search(True).enc(AD))
@@ -349,6 +356,33 @@ def run(binary: str, cases) -> tuple[list[str], int]:
     return bad, len(cases)
 
 
+def shared_ldap_cases(source_dir: Path):
+    """The TCP payloads of ../shared's Active Directory LDAP capture (IPv6, so NetFlowMeter
+    2022 itself made no flow of it): each as its own IPv4 frame with the same ports."""
+    from scapy.all import rdpcap
+    cap = source_dir / ".." / "shared" / "pcaps" / "zeek_ldap_modify-request.pcapng"
+    if not cap.is_file():
+        return None, f"{cap} is missing"
+    out = []
+    for i, p in enumerate(rdpcap(str(cap))):
+        if TCP in p:
+            t = p[TCP]
+            out.append(dict(name=f"{cap.name}#{i + 1}", l4="tcp", sport=t.sport, dport=t.dport,
+                            pay=tcp_wire_payload(p)))
+    return out, None
+
+
+def tcp_wire_payload(p) -> bytes:
+    """The bytes after the TCP header up to the IPv6 payload length, as captured (from
+    p.original: building p again would already re-encode the LDAP layer)."""
+    raw = bytes(p.original)
+    ip = 18 if raw[12:14] == b"\x81\x00" else 14  # the capture has one 802.1Q tag
+    assert raw[ip - 2:ip] == b"\x86\xdd" and raw[ip + 6] == 6, "Ethernet + IPv6 + TCP expected"
+    plen = int.from_bytes(raw[ip + 4:ip + 6], "big")
+    doff = raw[ip + 40 + 12] >> 4
+    return raw[ip + 40 + doff * 4:ip + 40 + plen]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", required=True)
@@ -356,9 +390,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=15)
     a = ap.parse_args()
     failed = False
-    for label, cases, strict in (("crafted", crafted_cases(), True),
-                                 ("re-encoding fuzz", reencode_fuzz(a.seed, a.fuzz), True),
-                                 ("byte-flip fuzz", flip_fuzz(a.seed, a.fuzz), False)):
+    src = Path(__file__).resolve().parents[2]
+    real, why = shared_ldap_cases(src)
+    corpora = [("crafted", crafted_cases(), True)]
+    if real is None:
+        print(f"SKIP shared LDAP capture corpus: {why}")
+    else:
+        corpora.append(("shared AD LDAP capture, as IPv4", real, True))
+    corpora += [("re-encoding fuzz", reencode_fuzz(a.seed, a.fuzz), True),
+                ("byte-flip fuzz", flip_fuzz(a.seed, a.fuzz), False)]
+    for label, cases, strict in corpora:
         changed = sum(1 for i, c in enumerate(cases) if oracle(frame(c, i + 1), c["l4"]) != len(c["pay"]))
         bad, n = run(a.binary, cases)
         print(f"{'PASS' if not bad else ('FAIL' if strict else 'INFO')} {label}: {n - len(bad)}/{n} agree "

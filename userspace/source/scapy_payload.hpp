@@ -31,7 +31,7 @@ ScapyApp ScapyAppFor(uint8_t proto, uint16_t sport, uint16_t dport) noexcept;
 // Returns `len` whenever scapy's rebuild is byte-identical or scapy fails to dissect the
 // first message (it falls back to Raw). Messages after a rebuilt one are processed in turn;
 // the first that does not dissect and everything after it count unchanged. Work is linear in
-// `len`; BER nesting deeper than kScapyBerMaxDepth counts the message as not dissected.
+// `len`; nesting deeper than kScapyBerMaxDepth counts the message as not dissected.
 uint32_t ScapyRebuiltLength(ScapyApp app, const uint8_t* p, uint32_t len) noexcept;
 
 // How many of the `avail` bytes after an 8-byte UDP header scapy's UDP layer passes to its
@@ -39,6 +39,9 @@ uint32_t ScapyRebuiltLength(ScapyApp app, const uint8_t* p, uint32_t len) noexce
 // drops bytes from the end); the rest becomes a Padding layer (never re-encoded).
 uint32_t ScapyUdpAppBytes(uint16_t udp_len_field, uint32_t avail) noexcept;
 
-inline constexpr int kScapyBerMaxDepth = 32;
+// Nesting bound. scapy itself stops at Python's recursion limit (1000 frames): dissected from
+// an Ethernet frame, 49 nested LDAP and/or filters decode and 50 raise (the message is then
+// Raw). 52 reproduces that edge for LDAP filters; for other nestings the edge is approximate.
+inline constexpr int kScapyBerMaxDepth = 52;
 
 }  // namespace nfm
