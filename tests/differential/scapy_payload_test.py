@@ -7,7 +7,7 @@ length of the application layer scapy re-builds, and scapy re-encodes LDAP, CLDA
 Kerberos (BER) canonically. This test crafts frames (long-form lengths, padded integers, OIDs
 with 0x80 groups, several LDAP messages per segment, unsupported operations, truncated and
 malformed BER, deep nesting, UDP length below the datagram, Ethernet padding, port
-precedence), writes them one flow each with scapy's wrpcap, asks scapy for
+precedence), writes them byte for byte to a capture, one flow each, asks scapy for
 len(Ether(frame)[L4].payload) -- the oracle -- and compares with total_payload_bytes of
 `nfm-xdp --profile nfm2022`.
 
@@ -27,6 +27,7 @@ import argparse
 import csv
 import io
 import random
+import struct
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from pathlib import Path
 SKIP = 77
 try:
     import scapy  # noqa: F401
-    from scapy.all import Ether, IP, TCP, UDP, Raw, wrpcap, conf  # noqa: E402
+    from scapy.all import Ether, IP, TCP, UDP, Raw, conf  # noqa: E402
 except Exception as exc:  # pragma: no cover
     print(f"SKIP: scapy is not importable by {sys.executable} ({exc}); "
           "install python3-scapy (Debian) and run with /usr/bin/python3", flush=True)
@@ -237,6 +238,17 @@ def crafted_cases():
         I(5, pad=b"\x00"), S(b"Linux box"), I(7, 0x41, pad=b"\x00\x00"), I(9, 0x42), I(100, 0x43, pad=b"\x00"),
         S(b"\x0a\x00\x00\x01", 0x40), OID("1.3.6.1.4.1.99", pad=2), T(0x05, b"\x00"), T(0x80, b""),
         T(0x46, b"\x00\x00\x00\x01"), T(0x44, b"\x01\x02")]).enc(AD))
+    add("snmp response, every value type scapy knows", "udp", 161, 40000, snmp(0xA2, [
+        I(5, pad=b"\x00"), S(b"Linux box"), I(7, 0x41, pad=b"\x00\x00"), I(9, 0x42), I(100, 0x43, pad=b"\x00"),
+        S(b"\x0a\x00\x00\x01", 0x40), OID("1.3.6.1.4.1.99", pad=2), T(0x05, b"\x00"), T(0x05, b""),
+        I(1, 0x01), I(-1, 0x0A), T(0x03, b"\x00\xff"), S(b"20240101000000Z", 0x18), SEQ(I(1), S(b"x"))]).enc(AD))
+    for tag, content in ((0x80, b""), (0x81, b""), (0x82, b""), (0x46, b"\x00\x01"), (0x44, b"\x01")):
+        add(f"snmp value tag {tag:#x} (no scapy codec)", "udp", 161, 40000, snmp(0xA2, [T(tag, content)]).enc(AD))
+    for tag, kids in ((0x4A, b"cn=x"), (0x50, b"\x05"), (0x73, [S(b"ldap://x")]), (0x77, [S(b"1.3.6.1.4.1.4203.1.11.3", 0x80)]),
+                      (0x6C, [S(b"cn=x"), S(b"cn=y"), I(1, 0x01)]), (0x68, [S(b"cn=x"), SEQ()]),
+                      (0x6E, [S(b"cn=x"), SEQ(S(b"sn"), S(b"y"))])):
+        add(f"ldap op {tag:#x} (not in scapy's CHOICE)", "tcp", 40000, 389, SEQ(I(4), T(tag, kids)).enc(AD))
+    add("ldap abandon as scapy tags it (0x70)", "tcp", 40000, 389, SEQ(I(4), T(0x70, b"\x00\x05")).enc(AD))
     add("snmp trap v1 on 162", "udp", 40000, 162, snmp_trap().enc(AD))
     add("snmp bulk", "udp", 40000, 161, snmp(0xA5).enc(AD))
     add("snmp inform/trapv2", "udp", 40000, 162, snmp(0xA7).enc(AD) )
@@ -336,11 +348,21 @@ def oracle(fr: bytes, l4: str) -> int:
     return len(p[layer].payload)
 
 
+def write_pcap(path: Path, frames: list[bytes]) -> None:
+    """Classic pcap, Ethernet, the frames byte for byte. (Not scapy's wrpcap of dissected
+    packets: that would write the re-built, already re-encoded bytes.)"""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)))
+            f.write(fr)
+
+
 def run(binary: str, cases) -> tuple[list[str], int]:
     frames = [frame(c, i + 1) for i, c in enumerate(cases)]
     with tempfile.TemporaryDirectory() as td:
         cap = Path(td) / "scapy_payload.pcap"
-        wrpcap(str(cap), [Ether(f) for f in frames])
+        write_pcap(cap, frames)
         r = subprocess.run([binary, "--pcap", str(cap), "--profile", "nfm2022", "--float-format", ".17g",
                             "--tz", "utc", "--csv", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
     if r.returncode != 0:

@@ -312,22 +312,22 @@ constexpr Node kNodes[kNodeCount] = {
     /* kSearchReq */ Seq(0x63, 27, 8),
     /* kInt */ Prim(0x02, Kind::kInteger),
     /* kBool */ Prim(0x01, Kind::kInteger),
-    /* kFilter: scapy 2.5 has no working `not` (0xa2) and no extensibleMatch (0xa9) */
+    /* kFilter: tags are scapy's implicit tags; `not` (2) raises in scapy 2.5, extensibleMatch (9) is absent */
     Choice(35, 8),
-    /* kAnd */ SeqOf(0xa0, kFilter),
-    /* kOr */ SeqOf(0xa1, kFilter),
-    /* kEq */ Seq(0xa3, 43, 2),
-    /* kSubstr */ Seq(0xa4, 45, 2),
-    /* kGe */ Seq(0xa5, 43, 2),
-    /* kLe */ Seq(0xa6, 43, 2),
+    /* kAnd */ SeqOf(0x80, kFilter),
+    /* kOr */ SeqOf(0x81, kFilter),
+    /* kEq */ Seq(0x83, 43, 2),
+    /* kSubstr */ Seq(0x84, 45, 2),
+    /* kGe */ Seq(0x85, 43, 2),
+    /* kLe */ Seq(0x86, 43, 2),
     /* kPresent */ Prim(0x87, Kind::kOpaque),
-    /* kApprox */ Seq(0xa8, 43, 2),
+    /* kApprox */ Seq(0x88, 43, 2),
     /* kAva */ Seq(0x30, 43, 2),
     /* kSubList */ SeqOf(0x30, kSubChoice),
     /* kSubChoice */ Choice(47, 3),
-    /* kSubInitial */ Prim(0x80, Kind::kOpaque),
-    /* kSubAny */ Prim(0x81, Kind::kOpaque),
-    /* kSubFinal */ Prim(0x82, Kind::kOpaque),
+    /* kSubInitial */ Prim(0x00, Kind::kOpaque),
+    /* kSubAny */ Prim(0x01, Kind::kOpaque),
+    /* kSubFinal */ Prim(0x02, Kind::kOpaque),
     /* kAttrList */ SeqOf(0x30, kOctets),
     /* kEntry */ Seq(0x64, 50, 2),
     /* kEntryAttrs */ SeqOf(0x30, kEntryAttr),
@@ -347,6 +347,21 @@ constexpr Node kNodes[kNodeCount] = {
     /* kIpAddr */ Prim(0x40, Kind::kOpaque),
     /* kTicks */ Prim(0x43, Kind::kInteger),
 };
+
+// ASN1F_CHOICE registers an ASN1F_PACKET alternative with an implicit tag under that tag and
+// under its tag number alone (`implicit_tag & 0x1f`), and looks a tag up exactly first, then
+// by its number: so a wire 0xa0 selects the `and` filter (implicit 0x80), 0x50 abandonRequest
+// (implicit 0x70). Alternatives given as classes (simple bind, SNMP PDUs) match exactly.
+bool RegisteredByNumber(uint8_t id) {
+  switch (id) {
+    case kBindReq: case kBindResp: case kUnbind: case kSearchReq: case kEntry: case kResult:
+    case kAbandon: case kSasl: case kAnd: case kOr: case kEq: case kSubstr: case kGe: case kLe:
+    case kPresent: case kApprox: case kSubInitial: case kSubAny: case kSubFinal:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool TagMatches(const Node& n, uint8_t tag) {
   if (n.low5 && tag != n.lo) return (tag & 0x1f) == (n.lo & 0x1f);
@@ -378,7 +393,7 @@ bool SnmpValue(const uint8_t* p, const Tlv& t, int depth, uint32_t* out) {
   }
 }
 
-bool NodeTlv(uint8_t id, const uint8_t* p, const Tlv& t, int depth, uint32_t* out);
+bool NodeTlv(uint8_t id, const uint8_t* p, const Tlv& t, int depth, uint32_t* out, bool chosen = false);
 
 // Elements of a SEQUENCE node in [off, end).
 bool SeqContent(const Node& n, const uint8_t* p, uint32_t off, uint32_t end, int depth, uint32_t* out) {
@@ -405,21 +420,24 @@ bool SeqContent(const Node& n, const uint8_t* p, uint32_t off, uint32_t end, int
   return true;
 }
 
-bool NodeTlv(uint8_t id, const uint8_t* p, const Tlv& t, int depth, uint32_t* out) {
+bool NodeTlv(uint8_t id, const uint8_t* p, const Tlv& t, int depth, uint32_t* out, bool chosen) {
   if (depth >= kScapyBerMaxDepth) return false;
   const Node& n = kNodes[id];
   if (n.type == N::kChoice) {
-    for (uint8_t k = 0; k < n.count; ++k) {
+    for (uint8_t k = 0; k < n.count; ++k) {  // exact key
       const uint8_t alt = kKids[n.first + k];
-      const Node& a = kNodes[alt];
-      if (t.tag >= a.lo && t.tag <= a.hi && !(a.lo == 0xa0 && a.hi == 0xa7 && t.tag == 0xa4)) {
-        return NodeTlv(alt, p, t, depth, out);
+      if (TagMatches(kNodes[alt], t.tag)) return NodeTlv(alt, p, t, depth, out, true);
+    }
+    for (uint8_t k = 0; k < n.count; ++k) {  // tag number; the implicit tag check then passes
+      const uint8_t alt = kKids[n.first + k];
+      if (RegisteredByNumber(alt) && (t.tag & 0x1f) == (kNodes[alt].lo & 0x1f)) {
+        return NodeTlv(alt, p, t, depth, out, true);
       }
     }
     return false;
   }
   if (n.type == N::kSnmpValue) return SnmpValue(p, t, depth, out);
-  if (!TagMatches(n, t.tag)) return false;
+  if (!chosen && !TagMatches(n, t.tag)) return false;
   uint32_t content = 0;
   switch (n.type) {
     case N::kPrim:
