@@ -228,6 +228,11 @@ def crafted_cases():
         msg = ldap_search()
         msg.kids[1].kids[6] = flt
         add(f"ldap search, {n} nested and-filters", "tcp", 40000, 389, msg.enc(AD))
+    for tag, kids in ((0xA7, [S(b"cn"), S(b"x")]), (0x80, [S(b"cn", 0x87), S(b"sn", 0x87)]),
+                      (0x27, b"objectClass"), (0xA2, [S(b"cn", 0x87)]), (0xA9, [S(b"cn", 0x82), S(b"x", 0x83)])):
+        msg = ldap_search()
+        msg.kids[1].kids[6] = T(tag, kids)
+        add(f"ldap search, filter tag {tag:#x}", "tcp", 40000, 389, msg.enc(AD))
     add("ldap over udp 389 (cldap rules)", "udp", 40000, 389, ldap_search().enc(AD))
     add("cldap search AD", "udp", 40000, 389, cldap_search().enc(AD))
     add("cldap search with user AD", "udp", 389, 40000, cldap_search(True).enc(AD))
