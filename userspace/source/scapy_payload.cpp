@@ -5,6 +5,7 @@
 // message grammar only down to the protocol operation; docs/FEATURES.md lists what that misses.
 #include "source/scapy_payload.hpp"
 
+#include <array>
 #include <cstddef>
 
 namespace nfm {
@@ -148,8 +149,7 @@ bool OidSize(const uint8_t* c, uint32_t n, uint32_t* out) {
   return true;
 }
 
-// ---- generic BER (Kerberos, and values whose structure scapy decodes generically) --------
-
+// Generic BER: Kerberos, and values whose structure scapy decodes generically.
 enum class Kind : uint8_t { kOpaque, kInteger, kNull, kOid, kConstructed };
 
 // How scapy's codec for a universal tag rebuilds the content (Kerberos uses only universal
@@ -217,31 +217,34 @@ bool GenericChildren(const uint8_t* p, uint32_t off, uint32_t end, int depth, ui
   return true;
 }
 
-// ---- scapy's LDAP / CLDAP / SNMP field trees, as a table --------------------------------
-//
-// One node per scapy field. A SEQUENCE matches its elements in order (optional ones are
-// skipped when they do not decode, as ASN1F_optional does), an empty SEQUENCE decodes with
-// every field None and rebuilds empty, and elements left over fail ("unexpected
-// remainder"). A CHOICE picks its alternative by the exact tag. Tag checks: `lo..hi` exact;
-// `low5`: an implicit tag outside a CHOICE, where BER_tagging_dec compares only the low five
-// bits. Verified case by case against scapy 2.5 (tests/differential/scapy_payload_test.py).
-enum class N : uint8_t { kPrim, kSeq, kSeqOf, kChoice, kGeneric, kSnmpValue };
+// scapy's LDAP / CLDAP / SNMP field trees, as a table. One node per scapy field. A SEQUENCE
+// matches its elements in order (optional ones are skipped when they do not decode, as
+// ASN1F_optional does), an empty SEQUENCE decodes with every field None and rebuilds empty,
+// and elements left over fail ("unexpected remainder"). Tag checks: `lo..hi` exact; `low5`:
+// an implicitly tagged SEQUENCE element, where BER_tagging_dec compares only the tag number.
+// A CHOICE registers an ASN1F_PACKET alternative with an implicit tag under that tag and
+// under its tag number alone (`by_number`), and looks a tag up exactly first, then by its
+// number: so a wire 0xa0 selects the `and` filter (implicit 0x80), 0x50 abandonRequest
+// (implicit 0x70). Alternatives given as classes (simple bind, SNMP PDUs) match exactly.
+// Verified case by case against scapy 2.5 (tests/differential/scapy_payload_test.py).
+enum class N : uint8_t { kUnset, kPrim, kSeq, kSeqOf, kChoice, kGeneric, kSnmpValue };
 
 struct Node {
-  N type;
-  uint8_t lo, hi;   // accepted tags
-  bool low5;        // compare (tag & 0x1f) with lo's
-  bool optional;
-  Kind kind;        // kPrim: how the content is rebuilt
-  uint8_t first;    // kSeq / kChoice: children in kKids[first ...]; kSeqOf: element node
-  uint8_t count;
+  N type = N::kUnset;
+  uint8_t lo = 0, hi = 0;  // accepted tags
+  bool low5 = false;       // compare tag numbers only
+  bool optional = false;
+  bool by_number = false;  // as a CHOICE alternative, also selected by its tag number
+  Kind kind = Kind::kOpaque;       // kPrim: how the content is rebuilt
+  const uint8_t* kids = nullptr;   // kSeq, kChoice: the elements; kSeqOf: the element type
+  uint8_t count = 0;
 };
 
 enum : uint8_t {
   kLdapMsg, kMsgId, kLdapOp, kControls, kControl, kOctets, kOptBool, kOptOctets,
   kBindReq, kAuth, kAuthSimple, kAuthKrbLdap, kAuthKrbDsa, kSasl,
   kBindResp, kEnum, kReferral, kSaslCreds, kUnbind, kAbandon, kResult,
-  kSearchReq, kInt, kBool, kFilter, kAnd, kOr, kEq, kSubstr, kGe, kLe, kPresent, kApprox, kAva,
+  kSearchReq, kInt, kBool, kFilter, kAnd, kOr, kEq, kSubstr, kGe, kLe, kPresent, kApprox,
   kSubList, kSubChoice, kSubInitial, kSubAny, kSubFinal, kAttrList,
   kEntry, kEntryAttrs, kEntryAttr, kValueSet,
   kCldapMsg, kOptOctetsUser,
@@ -249,119 +252,136 @@ enum : uint8_t {
   kNodeCount
 };
 
-constexpr uint8_t kKids[] = {
-    /* 0 LDAPMessage */ kMsgId, kLdapOp, kControls,
-    /* 3 protocolOp */ kBindReq, kBindResp, kUnbind, kSearchReq, kEntry, kResult, kAbandon,
-    /* 10 Control */ kOctets, kOptBool, kOptOctets,
-    /* 13 BindRequest */ kInt, kOctets, kAuth,
-    /* 16 authentication */ kAuthSimple, kAuthKrbLdap, kAuthKrbDsa, kSasl,
-    /* 20 SaslCredentials */ kOctets, kOctets,
-    /* 22 BindResponse */ kEnum, kOctets, kOctets, kReferral, kSaslCreds,
-    /* 27 SearchRequest */ kOctets, kEnum, kEnum, kInt, kInt, kBool, kFilter, kAttrList,
-    /* 35 Filter */ kAnd, kOr, kEq, kSubstr, kGe, kLe, kPresent, kApprox,
-    /* 43 AttributeValueAssertion */ kOctets, kOctets,
-    /* 45 SubstringFilter */ kOctets, kSubList,
-    /* 47 substring choice */ kSubInitial, kSubAny, kSubFinal,
-    /* 50 SearchResultEntry */ kOctets, kEntryAttrs,
-    /* 52 entry attribute */ kOctets, kValueSet,
-    /* 54 CLDAP */ kMsgId, kOptOctetsUser, kLdapOp,
-    /* 57 SNMP */ kInt, kOctets, kSnmpPdu,
-    /* 60 PDU choice */ kPdu, kTrap,
-    /* 62 PDU */ kInt, kInt, kInt, kVarbinds,
-    /* 66 Trap-PDU */ kOid, kIpAddr, kInt, kInt, kTicks, kVarbinds,
-    /* 72 VarBind */ kOid, kSnmpValue,
-    /* 74 LDAPResult */ kEnum, kOctets, kOctets, kReferral,
-};
+constexpr uint8_t kLdapMessageKids[] = {kMsgId, kLdapOp, kControls};
+constexpr uint8_t kLdapOpKids[] = {kBindReq, kBindResp, kUnbind, kSearchReq, kEntry, kResult, kAbandon};
+constexpr uint8_t kControlKids[] = {kOctets, kOptBool, kOptOctets};
+constexpr uint8_t kBindReqKids[] = {kInt, kOctets, kAuth};
+constexpr uint8_t kAuthKids[] = {kAuthSimple, kAuthKrbLdap, kAuthKrbDsa, kSasl};
+constexpr uint8_t kTwoOctets[] = {kOctets, kOctets};  // SaslCredentials, AttributeValueAssertion
+constexpr uint8_t kBindRespKids[] = {kEnum, kOctets, kOctets, kReferral, kSaslCreds};
+constexpr uint8_t kResultKids[] = {kEnum, kOctets, kOctets, kReferral};  // LDAPResult
+constexpr uint8_t kSearchReqKids[] = {kOctets, kEnum, kEnum, kInt, kInt, kBool, kFilter, kAttrList};
+// `not` (2) raises in scapy 2.5; extensibleMatch (9) is not there.
+constexpr uint8_t kFilterKids[] = {kAnd, kOr, kEq, kSubstr, kGe, kLe, kPresent, kApprox};
+constexpr uint8_t kSubstrKids[] = {kOctets, kSubList};
+constexpr uint8_t kSubChoiceKids[] = {kSubInitial, kSubAny, kSubFinal};
+constexpr uint8_t kEntryKids[] = {kOctets, kEntryAttrs};
+constexpr uint8_t kEntryAttrKids[] = {kOctets, kValueSet};
+constexpr uint8_t kCldapKids[] = {kMsgId, kOptOctetsUser, kLdapOp};
+constexpr uint8_t kSnmpKids[] = {kInt, kOctets, kSnmpPdu};
+constexpr uint8_t kPduChoiceKids[] = {kPdu, kTrap};
+constexpr uint8_t kPduKids[] = {kInt, kInt, kInt, kVarbinds};
+constexpr uint8_t kTrapKids[] = {kOid, kIpAddr, kInt, kInt, kTicks, kVarbinds};
+constexpr uint8_t kVarbindKids[] = {kOid, kSnmpValue};
+constexpr uint8_t kFilterType[] = {kFilter};
+constexpr uint8_t kOctetsType[] = {kOctets};
+constexpr uint8_t kControlType[] = {kControl};
+constexpr uint8_t kSubChoiceType[] = {kSubChoice};
+constexpr uint8_t kEntryAttrType[] = {kEntryAttr};
+constexpr uint8_t kVarbindType[] = {kVarbind};
 
-constexpr Node Seq(uint8_t tag, uint8_t first, uint8_t count, bool low5 = false) {
-  return {N::kSeq, tag, tag, low5, false, Kind::kOpaque, first, count};
+constexpr Node Prim(uint8_t tag, Kind kind) {
+  Node n;
+  n.type = N::kPrim;
+  n.lo = n.hi = tag;
+  n.kind = kind;
+  return n;
 }
-constexpr Node Prim(uint8_t tag, Kind kind, bool optional = false, bool low5 = false) {
-  return {N::kPrim, tag, tag, low5, optional, kind, 0, 0};
+template <std::size_t K>
+constexpr Node Tree(N type, uint8_t lo, uint8_t hi, const uint8_t (&kids)[K]) {
+  Node n;
+  n.type = type;
+  n.lo = lo;
+  n.hi = hi;
+  n.kids = kids;
+  n.count = static_cast<uint8_t>(K);
+  return n;
 }
-constexpr Node SeqOf(uint8_t tag, uint8_t element, bool optional = false, bool low5 = false) {
-  return {N::kSeqOf, tag, tag, low5, optional, Kind::kOpaque, element, 0};
+template <std::size_t K>
+constexpr Node Seq(uint8_t tag, const uint8_t (&kids)[K]) { return Tree(N::kSeq, tag, tag, kids); }
+template <std::size_t K>
+constexpr Node SeqOf(uint8_t tag, const uint8_t (&element)[K]) { return Tree(N::kSeqOf, tag, tag, element); }
+template <std::size_t K>
+constexpr Node Choice(const uint8_t (&kids)[K]) { return Tree(N::kChoice, 0, 0xff, kids); }
+constexpr Node Generic(uint8_t tag) {
+  Node n;
+  n.type = N::kGeneric;
+  n.lo = n.hi = tag;
+  return n;
 }
-constexpr Node Choice(uint8_t first, uint8_t count) {
-  return {N::kChoice, 0, 0xff, false, false, Kind::kOpaque, first, count};
-}
+constexpr Node Optional(Node n) { n.optional = true; return n; }
+constexpr Node Low5(Node n) { n.low5 = true; return n; }
+constexpr Node ByNumber(Node n) { n.by_number = true; return n; }
 
-constexpr Node kNodes[kNodeCount] = {
-    /* kLdapMsg */ Seq(0x30, 0, 3),
-    /* kMsgId */ Prim(0x02, Kind::kInteger),
-    /* kLdapOp */ Choice(3, 7),
-    /* kControls: implicit_tag=0x0 */ SeqOf(0x00, kControl, true, true),
-    /* kControl */ Seq(0x30, 10, 3),
-    /* kOctets */ Prim(0x04, Kind::kOpaque),
-    /* kOptBool */ Prim(0x01, Kind::kInteger, true),
-    /* kOptOctets */ Prim(0x04, Kind::kOpaque, true),
-    /* kBindReq */ Seq(0x60, 13, 3),
-    /* kAuth */ Choice(16, 4),
-    // simple / krbv42LDAP / krbv42DSA: BERcodec_SEQUENCE codecs, so the content must be BER
-    /* kAuthSimple */ {N::kGeneric, 0xa0, 0xa0, false, false, Kind::kOpaque, 0, 0},
-    /* kAuthKrbLdap */ {N::kGeneric, 0xa1, 0xa1, false, false, Kind::kOpaque, 0, 0},
-    /* kAuthKrbDsa */ {N::kGeneric, 0xa2, 0xa2, false, false, Kind::kOpaque, 0, 0},
-    /* kSasl */ Seq(0xa3, 20, 2),
-    /* kBindResp */ Seq(0x61, 22, 5),
-    /* kEnum */ Prim(0x0a, Kind::kInteger),
-    /* kReferral */ SeqOf(0xa3, kOctets, true, true),
-    /* kSaslCreds */ Prim(0x87, Kind::kOpaque, true, true),
-    /* kUnbind */ Prim(0x42, Kind::kNull),
-    /* kAbandon */ Prim(0x70, Kind::kInteger),
-    /* kResult (searchResDone) */ Seq(0x65, 74, 4),
-    /* kSearchReq */ Seq(0x63, 27, 8),
-    /* kInt */ Prim(0x02, Kind::kInteger),
-    /* kBool */ Prim(0x01, Kind::kInteger),
-    /* kFilter: tags are scapy's implicit tags; `not` (2) raises in scapy 2.5, extensibleMatch (9) is absent */
-    Choice(35, 8),
-    /* kAnd */ SeqOf(0x80, kFilter),
-    /* kOr */ SeqOf(0x81, kFilter),
-    /* kEq */ Seq(0x83, 43, 2),
-    /* kSubstr */ Seq(0x84, 45, 2),
-    /* kGe */ Seq(0x85, 43, 2),
-    /* kLe */ Seq(0x86, 43, 2),
-    /* kPresent */ Prim(0x87, Kind::kOpaque),
-    /* kApprox */ Seq(0x88, 43, 2),
-    /* kAva */ Seq(0x30, 43, 2),
-    /* kSubList */ SeqOf(0x30, kSubChoice),
-    /* kSubChoice */ Choice(47, 3),
-    /* kSubInitial */ Prim(0x00, Kind::kOpaque),
-    /* kSubAny */ Prim(0x01, Kind::kOpaque),
-    /* kSubFinal */ Prim(0x02, Kind::kOpaque),
-    /* kAttrList */ SeqOf(0x30, kOctets),
-    /* kEntry */ Seq(0x64, 50, 2),
-    /* kEntryAttrs */ SeqOf(0x30, kEntryAttr),
-    /* kEntryAttr */ Seq(0x30, 52, 2),
-    /* kValueSet */ SeqOf(0x31, kOctets),
-    /* kCldapMsg */ Seq(0x30, 54, 3),
-    /* kOptOctetsUser */ Prim(0x04, Kind::kOpaque, true),
-    /* kSnmpMsg */ Seq(0x30, 57, 3),
-    /* kSnmpPdu */ Choice(60, 2),
-    /* kPdu: get, next, response, set, bulk, inform, trapv2 */
-    {N::kSeq, 0xa0, 0xa7, false, false, Kind::kOpaque, 62, 4},
-    /* kTrap */ Seq(0xa4, 66, 6),
-    /* kVarbinds */ SeqOf(0x30, kVarbind),
-    /* kVarbind */ Seq(0x30, 72, 2),
-    /* kOid */ Prim(0x06, Kind::kOid),
-    /* kSnmpValue */ {N::kSnmpValue, 0, 0xff, false, false, Kind::kOpaque, 0, 0},
-    /* kIpAddr */ Prim(0x40, Kind::kOpaque),
-    /* kTicks */ Prim(0x43, Kind::kInteger),
-};
+constexpr std::array<Node, kNodeCount> MakeNodes() {
+  std::array<Node, kNodeCount> n{};
+  n[kLdapMsg] = Seq(0x30, kLdapMessageKids);
+  n[kMsgId] = Prim(0x02, Kind::kInteger);
+  n[kLdapOp] = Choice(kLdapOpKids);
+  n[kControls] = Optional(Low5(SeqOf(0x00, kControlType)));  // implicit_tag=0x0
+  n[kControl] = Seq(0x30, kControlKids);
+  n[kOctets] = Prim(0x04, Kind::kOpaque);
+  n[kOptBool] = Optional(Prim(0x01, Kind::kInteger));
+  n[kOptOctets] = Optional(Prim(0x04, Kind::kOpaque));
+  n[kBindReq] = ByNumber(Seq(0x60, kBindReqKids));
+  n[kAuth] = Choice(kAuthKids);
+  // simple / krbv42LDAP / krbv42DSA: BERcodec_SEQUENCE codecs, so their content must be BER
+  n[kAuthSimple] = Generic(0xa0);
+  n[kAuthKrbLdap] = Generic(0xa1);
+  n[kAuthKrbDsa] = Generic(0xa2);
+  n[kSasl] = ByNumber(Seq(0xa3, kTwoOctets));
+  n[kBindResp] = ByNumber(Seq(0x61, kBindRespKids));
+  n[kEnum] = Prim(0x0a, Kind::kInteger);
+  n[kReferral] = Optional(Low5(SeqOf(0xa3, kOctetsType)));
+  n[kSaslCreds] = Optional(Low5(Prim(0x87, Kind::kOpaque)));
+  n[kUnbind] = ByNumber(Prim(0x42, Kind::kNull));
+  n[kAbandon] = ByNumber(Prim(0x70, Kind::kInteger));
+  n[kResult] = ByNumber(Seq(0x65, kResultKids));  // searchResDone
+  n[kSearchReq] = ByNumber(Seq(0x63, kSearchReqKids));
+  n[kInt] = Prim(0x02, Kind::kInteger);
+  n[kBool] = Prim(0x01, Kind::kInteger);
+  n[kFilter] = Choice(kFilterKids);
+  n[kAnd] = ByNumber(SeqOf(0x80, kFilterType));
+  n[kOr] = ByNumber(SeqOf(0x81, kFilterType));
+  n[kEq] = ByNumber(Seq(0x83, kTwoOctets));
+  n[kSubstr] = ByNumber(Seq(0x84, kSubstrKids));
+  n[kGe] = ByNumber(Seq(0x85, kTwoOctets));
+  n[kLe] = ByNumber(Seq(0x86, kTwoOctets));
+  n[kPresent] = ByNumber(Prim(0x87, Kind::kOpaque));
+  n[kApprox] = ByNumber(Seq(0x88, kTwoOctets));
+  n[kSubList] = SeqOf(0x30, kSubChoiceType);
+  n[kSubChoice] = Choice(kSubChoiceKids);
+  n[kSubInitial] = ByNumber(Prim(0x00, Kind::kOpaque));
+  n[kSubAny] = ByNumber(Prim(0x01, Kind::kOpaque));
+  n[kSubFinal] = ByNumber(Prim(0x02, Kind::kOpaque));
+  n[kAttrList] = SeqOf(0x30, kOctetsType);
+  n[kEntry] = ByNumber(Seq(0x64, kEntryKids));
+  n[kEntryAttrs] = SeqOf(0x30, kEntryAttrType);
+  n[kEntryAttr] = Seq(0x30, kEntryAttrKids);
+  n[kValueSet] = SeqOf(0x31, kOctetsType);
+  n[kCldapMsg] = Seq(0x30, kCldapKids);
+  n[kOptOctetsUser] = Optional(Prim(0x04, Kind::kOpaque));
+  n[kSnmpMsg] = Seq(0x30, kSnmpKids);
+  n[kSnmpPdu] = Choice(kPduChoiceKids);
+  n[kPdu] = Tree(N::kSeq, 0xa0, 0xa7, kPduKids);  // get ... trapv2 except trapv1 (0xa4)
+  n[kTrap] = Seq(0xa4, kTrapKids);
+  n[kVarbinds] = SeqOf(0x30, kVarbindType);
+  n[kVarbind] = Seq(0x30, kVarbindKids);
+  n[kOid] = Prim(0x06, Kind::kOid);
+  n[kSnmpValue].type = N::kSnmpValue;
+  n[kIpAddr] = Prim(0x40, Kind::kOpaque);
+  n[kTicks] = Prim(0x43, Kind::kInteger);
+  return n;
+}
+constexpr std::array<Node, kNodeCount> kNodes = MakeNodes();
 
-// ASN1F_CHOICE registers an ASN1F_PACKET alternative with an implicit tag under that tag and
-// under its tag number alone (`implicit_tag & 0x1f`), and looks a tag up exactly first, then
-// by its number: so a wire 0xa0 selects the `and` filter (implicit 0x80), 0x50 abandonRequest
-// (implicit 0x70). Alternatives given as classes (simple bind, SNMP PDUs) match exactly.
-bool RegisteredByNumber(uint8_t id) {
-  switch (id) {
-    case kBindReq: case kBindResp: case kUnbind: case kSearchReq: case kEntry: case kResult:
-    case kAbandon: case kSasl: case kAnd: case kOr: case kEq: case kSubstr: case kGe: case kLe:
-    case kPresent: case kApprox: case kSubInitial: case kSubAny: case kSubFinal:
-      return true;
-    default:
-      return false;
+constexpr bool EveryNodeDefined() {
+  for (const Node& n : kNodes) {
+    if (n.type == N::kUnset) return false;
   }
+  return true;
 }
+static_assert(EveryNodeDefined());
 
 bool TagMatches(const Node& n, uint8_t tag) {
   if (n.low5 && tag != n.lo) return (tag & 0x1f) == (n.lo & 0x1f);
@@ -405,7 +425,7 @@ bool SeqContent(const Node& n, const uint8_t* p, uint32_t off, uint32_t end, int
     uint32_t size;
     for (;; ++k) {  // the first element that takes it; optional ones may pass
       if (k == n.count) return false;  // unexpected remainder
-      const uint8_t id = kKids[n.first + k];
+      const uint8_t id = n.kids[k];
       if (NodeTlv(id, p, e, depth, &size)) break;
       if (!kNodes[id].optional) return false;
     }
@@ -414,7 +434,7 @@ bool SeqContent(const Node& n, const uint8_t* p, uint32_t off, uint32_t end, int
     off = e.content + e.len;
   }
   for (; k < n.count; ++k) {
-    if (!kNodes[kKids[n.first + k]].optional) return false;  // a required field is missing
+    if (!kNodes[n.kids[k]].optional) return false;  // a required field is missing
   }
   *out = sum;
   return true;
@@ -425,12 +445,12 @@ bool NodeTlv(uint8_t id, const uint8_t* p, const Tlv& t, int depth, uint32_t* ou
   const Node& n = kNodes[id];
   if (n.type == N::kChoice) {
     for (uint8_t k = 0; k < n.count; ++k) {  // exact key
-      const uint8_t alt = kKids[n.first + k];
+      const uint8_t alt = n.kids[k];
       if (TagMatches(kNodes[alt], t.tag)) return NodeTlv(alt, p, t, depth, out, true);
     }
     for (uint8_t k = 0; k < n.count; ++k) {  // tag number; the implicit tag check then passes
-      const uint8_t alt = kKids[n.first + k];
-      if (RegisteredByNumber(alt) && (t.tag & 0x1f) == (kNodes[alt].lo & 0x1f)) {
+      const uint8_t alt = n.kids[k];
+      if (kNodes[alt].by_number && (t.tag & 0x1f) == (kNodes[alt].lo & 0x1f)) {
         return NodeTlv(alt, p, t, depth, out, true);
       }
     }
@@ -455,7 +475,7 @@ bool NodeTlv(uint8_t id, const uint8_t* p, const Tlv& t, int depth, uint32_t* ou
       while (off < end) {
         Tlv e;
         uint32_t size;
-        if (!ReadTlv(p, off, end, &e) || !NodeTlv(n.first, p, e, depth + 1, &size)) return false;
+        if (!ReadTlv(p, off, end, &e) || !NodeTlv(n.kids[0], p, e, depth + 1, &size)) return false;
         content += size;
         off = e.content + e.len;
       }

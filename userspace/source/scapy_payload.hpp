@@ -3,7 +3,8 @@
 // 2022 measures payload as len(pkt[TCP].payload), and scapy re-encodes the BER/ASN.1 layers
 // its default bindings dissect (LDAP, CLDAP, SNMP, Kerberos) with minimal lengths and minimal
 // integers. This module models that length effect only; it decodes no field values, keeps no
-// state and allocates nothing. What it does not model: docs/FEATURES.md "scapy re-encoding".
+// state (thread-safe) and allocates nothing. What it does not model: docs/FEATURES.md,
+// "nfm2022: application layers scapy re-encodes".
 #pragma once
 
 #include <cstdint>
