@@ -19,13 +19,15 @@ in random long forms, integers with redundant leading bytes). A byte-flip fuzz o
 messages only reports its agreement: for Kerberos, scapy's per-field grammar decides there
 and the decoder does not model it (docs/FEATURES.md).
 
-Must run with Debian's /usr/bin/python3 (scapy 2.5); exits 77 (CTest skip) loudly without it.
+Needs scapy 2.5 (Debian's python3-scapy): started by another interpreter it re-executes itself
+with /usr/bin/python3; without scapy it exits 77 (CTest skip) and says why.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import io
+import os
 import random
 import struct
 import subprocess
@@ -34,12 +36,17 @@ import tempfile
 from pathlib import Path
 
 SKIP = 77
+DEBIAN_PYTHON = "/usr/bin/python3"
 try:
     import scapy  # noqa: F401
     from scapy.all import Ether, IP, TCP, UDP, Raw, conf  # noqa: E402
 except Exception as exc:  # pragma: no cover
+    if (os.path.exists(DEBIAN_PYTHON) and not os.environ.get("NFM_SCAPY_REEXEC")
+            and os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON)):
+        os.environ["NFM_SCAPY_REEXEC"] = "1"  # Debian's python3-scapy lives there
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
     print(f"SKIP: scapy is not importable by {sys.executable} ({exc}); "
-          "install python3-scapy (Debian) and run with /usr/bin/python3", flush=True)
+          f"install python3-scapy (Debian) for {DEBIAN_PYTHON}", flush=True)
     sys.exit(SKIP)
 if not scapy.__version__.startswith("2.5"):
     print(f"SKIP: the oracle must be scapy 2.5 (NetFlowMeter 2022's); found {scapy.__version__}")
