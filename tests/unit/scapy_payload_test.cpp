@@ -38,7 +38,16 @@ TEST(ScapyPayload, BindingsFollowScapysPayloadGuessOrder) {
   // Earlier bindings win: DNS before SNMP, KerberosTCPHeader before LDAP, L2TP before SNMP.
   EXPECT_EQ(ScapyAppFor(17, 53, 161), ScapyApp::kOther);
   EXPECT_EQ(ScapyAppFor(6, 88, 389), ScapyApp::kKerberosTcp);
-  EXPECT_EQ(ScapyAppFor(17, 1701, 161), ScapyApp::kOther);
+  EXPECT_EQ(ScapyAppFor(17, 1701, 161), ScapyApp::kL2tp);
+  // The tunnels the nfm2022 decoder follows, with the same precedence (spec §1.1, D20).
+  EXPECT_EQ(ScapyAppFor(17, 40000, 4789), ScapyApp::kVxlan);
+  EXPECT_EQ(ScapyAppFor(17, 8472, 40000), ScapyApp::kVxlan);
+  EXPECT_EQ(ScapyAppFor(17, 40000, 48879), ScapyApp::kVxlan);
+  EXPECT_EQ(ScapyAppFor(17, 48879, 40000), ScapyApp::kOther);  // no sport binding for 48879
+  EXPECT_EQ(ScapyAppFor(17, 161, 4789), ScapyApp::kSnmp);
+  EXPECT_EQ(ScapyAppFor(17, 53, 4789), ScapyApp::kOther);
+  EXPECT_EQ(ScapyAppFor(17, 4789, 1701), ScapyApp::kL2tp);
+  EXPECT_EQ(ScapyAppFor(17, 53, 1701), ScapyApp::kOther);
   // Not bound at all: SNMP over TCP, LDAP port over SCTP-like protocols.
   EXPECT_EQ(ScapyAppFor(6, 40000, 161), ScapyApp::kOther);
   EXPECT_EQ(ScapyAppFor(132, 40000, 389), ScapyApp::kOther);
@@ -115,6 +124,23 @@ TEST(ScapyPayload, DeepOrHugeInputIsBoundedAndUnchanged) {
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(Rebuilt(ScapyApp::kLdap, many), many.size());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200));
+}
+
+TEST(ScapyPayload, DecodeFollowsVxlanOnlyWhereScapyWould) {
+  // VXLAN (8 bytes) + Eth/IPv4/TCP 10 B inside UDP. From 40000 scapy dissects VXLAN (two
+  // packets, D20); from 161 its SNMP binding comes first, so there is no TCP layer at all.
+  std::vector<uint8_t> inner = PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80).Payload(10).Bytes();
+  std::vector<uint8_t> vxlan = {0x08, 0, 0, 0, 0, 0, 0x2a, 0};
+  vxlan.insert(vxlan.end(), inner.begin(), inner.end());
+  for (uint16_t sport : {40000, 161, 53}) {
+    std::vector<uint8_t> frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").Udp(sport, 4789).Raw(vxlan).Bytes();
+    PacketMeta m, second;
+    bool two = false;
+    ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
+                               DecodeMode::kScapy2022), DecodeStatus::kOk);
+    EXPECT_EQ(two, sport == 40000) << sport;
+    EXPECT_EQ(m.sport, sport == 40000 ? 1234 : sport) << sport;
+  }
 }
 
 TEST(ScapyPayload, DecodeKeepsEthernetPaddingAfterTheRebuiltLayer) {

@@ -11,8 +11,8 @@
 namespace nfm {
 namespace {
 
-// scapy's TCP.payload_guess / UDP.payload_guess, in order, up to the last ASN.1 entry (later
-// entries cannot win over it). -1: field not tested. Generated from scapy 2.5 with
+// scapy's TCP.payload_guess / UDP.payload_guess, in order, up to the last entry that matters
+// here (later entries cannot win over it). -1: field not tested. Generated from scapy 2.5 with
 // `for fval, cls in UDP.payload_guess: print(fval, cls)`.
 struct Binding {
   int32_t sport, dport;
@@ -35,7 +35,7 @@ constexpr Binding kUdpBindings[] = {
     {-1, 2029, ScapyApp::kOther}, {2029, -1, ScapyApp::kOther},
     {-1, 4500, ScapyApp::kOther}, {4500, -1, ScapyApp::kOther},  // ESP (NAT-T)
     {-1, 500, ScapyApp::kOther},  {500, -1, ScapyApp::kOther},   // ISAKMP
-    {-1, 1701, ScapyApp::kOther}, {1701, -1, ScapyApp::kOther},  // L2TP
+    {-1, 1701, ScapyApp::kL2tp},  {1701, -1, ScapyApp::kL2tp},   // L2TP
     {-1, 389, ScapyApp::kCldap},  {389, -1, ScapyApp::kCldap},   // CLDAP
     {-1, 5355, ScapyApp::kOther}, {5355, -1, ScapyApp::kOther},  // LLMNR
     {-1, 2727, ScapyApp::kOther}, {2727, -1, ScapyApp::kOther},  // MGCP
@@ -54,6 +54,11 @@ constexpr Binding kUdpBindings[] = {
     {-1, 520, ScapyApp::kOther},  {520, -1, ScapyApp::kOther},   // RIP
     {161, -1, ScapyApp::kSnmp},   {-1, 161, ScapyApp::kSnmp},    // SNMP
     {162, -1, ScapyApp::kSnmp},   {-1, 162, ScapyApp::kSnmp},
+    {-1, 69, ScapyApp::kOther},                                  // TFTP
+    {-1, 4789, ScapyApp::kVxlan}, {-1, 4790, ScapyApp::kVxlan},  // VXLAN
+    {-1, 6633, ScapyApp::kVxlan}, {-1, 8472, ScapyApp::kVxlan}, {-1, 48879, ScapyApp::kVxlan},
+    {4789, -1, ScapyApp::kVxlan}, {4790, -1, ScapyApp::kVxlan}, {6633, -1, ScapyApp::kVxlan},
+    {8472, -1, ScapyApp::kVxlan},
 };
 
 template <std::size_t N>
@@ -65,7 +70,13 @@ ScapyApp FirstMatch(const Binding (&table)[N], uint16_t sport, uint16_t dport) {
 }
 
 bool IsCandidatePort(uint16_t port) {
-  return port == 88 || port == 389 || port == 3268 || port == 161 || port == 162;
+  switch (port) {
+    case 88: case 389: case 3268: case 161: case 162:             // re-encoded
+    case 1701: case 4789: case 4790: case 6633: case 8472: case 48879:  // tunnels
+      return true;
+    default:
+      return false;
+  }
 }
 
 // BER_len_enc(l): short form up to 127, else 0x80|n and n big-endian bytes.
@@ -530,7 +541,7 @@ uint32_t ScapyUdpAppBytes(uint16_t udp_len_field, uint32_t avail) noexcept {
 }
 
 uint32_t ScapyRebuiltLength(ScapyApp app, const uint8_t* p, uint32_t len) noexcept {
-  if (app == ScapyApp::kOther || len == 0) return len;
+  if (app == ScapyApp::kOther || app == ScapyApp::kVxlan || app == ScapyApp::kL2tp || len == 0) return len;
   uint32_t off = 0;
   if (app == ScapyApp::kKerberosTcp) {
     if (len < 4) return len;  // KerberosTCPHeader's 4-byte length field is kept as it is

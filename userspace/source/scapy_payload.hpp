@@ -12,8 +12,8 @@
 namespace nfm {
 
 // The application layer scapy 2.5's default bindings put on a TCP/UDP port pair, as far as
-// its length can change when rebuilt. kOther: a layer whose rebuild is byte-identical (DNS,
-// DHCP, NTP, ... or Raw).
+// its length can change when rebuilt, or it is a tunnel the nfm2022 decoder follows. kOther: a
+// layer whose rebuild is byte-identical (DNS, DHCP, NTP, ... or Raw).
 enum class ScapyApp : uint8_t {
   kOther = 0,
   kLdap,          // TCP 389 / 3268: LDAP, repeated (bind_layers(LDAP, LDAP))
@@ -21,10 +21,13 @@ enum class ScapyApp : uint8_t {
   kCldap,         // UDP 389: CLDAP, repeated
   kKerberos,      // UDP 88: one Kerberos message
   kSnmp,          // UDP 161 / 162: one SNMP message
+  kVxlan,         // UDP 4789 / 4790 / 6633 / 8472 / 48879: a tunnel, never re-encoded
+  kL2tp,          // UDP 1701: a tunnel, never re-encoded
 };
 
 // The layer scapy picks for TCP (proto 6) or UDP (17) with these ports: the first matching
-// entry of TCP.payload_guess / UDP.payload_guess, so e.g. UDP 53 -> 161 is DNS, not SNMP.
+// entry of TCP.payload_guess / UDP.payload_guess, so e.g. UDP 53 -> 161 is DNS, not SNMP,
+// and UDP 161 -> 4789 is SNMP, not VXLAN.
 ScapyApp ScapyAppFor(uint8_t proto, uint16_t sport, uint16_t dport) noexcept;
 
 // Length of scapy's rebuilt application layer for the `len` bytes at `p` that the TCP/UDP
