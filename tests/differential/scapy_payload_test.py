@@ -338,6 +338,44 @@ def flip_fuzz(seed: int, n: int):
     return out
 
 
+def segment_fuzz(seed: int, n: int):
+    """A stream of AD-style LDAP/CLDAP/SNMP messages cut at random offsets, as TCP segments
+    (or datagrams) that start or end inside a message; plus random bytes. Strict: the LDAP
+    and SNMP field trees decide what scapy accepts. Kerberos random bytes are reported apart."""
+    rng = random.Random(seed)
+    msgs = [ldap_bind(), ldap_search(), ldap_entry(), ldap_done(), ldap_with_controls(), ldap_unbind()]
+    stream = b"".join(m.enc(AD) for m in msgs) * 4
+    out = []
+    for i in range(n):
+        a = rng.randrange(len(stream))
+        b = min(len(stream), a + rng.randint(1, 600))
+        kind = rng.choice(["ldap", "cldap", "snmp", "random-ldap", "random-snmp"])
+        if kind == "ldap":
+            out.append(dict(name=f"segment-ldap#{i}", l4="tcp", sport=389, dport=40000, pay=stream[a:b]))
+        elif kind == "cldap":
+            out.append(dict(name=f"segment-cldap#{i}", l4="udp", sport=389, dport=40000, pay=stream[a:b]))
+        elif kind == "snmp":
+            pay = snmp(0xA2, [I(rng.randrange(1 << 20)), S(b"x" * rng.randrange(200))]).enc(AD)
+            cut = rng.randrange(len(pay) + 1)
+            out.append(dict(name=f"segment-snmp#{i}", l4="udp", sport=161, dport=40000,
+                            pay=pay[cut:] if rng.random() < 0.5 else pay[:cut] or b"\x30"))
+        else:
+            pay = bytes(rng.randrange(256) for _ in range(rng.randint(1, 120)))
+            port = 389 if kind == "random-ldap" else 161
+            out.append(dict(name=f"{kind}#{i}", l4="tcp" if port == 389 else "udp", sport=port, dport=40000, pay=pay))
+    return out
+
+
+def random_kerberos(seed: int, n: int):
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        pay = bytes(rng.randrange(256) for _ in range(rng.randint(1, 120)))
+        l4 = rng.choice(["tcp", "udp"])
+        out.append(dict(name=f"random-kerberos-{l4}#{i}", l4=l4, sport=88, dport=40000, pay=pay))
+    return out
+
+
 # ---- frames, oracle, our output ----------------------------------------------------------
 def frame(case, idx: int) -> bytes:
     src = f"10.{(idx >> 16) & 255}.{(idx >> 8) & 255}.{idx & 255}"
@@ -500,7 +538,9 @@ def main() -> int:
         corpora.append((f"{cap.name} as recorded", capture_cases(cap, False), True))
         corpora.append((f"{cap.name}, lengths rewritten AD-style", capture_cases(cap, True), True))
     corpora += [("re-encoding fuzz", reencode_fuzz(a.seed, a.fuzz), True),
-                ("byte-flip fuzz", flip_fuzz(a.seed, a.fuzz), False)]
+                ("segments and random bytes (LDAP, CLDAP, SNMP)", segment_fuzz(a.seed, a.fuzz), True),
+                ("byte-flip fuzz", flip_fuzz(a.seed, a.fuzz), False),
+                ("random bytes on port 88", random_kerberos(a.seed, a.fuzz // 2), False)]
     for label, cases, strict in corpora:
         changed = sum(1 for i, c in enumerate(cases) if oracle(frame(c, i + 1), c["l4"]) != len(c["pay"]))
         bad, n = run(a.binary, cases)
