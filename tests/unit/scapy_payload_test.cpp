@@ -110,14 +110,43 @@ TEST(ScapyPayload, UdpLengthFieldCutsLikeAPythonSlice) {
   EXPECT_EQ(ScapyUdpAppBytes(0, 3), 0u);
 }
 
-TEST(ScapyPayload, DeepOrHugeInputIsBoundedAndUnchanged) {
-  // 20,000 nested [0] constructed TLVs inside an SNMP value: deeper than kScapyBerMaxDepth.
-  std::vector<uint8_t> deep;
-  for (int i = 0; i < 20000; ++i) deep.insert(deep.end(), {0x30, 0x80});
-  std::vector<uint8_t> snmp = {0x30, 0x80, 0x02, 0x01, 0x01, 0x04, 0x00, 0xa0, 0x80};
-  snmp.insert(snmp.end(), deep.begin(), deep.end());
-  EXPECT_EQ(Rebuilt(ScapyApp::kSnmp, snmp), snmp.size());
-  EXPECT_EQ(Rebuilt(ScapyApp::kKerberos, deep), deep.size());
+// Wraps `inner` in a TLV with a 5-byte (0x84) length.
+std::vector<uint8_t> Wrap(uint8_t tag, const std::vector<uint8_t>& inner) {
+  const uint32_t n = static_cast<uint32_t>(inner.size());
+  std::vector<uint8_t> out = {tag, 0x84, uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
+  out.insert(out.end(), inner.begin(), inner.end());
+  return out;
+}
+
+// An LDAP searchRequest whose filter is `levels` nested and-filters around (cn=*).
+std::vector<uint8_t> NestedSearch(int levels) {
+  std::vector<uint8_t> filter = {0x87, 0x02, 'c', 'n'};
+  for (int i = 0; i < levels; ++i) filter = Wrap(0xa0, filter);
+  std::vector<uint8_t> op = {0x04, 0x00, 0x0a, 0x01, 0x00, 0x0a, 0x01, 0x00, 0x02, 0x01, 0x00,
+                             0x02, 0x01, 0x00, 0x01, 0x01, 0x00};
+  op.insert(op.end(), filter.begin(), filter.end());
+  op.insert(op.end(), {0x30, 0x00});
+  std::vector<uint8_t> msg = {0x02, 0x01, 0x01};
+  const std::vector<uint8_t> wrapped = Wrap(0x63, op);
+  msg.insert(msg.end(), wrapped.begin(), wrapped.end());
+  return Wrap(0x30, msg);
+}
+
+TEST(ScapyPayload, NestingIsBoundedWhereScapysRecursionLimitIs) {
+  // 49 nested filters: scapy re-builds (each 0x84 length shrinks); 50 and 20,000: RecursionError
+  // in scapy, the message stays Raw. (tests/differential checks the 49/50 edge against scapy.)
+  const std::vector<uint8_t> ok = NestedSearch(49), too_deep = NestedSearch(50), huge = NestedSearch(20000);
+  EXPECT_LT(Rebuilt(ScapyApp::kLdap, ok), ok.size());
+  EXPECT_EQ(Rebuilt(ScapyApp::kLdap, too_deep), too_deep.size());
+  EXPECT_EQ(Rebuilt(ScapyApp::kLdap, huge), huge.size());
+  // Kerberos (generic BER): 20,000 nested [0] inside an AS-REQ tag.
+  std::vector<uint8_t> krb = {0x02, 0x01, 0x05};
+  for (int i = 0; i < 20000; ++i) krb = Wrap(0xa0, krb);
+  krb = Wrap(0x6a, krb);
+  EXPECT_EQ(Rebuilt(ScapyApp::kKerberos, krb), krb.size());
+}
+
+TEST(ScapyPayload, WorkIsLinearInTheBytes) {
   // 64 KiB of empty LDAP messages (30 00): 32768 messages, each rebuilt as 30 00.
   std::vector<uint8_t> many;
   for (int i = 0; i < 32768; ++i) many.insert(many.end(), {0x30, 0x00});
