@@ -576,6 +576,27 @@ TEST(CicEngine, FullTableEvictsAndCounts) {
   EXPECT_EQ(rows[1]["Src Port"], "2");
 }
 
+// §3.4: open flows at the end in Java HashMap<String, Flow> iteration order. Expected order from
+// a real JDK 17 HashMap with the same puts (20 keys "10.0.0.1-10.0.0.2-<port>-53-17", then
+// remove + put of port 1021, as a timeout re-creation does).
+TEST(CicEngine, EndOfInputRowsInJavaHashMapOrder) {
+  CicRun r(Profile::kCic);
+  for (int i = 0; i < 20; ++i) {
+    const uint16_t port = static_cast<uint16_t>(1000 + i * 7);
+    r.Feed(enginetest::Udp(kT0 + i * kMs, C, port, S, 53, 1, 1));
+    r.Feed(enginetest::Udp(kT0 + i * kMs + 1000, C, port, S, 53, 1, 1));
+  }
+  r.Feed(enginetest::Udp(kT0 + 130 * kS, C, 1021, S, 53, 1, 1));  // timeout: row, then a new put
+  r.Feed(enginetest::Udp(kT0 + 130 * kS + kMs, C, 1021, S, 53, 1, 1));
+  auto rows = r.Rows();
+  ASSERT_EQ(rows.size(), 21u);
+  EXPECT_EQ(rows[0]["Src Port"], "1021");
+  std::string order;
+  for (size_t i = 1; i < rows.size(); ++i) order += rows[i]["Src Port"] + ",";
+  EXPECT_EQ(order,
+            "1000,1098,1105,1084,1056,1021,1049,1091,1119,1035,1042,1070,1028,1014,1133,1126,1007,1063,1077,1112,");
+}
+
 // ---------------- Decoder (§1) ----------------
 using test::PacketBuilder;
 
