@@ -92,10 +92,10 @@ constexpr FeatureInfo kCicColumns[kCicFeatures] = {
     FI{"Bwd Bytes/Bulk Avg", U, "bytes"},
     FI{"Bwd Packet/Bulk Avg", U, "packets"},
     FI{"Bwd Bulk Rate Avg", U, "bytes/second"},
-    FI{"Subflow Fwd Packets", U, "packets"},
-    FI{"Subflow Fwd Bytes", U, "bytes"},
-    FI{"Subflow Bwd Packets", U, "packets"},
-    FI{"Subflow Bwd Bytes", U, "bytes"},
+    FI{"Subflow Fwd Packets", F, "packets"},  // corrected: real division (C13)
+    FI{"Subflow Fwd Bytes", F, "bytes"},  // corrected: real division (C13)
+    FI{"Subflow Bwd Packets", F, "packets"},  // corrected: real division (C13)
+    FI{"Subflow Bwd Bytes", F, "bytes"},  // corrected: real division (C13)
     FI{"FWD Init Win Bytes", U, "bytes"},
     FI{"Bwd Init Win Bytes", U, "bytes"},
     FI{"Fwd Act Data Pkts", U, "packets"},
