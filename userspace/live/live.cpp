@@ -248,12 +248,13 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   // summary accounts for every packet: hooks = events + sampled + no event + ring_full + no_ring.
   uint64_t no_event = 0;
   for (int c : {NFM_CNT_NOT_IP, NFM_CNT_TRUNC_L2, NFM_CNT_TRUNC_L3, NFM_CNT_BAD_IHL, NFM_CNT_BAD_DOFF,
-                NFM_CNT_VLAN_LIMIT, NFM_CNT_IPV6_EXT_LIMIT, NFM_CNT_BAD_VERSION})
+                NFM_CNT_VLAN_LIMIT, NFM_CNT_IPV6_EXT_LIMIT, NFM_CNT_BAD_VERSION, NFM_CNT_ENCRYPTED,
+                NFM_CNT_UNSUPPORTED_ENCAP})
     no_event += counters[c];
   std::fprintf(stderr,
                "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "
-               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %llu without event (not IP or "
-               "malformed), %s; %llu flows (%llu exported)\n",
+               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %llu without event (not IP, "
+               "encrypted, unsupported encapsulation or malformed), %s; %llu flows (%llu exported)\n",
                Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), secs,
                static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS] + counters[NFM_CNT_TC_PACKETS]),
                static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS]),
