@@ -4,7 +4,7 @@
 
 For every capture in <shared>/pcaps and in tests/data/*.pcap*:
   * tshark (IP reassembly off) lists every frame; a frame counts when its FIRST (outermost)
-    IPv4/IPv6 header is directly followed (IPv6 extension headers skipped) by TCP or UDP with
+    IPv4/IPv6 header is directly followed (IPv6 extension headers and AH skipped) by TCP or UDP with
     ports. Addresses and ports come from that outer header (first occurrence of each field),
     so tunnels count once under the outer 5-tuple, ICMP errors quoting TCP/UDP are excluded
     (the outer next protocol is ICMP), and non-first fragments (no L4 header) are excluded.
@@ -55,7 +55,9 @@ def tshark_counts(tshark: str, cap: Path):
         if first_ip is None:
             continue
         j = first_ip + 1
-        while j < len(toks) and toks[j].startswith("ipv6."):  # hopopts, routing, fraghdr, dstopts
+        # IPv6 extension headers (hopopts, routing, fraghdr, dstopts) and AH (IPv4 or IPv6,
+        # RFC 4302 transport mode): the transport header after them is the flow's.
+        while j < len(toks) and (toks[j].startswith("ipv6.") or toks[j] == "ah"):
             j += 1
         if j >= len(toks) or toks[j] not in ("tcp", "udp"):
             continue
