@@ -253,8 +253,8 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
     no_event += counters[c];
   std::fprintf(stderr,
                "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "
-               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %llu without event (not IP, "
-               "encrypted, unsupported encapsulation or malformed), %s; %llu flows (%llu exported)\n",
+               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %llu without event (not IP or "
+               "malformed), %s; %llu flows (%llu exported)\n",
                Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), secs,
                static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS] + counters[NFM_CNT_TC_PACKETS]),
                static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS]),
