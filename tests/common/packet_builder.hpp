@@ -8,6 +8,7 @@
 //                .Tcp(1234, 80, kSyn | kAck, /*win=*/65535).Payload(100).Bytes();
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -203,14 +204,15 @@ class PacketBuilder {
   // 3 Ethernet, 4 NSH, 5 MPLS) unless `next` >= 0.
   PacketBuilder& Nsh(uint8_t len_words = 2, int next = -1) {
     Layer l{Kind::kNsh};
-    l.h.assign(size_t(len_words) * 4, 0);
+    // At least the 4-byte base header, even when len_words says less (malformed cases).
+    l.h.assign(std::max<size_t>(size_t(len_words) * 4, 4), 0);
     l.h[0] = 0x0f;  // version 0, TTL 63 (high bits)
     l.h[1] = uint8_t(0xc0 | (len_words & 0x3f));
     l.h[2] = len_words == 2 ? 2 : 1;
-    l.h[4] = 0x00;
-    l.h[5] = 0x00;
-    l.h[6] = 0x01;  // service path id 1
-    l.h[7] = 0xff;  // service index
+    if (l.h.size() >= 8) {
+      l.h[6] = 0x01;  // service path id 1
+      l.h[7] = 0xff;  // service index
+    }
     l.proto_override = next;
     l.my_type = 0x894f;
     return Push(l);
