@@ -72,6 +72,9 @@ enum nfm_counter {
 	NFM_CNT_NO_RING,         /* nfm_rings slot (hash & nfm_ring_mask) empty: event lost */
 	NFM_CNT_BAD_VERSION,     /* IP version nibble does not match the EtherType (no event) */
 	NFM_CNT_GSO_SPLIT,       /* TC egress GSO super-packet reported as one event per segment */
+	NFM_CNT_ENCRYPTED,       /* MACsec frame with E or C set: ciphertext, no event */
+	NFM_CNT_UNSUPPORTED_ENCAP, /* encapsulation the parser does not follow (NSH next protocol
+				    * not IP/Ethernet, nested encapsulation headers): no event */
 	NFM_CNT_MAX
 };
 

@@ -112,6 +112,30 @@ TEST(Metrics, OfflineExportsEngineTotalsUnderFixedNames) {
   EXPECT_EQ(Value(t, "nfm_ring_fill_ratio"), 0);
 }
 
+// Frames the decoders skip under a named reason (encrypted MACsec / 802.11, encapsulations
+// not followed) reach nfm_packets_ignored_total, from the engine offline and from the kernel
+// counters of the same name live (one series per reason, like not_ip).
+TEST(Metrics, EncryptedAndUnsupportedEncapAreNamedIgnoreReasons) {
+  EngineStats s = SampleStats();
+  s.skipped[static_cast<int>(SkipReason::kEncrypted)] = 3;
+  s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)] = 5;
+  Metrics off("", BuildInfo{"1", "k", "offline", "none"});
+  off.Update(s, nullptr);
+  std::string t = off.Render();
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"encrypted\"}"), 3);
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"unsupported_encap\"}"), 5);
+  Metrics live("", BuildInfo{"1", "k", "live", "native"});
+  KernelSnapshot k;
+  k.counters[NFM_CNT_ENCRYPTED] = 7;
+  k.counters[NFM_CNT_UNSUPPORTED_ENCAP] = 11;
+  live.Update(s, &k);
+  t = live.Render();
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"encrypted\"}"), 10);
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"unsupported_encap\"}"), 16);
+  EXPECT_STREQ(SkipReasonName(SkipReason::kEncrypted), "encrypted");
+  EXPECT_STREQ(SkipReasonName(SkipReason::kUnsupportedEncap), "unsupported_encap");
+}
+
 TEST(Metrics, CountersFollowAbsoluteValuesAndNeverDecrease) {
   Metrics m("", BuildInfo{"1", "k", "offline", "none"});
   EngineStats s = SampleStats();

@@ -250,7 +250,8 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   // summary accounts for every packet: hooks = events + sampled + no event + ring_full + no_ring.
   uint64_t no_event = 0;
   for (int c : {NFM_CNT_NOT_IP, NFM_CNT_TRUNC_L2, NFM_CNT_TRUNC_L3, NFM_CNT_BAD_IHL, NFM_CNT_BAD_DOFF,
-                NFM_CNT_VLAN_LIMIT, NFM_CNT_IPV6_EXT_LIMIT, NFM_CNT_BAD_VERSION})
+                NFM_CNT_VLAN_LIMIT, NFM_CNT_IPV6_EXT_LIMIT, NFM_CNT_BAD_VERSION, NFM_CNT_ENCRYPTED,
+                NFM_CNT_UNSUPPORTED_ENCAP})
     no_event += counters[c];
   std::fprintf(stderr,
                "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "

@@ -245,6 +245,10 @@ struct Metrics::Impl {
   AbsCounter ignored_not_ip_engine, ignored_not_ip_kernel;  // both feed the not_ip series
   Counter* ignored_not_ip = nullptr;
   AbsCounter ignored_unsupported, ignored_later_fragment;
+  // encrypted / unsupported_encap: the engine's skip reasons and the kernel counters of the
+  // same name feed one series each (like not_ip).
+  AbsCounter ignored_encrypted_engine, ignored_encrypted_kernel;
+  AbsCounter ignored_encap_engine, ignored_encap_kernel;
   AbsCounter flagged_l4_trunc, flagged_fragment, flagged_gso_split;
   AbsCounter exported[kEndCount];
   Gauge *flows_active = nullptr, *table_capacity = nullptr, *table_fill = nullptr;
@@ -331,6 +335,8 @@ void Metrics::Impl::Build() {
   ignored_not_ip_kernel.c = ignored_not_ip;
   ignored_unsupported.c = &ign.Add({{"reason", "unsupported"}});
   ignored_later_fragment.c = &ign.Add({{"reason", "later_fragment"}});
+  ignored_encrypted_engine.c = ignored_encrypted_kernel.c = &ign.Add({{"reason", "encrypted"}});
+  ignored_encap_engine.c = ignored_encap_kernel.c = &ign.Add({{"reason", "unsupported_encap"}});
 
   auto& flag = BuildCounter()
                    .Name("nfm_kernel_events_flagged_total")
@@ -462,6 +468,8 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
   m.ignored_not_ip_engine.Set(s.skipped[static_cast<int>(SkipReason::kNotIp)]);
   m.ignored_unsupported.Set(s.skipped[static_cast<int>(SkipReason::kUnsupported)]);
   m.ignored_later_fragment.Set(s.skipped[static_cast<int>(SkipReason::kLaterFragment)]);
+  m.ignored_encrypted_engine.Set(s.skipped[static_cast<int>(SkipReason::kEncrypted)]);
+  m.ignored_encap_engine.Set(s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)]);
   m.flows_active->Set(static_cast<double>(s.flows_active));
   m.table_capacity->Set(static_cast<double>(s.table_capacity));
   m.table_fill->Set(s.table_capacity ? static_cast<double>(s.flows_active) / static_cast<double>(s.table_capacity) : 0.0);
@@ -484,6 +492,8 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
     m.kernel_events.Set(c[NFM_CNT_EVENTS]);
     for (size_t i = 0; i < std::size(kKernelLoss); ++i) m.kernel_lost[i].Set(c[kKernelLoss[i].slot]);
     m.ignored_not_ip_kernel.Set(c[NFM_CNT_NOT_IP]);
+    m.ignored_encrypted_kernel.Set(c[NFM_CNT_ENCRYPTED]);
+    m.ignored_encap_kernel.Set(c[NFM_CNT_UNSUPPORTED_ENCAP]);
     m.flagged_l4_trunc.Set(c[NFM_CNT_L4_TRUNC]);
     m.flagged_fragment.Set(c[NFM_CNT_FRAGMENT]);
     m.flagged_gso_split.Set(c[NFM_CNT_GSO_SPLIT]);

@@ -19,6 +19,8 @@ SkipReason ToSkip(DecodeStatus s) {
     case DecodeStatus::kNotIp: return SkipReason::kNotIp;
     case DecodeStatus::kTruncated: return SkipReason::kTruncated;
     case DecodeStatus::kUnsupportedLink: return SkipReason::kUnsupported;
+    case DecodeStatus::kEncrypted: return SkipReason::kEncrypted;
+    case DecodeStatus::kUnsupportedEncap: return SkipReason::kUnsupportedEncap;
     default: return SkipReason::kMalformed;
   }
 }
@@ -127,8 +129,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   }
   if (unsupported_link) {
     res.warning = "capture " + opts.path + ": " + std::to_string(unsupported_link) +
-                  " records have an unsupported link type (" + LinkTypeName(first_bad_link) + ", " +
-                  std::to_string(first_bad_link) + ") and were skipped";
+                  " records have an unsupported link type, " + LinkTypeText(first_bad_link) +
+                  ", and were skipped";
   }
   const CaptureStats& cs = reader->Stats();
   if (cs.ts_clamped) {
