@@ -38,9 +38,11 @@ SKIP = 77
 TIME_TOL_S = 0.005  # per timestamp-derived value, live (XDP/tcx clock) vs tcpdump clock
 
 SUMMARY_RE = re.compile(
-    r"hooks saw (\d+) packets \(xdp (\d+), tc (\d+)\), (\d+) events, (\d+) sampled out, "
-    r"(?:(\d+) without event \(not IP or malformed\), )?"
-    r"(no ring losses|LOST (\d+) events \(ring_full (\d+), no_ring (\d+), bad_event (\d+)\))")
+    r"hooks saw (?P<hooks>\d+) packets \(xdp (?P<xdp>\d+), tc egress (?P<tc>\d+), "
+    r"tc ingress (?P<tc_in>\d+)\), (?P<events>\d+) events, (?P<sampled>\d+) sampled out, "
+    r"(?:(?P<no_event>\d+) without event \(not IP or malformed\), )?"
+    r"(no ring losses|LOST (?P<lost>\d+) events \(ring_full (?P<ring_full>\d+), no_ring (?P<no_ring>\d+), "
+    r"bad_event (?P<bad>\d+)\))")
 
 
 def log(msg: str) -> None:
@@ -236,11 +238,9 @@ def parse_summary(stderr: str) -> dict:
     m = SUMMARY_RE.search(stderr)
     if not m:
         raise Failure(f"no summary line in agent stderr:\n{stderr}")
-    g = m.groups()
-    return {"hooks": int(g[0]), "xdp": int(g[1]), "tc": int(g[2]), "events": int(g[3]),
-            "sampled": int(g[4]), "no_event": int(g[5] or 0), "lost": int(g[7] or 0),
-            "ring_full": int(g[8] or 0), "no_ring": int(g[9] or 0), "bad": int(g[10] or 0),
-            "line": m.group(0)}
+    out = {k: int(v or 0) for k, v in m.groupdict().items()}
+    out["line"] = m.group(0)
+    return out
 
 
 def bpf_links() -> dict[int, dict]:
@@ -691,12 +691,14 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
                         net.va, "--csv", csvp, "--metrics-addr", ""], check_rc=False)
         check(p.returncode != 0 and "capture needs CAP_BPF and CAP_NET_ADMIN; run with sudo" in p.stderr,
               f"no privileges: rc {p.returncode}, stderr {p.stderr!r}")
-        # Someone else's XDP program: a second agent must refuse and name the program id.
+        # Someone else's XDP program: a second agent with --ingress xdp must refuse and name the
+        # program id (auto would capture next to it with tcx: test coexist_xdp).
         first = start_agent(tools, net, tmp / "first.csv", err_path=tmp / "first.err")
         prog_id = net.link_json()["xdp"]["prog"]["id"]
-        p = net.exec_a([tools.live, "--iface", net.va, "--csv", csvp, "--metrics-addr", ""],
+        p = net.exec_a([tools.live, "--iface", net.va, "--ingress", "xdp", "--csv", csvp, "--metrics-addr", ""],
                        check_rc=False, timeout=30)
-        check(p.returncode != 0 and f"XDP program id {prog_id} is already attached" in p.stderr,
+        check(p.returncode != 0 and f"XDP program id {prog_id} is already attached" in p.stderr
+              and "--ingress auto or tc" in p.stderr,
               f"busy interface: rc {p.returncode}, stderr {p.stderr!r}")
         check(net.link_json()["xdp"]["prog"]["id"] == prog_id, "the first agent's program was replaced")
         rc, _ = stop_agent(first, tmp / "first.err")
