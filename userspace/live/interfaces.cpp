@@ -102,9 +102,10 @@ bool InterfaceSet::Check(Entry& e) {
     changed = true;
     if (idx == 0) {
       std::fprintf(stderr,
-                   "nfm-xdp: warning: interface %s (ifindex %u) disappeared; capture goes on on the other "
-                   "interfaces and resumes on %s when an interface of that name appears\n",
-                   e.name.c_str(), old, e.name.c_str());
+                   "nfm-xdp: warning: interface %s (ifindex %u) disappeared; %s; capture resumes on %s when an "
+                   "interface of that name appears\n",
+                   e.name.c_str(), old, UpCount() ? "capturing on the other interfaces" : "no interface is captured now",
+                   e.name.c_str());
     } else {
       std::fprintf(stderr, "nfm-xdp: warning: interface %s was replaced (ifindex %u -> %u); re-attaching\n",
                    e.name.c_str(), old, idx);
