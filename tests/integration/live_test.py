@@ -950,16 +950,35 @@ def wait_stderr(path: Path, needle: str, timeout: float, start: int = 0) -> None
 
 
 def t_iface_churn(tools: Tools, tmp: Path) -> None:
-    """The capture interface is deleted and re-created while the agent runs: one warning,
-    nfm_interface_up 1 -> 0 -> 1, re-attach, flows before and after captured, kernel counters
-    equal the two devices' rx counters (no double count). Then a second agent re-attaches the
+    """One of two capture interfaces is deleted and re-created while the agent runs: one
+    warning, nfm_interface_up 1 -> 0 -> 1, the other interface keeps capturing, re-attach, flows
+    before and after captured, kernel counters equal the devices' rx counters (no double count). Then a second agent re-attaches the
     same way and is killed with SIGKILL: nothing stays attached."""
     with Net(9) as net:
         port = 19478
         live_csv, err, pcap = tmp / "live.csv", tmp / "agent.err", tmp / "after.pcap"
-        net.spawn(net.ns_a, ["python3", "-c", UDP_SINK, "7001", "7002"])
-        rx_start = rx_packets(net)
-        agent = start_agent(tools, net, live_csv, ["--metrics-addr", f"127.0.0.1:{port}"], err_path=err)
+        # A second veth pair between the same namespaces stays up throughout.
+        tag = f"{os.getpid() % 100000}"
+        va2, vb2, ip_a2, ip_b2 = f"nfv{tag}c9"[:15], f"nfv{tag}d9"[:15], "10.98.109.1", "10.98.109.2"
+        run(["ip", "link", "add", va2, "netns", net.ns_a, "type", "veth", "peer", "name", vb2, "netns", net.ns_b])
+        for ns, dev, ip in ((net.ns_a, va2, ip_a2), (net.ns_b, vb2, ip_b2)):
+            run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1"])
+            run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+            run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"])
+        run(["ip", "-n", net.ns_b, "neigh", "replace", ip_a2, "lladdr", net.mac(net.ns_a, va2), "dev", vb2,
+             "nud", "permanent"])
+        run(["ip", "-n", net.ns_a, "neigh", "replace", ip_b2, "lladdr", net.mac(net.ns_b, vb2), "dev", va2,
+             "nud", "permanent"])
+
+        def rx2() -> int:
+            out = run(["ip", "-n", net.ns_a, "-j", "-s", "link", "show", va2]).stdout
+            return int(json.loads(out)[0]["stats64"]["rx"]["packets"])
+
+        net.spawn(net.ns_a, ["python3", "-c", UDP_SINK, "7001", "7002", "7003"])
+        rx_start, rx2_start = rx_packets(net), rx2()
+        agent = start_agent(tools, net, live_csv, ["--metrics-addr", f"127.0.0.1:{port}", "--iface", va2],
+                            err_path=err)
         up = f'nfm_interface_up{{iface="{net.va}"}}'
         wait_for(lambda: metric(metrics_text(net, port), up) == 1, 10, f"{up} == 1")
         churn_burst(net, 40001, 7001, 3)
@@ -971,7 +990,11 @@ def t_iface_churn(tools: Tools, tmp: Path) -> None:
         wait_for(lambda: metric(metrics_text(net, port), up) == 0, 5, f"{up} == 0")
         check(agent.poll() is None, "agent exited when its interface went away")
         m = metrics_text(net, port)
-        check(metric(m, "nfm_capture_attached") == 0, "nfm_capture_attached is not 0 with no interface")
+        check(metric(m, f'nfm_interface_up{{iface="{va2}"}}') == 1, f"{va2} is not up while {net.va} is gone")
+        check(metric(m, "nfm_interfaces_attached") == 1, "nfm_interfaces_attached is not 1 with one of two left")
+        check("capturing on the other interfaces" in err.read_text(), "the warning does not say capture goes on")
+        # The other interface keeps capturing while the first one is gone.
+        net.exec_b(["python3", "-c", UDP_BURST, ip_b2, "40003", ip_a2, "7003", "5"])
         mark = len(err.read_text())
         net.make_veth()
         wait_stderr(err, f"attached to {net.va} (ifindex {net.ifindex()}", 5, mark)
@@ -981,7 +1004,7 @@ def t_iface_churn(tools: Tools, tmp: Path) -> None:
         td = start_tcpdump(net, pcap)
         churn_burst(net, 40002, 7002, 4)
         time.sleep(0.5)
-        rx_end = rx_packets(net)
+        rx_end, rx2_end = rx_packets(net), rx2()
         rc, stderr = stop_agent(agent, err)
         stop_tcpdump(td)
         check(rc == 0, f"agent exit code {rc}: {stderr}")
@@ -989,19 +1012,22 @@ def t_iface_churn(tools: Tools, tmp: Path) -> None:
         log(s["line"])
         warnings = [l for l in stderr.splitlines() if "disappeared" in l]
         check(len(warnings) == 1, f"expected one warning for one disappearance, got {warnings}")
-        want_xdp = (rx_mid - rx_start) + (rx_end - rx_reattach)
+        want_xdp = (rx_mid - rx_start) + (rx_end - rx_reattach) + (rx2_end - rx2_start)
         check(s["xdp"] == want_xdp,
-              f"XDP counted {s['xdp']} packets; the two devices received {rx_mid - rx_start} + "
-              f"{rx_end - rx_reattach} = {want_xdp} while attached (double count or loss)")
+              f"XDP counted {s['xdp']} packets; the devices received {rx_mid - rx_start} + "
+              f"{rx_end - rx_reattach} (old and new {net.va}) + {rx2_end - rx2_start} ({va2}) = {want_xdp} "
+              f"while attached (double count or loss)")
         flows = csv_flow_packets(live_csv, lambda k: k[4] == "UDP")
         before_k = tuple(sorted([(net.ip_b, "40001"), (net.ip_a, "7001")])) + ("UDP",)
         after_k = tuple(sorted([(net.ip_b, "40002"), (net.ip_a, "7002")])) + ("UDP",)
         check(flows.get(before_k) == 3, f"flow before the deletion: {flows.get(before_k)} packets, sent 3")
+        other_k = tuple(sorted([(ip_b2, "40003"), (ip_a2, "7003")])) + ("UDP",)
+        check(flows.get(other_k) == 5, f"flow on {va2} during the gap: {flows.get(other_k)} packets, sent 5")
         ref = tshark_flow_packets(pcap, lambda k: k[4] == "UDP")
         check(ref.get(after_k) == 4, f"tcpdump saw {ref.get(after_k)} packets of the flow after re-creation, sent 4")
         check(flows.get(after_k) == 4, f"flow after re-creation: {flows.get(after_k)} packets, tcpdump saw 4")
-        log(f"churn: warning once, metric 1 -> 0 -> 1, flows before (3) and after (4) re-creation captured, "
-            f"XDP packets {s['xdp']} = device rx {want_xdp}")
+        log(f"churn: warning once, metric 1 -> 0 -> 1, flows before (3) and after (4) re-creation and on "
+            f"the other interface during the gap (5) captured, XDP packets {s['xdp']} = device rx {want_xdp}")
 
         # kill -9 after a re-attach: the links made after the capability drop die with the process too.
         err2 = tmp / "agent2.err"
