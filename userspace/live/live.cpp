@@ -233,7 +233,8 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   // grace period is far below 20 ms), then empty every ring.
   const std::string names = ifaces->Names(), hooks = ifaces->Hooks();
   ifaces->DetachAll();
-  PublishInterfaces(st, *ifaces);
+  // Interfaces keep their last state in the status (and metrics): stopping is not an outage.
+  st->attached.store(false);
   usleep(20000);
   drainer->DrainAll();
   usleep(5000);
