@@ -61,7 +61,7 @@ panel("Bits/s by node, hook and direction",
 
 row("Loss")
 panel("Events lost/s by reason",
-      [q(f'sum by (instance, reason) (rate(nfm_events_lost_total{{{SEL}}}[{RI}])) > 0', "{{instance}} {{reason}}")],
+      [q(f'sum by (instance, reason) (rate(nfm_events_lost_total{{{SEL}}}[{RI}]))', "{{instance}} {{reason}}")],
       unit="pps", desc="ring_full, no_ring: events lost on the way to user space; sampled: 1-in-N sampling; others: parse errors")
 panel("Packets ignored/s by reason",
       [q(f'sum by (instance, reason) (rate(nfm_packets_ignored_total{{{SEL}}}[{RI}]))', "{{instance}} {{reason}}")],
