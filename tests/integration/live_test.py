@@ -754,6 +754,30 @@ int nfmt_xdp_pass(struct xdp_md *ctx)
 char LICENSE[] SEC("license") = "GPL";
 """
 
+# Someone else's tc ingress classifier (legacy clsact + cls_bpf, which runs after every tcx
+# program): counts every skb and returns TC_ACT_UNSPEC. It only keeps counting while we are
+# attached if our tcx program returns TCX_NEXT.
+TC_COUNT_C = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfmt_tc_seen SEC(".maps");
+SEC("tc")
+int nfmt_tc_count(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&nfmt_tc_seen, &k);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	return -1;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
 UDP_SINK = r"""
 import socket, sys
 socks = []
@@ -777,16 +801,16 @@ for i in range(int(sys.argv[5])):
 """
 
 
-def build_xdp_count(tmp: Path) -> Path:
+def build_bpf(tmp: Path, name: str, code: str) -> Path:
     clang = shutil.which("clang") or shutil.which("clang-14")
     if not clang:
-        skip("clang is not installed (needed to build the second XDP program)")
-    src, obj = tmp / "xdp_count.c", tmp / "xdp_count.o"
-    src.write_text(XDP_COUNT_C)
+        skip("clang is not installed (needed to build the other BPF programs)")
+    src, obj = tmp / f"{name}.c", tmp / f"{name}.o"
+    src.write_text(code)
     inc = f"/usr/include/{os.uname().machine}-linux-gnu"
     p = run([clang, "-O2", "-g", "-target", "bpf", "-I", inc, "-c", str(src), "-o", str(obj)], check_rc=False)
     if p.returncode != 0:
-        skip(f"cannot build the second XDP program (libbpf-dev headers?): {p.stderr.strip()[-300:]}")
+        skip(f"cannot build {name}.c (libbpf-dev headers?): {p.stderr.strip()[-300:]}")
     return obj
 
 
@@ -872,16 +896,24 @@ def csv_flow_packets(path: Path, in_test_net) -> dict[tuple, int]:
 
 
 def t_coexist_xdp(tools: Tools, tmp: Path) -> None:
-    """Another XDP program (ours, counting frames) is attached first. nfm-xdp in the default
-    --ingress auto captures with a tcx ingress link next to it: the same flows as tcpdump
-    (every integer column of the replayed capture, and tshark's packets per 5-tuple), the other
-    program stays attached and keeps counting, and the metric labels say tcx_ingress."""
-    obj = build_xdp_count(tmp)
+    """Another XDP program (ours, counting frames) is attached first, and a clsact ingress
+    classifier. nfm-xdp in the default --ingress auto captures with a tcx ingress link next to
+    them: the same flows as tcpdump (every integer column of the replayed capture, and tshark's
+    packets per 5-tuple), the XDP program stays attached and keeps counting, the classifier
+    behind our tcx program sees every skb we see (TCX_NEXT), the metric labels say tcx_ingress."""
+    obj = build_bpf(tmp, "xdp_count", XDP_COUNT_C)
+    tc_obj = build_bpf(tmp, "tc_count", TC_COUNT_C)
     with Net(8, ipv6=True) as net:
         run(["ip", "-n", net.ns_a, "link", "set", "dev", net.va, "xdp", "obj", str(obj), "sec", "xdp"])
         other_id = int(net.link_json()["xdp"]["prog"]["id"])
         map_id = prog_map_id(other_id)
-        seen0 = map_u64(map_id)
+        net.exec_a(["tc", "qdisc", "add", "dev", net.va, "clsact"])
+        net.exec_a(["tc", "filter", "add", "dev", net.va, "ingress", "bpf", "da", "obj", str(tc_obj), "sec", "tc"])
+        filters = json.loads(net.exec_a(["tc", "-j", "filter", "show", "dev", net.va, "ingress"]).stdout)
+        tc_prog = [f["options"]["prog"]["id"] for f in filters if "prog" in f.get("options", {})]
+        check(len(tc_prog) == 1, f"the clsact counter is not attached: {filters}")
+        tc_map = prog_map_id(int(tc_prog[0]))
+        seen0, tc_seen0 = map_u64(map_id), map_u64(tc_map)
         pcap, live_csv, off_csv, err = tmp / "cap.pcap", tmp / "live.csv", tmp / "off.csv", tmp / "agent.err"
         td = start_tcpdump(net, pcap)
         before = set(bpf_links())
@@ -915,13 +947,17 @@ def t_coexist_xdp(tools: Tools, tmp: Path) -> None:
         lj = net.link_json()
         check(int(lj.get("xdp", {}).get("prog", {}).get("id", 0)) == other_id,
               f"the other XDP program is no longer attached: {lj.get('xdp')}")
-        seen1 = map_u64(map_id)
+        seen1, tc_seen1 = map_u64(map_id), map_u64(tc_map)
         check(seen1 - seen0 >= s["tc_in"], f"other program counted {seen1 - seen0} frames, our tcx ingress {s['tc_in']}")
+        # The classifier behind our tcx program saw every skb we saw: we returned TCX_NEXT.
+        check(tc_seen1 - tc_seen0 >= s["tc_in"],
+              f"the clsact classifier after our tcx program counted {tc_seen1 - tc_seen0} skbs, we saw {s['tc_in']}: "
+              f"the chain did not go on")
         net.exec_b(["python3", "-c", ICMP_PING, net.ip_a, "3"])
         seen2 = map_u64(map_id)
         check(seen2 >= seen1 + 3, f"the other program stopped counting after the agent left ({seen1} -> {seen2})")
         log(f"other XDP program id {other_id}: {seen1 - seen0} frames during the run, +{seen2 - seen1} after; "
-            f"our tcx ingress saw {s['tc_in']}")
+            f"clsact classifier behind us: {tc_seen1 - tc_seen0} skbs; our tcx ingress saw {s['tc_in']}")
         check(not (set(bpf_links()) & set(ours)), "the agent's links outlived it")
         nets = (f"10.98.{net.n}.", f"fd98:{net.n}::")
 
