@@ -959,6 +959,21 @@ def t_coexist_xdp(tools: Tools, tmp: Path) -> None:
         log(f"other XDP program id {other_id}: {seen1 - seen0} frames during the run, +{seen2 - seen1} after; "
             f"clsact classifier behind us: {tc_seen1 - tc_seen0} skbs; our tcx ingress saw {s['tc_in']}")
         check(not (set(bpf_links()) & set(ours)), "the agent's links outlived it")
+        # kill -9 while on tcx ingress: our links go, the other programs stay.
+        before = set(bpf_links())
+        agent2 = net.spawn(net.ns_a, agent_cmd(tools, net, tmp / "live2.csv"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        ours2 = wait_for(lambda: new_links(before, {"nfm_tc_ingress", "nfm_tc_egress"}), 20, "the second agent's links")
+        agent2.kill()
+        agent2.wait(timeout=10)
+        time.sleep(0.5)
+        check(not (set(bpf_links()) & set(ours2)), f"links {sorted(ours2)} still present after kill -9")
+        check(int(net.link_json().get("xdp", {}).get("prog", {}).get("id", 0)) == other_id,
+              "the other XDP program went away with our kill -9")
+        filters = json.loads(net.exec_a(["tc", "-j", "filter", "show", "dev", net.va, "ingress"]).stdout)
+        check([f["options"]["prog"]["id"] for f in filters if "prog" in f.get("options", {})] == tc_prog,
+              f"the clsact classifier changed: {filters}")
+        log(f"kill -9 on tcx ingress: links {sorted(ours2)} gone, XDP id {other_id} and classifier still attached")
         nets = (f"10.98.{net.n}.", f"fd98:{net.n}::")
 
         def in_test_net(k):
