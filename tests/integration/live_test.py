@@ -727,6 +727,14 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
         check(p.returncode == 0 and f"live {net.va} (" in p.stderr,
               f"--iface auto: rc {p.returncode}, stderr {p.stderr!r}")
         log(f"--iface auto resolved to {net.va}")
+        # --ingress tc: tcx ingress even though XDP is free.
+        p = net.exec_a([tools.live, "--iface", net.va, "--ingress", "tc", "--duration", "0.5", "--csv", csvp,
+                        "--metrics-addr", ""], check_rc=False, timeout=30)
+        check(p.returncode == 0 and f"live {net.va} (tc ingress + tcx egress)" in p.stderr,
+              f"--ingress tc: rc {p.returncode}, stderr {p.stderr!r}")
+        p = net.exec_a([tools.live, "--iface", net.va, "--ingress", "bpf", "--csv", csvp, "--metrics-addr", ""],
+                       check_rc=False, timeout=30)
+        check(p.returncode != 0 and "--ingress" in p.stderr, f"--ingress bpf accepted: {p.stderr!r}")
 
 
 # ---------------------------------------------------------------------------------------------
