@@ -19,6 +19,7 @@
 #include "bpf_util.hpp"
 #include "drain.hpp"
 #include "interfaces.hpp"
+#include "engine/cic_engine.hpp"
 #include "loader.hpp"
 #include "metrics/metrics.hpp"
 #include "nfm/counter_table.hpp"
@@ -118,8 +119,9 @@ std::string HookCounts(const uint64_t counters[NFM_CNT_MAX]) {
 
 }  // namespace
 
-int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
-            LiveStatus* status, Metrics* metrics) {
+template <class Engine>
+int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
+            Metrics* metrics) {
   libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
   LiveStatus local_status;
   LiveStatus* st = status ? status : &local_status;
@@ -163,7 +165,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
                                             : XdpMode::kNone;
     ic.rescan_s = opts.iface_rescan_s;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, engine);
+    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, PacketTarget::Of(engine));
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     ifaces = std::make_unique<InterfaceSet>(*loader, ic);
     ifaces->AttachAll(MonoNowNs());
@@ -284,5 +286,8 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
                static_cast<unsigned long long>(exported));
   return exit_code;
 }
+
+template int RunLive<FlowEngine>(const LiveOptions&, FlowEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
+template int RunLive<CicEngine>(const LiveOptions&, CicEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
 
 }  // namespace nfm::live
