@@ -20,7 +20,7 @@ static_assert(std::is_trivially_copyable_v<nfm_pkt_event>);
 static_assert(std::is_standard_layout_v<nfm_pkt_event>);
 static_assert(std::has_unique_object_representations_v<nfm_pkt_event>, "hidden padding");
 // Field offsets and the 64-byte size: asserted in include/nfm/event.h, compiled here too.
-static_assert(NFM_CNT_MAX == 21, "counter slots changed: update the loader's metric names");
+// Counter slots need no pin here: tests/unit/counter_table_test.cpp fails for a slot without a metric.
 
 // An IPv4 TCP SYN/ACK 10.0.0.1:1234 -> 10.0.0.2:80 seen by TC egress on ifindex 3, as the
 // little-endian (x86) BPF program writes it.

@@ -540,6 +540,36 @@ TEST(NfmBpfConfig, SamplesOneInN) {
   if (skip) GTEST_SKIP() << "BPF UNAVAILABLE: cannot load nfm_bpf (needs CAP_BPF + CAP_NET_ADMIN)";
 }
 
+// nfm_tc_ingress (tcx ingress next to someone else's XDP program): the same event as XDP
+// gives for the frame (no EGRESS bit), its own counter slots, and TCX_NEXT so the chain goes on.
+TEST(NfmBpfTcIngress, SameEventAsXdpOwnSlotsAndNoVerdict) {
+  BpfConfig cfg;
+  LOAD_OR_SKIP(h, cfg);
+  const auto frame = V4().Tcp(1234, 80).Bytes();
+  int verdict = 0;
+  ASSERT_EQ(h->Run(false, frame, &verdict), 0);
+  EXPECT_EQ(verdict, 2);  // XDP_PASS
+  const auto xdp = h->Drain();
+  ASSERT_EQ(xdp.size(), 1u);
+  ASSERT_EQ(h->Run(true, frame, &verdict, /*tc_ingress=*/true), 0);
+  EXPECT_EQ(verdict, kTcUnspec);  // TC_ACT_UNSPEC == TCX_NEXT
+  const auto tc = h->Drain();
+  ASSERT_EQ(tc.size(), 1u);
+  EXPECT_EQ(tc[0].ev.info & NFM_INFO_EGRESS, 0u);
+  // Everything but the timestamp matches the XDP event byte for byte (ifindex: both 1 = lo
+  // under BPF_PROG_RUN, or both 0).
+  nfm_pkt_event a = xdp[0].ev, b = tc[0].ev;
+  a.ts_ns = b.ts_ns = 0;
+  a.ifindex = b.ifindex = 0;
+  EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0);
+  const auto c = h->Counters();
+  EXPECT_EQ(c[NFM_CNT_TC_IN_PACKETS], 1u);
+  EXPECT_EQ(c[NFM_CNT_TC_IN_BYTES], frame.size());
+  EXPECT_EQ(c[NFM_CNT_XDP_PACKETS], 1u);
+  EXPECT_EQ(c[NFM_CNT_TC_PACKETS], 0u);
+  EXPECT_EQ(c[NFM_CNT_EVENTS], 2u);
+}
+
 TEST(NfmBpfConfig, DisabledTcIsANoOp) {
   BpfConfig cfg;
   cfg.enable_tc = 0;
