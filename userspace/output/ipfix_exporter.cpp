@@ -138,6 +138,7 @@ void IpfixExporter::Run() {
   auto flush = [&]() -> bool {  // sends the open message; false if the send failed
     if (mb.Empty()) return true;
     const size_t records = mb.Records();
+    mb.SetExportTime(static_cast<uint32_t>(Now()));
     const bool ok = SendMessage(mb.Finish(), records);
     if (ok) seq += records;
     begin();

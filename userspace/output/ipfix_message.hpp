@@ -85,6 +85,9 @@ class MessageBuilder {
   bool AddTemplateSet(std::span<const uint8_t> records);
   // One data record of template `template_id`.
   bool AddRecord(uint16_t template_id, std::span<const uint8_t> record);
+  // Export time of the open message (set it just before Finish when the message was begun
+  // ahead of time).
+  void SetExportTime(uint32_t export_time) noexcept { Put32(buf_.data() + 4, export_time); }
   // Completes the header and the open set; the bytes stay valid until the next Begin.
   std::span<const uint8_t> Finish();
 
