@@ -14,6 +14,8 @@
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
 #include "output/csv_exporter.hpp"
+#include "output/ipfix_options.hpp"
+#include "engine/feature_sets.hpp"
 #include "output/numfmt.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -92,7 +94,11 @@ int main(int argc, char** argv) {
   pcap->excludes(iface);
   iface->excludes(pcap);
 #endif
-  app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout)")->capture_default_str()->group("Output");
+  auto* csv_opt = app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout; default unless --ipfix is given)")
+                      ->capture_default_str()
+                      ->group("Output");
+  nfm::IpfixCliOptions ipfix_opts;
+  nfm::SetupIpfixOptions(app, ipfix_opts);
   app.add_option("--csv-rotate-mb", o.csv_rotate_mb, "Start a new CSV file after this many MiB (0 = never)")
       ->check(non_negative)
       ->group("Output");
@@ -150,6 +156,11 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
 
+  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
+    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, nfm::NfmFeatureSet(), ipfix_opts.pen).c_str(), stdout);
+    return 0;
+  }
+
   nfm::EngineConfig cfg;
   ParseProfile(o.profile, &cfg.profile);
   cfg.idle_timeout_s = o.idle_timeout;
@@ -186,10 +197,15 @@ int main(int argc, char** argv) {
 
   // Output first: an unwritable path fails before any input is read.
   std::string err;
-  auto sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
-  if (!sink) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
-    return 1;
+  // --ipfix without --csv: no CSV at all.
+  const bool want_csv = ipfix_opts.urls.empty() || csv_opt->count() > 0;
+  std::unique_ptr<nfm::CsvFileSink> sink;
+  if (want_csv) {
+    sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
+    if (!sink) {
+      std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+      return 1;
+    }
   }
 
   std::unique_ptr<nfm::Metrics> metrics;
@@ -202,17 +218,28 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+    if (sink) sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+  }
+
+  // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
+  std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
+  if (!nfm::CreateIpfixExporters(ipfix_opts, nfm::NfmFeatureSet(), *float_spec, metrics.get(), &ipfix, &err)) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+    return 1;
   }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   nfm::FlowEngine engine(cfg);
-  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
-  engine.AddExporter(csv);
+  std::unique_ptr<nfm::CsvExporter> csv;
+  if (sink) {
+    csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec);
+    engine.AddExporter(*csv);
+  }
+  for (auto& x : ipfix) engine.AddExporter(*x);
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) {
     flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
@@ -225,7 +252,7 @@ int main(int argc, char** argv) {
     live.verbose = verbose;
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
-    if (metrics) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+    if (metrics && sink) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
@@ -256,15 +283,25 @@ int main(int argc, char** argv) {
     }
   }
 
+  // IPFIX: send what is queued (bounded wait), close, one summary line per destination.
+  for (auto& x : ipfix) {
+    const bool ok = x->Finish();
+    const nfm::ipfix::ExporterStats st = x->Stats();
+    if (!o.quiet || !ok || st.records_dropped)
+      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(*x).c_str());
+    if (!ok && rc == 0) rc = 1;
+  }
+
   // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
   // scraper sees them; a signal ends the wait.
   if (metrics && o.metrics_linger > 0) {
-    if (!sink->Finish()) metrics->OnCsvError();
+    if (sink && !sink->Finish()) metrics->OnCsvError();
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
     while (!g_stop.load() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
+  if (!sink) return rc;
   if (!sink->Finish()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));

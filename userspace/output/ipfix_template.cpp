@@ -263,7 +263,9 @@ std::string InfoModelXml(const FeatureSet& set, uint32_t pen) {
          "      <cert:enterpriseId>" + std::to_string(pen) + "</cert:enterpriseId>\n      <elementId>" +
          std::to_string(e.id) + "</elementId>\n      <description>\n        <paragraph>" +
          XmlEscape(e.meaning) + "</paragraph>\n      </description>\n";
-    if (!e.unit.empty()) s += "      <units>" + XmlEscape(e.unit) + "</units>\n";
+    // IANA units (libfixbuf rejects others): bytes are octets; rates have no IANA unit.
+    const std::string unit = e.unit == "bytes" ? "octets" : e.unit;
+    if (unit == "octets" || unit == "packets" || unit == "seconds") s += "      <units>" + unit + "</units>\n";
     s += "      <status>current</status>\n    </record>\n";
   }
   s += "  </registry>\n</registry>\n";
