@@ -134,10 +134,19 @@ void IpfixExporter::Run() {
   bool draining = false;
   size_t sub = 0;  // next record within the head slot
 
+  // Pacing (--ipfix-rate): the sender thread waits, records queue up behind it.
+  const auto gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(opt_.max_messages_per_s > 0 ? 1.0 / opt_.max_messages_per_s : 0.0));
+  auto next_send = std::chrono::steady_clock::now();
   auto begin = [&] { mb.Begin(static_cast<uint32_t>(Now()), static_cast<uint32_t>(seq)); };
   auto flush = [&]() -> bool {  // sends the open message; false if the send failed
     if (mb.Empty()) return true;
     const size_t records = mb.Records();
+    if (gap.count() > 0) {
+      const auto t = std::chrono::steady_clock::now();
+      if (t < next_send) std::this_thread::sleep_until(next_send);
+      next_send = std::max(t, next_send) + gap;
+    }
     mb.SetExportTime(static_cast<uint32_t>(Now()));
     const bool ok = SendMessage(mb.Finish(), records);
     if (ok) seq += records;

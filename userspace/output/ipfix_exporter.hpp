@@ -33,6 +33,7 @@ struct ExporterOptions {
   size_t queue_flows = 8192;       // bounded queue (flows; each slot holds 1-2 records)
   double drain_timeout_s = 10;     // Finish(): how long queued records may still be sent
   double send_timeout_s = 2;       // TCP: a send that cannot progress this long fails
+  double max_messages_per_s = 0;   // pacing of the sender thread (0 = as fast as possible)
   // Wall-clock seconds for export times and the UDP refresh timer (tests inject a fake
   // clock); empty: the system clock.
   std::function<double()> clock;

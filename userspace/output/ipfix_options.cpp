@@ -41,6 +41,12 @@ void SetupIpfixOptions(CLI::App& app, IpfixCliOptions& o) {
       ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 22))
       ->capture_default_str()
       ->group(g);
+  app.add_option("--ipfix-rate", o.rate,
+                 "Send at most this many messages per second per destination (0 = unpaced); the queue "
+                 "absorbs bursts")
+      ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str()
+      ->group(g);
   app.add_option("--ipfix-elements", o.elements,
                  "Print the IPFIX element table (md) or the information model (xml) and exit")
       ->check(CLI::IsMember({"md", "xml"}))
@@ -60,6 +66,7 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
     eo.domain = o.domain;
     eo.template_refresh_s = o.template_refresh_s;
     eo.queue_flows = o.queue_flows;
+    eo.max_messages_per_s = o.rate;
     ipfix::ExporterHooks hooks;
     if (metrics) {
       hooks.on_sent = [metrics](uint64_t n) { metrics->OnIpfixRecords(true, n); };

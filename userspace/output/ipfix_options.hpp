@@ -27,6 +27,7 @@ struct IpfixCliOptions {
   uint32_t domain = 0;
   double template_refresh_s = 60;
   uint32_t queue_flows = 8192;
+  double rate = 0;                 // --ipfix-rate: messages per second per destination (0 = unpaced)
   std::string elements;            // --ipfix-elements md|xml: print the element table and exit
 };
 
