@@ -197,6 +197,14 @@ int main(int argc, char** argv) {
 
   // Output first: an unwritable path fails before any input is read.
   std::string err;
+  // IPFIX URLs are checked (parsed, names resolved) before anything is created.
+  for (const std::string& url : ipfix_opts.urls) {
+    nfm::ipfix::Destination d;
+    if (!nfm::ipfix::ParseDestination(url, &d, &err)) {
+      std::fprintf(stderr, "nfm-xdp: --ipfix %s: %s\n", url.c_str(), err.c_str());
+      return 1;
+    }
+  }
   // --ipfix without --csv: no CSV at all.
   const bool want_csv = ipfix_opts.urls.empty() || csv_opt->count() > 0;
   std::unique_ptr<nfm::CsvFileSink> sink;

@@ -168,7 +168,10 @@ void IpfixExporter::Run() {
                                  std::chrono::duration<double>(opt_.drain_timeout_s));
     }
     const bool empty = head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
-    if (draining && ((empty && mb.Empty()) || now >= drain_deadline)) break;
+    // Done when everything is sent; a run without flows still writes the templates where the
+    // destination is open (a file then holds templates and no data).
+    if (draining && ((empty && mb.Empty() && (!need_templates || !transport_->IsOpen())) || now >= drain_deadline))
+      break;
 
     if (!transport_->IsOpen() || transport_->PeerClosed()) {
       if (connected_.exchange(false) && hooks_.on_connected) hooks_.on_connected(false);
