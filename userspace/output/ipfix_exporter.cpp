@@ -41,8 +41,10 @@ std::unique_ptr<IpfixExporter> IpfixExporter::Create(const ExporterOptions& opt,
   if (x->dest_.kind != Destination::Kind::kTcp && !x->transport_->Open(error)) return nullptr;
   x->capacity_ = std::max<size_t>(opt.queue_flows, 1);
   x->slot_bytes_ = x->codec_.MaxRecordLength() * (opt.codec.uniflow ? 2 : 1);
+  x->wake_at_ = std::max<size_t>(x->capacity_ / 2, 1);
   x->slots_.resize(x->capacity_);
-  x->data_.resize(x->capacity_ * x->slot_bytes_);
+  // Not zeroed: pages are touched only when the queue really fills that far.
+  x->data_.reset(new uint8_t[x->capacity_ * x->slot_bytes_]);
   x->thread_ = std::thread([p = x.get()] { p->Run(); });
   return x;
 }
@@ -96,12 +98,14 @@ void IpfixExporter::Export(const FlowView& f) {
   }
   const size_t i = static_cast<size_t>(t % capacity_);
   Slot& s = slots_[i];
-  uint8_t* p = data_.data() + i * slot_bytes_;
+  uint8_t* p = data_.get() + i * slot_bytes_;
   s.len[0] = static_cast<uint16_t>(codec_.EncodeForward(f, p, &s.tid[0]));
   if (n == 2) s.len[1] = static_cast<uint16_t>(codec_.EncodeBackward(f, p + s.len[0], &s.tid[1]));
   s.n = n;
   tail_.store(t + 1, std::memory_order_seq_cst);
-  if (waiting_.load(std::memory_order_seq_cst)) {
+  // The sender polls every kPollMs; it is woken early only when the queue is half full, so a
+  // flow costs no system call here.
+  if (t + 1 - head_.load(std::memory_order_relaxed) >= wake_at_ && waiting_.load(std::memory_order_seq_cst)) {
     std::lock_guard<std::mutex> l(mu_);
     cv_.notify_one();
   }
@@ -221,7 +225,7 @@ void IpfixExporter::Run() {
       if (h == tail_.load(std::memory_order_acquire)) break;
       const size_t i = static_cast<size_t>(h % capacity_);
       const Slot& s = slots_[i];
-      const uint8_t* p = data_.data() + i * slot_bytes_ + (sub ? s.len[0] : 0);
+      const uint8_t* p = data_.get() + i * slot_bytes_ + (sub ? s.len[0] : 0);
       if (!mb.AddRecord(s.tid[sub], {p, s.len[sub]})) {
         if (!flush() && !transport_->IsOpen()) break;
         continue;
@@ -240,7 +244,7 @@ void IpfixExporter::Run() {
       std::unique_lock<std::mutex> l(mu_);
       waiting_.store(true, std::memory_order_seq_cst);
       if (head_.load(std::memory_order_seq_cst) == tail_.load(std::memory_order_seq_cst) && !stop_.load())
-        cv_.wait_for(l, std::chrono::milliseconds(100));
+        cv_.wait_for(l, std::chrono::milliseconds(kPollMs));
       waiting_.store(false, std::memory_order_relaxed);
     }
     (void)moved;

@@ -106,7 +106,9 @@ class IpfixExporter : public FlowExporter {
   size_t capacity_ = 0;
   size_t slot_bytes_ = 0;
   std::vector<Slot> slots_;
-  std::vector<uint8_t> data_;
+  std::unique_ptr<uint8_t[]> data_;
+  size_t wake_at_ = 1;                    // queue depth at which Export wakes the sender
+  static constexpr int kPollMs = 10;      // the sender's poll interval when idle
   alignas(64) std::atomic<uint64_t> head_{0};
   alignas(64) std::atomic<uint64_t> tail_{0};
   std::atomic<bool> waiting_{false};
