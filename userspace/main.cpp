@@ -226,7 +226,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    if (sink) sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+    if (sink) {
+      sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+      sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+    }
   }
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
@@ -260,7 +263,6 @@ int main(int argc, char** argv) {
     live.verbose = verbose;
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
-    if (metrics && sink) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
@@ -310,12 +312,8 @@ int main(int argc, char** argv) {
   }
 
   if (!sink) return rc;
-  if (!sink->Finish()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  if (sink->RowsLost()) {
+  // A failed flush or any row that could not be written makes the run fail (data was lost).
+  if (!sink->Finish() || sink->RowsLost()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
     return rc ? rc : 1;
