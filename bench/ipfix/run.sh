@@ -41,7 +41,7 @@ bench() {  # name packets file
   for ((i = 0; i < RUNS; i++)); do
     for m in "${MODES[@]}"; do
       # shellcheck disable=SC2086
-      /usr/bin/time -f '%e %U %S' -o "$TMP/t1" "$NFM" --pcap "$f" ${ARGS[$m]} -q --ipfix-queue 65536 2>"$TMP/err" \
+      /usr/bin/time -f '%e %U %S' -o "$TMP/t1" "$NFM" --pcap "$f" ${ARGS[$m]} -q 2>"$TMP/err" \
         || { echo "nfm-xdp failed ($m): $(cat "$TMP/err")" >&2; exit 1; }
       tail -1 "$TMP/t1" >>"$TMP/$m.times"
     done
