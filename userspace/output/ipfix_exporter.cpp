@@ -43,6 +43,7 @@ std::unique_ptr<IpfixExporter> IpfixExporter::Create(const ExporterOptions& opt,
   x->slot_bytes_ = x->codec_.MaxRecordLength() * (opt.codec.uniflow ? 2 : 1);
   // Wake the sender every 256 flows at most (or at half a smaller queue): the records it
   // copies are still in cache, and a flow costs 1/256 of a futex wake-up at worst.
+  x->wait_when_full_ = x->dest_.kind == Destination::Kind::kFile;
   x->wake_at_ = std::clamp<size_t>(x->capacity_ / 2, 1, 256);
   x->slots_.resize(x->capacity_);
   // Not zeroed: pages are touched only when the queue really fills that far.
@@ -94,9 +95,24 @@ void IpfixExporter::Export(const FlowView& f) {
   flows_.fetch_add(1, std::memory_order_relaxed);
   const uint8_t n = (opt_.codec.uniflow && f.packets[1] > 0) ? 2 : 1;
   const uint64_t t = tail_.load(std::memory_order_relaxed);
-  if (set_mismatch_ || finished_ || t - head_.load(std::memory_order_acquire) >= capacity_) {
+  if (set_mismatch_ || finished_) {
     Drop(n);
     return;
+  }
+  if (t - head_.load(std::memory_order_acquire) >= capacity_) {
+    // A file is output like the CSV: the engine waits for the disk (the sender thread is
+    // alive until Finish). Network destinations never make the engine wait: drop and count.
+    if (!wait_when_full_) {
+      Drop(n);
+      return;
+    }
+    while (t - head_.load(std::memory_order_acquire) >= capacity_) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        cv_.notify_one();
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
   }
   const size_t i = static_cast<size_t>(t % capacity_);
   Slot& s = slots_[i];

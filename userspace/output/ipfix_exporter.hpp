@@ -3,8 +3,9 @@
 // Export() encodes the flow's record(s) into a bounded single-producer/single-consumer queue
 // and returns; a sender thread packs records into messages (sequence numbers, export time,
 // templates at start, on every TCP (re)connect and every template_refresh_s on UDP) and
-// sends them. The engine never waits: when the queue is full the flow's records are
-// dropped and counted; TCP reconnects with backoff while records wait in the queue.
+// sends them. The engine never waits for the network: when the queue is full the flow's
+// records are dropped and counted; TCP reconnects with backoff while records wait in the
+// queue. A file: destination is output like the CSV: the engine waits for room instead.
 #pragma once
 
 #include <atomic>
@@ -107,6 +108,7 @@ class IpfixExporter : public FlowExporter {
   size_t slot_bytes_ = 0;
   std::vector<Slot> slots_;
   std::unique_ptr<uint8_t[]> data_;
+  bool wait_when_full_ = false;            // file: Export waits for room instead of dropping
   size_t wake_at_ = 1;                    // queue depth at which Export wakes the sender
   static constexpr int kPollMs = 10;      // the sender's poll interval when idle
   alignas(64) std::atomic<uint64_t> head_{0};
