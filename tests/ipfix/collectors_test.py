@@ -558,6 +558,9 @@ def case_bad_input(args, tmp):
         check(r.returncode == 1, f"{url}: exit {r.returncode}, expected 1")
         check(want in r.stderr, f"{url}: stderr {r.stderr.strip()!r} lacks {want!r}")
         check(not out.exists() or url.startswith("file:"), f"{url}: the CSV was created before the URL was checked")
+    r = run_agent(args.binary, cap, None, ["--ipfix", "file:/dev/null", "--feature-set", "cic"])
+    check(r.returncode == 1 and "--ipfix exports the nfm feature set" in r.stderr,
+          f"--ipfix with --feature-set cic: {r.returncode} {r.stderr.strip()}")
     r = run_agent(args.binary, cap, None, ["--ipfix", "udp://127.0.0.1:4739", "--ipfix-mtu", "600"])
     check(r.returncode == 1 and "MTU 600 is too small" in r.stderr, f"--ipfix-mtu 600: {r.returncode} {r.stderr.strip()}")
     # Unreachable UDP collector: counted, not fatal.
