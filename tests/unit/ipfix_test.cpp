@@ -321,17 +321,17 @@ TEST(IpfixExporter, UdpMtuSequenceAndTemplateRefresh) {
       records += p.total_records;
     }
   };
-  check(Receive(fd, 500));
+  check(Receive(fd, 1000));
   EXPECT_EQ(records, 30);
   EXPECT_EQ(templates, 2);  // v4 and v6 at start, nothing more within the refresh interval
   EXPECT_EQ(tlen[kTemplateV4], 99u);
   // 60 s later (fake clock): the templates come again, without any new flow.
   fake_now = 1'800'000'061.0;
   templates = 0;
-  check(Receive(fd, 500));
+  check(Receive(fd, 1000));
   EXPECT_EQ(templates, 2);
   x->Export(f.v);
-  check(Receive(fd, 500));
+  check(Receive(fd, 1000));
   EXPECT_EQ(records, 31);
   EXPECT_TRUE(x->Finish());
   const ExporterStats s = x->Stats();
