@@ -16,6 +16,8 @@
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
 #include "output/csv_exporter.hpp"
+#include "output/ipfix_options.hpp"
+#include "engine/feature_sets.hpp"
 #include "output/numfmt.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -95,20 +97,32 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   return rc;
 }
 
-// Lingers for the metrics scraper if asked, closes the CSV; the exit code.
-int FinishOutput(const CommonOptions& o, nfm::CsvFileSink& sink, nfm::Metrics* metrics, int rc) {
+// IPFIX: sends what is queued (bounded wait), closes, one summary line per destination.
+int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>& ipfix, int rc) {
+  for (auto& x : ipfix) {
+    const bool ok = x->Finish();
+    if (!o.quiet || !ok || x->Stats().records_dropped)
+      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(*x).c_str());
+    if (!ok && rc == 0) rc = 1;
+  }
+  return rc;
+}
+
+// Lingers for the metrics scraper if asked, closes the CSV (if any); the exit code.
+int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* metrics, int rc) {
   // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
   // scraper sees them; a signal ends the wait.
   if (metrics && o.metrics_linger > 0) {
-    if (!sink.Finish()) metrics->OnCsvError();
+    if (sink && !sink->Finish()) metrics->OnCsvError();
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
     while (!g_stop.load() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  if (!sink) return rc;  // --ipfix without --csv
   // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink.Finish() || sink.RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink.Error().c_str(),
-                 static_cast<unsigned long long>(sink.RowsLost()));
+  if (!sink->Finish() || sink->RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
+                 static_cast<unsigned long long>(sink->RowsLost()));
     return rc ? rc : 1;
   }
   return rc;
@@ -156,7 +170,11 @@ int main(int argc, char** argv) {
   pcap->excludes(iface);
   iface->excludes(pcap);
 #endif
-  app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout)")->capture_default_str()->group("Output");
+  auto* csv_opt = app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout; default unless --ipfix is given)")
+                      ->capture_default_str()
+                      ->group("Output");
+  nfm::IpfixCliOptions ipfix_opts;
+  nfm::SetupIpfixOptions(app, ipfix_opts);
   app.add_option("--csv-rotate-mb", o.csv_rotate_mb, "Start a new CSV file after this many MiB (0 = never)")
       ->check(non_negative)
       ->group("Output");
@@ -219,6 +237,11 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
 
+  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
+    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, nfm::NfmFeatureSet(), ipfix_opts.pen).c_str(), stdout);
+    return 0;
+  }
+
   nfm::EngineConfig cfg;
   ParseProfile(o.profile, &cfg.profile);
   cfg.idle_timeout_s = o.idle_timeout;
@@ -231,6 +254,11 @@ int main(int argc, char** argv) {
   const bool cic = cfg.profile == nfm::Profile::kCic || o.feature_set == "cic";
   if (o.feature_set == "cic" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic) {
     std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
+    return 1;
+  }
+  if (cic && !ipfix_opts.urls.empty()) {
+    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
+                         "--profile cic or --feature-set cic\n");
     return 1;
   }
   // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
@@ -260,10 +288,23 @@ int main(int argc, char** argv) {
 
   // Output first: an unwritable path fails before any input is read.
   std::string err;
-  auto sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
-  if (!sink) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
-    return 1;
+  // IPFIX URLs are checked (parsed, names resolved) before anything is created.
+  for (const std::string& url : ipfix_opts.urls) {
+    nfm::ipfix::Destination d;
+    if (!nfm::ipfix::ParseDestination(url, &d, &err)) {
+      std::fprintf(stderr, "nfm-xdp: --ipfix %s: %s\n", url.c_str(), err.c_str());
+      return 1;
+    }
+  }
+  // --ipfix without --csv: no CSV at all.
+  const bool want_csv = ipfix_opts.urls.empty() || csv_opt->count() > 0;
+  std::unique_ptr<nfm::CsvFileSink> sink;
+  if (want_csv) {
+    sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
+    if (!sink) {
+      std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+      return 1;
+    }
   }
 
   std::unique_ptr<nfm::Metrics> metrics;
@@ -276,8 +317,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
-    sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+    if (sink) {
+      sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+      sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+    }
+  }
+
+  // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
+  std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
+  if (!nfm::CreateIpfixExporters(ipfix_opts, nfm::NfmFeatureSet(), *float_spec, metrics.get(), &ipfix, &err)) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+    return 1;
   }
 
   std::signal(SIGINT, OnSignal);
@@ -303,12 +353,16 @@ int main(int argc, char** argv) {
     } else {
       rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
     }
-    return FinishOutput(o, *sink, metrics.get(), rc);
+    return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
-  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   nfm::FlowEngine engine(cfg);
-  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
-  engine.AddExporter(csv);
+  std::unique_ptr<nfm::CsvExporter> csv;
+  if (sink) {
+    csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec);
+    engine.AddExporter(*csv);
+  }
+  for (auto& x : ipfix) engine.AddExporter(*x);
   if (flow_metrics) engine.AddExporter(*flow_metrics);
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
@@ -322,5 +376,6 @@ int main(int argc, char** argv) {
     rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected);
   }
 
-  return FinishOutput(o, *sink, metrics.get(), rc);
+  rc = FinishIpfix(o, ipfix, rc);
+  return FinishOutput(o, sink.get(), metrics.get(), rc);
 }

@@ -281,6 +281,8 @@ struct Metrics::Impl {
   const live::LiveStatus* live_status = nullptr;
   Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
   Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
+  Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_messages = nullptr;
+  Gauge* ipfix_connected = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
 
   void Build();
@@ -412,6 +414,16 @@ void Metrics::Impl::Build() {
   csv_bytes = &counter("nfm_csv_bytes_total", "Bytes of CSV rows written successfully");
   csv_errors = &counter("nfm_csv_write_errors_total", "Failed CSV writes (row lost or file not opened)");
   csv_rotations = &counter("nfm_csv_rotations_total", "CSV files opened by size-based rotation");
+
+  auto& ipfix_records = BuildCounter()
+                            .Name("nfm_ipfix_records_total")
+                            .Help("IPFIX data records: sent (accepted by the transport) or dropped (queue full, "
+                                  "send failed, not drained at exit)")
+                            .Register(r);
+  ipfix_sent = &ipfix_records.Add({{"result", "sent"}});
+  ipfix_dropped = &ipfix_records.Add({{"result", "dropped"}});
+  ipfix_messages = &counter("nfm_ipfix_messages_total", "IPFIX messages sent");
+  ipfix_connected = &gauge("nfm_ipfix_connected", "IPFIX destinations currently connected/open");
 
   duration = &BuildHistogram().Name("nfm_flow_duration_seconds").Help("Duration of exported flows").Register(r).Add({}, kDurationBuckets);
   flow_packets = &BuildHistogram().Name("nfm_flow_packets").Help("Packets per exported flow").Register(r).Add({}, kPacketBuckets);
@@ -580,6 +592,14 @@ void Metrics::OnCsvRow(std::size_t bytes) {
 }
 void Metrics::OnCsvError() { impl_->csv_errors->Increment(); }
 void Metrics::OnCsvRotate() { impl_->csv_rotations->Increment(); }
+void Metrics::OnIpfixRecords(bool sent, uint64_t n) {
+  (sent ? impl_->ipfix_sent : impl_->ipfix_dropped)->Increment(static_cast<double>(n));
+}
+void Metrics::OnIpfixMessage() { impl_->ipfix_messages->Increment(); }
+void Metrics::OnIpfixConnected(bool up) {
+  if (up) impl_->ipfix_connected->Increment();
+  else impl_->ipfix_connected->Decrement();
+}
 
 int Metrics::Port() const { return impl_->exposer ? impl_->port : 0; }
 

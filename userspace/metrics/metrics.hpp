@@ -93,6 +93,10 @@ class Metrics {
   void OnCsvRow(std::size_t bytes);
   void OnCsvError();
   void OnCsvRotate();  // a new CSV file was opened by size-based rotation
+  // IPFIX export; called from the exporters' sender threads (thread-safe).
+  void OnIpfixRecords(bool sent, uint64_t n);
+  void OnIpfixMessage();
+  void OnIpfixConnected(bool up);  // nfm_ipfix_connected counts destinations up
 
   // Port the server listens on (useful with port 0); 0 when disabled.
   int Port() const;
