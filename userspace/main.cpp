@@ -13,6 +13,7 @@
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
+#include "output/csv_exporter.hpp"
 #include "output/numfmt.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -158,8 +159,10 @@ int main(int argc, char** argv) {
   cfg.max_flows = o.max_flows;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
+  // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
-  if (!nfm::fmt::FloatSpec::Parse(o.float_format)) {
+  const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
+  if (!float_spec) {
     std::fprintf(stderr, "nfm-xdp: --float-format '%s' is not supported; use .Nf or .Ng (e.g. .17g)\n",
                  o.float_format.c_str());
     return 1;
@@ -199,14 +202,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    sink->on_row = [m = metrics.get()](const nfm::FlowSummary& s, size_t bytes) { m->ObserveFlow(s, bytes); };
+    sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
   }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  nfm::FlowEngine engine(cfg, *sink, o.tz == "local", o.float_format);
+  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  nfm::FlowEngine engine(cfg);
+  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
+  engine.AddExporter(csv);
+  std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
+  if (metrics) {
+    flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
+    engine.AddExporter(*flow_metrics);
+  }
   int rc = 0;
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE

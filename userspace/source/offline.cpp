@@ -23,7 +23,8 @@ SkipReason ToSkip(DecodeStatus s) {
 }
 }  // namespace
 
-OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop) {
+template <class Engine>
+OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
   std::string err;
   auto reader = CaptureReader::Open(opts.path, &err);
@@ -156,6 +157,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
   }
   return res;
 }
+
+template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
 
 bool ScanCaptureDrops(const std::string& path, std::vector<CaptureDrop>* drops, std::string* error) {
   auto reader = CaptureReader::Open(path, error);

@@ -52,7 +52,10 @@ struct OfflineResult {
 };
 
 // Reads every record, feeds the engine, flushes all open flows at the end (also after a
-// corrupt record). Stops early when `stop` becomes true.
-OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop);
+// corrupt record). Stops early when `stop` becomes true. Engine: anything with FlowEngine's
+// packet interface (OnPacket, OnSkipped, PrefetchIndex, PrefetchFlow, Flush, Stats);
+// offline.cpp instantiates it for each engine type.
+template <class Engine>
+OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop);
 
 }  // namespace nfm
