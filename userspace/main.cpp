@@ -9,12 +9,18 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
+#include "label/labels.hpp"
 #include "output/csv_exporter.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
 #include "output/numfmt.hpp"
+#include "source/sha256.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
 #ifdef NFM_HAVE_LIVE
@@ -40,7 +46,51 @@ struct CommonOptions {
   double metrics_linger = 0;
   double csv_rotate_mb = 0;
   bool quiet = false;
+  std::string labels;                    // --labels rule file
+  std::string default_label = "BENIGN";  // --default-label
+  bool loss_column = false;              // --loss-column
+  bool no_manifest = false;              // --no-manifest
 };
+
+// Every option as "name -> value text" for the manifest (given values, else the default).
+std::vector<std::pair<std::string, std::string>> OptionValues(const CLI::App& app) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const CLI::Option* opt : app.get_options()) {
+    const auto& l = opt->get_lnames();
+    const std::string name = l.empty() ? opt->get_name() : "--" + l.front();
+    if (name == "--help" || name == "--version") continue;
+    const bool flag = opt->get_expected_max() == 0;
+    std::string v;
+    if (opt->count() > 0) {
+      if (flag) {
+        v = "true";
+      } else {
+        for (const auto& r : opt->results()) v += (v.empty() ? "" : ",") + r;
+      }
+    } else {
+      v = flag ? "false" : opt->get_default_str();
+    }
+    out.emplace_back(name, v);
+  }
+  return out;
+}
+
+std::string FileSha256(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return {};
+  nfm::Sha256 h;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) h.Update(buf, n);
+  std::fclose(f);
+  return h.HexFinal();
+}
+
+std::string Num(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
 
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
@@ -139,6 +189,20 @@ int main(int argc, char** argv) {
                  "Keep serving the final metrics this many seconds after the run ends")
       ->check(non_negative)
       ->group("Metrics");
+  app.add_option("--labels", o.labels,
+                 "Label flows from a rule file (CSV: label,start,end,src,dst,sport,dport,proto; see "
+                 "docs/DATASETS.md); adds a last column 'label'")
+      ->group("Data sets");
+  app.add_option("--default-label", o.default_label, "Label of flows no rule matches")
+      ->capture_default_str()
+      ->group("Data sets");
+  app.add_flag("--loss-column", o.loss_column,
+               "Add a column capture_loss: 1 when events of the flow may have been lost (live: ring "
+               "losses while it was open; offline: pcapng drop counts in its span)")
+      ->group("Data sets");
+  app.add_flag("--no-manifest", o.no_manifest,
+               "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
+      ->group("Data sets");
   app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr (live: unless events were lost)");
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Live: show libbpf's log (verifier output) on stderr");
@@ -181,6 +245,27 @@ int main(int argc, char** argv) {
                  o.profile.c_str());
     return 1;
   }
+  // Data-set options are checked before any output is opened or packet read.
+  std::unique_ptr<nfm::LabelRules> labels;
+  {
+    std::string why;
+    if (!nfm::LabelRules::ValidLabel(o.default_label, &why)) {
+      std::fprintf(stderr, "nfm-xdp: --default-label: %s\n", why.c_str());
+      return 1;
+    }
+    if (!o.labels.empty()) {
+      labels = nfm::LabelRules::Load(o.labels, &why);
+      if (!labels) {
+        std::fprintf(stderr, "nfm-xdp: %s\n", why.c_str());
+        return 1;
+      }
+    }
+  }
+  if (o.loss_column && !live_mode && o.pcap == "-") {
+    std::fprintf(stderr, "nfm-xdp: --loss-column offline needs the capture's drop records before the first flow "
+                         "ends; give --pcap a file, not stdin\n");
+    return 1;
+  }
   o.metrics_addr_given = maddr->count() > 0;
   if (!o.metrics_addr_given) o.metrics_addr = live_mode ? "127.0.0.1:9477" : "";
 
@@ -209,9 +294,96 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Loss oracle: offline, the capture's own drop records (read first, framing only).
+  std::unique_ptr<nfm::LossOracle> loss;
+  if (o.loss_column && !live_mode) {
+    std::vector<nfm::CaptureDrop> drops;
+    std::string scan_err;
+    nfm::LossIntervals iv;
+    if (nfm::ScanCaptureDrops(o.pcap, &drops, &scan_err)) {  // an unreadable capture fails below
+      for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
+    }
+    iv.Build();
+    loss = std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
+  }
+  nfm::DatasetColumns extras(labels.get(), o.default_label, loss.get());
+
   // Exporters, in the order they see each flow: CSV, then the metrics observer.
   nfm::FlowEngine engine(cfg);
   nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
+
+  // Manifest next to every closed output file (not for stdout).
+  const bool want_manifest = !o.no_manifest && o.csv != "-";
+  nfm::Manifest manifest;
+  nfm::InputProgress input;
+  std::string manifest_error;
+  if (want_manifest) {
+    manifest.mode = live_mode ? "live" : "offline";
+    for (int i = 0; i < argc; ++i) manifest.command_line.emplace_back(argv[i]);
+    manifest.options = OptionValues(app);
+    manifest.effective = {{"profile", o.profile},
+                          {"idle_timeout_s", Num(cfg.idle_timeout_s)},
+                          {"active_timeout_s", Num(cfg.active_timeout_s)},
+                          {"activity_threshold_s", Num(cfg.activity_threshold_s)},
+                          {"subflow_gap_s", Num(cfg.subflow_gap_s)},
+                          {"close_grace_s", Num(cfg.close_grace_s)},
+                          {"max_flows", std::to_string(cfg.max_flows)},
+                          {"float_format", o.float_format.empty() ? "shortest round-trip" : o.float_format},
+                          {"tz", o.tz}};
+    if (labels) {
+      manifest.labels_path = o.labels;
+      manifest.labels_sha256 = FileSha256(o.labels);
+      manifest.label_rules = labels->Size();
+      manifest.default_label = o.default_label;
+    }
+    manifest.loss_column = o.loss_column;
+    manifest.loss_source = live_mode ? "ring_losses" : "pcapng_isb";
+    if (!live_mode) {
+      manifest.inputs = [&input](std::vector<nfm::ManifestInput>* v) {
+        nfm::ManifestInput m;
+        m.path = input.path;
+        m.format = input.format;
+        m.size = input.size;
+        m.sha256 = input.sha256;
+        m.sha256_bytes = input.sha256_bytes;
+        m.sha256_complete = input.sha256_complete;
+        m.records = input.records;
+        m.have_times = input.have_times;
+        m.first_ns = static_cast<int64_t>(input.first_ns);
+        m.last_ns = static_cast<int64_t>(input.last_ns);
+        m.drop_intervals = input.drops.size();
+        for (const auto& d : input.drops) m.drops += d.drops;
+        v->push_back(std::move(m));
+      };
+    }
+    manifest.engine_counts = [&engine](nfm::ManifestCounts* packets, nfm::ManifestCounts* flows) {
+      const nfm::EngineStats& st = engine.Stats();
+      uint64_t skipped = 0;
+      for (uint64_t s : st.skipped) skipped += s;
+      packets->emplace_back("offered", st.packets);
+      packets->emplace_back("in_flows", st.packets_in_flows);
+      packets->emplace_back("skipped", skipped);
+      for (int r = 0; r < static_cast<int>(nfm::SkipReason::kCount); ++r)
+        packets->emplace_back(std::string("skipped_") + nfm::SkipReasonName(static_cast<nfm::SkipReason>(r)),
+                              st.skipped[r]);
+      packets->emplace_back("out_of_order", st.out_of_order);
+      uint64_t exported = 0;
+      for (uint64_t e : st.flows_exported) exported += e;
+      flows->emplace_back("created", st.flows_created);
+      flows->emplace_back("exported", exported);
+      for (int r = 0; r < static_cast<int>(nfm::EndReason::kCount); ++r)
+        flows->emplace_back(nfm::EndReasonName(static_cast<nfm::EndReason>(r)), st.flows_exported[r]);
+      flows->emplace_back("open", st.flows_active);
+    };
+    manifest.interrupted = [] { return g_stop.load(); };
+    sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
+      std::string e;
+      if (!manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
+          manifest_error.empty())
+        manifest_error = e;
+    };
+  }
+  csv.SetDataset(&extras, want_manifest ? &manifest : nullptr);
   engine.AddExporter(csv);
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) {
@@ -231,6 +403,9 @@ int main(int argc, char** argv) {
   } else {
     nfm::OfflineOptions off;
     off.path = o.pcap;
+    off.info = &input;
+    off.hash_input = want_manifest;
+    if (want_manifest) manifest.Start();
     off.progress = !o.quiet;
     off.scapy_decode = cfg.profile != nfm::Profile::kCorrected;
     if (metrics) metrics->SetHealth(true, true);
@@ -273,6 +448,10 @@ int main(int argc, char** argv) {
   if (sink->RowsLost()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
+    return rc ? rc : 1;
+  }
+  if (!manifest_error.empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error.c_str());
     return rc ? rc : 1;
   }
   return rc;

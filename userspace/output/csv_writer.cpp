@@ -53,7 +53,7 @@ bool CsvFileSink::Rotate() {
   std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
   const std::string rotated = RotatedName(path_, stamp, rotations_);
   std::rename(path_.c_str(), rotated.c_str());
-  if (on_close) on_close(rotated);
+  if (on_close) on_close(rotated, file_bytes_, false);
   std::string err;
   out_ = ByteSink::Open(path_, &err);
   if (!out_) {
@@ -90,7 +90,7 @@ bool CsvFileSink::Finish() {
     ++write_errors_;
     error_ = out_->Error();
   }
-  if (!failed_ && !is_stdout_ && on_close) on_close(path_);
+  if (!failed_ && !is_stdout_ && on_close) on_close(path_, file_bytes_, true);
   return !failed_;
 }
 

@@ -36,8 +36,9 @@ class CsvFileSink {
   // Called after a size-based rotation opened a new file.
   std::function<void()> on_rotate;
   // Called after an output file was completely written and closed, with its final name (a
-  // rotated part, or Path() at Finish). Not called for stdout or after a failure of that file.
-  std::function<void(const std::string& closed_path)> on_close;
+  // rotated part, or Path() at Finish), its uncompressed size and whether it is the last part.
+  // Not called for stdout or after a failure of that file.
+  std::function<void(const std::string& closed_path, uint64_t text_bytes, bool final_part)> on_close;
 
   uint64_t RowsWritten() const noexcept { return rows_; }
   uint64_t RowsLost() const noexcept { return lost_; }

@@ -159,6 +159,45 @@ std::string UtcText(int64_t ns) {
   return b;
 }
 
+void Manifest::SetColumns(std::string_view header_line, const FeatureSet& set) {
+  static constexpr struct {
+    const char* name;
+    const char* kind;
+    const char* unit;
+  } kFixed[] = {{"flow_id", "text", ""},       {"timestamp", "text", "time of the first packet"},
+                {"src_ip", "address", ""},     {"src_port", "unsigned", ""},
+                {"dst_ip", "address", ""},     {"dst_port", "unsigned", ""},
+                {"protocol", "unsigned", "IP protocol number"},
+                {"capture_loss", "unsigned", "0/1"}, {"label", "text", ""}};
+  columns.clear();
+  while (!header_line.empty() && (header_line.back() == '\n' || header_line.back() == '\r')) header_line.remove_suffix(1);
+  size_t p = 0;
+  while (p <= header_line.size()) {
+    size_t c = header_line.find(',', p);
+    if (c == std::string_view::npos) c = header_line.size();
+    const std::string_view name = header_line.substr(p, c - p);
+    ManifestColumn col{std::string(name), "unknown", ""};
+    bool found = false;
+    for (const auto& f : kFixed) {
+      if (name == f.name) {
+        col.kind = f.kind;
+        col.unit = f.unit;
+        found = true;
+        break;
+      }
+    }
+    for (size_t i = 0; !found && i < set.columns.size(); ++i) {
+      if (set.columns[i].name == name) {
+        col.kind = set.columns[i].type == FeatureType::kUnsigned ? "unsigned" : "float";
+        col.unit = std::string(set.columns[i].unit);
+        found = true;
+      }
+    }
+    columns.push_back(std::move(col));
+    p = c + 1;
+  }
+}
+
 void Manifest::Start() {
   run_started_utc_ = UtcText(NowNs());
   file_opened_utc_ = run_started_utc_;

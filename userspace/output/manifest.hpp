@@ -68,6 +68,9 @@ class Manifest {
   std::function<bool(ManifestLive*)> live;  // false: not a live run
   std::function<bool()> interrupted;        // a stop signal arrived
 
+  // The column list from the CSV header line: identity and data-set columns by name, the
+  // features with the FeatureSet's type and unit.
+  void SetColumns(std::string_view header_line, const FeatureSet& set);
   // Starts the run clock and the first file's live counter baseline.
   void Start();
   // One row went into the current file.
