@@ -114,6 +114,8 @@ TEST(LabelRules, CidrEdgesV4AndV6) {
   EXPECT_EQ(L(*r, "2001:db8:7fff::1", "2001:db9::1", 0, 0, 58, 0, 1), "V6");
   EXPECT_EQ(L(*r, "2001:db8:8000::1", "2001:db9::1", 0, 0, 58, 0, 1), "ANY6");  // outside /33
   EXPECT_EQ(L(*r, "2001:db8:8000::1", "2001:db9::1", 0, 0, 6, 0, 1), "BENIGN");
+  // An IPv6 CIDR (even ::/0) never matches an IPv4 flow, although flows hold IPv4 as ::ffff:a.b.c.d.
+  EXPECT_EQ(L(*r, "10.9.9.9", "8.8.8.8", 0, 0, 58, 0, 1), "BENIGN");
 }
 
 TEST(LabelRules, FirstMatchInFileOrderAcrossBuckets) {

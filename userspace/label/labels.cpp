@@ -69,8 +69,9 @@ bool ParseFraction(std::string_view s, int64_t* ns) {
   return true;
 }
 
-bool ParseCidr(std::string_view s, uint8_t addr[16], uint8_t* len, std::string* why, const char* what) {
+bool ParseCidr(std::string_view s, uint8_t addr[16], uint8_t* len, bool* v6, std::string* why, const char* what) {
   std::memset(addr, 0, 16);
+  *v6 = false;
   if (s == "*") {
     *len = 0;
     return true;
@@ -87,7 +88,7 @@ bool ParseCidr(std::string_view s, uint8_t addr[16], uint8_t* len, std::string* 
     a.resize(slash);
   }
   in_addr v4{};
-  in6_addr v6{};
+  in6_addr v6addr{};
   if (inet_pton(AF_INET, a.c_str(), &v4) == 1) {
     if (bits > 32) {
       *why = std::string(what) + " '" + std::string(s) + "': IPv4 prefix length above 32";
@@ -96,9 +97,10 @@ bool ParseCidr(std::string_view s, uint8_t addr[16], uint8_t* len, std::string* 
     addr[10] = addr[11] = 0xff;
     std::memcpy(addr + 12, &v4, 4);
     *len = static_cast<uint8_t>(96 + (bits < 0 ? 32 : bits));
-  } else if (inet_pton(AF_INET6, a.c_str(), &v6) == 1) {
-    std::memcpy(addr, &v6, 16);
+  } else if (inet_pton(AF_INET6, a.c_str(), &v6addr) == 1) {
+    std::memcpy(addr, &v6addr, 16);
     *len = static_cast<uint8_t>(bits < 0 ? 128 : bits);
+    *v6 = true;
   } else {
     *why = std::string(what) + " '" + std::string(s) + "': not an IPv4/IPv6 address, CIDR or '*'";
     return false;
@@ -178,7 +180,14 @@ bool PrefixMatch(const uint8_t* a, const uint8_t* net, uint8_t len) {
   return (a[i] & mask) == net[i];
 }
 
+// ::ffff:a.b.c.d, how flows carry IPv4 addresses.
+bool IsV4Mapped(const uint8_t* a) {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(a, kPrefix, 12) == 0;
+}
+
 bool EndpointsMatch(const LabelRule& r, const uint8_t* s, const uint8_t* d, uint16_t sp, uint16_t dp) {
+  if ((r.src_v6 && IsV4Mapped(s)) || (r.dst_v6 && IsV4Mapped(d))) return false;
   return PrefixMatch(s, r.src, r.src_len) && PrefixMatch(d, r.dst, r.dst_len) && sp >= r.sport_lo &&
          sp <= r.sport_hi && dp >= r.dport_lo && dp <= r.dport_hi;
 }
@@ -331,8 +340,8 @@ std::unique_ptr<LabelRules> LabelRules::Parse(std::string_view text, const std::
     if (!ParseRuleTime(f[1], &rule.start_ns, &why)) return fail("start " + why);
     if (!ParseRuleTime(f[2], &rule.end_ns, &why)) return fail("end " + why);
     if (rule.end_ns < rule.start_ns) return fail("end is before start");
-    if (!ParseCidr(f[3], rule.src, &rule.src_len, &why, "src")) return fail(why);
-    if (!ParseCidr(f[4], rule.dst, &rule.dst_len, &why, "dst")) return fail(why);
+    if (!ParseCidr(f[3], rule.src, &rule.src_len, &rule.src_v6, &why, "src")) return fail(why);
+    if (!ParseCidr(f[4], rule.dst, &rule.dst_len, &rule.dst_v6, &why, "dst")) return fail(why);
     if (!ParsePorts(f[5], &rule.sport_lo, &rule.sport_hi, &why, "sport")) return fail(why);
     if (!ParsePorts(f[6], &rule.dport_lo, &rule.dport_hi, &why, "dport")) return fail(why);
     if (!ParseProto(f[7], &rule.proto, &why)) return fail(why);

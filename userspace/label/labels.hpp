@@ -24,6 +24,7 @@ struct LabelRule {
   int64_t end_ns = INT64_MAX;    // inclusive
   uint8_t src[16] = {}, dst[16] = {};  // network order; IPv4 as ::ffff:a.b.c.d
   uint8_t src_len = 0, dst_len = 0;    // prefix length over the 128 bits; 0 = any
+  bool src_v6 = false, dst_v6 = false; // an IPv6 CIDR: never matches an IPv4 address
   uint16_t sport_lo = 0, sport_hi = 65535;
   uint16_t dport_lo = 0, dport_hi = 65535;
   int16_t proto = -1;  // -1 = any
