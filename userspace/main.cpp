@@ -2,6 +2,7 @@
 // nfm-xdp command line: picks the source (--pcap replay or --iface live capture), builds the
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <csignal>
@@ -313,7 +314,10 @@ int main(int argc, char** argv) {
   nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
 
   // Manifest next to every closed output file (not for stdout).
-  const bool want_manifest = !o.no_manifest && o.csv != "-";
+  // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
+  struct stat csv_stat {};
+  const bool want_manifest =
+      !o.no_manifest && o.csv != "-" && ::stat(o.csv.c_str(), &csv_stat) == 0 && S_ISREG(csv_stat.st_mode);
   nfm::Manifest manifest;
   nfm::InputProgress input;
   std::string manifest_error;

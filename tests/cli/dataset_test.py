@@ -227,6 +227,9 @@ def case_manifest():
     out2 = d / "nomanifest.csv"
     run(["--pcap", str(p), "--csv", str(out2), "--no-manifest"])
     check(not (d / "nomanifest.csv.manifest.json").exists(), "--no-manifest wrote a manifest")
+    res = run(["--pcap", str(p), "--csv", "/dev/null"])
+    check(res.returncode == 0 and not Path("/dev/null.manifest.json").exists(),
+          "only regular files get a manifest (found /dev/null.manifest.json)")
 
 
 def case_manifest_rotation():
