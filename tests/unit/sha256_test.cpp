@@ -14,8 +14,9 @@
 namespace nfm {
 namespace {
 
-std::string Hash(const std::string& s, size_t chunk) {
+std::string Hash(const std::string& s, size_t chunk, bool portable = false) {
   Sha256 h;
+  h.ForcePortable(portable);
   for (size_t i = 0; i < s.size(); i += chunk) h.Update(s.data() + i, std::min(chunk, s.size() - i));
   return h.HexFinal();
 }
@@ -27,6 +28,8 @@ TEST(Sha256, Fips180Vectors) {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(Hash(std::string(1000000, 'a'), 4093),
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(Hash("abc", 1, true), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::printf("SHA extensions: %s\n", Sha256::UsesShaExtensions() ? "used" : "not available (portable only)");
 }
 
 std::string SystemSha256(const std::string& data) {
@@ -51,7 +54,10 @@ TEST(Sha256, MatchesSha256sumOnEveryLengthAroundBlockEdges) {
     std::string s(len, '\0');
     for (auto& c : s) c = static_cast<char>(rng());
     const std::string want = SystemSha256(s);
-    for (size_t chunk : {1, 3, 64, 100, 4096, 1 << 20}) EXPECT_EQ(Hash(s, chunk), want) << len << "/" << chunk;
+    for (size_t chunk : {1, 3, 64, 100, 4096, 1 << 20}) {
+      EXPECT_EQ(Hash(s, chunk), want) << len << "/" << chunk;
+      EXPECT_EQ(Hash(s, chunk, true), want) << len << "/" << chunk << " portable";
+    }
   }
 }
 

@@ -5,6 +5,10 @@
 
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace nfm {
 namespace {
 constexpr uint32_t kK[64] = {
@@ -17,7 +21,59 @@ constexpr uint32_t kK[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+#if defined(__x86_64__)
+// The SHA extensions (Intel SHA-NI, AMD Zen): two rounds per sha256rnds2. State is kept as
+// ABEF/CDGH; message block j >= 4 = msg2(msg1(W[j-4], W[j-3]) + alignr(W[j-1], W[j-2]), W[j-1]).
+__attribute__((target("sha,sse4.1,ssse3"))) void BlocksShaNi(uint32_t h[8], const uint8_t* p, size_t nblocks) {
+  const __m128i kMask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i tmp = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0]));
+  __m128i s1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4]));
+  tmp = _mm_shuffle_epi32(tmp, 0xB1);       // CDAB
+  s1 = _mm_shuffle_epi32(s1, 0x1B);         // EFGH
+  __m128i s0 = _mm_alignr_epi8(tmp, s1, 8); // ABEF
+  s1 = _mm_blend_epi16(s1, tmp, 0xF0);      // CDGH
+  for (; nblocks > 0; --nblocks, p += 64) {
+    const __m128i abef = s0, cdgh = s1;
+    __m128i m[4];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+      __m128i& w = m[i & 3];
+      if (i < 4) w = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), kMask);
+      __m128i msg = _mm_add_epi32(w, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kK[4 * i])));
+      s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+      if (i >= 3 && i <= 14) {
+        __m128i& next = m[(i + 1) & 3];
+        next = _mm_add_epi32(next, _mm_alignr_epi8(w, m[(i + 3) & 3], 4));
+        next = _mm_sha256msg2_epu32(next, w);
+      }
+      msg = _mm_shuffle_epi32(msg, 0x0E);
+      s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+      if (i >= 1 && i <= 12) {
+        __m128i& prev = m[(i + 3) & 3];
+        prev = _mm_sha256msg1_epu32(prev, w);
+      }
+    }
+    s0 = _mm_add_epi32(s0, abef);
+    s1 = _mm_add_epi32(s1, cdgh);
+  }
+  tmp = _mm_shuffle_epi32(s0, 0x1B);   // FEBA
+  s1 = _mm_shuffle_epi32(s1, 0xB1);    // DCHG
+  s0 = _mm_blend_epi16(tmp, s1, 0xF0); // DCBA
+  s1 = _mm_alignr_epi8(s1, tmp, 8);    // HGFE
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), s0);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), s1);
+}
+const bool kHaveShaNi = [] {
+  __builtin_cpu_init();  // this runs in a static initializer
+  return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+}();
+#else
+constexpr bool kHaveShaNi = false;
+#endif
 }  // namespace
+
+bool Sha256::UsesShaExtensions() noexcept { return kHaveShaNi; }
 
 void Sha256::Reset() noexcept {
   static constexpr uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -28,6 +84,12 @@ void Sha256::Reset() noexcept {
 }
 
 void Sha256::Blocks(const uint8_t* p, size_t nblocks) noexcept {
+#if defined(__x86_64__)
+  if (kHaveShaNi && !force_portable_) {
+    BlocksShaNi(h_, p, nblocks);
+    return;
+  }
+#endif
   uint32_t w[64];
   for (; nblocks > 0; --nblocks, p += 64) {
     for (int i = 0; i < 16; ++i) {
