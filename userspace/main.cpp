@@ -87,6 +87,18 @@ std::string FileSha256(const std::string& path) {
   return h.HexFinal();
 }
 
+#ifdef NFM_HAVE_LIVE
+// Manifest names of the kernel counters (enum nfm_counter in include/nfm/event.h).
+std::string LiveCounterName(int i) {
+  static const char* const kNames[] = {
+      "xdp_packets", "xdp_bytes",  "tc_packets",     "tc_bytes",  "events",    "ring_full", "sampled_out",
+      "not_ip",      "trunc_l2",   "trunc_l3",       "bad_ihl",   "bad_doff",  "vlan_limit",
+      "ipv6_ext_limit", "l4_trunc", "fragment",      "no_ring",   "bad_version", "gso_split"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == NFM_CNT_MAX, "a name for every nfm_counter");
+  return kNames[i];
+}
+#endif
+
 std::string Num(double v) {
   char b[64];
   std::snprintf(b, sizeof b, "%.17g", v);
@@ -307,6 +319,13 @@ int main(int argc, char** argv) {
     iv.Build();
     loss = std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
   }
+  // Live: the drainer's loss timeline (fed by live.on_sample below).
+  nfm::LossTimeline* loss_timeline = nullptr;
+  if (o.loss_column && live_mode) {
+    auto t = std::make_unique<nfm::LossTimeline>();
+    loss_timeline = t.get();
+    loss = std::move(t);
+  }
   nfm::DatasetColumns extras(labels.get(), o.default_label, loss.get());
 
   // Exporters, in the order they see each flow: CSV, then the metrics observer.
@@ -400,6 +419,30 @@ int main(int argc, char** argv) {
     live.quiet = o.quiet;
     live.verbose = verbose;
     nfm::live::LiveStatus status;
+    if (loss_timeline) {
+      live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
+        const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
+                              s.counters[NFM_CNT_NO_RING].load(std::memory_order_relaxed) +
+                              s.events_bad.load(std::memory_order_relaxed);
+        loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)), lost);
+      };
+    }
+    if (want_manifest) {
+      manifest.live = [&status, &live, loss_timeline](nfm::ManifestLive* l) {
+        l->interfaces = live.ifaces;
+        l->xdp_mode = nfm::live::XdpModeName(status.xdp_mode.load());
+        l->rings = status.rings.load();
+        l->ring_size_bytes = status.ring_size_bytes.load();
+        for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status.counters[i].load());
+        l->counters.emplace_back("events_decoded", status.events_decoded.load());
+        l->counters.emplace_back("events_bad", status.events_bad.load());
+        if (loss_timeline) {
+          for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
+        }
+        return true;
+      };
+      manifest.Start();
+    }
     if (metrics) metrics->AttachLive(&status);
     if (metrics) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());

@@ -3,6 +3,7 @@
 #include "output/dataset_columns.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace nfm {
 
@@ -28,6 +29,43 @@ void LossIntervals::Build() {
 bool LossIntervals::Overlaps(int64_t first_ns, int64_t last_ns) const {
   const size_t n = static_cast<size_t>(std::upper_bound(from_.begin(), from_.end(), last_ns) - from_.begin());
   return n > 0 && max_to_[n - 1] >= first_ns;
+}
+
+void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
+  if (!sampled_) {
+    // Losses before the first sample happened since the start of capture.
+    sampled_ = true;
+    if (lost_total > 0) {
+      iv_.push_back({INT64_MIN, wall_ns, lost_total});
+      last_was_loss_ = true;
+    }
+  } else if (lost_total > last_total_) {
+    const uint64_t lost = lost_total - last_total_;
+    if ((last_was_loss_ || iv_.size() >= kMaxIntervals) && !iv_.empty()) {
+      iv_.back().to_ns = wall_ns;
+      iv_.back().lost += lost;
+    } else {
+      iv_.push_back({last_sample_ns_, wall_ns, lost});
+    }
+    last_was_loss_ = true;
+  } else {
+    last_was_loss_ = false;
+  }
+  last_total_ = lost_total;
+  last_sample_ns_ = wall_ns;
+}
+
+bool LossTimeline::Lost(const FlowView& flow) {
+  if (iv_.empty()) return false;
+  const int64_t now = now_ns ? now_ns()
+                             : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+  const int64_t end = std::max(now, flow.last_ns);
+  // Intervals are disjoint and in order: the first one ending at or after first_ns decides.
+  auto it = std::lower_bound(iv_.begin(), iv_.end(), flow.first_ns,
+                             [](const Interval& v, int64_t t) { return v.to_ns < t; });
+  return it != iv_.end() && it->from_ns <= end;
 }
 
 std::string DatasetColumns::Header(std::string_view header) const {

@@ -48,6 +48,35 @@ class CaptureLossOracle final : public LossOracle {
   LossIntervals iv_;
 };
 
+// Live: the drainer's record of ring losses. Sample() is called on the engine's thread with
+// the wall-clock time of each counter sample and the cumulative number of events lost (ring
+// full + no ring + undecodable); an increase means events were lost in (previous sample,
+// this sample]. Adjacent lossy samples merge into one interval. A flow is lossy when such an
+// interval overlaps [first packet, time of export]: it was open when events were lost. The
+// kernel counts losses per CPU, not per ring, so a loss marks the open flows of every ring
+// (exact with --rings 1). Memory: one entry per separate loss period, capped at kMaxIntervals
+// (then the last one is extended: more flows marked, never fewer).
+class LossTimeline final : public LossOracle {
+ public:
+  struct Interval {
+    int64_t from_ns, to_ns;
+    uint64_t lost;
+  };
+  static constexpr size_t kMaxIntervals = 100000;
+  void Sample(int64_t wall_ns, uint64_t lost_total);
+  bool Lost(const FlowView& flow) override;
+  const std::vector<Interval>& Intervals() const noexcept { return iv_; }
+  // Clock for the export time (tests replace it).
+  int64_t (*now_ns)() = nullptr;
+
+ private:
+  std::vector<Interval> iv_;  // in time order, disjoint
+  int64_t last_sample_ns_ = 0;
+  uint64_t last_total_ = 0;
+  bool sampled_ = false;
+  bool last_was_loss_ = false;
+};
+
 class DatasetColumns {
  public:
   // labels may be null (no label column); loss may be null (no capture_loss column).

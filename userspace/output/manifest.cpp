@@ -352,6 +352,19 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
     }
     j.Counts("counters_in_file", delta);
     j.Counts("counters_run_total", l.counters);
+    if (loss_column) {
+      // The whole run's timeline so far (ns; from = -1: before the first sample).
+      j.Arr("loss_intervals");
+      for (const auto& v : l.loss_intervals) {
+        j.Item();
+        j.Open('{');
+        j.I("from_ns", v.from_ns == INT64_MIN ? -1 : v.from_ns);
+        j.I("to_ns", v.to_ns);
+        j.U("lost", v.lost);
+        j.Close('}');
+      }
+      j.Close(']');
+    }
     j.Close('}');
     live_base_ = l.counters;
   }

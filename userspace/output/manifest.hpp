@@ -47,6 +47,11 @@ struct ManifestLive {
   std::string xdp_mode;
   uint64_t rings = 0, ring_size_bytes = 0;
   ManifestCounts counters;  // cumulative kernel/drainer counters now (deltas are computed here)
+  struct LossInterval {
+    int64_t from_ns, to_ns;
+    uint64_t lost;
+  };
+  std::vector<LossInterval> loss_intervals;  // --loss-column: the drainer's loss timeline
 };
 
 class Manifest {
