@@ -171,6 +171,19 @@ std::array<uint8_t, 16> ToAddr(const uint8_t* p) {
   return a;
 }
 
+// The coarse network of an address: IPv4 (::ffff:a.b.c.d) masked to /16, IPv6 to /32; and the
+// prefix length (over 128 bits) a rule needs to be indexed by it.
+bool IsV4Mapped(const uint8_t* a);
+// Index levels: 0 = IPv4 /24 or IPv6 /64, 1 = IPv4 /16 or IPv6 /32 (bits over 128).
+int NetBits(const uint8_t* a, int level) {
+  return IsV4Mapped(a) ? (level == 0 ? 96 + 24 : 96 + 16) : (level == 0 ? 64 : 32);
+}
+std::array<uint8_t, 16> NetKey(const uint8_t* a, int level) {
+  std::array<uint8_t, 16> k{};
+  std::memcpy(k.data(), a, static_cast<size_t>(NetBits(a, level) / 8));
+  return k;
+}
+
 bool PrefixMatch(const uint8_t* a, const uint8_t* net, uint8_t len) {
   int i = 0;
   for (; len >= 8; len -= 8, ++i)
@@ -375,10 +388,22 @@ void LabelRules::BuildIndex() {
     } else if (r.dst_len == 128) {
       by_host_[ToAddr(r.dst)].idx.push_back(i);
     } else {
-      general_.idx.push_back(i);
+      bool indexed = false;
+      for (int level = 0; level < 2 && !indexed; ++level) {
+        if (r.src_len > 0 && r.src_len >= NetBits(r.src, level)) {
+          by_net_[level][NetKey(r.src, level)].idx.push_back(i);
+          indexed = true;
+        } else if (r.dst_len > 0 && r.dst_len >= NetBits(r.dst, level)) {
+          by_net_[level][NetKey(r.dst, level)].idx.push_back(i);
+          indexed = true;
+        }
+      }
+      if (!indexed) general_.idx.push_back(i);
     }
   }
   for (auto& [k, b] : by_host_) FinishBucket(b, rules_);
+  for (auto& level : by_net_)
+    for (auto& [k, b] : level) FinishBucket(b, rules_);
   FinishBucket(general_, rules_);
 }
 
@@ -406,6 +431,14 @@ int64_t LabelRules::MatchIndex(const LabelQuery& q) const {
     if (auto it = by_host_.find(ToAddr(q.src)); it != by_host_.end()) Scan(it->second, q, &best);
     if (std::memcmp(q.src, q.dst, 16) != 0)
       if (auto it = by_host_.find(ToAddr(q.dst)); it != by_host_.end()) Scan(it->second, q, &best);
+  }
+  for (int level = 0; level < 2; ++level) {
+    const auto& m = by_net_[level];
+    if (m.empty()) continue;
+    const auto ks = NetKey(q.src, level), kd = NetKey(q.dst, level);
+    if (auto it = m.find(ks); it != m.end()) Scan(it->second, q, &best);
+    if (kd != ks)
+      if (auto it = m.find(kd); it != m.end()) Scan(it->second, q, &best);
   }
   Scan(general_, q, &best);
   return best;

@@ -73,7 +73,13 @@ class LabelRules {
       uint64_t x, y;
       std::memcpy(&x, a.data(), 8);
       std::memcpy(&y, a.data() + 8, 8);
-      return static_cast<size_t>((x * 0x9e3779b97f4a7c15ull) ^ (y + (y >> 29)) * 0xbf58476d1ce4e5b9ull);
+      // splitmix64 finaliser over both halves: every input bit reaches every output bit.
+      uint64_t h = x * 0x9e3779b97f4a7c15ull ^ (y << 32 | y >> 32);
+      h ^= h >> 30;
+      h *= 0xbf58476d1ce4e5b9ull;
+      h ^= h >> 27;
+      h *= 0x94d049bb133111ebull;
+      return static_cast<size_t>(h ^ (h >> 31));
     }
   };
   void BuildIndex();
@@ -81,9 +87,12 @@ class LabelRules {
   void Scan(const Bucket& b, const LabelQuery& q, int64_t* best) const;
 
   std::vector<LabelRule> rules_;
-  // Rules with a host src (/128) are indexed by it, else rules with a host dst by that;
-  // the rest (no host endpoint) are in `general_`.
+  // Rules with a host src (/128) are indexed by it, else rules with a host dst by that; else
+  // rules with a src (then dst) network of at least /24 (IPv6 /64) by the address masked to
+  // /24 (/64), else of at least /16 (IPv6 /32) by it masked to /16 (/32); the rest are in
+  // `general_`. A flow looks up both of its addresses at each level.
   std::unordered_map<Addr, Bucket, AddrHash> by_host_;
+  std::unordered_map<Addr, Bucket, AddrHash> by_net_[2];  // [0] /24 (/64), [1] /16 (/32)
   Bucket general_;
 };
 
