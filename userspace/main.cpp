@@ -415,11 +415,15 @@ int main(int argc, char** argv) {
     engine.AddExporter(*flow_metrics);
   }
   int rc = 0;
+#ifdef NFM_HAVE_LIVE
+  // Outlives the run: the manifest (written when the CSV closes, after the run) and the
+  // metrics server (--metrics-linger) read it.
+  nfm::live::LiveStatus status;
+#endif
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
     live.quiet = o.quiet;
     live.verbose = verbose;
-    nfm::live::LiveStatus status;
     if (loss_timeline) {
       live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
         const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
