@@ -15,7 +15,8 @@ In a private namespace pair (live_test.Net, 10.98.13.0/24) the agent runs with -
 Reference: the drainer's own loss record (manifest live.loss_intervals). Expected by hand:
 early flows 0, long flow 1, late flow 0; every flow whose packet span overlaps a loss interval
 1; no flow that started after the last loss interval 1. The manifest's ring_full counter must
-equal the summary line's. Exit 0 pass, 1 fail, 77 skip.
+equal the summary line's. --labels runs too: early flows EARLY (a time window around now), the
+long flow LONG (rule written server -> client), the rest BENIGN. Exit 0 pass, 1 fail, 77 skip.
 """
 from __future__ import annotations
 
@@ -90,8 +91,16 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
             "{ eth(da=%s, sa=%s, type=0x0800), ipv4(sa=%s, da=%s, ttl=64, df), "
             "udp(sp=dinc(20000, %d), dp=9), fill(0x41, 18) }\n"
             % (net.mac(net.ns_a, net.va), net.mac(net.ns_b, net.vb), net.ip_b, net.ip_a, 20000 + n_ports - 1))
+        # Labels live: the early flows by a time window around now (ISO 8601 with a zone), the
+        # long flow by its endpoints in the server -> client orientation.
+        now = dt.datetime.now(dt.timezone.utc)
+        rules = tmp / "rules.csv"
+        rules.write_text("label,start,end,src,dst,sport,dport,proto\n"
+                         f"EARLY,{(now - dt.timedelta(minutes=1)).isoformat()},{(now + dt.timedelta(minutes=10)).isoformat()},"
+                         f"{net.ip_b},*,30000-30004,*,udp\n"
+                         f"LONG,*,*,{net.ip_a},{net.ip_b}/32,7000,31000,17\n")
         agent = lt.start_agent(tools, net, out, ["--ring-size", str(page_kb), "--rings", "1", "--idle-timeout", "1",
-                                                 "--loss-column"], err_path=err)
+                                                 "--loss-column", "--labels", str(rules)], err_path=err)
         early = send_udp(net, list(range(30000, 30005)), 9000, 3, 0.05)
         early.wait(timeout=30)
         time.sleep(3.5)  # idle 1 s + the drainer's 1 s slack + ticks: exported before the flood
@@ -123,7 +132,8 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
         lt.log(f"loss intervals (ms): {[((f - iv[0][0]) / 1e6, (t - iv[0][0]) / 1e6, n) for f, t, n in iv]}")
         with open(out, newline="") as f:
             rows = list(csv.DictReader(f))
-        lt.check(rows and list(rows[0].keys())[-1] == "capture_loss", "capture_loss is not the last column")
+        lt.check(rows and list(rows[0].keys())[-2:] == ["capture_loss", "label"],
+                 f"last columns {list(rows[0].keys())[-2:] if rows else None}, want capture_loss, label")
         by_port = {}
         for r in rows:
             by_port.setdefault(int(r["src_port"]), []).append(r)
@@ -131,6 +141,11 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
             lt.check(sp in by_port, f"early flow {sp} missing")
             lt.check(all(r["capture_loss"] == "0" for r in by_port[sp]),
                      f"early flow {sp} (exported before the flood) has capture_loss 1")
+        for sp in range(30000, 30005):
+            lt.check(by_port[sp][0]["label"] == "EARLY", f"early flow {sp}: label {by_port[sp][0]['label']}")
+        lt.check(31000 in by_port and by_port[31000][0]["label"] == "LONG",
+                 f"long flow label {[r['label'] for r in by_port.get(31000, [])]}")
+        lt.check(32000 in by_port and by_port[32000][0]["label"] == "BENIGN", "late flow label")
         lt.check(31000 in by_port and by_port[31000][0]["capture_loss"] == "1",
                  f"the flow open across the flood: {[r['capture_loss'] for r in by_port.get(31000, [])]}")
         lt.check(32000 in by_port and by_port[32000][0]["capture_loss"] == "0",
