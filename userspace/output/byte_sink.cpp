@@ -63,12 +63,12 @@ class FileSink : public ByteSink {
     if (n && fwrite_unlocked(data, 1, n, file_) != n) return Fail("write", errno);
     return true;
   }
-  bool CloseFile() {
+  bool CloseFile(bool sync) {
     if (!file_) return !failed_;
     if (std::fflush(file_) != 0 && !failed_) Fail("write", errno);
     if (!is_stdout_) {
       // fsync failure on a real file means data may be lost (e.g. EIO, ENOSPC on NFS).
-      if (!failed_ && ::fsync(fileno(file_)) != 0 && errno != EINVAL) Fail("sync", errno);
+      if (sync && !failed_ && ::fsync(fileno(file_)) != 0 && errno != EINVAL) Fail("sync", errno);
       if (std::fclose(file_) != 0 && !failed_) Fail("close", errno);
     }
     file_ = nullptr;
@@ -89,7 +89,7 @@ class PlainSink final : public FileSink {
     bytes_in_ += n;
     return true;
   }
-  bool Close() override { return CloseFile(); }
+  bool Close(bool sync) override { return CloseFile(sync); }
 };
 
 // Compressed sinks collect input in `in_` and compress it kChunk at a time.
@@ -107,9 +107,9 @@ class CompressedSink : public FileSink {
     }
     return true;
   }
-  bool Close() override {
+  bool Close(bool sync) override {
     if (file_ && !failed_) Compress(true);
-    return CloseFile();
+    return CloseFile(sync);
   }
 
  protected:

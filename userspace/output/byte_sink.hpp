@@ -28,9 +28,9 @@ class ByteSink {
   virtual ~ByteSink() = default;
   // False once anything failed (Error() says what); later writes are refused.
   virtual bool Write(const char* data, size_t n) = 0;
-  // Ends the stream (compressed trailer), flushes, fsyncs a real file and closes it (stdout is
-  // flushed only). Idempotent; false on failure.
-  virtual bool Close() = 0;
+  // Ends the stream (compressed trailer), flushes, fsyncs a real file when `sync` and closes
+  // it (stdout is flushed only). Idempotent; false on failure.
+  virtual bool Close(bool sync) = 0;
   uint64_t BytesIn() const noexcept { return bytes_in_; }  // uncompressed bytes accepted
   const std::string& Error() const noexcept { return error_; }
   Codec codec() const noexcept { return codec_; }
