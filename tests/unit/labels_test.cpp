@@ -114,6 +114,10 @@ TEST(LabelRules, CidrEdgesV4AndV6) {
   EXPECT_EQ(L(*r, "2001:db8:7fff::1", "2001:db9::1", 0, 0, 58, 0, 1), "V6");
   EXPECT_EQ(L(*r, "2001:db8:8000::1", "2001:db9::1", 0, 0, 58, 0, 1), "ANY6");  // outside /33
   EXPECT_EQ(L(*r, "2001:db8:8000::1", "2001:db9::1", 0, 0, 6, 0, 1), "BENIGN");
+  // A /64 (indexed at the /64 level) in the reverse orientation.
+  auto r64 = MustParse(kHeader + "V64,*,*,2001:db8:1:2::/64,2001:db8::1,*,*,udp\n");
+  EXPECT_EQ(L(*r64, "2001:db8::1", "2001:db8:1:2::5", 53, 999, 17, 0, 1), "V64");
+  EXPECT_EQ(L(*r64, "2001:db8::1", "2001:db8:1:3::5", 53, 999, 17, 0, 1), "BENIGN");
   // An IPv6 CIDR (even ::/0) never matches an IPv4 flow, although flows hold IPv4 as ::ffff:a.b.c.d.
   EXPECT_EQ(L(*r, "10.9.9.9", "8.8.8.8", 0, 0, 58, 0, 1), "BENIGN");
 }
@@ -164,9 +168,12 @@ TEST(LabelRules, IndexEqualsLinearScan) {
     const int64_t start = static_cast<int64_t>(rng() % 10000);
     const int64_t len = static_cast<int64_t>(rng() % 300);
     const int kind = static_cast<int>(rng() % 4);
-    std::string src = kind == 0 ? "*" : kind == 1 ? "10.0." + std::to_string(rng() % 4) + ".0/24"
+    // * (general list), /24 or /18 (network levels), host (host index).
+    const std::string net = rng() % 2 ? "10.0." + std::to_string(rng() % 4) + ".0/24" : "10.0.0.0/18";
+    std::string src = kind == 0 ? "*" : kind == 1 ? net
                                                   : "10.0." + std::to_string(rng() % 4) + "." + std::to_string(rng() % 8);
-    std::string dst = rng() % 2 ? "*" : "10.0." + std::to_string(rng() % 4) + "." + std::to_string(rng() % 8);
+    std::string dst = rng() % 2 ? "*" : rng() % 2 ? "10.0." + std::to_string(rng() % 4) + ".0/23"
+                                                  : "10.0." + std::to_string(rng() % 4) + "." + std::to_string(rng() % 8);
     std::string dport = rng() % 2 ? "*" : std::to_string(rng() % 4);
     text += "R" + std::to_string(i) + "," + std::to_string(start) + "," + std::to_string(start + len) + "," + src + "," +
             dst + ",*," + dport + "," + (rng() % 3 ? "*" : "tcp") + "\n";
