@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/cic_engine.hpp"
+#include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
@@ -38,6 +40,7 @@ struct CommonOptions {
   std::string pcap;
   std::string csv = "-";
   std::string profile = "corrected";
+  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns)
   std::string float_format;  // empty: profile default
   std::string tz = "utc";
   double idle_timeout = 0, active_timeout = 0, activity_threshold = 0, subflow_gap = 1.0;
@@ -105,12 +108,74 @@ std::string Num(double v) {
   return b;
 }
 
+
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
   else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
   else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
+  else if (s == "cic") *p = nfm::Profile::kCic;
   else return false;
   return true;
+}
+
+// Offline replay through any engine with FlowEngine's packet interface, then the summary line.
+template <class Engine>
+int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
+                        bool scapy_decode, nfm::InputProgress* info = nullptr, bool hash_input = false) {
+  nfm::OfflineOptions off;
+  off.path = o.pcap;
+  off.info = info;
+  off.hash_input = hash_input;
+  off.progress = !o.quiet;
+  off.scapy_decode = scapy_decode;
+  off.cic_decode = cic_decode;
+  if (metrics) metrics->SetHealth(true, true);
+  nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
+  if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
+  if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
+  const int rc = res.exit_code;
+  if (rc != 1 && !o.quiet) {
+    const nfm::EngineStats& st = engine.Stats();
+    uint64_t skipped = 0;
+    for (uint64_t s : st.skipped) skipped += s;
+    uint64_t exported = 0;
+    for (uint64_t e : st.flows_exported) exported += e;
+    std::fprintf(stderr,
+                 "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
+                 static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
+                 static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
+                 res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+  }
+  if (metrics) {
+    metrics->Update(engine.Stats(), nullptr);
+    metrics->SetHealth(false, false);
+  }
+  return rc;
+}
+
+// Lingers for the metrics scraper if asked, closes the CSV; the exit code.
+int FinishOutput(const CommonOptions& o, nfm::CsvFileSink& sink, nfm::Metrics* metrics, int rc,
+                 const std::string* manifest_error = nullptr) {
+  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
+  // scraper sees them; a signal ends the wait.
+  if (metrics && o.metrics_linger > 0) {
+    if (!sink.Finish()) metrics->OnCsvError();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
+    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // A failed flush or any row that could not be written makes the run fail (data was lost).
+  if (!sink.Finish() || sink.RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink.Error().c_str(),
+                 static_cast<unsigned long long>(sink.RowsLost()));
+    return rc ? rc : 1;
+  }
+  // Set by the sink's on_close (the last manifest is written inside Finish above).
+  if (manifest_error && !manifest_error->empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
+    return rc ? rc : 1;
+  }
+  return rc;
 }
 
 }  // namespace
@@ -161,8 +226,13 @@ int main(int argc, char** argv) {
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
-                 "nfm2022-seed (its 115-column seed layout)")
-      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed"}))
+                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--feature-set", o.feature_set,
+                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed)")
+      ->check(CLI::IsMember({"nfm", "cic"}))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--float-format", o.float_format,
@@ -236,6 +306,11 @@ int main(int argc, char** argv) {
   cfg.max_flows = o.max_flows;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
+  const bool cic = cfg.profile == nfm::Profile::kCic || o.feature_set == "cic";
+  if (o.feature_set == "cic" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic) {
+    std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
+    return 1;
+  }
   // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
   const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
@@ -279,6 +354,10 @@ int main(int argc, char** argv) {
                          "ends; give --pcap a file, not stdin\n");
     return 1;
   }
+  if (cic && (labels || o.loss_column)) {
+    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; not yet with cic\n");
+    return 1;
+  }
   o.metrics_addr_given = maddr->count() > 0;
   if (!o.metrics_addr_given) o.metrics_addr = live_mode ? "127.0.0.1:9477" : "";
 
@@ -308,6 +387,27 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
+  if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
+  int rc = 0;
+  if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
+    nfm::CicEngine engine(cfg);
+    nfm::CicCsvExporter exporter(*sink, o.tz == "local");
+    engine.AddExporter(exporter);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
+    if (live_mode) {  // corrected CIC set only (checked above)
+#ifdef NFM_HAVE_LIVE
+      live.quiet = o.quiet;
+      live.verbose = verbose;
+      nfm::live::LiveStatus status;
+      if (metrics) metrics->AttachLive(&status);
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+#endif
+    } else {
+      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
+    }
+    return FinishOutput(o, *sink, metrics.get(), rc);
+  }
   // Loss oracle: offline, the capture's own drop records (read first, framing only).
   std::unique_ptr<nfm::LossOracle> loss;
   if (o.loss_column && !live_mode) {
@@ -409,12 +509,7 @@ int main(int argc, char** argv) {
   }
   csv.SetDataset(&extras, want_manifest ? &manifest : nullptr);
   engine.AddExporter(csv);
-  std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
-  if (metrics) {
-    flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
-    engine.AddExporter(*flow_metrics);
-  }
-  int rc = 0;
+  if (flow_metrics) engine.AddExporter(*flow_metrics);
 #ifdef NFM_HAVE_LIVE
   // Outlives the run: the manifest (written when the CSV closes, after the run) and the
   // metrics server (--metrics-linger) read it.
@@ -452,54 +547,10 @@ int main(int argc, char** argv) {
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
-    nfm::OfflineOptions off;
-    off.path = o.pcap;
-    off.info = &input;
-    off.hash_input = want_manifest;
     if (want_manifest) manifest.Start();
-    off.progress = !o.quiet;
-    off.scapy_decode = cfg.profile != nfm::Profile::kCorrected;
-    if (metrics) metrics->SetHealth(true, true);
-    nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
-    if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
-    if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
-    rc = res.exit_code;
-    if (rc != 1 && !o.quiet) {
-      const nfm::EngineStats& st = engine.Stats();
-      uint64_t skipped = 0;
-      for (uint64_t s : st.skipped) skipped += s;
-      uint64_t exported = 0;
-      for (uint64_t e : st.flows_exported) exported += e;
-      std::fprintf(stderr,
-                   "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
-                   static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
-                   static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
-                   res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
-    }
-    if (metrics) {
-      metrics->Update(engine.Stats(), nullptr);
-      metrics->SetHealth(false, false);
-    }
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, &input,
+                             want_manifest);
   }
 
-  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
-  // scraper sees them; a signal ends the wait.
-  if (metrics && o.metrics_linger > 0) {
-    if (!sink->Finish()) metrics->OnCsvError();
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
-    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-
-  // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink->Finish() || sink->RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  if (!manifest_error.empty()) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error.c_str());
-    return rc ? rc : 1;
-  }
-  return rc;
+  return FinishOutput(o, *sink, metrics.get(), rc, &manifest_error);
 }

@@ -32,6 +32,7 @@ struct OfflineOptions {
   std::string path;         // capture file, "-" = stdin
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
+  bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
   // Optional: filled and kept current while reading. With hash_input, the SHA-256 of the input
   // is computed from the bytes as they are read; at the end of input the unread rest (after a
   // corrupt record) is hashed too; after a stop signal only the bytes read (sha256_complete false).
