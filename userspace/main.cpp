@@ -2,6 +2,7 @@
 // nfm-xdp command line: picks the source (--pcap replay or --iface live capture), builds the
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <csignal>
@@ -9,16 +10,23 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "engine/cic_engine.hpp"
 #include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
+#include "label/labels.hpp"
+#include "nfm/counter_table.hpp"
 #include "output/csv_exporter.hpp"
 #include "output/ipfix_options.hpp"
 #include "engine/feature_sets.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
 #include "output/numfmt.hpp"
+#include "source/sha256.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
 #ifdef NFM_HAVE_LIVE
@@ -45,7 +53,67 @@ struct CommonOptions {
   double metrics_linger = 0;
   double csv_rotate_mb = 0;
   bool quiet = false;
+  std::string labels;                    // --labels rule file
+  std::string default_label = "BENIGN";  // --default-label
+  bool loss_column = false;              // --loss-column
+  bool no_manifest = false;              // --no-manifest
 };
+
+// Every option as "name -> value text" for the manifest (given values, else the default).
+std::vector<std::pair<std::string, std::string>> OptionValues(const CLI::App& app) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const CLI::Option* opt : app.get_options()) {
+    const auto& l = opt->get_lnames();
+    const std::string name = l.empty() ? opt->get_name() : "--" + l.front();
+    if (name == "--help" || name == "--version") continue;
+    const bool flag = opt->get_expected_max() == 0;
+    std::string v;
+    if (opt->count() > 0) {
+      if (flag) {
+        v = "true";
+      } else {
+        for (const auto& r : opt->results()) v += (v.empty() ? "" : ",") + r;
+      }
+    } else {
+      v = flag ? "false" : opt->get_default_str();
+    }
+    out.emplace_back(name, v);
+  }
+  return out;
+}
+
+std::string FileSha256(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return {};
+  nfm::Sha256 h;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) h.Update(buf, n);
+  std::fclose(f);
+  return h.HexFinal();
+}
+
+#ifdef NFM_HAVE_LIVE
+// Manifest names of the kernel counters, from the one counter table (include/nfm/counter_table.hpp):
+// the summary name in snake case, with _packets / _bytes for the per-hook counts.
+std::string LiveCounterName(int i) {
+  const nfm::CounterInfo* c = nfm::FindCounter(i);
+  if (!c) return "slot_" + std::to_string(i);
+  std::string n(c->summary);
+  for (char& ch : n)
+    if (ch == ' ') ch = '_';
+  if (c->kind == nfm::CounterKind::kSeenPackets) n += "_packets";
+  if (c->kind == nfm::CounterKind::kSeenBytes) n += "_bytes";
+  return n;
+}
+#endif
+
+std::string Num(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
 
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
@@ -59,9 +127,11 @@ bool ParseProfile(const std::string& s, nfm::Profile* p) {
 // Offline replay through any engine with FlowEngine's packet interface, then the summary line.
 template <class Engine>
 int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
-                        bool scapy_decode) {
+                        bool scapy_decode, nfm::InputProgress* info = nullptr, bool hash_input = false) {
   nfm::OfflineOptions off;
   off.path = o.pcap;
+  off.info = info;
+  off.hash_input = hash_input;
   off.progress = !o.quiet;
   off.scapy_decode = scapy_decode;
   off.cic_decode = cic_decode;
@@ -109,7 +179,8 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
 }
 
 // Lingers for the metrics scraper if asked, closes the CSV (if any); the exit code.
-int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* metrics, int rc) {
+int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* metrics, int rc,
+                 const std::string* manifest_error = nullptr) {
   // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
   // scraper sees them; a signal ends the wait.
   if (metrics && o.metrics_linger > 0) {
@@ -123,6 +194,11 @@ int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* m
   if (!sink->Finish() || sink->RowsLost()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
+    return rc ? rc : 1;
+  }
+  // Set by the sink's on_close (the last manifest is written inside Finish above).
+  if (manifest_error && !manifest_error->empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
     return rc ? rc : 1;
   }
   return rc;
@@ -226,6 +302,20 @@ int main(int argc, char** argv) {
                  "Keep serving the final metrics this many seconds after the run ends")
       ->check(non_negative)
       ->group("Metrics");
+  app.add_option("--labels", o.labels,
+                 "Label flows from a rule file (CSV: label,start,end,src,dst,sport,dport,proto; see "
+                 "docs/DATASETS.md); adds a last column 'label'")
+      ->group("Data sets");
+  app.add_option("--default-label", o.default_label, "Label of flows no rule matches")
+      ->capture_default_str()
+      ->group("Data sets");
+  app.add_flag("--loss-column", o.loss_column,
+               "Add a column capture_loss: 1 when events of the flow may have been lost (live: ring "
+               "losses while it was open; offline: pcapng drop counts in its span)")
+      ->group("Data sets");
+  app.add_flag("--no-manifest", o.no_manifest,
+               "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
+      ->group("Data sets");
   app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr (live: unless events were lost)");
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Live: show libbpf's log (verifier output) on stderr");
@@ -283,6 +373,31 @@ int main(int argc, char** argv) {
                  o.profile.c_str());
     return 1;
   }
+  // Data-set options are checked before any output is opened or packet read.
+  std::unique_ptr<nfm::LabelRules> labels;
+  {
+    std::string why;
+    if (!nfm::LabelRules::ValidLabel(o.default_label, &why)) {
+      std::fprintf(stderr, "nfm-xdp: --default-label: %s\n", why.c_str());
+      return 1;
+    }
+    if (!o.labels.empty()) {
+      labels = nfm::LabelRules::Load(o.labels, &why);
+      if (!labels) {
+        std::fprintf(stderr, "nfm-xdp: %s\n", why.c_str());
+        return 1;
+      }
+    }
+  }
+  if (o.loss_column && !live_mode && o.pcap == "-") {
+    std::fprintf(stderr, "nfm-xdp: --loss-column offline needs the capture's drop records before the first flow "
+                         "ends; give --pcap a file, not stdin\n");
+    return 1;
+  }
+  if (cic && (labels || o.loss_column)) {
+    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; not yet with cic\n");
+    return 1;
+  }
   o.metrics_addr_given = maddr->count() > 0;
   if (!o.metrics_addr_given) o.metrics_addr = live_mode ? "127.0.0.1:9477" : "";
 
@@ -337,6 +452,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
   int rc = 0;
+#ifdef NFM_HAVE_LIVE
+  // Outlives the run: the manifest (written when the CSV closes, after the run) and the
+  // metrics server (--metrics-linger) read it.
+  nfm::live::LiveStatus status;
+#endif
   if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
     nfm::CicCsvExporter exporter(*sink, o.tz == "local");
@@ -346,7 +466,6 @@ int main(int argc, char** argv) {
 #ifdef NFM_HAVE_LIVE
       live.quiet = o.quiet;
       live.verbose = verbose;
-      nfm::live::LiveStatus status;
       if (metrics) metrics->AttachLive(&status);
       rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
@@ -355,11 +474,108 @@ int main(int argc, char** argv) {
     }
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
+  // Loss oracle: offline, the capture's own drop records (read first, framing only).
+  std::unique_ptr<nfm::LossOracle> loss;
+  if (o.loss_column && !live_mode) {
+    std::vector<nfm::CaptureDrop> drops;
+    std::string scan_err;
+    nfm::LossIntervals iv;
+    if (nfm::ScanCaptureDrops(o.pcap, &drops, &scan_err)) {  // an unreadable capture fails below
+      for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
+    }
+    iv.Build();
+    loss = std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
+  }
+  // Live: the drainer's loss timeline (fed by live.on_sample below).
+  nfm::LossTimeline* loss_timeline = nullptr;
+  if (o.loss_column && live_mode) {
+    auto t = std::make_unique<nfm::LossTimeline>();
+    loss_timeline = t.get();
+    loss = std::move(t);
+  }
+  nfm::DatasetColumns extras(labels.get(), o.default_label, loss.get());
+
   // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   nfm::FlowEngine engine(cfg);
   std::unique_ptr<nfm::CsvExporter> csv;
-  if (sink) {
-    csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec);
+  if (sink) csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec);
+
+  // Manifest next to every closed output file (not for stdout).
+  // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
+  struct stat csv_stat {};
+  const bool want_manifest =
+      sink && !o.no_manifest && o.csv != "-" && ::stat(o.csv.c_str(), &csv_stat) == 0 && S_ISREG(csv_stat.st_mode);
+  nfm::Manifest manifest;
+  nfm::InputProgress input;
+  std::string manifest_error;
+  if (want_manifest) {
+    manifest.mode = live_mode ? "live" : "offline";
+    for (int i = 0; i < argc; ++i) manifest.command_line.emplace_back(argv[i]);
+    manifest.options = OptionValues(app);
+    manifest.effective = {{"profile", o.profile},
+                          {"idle_timeout_s", Num(cfg.idle_timeout_s)},
+                          {"active_timeout_s", Num(cfg.active_timeout_s)},
+                          {"activity_threshold_s", Num(cfg.activity_threshold_s)},
+                          {"subflow_gap_s", Num(cfg.subflow_gap_s)},
+                          {"close_grace_s", Num(cfg.close_grace_s)},
+                          {"max_flows", std::to_string(cfg.max_flows)},
+                          {"float_format", o.float_format.empty() ? "shortest round-trip" : o.float_format},
+                          {"tz", o.tz}};
+    if (labels) {
+      manifest.labels_path = o.labels;
+      manifest.labels_sha256 = FileSha256(o.labels);
+      manifest.label_rules = labels->Size();
+      manifest.default_label = o.default_label;
+    }
+    manifest.loss_column = o.loss_column;
+    manifest.loss_source = live_mode ? "ring_losses" : "pcapng_isb";
+    if (!live_mode) {
+      manifest.inputs = [&input](std::vector<nfm::ManifestInput>* v) {
+        nfm::ManifestInput m;
+        m.path = input.path;
+        m.format = input.format;
+        m.size = input.size;
+        m.sha256 = input.sha256;
+        m.sha256_bytes = input.sha256_bytes;
+        m.sha256_complete = input.sha256_complete;
+        m.records = input.records;
+        m.have_times = input.have_times;
+        m.first_ns = static_cast<int64_t>(input.first_ns);
+        m.last_ns = static_cast<int64_t>(input.last_ns);
+        m.drop_intervals = input.drops.size();
+        for (const auto& d : input.drops) m.drops += d.drops;
+        v->push_back(std::move(m));
+      };
+    }
+    manifest.engine_counts = [&engine](nfm::ManifestCounts* packets, nfm::ManifestCounts* flows) {
+      const nfm::EngineStats& st = engine.Stats();
+      uint64_t skipped = 0;
+      for (uint64_t s : st.skipped) skipped += s;
+      packets->emplace_back("offered", st.packets);
+      packets->emplace_back("in_flows", st.packets_in_flows);
+      packets->emplace_back("skipped", skipped);
+      for (int r = 0; r < static_cast<int>(nfm::SkipReason::kCount); ++r)
+        packets->emplace_back(std::string("skipped_") + nfm::SkipReasonName(static_cast<nfm::SkipReason>(r)),
+                              st.skipped[r]);
+      packets->emplace_back("out_of_order", st.out_of_order);
+      uint64_t exported = 0;
+      for (uint64_t e : st.flows_exported) exported += e;
+      flows->emplace_back("created", st.flows_created);
+      flows->emplace_back("exported", exported);
+      for (int r = 0; r < static_cast<int>(nfm::EndReason::kCount); ++r)
+        flows->emplace_back(nfm::EndReasonName(static_cast<nfm::EndReason>(r)), st.flows_exported[r]);
+      flows->emplace_back("open", st.flows_active);
+    };
+    manifest.interrupted = [] { return g_stop.load(); };
+    sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
+      std::string e;
+      if (!manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
+          manifest_error.empty())
+        manifest_error = e;
+    };
+  }
+  if (csv) {
+    csv->SetDataset(&extras, want_manifest ? &manifest : nullptr);
     engine.AddExporter(*csv);
   }
   for (auto& x : ipfix) engine.AddExporter(*x);
@@ -368,14 +584,39 @@ int main(int argc, char** argv) {
 #ifdef NFM_HAVE_LIVE
     live.quiet = o.quiet;
     live.verbose = verbose;
-    nfm::live::LiveStatus status;
+    if (loss_timeline) {
+      live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
+        const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
+                              s.counters[NFM_CNT_NO_RING].load(std::memory_order_relaxed) +
+                              s.events_bad.load(std::memory_order_relaxed);
+        loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)), lost);
+      };
+    }
+    if (want_manifest) {
+      manifest.live = [&status, &live, loss_timeline](nfm::ManifestLive* l) {
+        l->interfaces = live.ifaces;
+        l->xdp_mode = nfm::live::XdpModeName(status.xdp_mode.load());
+        l->rings = status.rings.load();
+        l->ring_size_bytes = status.ring_size_bytes.load();
+        for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status.counters[i].load());
+        l->counters.emplace_back("events_decoded", status.events_decoded.load());
+        l->counters.emplace_back("events_bad", status.events_bad.load());
+        if (loss_timeline) {
+          for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
+        }
+        return true;
+      };
+      manifest.Start();
+    }
     if (metrics) metrics->AttachLive(&status);
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected);
+    if (want_manifest) manifest.Start();
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, &input,
+                             want_manifest);
   }
 
   rc = FinishIpfix(o, ipfix, rc);
-  return FinishOutput(o, sink.get(), metrics.get(), rc);
+  return FinishOutput(o, sink.get(), metrics.get(), rc, &manifest_error);
 }

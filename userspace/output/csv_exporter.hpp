@@ -9,6 +9,8 @@
 #include "engine/flow_view.hpp"
 #include "output/csv_row.hpp"
 #include "output/csv_writer.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
 
 namespace nfm {
 
@@ -18,16 +20,29 @@ class CsvExporter : public FlowExporter {
   CsvExporter(CsvFileSink& sink, bool local_tz, const fmt::FloatSpec& spec)
       : sink_(sink), local_tz_(local_tz), spec_(spec) {}
 
+  // Optional (set before the exporter is added to the engine; not owned): trailing data-set
+  // columns (capture_loss, label) and the manifest that counts the rows of each file.
+  void SetDataset(DatasetColumns* extras, Manifest* manifest) {
+    extras_ = extras && extras->Enabled() ? extras : nullptr;
+    manifest_ = manifest;
+  }
+
   void Begin(Profile profile, const FeatureSet& set) override {
-    (void)set;
     renderer_.emplace(profile, local_tz_, spec_);
+    header_ = renderer_->HeaderLine();
+    if (extras_) header_ = extras_->Header(header_);
+    if (manifest_) manifest_->SetColumns(header_, set);
   }
   void Export(const FlowView& flow) override {
     if (!header_written_) {
-      sink_.Header(renderer_->HeaderLine());
+      sink_.Header(header_);
       header_written_ = true;
     }
-    sink_.Row(renderer_->Render(flow));
+    std::string_view row = renderer_->Render(flow);
+    if (extras_) row = extras_->Extend(row, flow);
+    sink_.Row(row);
+    // After the row is in the file: a rotation inside Row closed the previous file first.
+    if (manifest_) manifest_->OnRow(flow, extras_ ? extras_->LastLabel() : std::string_view(), extras_ && extras_->LastLoss());
   }
 
  private:
@@ -35,6 +50,9 @@ class CsvExporter : public FlowExporter {
   bool local_tz_;
   fmt::FloatSpec spec_;
   std::optional<CsvRowRenderer> renderer_;
+  std::string header_;
+  DatasetColumns* extras_ = nullptr;
+  Manifest* manifest_ = nullptr;
   bool header_written_ = false;
 };
 

@@ -37,6 +37,13 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
     return res;
   }
   reader->SetDeliverPartialRecord(opts.scapy_decode);
+  InputProgress* info = opts.info;
+  if (info) {
+    info->path = opts.path;
+    info->format = reader->Format();
+    info->size = reader->FileSize();
+  }
+  if (opts.hash_input) reader->EnableSha256();
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
   const bool progress = opts.progress && isatty(STDERR_FILENO);
@@ -64,6 +71,12 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       rc = reader->Next(&raw);
       if (rc != 1) break;
       ++res.records;
+      if (info) {
+        if (!info->have_times || raw.ts_ns < info->first_ns) info->first_ns = raw.ts_ns;
+        if (!info->have_times || raw.ts_ns > info->last_ns) info->last_ns = raw.ts_ns;
+        info->have_times = true;
+        info->records = res.records;
+      }
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
       slot.status = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
@@ -121,6 +134,15 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
     }
   }
   if (progress) std::fprintf(stderr, "\r\033[K");
+  if (info) {
+    // Before the flush: the last output file closes after it and its manifest needs these.
+    info->drops = reader->Drops();
+    if (opts.hash_input) {
+      info->sha256_complete = rc <= 0;  // end of input or corrupt record: hash the rest too
+      info->sha256 = reader->FinishSha256(info->sha256_complete, &info->sha256_bytes);
+      if (info->sha256_complete && info->size == 0) info->size = info->sha256_bytes;
+    }
+  }
   engine.Flush(EndReason::kShutdown);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (rc < 0) {
@@ -143,5 +165,16 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
 
 template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
 template OfflineResult RunOffline<CicEngine>(const OfflineOptions&, CicEngine&, const std::atomic<bool>&);
+
+bool ScanCaptureDrops(const std::string& path, std::vector<CaptureDrop>* drops, std::string* error) {
+  auto reader = CaptureReader::Open(path, error);
+  if (!reader) return false;
+  RawPacket raw;
+  int rc;
+  while ((rc = reader->Next(&raw)) == 1) {
+  }
+  *drops = reader->Drops();  // also after a corrupt record: the replay reports that error
+  return true;
+}
 
 }  // namespace nfm
