@@ -12,6 +12,7 @@
 
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
+#include "engine/ntl_engine.hpp"
 #include "metrics/metrics.hpp"
 #include "output/numfmt.hpp"
 #include "source/offline.hpp"
@@ -39,12 +40,15 @@ struct CommonOptions {
   double metrics_linger = 0;
   double csv_rotate_mb = 0;
   bool quiet = false;
+  std::string label = "Unknown";      // ntl: the label column
+  uint32_t ntl_max_packets = 1u << 16;  // ntl: packets listed per flow
 };
 
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
   else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
   else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
+  else if (s == "ntl") *p = nfm::Profile::kNtl;
   else return false;
   return true;
 }
@@ -97,12 +101,20 @@ int main(int argc, char** argv) {
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
-                 "nfm2022-seed (its 115-column seed layout)")
-      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed"}))
+                 "nfm2022-seed (its 115-column seed layout) | ntl (NTLFlowLyzer e2def39 bit for bit: 339 "
+                 "features + label, Ethernet IPv4 TCP)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "ntl"}))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--float-format", o.float_format,
-                 "Python-style float format: .Nf or .Ng (default: shortest round-trip; nfm2022: .64f)")
+                 "Python-style float format: .Nf or .Ng (default: shortest round-trip; nfm2022: .64f; ntl: .4f)")
+      ->group("Features");
+  app.add_option("--label", o.label, "ntl: text of the constant label column")->capture_default_str()->group("Features");
+  app.add_option("--ntl-max-packets", o.ntl_max_packets,
+                 "ntl: packets kept per flow for list statistics (16 B each); past it those statistics cover the "
+                 "first N packets")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 26))
+      ->capture_default_str()
       ->group("Features");
   app.add_option("--tz", o.tz, "Time zone of flow_id/timestamp text: utc | local")
       ->check(CLI::IsMember({"utc", "local"}))
@@ -158,6 +170,7 @@ int main(int argc, char** argv) {
   cfg.max_flows = o.max_flows;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
+  if (o.float_format.empty() && cfg.profile == nfm::Profile::kNtl) o.float_format = ".4f";  // spec §9.2
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
   if (!nfm::fmt::FloatSpec::Parse(o.float_format)) {
     std::fprintf(stderr, "nfm-xdp: --float-format '%s' is not supported; use .Nf or .Ng (e.g. .17g)\n",
@@ -206,10 +219,24 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  nfm::FlowEngine engine(cfg, *sink, o.tz == "local", o.float_format);
+  const bool ntl = cfg.profile == nfm::Profile::kNtl;
+  std::unique_ptr<nfm::FlowEngine> engine_ptr;
+  std::unique_ptr<nfm::NtlEngine> ntl_engine;
+  if (ntl) {
+    nfm::NtlConfig ncfg;
+    ncfg.base = cfg;
+    ncfg.label = o.label;
+    ncfg.max_list_packets = o.ntl_max_packets;
+    ncfg.local_tz = o.tz == "local";
+    ncfg.float_spec = o.float_format;
+    ntl_engine = std::make_unique<nfm::NtlEngine>(ncfg, *sink);
+  } else {
+    engine_ptr = std::make_unique<nfm::FlowEngine>(cfg, *sink, o.tz == "local", o.float_format);
+  }
   int rc = 0;
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
+    nfm::FlowEngine& engine = *engine_ptr;
     live.quiet = o.quiet;
     live.verbose = verbose;
     nfm::live::LiveStatus status;
@@ -221,14 +248,16 @@ int main(int argc, char** argv) {
     nfm::OfflineOptions off;
     off.path = o.pcap;
     off.progress = !o.quiet;
-    off.scapy_decode = cfg.profile != nfm::Profile::kCorrected;
+    off.scapy_decode = cfg.profile != nfm::Profile::kCorrected && !ntl;
+    off.dpkt_decode = ntl;
     if (metrics) metrics->SetHealth(true, true);
-    nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
+    nfm::OfflineResult res = ntl ? nfm::RunOffline(off, *ntl_engine, g_stop) : nfm::RunOffline(off, *engine_ptr, g_stop);
+    const nfm::EngineStats& engine_stats = ntl ? ntl_engine->Stats() : engine_ptr->Stats();
     if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
     if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
     rc = res.exit_code;
     if (rc != 1 && !o.quiet) {
-      const nfm::EngineStats& st = engine.Stats();
+      const nfm::EngineStats& st = engine_stats;
       uint64_t skipped = 0;
       for (uint64_t s : st.skipped) skipped += s;
       uint64_t exported = 0;
@@ -240,7 +269,7 @@ int main(int argc, char** argv) {
                    res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
     }
     if (metrics) {
-      metrics->Update(engine.Stats(), nullptr);
+      metrics->Update(engine_stats, nullptr);
       metrics->SetHealth(false, false);
     }
   }

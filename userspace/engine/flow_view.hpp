@@ -17,6 +17,7 @@ enum class Profile : uint8_t {
   kCorrected,   // default: every defect of spec §7 fixed, time-driven termination
   kNfm2022,     // NetFlowMeter 019dde4, bit for bit (121 columns)
   kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
+  kNtl,         // NTLFlowLyzer e2def39, bit for bit (339 features + label; engine/ntl_engine)
 };
 
 // Why a flow was exported. Order and names are used as metric label values.
@@ -44,6 +45,9 @@ struct FeatureValue {
     kDecimal,       // ns, exp: the exact decimal ns * 1e-9 held with exponent exp (2022 kind D)
     kDecimalFloat,  // aux: index into FlowView::decimals, printed with the float format (2022
                     // active/idle mean/std)
+    kText,          // aux: index into kFeatureTexts (ntl: "not a complete handshake")
+    kEmpty,         // an empty field: the reference's feature raised (ntl: duration and rates of
+                    // a nanosecond capture, whose Decimal timestamps do not mix with floats)
   };
   Kind kind = Kind::kUint;
   int8_t exp = 0;    // kDecimal: decimal exponent (>= -9)
@@ -71,6 +75,9 @@ struct FeatureValue {
   }
 };
 static_assert(sizeof(FeatureValue) == 16);
+
+// Texts of FeatureValue::Kind::kText values.
+inline constexpr std::string_view kFeatureTexts[] = {"not a complete handshake"};
 
 // Value type of a feature column, fixed per column (IPFIX: unsigned64 / float64).
 enum class FeatureType : uint8_t { kUnsigned, kFloat };

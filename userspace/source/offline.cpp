@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/ntl_engine.hpp"
 #include "source/capture_reader.hpp"
 #include "source/decode.hpp"
+#include "source/decode_ntl.hpp"
 
 namespace nfm {
 
@@ -23,7 +25,8 @@ SkipReason ToSkip(DecodeStatus s) {
 }
 }  // namespace
 
-OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop) {
+template <class Engine>
+OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
   std::string err;
   auto reader = CaptureReader::Open(opts.path, &err);
@@ -32,7 +35,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
     res.error = err;
     return res;
   }
-  reader->SetDeliverPartialRecord(opts.scapy_decode);
+  // scapy and dpkt both return the bytes of a record cut by the end of the file.
+  reader->SetDeliverPartialRecord(opts.scapy_decode || opts.dpkt_decode);
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
   const bool progress = opts.progress && isatty(STDERR_FILENO);
@@ -60,8 +64,10 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
       ++res.records;
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
-      slot.status = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
-                                     &has_second, mode);
+      slot.status = opts.dpkt_decode
+                        ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta)
+                        : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
+                                           &has_second, mode);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;
@@ -134,5 +140,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const s
   }
   return res;
 }
+
+template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
+template OfflineResult RunOffline<NtlEngine>(const OfflineOptions&, NtlEngine&, const std::atomic<bool>&);
 
 }  // namespace nfm

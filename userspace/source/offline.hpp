@@ -15,6 +15,7 @@ struct OfflineOptions {
   std::string path;         // capture file, "-" = stdin
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
+  bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
 };
 
 struct OfflineResult {
@@ -26,7 +27,10 @@ struct OfflineResult {
 };
 
 // Reads every record, feeds the engine, flushes all open flows at the end (also after a
-// corrupt record). Stops early when `stop` becomes true.
-OfflineResult RunOffline(const OfflineOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop);
+// corrupt record). Stops early when `stop` becomes true. `Engine` is any type with
+// FlowEngine's packet methods (OnPacket, OnSkipped, PrefetchIndex/PrefetchFlow, Flush,
+// Stats); instantiated for FlowEngine and NtlEngine.
+template <class Engine>
+OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop);
 
 }  // namespace nfm

@@ -1,0 +1,945 @@
+// SPDX-License-Identifier: MIT
+// NtlEngine (see ntl_engine.hpp). Per flow: O(1) online state for what NTLFlowLyzer updates
+// per packet (counts, flags, bulk, active/idle, subflows, handshake, end test) and a bounded
+// packet list (16 bytes per packet, in 1 KiB chunks from a pool) for the list statistics,
+// which are computed once when the flow ends, in the reference's arithmetic (ntl_stats).
+#include "engine/ntl_engine.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "engine/exact.hpp"
+#include "engine/flow_table.hpp"
+#include "engine/ntl_features.hpp"
+#include "engine/ntl_stats.hpp"
+#include "output/numfmt.hpp"
+
+namespace nfm {
+
+namespace {
+
+constexpr int64_t kNsPerSec = 1000000000;
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+// Flag column order FIN, PSH, URG, ECE, SYN, ACK, CWR, RST as bit numbers of the flag byte.
+constexpr int kFlagColumnBits[8] = {0, 3, 5, 6, 1, 4, 7, 2};
+
+// One listed packet: time and the three sizes NTLFlowLyzer keeps (frame length = len(buf),
+// payload = len(tcp.data), header = len(tcp) - len(tcp.data)) and the direction mark.
+struct ListedPacket {
+  int64_t ts_ns;
+  uint64_t packed;  // frame 0..20 | payload 21..41 | header 42..49 | backward 50
+  uint32_t Frame() const noexcept { return static_cast<uint32_t>(packed & 0x1fffff); }
+  uint32_t Payload() const noexcept { return static_cast<uint32_t>((packed >> 21) & 0x1fffff); }
+  uint32_t Header() const noexcept { return static_cast<uint32_t>((packed >> 42) & 0xff); }
+  int Dir() const noexcept { return static_cast<int>((packed >> 50) & 1); }
+};
+static_assert(sizeof(ListedPacket) == 16);
+
+constexpr uint32_t kChunkPackets = 63;
+struct Chunk {
+  ListedPacket p[kChunkPackets];
+  uint32_t next;  // chunk index + 1; 0 = last
+  uint32_t pad_[3];
+};
+static_assert(sizeof(Chunk) == 1024);
+
+// Chunks in blocks that never move; a free list of chunk indices. Allocation happens once
+// per 63 listed packets and reuses freed chunks, so steady state does no heap allocation.
+class ChunkPool {
+ public:
+  uint32_t Alloc() {
+    if (free_.empty()) {
+      blocks_.emplace_back(new Chunk[kBlock]);
+      const uint32_t base = static_cast<uint32_t>((blocks_.size() - 1) * kBlock);
+      for (uint32_t i = kBlock; i-- > 0;) free_.push_back(base + i + 1);
+    }
+    const uint32_t id = free_.back();
+    free_.pop_back();
+    ++used_;
+    At(id).next = 0;
+    return id;
+  }
+  void Free(uint32_t id) {
+    free_.push_back(id);
+    --used_;
+  }
+  Chunk& At(uint32_t id) { return blocks_[(id - 1) / kBlock][(id - 1) % kBlock]; }
+  uint64_t UsedBytes() const { return static_cast<uint64_t>(used_) * sizeof(Chunk); }
+
+ private:
+  static constexpr uint32_t kBlock = 1024;
+  std::vector<std::unique_ptr<Chunk[]>> blocks_;
+  std::vector<uint32_t> free_;
+  uint64_t used_ = 0;
+};
+
+enum NtlBit : uint16_t {
+  kAddrSwapped = 1u << 0,
+  kPortSwapped = 1u << 1,
+  kNsTime = 1u << 2,      // nanosecond capture: the reference's timestamps are Decimals
+  kRstSeen = 1u << 3,
+  kHsDone = 1u << 4,      // handshake features computed (a packet came after state 3)
+  kHsOther = 1u << 5,     // a non-handshake packet time is recorded
+  kBulkDurF = 1u << 6,    // forward bulk duration was updated (int 0 until then)
+  kBulkDurB = 1u << 7,
+  kCapped = 1u << 8,
+};
+
+struct NtlBulk {
+  double start, last, dur;
+  uint64_t cnt, size, states, pkts, bytes;
+};
+
+struct NtlRecord {
+  FlowKey key;
+  uint16_t bits;
+  uint8_t hs_state;
+  uint8_t pad_;
+  uint16_t init_win[2];
+  uint32_t n[2];
+  uint32_t fin[2];
+  uint32_t sfcount;
+  uint32_t periods;  // period-list slot + 1; 0 = none
+  uint32_t chunk_head, chunk_tail, listed;
+  uint32_t hs_seq, hs_ack;
+  uint64_t pay[2];
+  uint32_t flags[2][8];
+  int64_t first_ns, last_ns;
+  double first_ts, last_ts;  // float(timestamp) of the first / last packet
+  double sf_last;
+  double start_act, end_act;
+  int64_t hs_first_ns, hs_last_ns, hs_other_ns;
+  NtlBulk bulk[2];
+};
+
+struct Periods {
+  std::vector<double> act, idle;
+};
+
+int AddrCmp(const uint8_t* x, const uint8_t* y) noexcept { return std::memcmp(x, y, 16); }
+
+FlowKey KeyOf(const PacketMeta& p) noexcept {
+  FlowKey k{};
+  const int c = AddrCmp(p.saddr, p.daddr);
+  const bool swap = c > 0 || (c == 0 && p.sport > p.dport);
+  std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
+  std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
+  k.pa = swap ? p.dport : p.sport;
+  k.pb = swap ? p.sport : p.dport;
+  k.proto = p.proto;
+  return k;
+}
+
+// float(ts) as the reference holds it: sec + usec / 1e6 (two roundings) for microsecond
+// captures; float(Decimal) = RN(ns / 1e9) for nanosecond captures.
+double TsDouble(int64_t ns, bool ns_time) noexcept {
+  if (ns_time) return exact::RatioToDouble(ns, kNsPerSec);
+  const int64_t sec = ns / kNsPerSec;
+  const int64_t usec = (ns % kNsPerSec) / 1000;
+  return static_cast<double>(sec) + static_cast<double>(usec) / 1e6;
+}
+
+}  // namespace
+
+struct NtlEngine::Impl {
+  Impl(NtlEngine& e, const NtlConfig& c, FlowSink& s) : engine(e), cfg(c), sink(s), table(c.base.max_flows) {
+    auto spec = fmt::FloatSpec::Parse(c.float_spec);
+    float_spec = spec ? *spec : fmt::FloatSpec{};
+    idle_s = c.base.idle_timeout_s;
+    active_s = c.base.active_timeout_s;
+    threshold_s = c.base.activity_threshold_s;
+    max_list = c.max_list_packets;
+  }
+
+  NtlEngine& engine;
+  NtlConfig cfg;
+  FlowSink& sink;
+  FlowTable<NtlRecord> table;
+  ChunkPool chunks;
+  std::vector<Periods> periods;
+  std::vector<uint32_t> free_periods;
+  fmt::FloatSpec float_spec;
+  double idle_s, active_s, threshold_s;
+  uint32_t max_list;
+  bool header_written = false;
+  // Export scratch (reused: no allocation per flow once grown).
+  std::vector<ListedPacket> pk;
+  std::vector<double> v, sorted, scratch, ts;
+  std::vector<uint32_t> order;
+  std::vector<int64_t> us;
+  std::string row;
+
+  EngineStats& stats() { return engine.stats_; }
+
+  // ---- packet path --------------------------------------------------------------------------
+  uint32_t Create(const PacketMeta& p, const FlowKey& k, uint64_t h) {
+    if (table.Full()) Export(table.Head(kListCreated), EndReason::kEviction);
+    const uint32_t id = table.Insert(k, h);
+    NtlRecord& f = table.At(id);
+    if (std::memcmp(p.saddr, k.a, 16) != 0) f.bits |= kAddrSwapped;
+    if (p.sport != k.pa) f.bits |= kPortSwapped;
+    if (p.ts_exp == -9) f.bits |= kNsTime;
+    f.first_ns = static_cast<int64_t>(p.ts_ns);
+    f.first_ts = TsDouble(f.first_ns, f.bits & kNsTime);
+    f.start_act = f.end_act = f.first_ts;
+    f.sf_last = -1;
+    table.PushBack(kListCreated, id);
+    ++stats().flows_created;
+    ++stats().flows_active;
+    return id;
+  }
+
+  bool Ended(const NtlRecord& f, double t) const noexcept {
+    const int64_t tu = ntl::DatetimeMicros(t);
+    if (static_cast<double>(tu - ntl::DatetimeMicros(f.first_ts)) / 1e6 > active_s) return true;
+    if (static_cast<double>(tu - ntl::DatetimeMicros(f.last_ts)) / 1e6 > idle_s) return true;
+    return (f.fin[0] >= 1 && f.fin[1] >= 1) || (f.bits & kRstSeen);
+  }
+
+  void Bulk(NtlRecord& f, int d, double t, uint64_t size) noexcept {
+    NtlBulk& b = f.bulk[d];
+    const double other_last = f.bulk[1 - d].last;
+    if (other_last > b.start) b.start = 0;
+    if (size == 0) return;
+    if (b.start == 0) {
+      b.start = t;
+      b.cnt = 1;
+      b.size = size;
+      b.last = t;
+      return;
+    }
+    // Reference defect D8: the backward gap test uses the forward last-bulk time and the
+    // restart does not move the backward one.
+    const double ref = f.bulk[0].last;
+    if (t - (d == 0 ? b.last : ref) > 1) {
+      b.start = t;
+      if (d == 0) b.last = t;
+      b.cnt = 1;
+      b.size = size;
+      return;
+    }
+    ++b.cnt;
+    b.size += size;
+    if (b.cnt == 4) {
+      ++b.states;
+      b.pkts += b.cnt;
+      b.bytes += b.size;
+      b.dur += t - b.start;
+      f.bits |= d == 0 ? kBulkDurF : kBulkDurB;
+    } else if (b.cnt > 4) {
+      ++b.pkts;
+      b.bytes += size;
+      b.dur += t - b.last;
+      f.bits |= d == 0 ? kBulkDurF : kBulkDurB;
+    }
+    b.last = t;
+  }
+
+  Periods& PeriodsOf(NtlRecord& f) {
+    if (!f.periods) {
+      if (free_periods.empty()) {
+        periods.emplace_back();
+        f.periods = static_cast<uint32_t>(periods.size());
+      } else {
+        f.periods = free_periods.back();
+        free_periods.pop_back();
+      }
+    }
+    return periods[f.periods - 1];
+  }
+
+  void Handshake(NtlRecord& f, const PacketMeta& p, int64_t t) noexcept {
+    if (f.bits & kHsDone) return;
+    const uint8_t fl = p.tcp_flags;
+    const int64_t ack_minus_1 = static_cast<int64_t>(p.tcp_ack) - 1;  // no 32-bit wrap (N4)
+    if (f.hs_state == 3) {
+      if (!(f.bits & kHsOther)) {
+        f.hs_other_ns = t;
+        f.bits |= kHsOther;
+      }
+      f.bits |= kHsDone;
+    } else if (f.hs_state == 0 && (fl & kSyn)) {
+      f.hs_first_ns = t;
+      f.hs_seq = p.tcp_seq;
+      f.hs_state = 1;
+    } else if (f.hs_state == 1 && (fl & kSyn) && (fl & kAck) && static_cast<int64_t>(f.hs_seq) == ack_minus_1) {
+      f.hs_seq = p.tcp_seq;
+      f.hs_ack = p.tcp_ack;
+      f.hs_state = 2;
+    } else if (f.hs_state == 2 && (fl & kAck) && static_cast<int64_t>(f.hs_seq) == ack_minus_1 && f.hs_ack == p.tcp_seq) {
+      f.hs_last_ns = t;
+      f.hs_state = 3;
+    } else if (!(f.bits & kHsOther)) {
+      f.hs_other_ns = t;
+      f.bits |= kHsOther;
+    }
+  }
+
+  void Add(uint32_t id, const PacketMeta& p, int d) {
+    NtlRecord& f = table.At(id);
+    const int64_t tns = static_cast<int64_t>(p.ts_ns);
+    const double t = TsDouble(tns, f.bits & kNsTime);
+    // The list.
+    if (f.listed < max_list) {
+      if (f.listed % kChunkPackets == 0) {
+        const uint32_t c = chunks.Alloc();
+        if (f.chunk_tail) chunks.At(f.chunk_tail).next = c; else f.chunk_head = c;
+        f.chunk_tail = c;
+        const uint64_t b = chunks.UsedBytes();
+        if (b > engine.ntl_stats_.list_bytes_peak) engine.ntl_stats_.list_bytes_peak = b;
+      }
+      ListedPacket& lp = chunks.At(f.chunk_tail).p[f.listed % kChunkPackets];
+      lp.ts_ns = tns;
+      lp.packed = std::min<uint64_t>(p.cap_len, 0x1fffff) | std::min<uint64_t>(p.payload_ip, 0x1fffff) << 21 |
+                  static_cast<uint64_t>(std::min<uint16_t>(p.l4_header_len, 0xff)) << 42 | static_cast<uint64_t>(d) << 50;
+      ++f.listed;
+    } else if (!(f.bits & kCapped)) {
+      f.bits |= kCapped;
+      ++engine.ntl_stats_.capped_flows;
+    }
+    if (f.n[d] == 0) f.init_win[d] = p.window;
+    ++f.n[d];
+    f.pay[d] += p.payload_ip;
+    for (int b = 0; b < 8; ++b) f.flags[d][b] += (p.tcp_flags >> b) & 1u;
+    f.last_ns = tns;
+    f.last_ts = t;
+    // update_active_idle_time (threshold 100 s, active values start - end: D5).
+    if (t - f.end_act > threshold_s) {
+      Periods& pr = PeriodsOf(f);
+      if (f.end_act - f.start_act > 0) pr.act.push_back(f.start_act - f.end_act);
+      pr.idle.push_back(t - f.end_act);
+      f.start_act = t;
+    }
+    f.end_act = t;
+    // update_subflow.
+    if (f.sf_last == -1) f.sf_last = t;
+    if (t - f.sf_last > 1) ++f.sfcount;
+    f.sf_last = t;
+    Bulk(f, d, t, p.payload_ip);
+    if (p.tcp_flags & kFin) ++f.fin[d];
+    if (p.tcp_flags & kRst) f.bits |= kRstSeen;
+    Handshake(f, p, tns);
+  }
+
+  void OnPacket(const PacketMeta& p) {
+    EngineStats& st = stats();
+    ++st.packets;
+    st.bytes += p.wire_len;
+    if (p.flags & kPktLaterFragment) {
+      ++st.skipped[static_cast<int>(SkipReason::kLaterFragment)];
+      return;
+    }
+    if (p.ip_version != 4 || p.proto != 6) {
+      ++st.skipped[static_cast<int>(SkipReason::kUnsupported)];
+      return;
+    }
+    if (p.flags & kPktL4Truncated) {
+      ++st.skipped[static_cast<int>(SkipReason::kTruncated)];
+      return;
+    }
+    ++st.packets_in_flows;
+    const FlowKey k = KeyOf(p);
+    const uint64_t h = p.flags & kPktKeyHashed ? p.key_hash : k.Hash();
+    uint32_t id = table.FindAny(k, h);
+    if (id == FlowTable<NtlRecord>::kNil) {
+      id = Create(p, k, h);
+      Add(id, p, 0);
+      return;
+    }
+    const NtlRecord& f = table.At(id);
+    // The reverse key is looked up first: a packet from the flow's destination endpoint to
+    // its source endpoint is backward (so every later packet of an A:x <-> A:x flow is).
+    const uint8_t* src = f.bits & kAddrSwapped ? f.key.b : f.key.a;
+    const uint8_t* dst = f.bits & kAddrSwapped ? f.key.a : f.key.b;
+    const uint16_t sport = f.bits & kPortSwapped ? f.key.pb : f.key.pa;
+    const uint16_t dport = f.bits & kPortSwapped ? f.key.pa : f.key.pb;
+    const bool reverse = std::memcmp(p.daddr, src, 16) == 0 && p.dport == sport &&
+                         std::memcmp(p.saddr, dst, 16) == 0 && p.sport == dport;
+    const int d = reverse ? 1 : 0;
+    const double t = TsDouble(static_cast<int64_t>(p.ts_ns), f.bits & kNsTime);
+    if (Ended(f, t)) {
+      EndReason why = EndReason::kIdle;
+      if (f.bits & kRstSeen) why = EndReason::kRst;
+      else if (f.fin[0] && f.fin[1]) why = EndReason::kFin;
+      else if (static_cast<double>(ntl::DatetimeMicros(t) - ntl::DatetimeMicros(f.first_ts)) / 1e6 > active_s)
+        why = EndReason::kActiveTimeout;
+      Export(id, why);
+      id = Create(p, k, h);
+      Add(id, p, d);  // the new flow's first packet keeps the lookup's direction mark (D9)
+      return;
+    }
+    Add(id, p, d);
+  }
+
+  void Flush(EndReason reason) {
+    for (uint32_t id; (id = table.Head(kListCreated)) != FlowTable<NtlRecord>::kNil;) Export(id, reason);
+  }
+
+  // ---- export -------------------------------------------------------------------------------
+  void Export(uint32_t id, EndReason reason);
+};
+
+namespace {
+
+// Builds the 339 values in kNtlFeatures order.
+class Values {
+ public:
+  void U(uint64_t x) { Push(FeatureValue::Uint(x)); }
+  void X(double x) { Push(FeatureValue::Float(x)); }
+  void R(double x) { Push(FeatureValue::Repr(x)); }
+  void Z() { Push(FeatureValue::Uint(0)); }  // the reference's literal 0 fallback
+  void Empty() {
+    FeatureValue v;
+    v.kind = FeatureValue::Kind::kEmpty;
+    Push(v);
+  }
+  void Text(uint16_t i) {
+    FeatureValue v;
+    v.kind = FeatureValue::Kind::kText;
+    v.aux = i;
+    Push(v);
+  }
+  void Dec(const Decimal& d) {
+    FeatureValue v;
+    v.kind = FeatureValue::Kind::kDecimalFloat;
+    v.aux = static_cast<uint16_t>(ndec);
+    dec[ndec++] = d;
+    Push(v);
+  }
+  int size() const { return n; }
+  FeatureValue vals[kNtlNumFeatures + 8];
+  Decimal dec[4];
+  int ndec = 0;
+
+ private:
+  void Push(const FeatureValue& x) {
+    if (n < kNtlNumFeatures + 8) vals[n] = x;
+    ++n;
+  }
+  int n = 0;
+};
+
+Decimal DecimalNs(int64_t ns) {
+  Decimal d;
+  d.neg = ns < 0;
+  d.coeff = static_cast<unsigned __int128>(ns < 0 ? -static_cast<__int128>(ns) : ns);
+  d.exp = -9;
+  return d;
+}
+
+// Statistics of one list (values in list order) in the reference's libraries.
+struct ListStats {
+  double mean = 0, std = 0, var = 0, median = 0, skew = 0, cov = 0, mode = 0, min = 0, max = 0;
+};
+
+ListStats IntStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch) {
+  ListStats s;
+  if (n == 0) return s;
+  exact::IntMoments m;
+  for (size_t i = 0; i < n; ++i) m.Add(static_cast<uint64_t>(a[i]));
+  s.mean = m.Mean();
+  s.var = m.PVar();
+  s.std = m.PStd();
+  sorted.assign(a, a + n);
+  std::sort(sorted.begin(), sorted.end());
+  s.min = sorted.front();
+  s.max = sorted.back();
+  s.median = ntl::MedianSorted(sorted.data(), n);
+  s.mode = ntl::ModeSorted(sorted.data(), n);
+  scratch.resize(n);
+  s.skew = ntl::Skew(a, n, scratch.data());
+  s.cov = ntl::Variation(a, n, scratch.data());
+  return s;
+}
+
+ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch) {
+  ListStats s;
+  if (n == 0) {
+    s.skew = s.cov = std::numeric_limits<double>::quiet_NaN();
+    return s;
+  }
+  exact::DoubleMoments m;
+  for (size_t i = 0; i < n; ++i) m.Add(a[i]);
+  s.mean = m.Mean();
+  s.var = m.PVar();
+  s.std = m.PStd();
+  sorted.assign(a, a + n);
+  std::sort(sorted.begin(), sorted.end());
+  s.min = sorted.front();
+  s.max = sorted.back();
+  s.median = ntl::MedianSorted(sorted.data(), n);
+  s.mode = ntl::ModeSorted(sorted.data(), n);
+  scratch.resize(n);
+  s.skew = ntl::Skew(a, n, scratch.data());
+  s.cov = ntl::Variation(a, n, scratch.data());
+  return s;
+}
+
+}  // namespace
+
+void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
+  NtlRecord& f = table.At(id);
+  const bool ns_time = f.bits & kNsTime;
+  // Gather the listed packets.
+  pk.clear();
+  for (uint32_t c = f.chunk_head, left = f.listed; c && left; c = chunks.At(c).next) {
+    const uint32_t k = std::min(left, kChunkPackets);
+    pk.insert(pk.end(), chunks.At(c).p, chunks.At(c).p + k);
+    left -= k;
+  }
+  const size_t nl = pk.size();
+  ts.resize(nl);
+  for (size_t i = 0; i < nl; ++i) ts[i] = TsDouble(pk[i].ts_ns, ns_time);
+
+  Values out;
+  const uint64_t nF = f.n[0], nB = f.n[1], nP = nF + nB;
+  const uint64_t payF = f.pay[0], payB = f.pay[1], payP = payF + payB;
+
+  // Lists of a per-packet quantity over P (dir -1), F (0) or B (1), in arrival order.
+  auto gather = [&](int dir, auto get) {
+    v.clear();
+    for (const ListedPacket& x : pk)
+      if (dir < 0 || x.Dir() == dir) v.push_back(static_cast<double>(get(x)));
+    return v.size();
+  };
+
+  // duration
+  const double dur = f.last_ts - f.first_ts;
+  if (ns_time) out.Empty(); else out.R(dur);
+  out.U(nP);
+  out.U(nF);
+  out.U(nB);
+  out.U(payP);
+  out.U(payF);
+  out.U(payB);
+
+  auto payload = [](const ListedPacket& x) { return x.Payload(); };
+  auto header = [](const ListedPacket& x) { return x.Header(); };
+  auto segment = [](const ListedPacket& x) { return x.Header() + x.Payload(); };
+  auto frame = [](const ListedPacket& x) { return x.Frame(); };
+
+  // payload over P (unguarded), F, B (guarded on an empty direction).
+  for (int dir = -1; dir <= 1; ++dir) {
+    const size_t n = gather(dir, payload);
+    if (n == 0) {
+      for (int i = 0; i < 9; ++i) out.Z();
+      continue;
+    }
+    const ListStats s = IntStats(v.data(), n, sorted, scratch);
+    out.U(static_cast<uint64_t>(s.max));
+    out.U(static_cast<uint64_t>(s.min));
+    out.X(s.mean);
+    out.X(s.std);
+    out.X(s.var);
+    out.X(s.median);
+    out.X(s.skew);
+    out.X(s.cov);
+    out.X(s.mode);
+  }
+  // header: total, max, min, mean, std, median, skewness, cov, mode, variance.
+  for (int dir = -1; dir <= 1; ++dir) {
+    const size_t n = gather(dir, header);
+    if (n == 0) {
+      for (int i = 0; i < 10; ++i) out.Z();
+      continue;
+    }
+    double total = 0;
+    for (size_t i = 0; i < n; ++i) total += v[i];
+    const ListStats s = IntStats(v.data(), n, sorted, scratch);
+    out.U(static_cast<uint64_t>(total));
+    out.U(static_cast<uint64_t>(s.max));
+    out.U(static_cast<uint64_t>(s.min));
+    out.X(s.mean);
+    out.X(s.std);
+    out.X(s.median);
+    out.X(s.skew);
+    out.X(s.cov);
+    out.X(s.mode);
+    out.X(s.var);
+  }
+  // segment size (header + payload) over F, B, P: mean, max, min, std, variance, median,
+  // skewness, cov, mode.
+  for (int dir : {0, 1, -1}) {
+    const size_t n = gather(dir, segment);
+    if (n == 0) {
+      for (int i = 0; i < 9; ++i) out.Z();
+      continue;
+    }
+    const ListStats s = IntStats(v.data(), n, sorted, scratch);
+    out.X(s.mean);
+    out.U(static_cast<uint64_t>(s.max));
+    out.U(static_cast<uint64_t>(s.min));
+    out.X(s.std);
+    out.X(s.var);
+    out.X(s.median);
+    out.X(s.skew);
+    out.X(s.cov);
+    out.X(s.mode);
+  }
+  out.U(f.init_win[0]);
+  out.U(f.init_win[1]);
+
+  // active / idle.
+  static const Periods kNoPeriods;
+  const Periods& pr = f.periods ? periods[f.periods - 1] : kNoPeriods;
+  {
+    const std::vector<double>& A = pr.act;
+    if (A.empty()) {
+      for (int i = 0; i < 9; ++i) out.Z();
+    } else {
+      const ListStats s = FloatStats(A.data(), A.size(), sorted, scratch);
+      out.R(s.min);
+      out.R(s.max);
+      out.X(s.mean);
+      out.X(s.std);
+      out.X(s.median);
+      out.X(s.skew);
+      out.X(s.cov);
+      out.X(s.mode);
+      out.X(s.var);
+    }
+    const std::vector<double>& I = pr.idle;
+    const ListStats s = FloatStats(I.data(), I.size(), sorted, scratch);
+    if (I.empty()) {
+      for (int i = 0; i < 4; ++i) out.Z();
+    } else {
+      out.R(s.min);
+      out.R(s.max);
+      out.X(s.mean);
+      out.X(s.std);
+    }
+    if (A.empty()) {  // N3: gated on the active list
+      for (int i = 0; i < 5; ++i) out.Z();
+    } else {
+      out.X(s.median);
+      out.X(s.skew);
+      out.X(s.cov);
+      out.X(s.mode);
+      out.X(s.var);
+    }
+  }
+
+  // rates over the whole-flow duration (D18); a nanosecond capture's duration raises.
+  const uint64_t rate_num[6] = {payP, payF, payB, nP, nB, nF};
+  for (uint64_t x : rate_num) {
+    if (ns_time) out.Empty();
+    else if (dur == 0.0) out.Z();
+    else out.R(static_cast<double>(x) / dur);
+  }
+  if (nF) out.R(static_cast<double>(nB) / static_cast<double>(nF)); else out.Z();
+
+  // bulk.
+  for (int d = 0; d < 2; ++d) {
+    const NtlBulk& b = f.bulk[d];
+    if (b.states) {
+      out.R(static_cast<double>(b.bytes) / static_cast<double>(b.states));
+      out.R(static_cast<double>(b.pkts) / static_cast<double>(b.states));
+    } else {
+      out.Z();
+      out.Z();
+    }
+    if (b.dur != 0) out.R(static_cast<double>(b.bytes) / b.dur); else out.Z();
+  }
+  for (int d = 0; d < 2; ++d) {
+    const NtlBulk& b = f.bulk[d];
+    out.U(b.states);
+    out.U(b.bytes);
+    out.U(b.pkts);
+    if (f.bits & (d == 0 ? kBulkDurF : kBulkDurB)) out.R(b.dur); else out.Z();
+  }
+
+  // flags: counts all/fwd/bwd, ratios in total, ratios in direction.
+  for (int bit : kFlagColumnBits) out.U(static_cast<uint64_t>(f.flags[0][bit]) + f.flags[1][bit]);
+  for (int d = 0; d < 2; ++d)
+    for (int bit : kFlagColumnBits) out.U(f.flags[d][bit]);
+  for (int bit : kFlagColumnBits)
+    out.R(static_cast<double>(f.flags[0][bit] + f.flags[1][bit]) / static_cast<double>(nP));
+  for (int d = 0; d < 2; ++d)
+    for (int bit : kFlagColumnBits) out.R(static_cast<double>(f.flags[d][bit]) / static_cast<double>(nP));
+  for (int d = 0; d < 2; ++d)
+    for (int bit : kFlagColumnBits) {
+      if (f.n[d]) out.R(static_cast<double>(f.flags[d][bit]) / static_cast<double>(f.n[d])); else out.Z();
+    }
+
+  // IAT over P, F, B (arrival order; a 1-packet list holds the timestamp, D6).
+  for (int dir = -1; dir <= 1; ++dir) {
+    v.clear();
+    int64_t prev_ns = 0;
+    double prev = 0;
+    size_t cnt = 0;
+    for (size_t i = 0; i < nl; ++i) {
+      if (dir >= 0 && pk[i].Dir() != dir) continue;
+      if (cnt > 0) {
+        v.push_back(ns_time ? exact::RatioToDouble(pk[i].ts_ns - prev_ns, kNsPerSec) : ts[i] - prev);
+      }
+      prev_ns = pk[i].ts_ns;
+      prev = ts[i];
+      ++cnt;
+    }
+    if (cnt == 1) v.push_back(prev);
+    const size_t n = v.size();
+    if (n == 0) {
+      for (int i = 0; i < 6; ++i) out.Z();
+      out.X(std::numeric_limits<double>::quiet_NaN());
+      out.X(std::numeric_limits<double>::quiet_NaN());
+      out.Z();
+      out.Z();
+      continue;
+    }
+    double total = 0;
+    for (double x : v) total += x;  // Python sum(): left to right
+    const ListStats s = FloatStats(v.data(), n, sorted, scratch);
+    out.X(s.mean);
+    out.X(s.std);
+    out.R(s.max);
+    out.R(s.min);
+    out.R(total);
+    out.X(s.median);
+    out.X(s.skew);
+    out.X(s.cov);
+    out.X(s.mode);
+    out.X(s.var);
+  }
+
+  // subflows (sfcount = gaps > 1 s; D4: bwd bytes repeat the fwd bytes).
+  if (f.sfcount == 0) {
+    for (int i = 0; i < 4; ++i) out.Z();
+  } else {
+    const double k = static_cast<double>(f.sfcount);
+    out.R(static_cast<double>(nF) / k);
+    out.R(static_cast<double>(nB) / k);
+    out.R(static_cast<double>(payF) / k);
+    out.R(static_cast<double>(payF) / k);
+  }
+
+  // handshake.
+  if (f.bits & kHsDone) {
+    if (ns_time) {
+      out.Dec(DecimalNs(f.hs_other_ns - f.hs_last_ns));
+      out.Dec(DecimalNs(f.hs_last_ns - f.hs_first_ns));
+    } else {
+      out.X(TsDouble(f.hs_other_ns, false) - TsDouble(f.hs_last_ns, false));
+      out.X(TsDouble(f.hs_last_ns, false) - TsDouble(f.hs_first_ns, false));
+    }
+  } else {
+    out.Text(0);
+    out.Text(0);
+  }
+  out.U(f.hs_state);
+
+  // Sorted order of the listed packets: by timestamp, equal timestamps in reverse arrival
+  // order (Python's sort of (timestamp, packet) pairs whose packets compare with <=).
+  order.resize(nl);
+  for (size_t i = 0; i < nl; ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return pk[a].ts_ns != pk[b].ts_ns ? pk[a].ts_ns < pk[b].ts_ns : a > b;
+  });
+
+  // delta time: microsecond remainder of consecutive sorted datetimes, in ms (N2).
+  us.resize(nl);
+  for (size_t i = 0; i < nl; ++i) us[i] = ntl::DatetimeMicros(ts[i]);
+  ListStats dt[3];
+  size_t dtn[3];
+  std::vector<double> dt_store[3];
+  for (int dir = -1; dir <= 1; ++dir) {
+    std::vector<double>& L = dt_store[dir + 1];
+    int64_t prev = 0;
+    bool have = false;
+    for (uint32_t i : order) {
+      if (dir >= 0 && pk[i].Dir() != dir) continue;
+      if (have) L.push_back(static_cast<double>((us[i] - prev) % 1000000) / 1000.0);
+      prev = us[i];
+      have = true;
+    }
+    dtn[dir + 1] = L.size();
+    dt[dir + 1] = FloatStats(L.data(), L.size(), sorted, scratch);
+  }
+  auto dt_rest = [&](int w) {  // mean, mode, variance, std, median, skewness, cov
+    if (dtn[w] == 0) {
+      for (int i = 0; i < 7; ++i) out.Z();
+      return;
+    }
+    const ListStats& s = dt[w];
+    out.X(s.mean);
+    out.X(s.mode);
+    out.X(s.var);
+    out.X(s.std);
+    out.X(s.median);
+    out.X(s.skew);
+    out.X(s.cov);
+  };
+  // N1: the all-packet min/max are overwritten by the backward ones under the bwd names.
+  if (dtn[2]) {
+    out.X(dt[2].min);
+    out.X(dt[2].max);
+  } else {
+    out.Z();
+    out.Z();
+  }
+  dt_rest(0);
+  dt_rest(2);
+  if (dtn[1]) {
+    out.X(dt[1].min);
+    out.X(dt[1].max);
+  } else {
+    out.Z();
+    out.Z();
+  }
+  dt_rest(1);
+
+  // delta len of frame length, header bytes, payload bytes; each over P, B, F.
+  auto delta_len = [&](auto get) {
+    for (int dir : {-1, 1, 0}) {
+      v.clear();
+      double prev = 0;
+      bool have = false;
+      for (uint32_t i : order) {
+        if (dir >= 0 && pk[i].Dir() != dir) continue;
+        const double x = static_cast<double>(get(pk[i]));
+        if (have) v.push_back(x - prev);
+        prev = x;
+        have = true;
+      }
+      const size_t n = v.size();
+      if (n == 0) {
+        for (int i = 0; i < 9; ++i) out.Z();
+        continue;
+      }
+      const ListStats s = FloatStats(v.data(), n, sorted, scratch);
+      out.R(s.min);
+      out.R(s.max);
+      out.X(s.mean);
+      out.X(s.mode);
+      out.X(s.var);
+      out.X(s.std);
+      out.X(s.median);
+      out.X(s.skew);
+      out.X(s.cov);
+    }
+  };
+  delta_len(frame);
+  delta_len(header);
+  delta_len(payload);
+
+  // ---- render the row ----------------------------------------------------------------------
+  if (!header_written) {
+    sink.Header(engine.HeaderLine());
+    header_written = true;
+  }
+  row.clear();
+  const uint8_t* src = f.bits & kAddrSwapped ? f.key.b : f.key.a;
+  const uint8_t* dst = f.bits & kAddrSwapped ? f.key.a : f.key.b;
+  const uint16_t sport = f.bits & kPortSwapped ? f.key.pb : f.key.pa;
+  const uint16_t dport = f.bits & kPortSwapped ? f.key.pa : f.key.pb;
+  char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET, src + 12, a1, sizeof(a1));
+  inet_ntop(AF_INET, dst + 12, a2, sizeof(a2));
+  std::string when;
+  fmt::AppendDateTimeSeconds(when, f.first_ts, cfg.local_tz);
+  row += a1;
+  row += '_';
+  fmt::AppendUint(row, sport);
+  row += '_';
+  row += a2;
+  row += '_';
+  fmt::AppendUint(row, dport);
+  row += "_TCP_";
+  row += when;
+  row += ',';
+  row += when;
+  row += ',';
+  row += a1;
+  row += ',';
+  fmt::AppendUint(row, sport);
+  row += ',';
+  row += a2;
+  row += ',';
+  fmt::AppendUint(row, dport);
+  row += ",TCP";
+  for (int i = 0; i < out.size() && i < kNtlNumFeatures + 8; ++i) {
+    row += ',';
+    const FeatureValue& x = out.vals[i];
+    switch (x.kind) {
+      case FeatureValue::Kind::kUint: fmt::AppendUint(row, x.u); break;
+      case FeatureValue::Kind::kFloat: fmt::AppendFloat(row, x.f, float_spec); break;
+      case FeatureValue::Kind::kRepr: fmt::AppendRepr(row, x.f); break;
+      case FeatureValue::Kind::kText: row += kFeatureTexts[x.aux]; break;
+      case FeatureValue::Kind::kDecimalFloat: fmt::AppendDecimalFormatted(row, out.dec[x.aux], float_spec); break;
+      default: break;  // kEmpty
+    }
+  }
+  row += ',';
+  row += cfg.label;
+  row += "\r\n";
+  if (out.size() != kNtlNumFeatures) {  // a bug, never data: make it loud
+    std::fprintf(stderr, "nfm-xdp: ntl row has %d features instead of %d\n", out.size(), kNtlNumFeatures);
+  }
+
+  FlowSummary sum{};
+  sum.reason = reason;
+  sum.duration_s = dur;
+  sum.packets = nP;
+  sum.bytes = payP;
+  sink.Row(row, sum);
+  ++stats().flows_exported[static_cast<int>(reason)];
+  --stats().flows_active;
+
+  // Release the list and periods.
+  for (uint32_t c = f.chunk_head; c;) {
+    const uint32_t next = chunks.At(c).next;
+    chunks.Free(c);
+    c = next;
+  }
+  if (f.periods) {
+    periods[f.periods - 1].act.clear();
+    periods[f.periods - 1].idle.clear();
+    free_periods.push_back(f.periods);
+  }
+  table.Erase(id);
+}
+
+NtlEngine::NtlEngine(const NtlConfig& cfg, FlowSink& sink) {
+  impl_ = std::make_unique<Impl>(*this, cfg, sink);
+  stats_.table_capacity = impl_->table.Capacity();
+}
+
+NtlEngine::~NtlEngine() = default;
+
+void NtlEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
+
+void NtlEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
+  pkt.key_hash = KeyOf(pkt).Hash();
+  pkt.flags |= kPktKeyHashed;
+  impl_->table.PrefetchSlot(pkt.key_hash);
+}
+
+void NtlEngine::PrefetchFlow(const PacketMeta& pkt) const noexcept {
+  impl_->table.PrefetchRecord(pkt.flags & kPktKeyHashed ? pkt.key_hash : KeyOf(pkt).Hash());
+}
+
+void NtlEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
+  ++stats_.packets;
+  stats_.bytes += wire_len;
+  ++stats_.skipped[static_cast<int>(reason)];
+}
+
+void NtlEngine::AdvanceTime(uint64_t) {}
+
+void NtlEngine::Flush(EndReason reason) { impl_->Flush(reason); }
+
+std::string NtlEngine::HeaderLine() const {
+  std::string h = "flow_id,timestamp,src_ip,src_port,dst_ip,dst_port,protocol";
+  for (const FeatureInfo& f : kNtlFeatures) {
+    h += ',';
+    h += f.name;
+  }
+  h += ",label\r\n";
+  return h;
+}
+
+}  // namespace nfm
