@@ -14,6 +14,7 @@
 #include "engine/engine.hpp"
 #include "engine/ntl_engine.hpp"
 #include "metrics/metrics.hpp"
+#include "output/csv_exporter.hpp"
 #include "output/numfmt.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -170,9 +171,12 @@ int main(int argc, char** argv) {
   cfg.max_flows = o.max_flows;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
-  if (o.float_format.empty() && cfg.profile == nfm::Profile::kNtl) o.float_format = ".4f";  // spec §9.2
+  // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,
+  // spec §9.2) are profile defaults.
+  if (o.float_format.empty() && cfg.profile == nfm::Profile::kNtl) o.float_format = ".4f";
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
-  if (!nfm::fmt::FloatSpec::Parse(o.float_format)) {
+  const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
+  if (!float_spec) {
     std::fprintf(stderr, "nfm-xdp: --float-format '%s' is not supported; use .Nf or .Ng (e.g. .17g)\n",
                  o.float_format.c_str());
     return 1;
@@ -212,26 +216,32 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    sink->on_row = [m = metrics.get()](const nfm::FlowSummary& s, size_t bytes) { m->ObserveFlow(s, bytes); };
+    sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
   }
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Exporters, in the order they see each flow: CSV, then the metrics observer. The ntl
+  // profile runs its own engine (NtlEngine) behind the same exporters.
   const bool ntl = cfg.profile == nfm::Profile::kNtl;
+  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
+  std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
+  if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
   std::unique_ptr<nfm::FlowEngine> engine_ptr;
   std::unique_ptr<nfm::NtlEngine> ntl_engine;
   if (ntl) {
     nfm::NtlConfig ncfg;
     ncfg.base = cfg;
-    ncfg.label = o.label;
     ncfg.max_list_packets = o.ntl_max_packets;
-    ncfg.local_tz = o.tz == "local";
-    ncfg.float_spec = o.float_format;
-    ntl_engine = std::make_unique<nfm::NtlEngine>(ncfg, *sink);
+    ntl_engine = std::make_unique<nfm::NtlEngine>(ncfg);
+    ntl_engine->AddExporter(csv);
+    if (flow_metrics) ntl_engine->AddExporter(*flow_metrics);
   } else {
-    engine_ptr = std::make_unique<nfm::FlowEngine>(cfg, *sink, o.tz == "local", o.float_format);
+    engine_ptr = std::make_unique<nfm::FlowEngine>(cfg);
+    engine_ptr->AddExporter(csv);
+    if (flow_metrics) engine_ptr->AddExporter(*flow_metrics);
   }
   int rc = 0;
   if (live_mode) {

@@ -22,10 +22,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "source/capture_reader.hpp"
+#include "output/csv_exporter.hpp"
 #include "output/csv_writer.hpp"
 #include "source/decode.hpp"
 #include "engine/engine.hpp"
@@ -38,21 +40,47 @@ namespace {
 constexpr size_t kBatch = 1 << 16;
 constexpr uint64_t kWarmup = 4000000;  // 4 s of traffic: table size and exports reach steady state
 
-class CountingSink : public nfm::FlowSink {
+// Renders every flow (as the CSV exporter does) and counts the bytes: the export cost
+// without the file writes.
+class CountingSink : public nfm::FlowExporter {
  public:
-  void Header(const std::string& h) override { bytes += h.size(); }
-  void Row(std::string_view r, const nfm::FlowSummary&) override {
-    bytes += r.size();
+  explicit CountingSink(const nfm::fmt::FloatSpec& spec) : spec_(spec) {}
+  void Begin(nfm::Profile profile, const nfm::FeatureSet&) override {
+    renderer_.emplace(profile, false, spec_);
+    bytes += renderer_->HeaderLine().size();
+  }
+  void Export(const nfm::FlowView& v) override {
+    bytes += renderer_->Render(v).size();
     ++rows;
   }
   uint64_t bytes = 0, rows = 0;
+
+ private:
+  nfm::fmt::FloatSpec spec_;
+  std::optional<nfm::CsvRowRenderer> renderer_;
 };
 
+// The flows' destination: the CSV exporter writing to /dev/null, or the counting exporter.
 struct Rows {
-  nfm::FlowSink* sink;
+  explicit Rows(bool nfm2022) : spec(*nfm::fmt::FloatSpec::Parse(nfm2022 ? ".64f" : "")), counting(spec) {}
+  // The CLI's float defaults: shortest round-trip (corrected), .64f (nfm2022).
+  nfm::fmt::FloatSpec spec;
   std::unique_ptr<nfm::CsvFileSink> csv;
+  std::unique_ptr<nfm::CsvExporter> csv_exporter;
   CountingSink counting;
   uint64_t Count() const { return csv ? csv->RowsWritten() : counting.rows; }
+  // Opens /dev/null when !counting; false (with *err) on failure.
+  bool Attach(nfm::FlowEngine& engine, bool use_counting, std::string* err) {
+    if (use_counting) {
+      engine.AddExporter(counting);
+      return true;
+    }
+    csv = nfm::CsvFileSink::Open("/dev/null", 0, err);
+    if (!csv) return false;
+    csv_exporter = std::make_unique<nfm::CsvExporter>(*csv, false, spec);
+    engine.AddExporter(*csv_exporter);
+    return true;
+  }
 };
 
 template <bool kPrefetch>
@@ -86,20 +114,12 @@ void BM_Engine(benchmark::State& state) {
   // within the warm-up. Every flow is still exported exactly once, so the export work per
   // event is the same as with 120 s; only the number of resident flows is smaller.
   cfg.idle_timeout_s = 2.0;
-  Rows rows;
-  if (counting) {
-    rows.sink = &rows.counting;
-  } else {
-    std::string err;
-    rows.csv = nfm::CsvFileSink::Open("/dev/null", 0, &err);
-    if (!rows.csv) {
-      state.SkipWithError(err.c_str());
-      return;
-    }
-    rows.sink = rows.csv.get();
+  Rows rows(nfm2022);
+  nfm::FlowEngine engine(cfg);
+  if (std::string err; !rows.Attach(engine, counting, &err)) {
+    state.SkipWithError(err.c_str());
+    return;
   }
-  // The CLI's float defaults: shortest round-trip (corrected), .64f (nfm2022).
-  nfm::FlowEngine engine(cfg, *rows.sink, false, nfm2022 ? ".64f" : "");
 
   nfm::bench::TrafficModel::Options mo;
   mo.concurrent = concurrent;
@@ -217,13 +237,12 @@ void BM_EngineRealCaptures(benchmark::State& state) {
   cfg.profile = nfm2022 ? nfm::Profile::kNfm2022 : nfm::Profile::kCorrected;
   nfm::ApplyProfileDefaults(cfg, false, false, false);
   cfg.max_flows = 1u << 20;
-  std::string err;
-  auto csv = nfm::CsvFileSink::Open("/dev/null", 0, &err);
-  if (!csv) {
+  Rows rows(nfm2022);
+  nfm::FlowEngine engine(cfg);
+  if (std::string err; !rows.Attach(engine, false, &err)) {
     state.SkipWithError(err.c_str());
     return;
   }
-  nfm::FlowEngine engine(cfg, *csv, false, nfm2022 ? ".64f" : "");
   const int64_t step = rt.span_ns + 200 * int64_t{1000000000};
   std::vector<nfm::PacketMeta> pass;
   pass.reserve(rt.events.size() * static_cast<size_t>(copies));
@@ -243,7 +262,7 @@ void BM_EngineRealCaptures(benchmark::State& state) {
     for (auto& m : pass) m.ts_ns += static_cast<uint64_t>(step);
   };
   Feed<true>(engine, pass);  // warm-up pass
-  const uint64_t rows0 = csv->RowsWritten();
+  const uint64_t rows0 = rows.csv->RowsWritten();
   uint64_t events = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -254,7 +273,7 @@ void BM_EngineRealCaptures(benchmark::State& state) {
   }
   state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
   state.counters["flows/s"] =
-      benchmark::Counter(static_cast<double>(csv->RowsWritten() - rows0), benchmark::Counter::kIsRate);
+      benchmark::Counter(static_cast<double>(rows.csv->RowsWritten() - rows0), benchmark::Counter::kIsRate);
   state.counters["events/pass"] = static_cast<double>(pass.size());
   state.counters["captures"] = static_cast<double>(rt.captures);
   state.counters["copies"] = copies;
@@ -263,7 +282,7 @@ void BM_EngineRealCaptures(benchmark::State& state) {
                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetLabel(rt.source);
   state.SetItemsProcessed(static_cast<int64_t>(events));
-  csv->Finish();
+  rows.csv->Finish();
 }
 
 BENCHMARK(BM_EngineRealCaptures)

@@ -55,6 +55,7 @@
 #include <thread>
 #include <vector>
 
+#include "output/csv_exporter.hpp"
 #include "output/csv_writer.hpp"
 #include "drain.hpp"
 #include "engine/engine.hpp"
@@ -270,6 +271,7 @@ struct RunResult {
 
 struct Engine {
   std::unique_ptr<nfm::CsvFileSink> sink;
+  std::unique_ptr<nfm::CsvExporter> csv;
   std::unique_ptr<nfm::FlowEngine> engine;
   Engine() {
     std::string err;
@@ -280,8 +282,9 @@ struct Engine {
     }
     nfm::EngineConfig cfg;  // corrected profile
     nfm::ApplyProfileDefaults(cfg, false, false, false);
-    engine = std::make_unique<nfm::FlowEngine>(cfg, *sink, false, "");
-    sink->Header(engine->HeaderLine());
+    engine = std::make_unique<nfm::FlowEngine>(cfg);
+    csv = std::make_unique<nfm::CsvExporter>(*sink, false, nfm::fmt::FloatSpec{});
+    engine->AddExporter(*csv);
   }
 };
 

@@ -22,20 +22,32 @@
 #include "source/decode.hpp"
 #include "engine/engine.hpp"
 #include "source/offline.hpp"
+#include "output/csv_row.hpp"
+
+#include <optional>
 
 namespace {
 
-class CountingSink : public nfm::FlowSink {
+// Renders every flow as the CSV exporter does and checks the row's shape.
+class CountingSink : public nfm::FlowExporter {
  public:
-  void Header(const std::string& h) override {
-    if (headers++ != 0 || h.empty()) __builtin_trap();  // exactly one header, before rows
+  explicit CountingSink(const char* spec) : spec_(*nfm::fmt::FloatSpec::Parse(spec)) {}
+  void Begin(nfm::Profile profile, const nfm::FeatureSet&) override {
+    if (renderer_) __builtin_trap();  // exactly one Begin, before flows
+    renderer_.emplace(profile, false, spec_);
+    if (renderer_->HeaderLine().empty()) __builtin_trap();
   }
-  void Row(std::string_view r, const nfm::FlowSummary&) override {
-    if (headers != 1 || r.size() < 2 || r[r.size() - 2] != '\r' || r.back() != '\n') __builtin_trap();
+  void Export(const nfm::FlowView& v) override {
+    if (!renderer_) __builtin_trap();
+    const std::string_view r = renderer_->Render(v);
+    if (r.size() < 2 || r[r.size() - 2] != '\r' || r.back() != '\n') __builtin_trap();
     bytes += r.size();
   }
-  int headers = 0;
   uint64_t bytes = 0;
+
+ private:
+  nfm::fmt::FloatSpec spec_;
+  std::optional<nfm::CsvRowRenderer> renderer_;
 };
 
 bool WriteAll(int fd, const uint8_t* p, size_t n) {
@@ -57,8 +69,9 @@ void RunProfiles(const std::string& path) {
     cfg.idle_timeout_s = 2.0;
     cfg.active_timeout_s = 10.0;
     cfg.max_flows = 8;
-    CountingSink sink;
-    nfm::FlowEngine engine(cfg, sink, false, prof == nfm::Profile::kCorrected ? "" : ".64f");
+    CountingSink sink(prof == nfm::Profile::kCorrected ? "" : ".64f");
+    nfm::FlowEngine engine(cfg);
+    engine.AddExporter(sink);
     nfm::OfflineOptions o;
     o.path = path;
     o.scapy_decode = prof != nfm::Profile::kCorrected;

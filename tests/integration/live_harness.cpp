@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "output/csv_exporter.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "live.hpp"
@@ -53,7 +54,9 @@ int main(int argc, char** argv) {
   }
   nfm::EngineConfig cfg;
   nfm::ApplyProfileDefaults(cfg, false, false, false);
-  nfm::FlowEngine engine(cfg, *sink, false, "");
+  nfm::FlowEngine engine(cfg);
+  nfm::CsvExporter exporter(*sink, false, nfm::fmt::FloatSpec{});
+  engine.AddExporter(exporter);
   int rc = 0;
   if (!pcap.empty()) {
     nfm::OfflineOptions oo;

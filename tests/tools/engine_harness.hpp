@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Test harness for FlowEngine unit tests: a capturing FlowSink, a CSV row parser keyed by
-// header name, and PacketMeta constructors. Header-only; used by tests/unit/engine*_test.cpp.
+// Test harness for FlowEngine unit tests: a capturing exporter (the CSV rows as the CSV
+// exporter renders them, plus each FlowView's numbers), a CSV row parser keyed by header name,
+// and PacketMeta constructors. Header-only; used by tests/unit/engine*_test.cpp.
 #pragma once
 
 #include <arpa/inet.h>
@@ -10,11 +11,13 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/engine.hpp"
 #include "engine/packet.hpp"
+#include "output/csv_row.hpp"
 
 namespace nfm::enginetest {
 
@@ -26,20 +29,51 @@ constexpr uint64_t Us(uint64_t sec, uint64_t usec) { return sec * 1000000000ull 
 constexpr uint64_t kSec = 1000000000ull;
 constexpr uint64_t kMs = 1000000ull;
 
-class CapturingSink : public FlowSink {
+// What a test keeps of one FlowView (the view itself is valid only during Export).
+struct ViewCopy {
+  EndReason reason;
+  double duration_s;
+  uint64_t packets;  // both directions
+  uint64_t bytes;    // payload bytes, both directions
+  uint64_t dir_packets[2];
+  uint64_t ip_bytes[2];
+  uint8_t tcp_flags[2];
+  std::vector<FeatureValue> features;
+};
+
+class CapturingSink : public FlowExporter {
  public:
-  void Header(const std::string& h) override {
-    ++header_calls;
-    header = h;
-  }
-  void Row(std::string_view r, const FlowSummary& s) override {
-    rows.emplace_back(r);
-    summaries.push_back(s);
+  explicit CapturingSink(bool local_tz = false, const std::string& float_spec = ".17g")
+      : local_tz_(local_tz), spec_(*fmt::FloatSpec::Parse(float_spec)) {}
+  void Begin(Profile profile, const FeatureSet&) override { renderer.emplace(profile, local_tz_, spec_); }
+  void Export(const FlowView& v) override {
+    if (rows.empty()) {
+      ++header_calls;
+      header = renderer->HeaderLine();
+    }
+    rows.emplace_back(renderer->Render(v));
+    ViewCopy c;
+    c.reason = v.reason;
+    c.duration_s = static_cast<double>(v.last_ns - v.first_ns) / 1e9;
+    c.packets = v.packets[0] + v.packets[1];
+    c.bytes = v.payload_bytes[0] + v.payload_bytes[1];
+    for (int d = 0; d < 2; ++d) {
+      c.dir_packets[d] = v.packets[d];
+      c.ip_bytes[d] = v.ip_bytes[d];
+      c.tcp_flags[d] = v.tcp_flags[d];
+    }
+    c.features.assign(v.features.begin(), v.features.end());
+    summaries.push_back(std::move(c));
   }
   int header_calls = 0;
   std::string header;
   std::vector<std::string> rows;
-  std::vector<FlowSummary> summaries;
+  std::vector<ViewCopy> summaries;
+  std::optional<CsvRowRenderer> renderer;
+
+ private:
+  bool local_tz_;
+  fmt::FloatSpec spec_;
 };
 
 inline std::vector<std::string> SplitCsv(std::string line) {
@@ -93,12 +127,16 @@ class Row {
 
 // Engine + sink bundle.
 struct EngineRun {
-  explicit EngineRun(Profile p, const std::string& float_spec = ".17g", void (*tweak)(EngineConfig&) = nullptr) {
+  explicit EngineRun(Profile p, const std::string& float_spec = ".17g", void (*tweak)(EngineConfig&) = nullptr)
+      : sink(false, float_spec) {
     cfg.profile = p;
     ApplyProfileDefaults(cfg, false, false, false);
     if (tweak) tweak(cfg);
-    engine = std::make_unique<FlowEngine>(cfg, sink, /*local_tz=*/false, float_spec);
+    engine = std::make_unique<FlowEngine>(cfg);
+    engine->AddExporter(sink);
   }
+  // The CSV header of the profile (also before any flow ended).
+  std::string HeaderLine() const { return sink.renderer->HeaderLine(); }
   void Feed(const PacketMeta& m) { engine->OnPacket(m); }
   void Flush() { engine->Flush(EndReason::kShutdown); }
   std::vector<std::string> HeaderNames() const { return SplitCsv(sink.header); }

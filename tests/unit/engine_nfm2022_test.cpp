@@ -47,7 +47,7 @@ const char* kHeader2022 =
 
 TEST(EngineNfm2022, HeaderIs121ReferenceColumns) {
   EngineRun run(Profile::kNfm2022);
-  EXPECT_EQ(run.engine->HeaderLine(), std::string(kHeader2022) + "\r\n");
+  EXPECT_EQ(run.HeaderLine(), std::string(kHeader2022) + "\r\n");
   run.Feed(Tcp(Us(1600000000, 0), "10.0.0.1", 1, "10.0.0.2", 2, SYN, 0, 0));
   run.Flush();
   ASSERT_EQ(run.sink.rows.size(), 1u);
@@ -71,7 +71,7 @@ TEST(EngineNfm2022, SeedHeaderHas115ColumnsWithCollisions) {
     if (!d) seed.push_back(c);
   }
   ASSERT_EQ(seed.size(), 115u);
-  EXPECT_EQ(SplitCsv(run.engine->HeaderLine()), seed);
+  EXPECT_EQ(SplitCsv(run.HeaderLine()), seed);
 
   // D1/D2 values: F pl 100 hl 20, B pl 300 hl 32, F pl 200 hl 20 (no padding).
   const uint64_t t = Us(1600000000, 0);

@@ -41,9 +41,9 @@ const char* kIatCols[] = {"packets_IAT_mean", "packet_IAT_std", "packet_IAT_max"
 TEST(EngineCorrected, HeaderIsTheSame121Columns) {
   EngineRun corrected(Profile::kCorrected);
   EngineRun ref(Profile::kNfm2022);
-  auto names = SplitCsv(corrected.engine->HeaderLine());
+  auto names = SplitCsv(corrected.HeaderLine());
   ASSERT_EQ(names.size(), 121u);  // 7 identity + 114 features (docs/FEATURES.md)
-  EXPECT_EQ(corrected.engine->HeaderLine(), ref.engine->HeaderLine());
+  EXPECT_EQ(corrected.HeaderLine(), ref.HeaderLine());
   const std::vector<std::string> ident = {"flow_id", "timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "protocol"};
   EXPECT_EQ(std::vector<std::string>(names.begin(), names.begin() + 7), ident);
 }

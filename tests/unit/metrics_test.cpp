@@ -214,7 +214,8 @@ TEST(Metrics, HistogramsAndCsvCounters) {
   m.ObserveFlow(FlowSummary{EndReason::kFin, 0.5, 3, 0});
   m.ObserveFlow(FlowSummary{EndReason::kIdle, 20.0, 200, 5000});
   m.OnCsvRow(100);
-  m.ObserveFlow(FlowSummary{EndReason::kRst, 1e-6, 1, 10}, 50);
+  m.ObserveFlow(FlowSummary{EndReason::kRst, 1e-6, 1, 10});
+  m.OnCsvRow(50);
   m.OnCsvError();
   m.OnCsvRotate();
   const std::string t = m.Render();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// FlowEngine: flow lookup, per-packet state updates, termination and CSV row rendering for
-// the corrected and nfm2022 profiles. Time comes only from packet timestamps / AdvanceTime.
+// FlowEngine: flow lookup, per-packet state updates, termination and the feature values of
+// each finished flow (FlowView) for the corrected and nfm2022 profiles. Time comes only from packet timestamps / AdvanceTime.
 // The rules implemented here are spec §2-§6 (nfm2022) and docs/FEATURES.md (corrected).
 #include "engine/engine.hpp"
 
@@ -15,11 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "output/columns.hpp"
+#include "engine/feature_sets.hpp"
 #include "engine/exact.hpp"
 #include "engine/flow_record.hpp"
 #include "engine/flow_table.hpp"
-#include "output/numfmt.hpp"
 
 namespace nfm {
 
@@ -60,24 +59,6 @@ void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given,
   }
 }
 
-std::array<SeedColumn, kNumSeedColumns> SeedLayout() {
-  std::array<SeedColumn, kNumSeedColumns> out{};
-  int k = 0;
-  for (int i = 0; i < kNumColumns; ++i) {
-    std::string_view name = kColumnNames[i];
-    if (name == "fwd_payload_bytes_variance" || (name.starts_with("bwd_") && name.ends_with("_header_bytes")))
-      continue;
-    int source = i;
-    if (name == "payload_bytes_variance") source = ColumnIndex("fwd_payload_bytes_variance");
-    if (name.starts_with("fwd_") && name.ends_with("_header_bytes")) {
-      std::string bwd = "bwd_" + std::string(name.substr(4));
-      source = ColumnIndex(bwd);
-    }
-    out[k++] = SeedColumn{name, source};
-  }
-  return out;
-}
-
 namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;
@@ -96,11 +77,7 @@ constexpr FlagSpread MakeFlagSpread() {
 }
 constexpr FlagSpread kFlagSpread = MakeFlagSpread();
 
-double NsToSeconds(int64_t ns) noexcept {
-  if (ns > -(int64_t{1} << 53) && ns < (int64_t{1} << 53))
-    return static_cast<double>(ns) / 1e9;  // both operands exact: one correct rounding
-  return exact::RatioToDouble(ns, kNsPerSec);
-}
+using exact::NsToSeconds;
 
 int64_t SecondsToNs(double s) noexcept {
   if (!(s < 9.2e9)) return std::numeric_limits<int64_t>::max();
@@ -115,59 +92,12 @@ int64_t RoundToMicros(int64_t ns) noexcept {
   return q;
 }
 
-fmt::Decimal DecimalOfNs(int64_t ns, int exp) noexcept {
-  fmt::Decimal d;
-  d.neg = ns < 0;
-  unsigned __int128 mag = ns < 0 ? static_cast<unsigned __int128>(-static_cast<__int128>(ns))
-                                 : static_cast<unsigned __int128>(ns);
-  if (exp < -9) exp = -9;
-  int div = 9 + exp;
-  for (int i = 0; i < div; ++i) mag /= 10;
-  d.coeff = mag;
-  d.exp = exp;
-  return d;
-}
-
 bool AddrEq(const uint8_t* a, const uint8_t* b) noexcept { return std::memcmp(a, b, 16) == 0; }
-
-bool IsV4Mapped(const uint8_t* a) noexcept {
-  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(a, kPrefix, 12) == 0;
-}
-
-// Writes the address text at p (room: INET6_ADDRSTRLEN); returns its end.
-char* WriteAddr(char* p, const uint8_t* a, uint8_t ip_version) noexcept {
-  if (ip_version == 4 || (ip_version != 6 && IsV4Mapped(a))) {
-    // Dotted quad by hand: glibc's inet_ntop formats IPv4 through sprintf.
-    for (int i = 12; i < 16; ++i) {
-      unsigned v = a[i];
-      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-      *p++ = static_cast<char>('0' + v % 10);
-      if (i < 15) *p++ = '.';
-    }
-    return p;
-  }
-  inet_ntop(AF_INET6, a, p, INET6_ADDRSTRLEN);
-  return p + std::strlen(p);
-}
-
-const char* ProtoName(uint8_t proto, Profile profile) noexcept {
-  if (profile != Profile::kCorrected) return proto == 6 ? "TCP" : "UDP";
-  switch (proto) {
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 1: return "ICMP";
-    case 58: return "ICMPv6";
-    default: return nullptr;
-  }
-}
 
 }  // namespace
 
 struct FlowEngine::Impl {
-  Impl(FlowEngine& e, const EngineConfig& cfg, FlowSink& s, bool local, fmt::FloatSpec spec)
-      : engine(e), sink(s), table(cfg.max_flows), cold(table.Capacity()), local_tz(local), float_spec(spec) {
+  Impl(FlowEngine& e, const EngineConfig& cfg) : engine(e), table(cfg.max_flows), cold(table.Capacity()) {
     nfm2022 = cfg.profile != Profile::kCorrected;
     if (nfm2022) {
       ext = static_cast<Nfm2022Ext*>(std::calloc(table.Capacity(), sizeof(Nfm2022Ext)));
@@ -181,23 +111,15 @@ struct FlowEngine::Impl {
     // 2022 timeouts compare microsecond-rounded times (spec §3.2).
     idle_us_limit = cfg.idle_timeout_s * 1e6;
     active_us_limit = cfg.active_timeout_s * 1e6;
-    row.reserve(4096);
-    rowbuf.reset(new char[kRowBufBytes]);
-    spec_is_repr = float_spec.kind == fmt::FloatSpec::Kind::kRepr;
-    zero_len = static_cast<size_t>(fmt::WriteFloat(zero_text, 0.0, float_spec) - zero_text);
-    if (cfg.profile == Profile::kNfm2022Seed) seed = SeedLayout();
   }
   ~Impl() { std::free(ext); }
 
   FlowEngine& engine;
-  FlowSink& sink;
+  std::vector<FlowExporter*> exporters;
   FlowTable<FlowRecord> table;
   SlotPool<FlowCold> cold;  // at most one slot per open flow, taken on first need
   Nfm2022Ext* ext = nullptr;
   bool nfm2022 = false;
-  bool local_tz = false;
-  fmt::FloatSpec float_spec;
-  bool header_written = false;
   uint64_t next_seq = 0;
   // Open nfm2022 flows whose two addresses and/or two ports are equal, by kind: index
   // (addresses equal) * 2 + (ports equal) - 1, i.e. [ports only, addresses only, both].
@@ -205,19 +127,11 @@ struct FlowEngine::Impl {
   int64_t now = 0;          // latest packet time seen (corrected sweeps)
   int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
   double idle_us_limit, active_us_limit;
-  std::string row;  // the nfm2022-seed row, rearranged from rowbuf
-  // Render writes a row here with raw stores. Every field
-  // takes at most kMaxFieldChars (a float: fmt::kMaxFloatChars), so a row always fits.
-  static constexpr size_t kMaxFieldChars = 512;
-  static constexpr size_t kRowBufBytes = 64 * 1024;
-  static_assert(fmt::kMaxFloatChars + 1 <= kMaxFieldChars && (kNumColumns + 1) * kMaxFieldChars <= kRowBufBytes);
-  std::unique_ptr<char[]> rowbuf;
-  std::string scratch;  // 2022 Decimal renderings (std::string based)
-  std::array<SeedColumn, kNumSeedColumns> seed{};
-  uint32_t field_end[kNumColumns] = {};  // nfm2022-seed: where each rendered field ends
-  bool spec_is_repr = true;          // float_spec is the shortest round-trip repr
-  char zero_text[fmt::kMaxFloatChars];  // 0.0 in float_spec
-  size_t zero_len = 0;
+  // The view of the flow being exported (BuildView fills it; exporters read it).
+  static constexpr int kMaxDecimals = 4;  // 2022 active/idle mean and std
+  FlowView view;
+  FeatureValue values[kNumNfmFeatures];
+  Decimal decimals[kMaxDecimals];
 
   EngineStats& stats() { return engine.stats_; }
   const EngineConfig& cfg() { return engine.cfg_; }
@@ -334,17 +248,8 @@ struct FlowEngine::Impl {
 
   void Export(uint32_t id, EndReason reason) {
     FlowRecord& f = table.At(id);
-    if (!header_written) {
-      sink.Header(engine.HeaderLine());
-      header_written = true;
-    }
-    const std::string_view text = Render(id);
-    FlowSummary sum{};
-    sum.reason = reason;
-    sum.duration_s = NsToSeconds(f.last_ts - f.first_ts);
-    sum.packets = f.n[0] + f.n[1];
-    sum.bytes = f.pay[0].sum + f.pay[1].sum;
-    sink.Row(text, sum);
+    BuildView(id, reason, view);
+    for (FlowExporter* x : exporters) x->Export(view);
     ++stats().flows_exported[static_cast<int>(reason)];
     --stats().flows_active;
     if (ext) {
@@ -724,153 +629,55 @@ struct FlowEngine::Impl {
     return nfm2022 ? LooseKey(p.saddr, p.daddr, p.sport, p.dport) : CorrectedKey(p);
   }
 
-  // ---- rendering ------------------------------------------------------------------------
-  std::string_view Render(uint32_t id);
+  // ---- export ---------------------------------------------------------------------------
+  void BuildView(uint32_t id, EndReason reason, FlowView& v);
 };
 
-// The CSV row (CRLF) of flow `id`, honouring the profile; valid until the next Render.
-std::string_view FlowEngine::Impl::Render(uint32_t id) {
+// Fills `v` with flow `id`'s identity, counters and the 114 feature values (spec §5.2; the
+// profile decides each value's kind, spec §6.3). Valid until the next BuildView.
+void FlowEngine::Impl::BuildView(uint32_t id, EndReason reason, FlowView& v) {
   const FlowRecord& f = table.At(id);
   // An ending flow's record is often cold: request all of its lines now, so the misses
-  // overlap instead of stalling one by one as the columns reach them.
+  // overlap instead of stalling one by one as the features reach them.
   for (size_t off = 0; off < sizeof(FlowRecord); off += 64) __builtin_prefetch(reinterpret_cast<const char*>(&f) + off);
   const bool c = !nfm2022;  // corrected
   const Nfm2022Ext* x = ext ? &ext[id] : nullptr;
-  char* const base = rowbuf.get();
-  char* p = base;
-  // The lambdas take the write position and return the new one instead of capturing it:
-  // a captured `p` lives in memory, and every character store could alias it, which
-  // turned each column into a store/reload chain.
-  auto put_text = [&](char* p, const std::string& t) __attribute__((always_inline)) {
-    const size_t n = std::min(t.size(), kMaxFieldChars - 1);
-    std::memcpy(p, t.data(), n);
-    return p + n;
-  };
+  FeatureValue* out = values;
+  int n_dec = 0;
+  auto Put = [&](FeatureValue fv) __attribute__((always_inline)) { *out++ = fv; };
   // Value kinds (spec §6.3). In the corrected profile every float column uses the float
-  // format and "no data" is 0.0 in a float column. Each writes its value and the comma.
-  auto I = [](char* p, uint64_t v) __attribute__((always_inline)) {
-    p = fmt::WriteUint(p, v);
-    *p = ',';
-    return p + 1;
+  // format (R = X) and "no data" is 0.0 in a float column; in 2022 it is the text "0".
+  auto Iv = [](uint64_t u) __attribute__((always_inline)) { return FeatureValue::Uint(u); };
+  auto Xv = [](double d) __attribute__((always_inline)) { return FeatureValue::Float(d); };
+  auto Rv = [c](double d) __attribute__((always_inline)) { return c ? FeatureValue::Float(d) : FeatureValue::Repr(d); };
+  // Seconds of an integer ns count, RN(ns / 1e9).
+  auto Sv = [c](int64_t ns) __attribute__((always_inline)) { return FeatureValue::Seconds(ns, !c); };
+  auto Zv = [c]() __attribute__((always_inline)) { return c ? FeatureValue::Float(0.0) : FeatureValue::Uint(0); };
+  // Kind D (2022: the exact decimal) / seconds float (corrected).
+  auto Dnsv = [c](int64_t ns, int exp) {
+    return c ? FeatureValue::Seconds(ns, false) : FeatureValue::DecimalNs(ns, exp);
   };
-  // The default spec (repr) takes the inline path for 0.0 and integral values; a zero in
-  // another spec is the text rendered once at construction (e.g. 66 characters of .64f).
-  auto X = [&](char* p, double v) __attribute__((always_inline)) {
-    if (spec_is_repr) {
-      p = fmt::WriteReprInline(p, v);
-    } else if (std::bit_cast<uint64_t>(v) == 0) {
-      std::memcpy(p, zero_text, zero_len);
-      p += zero_len;
-    } else {
-      p = fmt::WriteFloat(p, v, float_spec);
-    }
-    *p = ',';
-    return p + 1;
-  };
-  auto R = [&](char* p, double v) __attribute__((always_inline)) {
-    if (c) return X(p, v);
-    p = fmt::WriteReprInline(p, v);
-    *p = ',';
-    return p + 1;
-  };
-  // Seconds of an integer ns count, RN(ns / 1e9): R(NsToSeconds(ns)) without the float
-  // formatting where the decimal text is known to be the repr.
-  auto S = [&](char* p, int64_t ns) __attribute__((always_inline)) {
-    if (spec_is_repr) {
-      if (char* e = fmt::WriteSecondsRepr(p, ns)) {
-        *e = ',';
-        return e + 1;
-      }
-    }
-    return R(p, NsToSeconds(ns));
-  };
-  auto Z = [&](char* p) __attribute__((always_inline)) {  // guarded fallback
-    if (c && spec_is_repr) {
-      std::memcpy(p, "0.0,", 4);
-      return p + 4;
-    }
-    if (c) {
-      std::memcpy(p, zero_text, zero_len);
-      p += zero_len;
-    } else {
-      *p++ = '0';
-    }
-    *p = ',';
-    return p + 1;
-  };
-  auto ZI = [](char* p) __attribute__((always_inline)) {
-    std::memcpy(p, "0,", 2);
-    return p + 2;
-  };
-  auto Dns = [&](char* p, int64_t ns, int exp) {  // kind D (2022) / seconds float (corrected)
-    if (c) {
-      char* e = spec_is_repr ? fmt::WriteSecondsRepr(p, ns) : nullptr;
-      p = e ? e : fmt::WriteFloat(p, NsToSeconds(ns), float_spec);
-    } else {
-      scratch.clear();
-      fmt::AppendDecimalStr(scratch, DecimalOfNs(ns, exp));
-      p = put_text(p, scratch);
-    }
-    *p = ',';
-    return p + 1;
+  auto DecimalFloatv = [&](const Decimal& d) {
+    decimals[n_dec] = d;
+    FeatureValue fv;
+    fv.kind = FeatureValue::Kind::kDecimalFloat;
+    fv.aux = static_cast<uint16_t>(n_dec++);
+    return fv;
   };
   auto ratio = [](uint64_t a, uint64_t b) { return static_cast<double>(a) / static_cast<double>(b); };
 
   const uint64_t nF = f.n[0], nB = f.n[1], nP = nF + nB;
   const uint64_t payF = f.pay[0].sum, payB = f.pay[1].sum, payP = payF + payB;
 
-  // Identity. The columns after flow_id repeat its parts: format each once, copy the text.
-  const char* pname = ProtoName(f.proto, cfg().profile);
-  auto proto_text = [&](char* p) {
-    if (!pname) return fmt::WriteUint(p, f.proto);
-    const size_t n = std::strlen(pname);
-    std::memcpy(p, pname, n);
-    return p + n;
-  };
-  auto copy_of = [](char* p, const char* from, const char* to) {
-    const size_t n = static_cast<size_t>(to - from);
-    std::memmove(p, from, n);
-    return p + n;
-  };
-  const char* const src_at = p;
-  p = WriteAddr(p, f.Src(), f.ip_version);
-  const char* const src_end = p;
-  *p++ = '_';
-  p = fmt::WriteUint(p, f.Sport());
-  *p++ = '_';
-  const char* const dst_at = p;
-  p = WriteAddr(p, f.Dst(), f.ip_version);
-  const char* const dst_end = p;
-  *p++ = '_';
-  p = fmt::WriteUint(p, f.Dport());
-  *p++ = '_';
-  p = proto_text(p);
-  *p++ = '_';
-  const bool id_local = c ? local_tz : false;  // 2022: flow_id in UTC (D16)
-  const char* const ts_at = p;
-  p = fmt::WriteDateTime(p, f.first_ts, id_local);
-  const char* const ts_end = p;
-  *p++ = ',';
-  if (id_local == local_tz) p = copy_of(p, ts_at, ts_end); else p = fmt::WriteDateTime(p, f.first_ts, local_tz);
-  *p++ = ',';
-  p = copy_of(p, src_at, src_end);
-  *p++ = ',';
-  p = I(p, f.Sport());
-  p = copy_of(p, dst_at, dst_end);
-  *p++ = ',';
-  p = I(p, f.Dport());
-  p = proto_text(p);
-  *p++ = ',';
-
   // 1 duration; 2-4 counts; 5-7 payload totals.
   const double dur = NsToSeconds(f.last_ts - f.first_ts);
-  p = S(p, f.last_ts - f.first_ts);  // = R(p, dur)
-  p = I(p, nP);
-  p = I(p, nF);
-  p = I(p, nB);
-  p = I(p, payP);
-  p = I(p, payF);
-  p = I(p, payB);
+  Put(Sv(f.last_ts - f.first_ts));  // = R(p, dur)
+  Put(Iv(nP));
+  Put(Iv(nF));
+  Put(Iv(nB));
+  Put(Iv(payP));
+  Put(Iv(payF));
+  Put(Iv(payB));
 
   // 8-22 payload statistics.
   const exact::IntMoments mP = Moments::Merge(f.pay[0], f.pay[1], nP);
@@ -879,66 +686,66 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   auto all_max = [&](const auto (&mx)[2]) { return nF && nB ? std::max(mx[0], mx[1]) : nF ? mx[0] : mx[1]; };
   auto all_min = [&](const auto (&mn)[2]) { return nF && nB ? std::min(mn[0], mn[1]) : nF ? mn[0] : mn[1]; };
   const uint32_t maxP = all_max(f.pay_max), minP = all_min(f.pay_min);
-  p = I(p, maxP);
-  p = I(p, minP);
-  p = X(p, mP.Mean());
-  p = X(p, mP.PStd());
-  p = X(p, mP.PVar());
+  Put(Iv(maxP));
+  Put(Iv(minP));
+  Put(Xv(mP.Mean()));
+  Put(Xv(mP.PStd()));
+  Put(Xv(mP.PVar()));
   for (int d = 0; d < 2; ++d) {
     const exact::IntMoments& md = d == 0 ? mF : mB;
     if (c) {  // D3 fixed: per-direction statistics
       if (f.n[d]) {
-        p = I(p, f.pay_max[d]);
-        p = I(p, f.pay_min[d]);
-        p = X(p, md.Mean());
-        p = X(p, md.PStd());
+        Put(Iv(f.pay_max[d]));
+        Put(Iv(f.pay_min[d]));
+        Put(Xv(md.Mean()));
+        Put(Xv(md.PStd()));
       } else {
-        p = ZI(p);
-        p = ZI(p);
-        p = Z(p);
-        p = Z(p);
+        Put(Iv(0));
+        Put(Iv(0));
+        Put(Zv());
+        Put(Zv());
       }
     } else {  // D3: over all packets
-      p = I(p, maxP);
-      p = I(p, minP);
-      p = X(p, mP.Mean());
-      p = X(p, mP.PStd());
+      Put(Iv(maxP));
+      Put(Iv(minP));
+      Put(Xv(mP.Mean()));
+      Put(Xv(mP.PStd()));
     }
-    if (f.n[d]) p = X(p, md.PVar()); else p = Z(p);
+    if (f.n[d]) Put(Xv(md.PVar())); else Put(Zv());
   }
 
   // 23-37 header statistics.
   const exact::IntMoments hP = Moments64::Merge(f.hdr[0], f.hdr[1], nP);
-  p = I(p, f.hdr[0].sum + f.hdr[1].sum);
-  p = I(p, all_max(f.hdr_max));
-  p = I(p, all_min(f.hdr_min));
-  p = X(p, hP.Mean());
-  p = X(p, hP.PStd());
+  Put(Iv(f.hdr[0].sum + f.hdr[1].sum));
+  Put(Iv(all_max(f.hdr_max)));
+  Put(Iv(all_min(f.hdr_min)));
+  Put(Xv(hP.Mean()));
+  Put(Xv(hP.PStd()));
   for (int d = 0; d < 2; ++d) {
     if (f.n[d]) {
       const exact::IntMoments h = f.hdr[d].With(f.n[d]);
-      p = I(p, f.hdr[d].sum);
-      p = I(p, f.hdr_max[d]);
-      p = I(p, f.hdr_min[d]);
-      p = X(p, h.Mean());
-      p = X(p, h.PStd());
+      Put(Iv(f.hdr[d].sum));
+      Put(Iv(f.hdr_max[d]));
+      Put(Iv(f.hdr_min[d]));
+      Put(Xv(h.Mean()));
+      Put(Xv(h.PStd()));
     } else {
-      p = ZI(p);
-      p = ZI(p);
-      p = ZI(p);
-      p = Z(p);
-      p = Z(p);
+      Put(Iv(0));
+      Put(Iv(0));
+      Put(Iv(0));
+      Put(Zv());
+      Put(Zv());
     }
   }
 
   // 38-40 average segment sizes (payload only).
-  if (nF) p = R(p, ratio(payF, nF)); else p = Z(p);
-  if (nB) p = R(p, ratio(payB, nB)); else p = Z(p);
-  p = R(p, ratio(payP, nP));
+  if (nF) Put(Rv(ratio(payF, nF))); else Put(Zv());
+  if (nB) Put(Rv(ratio(payB, nB))); else Put(Zv());
+  Put(Rv(ratio(payP, nP)));
 
   // 41-42 initial windows.
-  p = I(p, f.init_win[0]);  // 0 while the direction has no packet
-  p = I(p, f.init_win[1]);
+  Put(Iv(f.init_win[0]));  // 0 while the direction has no packet
+  Put(Iv(f.init_win[1]));
 
   // 43-50 active / idle. Periods closed by a gap are in the cold slot (none without one).
   PeriodStats act{}, idle{};
@@ -954,91 +761,85 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
   for (int which = 0; which < 2; ++which) {
     const PeriodStats& s = which == 0 ? act : idle;
     if (s.n == 0) {
-      p = Z(p);
-      p = Z(p);
-      p = Z(p);
-      p = Z(p);
+      Put(Zv());
+      Put(Zv());
+      Put(Zv());
+      Put(Zv());
       continue;
     }
-    p = Dns(p, s.min, s.min_exp);
-    p = Dns(p, s.max, s.max_exp);
+    Put(Dnsv(s.min, s.min_exp));
+    Put(Dnsv(s.max, s.max_exp));
     if (c) {
       const exact::IntMoments m = s.m.With(s.n);
-      p = X(p, m.Mean() / 1e9);
-      p = X(p, m.PStd() / 1e9);
+      Put(Xv(m.Mean() / 1e9));
+      Put(Xv(m.PStd() / 1e9));
     } else {
       const exact::DecimalMoments& dm = which == 0 ? x->act : x->idle;
-      scratch.clear();
-      fmt::AppendDecimalFormatted(scratch, dm.Mean(), float_spec);
-      p = put_text(p, scratch);
-      *p++ = ',';
-      scratch.clear();
-      fmt::AppendDecimalFormatted(scratch, dm.PStd(), float_spec);
-      p = put_text(p, scratch);
-      *p++ = ',';
+      Put(DecimalFloatv(dm.Mean()));
+      Put(DecimalFloatv(dm.PStd()));
     }
   }
 
   // 51-57 rates (over the rounded whole-flow duration, D18) and down/up ratio.
   if (dur != 0.0) {
-    p = R(p, static_cast<double>(payP) / dur);
-    p = R(p, static_cast<double>(payF) / dur);
-    p = R(p, static_cast<double>(payB) / dur);
-    p = R(p, static_cast<double>(nP) / dur);
-    p = R(p, static_cast<double>(nB) / dur);
-    p = R(p, static_cast<double>(nF) / dur);
+    Put(Rv(static_cast<double>(payP) / dur));
+    Put(Rv(static_cast<double>(payF) / dur));
+    Put(Rv(static_cast<double>(payB) / dur));
+    Put(Rv(static_cast<double>(nP) / dur));
+    Put(Rv(static_cast<double>(nB) / dur));
+    Put(Rv(static_cast<double>(nF) / dur));
   } else {
-    for (int i = 0; i < 6; ++i) p = Z(p);
+    for (int i = 0; i < 6; ++i) Put(Zv());
   }
-  if (nF) p = R(p, ratio(nB, nF)); else p = Z(p);
+  if (nF) Put(Rv(ratio(nB, nF))); else Put(Zv());
 
   // 58-71 bulk.
-  auto bulk_rate = [&](char* p, const BulkState& b) {
-    if (b.dur == 0) return Z(p);
+  auto bulk_ratev = [&](const BulkState& b) {
+    if (b.dur == 0) return Zv();
     // 2022 divides by the exact decimal duration (spec §6.5): one rounding.
-    return R(p, exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
+    return Rv(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
                                      static_cast<unsigned __int128>(b.dur < 0 ? -static_cast<__int128>(b.dur) : b.dur)) *
                     (b.dur < 0 ? -1.0 : 1.0));
   };
   for (int d = 0; d < 2; ++d) {
     const BulkState& b = f.bulk[d];
     if (b.states) {
-      p = R(p, ratio(b.bytes, b.states));
-      p = R(p, ratio(b.pkts, b.states));
+      Put(Rv(ratio(b.bytes, b.states)));
+      Put(Rv(ratio(b.pkts, b.states)));
     } else {
-      p = Z(p);
-      p = Z(p);
+      Put(Zv());
+      Put(Zv());
     }
-    p = bulk_rate(p, b);
+    Put(bulk_ratev(b));
   }
   for (int d = 0; d < 2; ++d) {
     const BulkState& b = f.bulk[d];
-    p = I(p, b.states);
-    p = I(p, b.bytes);
-    p = I(p, b.pkts);
-    if (b.states) p = Dns(p, b.dur, x ? x->bulk_dur_exp[d] : 0); else p = Z(p);  // a duration was recorded
+    Put(Iv(b.states));
+    Put(Iv(b.bytes));
+    Put(Iv(b.pkts));
+    if (b.states) Put(Dnsv(b.dur, x ? x->bulk_dur_exp[d] : 0)); else Put(Zv());  // a duration was recorded
   }
 
   // 72-95 flag counts: all, forward, backward.
-  for (int bit : kFlagColumnBits) p = I(p, static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit));
+  for (int bit : kFlagColumnBits) Put(Iv(static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit)));
   for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) p = I(p, FlagCount(f, d, bit));
+    for (int bit : kFlagColumnBits) Put(Iv(FlagCount(f, d, bit)));
 
   // 96-110 IAT statistics: all, forward, backward.
   for (int l = 0; l < 3; ++l) {
     const uint64_t n = l == 0 ? nP : f.n[l - 1];
     if (n == 0 || (c && n == 1)) {  // corrected: no interval in a 0/1-packet list (D6)
-      for (int i = 0; i < 5; ++i) p = Z(p);
+      for (int i = 0; i < 5; ++i) Put(Zv());
       continue;
     }
     if (!c && n == 1) {  // D6: the 1-packet "IAT" is the packet's epoch timestamp
       const int64_t ts = l == 0 ? f.first_ts : f.LastDirTs(l - 1);
       const double v = NsToSeconds(ts);
-      p = X(p, v);
-      p = X(p, 0.0);
-      p = R(p, v);
-      p = R(p, v);
-      p = R(p, v);
+      Put(Xv(v));
+      Put(Xv(0.0));
+      Put(Rv(v));
+      Put(Rv(v));
+      Put(Rv(v));
       continue;
     }
     if (c) {
@@ -1050,64 +851,73 @@ std::string_view FlowEngine::Impl::Render(uint32_t id) {
       m.n = n - 1;
       m.sum = sum;
       m.sum_sq = f.iat_sq[l].Get();
-      p = X(p, exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec));
-      p = X(p, m.PStd() / 1e9);
-      p = S(p, f.iat_max[l]);
-      p = S(p, f.iat_min[l]);
-      p = S(p, static_cast<int64_t>(sum));
+      Put(Xv(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec)));
+      Put(Xv(m.PStd() / 1e9));
+      Put(Sv(f.iat_max[l]));
+      Put(Sv(f.iat_min[l]));
+      Put(Sv(static_cast<int64_t>(sum)));
     } else {
-      p = X(p, x->iat[l].Mean());
-      p = X(p, x->iat[l].PStd());
-      p = R(p, NsToSeconds(f.iat_max[l]));
-      p = R(p, NsToSeconds(f.iat_min[l]));
-      p = R(p, x->iat_total[l]);
+      Put(Xv(x->iat[l].Mean()));
+      Put(Xv(x->iat[l].PStd()));
+      Put(Rv(NsToSeconds(f.iat_max[l])));
+      Put(Rv(NsToSeconds(f.iat_min[l])));
+      Put(Rv(x->iat_total[l]));
     }
   }
 
   // 111-114 subflows.
   if (c) {
     const uint64_t k = static_cast<uint64_t>(f.sfcount) + 1;  // D13: gaps + 1
-    p = R(p, ratio(nF, k));
-    p = R(p, ratio(nB, k));
-    p = R(p, ratio(payF, k));
-    p = R(p, ratio(payB, k));  // D4 fixed
+    Put(Rv(ratio(nF, k)));
+    Put(Rv(ratio(nB, k)));
+    Put(Rv(ratio(payF, k)));
+    Put(Rv(ratio(payB, k)));  // D4 fixed
   } else if (f.sfcount) {
-    p = R(p, ratio(nF, f.sfcount));
-    p = R(p, ratio(nB, f.sfcount));
-    p = R(p, ratio(payF, f.sfcount));
-    p = R(p, ratio(payF, f.sfcount));  // D4: forward bytes again
+    Put(Rv(ratio(nF, f.sfcount)));
+    Put(Rv(ratio(nB, f.sfcount)));
+    Put(Rv(ratio(payF, f.sfcount)));
+    Put(Rv(ratio(payF, f.sfcount)));  // D4: forward bytes again
   } else {
-    for (int i = 0; i < 4; ++i) p = Z(p);
+    for (int i = 0; i < 4; ++i) Put(Zv());
   }
 
-  // Replace the trailing comma by CRLF.
-  p[-1] = '\r';
-  *p++ = '\n';
-  const std::string_view full(base, static_cast<size_t>(p - base));
-  if (cfg().profile != Profile::kNfm2022Seed) return full;
-  // No value contains a comma (numbers, addresses, dates, protocol names), so the commas
-  // are the field boundaries.
-  int col = 0;
-  for (size_t i = 0; i < full.size() && col < kNumColumns; ++i) {
-    if (full[i] == ',' || full[i] == '\r') field_end[col++] = static_cast<uint32_t>(i);
+  assert(out == values + kNumNfmFeatures && n_dec <= kMaxDecimals);
+
+  v.src = f.Src();
+  v.dst = f.Dst();
+  v.sport = f.Sport();
+  v.dport = f.Dport();
+  v.proto = f.proto;
+  v.ip_version = f.ip_version;
+  v.profile = cfg().profile;
+  v.reason = reason;
+  v.first_ns = f.first_ts;
+  v.last_ns = f.last_ts;
+  // IP bytes: IP header (20 / 40 bytes; options and IPv6 extension headers are not kept per
+  // flow) + L4 header + payload (the profile's payload definition).
+  const uint64_t ip_hdr = f.ip_version == 6 ? 40 : 20;
+  uint8_t or_flags[2] = {0, 0};
+  for (int d = 0; d < 2; ++d) {
+    v.packets[d] = f.n[d];
+    v.payload_bytes[d] = f.pay[d].sum;
+    v.ip_bytes[d] = f.pay[d].sum + f.hdr[d].sum + f.n[d] * ip_hdr;
+    for (int bit = 0; bit < 8; ++bit)
+      if (FlagCount(f, d, bit)) or_flags[d] |= static_cast<uint8_t>(1u << bit);
+    v.tcp_flags[d] = or_flags[d];
   }
-  assert(col == kNumColumns);
-  row.clear();
-  for (int i = 0; i < kNumSeedColumns; ++i) {
-    const int s = seed[i].source;
-    const uint32_t begin = s == 0 ? 0 : field_end[s - 1] + 1;
-    row.append(full, begin, field_end[s] - begin);
-    row += i + 1 < kNumSeedColumns ? "," : "\r\n";
-  }
-  return row;
+  v.set = &NfmFeatureSet();
+  v.features = std::span<const FeatureValue>(values, kNumNfmFeatures);
+  v.decimals = std::span<const Decimal>(decimals, static_cast<size_t>(n_dec));
 }
 
-FlowEngine::FlowEngine(const EngineConfig& cfg, FlowSink& sink, bool local_tz, const std::string& float_spec)
-    : cfg_(cfg) {
-  auto spec = fmt::FloatSpec::Parse(float_spec);
-  if (!spec) spec = fmt::FloatSpec{};
-  impl_ = std::make_unique<Impl>(*this, cfg_, sink, local_tz, *spec);
+FlowEngine::FlowEngine(const EngineConfig& cfg) : cfg_(cfg) {
+  impl_ = std::make_unique<Impl>(*this, cfg_);
   stats_.table_capacity = impl_->table.Capacity();
+}
+
+void FlowEngine::AddExporter(FlowExporter& exporter) {
+  exporter.Begin(cfg_.profile, NfmFeatureSet());
+  impl_->exporters.push_back(&exporter);
 }
 
 FlowEngine::~FlowEngine() = default;
@@ -1138,22 +948,5 @@ void FlowEngine::AdvanceTime(uint64_t now_ns) {
 }
 
 void FlowEngine::Flush(EndReason reason) { impl_->Flush(reason); }
-
-std::string FlowEngine::HeaderLine() const {
-  std::string h;
-  if (cfg_.profile == Profile::kNfm2022Seed) {
-    for (const SeedColumn& s : SeedLayout()) {
-      if (!h.empty()) h += ',';
-      h += s.name;
-    }
-  } else {
-    for (std::string_view n : kColumnNames) {
-      if (!h.empty()) h += ',';
-      h += n;
-    }
-  }
-  h += "\r\n";
-  return h;
-}
 
 }  // namespace nfm

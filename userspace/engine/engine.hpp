@@ -51,33 +51,16 @@ struct EngineStats {
   uint64_t out_of_order = 0;       // packets whose timestamp went backwards within a flow
 };
 
-// Receives each finished flow's CSV row (without line terminator handling: the sink
-// writes `row` verbatim; rows already end with "\r\n"). Also gets per-flow summary numbers
-// for histograms.
-struct FlowSummary {
-  EndReason reason;
-  double duration_s;
-  uint64_t packets;
-  uint64_t bytes;  // payload bytes (profile's payload definition)
-};
-class FlowSink {
- public:
-  virtual ~FlowSink() = default;
-  virtual void Header(const std::string& header_line) = 0;  // called once, before any row
-  // `row` is valid only during the call.
-  virtual void Row(std::string_view row, const FlowSummary& summary) = 0;
-};
-
 }  // namespace nfm
 
 namespace nfm {
 
 
 // The flow engine. Owns the flow table (fixed capacity, allocated once at construction)
-// and writes finished flows to the sink as they end (streaming).
+// and hands each finished flow, as it ends, to its exporters (one FlowView per flow).
 class FlowEngine {
  public:
-  FlowEngine(const EngineConfig& cfg, FlowSink& sink, bool local_tz, const std::string& float_spec);
+  explicit FlowEngine(const EngineConfig& cfg);
   ~FlowEngine();
   FlowEngine(const FlowEngine&) = delete;
   FlowEngine& operator=(const FlowEngine&) = delete;
@@ -99,10 +82,12 @@ class FlowEngine {
   // Export every open flow with `reason` (end of input: kShutdown) in creation order.
   void Flush(EndReason reason = EndReason::kShutdown);
 
+  // Exporters receive every flow that ends after they are added, in end order, on the thread
+  // that feeds the engine. Not owned; must outlive the engine's last call.
+  void AddExporter(FlowExporter& exporter);
+
   const EngineStats& Stats() const noexcept { return stats_; }
   const EngineConfig& Config() const noexcept { return cfg_; }
-  // The CSV header line (with "\r\n") of the configured profile.
-  std::string HeaderLine() const;
 
  private:
   struct Impl;

@@ -18,6 +18,13 @@ double RatioToDouble(__int128 num, unsigned __int128 den) noexcept;
 // RN(sqrt(num / den)), den > 0 (0 for num == 0): what PStd rounds.
 double SqrtRatioToDouble(unsigned __int128 num, unsigned __int128 den) noexcept;
 
+// RN(ns / 1e9): seconds of an integer nanosecond count, one correct rounding.
+inline double NsToSeconds(int64_t ns) noexcept {
+  if (ns > -(int64_t{1} << 53) && ns < (int64_t{1} << 53))
+    return static_cast<double>(ns) / 1e9;  // both operands exact: one correct rounding
+  return RatioToDouble(ns, 1000000000);
+}
+
 // Test hooks: the same roundings through the big-integer kernel only, without the
 // hardware fast paths (IEEE double division, x87 extended division/sqrt with a guard band)
 // that RatioToDouble / SqrtRatioToDouble try first.

@@ -5,9 +5,9 @@
 // which are computed once when the flow ends, in the reference's arithmetic (ntl_stats).
 #include "engine/ntl_engine.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -17,7 +17,6 @@
 #include "engine/flow_table.hpp"
 #include "engine/ntl_features.hpp"
 #include "engine/ntl_stats.hpp"
-#include "output/numfmt.hpp"
 
 namespace nfm {
 
@@ -108,6 +107,8 @@ struct NtlRecord {
   uint32_t chunk_head, chunk_tail, listed;
   uint32_t hs_seq, hs_ack;
   uint64_t pay[2];
+  uint64_t ip_bytes[2];  // FlowView: IP header + payload bytes as dpkt saw them
+  uint8_t flags_or[2];
   uint32_t flags[2][8];
   int64_t first_ns, last_ns;
   double first_ts, last_ts;  // float(timestamp) of the first / last packet
@@ -147,9 +148,7 @@ double TsDouble(int64_t ns, bool ns_time) noexcept {
 }  // namespace
 
 struct NtlEngine::Impl {
-  Impl(NtlEngine& e, const NtlConfig& c, FlowSink& s) : engine(e), cfg(c), sink(s), table(c.base.max_flows) {
-    auto spec = fmt::FloatSpec::Parse(c.float_spec);
-    float_spec = spec ? *spec : fmt::FloatSpec{};
+  Impl(NtlEngine& e, const NtlConfig& c) : engine(e), cfg(c), table(c.base.max_flows) {
     idle_s = c.base.idle_timeout_s;
     active_s = c.base.active_timeout_s;
     threshold_s = c.base.activity_threshold_s;
@@ -158,21 +157,18 @@ struct NtlEngine::Impl {
 
   NtlEngine& engine;
   NtlConfig cfg;
-  FlowSink& sink;
+  std::vector<FlowExporter*> exporters;
   FlowTable<NtlRecord> table;
   ChunkPool chunks;
   std::vector<Periods> periods;
   std::vector<uint32_t> free_periods;
-  fmt::FloatSpec float_spec;
   double idle_s, active_s, threshold_s;
   uint32_t max_list;
-  bool header_written = false;
   // Export scratch (reused: no allocation per flow once grown).
   std::vector<ListedPacket> pk;
   std::vector<double> v, sorted, scratch, ts;
   std::vector<uint32_t> order;
   std::vector<int64_t> us;
-  std::string row;
 
   EngineStats& stats() { return engine.stats_; }
 
@@ -305,6 +301,8 @@ struct NtlEngine::Impl {
     if (f.n[d] == 0) f.init_win[d] = p.window;
     ++f.n[d];
     f.pay[d] += p.payload_ip;
+    f.flags_or[d] |= p.tcp_flags;
+    f.ip_bytes[d] += 20u + p.l4_header_len + p.payload_ip;  // as the main engine: IPv4 header counted as 20
     for (int b = 0; b < 8; ++b) f.flags[d][b] += (p.tcp_flags >> b) & 1u;
     f.last_ns = tns;
     f.last_ts = t;
@@ -826,66 +824,32 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   delta_len(header);
   delta_len(payload);
 
-  // ---- render the row ----------------------------------------------------------------------
-  if (!header_written) {
-    sink.Header(engine.HeaderLine());
-    header_written = true;
-  }
-  row.clear();
-  const uint8_t* src = f.bits & kAddrSwapped ? f.key.b : f.key.a;
-  const uint8_t* dst = f.bits & kAddrSwapped ? f.key.a : f.key.b;
-  const uint16_t sport = f.bits & kPortSwapped ? f.key.pb : f.key.pa;
-  const uint16_t dport = f.bits & kPortSwapped ? f.key.pa : f.key.pb;
-  char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET, src + 12, a1, sizeof(a1));
-  inet_ntop(AF_INET, dst + 12, a2, sizeof(a2));
-  std::string when;
-  fmt::AppendDateTimeSeconds(when, f.first_ts, cfg.local_tz);
-  row += a1;
-  row += '_';
-  fmt::AppendUint(row, sport);
-  row += '_';
-  row += a2;
-  row += '_';
-  fmt::AppendUint(row, dport);
-  row += "_TCP_";
-  row += when;
-  row += ',';
-  row += when;
-  row += ',';
-  row += a1;
-  row += ',';
-  fmt::AppendUint(row, sport);
-  row += ',';
-  row += a2;
-  row += ',';
-  fmt::AppendUint(row, dport);
-  row += ",TCP";
-  for (int i = 0; i < out.size() && i < kNtlNumFeatures + 8; ++i) {
-    row += ',';
-    const FeatureValue& x = out.vals[i];
-    switch (x.kind) {
-      case FeatureValue::Kind::kUint: fmt::AppendUint(row, x.u); break;
-      case FeatureValue::Kind::kFloat: fmt::AppendFloat(row, x.f, float_spec); break;
-      case FeatureValue::Kind::kRepr: fmt::AppendRepr(row, x.f); break;
-      case FeatureValue::Kind::kText: row += kFeatureTexts[x.aux]; break;
-      case FeatureValue::Kind::kDecimalFloat: fmt::AppendDecimalFormatted(row, out.dec[x.aux], float_spec); break;
-      default: break;  // kEmpty
-    }
-  }
-  row += ',';
-  row += cfg.label;
-  row += "\r\n";
+  // ---- hand the flow to the exporters -------------------------------------------------------
   if (out.size() != kNtlNumFeatures) {  // a bug, never data: make it loud
-    std::fprintf(stderr, "nfm-xdp: ntl row has %d features instead of %d\n", out.size(), kNtlNumFeatures);
+    std::fprintf(stderr, "nfm-xdp: ntl flow has %d features instead of %d\n", out.size(), kNtlNumFeatures);
+    std::abort();
   }
-
-  FlowSummary sum{};
-  sum.reason = reason;
-  sum.duration_s = dur;
-  sum.packets = nP;
-  sum.bytes = payP;
-  sink.Row(row, sum);
+  FlowView view;
+  view.src = f.bits & kAddrSwapped ? f.key.b : f.key.a;
+  view.dst = f.bits & kAddrSwapped ? f.key.a : f.key.b;
+  view.sport = f.bits & kPortSwapped ? f.key.pb : f.key.pa;
+  view.dport = f.bits & kPortSwapped ? f.key.pa : f.key.pb;
+  view.proto = f.key.proto;
+  view.ip_version = 4;
+  view.profile = Profile::kNtl;
+  view.reason = reason;
+  view.first_ns = f.first_ns;
+  view.last_ns = f.last_ns;
+  for (int d = 0; d < 2; ++d) {
+    view.packets[d] = f.n[d];
+    view.payload_bytes[d] = f.pay[d];
+    view.ip_bytes[d] = f.ip_bytes[d];
+    view.tcp_flags[d] = f.flags_or[d];
+  }
+  view.set = &kNtlFeatureSet;
+  view.features = std::span<const FeatureValue>(out.vals, kNtlNumFeatures);
+  view.decimals = std::span<const Decimal>(out.dec, static_cast<size_t>(out.ndec));
+  for (FlowExporter* e : exporters) e->Export(view);
   ++stats().flows_exported[static_cast<int>(reason)];
   --stats().flows_active;
 
@@ -903,8 +867,8 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   table.Erase(id);
 }
 
-NtlEngine::NtlEngine(const NtlConfig& cfg, FlowSink& sink) {
-  impl_ = std::make_unique<Impl>(*this, cfg, sink);
+NtlEngine::NtlEngine(const NtlConfig& cfg) {
+  impl_ = std::make_unique<Impl>(*this, cfg);
   stats_.table_capacity = impl_->table.Capacity();
 }
 
@@ -932,14 +896,9 @@ void NtlEngine::AdvanceTime(uint64_t) {}
 
 void NtlEngine::Flush(EndReason reason) { impl_->Flush(reason); }
 
-std::string NtlEngine::HeaderLine() const {
-  std::string h = "flow_id,timestamp,src_ip,src_port,dst_ip,dst_port,protocol";
-  for (const FeatureInfo& f : kNtlFeatures) {
-    h += ',';
-    h += f.name;
-  }
-  h += ",label\r\n";
-  return h;
+void NtlEngine::AddExporter(FlowExporter& exporter) {
+  exporter.Begin(Profile::kNtl, kNtlFeatureSet);
+  impl_->exporters.push_back(&exporter);
 }
 
 }  // namespace nfm

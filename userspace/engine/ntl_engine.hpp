@@ -3,8 +3,9 @@
 // with the reverse key first, the lazy end test on microsecond-rounded datetimes (FIN in both
 // directions, RST, activity timeout, maximum duration), double timestamps sec + usec/1e6, and
 // the 339 features computed when a flow ends from its bounded per-flow packet list (ntl_stats).
-// Same packet interface as FlowEngine, so RunOffline drives either. Not thread-safe.
-// It does not decode packets (DecodePacketNtl does) nor write files (the FlowSink does).
+// Same packet interface as FlowEngine, so RunOffline drives either; each finished flow goes to
+// the exporters as a FlowView over kNtlFeatureSet. Not thread-safe. It does not decode packets
+// (DecodePacketNtl does) nor render text (the exporters do: output/csv_row prints the label).
 #pragma once
 
 #include <cstdint>
@@ -20,15 +21,12 @@ namespace nfm {
 
 struct NtlConfig {
   EngineConfig base;  // idle_timeout_s = activity_timeout, active_timeout_s = max_flow_duration
-  std::string label = "Unknown";  // the constant `label` column
   // Packets kept per flow for the list statistics (16 bytes each). Past it the flow keeps
   // counting (counts, byte totals, flags, bulk, active/idle, subflows, handshake stay exact)
   // but the list features (payload/header/segment statistics, IATs, delta families) are
   // computed over the first max_list_packets packets; such flows are counted in
   // NtlStats::capped_flows.
   uint32_t max_list_packets = 1u << 16;
-  bool local_tz = false;       // flow_id / timestamp in the local zone (the reference's)
-  std::string float_spec = ".4f";  // the reference's floating_point_unit
 };
 
 struct NtlStats {
@@ -38,7 +36,7 @@ struct NtlStats {
 
 class NtlEngine {
  public:
-  NtlEngine(const NtlConfig& cfg, FlowSink& sink);
+  explicit NtlEngine(const NtlConfig& cfg);
   ~NtlEngine();
   NtlEngine(const NtlEngine&) = delete;
   NtlEngine& operator=(const NtlEngine&) = delete;
@@ -49,10 +47,11 @@ class NtlEngine {
   void OnSkipped(SkipReason reason, uint32_t wire_len);
   void AdvanceTime(uint64_t now_ns);  // no-op: the reference's termination is lazy
   void Flush(EndReason reason = EndReason::kShutdown);
+  // As FlowEngine::AddExporter: Begin(kNtl, kNtlFeatureSet) now, then every flow that ends.
+  void AddExporter(FlowExporter& exporter);
 
   const EngineStats& Stats() const noexcept { return stats_; }
   const NtlStats& Ntl() const noexcept { return ntl_stats_; }
-  std::string HeaderLine() const;
   static constexpr size_t kBytesPerListedPacket = 16;
 
  private:

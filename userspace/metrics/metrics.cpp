@@ -5,6 +5,8 @@
 // 1.0.1 only serves registered collectables (always 200, Prometheus text format).
 #include "metrics/metrics.hpp"
 
+#include "engine/exact.hpp"
+
 #if __has_include("live/live.hpp")
 #include "live/live.hpp"
 #define NFM_METRICS_HAVE_LIVE_STATUS 1
@@ -502,9 +504,13 @@ void Metrics::ObserveFlow(const FlowSummary& f) {
   impl_->flow_bytes->Observe(static_cast<double>(f.bytes));
 }
 
-void Metrics::ObserveFlow(const FlowSummary& f, std::size_t csv_bytes) {
-  ObserveFlow(f);
-  OnCsvRow(csv_bytes);
+void FlowMetricsObserver::Export(const FlowView& f) {
+  FlowSummary s;
+  s.reason = f.reason;
+  s.duration_s = exact::NsToSeconds(f.last_ns - f.first_ns);
+  s.packets = f.packets[0] + f.packets[1];
+  s.bytes = f.payload_bytes[0] + f.payload_bytes[1];
+  metrics_.ObserveFlow(s);
 }
 
 void Metrics::SetHealth(bool attached, bool draining) {

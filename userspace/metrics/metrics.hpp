@@ -18,6 +18,14 @@ namespace live {
 struct LiveStatus;  // live/live.hpp: published by the live source's drain thread
 }
 
+// Per-flow numbers the histograms observe.
+struct FlowSummary {
+  EndReason reason;
+  double duration_s;
+  uint64_t packets;
+  uint64_t bytes;  // payload bytes (profile's payload definition)
+};
+
 // Constant facts about this process, shown as labels of nfm_build_info.
 struct BuildInfo {
   std::string version;             // NFM_VERSION
@@ -65,9 +73,6 @@ class Metrics {
   void AttachLive(const live::LiveStatus* status);
   // One exported flow: feeds the duration/packets/bytes histograms.
   void ObserveFlow(const FlowSummary& flow);
-  // One exported flow whose CSV row of csv_bytes bytes was handed to the writer
-  // (CsvFileSink::on_row): histograms + OnCsvRow(csv_bytes).
-  void ObserveFlow(const FlowSummary& flow, std::size_t csv_bytes);
   // Health as the capture source sees it (Update with a LiveStatus sets it too); /healthz is 200 only when both are true and
   // Update() was called within the last stale_after_s seconds (default 30).
   void SetHealth(bool attached, bool draining);
@@ -87,6 +92,16 @@ class Metrics {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// The exporter through which metrics observe finished flows (histograms). It only reads.
+class FlowMetricsObserver : public FlowExporter {
+ public:
+  explicit FlowMetricsObserver(Metrics& metrics) : metrics_(metrics) {}
+  void Export(const FlowView& flow) override;
+
+ private:
+  Metrics& metrics_;
 };
 
 }  // namespace nfm

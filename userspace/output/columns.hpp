@@ -7,44 +7,23 @@
 #include <cstdint>
 #include <string_view>
 
+#include "engine/feature_sets.hpp"
+
 namespace nfm {
 
 inline constexpr int kNumColumns = 121;
 inline constexpr int kNumSeedColumns = 115;
 
-inline constexpr std::array<std::string_view, kNumColumns> kColumnNames = {
-    "flow_id", "timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "protocol",
-    "duration", "packets_count", "fwd_packets_count", "bwd_packets_count",
-    "total_payload_bytes", "fwd_total_payload_bytes", "bwd_total_payload_bytes",
-    "payload_bytes_max", "payload_bytes_min", "payload_bytes_mean", "payload_bytes_std",
-    "payload_bytes_variance", "fwd_payload_bytes_max", "fwd_payload_bytes_min",
-    "fwd_payload_bytes_mean", "fwd_payload_bytes_std", "fwd_payload_bytes_variance",
-    "bwd_payload_bytes_max", "bwd_payload_bytes_min", "bwd_payload_bytes_mean",
-    "bwd_payload_bytes_std", "bwd_payload_bytes_variance", "total_header_bytes",
-    "max_header_bytes", "min_header_bytes", "mean_header_bytes", "std_header_bytes",
-    "fwd_total_header_bytes", "fwd_max_header_bytes", "fwd_min_header_bytes",
-    "fwd_mean_header_bytes", "fwd_std_header_bytes", "bwd_total_header_bytes",
-    "bwd_max_header_bytes", "bwd_min_header_bytes", "bwd_mean_header_bytes",
-    "bwd_std_header_bytes", "fwd_avg_segment_size", "bwd_avg_segment_size",
-    "avg_segment_size", "fwd_init_win_bytes", "bwd_init_win_bytes", "active_min",
-    "active_max", "active_mean", "active_std", "idle_min", "idle_max", "idle_mean", "idle_std",
-    "bytes_rate", "fwd_bytes_rate", "bwd_bytes_rate", "packets_rate", "bwd_packets_rate",
-    "fwd_packets_rate", "down_up_rate", "avg_fwd_bytes_per_bulk", "avg_fwd_packets_per_bulk",
-    "avg_fwd_bulk_rate", "avg_bwd_bytes_per_bulk", "avg_bwd_packets_bulk_rate",
-    "avg_bwd_bulk_rate", "fwd_bulk_state_count", "fwd_bulk_total_size", "fwd_bulk_per_packet",
-    "fwd_bulk_duration", "bwd_bulk_state_count", "bwd_bulk_total_size", "bwd_bulk_per_packet",
-    "bwd_bulk_duration", "fin_flag_counts", "psh_flag_counts", "urg_flag_counts",
-    "ece_flag_counts", "syn_flag_counts", "ack_flag_counts", "cwr_flag_counts",
-    "rst_flag_counts", "fwd_fin_flag_counts", "fwd_psh_flag_counts", "fwd_urg_flag_counts",
-    "fwd_ece_flag_counts", "fwd_syn_flag_counts", "fwd_ack_flag_counts", "fwd_cwr_flag_counts",
-    "fwd_rst_flag_counts", "bwd_fin_flag_counts", "bwd_psh_flag_counts", "bwd_urg_flag_counts",
-    "bwd_ece_flag_counts", "bwd_syn_flag_counts", "bwd_ack_flag_counts", "bwd_cwr_flag_counts",
-    "bwd_rst_flag_counts", "packets_IAT_mean", "packet_IAT_std", "packet_IAT_max",
-    "packet_IAT_min", "packet_IAT_total", "fwd_packets_IAT_mean", "fwd_packets_IAT_std",
-    "fwd_packets_IAT_max", "fwd_packets_IAT_min", "fwd_packets_IAT_total",
-    "bwd_packets_IAT_mean", "bwd_packets_IAT_std", "bwd_packets_IAT_max", "bwd_packets_IAT_min",
-    "bwd_packets_IAT_total", "subflow_fwd_packets", "subflow_bwd_packets", "subflow_fwd_bytes",
-    "subflow_bwd_bytes"};
+// The 7 identity columns, then the features of engine/feature_sets.hpp.
+inline constexpr std::array<std::string_view, 7> kIdentityColumns = {
+    "flow_id", "timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "protocol"};
+inline constexpr std::array<std::string_view, kNumColumns> kColumnNames = [] {
+  std::array<std::string_view, kNumColumns> a{};
+  for (int i = 0; i < 7; ++i) a[i] = kIdentityColumns[i];
+  for (int i = 0; i < kNumNfmFeatures; ++i) a[7 + i] = kNfmFeatures[i].name;
+  return a;
+}();
+static_assert(kNumColumns == 7 + kNumNfmFeatures);
 
 // Index of a column name in kColumnNames at compile time.
 constexpr int ColumnIndex(std::string_view name) {

@@ -100,14 +100,14 @@ void CsvFileSink::Header(const std::string& header_line) {
   Write(header_.data(), header_.size());
 }
 
-void CsvFileSink::Row(std::string_view row, const FlowSummary& summary) {
+void CsvFileSink::Row(std::string_view row) {
   if (rotate_bytes_ && file_bytes_ + row.size() > rotate_bytes_ && file_bytes_ > header_.size()) Rotate();
   if (Write(row.data(), row.size())) {
     ++rows_;
   } else {
     ++lost_;
   }
-  if (on_row) on_row(summary, row.size());
+  if (on_row) on_row(row.size());
 }
 
 bool CsvFileSink::Finish() {

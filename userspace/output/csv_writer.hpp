@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// CsvFileSink: the FlowSink that writes rows to a file or stdout through a large buffer.
+// CsvFileSink: writes CSV rows to a file or stdout through a large buffer.
 // Opening checks writability up front (so a bad path fails before any input is read). A
 // write error is remembered with its errno; later rows are counted as lost, never dropped
 // silently. Optional size-based rotation (file.csv -> file.csv.<UTC time>.<n>). Not thread-safe.
@@ -10,23 +10,26 @@
 #include <functional>
 #include <string>
 
-#include "engine/engine.hpp"
+#include <memory>
+#include <string_view>
 
 namespace nfm {
 
-class CsvFileSink : public FlowSink {
+class CsvFileSink {
  public:
   // path "-" = stdout. rotate_bytes 0 = never rotate.
   static std::unique_ptr<CsvFileSink> Open(const std::string& path, uint64_t rotate_bytes, std::string* error);
-  ~CsvFileSink() override;
+  ~CsvFileSink();
 
-  void Header(const std::string& header_line) override;
-  void Row(std::string_view row, const FlowSummary& summary) override;
+  // The header line, written first in every file (also after rotation).
+  void Header(const std::string& header_line);
+  // One row, written verbatim (rows end with "\r\n"); `row` is read during the call only.
+  void Row(std::string_view row);
   // Flushes buffers; returns false (and sets Error()) if anything failed.
   bool Finish();
 
-  // Called for every row after it is handed to the buffer (metrics, histograms).
-  std::function<void(const FlowSummary&, size_t)> on_row;
+  // Called for every row after it is handed to the buffer, with its size (metrics).
+  std::function<void(size_t)> on_row;
   // Called after a size-based rotation opened a new file.
   std::function<void()> on_rotate;
 

@@ -27,9 +27,9 @@ struct OfflineResult {
 };
 
 // Reads every record, feeds the engine, flushes all open flows at the end (also after a
-// corrupt record). Stops early when `stop` becomes true. `Engine` is any type with
-// FlowEngine's packet methods (OnPacket, OnSkipped, PrefetchIndex/PrefetchFlow, Flush,
-// Stats); instantiated for FlowEngine and NtlEngine.
+// corrupt record). Stops early when `stop` becomes true. Engine: anything with FlowEngine's
+// packet interface (OnPacket, OnSkipped, PrefetchIndex, PrefetchFlow, Flush, Stats);
+// offline.cpp instantiates it for each engine type.
 template <class Engine>
 OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop);
 

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+// The FeatureSet objects the engines hand out with every FlowView.
+#include "engine/feature_sets.hpp"
+
+namespace nfm {
+
+const FeatureSet& NfmFeatureSet() noexcept {
+  static const FeatureSet set{"nfm", std::span<const FeatureInfo>(kNfmFeatures)};
+  return set;
+}
+
+}  // namespace nfm
