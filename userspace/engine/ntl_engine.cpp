@@ -167,6 +167,8 @@ struct NtlEngine::Impl {
   // Export scratch (reused: no allocation per flow once grown).
   std::vector<ListedPacket> pk;
   std::vector<double> v, sorted, scratch, ts;
+  std::vector<double> sorted_dir[2];
+  std::vector<uint32_t> radix_k0, radix_k1;
   std::vector<uint32_t> order;
   std::vector<int64_t> us;
 
@@ -435,16 +437,65 @@ struct ListStats {
   double mean = 0, std = 0, var = 0, median = 0, skew = 0, cov = 0, mode = 0, min = 0, max = 0;
 };
 
-ListStats IntStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch) {
+// Sorts integer-valued doubles: an LSD radix sort (two 11-bit passes over x + 2^21) when all
+// values lie in [-2^21, 2^21) and the list is long, else std::sort. Same result either way.
+void SortIntValued(std::vector<double>& a, size_t n, std::vector<uint32_t>& k0, std::vector<uint32_t>& k1) {
+  if (n < 64) {
+    std::sort(a.begin(), a.begin() + static_cast<long>(n));
+    return;
+  }
+  k0.resize(n);
+  k1.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double x = a[i];
+    if (!(x >= -2097152.0 && x < 2097152.0)) {
+      std::sort(a.begin(), a.begin() + static_cast<long>(n));
+      return;
+    }
+    k0[i] = static_cast<uint32_t>(static_cast<int32_t>(x) + 2097152);
+  }
+  uint32_t c0[2048] = {}, c1[2048] = {};
+  for (size_t i = 0; i < n; ++i) {
+    ++c0[k0[i] & 2047];
+    ++c1[k0[i] >> 11];
+  }
+  uint32_t s0 = 0, s1 = 0;
+  for (int b = 0; b < 2048; ++b) {
+    const uint32_t t0 = c0[b], t1 = c1[b];
+    c0[b] = s0;
+    c1[b] = s1;
+    s0 += t0;
+    s1 += t1;
+  }
+  for (size_t i = 0; i < n; ++i) k1[c0[k0[i] & 2047]++] = k0[i];
+  for (size_t i = 0; i < n; ++i) k0[c1[k1[i] >> 11]++] = k1[i];
+  for (size_t i = 0; i < n; ++i) a[i] = static_cast<double>(static_cast<int32_t>(k0[i]) - 2097152);
+}
+
+// Integer-valued lists (sizes, size differences; |x| < 2^31): statistics' exact mean /
+// variance / std from integer sums (the same rationals as over the doubles). `sorted` holds
+// the values sorted ascending on entry when `presorted`, else it is filled here.
+ListStats IntStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch,
+                   bool presorted = false) {
+  static thread_local std::vector<uint32_t> k0, k1;
   ListStats s;
   if (n == 0) return s;
-  exact::IntMoments m;
-  for (size_t i = 0; i < n; ++i) m.Add(static_cast<uint64_t>(a[i]));
-  s.mean = m.Mean();
-  s.var = m.PVar();
-  s.std = m.PStd();
-  sorted.assign(a, a + n);
-  std::sort(sorted.begin(), sorted.end());
+  __int128 sum = 0;
+  unsigned __int128 sq = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t x = static_cast<int64_t>(a[i]);
+    sum += x;
+    sq += static_cast<unsigned __int128>(static_cast<__int128>(x) * x);
+  }
+  const unsigned __int128 nn = n;
+  s.mean = exact::RatioToDouble(sum, nn);
+  const __int128 var_num = static_cast<__int128>(nn * sq) - sum * sum;  // n*sum_sq - sum^2 >= 0
+  s.var = n < 2 ? 0.0 : exact::RatioToDouble(var_num, nn * nn);
+  s.std = n < 2 ? 0.0 : exact::SqrtRatioToDouble(static_cast<unsigned __int128>(var_num), nn * nn);
+  if (!presorted) {
+    sorted.assign(a, a + n);
+    SortIntValued(sorted, n, k0, k1);
+  }
   s.min = sorted.front();
   s.max = sorted.back();
   s.median = ntl::MedianSorted(sorted.data(), n);
@@ -455,7 +506,8 @@ ListStats IntStats(const double* a, size_t n, std::vector<double>& sorted, std::
   return s;
 }
 
-ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch) {
+ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch,
+                     bool presorted = false) {
   ListStats s;
   if (n == 0) {
     s.skew = s.cov = std::numeric_limits<double>::quiet_NaN();
@@ -466,8 +518,10 @@ ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std
   s.mean = m.Mean();
   s.var = m.PVar();
   s.std = m.PStd();
-  sorted.assign(a, a + n);
-  std::sort(sorted.begin(), sorted.end());
+  if (!presorted) {
+    sorted.assign(a, a + n);
+    std::sort(sorted.begin(), sorted.end());
+  }
   s.min = sorted.front();
   s.max = sorted.back();
   s.median = ntl::MedianSorted(sorted.data(), n);
@@ -521,14 +575,36 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   auto segment = [](const ListedPacket& x) { return x.Header() + x.Payload(); };
   auto frame = [](const ListedPacket& x) { return x.Frame(); };
 
+  // Statistics of a per-packet size over P, F, B (index 0, 1, 2). P's sorted values are the
+  // merge of F's and B's.
+  ListStats st[3];
+  size_t stn[3];
+  double st_total[3];
+  auto tri = [&](auto get) {
+    for (int d = 0; d < 2; ++d) {
+      const size_t n = gather(d, get);
+      stn[d + 1] = n;
+      double total = 0;
+      for (size_t i = 0; i < n; ++i) total += v[i];
+      st_total[d + 1] = total;
+      st[d + 1] = IntStats(v.data(), n, sorted_dir[d], scratch);
+    }
+    const size_t n = gather(-1, get);
+    stn[0] = n;
+    st_total[0] = st_total[1] + st_total[2];
+    sorted.resize(n);
+    std::merge(sorted_dir[0].begin(), sorted_dir[0].begin() + static_cast<long>(stn[1]), sorted_dir[1].begin(),
+               sorted_dir[1].begin() + static_cast<long>(stn[2]), sorted.begin());
+    st[0] = IntStats(v.data(), n, sorted, scratch, true);
+  };
   // payload over P (unguarded), F, B (guarded on an empty direction).
-  for (int dir = -1; dir <= 1; ++dir) {
-    const size_t n = gather(dir, payload);
-    if (n == 0) {
+  tri(payload);
+  for (int w = 0; w < 3; ++w) {
+    if (stn[w] == 0) {
       for (int i = 0; i < 9; ++i) out.Z();
       continue;
     }
-    const ListStats s = IntStats(v.data(), n, sorted, scratch);
+    const ListStats& s = st[w];
     out.U(static_cast<uint64_t>(s.max));
     out.U(static_cast<uint64_t>(s.min));
     out.X(s.mean);
@@ -540,16 +616,14 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
     out.X(s.mode);
   }
   // header: total, max, min, mean, std, median, skewness, cov, mode, variance.
-  for (int dir = -1; dir <= 1; ++dir) {
-    const size_t n = gather(dir, header);
-    if (n == 0) {
+  tri(header);
+  for (int w = 0; w < 3; ++w) {
+    if (stn[w] == 0) {
       for (int i = 0; i < 10; ++i) out.Z();
       continue;
     }
-    double total = 0;
-    for (size_t i = 0; i < n; ++i) total += v[i];
-    const ListStats s = IntStats(v.data(), n, sorted, scratch);
-    out.U(static_cast<uint64_t>(total));
+    const ListStats& s = st[w];
+    out.U(static_cast<uint64_t>(st_total[w]));
     out.U(static_cast<uint64_t>(s.max));
     out.U(static_cast<uint64_t>(s.min));
     out.X(s.mean);
@@ -562,13 +636,13 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   }
   // segment size (header + payload) over F, B, P: mean, max, min, std, variance, median,
   // skewness, cov, mode.
-  for (int dir : {0, 1, -1}) {
-    const size_t n = gather(dir, segment);
-    if (n == 0) {
+  tri(segment);
+  for (int w : {1, 2, 0}) {
+    if (stn[w] == 0) {
       for (int i = 0; i < 9; ++i) out.Z();
       continue;
     }
-    const ListStats s = IntStats(v.data(), n, sorted, scratch);
+    const ListStats& s = st[w];
     out.X(s.mean);
     out.U(static_cast<uint64_t>(s.max));
     out.U(static_cast<uint64_t>(s.min));
@@ -734,28 +808,41 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   // order (Python's sort of (timestamp, packet) pairs whose packets compare with <=).
   order.resize(nl);
   for (size_t i = 0; i < nl; ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return pk[a].ts_ns != pk[b].ts_ns ? pk[a].ts_ns < pk[b].ts_ns : a > b;
-  });
+  bool increasing = true;  // the usual case: arrival order is already the sorted order
+  for (size_t i = 1; i < nl && increasing; ++i) increasing = pk[i - 1].ts_ns < pk[i].ts_ns;
+  if (!increasing) {
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return pk[a].ts_ns != pk[b].ts_ns ? pk[a].ts_ns < pk[b].ts_ns : a > b;
+    });
+  }
 
   // delta time: microsecond remainder of consecutive sorted datetimes, in ms (N2).
   us.resize(nl);
   for (size_t i = 0; i < nl; ++i) us[i] = ntl::DatetimeMicros(ts[i]);
   ListStats dt[3];
   size_t dtn[3];
-  std::vector<double> dt_store[3];
   for (int dir = -1; dir <= 1; ++dir) {
-    std::vector<double>& L = dt_store[dir + 1];
+    std::vector<double>& L = v;
+    L.clear();
+    sorted_dir[0].clear();  // the remainders in us, sorted as integers (m -> m / 1000 is monotone)
     int64_t prev = 0;
     bool have = false;
     for (uint32_t i : order) {
       if (dir >= 0 && pk[i].Dir() != dir) continue;
-      if (have) L.push_back(static_cast<double>((us[i] - prev) % 1000000) / 1000.0);
+      if (have) {
+        const int64_t m = (us[i] - prev) % 1000000;
+        L.push_back(static_cast<double>(m) / 1000.0);
+        sorted_dir[0].push_back(static_cast<double>(m));
+      }
       prev = us[i];
       have = true;
     }
-    dtn[dir + 1] = L.size();
-    dt[dir + 1] = FloatStats(L.data(), L.size(), sorted, scratch);
+    const size_t n = L.size();
+    SortIntValued(sorted_dir[0], n, radix_k0, radix_k1);
+    sorted.resize(n);
+    for (size_t i = 0; i < n; ++i) sorted[i] = sorted_dir[0][i] / 1000.0;
+    dtn[dir + 1] = n;
+    dt[dir + 1] = FloatStats(L.data(), n, sorted, scratch, true);
   }
   auto dt_rest = [&](int w) {  // mean, mode, variance, std, median, skewness, cov
     if (dtn[w] == 0) {
@@ -808,7 +895,7 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
         for (int i = 0; i < 9; ++i) out.Z();
         continue;
       }
-      const ListStats s = FloatStats(v.data(), n, sorted, scratch);
+      const ListStats s = IntStats(v.data(), n, sorted, scratch);  // integer-valued differences
       out.R(s.min);
       out.R(s.max);
       out.X(s.mean);
