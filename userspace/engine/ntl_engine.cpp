@@ -15,6 +15,7 @@
 
 #include "engine/exact.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/ntl_compute.hpp"
 #include "engine/ntl_features.hpp"
 #include "engine/ntl_stats.hpp"
 
@@ -26,56 +27,6 @@ constexpr int64_t kNsPerSec = 1000000000;
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 // Flag column order FIN, PSH, URG, ECE, SYN, ACK, CWR, RST as bit numbers of the flag byte.
 constexpr int kFlagColumnBits[8] = {0, 3, 5, 6, 1, 4, 7, 2};
-
-// One listed packet: time and the three sizes NTLFlowLyzer keeps (frame length = len(buf),
-// payload = len(tcp.data), header = len(tcp) - len(tcp.data)) and the direction mark.
-struct ListedPacket {
-  int64_t ts_ns;
-  uint64_t packed;  // frame 0..20 | payload 21..41 | header 42..49 | backward 50
-  uint32_t Frame() const noexcept { return static_cast<uint32_t>(packed & 0x1fffff); }
-  uint32_t Payload() const noexcept { return static_cast<uint32_t>((packed >> 21) & 0x1fffff); }
-  uint32_t Header() const noexcept { return static_cast<uint32_t>((packed >> 42) & 0xff); }
-  int Dir() const noexcept { return static_cast<int>((packed >> 50) & 1); }
-};
-static_assert(sizeof(ListedPacket) == 16);
-
-constexpr uint32_t kChunkPackets = 63;
-struct Chunk {
-  ListedPacket p[kChunkPackets];
-  uint32_t next;  // chunk index + 1; 0 = last
-  uint32_t pad_[3];
-};
-static_assert(sizeof(Chunk) == 1024);
-
-// Chunks in blocks that never move; a free list of chunk indices. Allocation happens once
-// per 63 listed packets and reuses freed chunks, so steady state does no heap allocation.
-class ChunkPool {
- public:
-  uint32_t Alloc() {
-    if (free_.empty()) {
-      blocks_.emplace_back(new Chunk[kBlock]);
-      const uint32_t base = static_cast<uint32_t>((blocks_.size() - 1) * kBlock);
-      for (uint32_t i = kBlock; i-- > 0;) free_.push_back(base + i + 1);
-    }
-    const uint32_t id = free_.back();
-    free_.pop_back();
-    ++used_;
-    At(id).next = 0;
-    return id;
-  }
-  void Free(uint32_t id) {
-    free_.push_back(id);
-    --used_;
-  }
-  Chunk& At(uint32_t id) { return blocks_[(id - 1) / kBlock][(id - 1) % kBlock]; }
-  uint64_t UsedBytes() const { return static_cast<uint64_t>(used_) * sizeof(Chunk); }
-
- private:
-  static constexpr uint32_t kBlock = 1024;
-  std::vector<std::unique_ptr<Chunk[]>> blocks_;
-  std::vector<uint32_t> free_;
-  uint64_t used_ = 0;
-};
 
 enum NtlBit : uint16_t {
   kAddrSwapped = 1u << 0,
@@ -136,15 +87,6 @@ FlowKey KeyOf(const PacketMeta& p) noexcept {
   return k;
 }
 
-// float(ts) as the reference holds it: sec + usec / 1e6 (two roundings) for microsecond
-// captures; float(Decimal) = RN(ns / 1e9) for nanosecond captures.
-double TsDouble(int64_t ns, bool ns_time) noexcept {
-  if (ns_time) return exact::RatioToDouble(ns, kNsPerSec);
-  const int64_t sec = ns / kNsPerSec;
-  const int64_t usec = (ns % kNsPerSec) / 1000;
-  return static_cast<double>(sec) + static_cast<double>(usec) / 1e6;
-}
-
 }  // namespace
 
 struct NtlEngine::Impl {
@@ -166,11 +108,7 @@ struct NtlEngine::Impl {
   uint32_t max_list;
   // Export scratch (reused: no allocation per flow once grown).
   std::vector<ListedPacket> pk;
-  std::vector<double> v, sorted, scratch, ts;
-  std::vector<double> sorted_dir[2];
-  std::vector<uint32_t> radix_k0, radix_k1;
-  std::vector<uint32_t> order;
-  std::vector<int64_t> us;
+  NtlScratch scratch_lists;
 
   EngineStats& stats() { return engine.stats_; }
 
@@ -183,7 +121,7 @@ struct NtlEngine::Impl {
     if (p.sport != k.pa) f.bits |= kPortSwapped;
     if (p.ts_exp == -9) f.bits |= kNsTime;
     f.first_ns = static_cast<int64_t>(p.ts_ns);
-    f.first_ts = TsDouble(f.first_ns, f.bits & kNsTime);
+    f.first_ts = NtlTsDouble(f.first_ns, f.bits & kNsTime);
     f.start_act = f.end_act = f.first_ts;
     f.sf_last = -1;
     table.PushBack(kListCreated, id);
@@ -281,7 +219,7 @@ struct NtlEngine::Impl {
   void Add(uint32_t id, const PacketMeta& p, int d) {
     NtlRecord& f = table.At(id);
     const int64_t tns = static_cast<int64_t>(p.ts_ns);
-    const double t = TsDouble(tns, f.bits & kNsTime);
+    const double t = NtlTsDouble(tns, f.bits & kNsTime);
     // The list.
     if (f.listed < max_list) {
       if (f.listed % kChunkPackets == 0) {
@@ -361,7 +299,7 @@ struct NtlEngine::Impl {
     const bool reverse = std::memcmp(p.daddr, src, 16) == 0 && p.dport == sport &&
                          std::memcmp(p.saddr, dst, 16) == 0 && p.sport == dport;
     const int d = reverse ? 1 : 0;
-    const double t = TsDouble(static_cast<int64_t>(p.ts_ns), f.bits & kNsTime);
+    const double t = NtlTsDouble(static_cast<int64_t>(p.ts_ns), f.bits & kNsTime);
     if (Ended(f, t)) {
       EndReason why = EndReason::kIdle;
       if (f.bits & kRstSeen) why = EndReason::kRst;
@@ -384,155 +322,6 @@ struct NtlEngine::Impl {
   void Export(uint32_t id, EndReason reason);
 };
 
-namespace {
-
-// Builds the 339 values in kNtlFeatures order.
-class Values {
- public:
-  void U(uint64_t x) { Push(FeatureValue::Uint(x)); }
-  void X(double x) { Push(FeatureValue::Float(x)); }
-  void R(double x) { Push(FeatureValue::Repr(x)); }
-  void Z() { Push(FeatureValue::Uint(0)); }  // the reference's literal 0 fallback
-  void Empty() {
-    FeatureValue v;
-    v.kind = FeatureValue::Kind::kEmpty;
-    Push(v);
-  }
-  void Text(uint16_t i) {
-    FeatureValue v;
-    v.kind = FeatureValue::Kind::kText;
-    v.aux = i;
-    Push(v);
-  }
-  void Dec(const Decimal& d) {
-    FeatureValue v;
-    v.kind = FeatureValue::Kind::kDecimalFloat;
-    v.aux = static_cast<uint16_t>(ndec);
-    dec[ndec++] = d;
-    Push(v);
-  }
-  int size() const { return n; }
-  FeatureValue vals[kNtlNumFeatures + 8];
-  Decimal dec[4];
-  int ndec = 0;
-
- private:
-  void Push(const FeatureValue& x) {
-    if (n < kNtlNumFeatures + 8) vals[n] = x;
-    ++n;
-  }
-  int n = 0;
-};
-
-Decimal DecimalNs(int64_t ns) {
-  Decimal d;
-  d.neg = ns < 0;
-  d.coeff = static_cast<unsigned __int128>(ns < 0 ? -static_cast<__int128>(ns) : ns);
-  d.exp = -9;
-  return d;
-}
-
-// Statistics of one list (values in list order) in the reference's libraries.
-struct ListStats {
-  double mean = 0, std = 0, var = 0, median = 0, skew = 0, cov = 0, mode = 0, min = 0, max = 0;
-};
-
-// Sorts integer-valued doubles: an LSD radix sort (two 11-bit passes over x + 2^21) when all
-// values lie in [-2^21, 2^21) and the list is long, else std::sort. Same result either way.
-void SortIntValued(std::vector<double>& a, size_t n, std::vector<uint32_t>& k0, std::vector<uint32_t>& k1) {
-  if (n < 64) {
-    std::sort(a.begin(), a.begin() + static_cast<long>(n));
-    return;
-  }
-  k0.resize(n);
-  k1.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const double x = a[i];
-    if (!(x >= -2097152.0 && x < 2097152.0)) {
-      std::sort(a.begin(), a.begin() + static_cast<long>(n));
-      return;
-    }
-    k0[i] = static_cast<uint32_t>(static_cast<int32_t>(x) + 2097152);
-  }
-  uint32_t c0[2048] = {}, c1[2048] = {};
-  for (size_t i = 0; i < n; ++i) {
-    ++c0[k0[i] & 2047];
-    ++c1[k0[i] >> 11];
-  }
-  uint32_t s0 = 0, s1 = 0;
-  for (int b = 0; b < 2048; ++b) {
-    const uint32_t t0 = c0[b], t1 = c1[b];
-    c0[b] = s0;
-    c1[b] = s1;
-    s0 += t0;
-    s1 += t1;
-  }
-  for (size_t i = 0; i < n; ++i) k1[c0[k0[i] & 2047]++] = k0[i];
-  for (size_t i = 0; i < n; ++i) k0[c1[k1[i] >> 11]++] = k1[i];
-  for (size_t i = 0; i < n; ++i) a[i] = static_cast<double>(static_cast<int32_t>(k0[i]) - 2097152);
-}
-
-// Integer-valued lists (sizes, size differences; |x| < 2^31): statistics' exact mean /
-// variance / std from integer sums (the same rationals as over the doubles). `sorted` holds
-// the values sorted ascending on entry when `presorted`, else it is filled here.
-ListStats IntStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch,
-                   bool presorted = false) {
-  static thread_local std::vector<uint32_t> k0, k1;
-  ListStats s;
-  if (n == 0) return s;
-  __int128 sum = 0;
-  unsigned __int128 sq = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t x = static_cast<int64_t>(a[i]);
-    sum += x;
-    sq += static_cast<unsigned __int128>(static_cast<__int128>(x) * x);
-  }
-  const unsigned __int128 nn = n;
-  s.mean = exact::RatioToDouble(sum, nn);
-  const __int128 var_num = static_cast<__int128>(nn * sq) - sum * sum;  // n*sum_sq - sum^2 >= 0
-  s.var = n < 2 ? 0.0 : exact::RatioToDouble(var_num, nn * nn);
-  s.std = n < 2 ? 0.0 : exact::SqrtRatioToDouble(static_cast<unsigned __int128>(var_num), nn * nn);
-  if (!presorted) {
-    sorted.assign(a, a + n);
-    SortIntValued(sorted, n, k0, k1);
-  }
-  s.min = sorted.front();
-  s.max = sorted.back();
-  s.median = ntl::MedianSorted(sorted.data(), n);
-  s.mode = ntl::ModeSorted(sorted.data(), n);
-  scratch.resize(n);
-  s.skew = ntl::Skew(a, n, scratch.data());
-  s.cov = ntl::Variation(a, n, scratch.data());
-  return s;
-}
-
-ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std::vector<double>& scratch,
-                     bool presorted = false) {
-  ListStats s;
-  if (n == 0) {
-    s.skew = s.cov = std::numeric_limits<double>::quiet_NaN();
-    return s;
-  }
-  exact::DoubleMoments m;
-  for (size_t i = 0; i < n; ++i) m.Add(a[i]);
-  s.mean = m.Mean();
-  s.var = m.PVar();
-  s.std = m.PStd();
-  if (!presorted) {
-    sorted.assign(a, a + n);
-    std::sort(sorted.begin(), sorted.end());
-  }
-  s.min = sorted.front();
-  s.max = sorted.back();
-  s.median = ntl::MedianSorted(sorted.data(), n);
-  s.mode = ntl::ModeSorted(sorted.data(), n);
-  scratch.resize(n);
-  s.skew = ntl::Skew(a, n, scratch.data());
-  s.cov = ntl::Variation(a, n, scratch.data());
-  return s;
-}
-
-}  // namespace
 
 void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   NtlRecord& f = table.At(id);
@@ -544,373 +333,33 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
     pk.insert(pk.end(), chunks.At(c).p, chunks.At(c).p + k);
     left -= k;
   }
-  const size_t nl = pk.size();
-  ts.resize(nl);
-  for (size_t i = 0; i < nl; ++i) ts[i] = TsDouble(pk[i].ts_ns, ns_time);
-
-  Values out;
-  const uint64_t nF = f.n[0], nB = f.n[1], nP = nF + nB;
-  const uint64_t payF = f.pay[0], payB = f.pay[1], payP = payF + payB;
-
-  // Lists of a per-packet quantity over P (dir -1), F (0) or B (1), in arrival order.
-  auto gather = [&](int dir, auto get) {
-    v.clear();
-    for (const ListedPacket& x : pk)
-      if (dir < 0 || x.Dir() == dir) v.push_back(static_cast<double>(get(x)));
-    return v.size();
-  };
-
-  // duration
-  const double dur = f.last_ts - f.first_ts;
-  if (ns_time) out.Empty(); else out.R(dur);
-  out.U(nP);
-  out.U(nF);
-  out.U(nB);
-  out.U(payP);
-  out.U(payF);
-  out.U(payB);
-
-  auto payload = [](const ListedPacket& x) { return x.Payload(); };
-  auto header = [](const ListedPacket& x) { return x.Header(); };
-  auto segment = [](const ListedPacket& x) { return x.Header() + x.Payload(); };
-  auto frame = [](const ListedPacket& x) { return x.Frame(); };
-
-  // Statistics of a per-packet size over P, F, B (index 0, 1, 2). P's sorted values are the
-  // merge of F's and B's.
-  ListStats st[3];
-  size_t stn[3];
-  double st_total[3];
-  auto tri = [&](auto get) {
-    for (int d = 0; d < 2; ++d) {
-      const size_t n = gather(d, get);
-      stn[d + 1] = n;
-      double total = 0;
-      for (size_t i = 0; i < n; ++i) total += v[i];
-      st_total[d + 1] = total;
-      st[d + 1] = IntStats(v.data(), n, sorted_dir[d], scratch);
-    }
-    const size_t n = gather(-1, get);
-    stn[0] = n;
-    st_total[0] = st_total[1] + st_total[2];
-    sorted.resize(n);
-    std::merge(sorted_dir[0].begin(), sorted_dir[0].begin() + static_cast<long>(stn[1]), sorted_dir[1].begin(),
-               sorted_dir[1].begin() + static_cast<long>(stn[2]), sorted.begin());
-    st[0] = IntStats(v.data(), n, sorted, scratch, true);
-  };
-  // payload over P (unguarded), F, B (guarded on an empty direction).
-  tri(payload);
-  for (int w = 0; w < 3; ++w) {
-    if (stn[w] == 0) {
-      for (int i = 0; i < 9; ++i) out.Z();
-      continue;
-    }
-    const ListStats& s = st[w];
-    out.U(static_cast<uint64_t>(s.max));
-    out.U(static_cast<uint64_t>(s.min));
-    out.X(s.mean);
-    out.X(s.std);
-    out.X(s.var);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
+  NtlValues out;
+  NtlInput in;
+  in.ns_time = ns_time;
+  in.pk = std::span<const ListedPacket>(pk.data(), pk.size());
+  for (int d = 0; d < 2; ++d) {
+    in.n[d] = f.n[d];
+    in.pay[d] = f.pay[d];
+    in.init_win[d] = f.init_win[d];
+    for (int b = 0; b < 8; ++b) in.flags[d][b] = f.flags[d][b];
+    in.bulk[d].states = f.bulk[d].states;
+    in.bulk[d].bytes = f.bulk[d].bytes;
+    in.bulk[d].pkts = f.bulk[d].pkts;
+    in.bulk[d].dur = f.bulk[d].dur;
+    in.bulk[d].dur_set = f.bits & (d == 0 ? kBulkDurF : kBulkDurB);
   }
-  // header: total, max, min, mean, std, median, skewness, cov, mode, variance.
-  tri(header);
-  for (int w = 0; w < 3; ++w) {
-    if (stn[w] == 0) {
-      for (int i = 0; i < 10; ++i) out.Z();
-      continue;
-    }
-    const ListStats& s = st[w];
-    out.U(static_cast<uint64_t>(st_total[w]));
-    out.U(static_cast<uint64_t>(s.max));
-    out.U(static_cast<uint64_t>(s.min));
-    out.X(s.mean);
-    out.X(s.std);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
-    out.X(s.var);
-  }
-  // segment size (header + payload) over F, B, P: mean, max, min, std, variance, median,
-  // skewness, cov, mode.
-  tri(segment);
-  for (int w : {1, 2, 0}) {
-    if (stn[w] == 0) {
-      for (int i = 0; i < 9; ++i) out.Z();
-      continue;
-    }
-    const ListStats& s = st[w];
-    out.X(s.mean);
-    out.U(static_cast<uint64_t>(s.max));
-    out.U(static_cast<uint64_t>(s.min));
-    out.X(s.std);
-    out.X(s.var);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
-  }
-  out.U(f.init_win[0]);
-  out.U(f.init_win[1]);
-
-  // active / idle.
+  in.duration = f.last_ts - f.first_ts;
+  in.sfcount = f.sfcount;
   static const Periods kNoPeriods;
   const Periods& pr = f.periods ? periods[f.periods - 1] : kNoPeriods;
-  {
-    const std::vector<double>& A = pr.act;
-    if (A.empty()) {
-      for (int i = 0; i < 9; ++i) out.Z();
-    } else {
-      const ListStats s = FloatStats(A.data(), A.size(), sorted, scratch);
-      out.R(s.min);
-      out.R(s.max);
-      out.X(s.mean);
-      out.X(s.std);
-      out.X(s.median);
-      out.X(s.skew);
-      out.X(s.cov);
-      out.X(s.mode);
-      out.X(s.var);
-    }
-    const std::vector<double>& I = pr.idle;
-    const ListStats s = FloatStats(I.data(), I.size(), sorted, scratch);
-    if (I.empty()) {
-      for (int i = 0; i < 4; ++i) out.Z();
-    } else {
-      out.R(s.min);
-      out.R(s.max);
-      out.X(s.mean);
-      out.X(s.std);
-    }
-    if (A.empty()) {  // N3: gated on the active list
-      for (int i = 0; i < 5; ++i) out.Z();
-    } else {
-      out.X(s.median);
-      out.X(s.skew);
-      out.X(s.cov);
-      out.X(s.mode);
-      out.X(s.var);
-    }
-  }
-
-  // rates over the whole-flow duration (D18); a nanosecond capture's duration raises.
-  const uint64_t rate_num[6] = {payP, payF, payB, nP, nB, nF};
-  for (uint64_t x : rate_num) {
-    if (ns_time) out.Empty();
-    else if (dur == 0.0) out.Z();
-    else out.R(static_cast<double>(x) / dur);
-  }
-  if (nF) out.R(static_cast<double>(nB) / static_cast<double>(nF)); else out.Z();
-
-  // bulk.
-  for (int d = 0; d < 2; ++d) {
-    const NtlBulk& b = f.bulk[d];
-    if (b.states) {
-      out.R(static_cast<double>(b.bytes) / static_cast<double>(b.states));
-      out.R(static_cast<double>(b.pkts) / static_cast<double>(b.states));
-    } else {
-      out.Z();
-      out.Z();
-    }
-    if (b.dur != 0) out.R(static_cast<double>(b.bytes) / b.dur); else out.Z();
-  }
-  for (int d = 0; d < 2; ++d) {
-    const NtlBulk& b = f.bulk[d];
-    out.U(b.states);
-    out.U(b.bytes);
-    out.U(b.pkts);
-    if (f.bits & (d == 0 ? kBulkDurF : kBulkDurB)) out.R(b.dur); else out.Z();
-  }
-
-  // flags: counts all/fwd/bwd, ratios in total, ratios in direction.
-  for (int bit : kFlagColumnBits) out.U(static_cast<uint64_t>(f.flags[0][bit]) + f.flags[1][bit]);
-  for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) out.U(f.flags[d][bit]);
-  for (int bit : kFlagColumnBits)
-    out.R(static_cast<double>(f.flags[0][bit] + f.flags[1][bit]) / static_cast<double>(nP));
-  for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) out.R(static_cast<double>(f.flags[d][bit]) / static_cast<double>(nP));
-  for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) {
-      if (f.n[d]) out.R(static_cast<double>(f.flags[d][bit]) / static_cast<double>(f.n[d])); else out.Z();
-    }
-
-  // IAT over P, F, B (arrival order; a 1-packet list holds the timestamp, D6).
-  for (int dir = -1; dir <= 1; ++dir) {
-    v.clear();
-    int64_t prev_ns = 0;
-    double prev = 0;
-    size_t cnt = 0;
-    for (size_t i = 0; i < nl; ++i) {
-      if (dir >= 0 && pk[i].Dir() != dir) continue;
-      if (cnt > 0) {
-        v.push_back(ns_time ? exact::RatioToDouble(pk[i].ts_ns - prev_ns, kNsPerSec) : ts[i] - prev);
-      }
-      prev_ns = pk[i].ts_ns;
-      prev = ts[i];
-      ++cnt;
-    }
-    if (cnt == 1) v.push_back(prev);
-    const size_t n = v.size();
-    if (n == 0) {
-      for (int i = 0; i < 6; ++i) out.Z();
-      out.X(std::numeric_limits<double>::quiet_NaN());
-      out.X(std::numeric_limits<double>::quiet_NaN());
-      out.Z();
-      out.Z();
-      continue;
-    }
-    double total = 0;
-    for (double x : v) total += x;  // Python sum(): left to right
-    const ListStats s = FloatStats(v.data(), n, sorted, scratch);
-    out.X(s.mean);
-    out.X(s.std);
-    out.R(s.max);
-    out.R(s.min);
-    out.R(total);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
-    out.X(s.var);
-  }
-
-  // subflows (sfcount = gaps > 1 s; D4: bwd bytes repeat the fwd bytes).
-  if (f.sfcount == 0) {
-    for (int i = 0; i < 4; ++i) out.Z();
-  } else {
-    const double k = static_cast<double>(f.sfcount);
-    out.R(static_cast<double>(nF) / k);
-    out.R(static_cast<double>(nB) / k);
-    out.R(static_cast<double>(payF) / k);
-    out.R(static_cast<double>(payF) / k);
-  }
-
-  // handshake.
-  if (f.bits & kHsDone) {
-    if (ns_time) {
-      out.Dec(DecimalNs(f.hs_other_ns - f.hs_last_ns));
-      out.Dec(DecimalNs(f.hs_last_ns - f.hs_first_ns));
-    } else {
-      out.X(TsDouble(f.hs_other_ns, false) - TsDouble(f.hs_last_ns, false));
-      out.X(TsDouble(f.hs_last_ns, false) - TsDouble(f.hs_first_ns, false));
-    }
-  } else {
-    out.Text(0);
-    out.Text(0);
-  }
-  out.U(f.hs_state);
-
-  // Sorted order of the listed packets: by timestamp, equal timestamps in reverse arrival
-  // order (Python's sort of (timestamp, packet) pairs whose packets compare with <=).
-  order.resize(nl);
-  for (size_t i = 0; i < nl; ++i) order[i] = static_cast<uint32_t>(i);
-  bool increasing = true;  // the usual case: arrival order is already the sorted order
-  for (size_t i = 1; i < nl && increasing; ++i) increasing = pk[i - 1].ts_ns < pk[i].ts_ns;
-  if (!increasing) {
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return pk[a].ts_ns != pk[b].ts_ns ? pk[a].ts_ns < pk[b].ts_ns : a > b;
-    });
-  }
-
-  // delta time: microsecond remainder of consecutive sorted datetimes, in ms (N2).
-  us.resize(nl);
-  for (size_t i = 0; i < nl; ++i) us[i] = ntl::DatetimeMicros(ts[i]);
-  ListStats dt[3];
-  size_t dtn[3];
-  for (int dir = -1; dir <= 1; ++dir) {
-    std::vector<double>& L = v;
-    L.clear();
-    sorted_dir[0].clear();  // the remainders in us, sorted as integers (m -> m / 1000 is monotone)
-    int64_t prev = 0;
-    bool have = false;
-    for (uint32_t i : order) {
-      if (dir >= 0 && pk[i].Dir() != dir) continue;
-      if (have) {
-        const int64_t m = (us[i] - prev) % 1000000;
-        L.push_back(static_cast<double>(m) / 1000.0);
-        sorted_dir[0].push_back(static_cast<double>(m));
-      }
-      prev = us[i];
-      have = true;
-    }
-    const size_t n = L.size();
-    SortIntValued(sorted_dir[0], n, radix_k0, radix_k1);
-    sorted.resize(n);
-    for (size_t i = 0; i < n; ++i) sorted[i] = sorted_dir[0][i] / 1000.0;
-    dtn[dir + 1] = n;
-    dt[dir + 1] = FloatStats(L.data(), n, sorted, scratch, true);
-  }
-  auto dt_rest = [&](int w) {  // mean, mode, variance, std, median, skewness, cov
-    if (dtn[w] == 0) {
-      for (int i = 0; i < 7; ++i) out.Z();
-      return;
-    }
-    const ListStats& s = dt[w];
-    out.X(s.mean);
-    out.X(s.mode);
-    out.X(s.var);
-    out.X(s.std);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-  };
-  // N1: the all-packet min/max are overwritten by the backward ones under the bwd names.
-  if (dtn[2]) {
-    out.X(dt[2].min);
-    out.X(dt[2].max);
-  } else {
-    out.Z();
-    out.Z();
-  }
-  dt_rest(0);
-  dt_rest(2);
-  if (dtn[1]) {
-    out.X(dt[1].min);
-    out.X(dt[1].max);
-  } else {
-    out.Z();
-    out.Z();
-  }
-  dt_rest(1);
-
-  // delta len of frame length, header bytes, payload bytes; each over P, B, F.
-  auto delta_len = [&](auto get) {
-    for (int dir : {-1, 1, 0}) {
-      v.clear();
-      double prev = 0;
-      bool have = false;
-      for (uint32_t i : order) {
-        if (dir >= 0 && pk[i].Dir() != dir) continue;
-        const double x = static_cast<double>(get(pk[i]));
-        if (have) v.push_back(x - prev);
-        prev = x;
-        have = true;
-      }
-      const size_t n = v.size();
-      if (n == 0) {
-        for (int i = 0; i < 9; ++i) out.Z();
-        continue;
-      }
-      const ListStats s = IntStats(v.data(), n, sorted, scratch);  // integer-valued differences
-      out.R(s.min);
-      out.R(s.max);
-      out.X(s.mean);
-      out.X(s.mode);
-      out.X(s.var);
-      out.X(s.std);
-      out.X(s.median);
-      out.X(s.skew);
-      out.X(s.cov);
-    }
-  };
-  delta_len(frame);
-  delta_len(header);
-  delta_len(payload);
-
+  in.act = &pr.act;
+  in.idle = &pr.idle;
+  in.hs_state = f.hs_state;
+  in.hs_done = f.bits & kHsDone;
+  in.hs_first_ns = f.hs_first_ns;
+  in.hs_last_ns = f.hs_last_ns;
+  in.hs_other_ns = f.hs_other_ns;
+  ComputeNtlFeatures(in, scratch_lists, out);
   // ---- hand the flow to the exporters -------------------------------------------------------
   if (out.size() != kNtlNumFeatures) {  // a bug, never data: make it loud
     std::fprintf(stderr, "nfm-xdp: ntl flow has %d features instead of %d\n", out.size(), kNtlNumFeatures);
