@@ -42,6 +42,7 @@ struct CommonOptions {
   double csv_rotate_mb = 0;
   bool quiet = false;
   std::string label = "Unknown";      // ntl: the label column
+  std::string feature_set = "nfm";    // corrected profile: nfm (114) | ntl (NTLFlowLyzer's, corrected)
   uint32_t ntl_max_packets = 1u << 16;  // ntl: packets listed per flow
 };
 
@@ -110,6 +111,12 @@ int main(int argc, char** argv) {
   app.add_option("--float-format", o.float_format,
                  "Python-style float format: .Nf or .Ng (default: shortest round-trip; nfm2022: .64f; ntl: .4f)")
       ->group("Features");
+  app.add_option("--feature-set", o.feature_set,
+                 "Columns of the corrected profile: nfm (NetFlowMeter's 114) | ntl (NTLFlowLyzer's set with "
+                 "corrected semantics, 341 features + label); --profile ntl implies ntl")
+      ->check(CLI::IsMember({"nfm", "ntl"}))
+      ->capture_default_str()
+      ->group("Features");
   app.add_option("--label", o.label, "ntl: text of the constant label column")->capture_default_str()->group("Features");
   app.add_option("--ntl-max-packets", o.ntl_max_packets,
                  "ntl: packets kept per flow for list statistics (16 B each); past it those statistics cover the "
@@ -169,6 +176,12 @@ int main(int argc, char** argv) {
   cfg.activity_threshold_s = o.activity_threshold;
   cfg.subflow_gap_s = o.subflow_gap;
   cfg.max_flows = o.max_flows;
+  if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
+    std::fprintf(stderr, "nfm-xdp: --feature-set ntl needs --profile corrected (or --profile ntl for the reference)\n");
+    return 1;
+  }
+  cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
+  cfg.ntl_max_list_packets = o.ntl_max_packets;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
   // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,

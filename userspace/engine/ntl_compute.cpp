@@ -276,11 +276,28 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   // active / idle.
   {
     static const std::vector<double> kNone;
+    // Corrected: the lists hold integer ns; mean and std as the corrected 114 features compute
+    // them (exact over ns, then / 1e9), the rest over the values in seconds.
+    auto period_stats = [&](const std::vector<double>& L) {
+      if (!c) return FloatStats(L.data(), L.size(), sorted, scratch);
+      sc.sorted_dir[1].resize(L.size());
+      exact::IntMoments m;
+      for (size_t i = 0; i < L.size(); ++i) {
+        sc.sorted_dir[1][i] = exact::NsToSeconds(static_cast<int64_t>(L[i]));
+        m.Add(static_cast<uint64_t>(L[i]));
+      }
+      ListStats s = FloatStats(sc.sorted_dir[1].data(), L.size(), sorted, scratch);
+      if (!L.empty()) {
+        s.mean = m.Mean() / 1e9;
+        s.std = m.PStd() / 1e9;
+      }
+      return s;
+    };
     const std::vector<double>& A = in.act ? *in.act : kNone;
     if (A.empty()) {
       for (int i = 0; i < 9; ++i) out.Z();
     } else {
-      const ListStats s = FloatStats(A.data(), A.size(), sorted, scratch);
+      const ListStats s = period_stats(A);
       out.R(s.min);
       out.R(s.max);
       out.X(s.mean);
@@ -292,7 +309,7 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       out.X(s.var);
     }
     const std::vector<double>& I = in.idle ? *in.idle : kNone;
-    const ListStats s = FloatStats(I.data(), I.size(), sorted, scratch);
+    const ListStats s = period_stats(I);
     if (I.empty()) {
       for (int i = 0; i < 4; ++i) out.Z();
     } else {
@@ -331,7 +348,13 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       out.Z();
       out.Z();
     }
-    if (b.dur != 0) out.R(static_cast<double>(b.bytes) / b.dur); else out.Z();
+    if (b.dur == 0) {
+      out.Z();
+    } else if (c) {  // as the corrected 114 features: bytes / exact duration, one rounding
+      out.R(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec, static_cast<unsigned __int128>(b.dur_ns)));
+    } else {
+      out.R(static_cast<double>(b.bytes) / b.dur);
+    }
   }
   for (int d = 0; d < 2; ++d) {
     const NtlBulkOut& b = in.bulk[d];
@@ -401,7 +424,11 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       s.mean = exact::RatioToDouble(dsum, nn * g);
       const __int128 vnum = static_cast<__int128>(nn * dsq) - dsum * dsum;
       s.var = exact::RatioToDouble(vnum, nn * nn * g * g);
-      s.std = exact::SqrtRatioToDouble(static_cast<unsigned __int128>(vnum), nn * nn * g * g);
+      exact::IntMoments m;  // std as the corrected 114 features: PStd over ns, then / 1e9
+      m.n = n;
+      m.sum = static_cast<unsigned __int128>(dsum);
+      m.sum_sq = dsq;
+      s.std = m.PStd() / 1e9;
     }
     out.X(s.mean);
     out.X(s.std);

@@ -115,6 +115,7 @@ class NtlValues {
 struct NtlBulkOut {
   uint64_t states = 0, bytes = 0, pkts = 0;
   double dur = 0;        // seconds
+  int64_t dur_ns = 0;    // corrected: the exact duration
   bool dur_set = false;  // reference: a duration was added (else the int 0 prints "0")
 };
 
@@ -129,7 +130,7 @@ struct NtlInput {
   double duration = 0;  // seconds
   NtlBulkOut bulk[2];
   uint64_t sfcount = 0;  // gaps longer than the subflow gap
-  const std::vector<double>* act = nullptr;
+  const std::vector<double>* act = nullptr;   // reference: seconds; corrected: integer ns
   const std::vector<double>* idle = nullptr;
   uint8_t hs_state = 0;
   bool hs_done = false;  // reference: a packet followed the handshake; corrected: state 3 reached
