@@ -209,3 +209,102 @@ TEST(NtlEngine, FinInBothDirectionsEndsAtTheNextPacket) {
 
 }  // namespace
 }  // namespace nfm
+
+// ---- the same features with corrected semantics (FlowEngine, --feature-set ntl) ----------------
+namespace nfm {
+namespace {
+
+struct CorrectedNtlRun {
+  CorrectedNtlRun() {
+    EngineConfig cfg;
+    cfg.profile = Profile::kCorrected;
+    ApplyProfileDefaults(cfg, false, false, false);
+    cfg.ntl_features = true;
+    engine = std::make_unique<FlowEngine>(cfg);
+    engine->AddExporter(out);
+  }
+  void Tcp(double t, const char* src, uint16_t sport, const char* dst, uint16_t dport, uint8_t flags,
+           uint32_t pl = 0, uint32_t seq = 0, uint32_t ack = 0) {
+    PacketMeta m = enginetest::Tcp(static_cast<uint64_t>(std::llround(t * 1e6)) * 1000, src, sport, dst, dport, flags,
+                                   pl, pl, 1000, 20);
+    m.tcp_seq = seq;
+    m.tcp_ack = ack;
+    engine->OnPacket(m);
+  }
+  std::vector<Row> Rows() {
+    engine->Flush();
+    auto names = SplitCsv(out.header);
+    std::vector<Row> r;
+    for (const auto& line : out.rows) r.emplace_back(names, SplitCsv(line));
+    return r;
+  }
+  NtlCapture out;
+  std::unique_ptr<FlowEngine> engine;
+};
+
+TEST(NtlCorrected, HeaderHas341FeaturesAndN1Names) {
+  CorrectedNtlRun run;
+  auto names = SplitCsv(run.out.header);
+  ASSERT_EQ(names.size(), 7u + 341u + 1u);
+  int min_all = -1, min_bwd = -1;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "min_packets_delta_time") min_all = static_cast<int>(i);
+    if (names[i] == "min_bwd_packets_delta_time") min_bwd = static_cast<int>(i);
+  }
+  EXPECT_GT(min_all, 0);
+  EXPECT_GT(min_bwd, min_all);
+}
+
+TEST(NtlCorrected, N1N2DeltaTimeWholeGapsAndOwnMinMax) {
+  CorrectedNtlRun run;
+  run.Tcp(1000.000, C, 1234, S, 80, ACK);
+  run.Tcp(1000.001, S, 80, C, 1234, ACK);
+  run.Tcp(1000.005, C, 1234, S, 80, ACK);
+  run.Tcp(1002.010, S, 80, C, 1234, ACK);  // all gaps: 1, 4, 2005 ms; bwd: 2009 ms; fwd: 5 ms
+  auto r = run.Rows();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["min_packets_delta_time"], "1");
+  EXPECT_EQ(r[0]["max_packets_delta_time"], "2005");  // N2: not the 5 ms remainder
+  EXPECT_EQ(r[0]["min_bwd_packets_delta_time"], "2009");
+  EXPECT_EQ(r[0]["min_fwd_packets_delta_time"], "5");
+}
+
+TEST(NtlCorrected, N3IdleStatisticsGatedOnIdle) {
+  CorrectedNtlRun run;
+  run.Tcp(1000.0, C, 1234, S, 80, ACK);
+  run.Tcp(1010.0, C, 1234, S, 80, ACK);  // 10 s gap: idle 10 s; active periods: 0 (not recorded), last 0
+  auto r = run.Rows();
+  EXPECT_EQ(r[0]["idle_min"], "10");
+  EXPECT_EQ(r[0]["idle_median"], "10");  // reference: 0 (gated on the empty active list)
+  EXPECT_EQ(r[0]["idle_variance"], "0");
+}
+
+TEST(NtlCorrected, N4SequenceWrapAndCompletionOnTheLastPacket) {
+  CorrectedNtlRun run;
+  run.Tcp(1000.0, C, 1234, S, 80, SYN, 0, 0xffffffffu, 0);
+  run.Tcp(1000.125, S, 80, C, 1234, SYN | ACK, 0, 500, 0);  // ack 0 = seq + 1 mod 2^32
+  run.Tcp(1000.25, C, 1234, S, 80, ACK, 0, 0, 501);
+  auto r = run.Rows();
+  EXPECT_EQ(r[0]["handshake_state"], "3");
+  EXPECT_EQ(r[0]["handshake_duration"], "0.25");
+  EXPECT_EQ(r[0]["delta_start"], "nan");  // no packet after the handshake: NaN, not a text
+}
+
+TEST(NtlCorrected, WorksForUdpAndIpv6) {
+  CorrectedNtlRun run;
+  PacketMeta m = enginetest::Tcp(1000ull * 1000000000ull, "2001:db8::1", 5353, "2001:db8::2", 53, 0, 30, 30, 0, 8);
+  m.proto = 17;
+  run.engine->OnPacket(m);
+  m.ts_ns += 500000000;
+  run.engine->OnPacket(m);
+  auto r = run.Rows();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0]["protocol"], "UDP");
+  EXPECT_EQ(r[0]["packets_count"], "2");
+  EXPECT_EQ(r[0]["segment_size_mean"], "38");  // 8 + 30
+  EXPECT_EQ(r[0]["handshake_state"], "0");
+  EXPECT_EQ(r[0]["mean_fwd_packets_delta_time"], "500");
+}
+
+}  // namespace
+}  // namespace nfm
