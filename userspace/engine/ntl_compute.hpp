@@ -3,7 +3,7 @@
 // the per-flow numbers its engine kept online. Two semantics: the reference's (NtlEngine,
 // --profile ntl, bit for bit, defects N1-N5 and the 2022 ones it keeps) and the corrected one
 // (FlowEngine with --feature-set ntl: N1-N4 and the 2022 defects fixed, kNtlCorrectedFeatureSet).
-// Also the bounded packet list both engines keep (16 bytes per packet, 1 KiB chunks).
+// Also the bounded packet list both engines keep (16 bytes per packet, 256-byte chunks of 15).
 // No I/O; no per-flow heap allocation once the scratch vectors have grown.
 #pragma once
 
@@ -29,16 +29,16 @@ struct ListedPacket {
 };
 static_assert(sizeof(ListedPacket) == 16);
 
-inline constexpr uint32_t kChunkPackets = 63;
+inline constexpr uint32_t kChunkPackets = 15;
 struct Chunk {
   ListedPacket p[kChunkPackets];
   uint32_t next;  // chunk index + 1; 0 = last
   uint32_t pad_[3];
 };
-static_assert(sizeof(Chunk) == 1024);
+static_assert(sizeof(Chunk) == 256);
 
 // Chunks in blocks that never move; a free list of chunk indices. Allocation happens once
-// per 63 listed packets and reuses freed chunks, so steady state does no heap allocation.
+// per 15 listed packets and reuses freed chunks, so steady state does no heap allocation.
 class ChunkPool {
  public:
   uint32_t Alloc() {

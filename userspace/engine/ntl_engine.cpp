@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // NtlEngine (see ntl_engine.hpp). Per flow: O(1) online state for what NTLFlowLyzer updates
 // per packet (counts, flags, bulk, active/idle, subflows, handshake, end test) and a bounded
-// packet list (16 bytes per packet, in 1 KiB chunks from a pool) for the list statistics,
+// packet list (16 bytes per packet, in 256-byte chunks from a pool) for the list statistics,
 // which are computed once when the flow ends, in the reference's arithmetic (ntl_stats).
 #include "engine/ntl_engine.hpp"
 
