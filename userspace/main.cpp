@@ -290,6 +290,12 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
                    static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
                    res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+      if (ntl) {
+        const nfm::NtlStats& ns = ntl_engine->Ntl();
+        std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                     static_cast<double>(ns.list_bytes_peak) / 1048576.0,
+                     static_cast<unsigned long long>(ns.capped_flows));
+      }
     }
     if (metrics) {
       metrics->Update(engine_stats, nullptr);
