@@ -119,11 +119,36 @@ ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std
     s.skew = s.cov = std::numeric_limits<double>::quiet_NaN();
     return s;
   }
-  exact::DoubleMoments m;
-  for (size_t i = 0; i < n; ++i) m.Add(a[i]);
-  s.mean = m.Mean();
-  s.var = m.PVar();
-  s.std = m.PStd();
+  // statistics' exact mean / pvariance / pstdev. One or two values need no big integers when
+  // the sum and difference of the two are exact doubles (checked with TwoSum): then the mean is
+  // (a+b)/2, the std |a-b|/2 and the variance RN(((a-b)/2)^2), each rounded once.
+  bool done = false;
+  if (n == 1 && std::isfinite(a[0])) {
+    s.mean = a[0];
+    s.var = s.std = 0.0;
+    done = true;
+  } else if (n == 2 && std::isfinite(a[0]) && std::isfinite(a[1])) {
+    auto exact_op = [](double x, double y, double r) {  // TwoSum error of r = x + y is 0
+      const double yv = r - x;
+      return (x - (r - yv)) + (y - yv) == 0.0;
+    };
+    const double sum = a[0] + a[1], diff = a[0] - a[1];
+    const double hs = sum / 2, hd = std::fabs(diff) / 2;
+    if (exact_op(a[0], a[1], sum) && exact_op(a[0], -a[1], diff) && (sum == 0 || std::fabs(hs) >= 0x1p-1021) &&
+        (diff == 0 || hd >= 0x1p-1021)) {  // halving exact: not subnormal
+      s.mean = hs;
+      s.std = hd;
+      s.var = hd * hd;
+      done = true;
+    }
+  }
+  if (!done) {
+    exact::DoubleMoments m;
+    for (size_t i = 0; i < n; ++i) m.Add(a[i]);
+    s.mean = m.Mean();
+    s.var = m.PVar();
+    s.std = m.PStd();
+  }
   if (!presorted) {
     sorted.assign(a, a + n);
     std::sort(sorted.begin(), sorted.end());
