@@ -9,7 +9,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 
+#include "engine/cic_engine.hpp"
+#include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "engine/ntl_engine.hpp"
@@ -32,6 +35,9 @@ struct CommonOptions {
   std::string pcap;
   std::string csv = "-";
   std::string profile = "corrected";
+  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns) | ntl (NTLFlowLyzer's)
+  std::string label = "Unknown";      // ntl feature sets: the label column
+  uint32_t ntl_max_packets = 1u << 16;  // ntl feature sets: packets listed per flow
   std::string float_format;  // empty: profile default
   std::string tz = "utc";
   double idle_timeout = 0, active_timeout = 0, activity_threshold = 0, subflow_gap = 1.0;
@@ -41,18 +47,74 @@ struct CommonOptions {
   double metrics_linger = 0;
   double csv_rotate_mb = 0;
   bool quiet = false;
-  std::string label = "Unknown";      // ntl: the label column
-  std::string feature_set = "nfm";    // corrected profile: nfm (114) | ntl (NTLFlowLyzer's, corrected)
-  uint32_t ntl_max_packets = 1u << 16;  // ntl: packets listed per flow
 };
 
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
   else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
   else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
+  else if (s == "cic") *p = nfm::Profile::kCic;
   else if (s == "ntl") *p = nfm::Profile::kNtl;
   else return false;
   return true;
+}
+
+// Offline replay through any engine with FlowEngine's packet interface, then the summary line.
+template <class Engine>
+int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
+                        bool scapy_decode, bool dpkt_decode = false) {
+  nfm::OfflineOptions off;
+  off.path = o.pcap;
+  off.progress = !o.quiet;
+  off.scapy_decode = scapy_decode;
+  off.cic_decode = cic_decode;
+  off.dpkt_decode = dpkt_decode;
+  if (metrics) metrics->SetHealth(true, true);
+  nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
+  if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
+  if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
+  const int rc = res.exit_code;
+  if (rc != 1 && !o.quiet) {
+    const nfm::EngineStats& st = engine.Stats();
+    uint64_t skipped = 0;
+    for (uint64_t s : st.skipped) skipped += s;
+    uint64_t exported = 0;
+    for (uint64_t e : st.flows_exported) exported += e;
+    std::fprintf(stderr,
+                 "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
+                 static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
+                 static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
+                 res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+    if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
+      const nfm::NtlStats& ns = engine.Ntl();
+      std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                   static_cast<double>(ns.list_bytes_peak) / 1048576.0, static_cast<unsigned long long>(ns.capped_flows));
+    }
+  }
+  if (metrics) {
+    metrics->Update(engine.Stats(), nullptr);
+    metrics->SetHealth(false, false);
+  }
+  return rc;
+}
+
+// Lingers for the metrics scraper if asked, closes the CSV; the exit code.
+int FinishOutput(const CommonOptions& o, nfm::CsvFileSink& sink, nfm::Metrics* metrics, int rc) {
+  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
+  // scraper sees them; a signal ends the wait.
+  if (metrics && o.metrics_linger > 0) {
+    if (!sink.Finish()) metrics->OnCsvError();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
+    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // A failed flush or any row that could not be written makes the run fail (data was lost).
+  if (!sink.Finish() || sink.RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink.Error().c_str(),
+                 static_cast<unsigned long long>(sink.RowsLost()));
+    return rc ? rc : 1;
+  }
+  return rc;
 }
 
 }  // namespace
@@ -103,26 +165,28 @@ int main(int argc, char** argv) {
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
-                 "nfm2022-seed (its 115-column seed layout) | ntl (NTLFlowLyzer e2def39 bit for bit: 339 "
-                 "features + label, Ethernet IPv4 TCP)")
-      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "ntl"}))
+                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte) | "
+                 "ntl (NTLFlowLyzer e2def39 bit for bit: 339 features + label, Ethernet IPv4 TCP)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic", "ntl"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--feature-set", o.feature_set,
+                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed) | "
+                 "ntl (NTLFlowLyzer's 341 features + label, defects fixed)")
+      ->check(CLI::IsMember({"nfm", "cic", "ntl"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--label", o.label, "ntl feature sets: text of the constant label column")
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--ntl-max-packets", o.ntl_max_packets,
+                 "ntl feature sets: packets kept per flow for list statistics (16 B each); past it those statistics "
+                 "cover the first N packets")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 26))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--float-format", o.float_format,
-                 "Python-style float format: .Nf or .Ng (default: shortest round-trip; nfm2022: .64f; ntl: .4f)")
-      ->group("Features");
-  app.add_option("--feature-set", o.feature_set,
-                 "Columns of the corrected profile: nfm (NetFlowMeter's 114) | ntl (NTLFlowLyzer's set with "
-                 "corrected semantics, 341 features + label); --profile ntl implies ntl")
-      ->check(CLI::IsMember({"nfm", "ntl"}))
-      ->capture_default_str()
-      ->group("Features");
-  app.add_option("--label", o.label, "ntl: text of the constant label column")->capture_default_str()->group("Features");
-  app.add_option("--ntl-max-packets", o.ntl_max_packets,
-                 "ntl: packets kept per flow for list statistics (16 B each); past it those statistics cover the "
-                 "first N packets")
-      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 26))
-      ->capture_default_str()
+                 "Python-style float format: .Nf or .Ng (default: shortest round-trip; nfm2022: .64f)")
       ->group("Features");
   app.add_option("--tz", o.tz, "Time zone of flow_id/timestamp text: utc | local")
       ->check(CLI::IsMember({"utc", "local"}))
@@ -176,14 +240,19 @@ int main(int argc, char** argv) {
   cfg.activity_threshold_s = o.activity_threshold;
   cfg.subflow_gap_s = o.subflow_gap;
   cfg.max_flows = o.max_flows;
+  nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
+
+  const bool cic = cfg.profile == nfm::Profile::kCic || o.feature_set == "cic";
+  if (o.feature_set == "cic" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic) {
+    std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
+    return 1;
+  }
   if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
-    std::fprintf(stderr, "nfm-xdp: --feature-set ntl needs --profile corrected (or --profile ntl for the reference)\n");
+    std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
     return 1;
   }
   cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
   cfg.ntl_max_list_packets = o.ntl_max_packets;
-  nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
-
   // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,
   // spec §9.2) are profile defaults.
   if (o.float_format.empty() && cfg.profile == nfm::Profile::kNtl) o.float_format = ".4f";
@@ -237,30 +306,45 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  // Exporters, in the order they see each flow: CSV, then the metrics observer. The ntl
-  // profile runs its own engine (NtlEngine) behind the same exporters.
-  const bool ntl = cfg.profile == nfm::Profile::kNtl;
-  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
-  std::unique_ptr<nfm::FlowEngine> engine_ptr;
-  std::unique_ptr<nfm::NtlEngine> ntl_engine;
-  if (ntl) {
+  int rc = 0;
+  if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
+    nfm::CicEngine engine(cfg);
+    nfm::CicCsvExporter exporter(*sink, o.tz == "local");
+    engine.AddExporter(exporter);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
+    if (live_mode) {  // corrected CIC set only (checked above)
+#ifdef NFM_HAVE_LIVE
+      live.quiet = o.quiet;
+      live.verbose = verbose;
+      nfm::live::LiveStatus status;
+      if (metrics) metrics->AttachLive(&status);
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+#endif
+    } else {
+      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
+    }
+    return FinishOutput(o, *sink, metrics.get(), rc);
+  }
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
     nfm::NtlConfig ncfg;
     ncfg.base = cfg;
     ncfg.max_list_packets = o.ntl_max_packets;
-    ntl_engine = std::make_unique<nfm::NtlEngine>(ncfg);
-    ntl_engine->AddExporter(csv);
-    if (flow_metrics) ntl_engine->AddExporter(*flow_metrics);
-  } else {
-    engine_ptr = std::make_unique<nfm::FlowEngine>(cfg);
-    engine_ptr->AddExporter(csv);
-    if (flow_metrics) engine_ptr->AddExporter(*flow_metrics);
+    nfm::NtlEngine engine(ncfg);
+    nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
+    engine.AddExporter(csv);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, /*dpkt_decode=*/true);
+    return FinishOutput(o, *sink, metrics.get(), rc);
   }
-  int rc = 0;
+  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  nfm::FlowEngine engine(cfg);
+  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
+  engine.AddExporter(csv);
+  if (flow_metrics) engine.AddExporter(*flow_metrics);
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
-    nfm::FlowEngine& engine = *engine_ptr;
     live.quiet = o.quiet;
     live.verbose = verbose;
     nfm::live::LiveStatus status;
@@ -268,55 +352,8 @@ int main(int argc, char** argv) {
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
-    nfm::OfflineOptions off;
-    off.path = o.pcap;
-    off.progress = !o.quiet;
-    off.scapy_decode = cfg.profile != nfm::Profile::kCorrected && !ntl;
-    off.dpkt_decode = ntl;
-    if (metrics) metrics->SetHealth(true, true);
-    nfm::OfflineResult res = ntl ? nfm::RunOffline(off, *ntl_engine, g_stop) : nfm::RunOffline(off, *engine_ptr, g_stop);
-    const nfm::EngineStats& engine_stats = ntl ? ntl_engine->Stats() : engine_ptr->Stats();
-    if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
-    if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
-    rc = res.exit_code;
-    if (rc != 1 && !o.quiet) {
-      const nfm::EngineStats& st = engine_stats;
-      uint64_t skipped = 0;
-      for (uint64_t s : st.skipped) skipped += s;
-      uint64_t exported = 0;
-      for (uint64_t e : st.flows_exported) exported += e;
-      std::fprintf(stderr,
-                   "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
-                   static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
-                   static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
-                   res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
-      if (ntl) {
-        const nfm::NtlStats& ns = ntl_engine->Ntl();
-        std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
-                     static_cast<double>(ns.list_bytes_peak) / 1048576.0,
-                     static_cast<unsigned long long>(ns.capped_flows));
-      }
-    }
-    if (metrics) {
-      metrics->Update(engine_stats, nullptr);
-      metrics->SetHealth(false, false);
-    }
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected);
   }
 
-  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
-  // scraper sees them; a signal ends the wait.
-  if (metrics && o.metrics_linger > 0) {
-    if (!sink->Finish()) metrics->OnCsvError();
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
-    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-
-  // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink->Finish() || sink->RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  return rc;
+  return FinishOutput(o, *sink, metrics.get(), rc);
 }

@@ -16,8 +16,8 @@
 
 namespace nfm::live {
 
-Drainer::Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, FlowEngine& engine)
-    : engine_(engine), ring_size_(ring_size), page_size_(static_cast<size_t>(sysconf(_SC_PAGESIZE))) {
+Drainer::Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target)
+    : target_(target), ring_size_(ring_size), page_size_(static_cast<size_t>(sysconf(_SC_PAGESIZE))) {
   for (size_t i = 0; i < ring_fds.size(); ++i) {
     if (i == 0) {
       rb_ = ring_buffer__new(ring_fds[0], &Drainer::OnSample, this, nullptr);
@@ -54,7 +54,7 @@ int Drainer::OnSample(void* ctx, void* data, size_t size) noexcept {
   }
   ++self->decoded_;
   try {
-    self->engine_.OnPacket(meta);
+    self->target_.on_packet(self->target_.engine, meta);
   } catch (...) {
     // The engine does not throw by contract (it allocates nothing per packet); if it ever
     // does, stop polling instead of unwinding through libbpf.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Drainer: one ring_buffer over all shards; decodes each sample and hands it to the engine.
+// Drainer: one ring_buffer over all shards; decodes each sample and hands it to the engine
+// (any engine with OnPacket: FlowEngine, CicEngine), through PacketTarget.
 // Also measures how full each ring is (read-only mapping of its position pages).
 // Not thread-safe: one thread (the engine's) calls Poll/DrainAll.
 #pragma once
@@ -13,10 +14,21 @@ struct ring_buffer;
 
 namespace nfm::live {
 
+// Where decoded packets go: an engine's OnPacket behind one function pointer (one indirect
+// call per event; the drain loop stays one non-template class).
+struct PacketTarget {
+  void* engine = nullptr;
+  void (*on_packet)(void* engine, const PacketMeta& meta) = nullptr;
+  template <class Engine>
+  static PacketTarget Of(Engine& e) {
+    return {&e, [](void* p, const PacketMeta& m) { static_cast<Engine*>(p)->OnPacket(m); }};
+  }
+};
+
 class Drainer {
  public:
   // Throws BpfError. `ring_size` is the size of every ring in bytes.
-  Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, FlowEngine& engine);
+  Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target);
   ~Drainer();
   Drainer(const Drainer&) = delete;
   Drainer& operator=(const Drainer&) = delete;
@@ -38,7 +50,7 @@ class Drainer {
   static int OnSample(void* ctx, void* data, size_t size) noexcept;
 
   struct ring_buffer* rb_ = nullptr;
-  FlowEngine& engine_;
+  PacketTarget target_;
   int64_t offset_ns_ = 0;
   uint64_t decoded_ = 0;
   uint64_t bad_ = 0;

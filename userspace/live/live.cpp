@@ -16,6 +16,7 @@
 
 #include "bpf_util.hpp"
 #include "drain.hpp"
+#include "engine/cic_engine.hpp"
 #include "loader.hpp"
 #include "metrics/metrics.hpp"
 #include "system.hpp"
@@ -102,8 +103,9 @@ std::string Join(const std::vector<Interface>& ifs) {
 
 }  // namespace
 
-int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
-            LiveStatus* status, Metrics* metrics) {
+template <class Engine>
+int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
+            Metrics* metrics) {
   libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
   LiveStatus local_status;
   LiveStatus* st = status ? status : &local_status;
@@ -139,7 +141,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, engine);
+    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, PacketTarget::Of(engine));
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     const XdpMode want = opts.xdp_mode == "native" ? XdpMode::kNative
                          : opts.xdp_mode == "skb"  ? XdpMode::kSkb
@@ -265,5 +267,8 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
                static_cast<unsigned long long>(exported));
   return exit_code;
 }
+
+template int RunLive<FlowEngine>(const LiveOptions&, FlowEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
+template int RunLive<CicEngine>(const LiveOptions&, CicEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
 
 }  // namespace nfm::live

@@ -68,7 +68,9 @@ struct LiveStatus {
 // setup errors are printed as one line on stderr. `status` may be null. `metrics` (may be
 // null) gets Update(engine.Stats(), *status) on the drain thread about every 100 ms and
 // once after the final flush; opts.on_tick is called right after it.
-int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
-            LiveStatus* status, Metrics* metrics = nullptr);
+// Engine: FlowEngine or CicEngine (OnPacket, AdvanceTime, Flush, Stats); live.cpp instantiates both.
+template <class Engine>
+int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
+            Metrics* metrics = nullptr);
 
 }  // namespace nfm::live

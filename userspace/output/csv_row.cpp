@@ -10,9 +10,11 @@
 #include <bit>
 #include <iterator>
 #include <cassert>
+#include <charconv>
 #include <cstring>
 
 #include "engine/exact.hpp"
+#include "output/java_double.hpp"
 #include "engine/feature_sets.hpp"
 
 namespace nfm {
@@ -171,6 +173,12 @@ inline char* CsvRowRenderer::WriteValue(char* p, const FeatureValue& v, std::spa
       scratch_.clear();
       fmt::AppendDecimalFormatted(scratch_, decimals[v.aux], spec_);
       p = put_text(p, scratch_);
+      break;
+    case K::kInt:  // CIC kinds (output/cic_row.cpp renders CIC rows; these keep any set printable)
+      p = std::to_chars(p, p + 24, static_cast<long long>(v.ns)).ptr;
+      break;
+    case K::kJava:
+      p = fmt::WriteJavaDouble(p, v.f);
       break;
     case K::kText: {
       const std::string_view t = v.aux < std::size(kFeatureTexts) ? kFeatureTexts[v.aux] : std::string_view();

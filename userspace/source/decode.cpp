@@ -4,6 +4,7 @@
 // checksums and does not reassemble fragments. Length semantics: spec FEATURES.md §1.4.
 #include "source/decode.hpp"
 
+#include "source/decode_cic.hpp"
 #include "source/scapy_payload.hpp"
 
 #include <algorithm>
@@ -893,6 +894,7 @@ DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t 
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
                               bool* has_second, DecodeMode mode) noexcept {
   if (has_second) *has_second = false;
+  if (mode == DecodeMode::kCic) return DecodeCic(data, cap_len, wire_len, out);
   *out = PacketMeta{};
   out->cap_len = cap_len;
   out->wire_len = wire_len;

@@ -9,6 +9,7 @@
 
 #include "engine/ntl_engine.hpp"
 #include "source/capture_reader.hpp"
+#include "engine/cic_engine.hpp"
 #include "source/decode.hpp"
 #include "source/decode_ntl.hpp"
 
@@ -41,7 +42,9 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   auto last_progress = start;
   const bool progress = opts.progress && isatty(STDERR_FILENO);
   const uint64_t size = reader->FileSize();
-  const DecodeMode mode = opts.scapy_decode ? DecodeMode::kScapy2022 : DecodeMode::kStrict;
+  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
+                         : opts.scapy_decode ? DecodeMode::kScapy2022
+                                             : DecodeMode::kStrict;
   uint64_t unsupported_link = 0;
   uint32_t first_bad_link = 0;
   // Decode runs kAhead packets ahead of the engine so the engine's memory (index slot, then
@@ -142,6 +145,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
 }
 
 template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
+template OfflineResult RunOffline<CicEngine>(const OfflineOptions&, CicEngine&, const std::atomic<bool>&);
 template OfflineResult RunOffline<NtlEngine>(const OfflineOptions&, NtlEngine&, const std::atomic<bool>&);
 
 }  // namespace nfm

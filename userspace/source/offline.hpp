@@ -15,6 +15,7 @@ struct OfflineOptions {
   std::string path;         // capture file, "-" = stdin
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
+  bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
   bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
 };
 
