@@ -89,6 +89,9 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
       const nfm::NtlStats& ns = engine.Ntl();
       std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
                    static_cast<double>(ns.list_bytes_peak) / 1048576.0, static_cast<unsigned long long>(ns.capped_flows));
+    } else if (st.list_capped_flows) {
+      std::fprintf(stderr, "nfm-xdp: %llu flows reached --ntl-max-packets (their list statistics cover the first %u "
+                   "packets)\n", static_cast<unsigned long long>(st.list_capped_flows), o.ntl_max_packets);
     }
   }
   if (metrics) {

@@ -346,6 +346,7 @@ struct FlowEngine::Impl {
     } else if (!x.capped) {
       x.capped = 1;
       ++ntl->capped_flows;
+      ++stats().list_capped_flows;
     }
     if (p.proto != 6) return;
     // Handshake walk (spec §8.3) with N4 fixed: sequence numbers compared modulo 2^32.

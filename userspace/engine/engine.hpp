@@ -54,6 +54,7 @@ struct EngineStats {
   uint64_t flows_active = 0;
   uint64_t table_capacity = 0;
   uint64_t out_of_order = 0;       // packets whose timestamp went backwards within a flow
+  uint64_t list_capped_flows = 0;  // ntl feature sets: flows whose packet list reached its bound
 };
 
 }  // namespace nfm

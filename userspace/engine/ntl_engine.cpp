@@ -237,6 +237,7 @@ struct NtlEngine::Impl {
     } else if (!(f.bits & kCapped)) {
       f.bits |= kCapped;
       ++engine.ntl_stats_.capped_flows;
+      ++stats().list_capped_flows;
     }
     if (f.n[d] == 0) f.init_win[d] = p.window;
     ++f.n[d];
