@@ -12,11 +12,13 @@
 #include <thread>
 #include <utility>
 #include <vector>
+#include <type_traits>
 
 #include "engine/cic_engine.hpp"
 #include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
+#include "engine/ntl_engine.hpp"
 #include "metrics/metrics.hpp"
 #include "label/labels.hpp"
 #include "nfm/counter_table.hpp"
@@ -43,7 +45,9 @@ struct CommonOptions {
   std::string pcap;
   std::string csv = "-";
   std::string profile = "corrected";
-  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns)
+  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns) | ntl (NTLFlowLyzer's)
+  std::string label = "Unknown";      // ntl feature sets: the label column
+  uint32_t ntl_max_packets = 1u << 16;  // ntl feature sets: packets listed per flow
   std::string float_format;  // empty: profile default
   std::string tz = "utc";
   double idle_timeout = 0, active_timeout = 0, activity_threshold = 0, subflow_gap = 1.0;
@@ -120,6 +124,7 @@ bool ParseProfile(const std::string& s, nfm::Profile* p) {
   else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
   else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
   else if (s == "cic") *p = nfm::Profile::kCic;
+  else if (s == "ntl") *p = nfm::Profile::kNtl;
   else return false;
   return true;
 }
@@ -127,7 +132,8 @@ bool ParseProfile(const std::string& s, nfm::Profile* p) {
 // Offline replay through any engine with FlowEngine's packet interface, then the summary line.
 template <class Engine>
 int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
-                        bool scapy_decode, nfm::InputProgress* info = nullptr, bool hash_input = false) {
+                        bool scapy_decode, bool dpkt_decode = false, nfm::InputProgress* info = nullptr,
+                        bool hash_input = false) {
   nfm::OfflineOptions off;
   off.path = o.pcap;
   off.info = info;
@@ -135,6 +141,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   off.progress = !o.quiet;
   off.scapy_decode = scapy_decode;
   off.cic_decode = cic_decode;
+  off.dpkt_decode = dpkt_decode;
   if (metrics) metrics->SetHealth(true, true);
   nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
   if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
@@ -159,6 +166,14 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
                  static_cast<unsigned long long>(skipped), reasons.c_str(), static_cast<unsigned long long>(exported),
                  res.seconds,
                  res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+    if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
+      const nfm::NtlStats& ns = engine.Ntl();
+      std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                   static_cast<double>(ns.list_bytes_peak) / 1048576.0, static_cast<unsigned long long>(ns.capped_flows));
+    } else if (st.list_capped_flows) {
+      std::fprintf(stderr, "nfm-xdp: %llu flows reached --ntl-max-packets (their list statistics cover the first %u "
+                   "packets)\n", static_cast<unsigned long long>(st.list_capped_flows), o.ntl_max_packets);
+    }
   }
   if (metrics) {
     metrics->Update(engine.Stats(), nullptr);
@@ -256,13 +271,24 @@ int main(int argc, char** argv) {
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
-                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte)")
-      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic"}))
+                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte) | "
+                 "ntl (NTLFlowLyzer e2def39 bit for bit: 339 features + label, Ethernet IPv4 TCP)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic", "ntl"}))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--feature-set", o.feature_set,
-                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed)")
-      ->check(CLI::IsMember({"nfm", "cic"}))
+                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed) | "
+                 "ntl (NTLFlowLyzer's 341 features + label, defects fixed)")
+      ->check(CLI::IsMember({"nfm", "cic", "ntl"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--label", o.label, "ntl feature sets: text of the constant label column")
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--ntl-max-packets", o.ntl_max_packets,
+                 "ntl feature sets: packets kept per flow for list statistics (16 B each); past it those statistics "
+                 "cover the first N packets")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 26))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--float-format", o.float_format,
@@ -351,7 +377,26 @@ int main(int argc, char** argv) {
                          "--profile cic or --feature-set cic\n");
     return 1;
   }
-  // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
+  if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
+    std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
+    return 1;
+  }
+  cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
+  cfg.ntl_max_list_packets = o.ntl_max_packets;
+  const bool ntl = o.feature_set == "ntl" || cfg.profile == nfm::Profile::kNtl;
+  if (ntl && !ipfix_opts.urls.empty()) {
+    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
+                         "--profile ntl or --feature-set ntl\n");
+    return 1;
+  }
+  if (ntl && (!o.labels.empty() || o.loss_column)) {
+    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; the ntl set has its "
+                         "own constant label column (--label TEXT)\n");
+    return 1;
+  }
+  // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,
+  // spec §9.2) are profile defaults.
+  if (o.float_format.empty() && cfg.profile == nfm::Profile::kNtl) o.float_format = ".4f";
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
   const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
   if (!float_spec) {
@@ -474,6 +519,17 @@ int main(int argc, char** argv) {
     }
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
+    nfm::NtlConfig ncfg;
+    ncfg.base = cfg;
+    ncfg.max_list_packets = o.ntl_max_packets;
+    nfm::NtlEngine engine(ncfg);
+    nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
+    engine.AddExporter(csv);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, /*dpkt_decode=*/true);
+    return FinishOutput(o, sink.get(), metrics.get(), rc);
+  }
   // Loss oracle: offline, the capture's own drop records (read first, framing only).
   std::unique_ptr<nfm::LossOracle> loss;
   if (o.loss_column && !live_mode) {
@@ -498,7 +554,7 @@ int main(int argc, char** argv) {
   // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   nfm::FlowEngine engine(cfg);
   std::unique_ptr<nfm::CsvExporter> csv;
-  if (sink) csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec);
+  if (sink) csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec, o.label);
 
   // Manifest next to every closed output file (not for stdout).
   // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
@@ -613,7 +669,7 @@ int main(int argc, char** argv) {
 #endif
   } else {
     if (want_manifest) manifest.Start();
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, &input,
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, false, &input,
                              want_manifest);
   }
 

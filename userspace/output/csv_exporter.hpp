@@ -5,6 +5,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "engine/flow_view.hpp"
 #include "output/csv_row.hpp"
@@ -17,8 +19,9 @@ namespace nfm {
 class CsvExporter : public FlowExporter {
  public:
   // Not owned: `sink` outlives the exporter.
-  CsvExporter(CsvFileSink& sink, bool local_tz, const fmt::FloatSpec& spec)
-      : sink_(sink), local_tz_(local_tz), spec_(spec) {}
+  // `label`: text of the trailing `label` column of the ntl feature set (others have none).
+  CsvExporter(CsvFileSink& sink, bool local_tz, const fmt::FloatSpec& spec, std::string label = "Unknown")
+      : sink_(sink), local_tz_(local_tz), spec_(spec), label_(std::move(label)) {}
 
   // Optional (set before the exporter is added to the engine; not owned): trailing data-set
   // columns (capture_loss, label) and the manifest that counts the rows of each file.
@@ -28,7 +31,7 @@ class CsvExporter : public FlowExporter {
   }
 
   void Begin(Profile profile, const FeatureSet& set) override {
-    renderer_.emplace(profile, local_tz_, spec_);
+    renderer_.emplace(profile, local_tz_, spec_, &set, label_);
     header_ = renderer_->HeaderLine();
     if (extras_) header_ = extras_->Header(header_);
     if (manifest_) manifest_->SetColumns(header_, set);
@@ -49,6 +52,7 @@ class CsvExporter : public FlowExporter {
   CsvFileSink& sink_;
   bool local_tz_;
   fmt::FloatSpec spec_;
+  std::string label_;
   std::optional<CsvRowRenderer> renderer_;
   std::string header_;
   DatasetColumns* extras_ = nullptr;

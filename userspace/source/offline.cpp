@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/ntl_engine.hpp"
 #include "source/capture_reader.hpp"
 #include "engine/cic_engine.hpp"
 #include "source/decode.hpp"
+#include "source/decode_ntl.hpp"
 
 namespace nfm {
 
@@ -36,7 +38,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
     res.error = err;
     return res;
   }
-  reader->SetDeliverPartialRecord(opts.scapy_decode);
+  // scapy and dpkt both return the bytes of a record cut by the end of the file.
+  reader->SetDeliverPartialRecord(opts.scapy_decode || opts.dpkt_decode);
   InputProgress* info = opts.info;
   if (info) {
     info->path = opts.path;
@@ -79,8 +82,10 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       }
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
-      slot.status = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
-                                     &has_second, mode);
+      slot.status = opts.dpkt_decode
+                        ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta)
+                        : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
+                                           &has_second, mode);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;
@@ -165,6 +170,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
 
 template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
 template OfflineResult RunOffline<CicEngine>(const OfflineOptions&, CicEngine&, const std::atomic<bool>&);
+template OfflineResult RunOffline<NtlEngine>(const OfflineOptions&, NtlEngine&, const std::atomic<bool>&);
 
 bool ScanCaptureDrops(const std::string& path, std::vector<CaptureDrop>* drops, std::string* error) {
   auto reader = CaptureReader::Open(path, error);

@@ -38,6 +38,7 @@ struct OfflineOptions {
   // corrupt record) is hashed too; after a stop signal only the bytes read (sha256_complete false).
   InputProgress* info = nullptr;
   bool hash_input = false;
+  bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
 };
 
 // Reads a capture's framing to the end and returns its pcapng drop intervals (for the offline
