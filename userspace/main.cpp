@@ -2,6 +2,7 @@
 // nfm-xdp command line: picks the source (--pcap replay or --iface live capture), builds the
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
+#include <sched.h>
 
 #include <atomic>
 #include <csignal>
@@ -9,12 +10,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
 #include "output/csv_exporter.hpp"
 #include "output/numfmt.hpp"
+#include "parallel/sharded_offline.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
 #ifdef NFM_HAVE_LIVE
@@ -28,7 +31,8 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 struct CommonOptions {
-  std::string pcap;
+  std::vector<std::string> pcap;
+  unsigned threads = 0;  // 0: the CPUs this process may run on
   std::string csv = "-";
   std::string profile = "corrected";
   std::string float_format;  // empty: profile default
@@ -41,6 +45,15 @@ struct CommonOptions {
   double csv_rotate_mb = 0;
   bool quiet = false;
 };
+
+// CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
+unsigned AffinityCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
 
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
@@ -84,7 +97,23 @@ int main(int argc, char** argv) {
       },
       "NUMBER");
 
-  [[maybe_unused]] auto* pcap = app.add_option("--pcap", o.pcap, "Replay a pcap/pcapng capture ('-' = stdin)")->group("Source");
+  [[maybe_unused]] auto* pcap =
+      app.add_option("--pcap", o.pcap,
+                     "Replay pcap/pcapng captures: files and/or directories (every regular file inside), "
+                     "repeatable; read as one capture merged by timestamp ('-' = stdin)")
+          ->group("Source");
+  app.add_option("--threads", o.threads,
+                 "Flow engine workers (default: the CPUs this process may use; live: at most one per ring; "
+                 "nfm2022 profiles: 1 worker, pipelined with reader and writer when > 1)")
+      ->check(CLI::Range(1u, 64u))
+      ->group("Source");
+  bool progress_on = false, progress_off = false;
+  auto* prog_on = app.add_flag("--progress", progress_on,
+                               "Offline: show a progress line on stderr even when it is not a terminal")
+                      ->group("Source");
+  app.add_flag("--no-progress", progress_off, "Offline: no progress line (default: shown when stderr is a terminal)")
+      ->excludes(prog_on)
+      ->group("Source");
 #ifdef NFM_HAVE_LIVE
   nfm::live::LiveOptions live;
   nfm::live::SetupLiveOptions(app, live);
@@ -210,17 +239,17 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   // Exporters, in the order they see each flow: CSV, then the metrics observer.
-  nfm::FlowEngine engine(cfg);
   nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
-  engine.AddExporter(csv);
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
-  if (metrics) {
-    flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
-    engine.AddExporter(*flow_metrics);
-  }
+  if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
+  std::vector<nfm::FlowExporter*> exporters{&csv};
+  if (flow_metrics) exporters.push_back(flow_metrics.get());
+  const unsigned threads = o.threads ? o.threads : AffinityCpus();
   int rc = 0;
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
+    nfm::FlowEngine engine(cfg);
+    for (nfm::FlowExporter* x : exporters) engine.AddExporter(*x);
     live.quiet = o.quiet;
     live.verbose = verbose;
     nfm::live::LiveStatus status;
@@ -230,16 +259,34 @@ int main(int argc, char** argv) {
 #endif
   } else {
     nfm::OfflineOptions off;
-    off.path = o.pcap;
-    off.progress = !o.quiet;
+    off.paths = o.pcap;
+    off.progress = !o.quiet && !progress_off;
+    off.progress_force = progress_on;
     off.scapy_decode = cfg.profile != nfm::Profile::kCorrected;
     if (metrics) metrics->SetHealth(true, true);
-    nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
+    nfm::OfflineResult res;
+    nfm::EngineStats st;
+    if (threads <= 1) {
+      nfm::FlowEngine engine(cfg);
+      for (nfm::FlowExporter* x : exporters) engine.AddExporter(*x);
+      res = nfm::RunOffline(off, engine, g_stop);
+      st = engine.Stats();
+    } else {
+      // Reader, shard workers and one output thread (nfm2022 profiles: one worker).
+      res = nfm::RunOfflineSharded(off, cfg, nfm::ShardWorkersFor(cfg.profile, threads), exporters, g_stop, &st);
+    }
     if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
-    if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
+    if (!res.error.empty()) {
+      // One line per failed file.
+      size_t pos = 0;
+      while (pos <= res.error.size()) {
+        const size_t nl = std::min(res.error.find('\n', pos), res.error.size());
+        std::fprintf(stderr, "nfm-xdp: %s\n", res.error.substr(pos, nl - pos).c_str());
+        pos = nl + 1;
+      }
+    }
     rc = res.exit_code;
     if (rc != 1 && !o.quiet) {
-      const nfm::EngineStats& st = engine.Stats();
       uint64_t skipped = 0;
       for (uint64_t s : st.skipped) skipped += s;
       uint64_t exported = 0;
@@ -251,7 +298,7 @@ int main(int argc, char** argv) {
                    res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
     }
     if (metrics) {
-      metrics->Update(engine.Stats(), nullptr);
+      metrics->Update(st, nullptr);
       metrics->SetHealth(false, false);
     }
   }

@@ -79,6 +79,14 @@ class FlowEngine {
   // Expire flows idle/active-timed-out at time `now_ns` (wall-clock ns). Live mode calls this
   // periodically so flows end even without traffic; offline replay calls it from packet time.
   void AdvanceTime(uint64_t now_ns);
+  // AdvanceTime(t) (and the sweep OnPacket does first) changes nothing while t <= QuietUntil():
+  // no flow's idle, active or close deadline has passed. Lets a shard worker skip the time
+  // ticks of other shards' packets with one comparison. Valid until the next engine call.
+  uint64_t QuietUntil() const noexcept;
+  // The hash of pkt's flow key under `profile`, as PrefetchIndex stores it in pkt.key_hash
+  // (with kPktKeyHashed). Both directions of a flow get the same value (the key is canonical),
+  // so a reader thread can pick a shard from it and hand it on.
+  static uint64_t KeyHash(Profile profile, const PacketMeta& pkt) noexcept;
   // Export every open flow with `reason` (end of input: kShutdown) in creation order.
   void Flush(EndReason reason = EndReason::kShutdown);
 

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: MIT
-// Offline source: replays a pcap/pcapng file (or stdin) through the flow engine.
-// It owns the read/decode loop and the progress line; it knows nothing about CSV or metrics.
+// Offline source: replays pcap/pcapng files (or stdin) through the flow engine, as one capture
+// (CaptureSet: merged by timestamp). It owns the read/decode loop and the progress line; it
+// knows nothing about CSV or metrics. The sharded (multi-threaded) replay is parallel/sharded_offline.hpp.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 
 namespace nfm {
 
 struct OfflineOptions {
-  std::string path;         // capture file, "-" = stdin
+  std::string path;         // capture file, "-" = stdin (used when `paths` is empty)
+  std::vector<std::string> paths;  // files and/or directories, read as one capture
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
+  bool progress_force = false;  // ... even when stderr is not a terminal
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
 };
 
@@ -21,9 +25,12 @@ struct OfflineResult {
   int exit_code = 0;        // 0 ok, 1 cannot open, 2 corrupt/truncated (flows still written)
   uint64_t records = 0;
   double seconds = 0.0;     // wall time of the replay
-  std::string error;        // one line, empty on success
+  std::string error;        // one line per failed file, empty on success
   std::string warning;      // e.g. clamped timestamps
 };
+
+// The inputs of `opts` (paths, else path).
+std::vector<std::string> OfflineInputs(const OfflineOptions& opts);
 
 // Reads every record, feeds the engine, flushes all open flows at the end (also after a
 // corrupt record). Stops early when `stop` becomes true. Engine: anything with FlowEngine's
