@@ -973,6 +973,11 @@ void FlowEngine::AdvanceTime(uint64_t now_ns) {
   impl_->Sweep(impl_->now);
 }
 
+void FlowEngine::SyncTime(uint64_t now_ns) noexcept {
+  const int64_t t = static_cast<int64_t>(now_ns);
+  if (t > impl_->now) impl_->now = t;
+}
+
 void FlowEngine::Flush(EndReason reason) { impl_->Flush(reason); }
 
 }  // namespace nfm

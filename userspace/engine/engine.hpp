@@ -83,6 +83,12 @@ class FlowEngine {
   // no flow's idle, active or close deadline has passed. Lets a shard worker skip the time
   // ticks of other shards' packets with one comparison. Valid until the next engine call.
   uint64_t QuietUntil() const noexcept;
+  // Moves the clock to now_ns (if later) WITHOUT expiring anything. For a shard worker that
+  // replays the clock of a whole capture: the single engine sweeps only when its clock moves
+  // (OnPacket/AdvanceTime); a worker calls AdvanceTime where the global clock moved and this
+  // engine had something due, and SyncTime before its own packets, so OnPacket does not
+  // sweep at a time the single engine would not have swept at.
+  void SyncTime(uint64_t now_ns) noexcept;
   // The hash of pkt's flow key under `profile`, as PrefetchIndex stores it in pkt.key_hash
   // (with kPktKeyHashed). Both directions of a flow get the same value (the key is canonical),
   // so a reader thread can pick a shard from it and hand it on.

@@ -70,6 +70,7 @@ struct Worker {
   QueueExporter qx;
   ShardGauges* gauges;
   uint64_t end_tag = 0;  // set by the reader before `done`
+  uint64_t clock_ = 0;   // the global clock (watermark) as far as this worker has read
 
   void Process(const InBatch& b) {
     // This worker's entries, for prefetching a few packets ahead.
@@ -82,10 +83,14 @@ struct Worker {
     for (uint32_t j = 0; j < b.n; ++j) {
       const uint64_t wm = b.wm[j];
       qx.tag = b.first + j;
-      // The watermark first: the single engine sweeps at max(now, t) before packet j.
-      if (wm > quiet) {
-        engine.AdvanceTime(wm);
-        quiet = engine.QuietUntil();
+      // The single engine sweeps exactly when its clock moves forward, before the packet that
+      // moves it: do the same where the global clock moves and this shard has something due.
+      if (wm > clock_) {
+        clock_ = wm;
+        if (wm > quiet) {
+          engine.AdvanceTime(wm);
+          quiet = engine.QuietUntil();
+        }
       }
       if (b.shard[j] != id) continue;
       if (b.skip[j]) {
@@ -96,6 +101,7 @@ struct Worker {
       if (k + 8 < n_own) engine.PrefetchIndex(const_cast<PacketMeta&>(b.pkt[own[k + 8]]));
       if (k + 4 < n_own) engine.PrefetchFlow(b.pkt[own[k + 4]]);
       ++k;
+      engine.SyncTime(clock_);  // OnPacket then sweeps only where the single engine would
       engine.OnPacket(b.pkt[j]);
       quiet = engine.QuietUntil();
     }
