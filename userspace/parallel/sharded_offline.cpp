@@ -71,6 +71,7 @@ struct Worker {
   ShardGauges* gauges;
   uint64_t end_tag = 0;  // set by the reader before `done`
   uint64_t clock_ = 0;   // the global clock (watermark) as far as this worker has read
+  std::atomic<uint64_t> open_flows{0};  // for the progress line
 
   void Process(const InBatch& b) {
     // This worker's entries, for prefetching a few packets ahead.
@@ -123,6 +124,7 @@ struct Worker {
         out.progress.v.store(progress, std::memory_order_release);
         qx.Flush();
         merger.wake.Notify();
+        open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
         if (gauges) {
           gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
           gauges->out_queue_depth[id].store(out.queue.Depth(), std::memory_order_relaxed);
@@ -213,6 +215,11 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
     return res;
   }
 
+  auto OpenFlows = [&] {
+    uint64_t open = 0;
+    for (auto& w : workers) open += w->open_flows.load(std::memory_order_relaxed);
+    return open;
+  };
   const auto start = std::chrono::steady_clock::now();
   ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
   const DecodeMode mode = opts.scapy_decode ? DecodeMode::kScapy2022 : DecodeMode::kStrict;
@@ -279,12 +286,7 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
       sh.produced.v.store(produced, std::memory_order_release);
       sh.input.Notify();
     }
-    if (progress.On()) {
-      uint64_t open = 0;
-      if (gauges)
-        for (unsigned i = 0; i < n_workers; ++i) open += gauges->open_flows[i].load(std::memory_order_relaxed);
-      progress.Update(set->BytesDone(), res.records, open);
-    }
+    if (progress.On()) progress.Update(set->BytesDone(), res.records, OpenFlows(), eof);
   }
   for (auto& w : workers) w->end_tag = index;  // read by the workers after `done`
   sh.done.v.store(true, std::memory_order_release);

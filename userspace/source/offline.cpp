@@ -117,6 +117,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       progress.Update(set->BytesDone(), res.records, engine.Stats().flows_active);
     }
   }
+  progress.Update(set->BytesDone(), res.records, engine.Stats().flows_active, /*final=*/true);
   progress.Clear();
   engine.Flush(EndReason::kShutdown);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -46,13 +46,14 @@ void FormatProgress(char* buf, size_t n, uint64_t bytes_done, uint64_t total_byt
 
 ProgressLine::ProgressLine(bool enabled, bool force, uint64_t total_bytes)
     : on_(enabled && (force || isatty(STDERR_FILENO))), total_(total_bytes) {
-  start_ = last_ = std::chrono::steady_clock::now();
+  start_ = std::chrono::steady_clock::now();
+  last_ = start_ - std::chrono::milliseconds(250);  // the first Update prints
 }
 
-void ProgressLine::Update(uint64_t bytes_done, uint64_t packets, uint64_t open_flows) {
+void ProgressLine::Update(uint64_t bytes_done, uint64_t packets, uint64_t open_flows, bool final) {
   if (!on_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_ < std::chrono::milliseconds(250)) return;
+  if (!final && now - last_ < std::chrono::milliseconds(250)) return;
   last_ = now;
   char line[192];
   FormatProgress(line, sizeof line, bytes_done, total_, packets,

@@ -15,8 +15,8 @@ class ProgressLine {
   ProgressLine(bool enabled, bool force, uint64_t total_bytes);
   ~ProgressLine() { Clear(); }
   bool On() const noexcept { return on_; }
-  // Cheap when called often: it reads the clock and prints only every 250 ms.
-  void Update(uint64_t bytes_done, uint64_t packets, uint64_t open_flows);
+  // Cheap when called often: it reads the clock and prints only every 250 ms (final: now).
+  void Update(uint64_t bytes_done, uint64_t packets, uint64_t open_flows, bool final = false);
   void Clear();  // erase the line (before other stderr output and at the end)
 
  private:
