@@ -5,7 +5,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-            libpcap-dev libcli11-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+            libcli11-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
             libclang-rt-14-dev libzstd-dev libfixbuf-dev)
 RUN_PKGS=(iproute2 ethtool)
 TEST_PKGS=(prometheus tcpdump iperf3 curl tshark python3 python3-yaml netsniff-ng podman debootstrap

@@ -232,6 +232,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+    sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
   }
 
   std::signal(SIGINT, OnSignal);
@@ -254,7 +255,6 @@ int main(int argc, char** argv) {
     live.verbose = verbose;
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
-    if (metrics) sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
@@ -312,12 +312,8 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
-  if (!sink->Finish()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  if (sink->RowsLost()) {
+  // A failed flush or any row that could not be written makes the run fail (data was lost).
+  if (!sink->Finish() || sink->RowsLost()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
     return rc ? rc : 1;

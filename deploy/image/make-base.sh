@@ -18,10 +18,10 @@ podman=${PODMAN:-podman}
 mkdir -p "$cache/debs"
 
 build_pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-            libpcap-dev libcli11-dev prometheus-cpp-dev libcivetweb-dev libgtest-dev libgmock-dev
+            libcli11-dev prometheus-cpp-dev libcivetweb-dev libgtest-dev libgmock-dev
             libbenchmark-dev python3)
 runtime_pkgs=(libbpf1 libelf1 zlib1g libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1
-              libpcap0.8 iproute2)
+              iproute2)
 
 # Reuse .debs apt already downloaded on this host (same archive, same versions).
 if compgen -G "/var/cache/apt/archives/*.deb" >/dev/null; then

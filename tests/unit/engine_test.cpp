@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../tools/engine_harness.hpp"
+#include "engine/feature_sets.hpp"
 
 namespace {
 
@@ -38,6 +39,59 @@ const char* kIatCols[] = {"packets_IAT_mean", "packet_IAT_std", "packet_IAT_max"
                           "bwd_packets_IAT_min", "bwd_packets_IAT_total"};
 
 // ------------------------------------------------------------------------------------------
+// The FlowView every exporter receives: counters, IP bytes, OR of flags and the value kinds,
+// hand-computed for a 3-packet TCP exchange (corrected) and the same packets in nfm2022.
+TEST(EngineFlowView, CountersFlagsAndKinds) {
+  for (Profile prof : {Profile::kCorrected, Profile::kNfm2022}) {
+    EngineRun run(prof);
+    // hl 20 everywhere; payloads (IP-bounded) 0, 0, 100; frame payloads 0, 6 (padding), 100.
+    run.Feed(Tcp(Us(100, 0), "10.0.0.1", 40000, "10.0.0.2", 80, SYN, 0, 0));
+    run.Feed(Tcp(Us(100, 1000), "10.0.0.2", 80, "10.0.0.1", 40000, SYN | ACK, 6, 0));
+    run.Feed(Tcp(Us(100, 2500), "10.0.0.1", 40000, "10.0.0.2", 80, ACK | PSH, 100, 100));
+    run.Flush();
+    ASSERT_EQ(run.sink.summaries.size(), 1u);
+    const ViewCopy& v = run.sink.summaries[0];
+    EXPECT_EQ(v.reason, EndReason::kShutdown);
+    EXPECT_EQ(v.dir_packets[0], 2u);
+    EXPECT_EQ(v.dir_packets[1], 1u);
+    EXPECT_EQ(v.tcp_flags[0], SYN | ACK | PSH);
+    EXPECT_EQ(v.tcp_flags[1], SYN | ACK);
+    // IP bytes: 20 (IPv4 header) + 20 (TCP) + payload of the profile's definition.
+    const uint64_t bwd_pl = prof == Profile::kCorrected ? 0 : 6;
+    EXPECT_EQ(v.ip_bytes[0], 40u + 40u + 100u);
+    EXPECT_EQ(v.ip_bytes[1], 40u + bwd_pl);
+    ASSERT_EQ(v.features.size(), 114u);
+    // duration (feature 0): 2.5 ms from integer ns; corrected prints it in the float format,
+    // 2022 as repr.
+    EXPECT_EQ(v.features[0].kind,
+              prof == Profile::kCorrected ? FeatureValue::Kind::kSecondsF : FeatureValue::Kind::kSecondsR);
+    EXPECT_EQ(v.features[0].ns, 2500000);
+    // packets_count (feature 1) is an unsigned column.
+    EXPECT_EQ(v.features[1].kind, FeatureValue::Kind::kUint);
+    EXPECT_EQ(v.features[1].u, 3u);
+    EXPECT_EQ(NfmFeatureSet().columns[1].type, FeatureType::kUnsigned);
+    EXPECT_EQ(NfmFeatureSet().columns[0].type, FeatureType::kFloat);
+  }
+}
+
+// Every column's declared type matches the kind the engine gives it (unsigned columns only
+// ever hold kUint), on a flow that exercises every feature family.
+TEST(EngineFlowView, ValueKindsMatchColumnTypes) {
+  for (Profile prof : {Profile::kCorrected, Profile::kNfm2022}) {
+    EngineRun run(prof);
+    for (const PacketMeta& m : WorkedExample44()) run.Feed(m);
+    run.Flush();
+    ASSERT_FALSE(run.sink.summaries.empty());
+    for (const ViewCopy& v : run.sink.summaries) {
+      for (size_t i = 0; i < v.features.size(); ++i) {
+        if (NfmFeatureSet().columns[i].type == FeatureType::kUnsigned) {
+          EXPECT_EQ(v.features[i].kind, FeatureValue::Kind::kUint) << NfmFeatureSet().columns[i].name;
+        }
+      }
+    }
+  }
+}
+
 TEST(EngineCorrected, HeaderIsTheSame121Columns) {
   EngineRun corrected(Profile::kCorrected);
   EngineRun ref(Profile::kNfm2022);
