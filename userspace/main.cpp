@@ -249,13 +249,12 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
-    nfm::FlowEngine engine(cfg);
-    for (nfm::FlowExporter* x : exporters) engine.AddExporter(*x);
     live.quiet = o.quiet;
+    live.threads = threads;
     live.verbose = verbose;
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
-    rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+    rc = nfm::live::RunLive(live, cfg, exporters, g_stop, &status, metrics.get());
 #endif
   } else {
     nfm::OfflineOptions off;

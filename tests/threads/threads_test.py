@@ -153,7 +153,12 @@ def split_check(caps: list[Path], want: int) -> int:
         parts.mkdir()
         chunk = max(3, n_pkts // 5)
         suffix = cap.suffix
-        r = subprocess.run(["editcap", "-c", str(chunk), str(cap), str(parts / f"part{suffix}")],
+        # Keep the input's format (editcap writes pcapng by default): nfm2022 prints times with
+        # the capture's timestamp precision.
+        kind = subprocess.run(["capinfos", "-t", str(cap)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL).stdout.decode() if shutil.which("capinfos") else "pcapng"
+        fmt = "pcapng" if "pcapng" in kind else "nsecpcap" if "nanosecond" in kind else "pcap"
+        r = subprocess.run(["editcap", "-F", fmt, "-c", str(chunk), str(cap), str(parts / f"part{suffix}")],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         check(r.returncode == 0, f"editcap failed on {cap.name}: {r.stderr.decode()[:200]}")
         files = sorted(parts.iterdir())

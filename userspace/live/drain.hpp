@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
-// Drainer: one ring_buffer over all shards; decodes each sample and hands it to the engine.
+// Drainer: one ring_buffer over a set of rings; decodes each sample and hands it to the engine.
 // Also measures how full each ring is (read-only mapping of its position pages).
 // Not thread-safe: one thread (the engine's) calls Poll/DrainAll.
+// DrainPool: N Drainers on N worker threads (worker i drains the rings r with r mod N == i,
+// into its own FlowEngine), one output thread for the exporters; or, with one worker, one
+// Drainer on the caller's thread (the single-threaded agent, unchanged).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -45,6 +52,54 @@ class Drainer {
   uint32_t ring_size_;
   size_t page_size_;
   std::vector<void*> pos_pages_;  // per ring: consumer page + producer page, read-only
+};
+
+class FlowMerger;
+struct WorkerOutput;
+class QueueExporter;
+
+class DrainPool {
+ public:
+  // workers == 1: drains into `single` (exporters already added to it) on the caller's thread.
+  // workers > 1: `single` is unused; each worker gets an engine of cfg (max_flows / workers)
+  // whose flows reach `exporters` through one output thread. Throws BpfError / system_error.
+  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, const EngineConfig& cfg,
+            const std::vector<FlowExporter*>& exporters, FlowEngine* single);
+  ~DrainPool();
+  unsigned Workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
+
+  void SetClockOffset(int64_t mono_to_wall_ns) noexcept;
+  // One worker: Drainer::Poll. Several: the workers poll; this sleeps timeout_ms and returns 0
+  // (or -EIO when a worker's poll failed).
+  int Poll(int timeout_ms) noexcept;
+  // Every worker empties its rings (the caller waits). Returns events consumed.
+  uint64_t DrainAll() noexcept;
+  // Each engine expires flows up to now_ns, on its own thread (asynchronous with workers).
+  void AdvanceTime(uint64_t now_ns) noexcept;
+  // Flush every engine (end of run); with workers, waits until the exporters saw every flow.
+  void Flush() noexcept;
+  // Summed over workers (snapshots refreshed about every 100 ms by each worker and at the end).
+  EngineStats Stats() const;
+  double FillRatio() const noexcept;
+  uint64_t Decoded() const noexcept;
+  uint64_t Bad() const noexcept;
+  // Per worker: events decoded, flows waiting for the output thread, busy ns (gauges).
+  struct WorkerGauge {
+    uint64_t decoded = 0, out_queue = 0, busy_ns = 0;
+  };
+  std::vector<WorkerGauge> Gauges() const;
+
+ private:
+  struct Worker;
+  void RunWorker(Worker& w) noexcept;
+  FlowEngine* single_ = nullptr;
+  std::unique_ptr<Drainer> single_drainer_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<FlowMerger> merger_;
+  std::thread merger_thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  bool flushed_ = false;
 };
 
 }  // namespace nfm::live

@@ -83,7 +83,7 @@ uint32_t DefaultRings() {
   return r;
 }
 
-void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const Drainer& d) {
+void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const DrainPool& d) {
   if (!st) return;
   for (int i = 0; i < NFM_CNT_MAX; ++i) st->counters[i].store(counters[i], std::memory_order_relaxed);
   st->events_decoded.store(d.Decoded(), std::memory_order_relaxed);
@@ -102,8 +102,8 @@ std::string Join(const std::vector<Interface>& ifs) {
 
 }  // namespace
 
-int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>& stop,
-            LiveStatus* status, Metrics* metrics) {
+int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<FlowExporter*>& exporters,
+            const std::atomic<bool>& stop, LiveStatus* status, Metrics* metrics) {
   libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
   LiveStatus local_status;
   LiveStatus* st = status ? status : &local_status;
@@ -122,7 +122,14 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   }
 
   std::unique_ptr<Loader> loader;
-  std::unique_ptr<Drainer> drainer;
+  std::unique_ptr<DrainPool> drainer;
+  // One worker: the engine lives here and the drain loop's thread feeds it (no extra thread).
+  const unsigned workers = std::max(1u, std::min(opts.threads, rings));
+  std::unique_ptr<FlowEngine> single;
+  if (workers == 1) {
+    single = std::make_unique<FlowEngine>(cfg);
+    for (FlowExporter* x : exporters) single->AddExporter(*x);
+  }
   std::vector<Interface> ifaces;
   try {
     ifaces = ResolveInterfaces(opts.ifaces);
@@ -139,7 +146,7 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, engine);
+    drainer = std::make_unique<DrainPool>(loader->RingFds(), ring_bytes, workers, cfg, exporters, single.get());
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     const XdpMode want = opts.xdp_mode == "native" ? XdpMode::kNative
                          : opts.xdp_mode == "skb"  ? XdpMode::kSkb
@@ -199,10 +206,10 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
       const uint64_t wall = WallNowNs();
       st->last_drain_ns.store(wall, std::memory_order_relaxed);
       // One second of slack: events still in the rings may be up to that old.
-      if (wall > 1000000000ull) engine.AdvanceTime(wall - 1000000000ull);
+      if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
       loader->ReadCounters(counters);
       Publish(st, counters, *drainer);
-      if (metrics) metrics->Update(engine.Stats(), *st);
+      if (metrics) metrics->Update(drainer->Stats(), *st);
       if (opts.on_tick) opts.on_tick(*st);
     }
   }
@@ -219,11 +226,11 @@ int RunLive(const LiveOptions& opts, FlowEngine& engine, const std::atomic<bool>
   st->last_drain_ns.store(WallNowNs());
   loader->ReadCounters(counters);
   Publish(st, counters, *drainer);
-  engine.Flush(EndReason::kShutdown);
-  if (metrics) metrics->Update(engine.Stats(), *st);
+  drainer->Flush();
+  if (metrics) metrics->Update(drainer->Stats(), *st);
   if (opts.on_tick) opts.on_tick(*st);
 
-  const EngineStats& es = engine.Stats();
+  const EngineStats es = drainer->Stats();
   uint64_t exported = 0;
   for (uint64_t v : es.flows_exported) exported += v;
   const double secs = static_cast<double>(MonoNowNs() - start_mono) / 1e9;

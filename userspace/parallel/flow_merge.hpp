@@ -29,6 +29,8 @@ class FlowMerger {
  public:
   FlowMerger(std::vector<WorkerOutput*> outs, std::vector<FlowExporter*> exporters, bool ordered)
       : outs_(std::move(outs)), exporters_(std::move(exporters)), ordered_(ordered) {}
+  // Adds a worker's output (before Run).
+  void AddOutput(WorkerOutput* o) { outs_.push_back(o); }
   // Calls every exporter's Begin once (before any flow).
   void Begin(Profile profile, const FeatureSet& set) {
     for (FlowExporter* x : exporters_) x->Begin(profile, set);
