@@ -11,8 +11,14 @@
 #include <cerrno>
 #include <string>
 
+#include <chrono>
+
 #include "bpf_util.hpp"
+#include "engine/feature_sets.hpp"
 #include "event_decode.hpp"
+#include "parallel/flow_merge.hpp"
+#include "parallel/flow_queue.hpp"
+#include "parallel/sharded_offline.hpp"  // AddStats
 
 namespace nfm::live {
 
@@ -96,19 +102,9 @@ double Drainer::FillRatio() const noexcept {
   return worst > 1.0 ? 1.0 : worst;
 }
 
-}  // namespace nfm::live
+
 
 // ---- DrainPool ----------------------------------------------------------------------------
-}  // namespace nfm::live
-
-#include <chrono>
-
-#include "engine/feature_sets.hpp"
-#include "parallel/flow_merge.hpp"
-#include "parallel/flow_queue.hpp"
-#include "parallel/sharded_offline.hpp"  // AddStats
-
-namespace nfm::live {
 
 struct DrainPool::Worker {
   Worker(const std::vector<int>& fds, uint32_t ring_size, const EngineConfig& cfg, FlowMerger& merger)
@@ -271,8 +267,8 @@ uint64_t DrainPool::Bad() const noexcept {
 std::vector<DrainPool::WorkerGauge> DrainPool::Gauges() const {
   std::vector<WorkerGauge> g;
   for (auto& w : workers_)
-    g.push_back({w->decoded.load(std::memory_order_relaxed), w->out.queue.Depth(),
-                 w->busy_ns.load(std::memory_order_relaxed)});
+    g.push_back(WorkerGauge{w->decoded.load(std::memory_order_relaxed), w->out.queue.Depth(),
+                            w->busy_ns.load(std::memory_order_relaxed)});
   return g;
 }
 

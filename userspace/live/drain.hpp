@@ -18,6 +18,10 @@
 
 struct ring_buffer;
 
+namespace nfm {
+class FlowMerger;
+}
+
 namespace nfm::live {
 
 class Drainer {
@@ -53,10 +57,6 @@ class Drainer {
   size_t page_size_;
   std::vector<void*> pos_pages_;  // per ring: consumer page + producer page, read-only
 };
-
-class FlowMerger;
-struct WorkerOutput;
-class QueueExporter;
 
 class DrainPool {
  public:
@@ -95,7 +95,7 @@ class DrainPool {
   FlowEngine* single_ = nullptr;
   std::unique_ptr<Drainer> single_drainer_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<FlowMerger> merger_;
+  std::unique_ptr<nfm::FlowMerger> merger_;
   std::thread merger_thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> failed_{false};
