@@ -272,7 +272,15 @@ int main(int argc, char** argv) {
       st = engine.Stats();
     } else {
       // Reader, shard workers and one output thread (nfm2022 profiles: one worker).
-      res = nfm::RunOfflineSharded(off, cfg, nfm::ShardWorkersFor(cfg.profile, threads), exporters, g_stop, &st);
+      nfm::ShardGauges gauges;
+      res = nfm::RunOfflineSharded(off, cfg, nfm::ShardWorkersFor(cfg.profile, threads), exporters, g_stop, &st,
+                                   &gauges);
+      if (metrics) {
+        std::vector<nfm::Metrics::WorkerLoad> loads(gauges.workers);
+        for (unsigned i = 0; i < gauges.workers; ++i)
+          loads[i] = {0.0, static_cast<double>(gauges.busy_ns[i].load()) / 1e9};
+        metrics->UpdateWorkers(loads);
+      }
     }
     if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
     if (!res.error.empty()) {

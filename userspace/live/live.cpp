@@ -209,7 +209,13 @@ int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<
       if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
       loader->ReadCounters(counters);
       Publish(st, counters, *drainer);
-      if (metrics) metrics->Update(drainer->Stats(), *st);
+      if (metrics) {
+        metrics->Update(drainer->Stats(), *st);
+        std::vector<Metrics::WorkerLoad> loads;
+        for (const auto& g : drainer->Gauges())
+          loads.push_back({static_cast<double>(g.out_queue), static_cast<double>(g.busy_ns) / 1e9});
+        if (!loads.empty()) metrics->UpdateWorkers(loads);
+      }
       if (opts.on_tick) opts.on_tick(*st);
     }
   }

@@ -254,6 +254,9 @@ struct Metrics::Impl {
   Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
   Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
+  // Shard workers (issue 12): labels worker="0".."N-1", added on first use.
+  prometheus::Family<Gauge>*worker_queue = nullptr, *worker_busy = nullptr;
+  std::vector<Gauge*> worker_queue_g, worker_busy_g;
 
   void Build();
   void SetAttachMode(const std::string& mode);
@@ -360,6 +363,14 @@ void Metrics::Impl::Build() {
   csv_bytes = &counter("nfm_csv_bytes_total", "Bytes of CSV rows written successfully");
   csv_errors = &counter("nfm_csv_write_errors_total", "Failed CSV writes (row lost or file not opened)");
   csv_rotations = &counter("nfm_csv_rotations_total", "CSV files opened by size-based rotation");
+  worker_queue = &BuildGauge()
+                      .Name("nfm_worker_queue_depth")
+                      .Help("Finished flows a shard worker has queued for the output thread (--threads > 1)")
+                      .Register(r);
+  worker_busy = &BuildGauge()
+                     .Name("nfm_worker_busy_seconds")
+                     .Help("Seconds a shard worker spent processing packets since start (--threads > 1)")
+                     .Register(r);
 
   duration = &BuildHistogram().Name("nfm_flow_duration_seconds").Help("Duration of exported flows").Register(r).Add({}, kDurationBuckets);
   flow_packets = &BuildHistogram().Name("nfm_flow_packets").Help("Packets per exported flow").Register(r).Add({}, kPacketBuckets);
@@ -528,6 +539,19 @@ void Metrics::OnCsvRow(std::size_t bytes) {
 }
 void Metrics::OnCsvError() { impl_->csv_errors->Increment(); }
 void Metrics::OnCsvRotate() { impl_->csv_rotations->Increment(); }
+
+void Metrics::UpdateWorkers(const std::vector<WorkerLoad>& workers) {
+  Impl& m = *impl_;
+  for (size_t i = m.worker_queue_g.size(); i < workers.size(); ++i) {
+    const std::string w = std::to_string(i);
+    m.worker_queue_g.push_back(&m.worker_queue->Add({{"worker", w}}));
+    m.worker_busy_g.push_back(&m.worker_busy->Add({{"worker", w}}));
+  }
+  for (size_t i = 0; i < workers.size(); ++i) {
+    m.worker_queue_g[i]->Set(workers[i].queue_depth);
+    m.worker_busy_g[i]->Set(workers[i].busy_seconds);
+  }
+}
 
 int Metrics::Port() const { return impl_->exposer ? impl_->port : 0; }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "nfm/event.h"
@@ -81,6 +82,12 @@ class Metrics {
   void OnCsvRow(std::size_t bytes);
   void OnCsvError();
   void OnCsvRotate();  // a new CSV file was opened by size-based rotation
+  // Shard workers (--threads > 1): per worker, flows queued for the output thread and busy
+  // seconds; called by the thread that calls Update.
+  struct WorkerLoad {
+    double queue_depth = 0, busy_seconds = 0;
+  };
+  void UpdateWorkers(const std::vector<WorkerLoad>& workers);
 
   // Port the server listens on (useful with port 0); 0 when disabled.
   int Port() const;
