@@ -12,4 +12,4 @@ cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNFM_TSAN=ON -DNFM_WITH_BP
 cmake --build "$B" -j "$JOBS" --target nfm-xdp sharded_test -- --no-print-directory -s || exit 1
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 cd "$B" && ctest --output-on-failure -j "$JOBS" \
-  -R '^(Sharded|FlowMerger|CaptureSet)\.|^threads\.(idle_shard|active_shard|corrupt_in_set|progress|split_data)$'
+  -R '^(Sharded|FlowMerger|CaptureSet)\.|^threads\.(idle_shard|active_shard|corrupt_in_set|progress)$'
