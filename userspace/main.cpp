@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -275,6 +276,12 @@ int main(int argc, char** argv) {
       nfm::ShardGauges gauges;
       res = nfm::RunOfflineSharded(off, cfg, nfm::ShardWorkersFor(cfg.profile, threads), exporters, g_stop, &st,
                                    &gauges);
+      if (std::getenv("NFM_THREAD_CPU")) {  // benchmarks: CPU seconds per thread
+        std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
+                     gauges.cpu_output_s);
+        for (unsigned i = 0; i < gauges.workers; ++i) std::fprintf(stderr, " %.3f", gauges.cpu_worker_s[i]);
+        std::fprintf(stderr, "\n");
+      }
       if (metrics) {
         std::vector<nfm::Metrics::WorkerLoad> loads(gauges.workers);
         for (unsigned i = 0; i < gauges.workers; ++i)

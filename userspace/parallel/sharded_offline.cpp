@@ -3,6 +3,8 @@
 // workers -> per-worker flow queues -> FlowMerger thread -> exporters.
 #include "parallel/sharded_offline.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -52,6 +54,13 @@ struct Shared {
 
 // Maps the key hash to a worker (a multiplicative remix, so the table's index bits and the
 // shard choice are independent).
+double ThreadCpuSeconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
   const uint64_t x = (key_hash ^ (key_hash >> 29)) * 0xbf58476d1ce4e5b9ULL;
   return static_cast<uint32_t>(((x >> 32) * n) >> 32);
@@ -142,7 +151,10 @@ struct Worker {
     qx.Flush();
     out.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
     merger.wake.Notify();
-    if (gauges) gauges->open_flows[id].store(0, std::memory_order_relaxed);
+    if (gauges) {
+      gauges->open_flows[id].store(0, std::memory_order_relaxed);
+      gauges->cpu_worker_s[id] = ThreadCpuSeconds();  // read after join
+    }
   }
 };
 
@@ -198,7 +210,10 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
 
   std::vector<std::thread> threads;
   try {
-    threads.emplace_back([&] { merger.Run(); });
+    threads.emplace_back([&] {
+      merger.Run();
+      if (gauges) gauges->cpu_output_s = ThreadCpuSeconds();
+    });
     for (auto& w : workers) threads.emplace_back([wp = w.get()] { wp->Run(); });
   } catch (const std::system_error& e) {
     // Cannot start every thread: nothing was read yet. Started workers see `done` and end;
@@ -288,6 +303,7 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
     }
     if (progress.On()) progress.Update(set->BytesDone(), res.records, OpenFlows(), eof);
   }
+  if (gauges) gauges->cpu_reader_s = ThreadCpuSeconds();
   for (auto& w : workers) w->end_tag = index;  // read by the workers after `done`
   sh.done.v.store(true, std::memory_order_release);
   sh.input.Notify();

@@ -25,6 +25,10 @@ struct ShardGauges {
   std::atomic<uint64_t> out_queue_depth[64] = {};  // flows waiting for the output thread
   std::atomic<uint64_t> busy_ns[64] = {};          // time spent processing batches
   std::atomic<uint64_t> in_queue_depth{0};         // input batches published, not yet consumed by all
+  // CPU seconds each thread used (RUSAGE_THREAD), set when the run ends: the reader (the
+  // caller's thread), the workers and the output thread. The slowest one bounds the rate.
+  double cpu_reader_s = 0, cpu_output_s = 0;
+  double cpu_worker_s[64] = {};
 };
 
 // Workers the nfm2022 profiles can use for `requested` (1: see the header comment).
