@@ -11,6 +11,7 @@
 #   5. engine_bench (FlowEngine alone), median of NFM_BENCH_REPS repetitions.
 # Environment: NFM_BENCH_PACKETS (5000000), NFM_BENCH_RUNS (5), NFM_BENCH_REAL,
 # NFM_BENCH_LOOPS (400), NFM_BENCH_REPS (5), NFM_BENCH_ENGINE (1; 0 skips step 5),
+# NFM_BENCH_PROFILES (replay profiles; default "corrected nfm2022 cic"),
 # NFM_BENCH_FILTER (engine_bench cases; default the three 100k-flow prefetch cases and the two real-captures cases, "." = all),
 # NFM_BENCH_TMP (parent of the temp dir; default $TMPDIR or /tmp; needs ~4 GB free),
 # JOBS (2).
@@ -63,7 +64,7 @@ median_time() {
 
 report() {  # report LABEL PACKETS FILE
   local label=$1 n=$2 f=$3 profile wall cpu lo hi
-  for profile in corrected nfm2022; do
+  for profile in ${NFM_BENCH_PROFILES:-corrected nfm2022 cic}; do
     read -r wall cpu lo hi < <(median_time "$f" "$profile")
     printf '%-26s %-9s %9d pkts  wall median %7.3f s (min %.3f max %.3f)  cpu median %7.3f s  %5.2f Mpkt/s wall  %5.2f Mpkt/s cpu  [%d runs]\n' \
       "$label" "$profile" "$n" "$wall" "$lo" "$hi" "$cpu" "$(echo "$n / $wall / 1000000" | bc -l)" \

@@ -10,9 +10,12 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
+#include "engine/cic_engine.hpp"
+#include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
 #include "metrics/metrics.hpp"
@@ -34,8 +37,10 @@ void OnSignal(int) { g_stop.store(true); }
 struct CommonOptions {
   std::vector<std::string> pcap;
   unsigned threads = 0;  // 0: the CPUs this process may run on
+  bool progress_on = false, progress_off = false;
   std::string csv = "-";
   std::string profile = "corrected";
+  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns)
   std::string float_format;  // empty: profile default
   std::string tz = "utc";
   double idle_timeout = 0, active_timeout = 0, activity_threshold = 0, subflow_gap = 1.0;
@@ -47,6 +52,15 @@ struct CommonOptions {
   bool quiet = false;
 };
 
+bool ParseProfile(const std::string& s, nfm::Profile* p) {
+  if (s == "corrected") *p = nfm::Profile::kCorrected;
+  else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
+  else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
+  else if (s == "cic") *p = nfm::Profile::kCic;
+  else return false;
+  return true;
+}
+
 // CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
 unsigned AffinityCpus() {
   cpu_set_t set;
@@ -56,12 +70,89 @@ unsigned AffinityCpus() {
   return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
-bool ParseProfile(const std::string& s, nfm::Profile* p) {
-  if (s == "corrected") *p = nfm::Profile::kCorrected;
-  else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
-  else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
-  else return false;
-  return true;
+// Offline replay through any engine with FlowEngine's packet interface, then the summary line.
+// FlowEngine with threads > 1: the sharded replay (engine's config and exporters; the engine
+// itself sees no packet); nfm2022 profiles get one worker (pipelined).
+template <class Engine>
+int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
+                        bool scapy_decode, unsigned threads) {
+  nfm::OfflineOptions off;
+  off.paths = o.pcap;
+  off.progress = !o.quiet && !o.progress_off;
+  off.progress_force = o.progress_on;
+  off.scapy_decode = scapy_decode;
+  off.cic_decode = cic_decode;
+  if (metrics) metrics->SetHealth(true, true);
+  nfm::OfflineResult res;
+  nfm::EngineStats st;
+  bool sharded = false;
+  if constexpr (std::is_same_v<Engine, nfm::FlowEngine>) {
+    if (threads > 1) {
+      sharded = true;
+      nfm::ShardGauges gauges;
+      res = nfm::RunOfflineSharded(off, engine.Config(), nfm::ShardWorkersFor(engine.Config().profile, threads),
+                                   engine.Exporters(), g_stop, &st, &gauges);
+      if (std::getenv("NFM_THREAD_CPU")) {  // benchmarks: CPU seconds per thread
+        std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
+                     gauges.cpu_output_s);
+        for (unsigned i = 0; i < gauges.workers; ++i) std::fprintf(stderr, " %.3f", gauges.cpu_worker_s[i]);
+        std::fprintf(stderr, "\n");
+      }
+      if (metrics) {
+        std::vector<nfm::Metrics::WorkerLoad> loads(gauges.workers);
+        for (unsigned i = 0; i < gauges.workers; ++i)
+          loads[i] = {0.0, static_cast<double>(gauges.busy_ns[i].load()) / 1e9};
+        metrics->UpdateWorkers(loads);
+      }
+    }
+  }
+  if (!sharded) {
+    res = nfm::RunOffline(off, engine, g_stop);
+    st = engine.Stats();
+  }
+  if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
+  // One line per failed file.
+  for (size_t pos = 0; !res.error.empty() && pos <= res.error.size();) {
+    const size_t nl = std::min(res.error.find('\n', pos), res.error.size());
+    std::fprintf(stderr, "nfm-xdp: %s\n", res.error.substr(pos, nl - pos).c_str());
+    pos = nl + 1;
+  }
+  const int rc = res.exit_code;
+  if (rc != 1 && !o.quiet) {
+    uint64_t skipped = 0;
+    for (uint64_t s : st.skipped) skipped += s;
+    uint64_t exported = 0;
+    for (uint64_t e : st.flows_exported) exported += e;
+    std::fprintf(stderr,
+                 "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
+                 static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
+                 static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
+                 res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+  }
+  if (metrics) {
+    metrics->Update(st, nullptr);
+    metrics->SetHealth(false, false);
+  }
+  return rc;
+}
+
+// Lingers for the metrics scraper if asked, closes the CSV; the exit code.
+int FinishOutput(const CommonOptions& o, nfm::CsvFileSink& sink, nfm::Metrics* metrics, int rc) {
+  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
+  // scraper sees them; a signal ends the wait.
+  if (metrics && o.metrics_linger > 0) {
+    if (!sink.Finish()) metrics->OnCsvError();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
+    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // A failed flush or any row that could not be written makes the run fail (data was lost).
+  if (!sink.Finish() || sink.RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink.Error().c_str(),
+                 static_cast<unsigned long long>(sink.RowsLost()));
+    return rc ? rc : 1;
+  }
+  return rc;
 }
 
 }  // namespace
@@ -105,14 +196,13 @@ int main(int argc, char** argv) {
           ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: the CPUs this process may use; live: at most one per ring; "
-                 "nfm2022 profiles: 1 worker, pipelined with reader and writer when > 1)")
+                 "nfm2022 profiles: 1 worker, pipelined with reader and writer when > 1; cic: 1)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
-  bool progress_on = false, progress_off = false;
-  auto* prog_on = app.add_flag("--progress", progress_on,
+  auto* prog_on = app.add_flag("--progress", o.progress_on,
                                "Offline: show a progress line on stderr even when it is not a terminal")
                       ->group("Source");
-  app.add_flag("--no-progress", progress_off, "Offline: no progress line (default: shown when stderr is a terminal)")
+  app.add_flag("--no-progress", o.progress_off, "Offline: no progress line (default: shown when stderr is a terminal)")
       ->excludes(prog_on)
       ->group("Source");
 #ifdef NFM_HAVE_LIVE
@@ -128,8 +218,13 @@ int main(int argc, char** argv) {
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
-                 "nfm2022-seed (its 115-column seed layout)")
-      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed"}))
+                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--feature-set", o.feature_set,
+                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed)")
+      ->check(CLI::IsMember({"nfm", "cic"}))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--float-format", o.float_format,
@@ -189,6 +284,11 @@ int main(int argc, char** argv) {
   cfg.max_flows = o.max_flows;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
+  const bool cic = cfg.profile == nfm::Profile::kCic || o.feature_set == "cic";
+  if (o.feature_set == "cic" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic) {
+    std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
+    return 1;
+  }
   // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
   const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
@@ -240,14 +340,34 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
-  // Exporters, in the order they see each flow: CSV, then the metrics observer.
-  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
-  std::vector<nfm::FlowExporter*> exporters{&csv};
-  if (flow_metrics) exporters.push_back(flow_metrics.get());
   const unsigned threads = o.threads ? o.threads : AffinityCpus();
   int rc = 0;
+  if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
+    nfm::CicEngine engine(cfg);
+    nfm::CicCsvExporter exporter(*sink, o.tz == "local");
+    engine.AddExporter(exporter);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
+    if (live_mode) {  // corrected CIC set only (checked above)
+#ifdef NFM_HAVE_LIVE
+      live.quiet = o.quiet;
+    live.threads = threads;
+      live.verbose = verbose;
+      nfm::live::LiveStatus status;
+      if (metrics) metrics->AttachLive(&status);
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+#endif
+    } else {
+      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false, 1);
+    }
+    return FinishOutput(o, *sink, metrics.get(), rc);
+  }
+  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  nfm::FlowEngine engine(cfg);
+  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
+  engine.AddExporter(csv);
+  if (flow_metrics) engine.AddExporter(*flow_metrics);
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
     live.quiet = o.quiet;
@@ -255,82 +375,11 @@ int main(int argc, char** argv) {
     live.verbose = verbose;
     nfm::live::LiveStatus status;
     if (metrics) metrics->AttachLive(&status);
-    rc = nfm::live::RunLive(live, cfg, exporters, g_stop, &status, metrics.get());
+    rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
-    nfm::OfflineOptions off;
-    off.paths = o.pcap;
-    off.progress = !o.quiet && !progress_off;
-    off.progress_force = progress_on;
-    off.scapy_decode = cfg.profile != nfm::Profile::kCorrected;
-    if (metrics) metrics->SetHealth(true, true);
-    nfm::OfflineResult res;
-    nfm::EngineStats st;
-    if (threads <= 1) {
-      nfm::FlowEngine engine(cfg);
-      for (nfm::FlowExporter* x : exporters) engine.AddExporter(*x);
-      res = nfm::RunOffline(off, engine, g_stop);
-      st = engine.Stats();
-    } else {
-      // Reader, shard workers and one output thread (nfm2022 profiles: one worker).
-      nfm::ShardGauges gauges;
-      res = nfm::RunOfflineSharded(off, cfg, nfm::ShardWorkersFor(cfg.profile, threads), exporters, g_stop, &st,
-                                   &gauges);
-      if (std::getenv("NFM_THREAD_CPU")) {  // benchmarks: CPU seconds per thread
-        std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
-                     gauges.cpu_output_s);
-        for (unsigned i = 0; i < gauges.workers; ++i) std::fprintf(stderr, " %.3f", gauges.cpu_worker_s[i]);
-        std::fprintf(stderr, "\n");
-      }
-      if (metrics) {
-        std::vector<nfm::Metrics::WorkerLoad> loads(gauges.workers);
-        for (unsigned i = 0; i < gauges.workers; ++i)
-          loads[i] = {0.0, static_cast<double>(gauges.busy_ns[i].load()) / 1e9};
-        metrics->UpdateWorkers(loads);
-      }
-    }
-    if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
-    if (!res.error.empty()) {
-      // One line per failed file.
-      size_t pos = 0;
-      while (pos <= res.error.size()) {
-        const size_t nl = std::min(res.error.find('\n', pos), res.error.size());
-        std::fprintf(stderr, "nfm-xdp: %s\n", res.error.substr(pos, nl - pos).c_str());
-        pos = nl + 1;
-      }
-    }
-    rc = res.exit_code;
-    if (rc != 1 && !o.quiet) {
-      uint64_t skipped = 0;
-      for (uint64_t s : st.skipped) skipped += s;
-      uint64_t exported = 0;
-      for (uint64_t e : st.flows_exported) exported += e;
-      std::fprintf(stderr,
-                   "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
-                   static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
-                   static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
-                   res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
-    }
-    if (metrics) {
-      metrics->Update(st, nullptr);
-      metrics->SetHealth(false, false);
-    }
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, threads);
   }
 
-  // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
-  // scraper sees them; a signal ends the wait.
-  if (metrics && o.metrics_linger > 0) {
-    if (!sink->Finish()) metrics->OnCsvError();
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
-    while (!g_stop.load() && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-
-  // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink->Finish() || sink->RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  return rc;
+  return FinishOutput(o, *sink, metrics.get(), rc);
 }

@@ -310,8 +310,6 @@ RunResult RunPipe(const Options& o, const std::vector<std::vector<uint8_t>>& fra
   Engine eng;
   // --workers N > 1: DrainPool's shard workers (worker i drains rings r mod N == i) and its
   // output thread, as RunLive with --threads N; 1: one Drainer on this thread.
-  nfm::EngineConfig wcfg;
-  nfm::ApplyProfileDefaults(wcfg, false, false, false);
   if (o.pin) PinTo(1);  // before the workers start: they inherit the mask unless workers > 1
   if (o.workers > 1) {
     cpu_set_t all;
@@ -319,7 +317,8 @@ RunResult RunPipe(const Options& o, const std::vector<std::vector<uint8_t>>& fra
     for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
     sched_setaffinity(0, sizeof(all), &all);
   }
-  nfm::live::DrainPool drainer(loader.RingFds(), ring_bytes, o.workers, wcfg, {eng.csv.get()}, eng.engine.get());
+  auto pool = nfm::live::DrainPool::Create(loader.RingFds(), ring_bytes, o.workers, *eng.engine);
+  nfm::live::DrainPool& drainer = *pool;
   drainer.SetClockOffset(nfm::live::MonotonicToWallOffsetNs());
   std::unique_ptr<Holder> holder;
   if (o.hold && o.burst > 1) holder = std::make_unique<Holder>(prog_fd);

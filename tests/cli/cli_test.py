@@ -6,7 +6,7 @@
   cli_test.py --binary build/nfm-xdp all      run all cases
 
 Contract: nfm-xdp (--pcap FILE | --iface IF...) [--csv FILE (default '-')] [--profile
-corrected|nfm2022|nfm2022-seed] [--float-format SPEC] [--tz utc|local] [--idle-timeout S]
+corrected|nfm2022|nfm2022-seed|cic] [--feature-set nfm|cic] [--float-format SPEC] [--tz utc|local] [--idle-timeout S]
 [--active-timeout S] [--activity-threshold S] [--subflow-gap S] [--max-flows N]
 [--metrics-addr HOST:PORT] [--version] [--help].
 Exit codes: 0 success, 1 usage/fatal error, 2 capture corrupt or truncated (flows before the
@@ -224,6 +224,25 @@ def case_empty_pcap():
     for prof in ("nfm2022", "nfm2022-seed", "corrected"):
         res = run(["--pcap", str(p), "--csv", str(out), "--profile", prof])
         check(res.returncode == 0 and out.stat().st_size == 0, f"empty pcap --profile {prof}: {show(res)}")
+
+
+def case_cic():
+    """--profile cic writes CICFlowMeter's header even without flows (its header-only file);
+    --feature-set cic needs the corrected (or cic) profile; unknown sets are usage errors."""
+    data, _ = nfmtest.pcap_bytes([])
+    p = TMP / "empty_cic.pcap"
+    p.write_bytes(data)
+    out = TMP / "empty_cic.csv"
+    res = run(["--pcap", str(p), "--csv", str(out), "--profile", "cic"])
+    check(res.returncode == 0, f"empty pcap --profile cic: {show(res)}")
+    text = out.read_bytes()
+    check(text.startswith(b"Flow ID,Src IP,Src Port,Dst IP,Dst Port,Protocol,Timestamp,Flow Duration,")
+          and text.endswith(b",Idle Max,Idle Min,Label\n") and text.count(b"\n") == 1
+          and text.count(b",") == 83, f"--profile cic header-only file: {text[:120]!r}...")
+    res = run(["--pcap", str(p), "--csv", str(out), "--feature-set", "cic"])
+    check(res.returncode == 0 and out.read_bytes() == text, f"--feature-set cic header-only file: {show(res)}")
+    usage_error(["--pcap", str(p), "--profile", "nfm2022", "--feature-set", "cic"], r"--feature-set")
+    usage_error(["--pcap", str(p), "--feature-set", "ntl2099"], r"--feature-set")
 
 
 def case_csv_stdout():

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: DecodePacket over every supported link type (and one unsupported) in
-// both DecodeModes. Input layout (also used by run-short.sh to turn a crash into a pcap):
+// both DecodeModes, plus the cic mode (which ignores the link type). Input layout (also used by
+// run-short.sh to turn a crash into a pcap):
 //   byte 0: link type selector, kLinks[b0 % kNumLinks]
 //   byte 1: bit 0 = mode (0 strict, 1 scapy2022), bits 1-7 = wire_len - cap_len
 //   rest  : the captured frame (cap_len = size - 2), in its own exactly-sized heap buffer so
@@ -34,6 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const nfm::DecodeStatus st = nfm::DecodePacket(link, frame.get(), cap, wire, &meta, m);
     if (st == nfm::DecodeStatus::kOk && (meta.payload_frame > cap || meta.payload_ip > cap)) __builtin_trap();
     if (link == 147 && st != nfm::DecodeStatus::kUnsupportedLink) __builtin_trap();
+  }
+  {  // kCic (profile cic) ignores the link type: Ethernet first, then IPv4 from byte 0
+    nfm::PacketMeta meta;
+    if (nfm::DecodePacket(link, frame.get(), cap, wire, &meta, nfm::DecodeMode::kCic) == nfm::DecodeStatus::kOk &&
+        (meta.payload_ip > cap || meta.l4_header_len > cap))
+      __builtin_trap();
   }
   return 0;
 }

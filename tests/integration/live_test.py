@@ -722,6 +722,58 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
         log(f"--iface auto resolved to {net.va}")
 
 
+CIC_COUNT_COLS = ("Total Fwd Packet", "Total Bwd packets", "Total Length of Fwd Packet", "Total Length of Bwd Packet",
+                  "Fwd Header Length", "Bwd Header Length", "FIN Flag Count", "SYN Flag Count", "RST Flag Count",
+                  "PSH Flag Count", "ACK Flag Count", "URG Flag Count", "CWR Flag Count", "ECE Flag Count",
+                  "Fwd PSH Flags", "Bwd PSH Flags", "FWD Init Win Bytes", "Bwd Init Win Bytes", "Protocol")
+
+
+def t_cic_live(tools: Tools, tmp: Path) -> None:
+    """--feature-set cic live (CicEngine behind RunLive) vs the same traffic captured by tcpdump
+    and replayed offline with --feature-set cic: the same CIC header and, per test-net flow, the
+    same counts (packets, payload and header bytes, flags, initial windows); times are not compared."""
+    if tools.live != tools.nfm:
+        skip("nfm-xdp has no live capture in this build (NFM_WITH_BPF=OFF)")
+    with Net(7, ipv6=True) as net:
+        pcap, live_csv, off_csv, err = tmp / "cap.pcap", tmp / "live.csv", tmp / "off.csv", tmp / "agent.err"
+        td = start_tcpdump(net, pcap)
+        agent = start_agent(tools, net, live_csv, extra=["--feature-set", "cic"], err_path=err)
+        time.sleep(0.3)
+        mixed_traffic(net, tmp)
+        time.sleep(0.5)
+        rc, stderr = stop_agent(agent, err)
+        tderr = stop_tcpdump(td)
+        check(rc == 0, f"agent exit code {rc}: {stderr}")
+        s = parse_summary(stderr)
+        log(s["line"])
+        check(tcpdump_dropped(tderr) == 0, f"tcpdump dropped packets: {tderr}")
+        check(s["lost"] == 0, "ring losses in a light-traffic run")
+        p = run([tools.nfm, "--pcap", str(pcap), "--csv", str(off_csv), "--feature-set", "cic", "-q"], check_rc=False)
+        check(p.returncode == 0, f"offline replay failed (rc {p.returncode}): {p.stderr.strip()}")
+        nets = (f"10.98.{net.n}.", f"fd98:{net.n}:")
+
+        def load(path: Path) -> tuple[str, list[tuple]]:
+            with open(path, newline="") as f:
+                head = f.readline()
+                f.seek(0)
+                rows = [r for r in csv.DictReader(f)
+                        if r["Src IP"].startswith(nets) and r["Dst IP"].startswith(nets)]
+            return head, sorted(tuple([r["Flow ID"]] + [r[c] for c in CIC_COUNT_COLS]) for r in rows)
+
+        live_head, live_rows = load(live_csv)
+        off_head, off_rows = load(off_csv)
+        check(live_head.startswith("Flow ID,Src IP,Src Port,") and live_head == off_head,
+              f"CIC header: live {live_head!r} offline {off_head!r}")
+        protos = sorted({r[-1] for r in live_rows})
+        log(f"compared {len(live_rows)} CIC flows (protocols {', '.join(protos)})")
+        check(len(live_rows) >= 8, f"expected at least 8 test flows, got {len(live_rows)}")
+        missing = sorted(set(off_rows) - set(live_rows))
+        extra = sorted(set(live_rows) - set(off_rows))
+        check(not missing and not extra,
+              "live and capture differ:\n  offline only: " + "\n  ".join(map(str, missing[:10])) +
+              "\n  live only: " + "\n  ".join(map(str, extra[:10])))
+
+
 TESTS = {
     "live_vs_capture": t_live_vs_capture,
     "loss_accounting": t_loss_accounting,
@@ -731,6 +783,7 @@ TESTS = {
     "kill9_detach": t_kill9_detach,
     "caps_dropped": t_caps_dropped,
     "cli_errors": t_cli_errors,
+    "cic_live": t_cic_live,
 }
 
 

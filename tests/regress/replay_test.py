@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Replays every file of the given directories through nfm-xdp for both profiles.
+"""Replays every file of the given directories through nfm-xdp for every profile (and the
+corrected profile with --feature-set cic).
 
-Each run: `nfm-xdp --pcap F --csv /dev/null -q --profile P` must
+Each run: `nfm-xdp --pcap F --csv /dev/null -q --profile P [...]` must
   * end by exit (no signal) with code 0, 1 or 2, within --timeout seconds;
   * when the code is not 0, print exactly one error line on stderr ("nfm-xdp: ...";
     "nfm-xdp: warning: ..." lines are allowed besides it).
@@ -34,8 +35,8 @@ def main():
     failures = []
     runs = 0
     for path in files:
-        for profile in ("corrected", "nfm2022"):
-            cmd = [args.binary, "--pcap", path, "--csv", "/dev/null", "-q", "--profile", profile]
+        for profile in ("corrected", "nfm2022", "cic", "corrected --feature-set cic"):
+            cmd = [args.binary, "--pcap", path, "--csv", "/dev/null", "-q", "--profile", *profile.split()]
             runs += 1
             try:
                 p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=args.timeout)

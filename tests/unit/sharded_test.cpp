@@ -69,6 +69,7 @@ std::vector<std::string> Single(const std::string& path, const EngineConfig& cfg
 std::vector<std::string> Sharded(const std::string& path, const EngineConfig& cfg, unsigned workers,
                                  EngineStats* st = nullptr) {
   RowCollector rows;
+  rows.Begin(cfg.profile, NfmFeatureSet());
   OfflineOptions o;
   o.path = path;
   std::atomic<bool> stop{false};

@@ -933,6 +933,8 @@ void FlowEngine::AddExporter(FlowExporter& exporter) {
   impl_->exporters.push_back(&exporter);
 }
 
+const std::vector<FlowExporter*>& FlowEngine::Exporters() const noexcept { return impl_->exporters; }
+
 FlowEngine::~FlowEngine() = default;
 
 void FlowEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/flow_view.hpp"
 #include "engine/packet.hpp"
@@ -99,6 +100,8 @@ class FlowEngine {
   // Exporters receive every flow that ends after they are added, in end order, on the thread
   // that feeds the engine. Not owned; must outlive the engine's last call.
   void AddExporter(FlowExporter& exporter);
+  // The exporters added so far (a sharded runner hands them to its output thread).
+  const std::vector<FlowExporter*>& Exporters() const noexcept;
 
   const EngineStats& Stats() const noexcept { return stats_; }
   const EngineConfig& Config() const noexcept { return cfg_; }

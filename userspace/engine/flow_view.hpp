@@ -17,6 +17,7 @@ enum class Profile : uint8_t {
   kCorrected,   // default: every defect of spec §7 fixed, time-driven termination
   kNfm2022,     // NetFlowMeter 019dde4, bit for bit (121 columns)
   kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
+  kCic,         // CICFlowMeter master 98a5eba, byte for byte (84 columns, CIC.md)
 };
 
 // Why a flow was exported. Order and names are used as metric label values.
@@ -44,6 +45,8 @@ struct FeatureValue {
     kDecimal,       // ns, exp: the exact decimal ns * 1e-9 held with exponent exp (2022 kind D)
     kDecimalFloat,  // aux: index into FlowView::decimals, printed with the float format (2022
                     // active/idle mean/std)
+    kInt,           // ns: a signed integer (CIC type L: durations, rates cast to long)
+    kJava,          // f: a double as Java's Double.toString prints it (CIC type D)
   };
   Kind kind = Kind::kUint;
   int8_t exp = 0;    // kDecimal: decimal exponent (>= -9)
@@ -56,6 +59,8 @@ struct FeatureValue {
   static FeatureValue Uint(uint64_t v) noexcept { FeatureValue x; x.u = v; return x; }
   static FeatureValue Float(double v) noexcept { FeatureValue x; x.kind = Kind::kFloat; x.f = v; return x; }
   static FeatureValue Repr(double v) noexcept { FeatureValue x; x.kind = Kind::kRepr; x.f = v; return x; }
+  static FeatureValue Int(int64_t v) noexcept { FeatureValue x; x.kind = Kind::kInt; x.ns = v; return x; }
+  static FeatureValue Java(double v) noexcept { FeatureValue x; x.kind = Kind::kJava; x.f = v; return x; }
   static FeatureValue Seconds(int64_t v, bool repr) noexcept {
     FeatureValue x;
     x.kind = repr ? Kind::kSecondsR : Kind::kSecondsF;

@@ -22,8 +22,8 @@
 
 namespace nfm::live {
 
-Drainer::Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, FlowEngine& engine)
-    : engine_(engine), ring_size_(ring_size), page_size_(static_cast<size_t>(sysconf(_SC_PAGESIZE))) {
+Drainer::Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target)
+    : target_(target), ring_size_(ring_size), page_size_(static_cast<size_t>(sysconf(_SC_PAGESIZE))) {
   for (size_t i = 0; i < ring_fds.size(); ++i) {
     if (i == 0) {
       rb_ = ring_buffer__new(ring_fds[0], &Drainer::OnSample, this, nullptr);
@@ -60,7 +60,7 @@ int Drainer::OnSample(void* ctx, void* data, size_t size) noexcept {
   }
   ++self->decoded_;
   try {
-    self->engine_.OnPacket(meta);
+    self->target_.on_packet(self->target_.engine, meta);
   } catch (...) {
     // The engine does not throw by contract (it allocates nothing per packet); if it ever
     // does, stop polling instead of unwinding through libbpf.
@@ -108,7 +108,7 @@ double Drainer::FillRatio() const noexcept {
 
 struct DrainPool::Worker {
   Worker(const std::vector<int>& fds, uint32_t ring_size, const EngineConfig& cfg, FlowMerger& merger)
-      : engine(cfg), out(1024), qx(out.queue, merger.wake), drainer(fds, ring_size, engine) {
+      : engine(cfg), out(1024), qx(out.queue, merger.wake), drainer(fds, ring_size, PacketTarget::Of(engine)) {
     engine.AddExporter(qx);
   }
   FlowEngine engine;
@@ -126,24 +126,22 @@ struct DrainPool::Worker {
   std::atomic<uint64_t> decoded{0}, bad{0}, busy_ns{0};
 };
 
-DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, const EngineConfig& cfg,
-                     const std::vector<FlowExporter*>& exporters, FlowEngine* single) {
+DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target, Hooks hooks)
+    : hooks_(hooks), single_drainer_(std::make_unique<Drainer>(ring_fds, ring_size, target)) {}
+
+DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine) {
   if (workers > ring_fds.size()) workers = static_cast<unsigned>(ring_fds.size());
-  if (workers <= 1) {
-    single_ = single;
-    single_drainer_ = std::make_unique<Drainer>(ring_fds, ring_size, *single);
-    return;
-  }
+  const EngineConfig& cfg = engine.Config();
   EngineConfig wcfg = cfg;
   wcfg.max_flows = cfg.max_flows / workers ? cfg.max_flows / workers : 1;
-  merger_ = std::make_unique<FlowMerger>(std::vector<WorkerOutput*>{}, exporters, /*ordered=*/false);
+  // The caller's exporters had Begin from its engine's AddExporter.
+  merger_ = std::make_unique<FlowMerger>(std::vector<WorkerOutput*>{}, engine.Exporters(), /*ordered=*/false);
   for (unsigned i = 0; i < workers; ++i) {
     std::vector<int> mine;  // worker i: rings i, i + workers, ...
     for (size_t r = i; r < ring_fds.size(); r += workers) mine.push_back(ring_fds[r]);
     workers_.push_back(std::make_unique<Worker>(mine, ring_size, wcfg, *merger_));
     merger_->AddOutput(&workers_.back()->out);
   }
-  merger_->Begin(cfg.profile, NfmFeatureSet());
   merger_thread_ = std::thread([this] { merger_->Run(); });
   for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { RunWorker(*wp); });
 }
@@ -219,14 +217,14 @@ uint64_t DrainPool::DrainAll() noexcept {
 }
 
 void DrainPool::AdvanceTime(uint64_t now_ns) noexcept {
-  if (single_) return single_->AdvanceTime(now_ns);
+  if (single_drainer_) return hooks_.advance(hooks_.engine, now_ns);
   for (auto& w : workers_) w->advance_to.store(now_ns, std::memory_order_relaxed);
 }
 
 void DrainPool::Flush() noexcept {
   if (flushed_) return;
   flushed_ = true;
-  if (single_) return single_->Flush(EndReason::kShutdown);
+  if (single_drainer_) return hooks_.flush(hooks_.engine);
   stop_.store(true, std::memory_order_release);
   for (auto& w : workers_)
     if (w->thread.joinable()) w->thread.join();
@@ -234,7 +232,7 @@ void DrainPool::Flush() noexcept {
 }
 
 EngineStats DrainPool::Stats() const {
-  if (single_) return single_->Stats();
+  if (single_drainer_) return hooks_.stats(hooks_.engine);
   EngineStats sum;
   for (auto& w : workers_) {
     std::lock_guard<std::mutex> g(w->mu);

@@ -1,17 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Drainer: one ring_buffer over a set of rings; decodes each sample and hands it to the engine.
+// Drainer: one ring_buffer over all shards; decodes each sample and hands it to the engine
+// (any engine with OnPacket: FlowEngine, CicEngine), through PacketTarget.
 // Also measures how full each ring is (read-only mapping of its position pages).
 // Not thread-safe: one thread (the engine's) calls Poll/DrainAll.
-// DrainPool: N Drainers on N worker threads (worker i drains the rings r with r mod N == i,
-// into its own FlowEngine), one output thread for the exporters; or, with one worker, one
-// Drainer on the caller's thread (the single-threaded agent, unchanged).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -24,10 +22,21 @@ class FlowMerger;
 
 namespace nfm::live {
 
+// Where decoded packets go: an engine's OnPacket behind one function pointer (one indirect
+// call per event; the drain loop stays one non-template class).
+struct PacketTarget {
+  void* engine = nullptr;
+  void (*on_packet)(void* engine, const PacketMeta& meta) = nullptr;
+  template <class Engine>
+  static PacketTarget Of(Engine& e) {
+    return {&e, [](void* p, const PacketMeta& m) { static_cast<Engine*>(p)->OnPacket(m); }};
+  }
+};
+
 class Drainer {
  public:
   // Throws BpfError. `ring_size` is the size of every ring in bytes.
-  Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, FlowEngine& engine);
+  Drainer(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target);
   ~Drainer();
   Drainer(const Drainer&) = delete;
   Drainer& operator=(const Drainer&) = delete;
@@ -49,7 +58,7 @@ class Drainer {
   static int OnSample(void* ctx, void* data, size_t size) noexcept;
 
   struct ring_buffer* rb_ = nullptr;
-  FlowEngine& engine_;
+  PacketTarget target_;
   int64_t offset_ns_ = 0;
   uint64_t decoded_ = 0;
   uint64_t bad_ = 0;
@@ -58,13 +67,26 @@ class Drainer {
   std::vector<void*> pos_pages_;  // per ring: consumer page + producer page, read-only
 };
 
+// DrainPool: the drain loop's view of "the engine(s)". With one worker it is one Drainer
+// feeding the caller's engine on the caller's thread (as before). With N > 1 workers
+// (FlowEngine only; live --threads), worker i drains the rings r with r mod N == i into its
+// own FlowEngine (the caller engine's config, max_flows / N) on its own thread, and one output
+// thread hands the finished flows to the caller engine's exporters (FlowMerger, unordered);
+// the caller's engine itself then sees no packet.
 class DrainPool {
  public:
-  // workers == 1: drains into `single` (exporters already added to it) on the caller's thread.
-  // workers > 1: `single` is unused; each worker gets an engine of cfg (max_flows / workers)
-  // whose flows reach `exporters` through one output thread. Throws BpfError / system_error.
-  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, const EngineConfig& cfg,
-            const std::vector<FlowExporter*>& exporters, FlowEngine* single);
+  template <class Engine>
+  static std::unique_ptr<DrainPool> Create(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers,
+                                           Engine& engine) {
+    Hooks h{&engine, [](void* e, uint64_t t) { static_cast<Engine*>(e)->AdvanceTime(t); },
+            [](void* e) { static_cast<Engine*>(e)->Flush(EndReason::kShutdown); },
+            [](const void* e) { return static_cast<const Engine*>(e)->Stats(); }};
+    if constexpr (std::is_same_v<Engine, FlowEngine>) {
+      if (workers > 1 && ring_fds.size() > 1)
+        return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine));
+    }
+    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, PacketTarget::Of(engine), h));
+  }
   ~DrainPool();
   unsigned Workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
 
@@ -90,9 +112,17 @@ class DrainPool {
   std::vector<WorkerGauge> Gauges() const;
 
  private:
+  struct Hooks {
+    void* engine;
+    void (*advance)(void*, uint64_t);
+    void (*flush)(void*);
+    EngineStats (*stats)(const void*);
+  };
   struct Worker;
+  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target, Hooks hooks);
+  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine);
   void RunWorker(Worker& w) noexcept;
-  FlowEngine* single_ = nullptr;
+  Hooks hooks_{};
   std::unique_ptr<Drainer> single_drainer_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<nfm::FlowMerger> merger_;

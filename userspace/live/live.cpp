@@ -16,6 +16,7 @@
 
 #include "bpf_util.hpp"
 #include "drain.hpp"
+#include "engine/cic_engine.hpp"
 #include "loader.hpp"
 #include "metrics/metrics.hpp"
 #include "system.hpp"
@@ -102,8 +103,9 @@ std::string Join(const std::vector<Interface>& ifs) {
 
 }  // namespace
 
-int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<FlowExporter*>& exporters,
-            const std::atomic<bool>& stop, LiveStatus* status, Metrics* metrics) {
+template <class Engine>
+int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
+            Metrics* metrics) {
   libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
   LiveStatus local_status;
   LiveStatus* st = status ? status : &local_status;
@@ -123,13 +125,6 @@ int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<
 
   std::unique_ptr<Loader> loader;
   std::unique_ptr<DrainPool> drainer;
-  // One worker: the engine lives here and the drain loop's thread feeds it (no extra thread).
-  const unsigned workers = std::max(1u, std::min(opts.threads, rings));
-  std::unique_ptr<FlowEngine> single;
-  if (workers == 1) {
-    single = std::make_unique<FlowEngine>(cfg);
-    for (FlowExporter* x : exporters) single->AddExporter(*x);
-  }
   std::vector<Interface> ifaces;
   try {
     ifaces = ResolveInterfaces(opts.ifaces);
@@ -146,7 +141,7 @@ int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = std::make_unique<DrainPool>(loader->RingFds(), ring_bytes, workers, cfg, exporters, single.get());
+    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine);
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     const XdpMode want = opts.xdp_mode == "native" ? XdpMode::kNative
                          : opts.xdp_mode == "skb"  ? XdpMode::kSkb
@@ -278,5 +273,8 @@ int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<
                static_cast<unsigned long long>(exported));
   return exit_code;
 }
+
+template int RunLive<FlowEngine>(const LiveOptions&, FlowEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
+template int RunLive<CicEngine>(const LiveOptions&, CicEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
 
 }  // namespace nfm::live

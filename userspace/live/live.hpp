@@ -32,7 +32,7 @@ struct LiveOptions {
   uint32_t sample = 1;              // 1-in-N packets become events (1 = all)
   bool verbose = false;             // route libbpf's log (verifier output) to stderr
   bool quiet = false;               // no summary line at exit, unless events were lost
-  unsigned threads = 1;             // drain/engine workers (capped by the ring count)
+  unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
   // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
   // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
   // Must not throw.
@@ -69,9 +69,9 @@ struct LiveStatus {
 // setup errors are printed as one line on stderr. `status` may be null. `metrics` (may be
 // null) gets Update(engine.Stats(), *status) on the drain thread about every 100 ms and
 // once after the final flush; opts.on_tick is called right after it.
-// With opts.threads > 1 (and as many rings), worker i drains rings r with r mod N == i into
-// its own engine; finished flows reach `exporters` through one output thread (DrainPool).
-int RunLive(const LiveOptions& opts, const EngineConfig& cfg, const std::vector<FlowExporter*>& exporters,
-            const std::atomic<bool>& stop, LiveStatus* status, Metrics* metrics = nullptr);
+// Engine: FlowEngine or CicEngine (OnPacket, AdvanceTime, Flush, Stats); live.cpp instantiates both.
+template <class Engine>
+int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
+            Metrics* metrics = nullptr);
 
 }  // namespace nfm::live

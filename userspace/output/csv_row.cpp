@@ -8,9 +8,11 @@
 
 #include <bit>
 #include <cassert>
+#include <charconv>
 #include <cstring>
 
 #include "engine/exact.hpp"
+#include "output/java_double.hpp"
 
 namespace nfm {
 
@@ -157,6 +159,12 @@ inline char* CsvRowRenderer::WriteValue(char* p, const FeatureValue& v, std::spa
       scratch_.clear();
       fmt::AppendDecimalFormatted(scratch_, decimals[v.aux], spec_);
       p = put_text(p, scratch_);
+      break;
+    case K::kInt:  // CIC kinds (output/cic_row.cpp renders CIC rows; these keep any set printable)
+      p = std::to_chars(p, p + 24, static_cast<long long>(v.ns)).ptr;
+      break;
+    case K::kJava:
+      p = fmt::WriteJavaDouble(p, v.f);
       break;
   }
   *p = ',';

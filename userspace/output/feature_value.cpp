@@ -14,7 +14,9 @@ double FeatureAsDouble(const FeatureValue& v, std::span<const Decimal> decimals,
   switch (v.kind) {
     case K::kUint: return static_cast<double>(v.u);
     case K::kFloat:
-    case K::kRepr: return v.f;
+    case K::kRepr:
+    case K::kJava: return v.f;
+    case K::kInt: return static_cast<double>(v.ns);
     case K::kSecondsF:
     case K::kSecondsR: return exact::NsToSeconds(v.ns);
     case K::kDecimal:

@@ -203,7 +203,6 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
     out_ptrs.push_back(outs.back().get());
   }
   FlowMerger merger(out_ptrs, exporters, /*ordered=*/true);
-  merger.Begin(cfg.profile, NfmFeatureSet());
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned i = 0; i < n_workers; ++i)
     workers.push_back(std::make_unique<Worker>(i, cfg, sh, merger, *outs[i], gauges));
@@ -237,7 +236,9 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
   };
   const auto start = std::chrono::steady_clock::now();
   ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
-  const DecodeMode mode = opts.scapy_decode ? DecodeMode::kScapy2022 : DecodeMode::kStrict;
+  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
+                         : opts.scapy_decode ? DecodeMode::kScapy2022
+                                             : DecodeMode::kStrict;
   LinkCensus links;
   RawPacket raw;
   PacketMeta second;

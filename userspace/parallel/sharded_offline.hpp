@@ -34,7 +34,8 @@ struct ShardGauges {
 // Workers the nfm2022 profiles can use for `requested` (1: see the header comment).
 unsigned ShardWorkersFor(Profile profile, unsigned requested);
 
-// Replays like RunOffline with `workers` shard workers (>= 1; 64 at most). Exporters see every
+// Replays like RunOffline with `workers` shard workers (>= 1; 64 at most). `exporters` must
+// have had Begin already (e.g. from FlowEngine::AddExporter of the caller's engine). Exporters see every
 // finished flow on the output thread, in an order that depends only on the input and the
 // worker count (with 1 worker: the single-threaded order). *total: the workers' stats summed.
 OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& cfg, unsigned workers,

@@ -4,6 +4,9 @@
 // checksums and does not reassemble fragments. Length semantics: spec FEATURES.md §1.4.
 #include "source/decode.hpp"
 
+#include "source/decode_cic.hpp"
+#include "source/scapy_payload.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -173,6 +176,12 @@ void ScapyFillL4(const Frame& f, uint8_t proto, uint32_t start, uint32_t end, Pa
   out->l4_header_len = static_cast<uint16_t>(hl);
   out->payload_frame = f.cap - start - hl;
   out->payload_ip = end > start + hl ? end - start - hl : 0;
+  // len(pkt[TCP].payload) is the re-built application layer: BER layers shrink or grow.
+  if (const ScapyApp app = ScapyAppFor(proto, out->sport, out->dport); app != ScapyApp::kOther) {
+    const uint32_t in_ip = end - start - hl;  // the rest of the frame is Padding, kept as is
+    const uint32_t n = proto == 6 ? in_ip : ScapyUdpAppBytes(avail >= 6 ? Rd16(l4 + 4) : 0, in_ip);
+    out->payload_frame = out->payload_frame - n + ScapyRebuiltLength(app, l4 + hl, n);
+  }
 }
 
 // The first TCP and the first UDP layer of a scapy dissection, in nesting order, and the
@@ -185,12 +194,6 @@ struct ScapyLayers {
   bool ip4_found = false;
   uint32_t ip4_off = 0;
 };
-
-bool IsVxlanPort(uint16_t sport, uint16_t dport) {
-  // scapy/layers/vxlan.py bind_layers(UDP, VXLAN, dport=...) / (sport=...).
-  return dport == 4789 || dport == 4790 || dport == 6633 || dport == 8472 || dport == 48879 ||
-         sport == 4789 || sport == 4790 || sport == 6633 || sport == 8472;
-}
 
 void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, int depth, ScapyLayers* ls);
 
@@ -256,14 +259,15 @@ void ScapyScanProto(const Frame& f, uint8_t proto, uint32_t start, uint32_t end,
         pay_end = end - start - 8 >= 8u - ulen ? end - (8u - ulen) : start + 8;
       }
       const uint16_t sport = Rd16(p), dport = Rd16(p + 2);
-      if (IsVxlanPort(sport, dport)) {
+      const ScapyApp app = ScapyAppFor(17, sport, dport);  // earlier bindings win (DNS, SNMP, ...)
+      if (app == ScapyApp::kVxlan) {
         // VXLAN (8 bytes) carrying Ethernet.
         const uint32_t off = start + 16;
         if (pay_end < off + 14) return;
         ScapyScanEtherType(f, Rd16(f.d + off + 12), off + 14, pay_end, depth, ls);
         return;
       }
-      if (sport == 1701 || dport == 1701) {
+      if (app == ScapyApp::kL2tp) {
         // L2TPv2 (scapy/layers/l2tp.py): flags+version word; length if T or L; tunnel and
         // session ids; Ns/Nr if S or T; offset (padded to 4 bytes) if O and not T; then PPP,
         // control messages included.
@@ -886,6 +890,7 @@ DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t 
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
                               bool* has_second, DecodeMode mode) noexcept {
   if (has_second) *has_second = false;
+  if (mode == DecodeMode::kCic) return DecodeCic(data, cap_len, wire_len, out);
   *out = PacketMeta{};
   out->cap_len = cap_len;
   out->wire_len = wire_len;

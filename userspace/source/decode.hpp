@@ -44,7 +44,8 @@ const char* LinkTypeName(uint32_t link_type) noexcept;  // "EN10MB", "LINUX_SLL"
 // kStrict: the headers as the RFCs define them (corrected profile). kScapy2022: IPv4 exactly
 // as NetFlowMeter 2022's scapy dissected it, malformed headers included (nfm2022 profiles):
 // see DecodeIpv4Scapy in decode.cpp.
-enum class DecodeMode : uint8_t { kStrict, kScapy2022 };
+// kCic: CICFlowMeter master's view (source/decode_cic.hpp); the link type is ignored.
+enum class DecodeMode : uint8_t { kStrict, kScapy2022, kCic };
 
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                           uint32_t wire_len, PacketMeta* out,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/cic_engine.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
 #include "source/offline_common.hpp"
@@ -58,7 +59,9 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   }
   const auto start = std::chrono::steady_clock::now();
   ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
-  const DecodeMode mode = opts.scapy_decode ? DecodeMode::kScapy2022 : DecodeMode::kStrict;
+  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
+                         : opts.scapy_decode ? DecodeMode::kScapy2022
+                                             : DecodeMode::kStrict;
   LinkCensus links;
   // Decode runs kAhead packets ahead of the engine so the engine's memory (index slot, then
   // flow record) can be prefetched: with many flows, cache misses dominate otherwise.
@@ -126,5 +129,6 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
 }
 
 template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
+template OfflineResult RunOffline<CicEngine>(const OfflineOptions&, CicEngine&, const std::atomic<bool>&);
 
 }  // namespace nfm

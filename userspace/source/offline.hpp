@@ -19,6 +19,7 @@ struct OfflineOptions {
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
   bool progress_force = false;  // ... even when stderr is not a terminal
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
+  bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
 };
 
 struct OfflineResult {

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: MIT
+// CicEngine: per-packet procedure of CIC.md §3.1 (reference) or its corrected variant, the
+// §4 state updates and the §5 feature values. Text rendering lives in output/cic_row.cpp.
+#include "engine/cic_engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <tuple>
+#include <vector>
+
+#include "engine/cic_flow.hpp"
+#include "engine/flow_table.hpp"
+
+namespace nfm {
+
+double CicStat::Std() const noexcept {
+  if (n == 0) return __builtin_nan("");
+  if (n == 1) return 0.0;
+  return std::sqrt(m2 / (static_cast<double>(n) - 1.0));
+}
+
+namespace {
+
+constexpr int64_t kFlowTimeoutUs = 120000000;  // Cmd: FLOW_TIMEOUT
+constexpr int64_t kActivityUs = 5000000;        // Cmd: ACTIVITY_TIMEOUT
+constexpr int64_t kBulkGapUs = 1000000;
+constexpr int64_t kSubflowGapUs = 1000000;
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kUrg = 0x20;
+
+using FI = FeatureInfo;
+constexpr FeatureType U = FeatureType::kUnsigned, F = FeatureType::kFloat;
+constexpr FeatureInfo kCicColumns[kCicFeatures] = {
+    FI{"Flow Duration", U, "microseconds"},
+    FI{"Total Fwd Packet", U, "packets"},
+    FI{"Total Bwd packets", U, "packets"},
+    FI{"Total Length of Fwd Packet", F, "bytes"},
+    FI{"Total Length of Bwd Packet", F, "bytes"},
+    FI{"Fwd Packet Length Max", F, "bytes"},
+    FI{"Fwd Packet Length Min", F, "bytes"},
+    FI{"Fwd Packet Length Mean", F, "bytes"},
+    FI{"Fwd Packet Length Std", F, "bytes"},
+    FI{"Bwd Packet Length Max", F, "bytes"},
+    FI{"Bwd Packet Length Min", F, "bytes"},
+    FI{"Bwd Packet Length Mean", F, "bytes"},
+    FI{"Bwd Packet Length Std", F, "bytes"},
+    FI{"Flow Bytes/s", F, "bytes/second"},
+    FI{"Flow Packets/s", F, "packets/second"},
+    FI{"Flow IAT Mean", F, "microseconds"},
+    FI{"Flow IAT Std", F, "microseconds"},
+    FI{"Flow IAT Max", F, "microseconds"},
+    FI{"Flow IAT Min", F, "microseconds"},
+    FI{"Fwd IAT Total", F, "microseconds"},
+    FI{"Fwd IAT Mean", F, "microseconds"},
+    FI{"Fwd IAT Std", F, "microseconds"},
+    FI{"Fwd IAT Max", F, "microseconds"},
+    FI{"Fwd IAT Min", F, "microseconds"},
+    FI{"Bwd IAT Total", F, "microseconds"},
+    FI{"Bwd IAT Mean", F, "microseconds"},
+    FI{"Bwd IAT Std", F, "microseconds"},
+    FI{"Bwd IAT Max", F, "microseconds"},
+    FI{"Bwd IAT Min", F, "microseconds"},
+    FI{"Fwd PSH Flags", U, "packets"},
+    FI{"Bwd PSH Flags", U, "packets"},
+    FI{"Fwd URG Flags", U, "packets"},
+    FI{"Bwd URG Flags", U, "packets"},
+    FI{"Fwd Header Length", U, "bytes"},
+    FI{"Bwd Header Length", U, "bytes"},
+    FI{"Fwd Packets/s", F, "packets/second"},
+    FI{"Bwd Packets/s", F, "packets/second"},
+    FI{"Packet Length Min", F, "bytes"},
+    FI{"Packet Length Max", F, "bytes"},
+    FI{"Packet Length Mean", F, "bytes"},
+    FI{"Packet Length Std", F, "bytes"},
+    FI{"Packet Length Variance", F, ""},
+    FI{"FIN Flag Count", U, "packets"},
+    FI{"SYN Flag Count", U, "packets"},
+    FI{"RST Flag Count", U, "packets"},
+    FI{"PSH Flag Count", U, "packets"},
+    FI{"ACK Flag Count", U, "packets"},
+    FI{"URG Flag Count", U, "packets"},
+    FI{"CWR Flag Count", U, "packets"},
+    FI{"ECE Flag Count", U, "packets"},
+    FI{"Down/Up Ratio", F, ""},
+    FI{"Average Packet Size", F, "bytes"},
+    FI{"Fwd Segment Size Avg", F, "bytes"},
+    FI{"Bwd Segment Size Avg", F, "bytes"},
+    FI{"Fwd Bytes/Bulk Avg", U, "bytes"},
+    FI{"Fwd Packet/Bulk Avg", U, "packets"},
+    FI{"Fwd Bulk Rate Avg", U, "bytes/second"},
+    FI{"Bwd Bytes/Bulk Avg", U, "bytes"},
+    FI{"Bwd Packet/Bulk Avg", U, "packets"},
+    FI{"Bwd Bulk Rate Avg", U, "bytes/second"},
+    FI{"Subflow Fwd Packets", F, "packets"},  // corrected: real division (C13)
+    FI{"Subflow Fwd Bytes", F, "bytes"},  // corrected: real division (C13)
+    FI{"Subflow Bwd Packets", F, "packets"},  // corrected: real division (C13)
+    FI{"Subflow Bwd Bytes", F, "bytes"},  // corrected: real division (C13)
+    FI{"FWD Init Win Bytes", U, "bytes"},
+    FI{"Bwd Init Win Bytes", U, "bytes"},
+    FI{"Fwd Act Data Pkts", U, "packets"},
+    FI{"Fwd Seg Size Min", U, "bytes"},
+    FI{"Active Mean", F, "microseconds"},
+    FI{"Active Std", F, "microseconds"},
+    FI{"Active Max", F, "microseconds"},
+    FI{"Active Min", F, "microseconds"},
+    FI{"Idle Mean", F, "microseconds"},
+    FI{"Idle Std", F, "microseconds"},
+    FI{"Idle Max", F, "microseconds"},
+    FI{"Idle Min", F, "microseconds"},
+};
+const FeatureSet kCicSet{"cic", std::span<const FeatureInfo>(kCicColumns)};
+
+FlowKey MakeKey(const uint8_t* s, const uint8_t* d, uint16_t sp, uint16_t dp, uint8_t proto) noexcept {
+  FlowKey k;
+  std::memcpy(k.a, s, 16);
+  std::memcpy(k.b, d, 16);
+  k.pa = sp;
+  k.pb = dp;
+  k.proto = proto;
+  k.pad_[0] = k.pad_[1] = k.pad_[2] = 0;
+  return k;
+}
+
+// Java String.hashCode of the flow key text "src-dst-sport-dport-proto" (IPv4 dotted), then
+// HashMap's spread h ^ (h >>> 16) (CIC §3.4).
+uint32_t JavaKeySpread(const FlowKey& k) noexcept {
+  uint32_t h = 0;
+  auto str = [&h](const char* p, const char* e) {
+    for (; p < e; ++p) h = 31u * h + static_cast<uint8_t>(*p);
+  };
+  auto num = [&](unsigned v) {
+    char b[12];
+    int n = 0;
+    do {
+      b[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v);
+    while (n) h = 31u * h + static_cast<uint8_t>(b[--n]);
+  };
+  static const char kDash[] = "-";
+  static const char kDot[] = ".";
+  for (const uint8_t* a : {k.a, k.b}) {
+    for (int i = 12; i < 16; ++i) {
+      num(a[i]);
+      if (i < 15) str(kDot, kDot + 1);
+    }
+    str(kDash, kDash + 1);
+  }
+  num(k.pa);
+  str(kDash, kDash + 1);
+  num(k.pb);
+  str(kDash, kDash + 1);
+  num(k.proto);
+  return h ^ (h >> 16);
+}
+
+// Java's (long) cast of a double: truncation, NaN -> 0, saturation.
+int64_t JavaLong(double x) noexcept {
+  if (std::isnan(x)) return 0;
+  if (x >= 9223372036854775807.0) return std::numeric_limits<int64_t>::max();
+  if (x <= -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(x);
+}
+
+}  // namespace
+
+const FeatureSet& CicFeatureSet() noexcept { return kCicSet; }
+
+struct CicEngine::Impl {
+  explicit Impl(const EngineConfig& c)
+      : table(c.max_flows),
+        exact(c.profile == Profile::kCic),
+        idle_us(static_cast<int64_t>(c.idle_timeout_s * 1e6)),
+        grace_us(static_cast<int64_t>(c.close_grace_s * 1e6)),
+        activity_us(exact ? kActivityUs : static_cast<int64_t>(c.activity_threshold_s * 1e6)) {}
+
+  FlowTable<CicFlow> table;
+  std::vector<FlowExporter*> exporters;
+  const bool exact;
+  const int64_t idle_us, grace_us, activity_us;
+  FeatureValue vals[kCicFeatures];
+  EngineStats* stats = nullptr;
+  // kCic: the reference's HashMap<String, Flow> holds exactly our open flows; it only grows
+  // (16, doubling when size > 3/4 capacity) and iterates bucket by bucket, each chain in put
+  // order. put_seq and the largest size reproduce its end-of-input order (CIC §3.4, C22).
+  uint64_t put_seq = 0;
+  uint64_t java_cap = 16;
+
+  // ---- state updates (§4) ----
+  void Act(CicFlow& f, int64_t t) const noexcept {
+    if (t - f.active_end > activity_us) {
+      if (f.active_end - f.active_start > 0) f.active.Add(static_cast<double>(f.active_end - f.active_start));
+      f.idle.Add(static_cast<double>(t - f.active_end));
+      f.active_start = f.active_end = t;
+    } else {
+      f.active_end = t;
+    }
+  }
+
+  static void BulkMachine(CicBulk& b, int64_t t, int64_t s) noexcept {
+    if (s <= 0) return;
+    if (b.start == 0 || t - b.last > kBulkGapUs) {
+      b.start = b.last = t;
+      b.cnt = 1;
+      b.size = s;
+      return;
+    }
+    b.cnt += 1;
+    b.size += s;
+    if (b.cnt == 4) {
+      b.states += 1;
+      b.pkts += 4;
+      b.bytes += b.size;
+      b.dur += t - b.start;
+      b.last_bulk = t;
+    } else if (b.cnt > 4) {
+      b.pkts += 1;
+      b.bytes += s;
+      b.dur += t - b.last;
+      b.last_bulk = t;
+    }
+    b.last = t;
+  }
+
+  void Bulk(CicFlow& f, bool fwd, int64_t t, int64_t s) const noexcept {
+    if (exact) {  // C3: `==` on byte arrays is always false: one machine for every packet
+      BulkMachine(f.bulk[1], t, s);
+      return;
+    }
+    CicBulk& mine = f.bulk[fwd ? 0 : 1];
+    const CicBulk& other = f.bulk[fwd ? 1 : 0];
+    if (other.last_bulk > mine.start) mine.start = 0;  // the other side interrupted this bulk
+    BulkMachine(mine, t, s);
+  }
+
+  void Subflow(CicFlow& f, int64_t t) const noexcept {
+    if (!f.sf_set) {
+      f.sf_set = 1;
+      f.sf_last = t;
+    }
+    if (t - f.sf_last > kSubflowGapUs) {
+      f.sf_count += 1;
+      Act(f, t);
+    }
+    f.sf_last = t;
+  }
+
+  void Flags(CicFlow& f, uint8_t fl) const noexcept {
+    for (int b = 0; b < 8; ++b) f.flag_cnt[b] += (fl >> b) & 1u;
+  }
+
+  // §4.1: the first packet of a flow (always forward in the reference).
+  void First(CicFlow& f, const PacketMeta& p, int64_t t) const noexcept {
+    const int64_t pl = p.payload_ip, hl = p.l4_header_len;
+    f.proto = p.proto;
+    f.ip_version = p.ip_version;
+    Bulk(f, true, t, pl);
+    Subflow(f, t);
+    Flags(f, p.tcp_flags);
+    f.start = f.last_seen = f.active_start = f.active_end = t;
+    f.len.Add(static_cast<double>(pl));
+    if (exact) f.len.Add(static_cast<double>(pl));  // C1
+    f.fwd.Add(static_cast<double>(pl));
+    f.fwd_hdr = hl;
+    f.fwd_hdr_min = hl;
+    f.fwd_seg_min = pl;
+    f.init_win_fwd = p.window;
+    f.fwd_last = t;
+    f.fwd_bytes += pl;
+    f.psh[0] = (p.tcp_flags & kPsh) ? 1 : 0;
+    f.urg[0] = (p.tcp_flags & kUrg) ? 1 : 0;
+    f.flags_or[0] = p.tcp_flags;
+    if (!exact && pl >= 1) f.act_data_fwd = 1;  // C9
+    if (!exact && (p.tcp_flags & kFin)) f.fin_fwd = 1;
+  }
+
+  // §4.2: every later packet.
+  void Add(CicFlow& f, const PacketMeta& p, bool fwd, int64_t t) const noexcept {
+    const int64_t pl = p.payload_ip, hl = p.l4_header_len;
+    Bulk(f, fwd, t, pl);
+    Subflow(f, t);
+    Flags(f, p.tcp_flags);
+    f.len.Add(static_cast<double>(pl));
+    if (fwd) {
+      if (pl >= 1) f.act_data_fwd += 1;
+      f.fwd.Add(static_cast<double>(pl));
+      f.fwd_hdr += hl;
+      f.fwd_bytes += pl;
+      if (f.fwd.n > 1) f.fwd_iat.Add(static_cast<double>(t - f.fwd_last));
+      f.fwd_last = t;
+      if (hl < f.fwd_hdr_min) f.fwd_hdr_min = hl;
+      if (pl < f.fwd_seg_min) f.fwd_seg_min = pl;
+    } else {
+      f.bwd.Add(static_cast<double>(pl));
+      if (exact || !f.bwd_win_set) f.init_win_bwd = p.window;  // C8
+      f.bwd_win_set = 1;
+      f.bwd_hdr += hl;
+      f.bwd_bytes += pl;
+      if (f.bwd.n > 1) f.bwd_iat.Add(static_cast<double>(t - f.bwd_last));
+      f.bwd_last = t;
+    }
+    f.flags_or[fwd ? 0 : 1] |= p.tcp_flags;
+    if (!exact) {  // C2: PSH/URG per direction over all packets
+      const int d = fwd ? 0 : 1;
+      f.psh[d] += (p.tcp_flags & kPsh) ? 1 : 0;
+      f.urg[d] += (p.tcp_flags & kUrg) ? 1 : 0;
+    }
+    f.flow_iat.Add(static_cast<double>(t - f.last_seen));
+    f.last_seen = t;
+  }
+
+  // ---- export (§5) ----
+  static FeatureValue J(double x) noexcept { return FeatureValue::Java(x); }
+  static FeatureValue L(int64_t x) noexcept { return FeatureValue::Int(x); }
+  static FeatureValue Zero() noexcept { return FeatureValue::Uint(0); }  // the literal "0" guard
+
+  void Emit(uint32_t id, EndReason reason) {
+    CicFlow& f = table.At(id);
+    if (!exact && f.active_end - f.active_start > 0) {  // C11: record the last active period
+      f.active.Add(static_cast<double>(f.active_end - f.active_start));
+      f.active_start = f.active_end;
+    }
+    const int64_t nf = f.fwd.n, nb = f.bwd.n;
+    const int64_t dur = f.last_seen - f.start;
+    const double dur_s = static_cast<double>(dur) / 1000000.0;
+    FeatureValue* v = vals;
+    *v++ = L(dur);
+    *v++ = L(nf);
+    *v++ = L(nb);
+    *v++ = J(f.fwd.sum);
+    *v++ = J(f.bwd.sum);
+    auto stat4 = [&](const CicStat& s) {  // max, min, mean, std or the "0" guard
+      if (s.n == 0) {
+        for (int i = 0; i < 4; ++i) *v++ = Zero();
+      } else {
+        *v++ = J(s.Max());
+        *v++ = J(s.Min());
+        *v++ = J(s.Mean());
+        *v++ = J(s.Std());
+      }
+    };
+    stat4(f.fwd);
+    stat4(f.bwd);
+    const double bytes = static_cast<double>(f.fwd_bytes + f.bwd_bytes);
+    const double pkts = static_cast<double>(nf + nb);
+    if (exact || dur != 0) {  // C15: no guard in the reference
+      *v++ = J(bytes / dur_s);
+      *v++ = J(pkts / dur_s);
+    } else {
+      *v++ = J(0.0);
+      *v++ = J(0.0);
+    }
+    if (exact || f.flow_iat.n > 0) {
+      *v++ = J(f.flow_iat.Mean());
+      *v++ = J(f.flow_iat.Std());
+      *v++ = J(f.flow_iat.Max());
+      *v++ = J(f.flow_iat.Min());
+    } else {
+      for (int i = 0; i < 4; ++i) *v++ = Zero();
+    }
+    auto iat5 = [&](const CicStat& s, int64_t n) {
+      if (n <= 1) {
+        for (int i = 0; i < 5; ++i) *v++ = Zero();
+      } else {
+        *v++ = J(s.sum);
+        *v++ = J(s.Mean());
+        *v++ = J(s.Std());
+        *v++ = J(s.Max());
+        *v++ = J(s.Min());
+      }
+    };
+    iat5(f.fwd_iat, nf);
+    iat5(f.bwd_iat, nb);
+    *v++ = L(f.psh[0]);
+    *v++ = L(f.psh[1]);
+    *v++ = L(f.urg[0]);
+    *v++ = L(f.urg[1]);
+    *v++ = L(f.fwd_hdr);
+    *v++ = L(f.bwd_hdr);
+    *v++ = J(dur > 0 ? static_cast<double>(nf) / dur_s : 0.0);
+    *v++ = J(dur > 0 ? static_cast<double>(nb) / dur_s : 0.0);
+    *v++ = J(f.len.Min());
+    *v++ = J(f.len.Max());
+    *v++ = J(f.len.Mean());
+    *v++ = J(f.len.Std());
+    *v++ = J(f.len.Variance());
+    static constexpr int kFlagBits[8] = {0, 1, 2, 3, 4, 5, 7, 6};  // FIN SYN RST PSH ACK URG CWR ECE
+    for (int b : kFlagBits) *v++ = L(f.flag_cnt[b]);
+    if (exact) {
+      *v++ = J(nf > 0 ? static_cast<double>(nb / nf) : 0.0);  // C14: integer division
+    } else {
+      *v++ = J(nf > 0 ? static_cast<double>(nb) / static_cast<double>(nf) : 0.0);
+    }
+    *v++ = J(nf + nb > 0 ? f.len.sum / pkts : 0.0);
+    *v++ = J(nf > 0 ? f.fwd.sum / static_cast<double>(nf) : 0.0);
+    *v++ = J(nb > 0 ? f.bwd.sum / static_cast<double>(nb) : 0.0);
+    for (const CicBulk& b : f.bulk) {
+      *v++ = L(b.states != 0 ? b.bytes / b.states : 0);
+      *v++ = L(b.states != 0 ? b.pkts / b.states : 0);
+      *v++ = L(b.dur != 0 ? JavaLong(static_cast<double>(b.bytes) /
+                                     (static_cast<double>(b.dur) / 1000000.0))
+                          : 0);
+    }
+    if (exact) {  // C13: sf_count = number of gaps, integer division
+      const int64_t sf = f.sf_count;
+      *v++ = L(sf > 0 ? nf / sf : 0);
+      *v++ = L(sf > 0 ? f.fwd_bytes / sf : 0);
+      *v++ = L(sf > 0 ? nb / sf : 0);
+      *v++ = L(sf > 0 ? f.bwd_bytes / sf : 0);
+    } else {
+      const double sf = static_cast<double>(f.sf_count + 1);
+      *v++ = J(static_cast<double>(nf) / sf);
+      *v++ = J(static_cast<double>(f.fwd_bytes) / sf);
+      *v++ = J(static_cast<double>(nb) / sf);
+      *v++ = J(static_cast<double>(f.bwd_bytes) / sf);
+    }
+    *v++ = L(f.init_win_fwd);
+    *v++ = L(f.init_win_bwd);
+    *v++ = L(f.act_data_fwd);
+    *v++ = L(exact ? f.fwd_hdr_min : f.fwd_seg_min);  // C10
+    for (const CicStat* s : {&f.active, &f.idle}) {
+      if (s->n == 0) {
+        for (int i = 0; i < 4; ++i) *v++ = Zero();
+      } else {
+        *v++ = J(s->Mean());
+        *v++ = J(s->Std());
+        *v++ = J(s->Max());
+        *v++ = J(s->Min());
+      }
+    }
+
+    FlowView view;
+    view.src = f.key.a;
+    view.dst = f.key.b;
+    view.sport = f.key.pa;
+    view.dport = f.key.pb;
+    view.proto = f.key.proto;
+    view.ip_version = f.ip_version;
+    view.profile = exact ? Profile::kCic : Profile::kCorrected;
+    view.reason = reason;
+    view.first_ns = f.start * 1000;
+    view.last_ns = f.last_seen * 1000;
+    view.packets[0] = static_cast<uint64_t>(nf);
+    view.packets[1] = static_cast<uint64_t>(nb);
+    view.payload_bytes[0] = static_cast<uint64_t>(f.fwd_bytes);
+    view.payload_bytes[1] = static_cast<uint64_t>(f.bwd_bytes);
+    view.tcp_flags[0] = f.flags_or[0];
+    view.tcp_flags[1] = f.flags_or[1];  // ip_bytes stay 0: CICFlowMeter counts no IP bytes
+    view.set = &kCicSet;
+    view.features = std::span<const FeatureValue>(vals, kCicFeatures);
+    for (FlowExporter* e : exporters) e->Export(view);
+    stats->flows_exported[static_cast<int>(reason)] += 1;
+  }
+
+  // Ends flow `id`: written if the profile writes it (kCic: >= 2 packets at timeout/EOF).
+  void End(uint32_t id, EndReason reason, bool check_count) {
+    CicFlow& f = table.At(id);
+    if (!check_count || !exact || f.fwd.n + f.bwd.n > 1) Emit(id, reason);
+    table.Erase(id);
+    stats->flows_active = table.Size();
+  }
+
+  uint32_t Create(const FlowKey& k, uint64_t h, const PacketMeta& p, int64_t t) {
+    if (table.Full()) {  // the reference has no limit: its oldest flow, corrected the least recently active
+      End(table.Head(exact ? kListCreated : kListActivity), EndReason::kEviction, true);
+    }
+    const uint32_t id = table.Insert(k, h);
+    table.PushBack(kListCreated, id);
+    table.PushBack(kListActivity, id);
+    First(table.At(id), p, t);
+    table.At(id).put_seq = ++put_seq;
+    while (table.Size() > java_cap / 4 * 3) java_cap *= 2;
+    stats->flows_created += 1;
+    stats->flows_active = table.Size();
+    stats->packets_in_flows += 1;
+    return id;
+  }
+
+  void OnPacketExact(const PacketMeta& p, int64_t t) {
+    const FlowKey fk = MakeKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
+    const uint64_t fh = fk.Hash();
+    uint32_t id = table.FindAny(fk, fh);
+    if (id == FlowTable<CicFlow>::kNil) {
+      const FlowKey bk = MakeKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
+      id = table.FindAny(bk, bk.Hash());
+      if (id == FlowTable<CicFlow>::kNil) {
+        Create(fk, fh, p, t);
+        return;
+      }
+    }
+    CicFlow& f = table.At(id);
+    if (t - f.start > kFlowTimeoutUs) {  // §3.3: same key, src/dst/ports kept, p is "forward"
+      const FlowKey key = f.key;
+      const uint64_t h = key.Hash();
+      End(id, EndReason::kActiveTimeout, true);
+      Create(key, h, p, t);
+      return;
+    }
+    const bool fwd = std::memcmp(p.saddr, f.key.a, 16) == 0;  // C6: IP only
+    if (p.tcp_flags & kFin) {
+      if (fwd) {
+        f.fin_fwd += 1;
+        if (f.fin_fwd != 1) return;  // C5: repeated forward FIN dropped
+        if (f.fin_bwd == 1) {
+          Add(f, p, fwd, t);
+          stats->packets_in_flows += 1;
+          End(id, EndReason::kFin, false);
+          return;
+        }
+        Act(f, t);
+        Add(f, p, fwd, t);
+        stats->packets_in_flows += 1;
+        return;
+      }
+      f.fin_bwd += 1;  // C4: closes at the responder's first FIN
+      Add(f, p, fwd, t);
+      stats->packets_in_flows += 1;
+      End(id, EndReason::kFin, false);
+      return;
+    }
+    if (p.tcp_flags & kRst) {
+      Add(f, p, fwd, t);
+      stats->packets_in_flows += 1;
+      End(id, EndReason::kRst, false);
+      return;
+    }
+    Act(f, t);
+    Add(f, p, fwd, t);
+    stats->packets_in_flows += 1;
+  }
+
+  // Corrected: (IP, port) direction, FIN both ways or RST + grace, idle and flow timeouts by
+  // the clock, time clamped to be monotonic per flow (C16).
+  void OnPacketCorrected(const PacketMeta& p, int64_t t) {
+    Expire(t);
+    const FlowKey fk = MakeKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
+    const uint64_t fh = fk.Hash();
+    uint32_t id = table.FindAny(fk, fh);
+    if (id == FlowTable<CicFlow>::kNil) {
+      const FlowKey bk = MakeKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
+      id = table.FindAny(bk, bk.Hash());
+      if (id == FlowTable<CicFlow>::kNil) {
+        Create(fk, fh, p, t);
+        return;
+      }
+    }
+    CicFlow& f = table.At(id);
+    if (t < f.last_seen) {
+      stats->out_of_order += 1;
+      t = f.last_seen;  // C16
+    }
+    const bool closing = f.close_deadline != 0;
+    if ((closing && (t > f.close_deadline || (p.tcp_flags & kSyn))) || t - f.start > kFlowTimeoutUs ||
+        t - f.last_seen > idle_us) {
+      const EndReason r = closing ? ((f.flag_cnt[2] != 0) ? EndReason::kRst : EndReason::kFin)
+                          : t - f.last_seen > idle_us ? EndReason::kIdle
+                                                      : EndReason::kActiveTimeout;
+      End(id, r, false);
+      Create(fk, fh, p, t);  // C7: the new flow is oriented by its own first packet
+      return;
+    }
+    const bool fwd = std::memcmp(p.saddr, f.key.a, 16) == 0 && p.sport == f.key.pa;  // C6
+    Act(f, t);
+    Add(f, p, fwd, t);
+    stats->packets_in_flows += 1;
+    table.PushBack(kListActivity, id);
+    if (p.tcp_flags & kFin) (fwd ? f.fin_fwd : f.fin_bwd) += 1;  // C5: every FIN counts
+    if (!closing && ((p.tcp_flags & kRst) || (f.fin_fwd > 0 && f.fin_bwd > 0))) {
+      f.close_deadline = t + grace_us;  // C4: FIN both ways (or RST), then the final ACK
+      table.PushBack(kListClosing, id);
+    }
+  }
+
+  void Expire(int64_t now) {
+    for (;;) {  // closing flows: deadlines in push order (one grace for all)
+      const uint32_t id = table.Head(kListClosing);
+      if (id == FlowTable<CicFlow>::kNil || table.At(id).close_deadline >= now) break;
+      End(id, table.At(id).flag_cnt[2] ? EndReason::kRst : EndReason::kFin, false);
+    }
+    for (;;) {
+      const uint32_t id = table.Head(kListActivity);
+      if (id == FlowTable<CicFlow>::kNil || now - table.At(id).last_seen <= idle_us) break;
+      End(id, EndReason::kIdle, false);
+    }
+    for (;;) {
+      const uint32_t id = table.Head(kListCreated);
+      if (id == FlowTable<CicFlow>::kNil || now - table.At(id).start <= kFlowTimeoutUs) break;
+      End(id, EndReason::kActiveTimeout, false);
+    }
+  }
+};
+
+CicEngine::CicEngine(const EngineConfig& cfg) : cfg_(cfg), impl_(std::make_unique<Impl>(cfg)) {
+  impl_->stats = &stats_;
+  stats_.table_capacity = impl_->table.Capacity();
+}
+CicEngine::~CicEngine() = default;
+
+void CicEngine::AddExporter(FlowExporter& e) {
+  impl_->exporters.push_back(&e);
+  e.Begin(cfg_.profile == Profile::kCic ? Profile::kCic : Profile::kCorrected, kCicSet);
+}
+
+void CicEngine::OnPacket(const PacketMeta& p) {
+  stats_.packets += 1;
+  stats_.bytes += p.wire_len;
+  if (impl_->exact && p.ip_version != 4) {  // Cmd: readIP6 = false (C20)
+    stats_.skipped[static_cast<int>(SkipReason::kUnsupported)] += 1;
+    return;
+  }
+  const int64_t t = static_cast<int64_t>(p.ts_ns / 1000);  // µs, truncated (§1.3)
+  if (impl_->exact) {
+    impl_->OnPacketExact(p, t);
+  } else {
+    impl_->OnPacketCorrected(p, t);
+  }
+}
+
+void CicEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
+  stats_.packets += 1;
+  stats_.bytes += wire_len;
+  stats_.skipped[static_cast<int>(reason)] += 1;
+}
+
+void CicEngine::AdvanceTime(uint64_t now_ns) {
+  if (!impl_->exact) impl_->Expire(static_cast<int64_t>(now_ns / 1000));
+}
+
+void CicEngine::Flush(EndReason reason) {
+  if (impl_->exact) {  // the reference's HashMap iteration order (allocates once, at the end)
+    std::vector<std::tuple<uint64_t, uint64_t, uint32_t>> order;  // bucket, put order, id
+    order.reserve(impl_->table.Size());
+    for (uint32_t id = impl_->table.Head(kListCreated); id != FlowTable<CicFlow>::kNil;
+         id = impl_->table.Next(kListCreated, id)) {
+      const CicFlow& f = impl_->table.At(id);
+      const uint64_t bucket = JavaKeySpread(f.key) & (impl_->java_cap - 1);
+      order.emplace_back(bucket, f.put_seq, id);
+    }
+    std::sort(order.begin(), order.end());
+    for (const auto& [bucket, seq, id] : order) impl_->End(id, reason, true);
+    return;
+  }
+  for (uint32_t id = impl_->table.Head(kListCreated); id != FlowTable<CicFlow>::kNil;
+       id = impl_->table.Head(kListCreated)) {
+    const CicFlow& f = impl_->table.At(id);
+    // Corrected: a flow already closed by FIN/RST and waiting out its grace ends for that reason.
+    const EndReason r = f.close_deadline == 0 ? reason : f.flag_cnt[2] ? EndReason::kRst : EndReason::kFin;
+    impl_->End(id, r, true);
+  }
+}
+
+}  // namespace nfm

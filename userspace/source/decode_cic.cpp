@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// CICFlowMeter's packet view (CIC.md §1.2-§1.5), following the header chain of jnetpcap 1.4's
+// native scanner (packet_protocol.cpp: scan_ethernet/vlan/llc/snap/ip4/icmp/udp/l2tp/ppp) and
+// PacketReader's choice of headers: addresses from the first IPv4 header, then the first TCP
+// header anywhere in the chain, else the first UDP header. Every read is bounded by cap_len.
+#include "source/decode_cic.hpp"
+
+#include <cstring>
+
+namespace nfm {
+namespace {
+
+inline uint16_t Rd16(const uint8_t* p) { return uint16_t(uint16_t(p[0]) << 8 | p[1]); }
+
+constexpr int kMaxDepth = 8;  // nested headers followed (tags, tunnels); real traffic needs 2-3
+
+struct Chain {
+  const uint8_t* d;
+  uint32_t end;  // buf_len after the Ethernet trailer cut (§1.5)
+  bool tcp = false, udp = false;
+  uint16_t tcp_sport = 0, tcp_dport = 0, tcp_window = 0, tcp_hl = 0;
+  uint8_t tcp_flags = 0;
+  uint32_t tcp_pl = 0;
+  uint16_t udp_sport = 0, udp_dport = 0;
+  uint32_t udp_pl = 0;
+};
+
+void ScanIpv4(Chain& c, uint32_t ip, int depth);
+
+// L2TP (v2 header as jnetpcap reads it) -> PPP -> IPv4.
+void ScanL2tp(Chain& c, uint32_t at, int depth) {
+  if (depth > kMaxDepth || at + 6 > c.end) return;
+  const uint8_t f = c.d[at];
+  if (f & 0x80) return;  // control message: no PPP
+  const uint32_t len = 6 + ((f & 0x40) ? 2 : 0) + ((f & 0x08) ? 4 : 0) + ((f & 0x02) ? 4 : 0);
+  const uint32_t ppp = at + len;
+  if (ppp + 4 > c.end || Rd16(c.d + ppp + 2) != 0x0021) return;
+  ScanIpv4(c, ppp + 4, depth + 1);
+}
+
+// One IPv4 header at `ip` (scan_ip4) and what follows it.
+void ScanIpv4(Chain& c, uint32_t ip, int depth) {
+  if (depth > kMaxDepth || ip + 20 > c.end) return;
+  const uint8_t* h = c.d + ip;
+  if ((Rd16(h + 6) & 0x1fffu) != 0) return;  // non-first fragment: payload only (§1.4)
+  const uint32_t l4 = ip + (h[0] & 0x0fu) * 4u;
+  if (l4 >= c.end) return;
+  const uint32_t remain = c.end - l4;
+  const uint8_t* p = c.d + l4;
+  switch (h[9]) {
+    case 1:  // ICMP: Destination Unreachable / Parameter Problem quote an IPv4 header
+      if (remain >= 8 && (p[0] == 3 || p[0] == 12)) ScanIpv4(c, l4 + 8, depth + 1);
+      return;
+    case 4:  // IPv4 in IPv4
+      ScanIpv4(c, l4, depth + 1);
+      return;
+    case 6: {
+      if (remain < 20 || (p[12] >> 4) == 0) return;
+      c.tcp = true;
+      c.tcp_sport = Rd16(p);
+      c.tcp_dport = Rd16(p + 2);
+      c.tcp_flags = p[13];
+      c.tcp_window = Rd16(p + 14);
+      uint32_t hl = (p[12] >> 4) * 4u;
+      if (hl > remain) hl = remain;  // header cut by the snap length: shortened (code reading)
+      c.tcp_hl = static_cast<uint16_t>(hl);
+      c.tcp_pl = remain - hl;
+      return;
+    }
+    case 17: {
+      if (remain < 8) return;
+      const uint16_t sport = Rd16(p), dport = Rd16(p + 2);
+      if (!c.udp) {
+        c.udp = true;
+        c.udp_sport = sport;
+        c.udp_dport = dport;
+        c.udp_pl = remain - 8;
+      }
+      // scan_udp binds by destination port first, then source port.
+      auto bound = [](uint16_t port) { return port == 1701 || port == 5004 || port == 5005 || port == 5060; };
+      const uint16_t port = bound(dport) ? dport : sport;
+      if (port == 1701) ScanL2tp(c, l4 + 8, depth + 1);
+      return;
+    }
+    case 115:  // L2TP over IP
+      ScanL2tp(c, l4, depth + 1);
+      return;
+    default:
+      return;
+  }
+}
+
+// The first IPv4 header at `ip` supplies the addresses; the chain supplies the transport.
+void FillIpv4(const uint8_t* d, uint32_t ip, uint32_t end, PacketMeta* out) {
+  const uint8_t* h = d + ip;
+  out->ip_version = 4;
+  out->saddr[10] = out->saddr[11] = 0xff;
+  out->daddr[10] = out->daddr[11] = 0xff;
+  std::memcpy(out->saddr + 12, h + 12, 4);
+  std::memcpy(out->daddr + 12, h + 16, 4);
+  const uint16_t frag = Rd16(h + 6);
+  if (frag & 0x1fffu) out->flags |= kPktFragment | kPktLaterFragment;
+  else if (frag & 0x2000u) out->flags |= kPktFragment;
+  Chain c{d, end};
+  ScanIpv4(c, ip, 0);
+  if (c.tcp) {
+    out->proto = 6;
+    out->sport = c.tcp_sport;
+    out->dport = c.tcp_dport;
+    out->tcp_flags = c.tcp_flags;
+    out->window = c.tcp_window;
+    out->l4_header_len = c.tcp_hl;
+    out->payload_ip = out->payload_frame = c.tcp_pl;
+  } else if (c.udp) {
+    out->proto = 17;
+    out->sport = c.udp_sport;
+    out->dport = c.udp_dport;
+    out->l4_header_len = 8;
+    out->payload_ip = out->payload_frame = c.udp_pl;
+  } else {
+    out->proto = 0;  // ICMP, other protocols, later fragments, truncated L4 (C18)
+    if (!(out->flags & kPktLaterFragment)) out->flags |= kPktL4Truncated;
+  }
+}
+
+// Pass 1 (scan_ethernet and what it binds): the offset of the first IPv4 header and whether it
+// directly follows the Ethernet header (only then is the trailer cut), or false.
+bool EthernetIpv4(const uint8_t* d, uint32_t cap, uint32_t* ip, bool* direct) {
+  if (cap < 14) return false;
+  uint16_t type = Rd16(d + 12);
+  uint32_t next = 14;
+  *direct = true;
+  for (int depth = 0; depth <= kMaxDepth; ++depth) {
+    if (type == 0x0800) {
+      if (next + 20 > cap) return false;
+      *ip = next;
+      return true;
+    }
+    *direct = false;
+    if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {  // 802.1Q / 802.1ad / old QinQ
+      if (next + 4 > cap) return false;
+      type = Rd16(d + next + 2);
+      next += 4;
+      continue;
+    }
+    if (type < 0x600) {  // 802.3 length: LLC, SNAP with an EtherType
+      if (next + 3 > cap || d[next] != 0xaa) return false;
+      const uint32_t snap = next + ((d[next + 2] & 1) ? 3 : 4);
+      if (snap + 5 > cap || d[snap] != 0 || d[snap + 1] != 0 || (d[snap + 2] != 0 && d[snap + 2] != 0xf8))
+        return false;
+      type = Rd16(d + snap + 3);
+      next = snap + 5;
+      continue;
+    }
+    return false;  // ARP, IPv6, ...: no IPv4 here
+  }
+  return false;
+}
+
+}  // namespace
+
+DecodeStatus DecodeCic(const uint8_t* d, uint32_t cap, uint32_t wire_len, PacketMeta* out) noexcept {
+  *out = PacketMeta{};
+  out->cap_len = cap;
+  out->wire_len = wire_len;
+  if (d == nullptr) return DecodeStatus::kNotIp;
+  uint32_t ip = 0;
+  bool direct = false;
+  if (EthernetIpv4(d, cap, &ip, &direct)) {
+    uint32_t end = cap;
+    if (direct) {  // untagged: the Ethernet trailer is cut at the IP total length
+      const uint32_t tot = Rd16(d + ip + 2);
+      if (ip + tot < cap) end = ip + tot;
+    } else {
+      out->flags |= kPktEthPadding;  // informational: padding counts as payload (C17)
+    }
+    FillIpv4(d, ip, end, out);
+    return DecodeStatus::kOk;
+  }
+  // Pass 2: the record from byte 0 as IPv4, no version check, padding counted.
+  if (cap < 20 || (d[0] & 0x0fu) < 5) return DecodeStatus::kNotIp;
+  FillIpv4(d, 0, cap, out);
+  return DecodeStatus::kOk;
+}
+
+}  // namespace nfm
