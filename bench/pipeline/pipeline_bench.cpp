@@ -390,7 +390,7 @@ RunResult RunConsume(const Options& o, const std::vector<std::vector<uint8_t>>& 
   const int prog_fd = FindProgFd("nfm_xdp");
   if (prog_fd < 0) std::exit(1);
   Engine eng;
-  nfm::live::Drainer drainer(loader.RingFds(), ring_bytes, *eng.engine);
+  nfm::live::Drainer drainer(loader.RingFds(), ring_bytes, nfm::live::PacketTarget::Of(*eng.engine));
   drainer.SetClockOffset(nfm::live::MonotonicToWallOffsetNs());
   std::unique_ptr<Holder> holder;
   if (o.hold && o.burst > 1) holder = std::make_unique<Holder>(prog_fd);

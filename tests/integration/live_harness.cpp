@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
         while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       });
     }
-    rc = nfm::live::RunLive(live, cfg, {&exporter}, g_stop, &status);
+    rc = nfm::live::RunLive(live, engine, g_stop, &status);
     if (idle.joinable()) idle.join();
   }
   if (!sink->Finish()) {
