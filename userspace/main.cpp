@@ -195,8 +195,9 @@ int main(int argc, char** argv) {
                      "repeatable; read as one capture merged by timestamp ('-' = stdin)")
           ->group("Source");
   app.add_option("--threads", o.threads,
-                 "Flow engine workers (default: the CPUs this process may use; live: at most one per ring; "
-                 "nfm2022 profiles: 1 worker, pipelined with reader and writer when > 1; cic: 1)")
+                 "Flow engine workers (default: live, the CPUs this process may use, at most one per ring; "
+                 "offline, those CPUs minus 2, at least 1; nfm2022 profiles: 1 worker, pipelined with reader "
+                 "and writer when > 1; cic: 1)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
   auto* prog_on = app.add_flag("--progress", o.progress_on,
@@ -342,7 +343,11 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
-  const unsigned threads = o.threads ? o.threads : AffinityCpus();
+  // Default workers: live, one per CPU (capped by the rings); offline, the CPUs minus two (the
+  // reader and the output thread need a core each: with 2 CPUs, 2 workers + reader + output
+  // were slower than the single-threaded replay, docs/PERFORMANCE.md "Threads").
+  const unsigned cpus = AffinityCpus();
+  const unsigned threads = o.threads ? o.threads : live_mode ? cpus : (cpus > 3 ? cpus - 2 : 1);
   int rc = 0;
   if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
