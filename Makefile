@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Thin wrapper around CMake (the source of truth). Quiet unless V=1.
-#   sudo make run            install deps, build, run the live agent on a demo network
-#   sudo make run IFACE=eth0 run the live agent on a real interface
-#   sudo make test           install deps, build, run every test tier
+# As root (a fresh Debian 12 has no sudo; `apt-get install -y make` first):
+#   make run                 install deps, build, run the live agent on a demo network
+#   make run IFACE=eth0      run the live agent on a real interface
+#   make test                install deps, build, run every test tier
 BUILD ?= build
 JOBS ?= $(shell nproc)
 IFACE ?=

@@ -13,6 +13,17 @@
 #define ETH_P_QINQ1	0x9100	/* pre-standard QinQ */
 #define ETH_P_MPLS_UC	0x8847
 #define ETH_P_MPLS_MC	0x8848
+#define ETH_P_PBB	0x88E7	/* 802.1ah I-TAG */
+#define ETH_P_VNTAG	0x8926	/* Cisco VN-Tag */
+#define ETH_P_FABRICPATH 0x8903	/* Cisco FabricPath */
+#define ETH_P_NSH	0x894F	/* Network Service Header, RFC 8300 */
+#define ETH_P_MACSEC	0x88E5	/* IEEE 802.1AE */
+
+/* NSH next protocol values (RFC 8300 §11.2.5). */
+#define NFM_NSH_IPV4	1
+#define NFM_NSH_IPV6	2
+#define NFM_NSH_ETH	3
+#define NFM_NSH_MPLS	5
 
 /* tc verdict (include/uapi/linux/pkt_cls.h). tcx: TCX_NEXT == -1 == TC_ACT_UNSPEC. */
 #define TC_ACT_UNSPEC	(-1)

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
-/* nfm-xdp capture programs: nfm_xdp (XDP, ingress) and nfm_tc_egress (tc/tcx, egress)
+/* nfm-xdp capture programs: nfm_xdp (XDP, ingress), nfm_tc_ingress (tcx ingress, used
+ * instead of XDP when another XDP program owns the interface) and nfm_tc_egress (tcx egress)
  * turn every packet into one 64-byte struct nfm_pkt_event (include/nfm/event.h) for the
  * user-space flow engine. They observe only: they never modify, drop or redirect traffic.
  *
- * Per packet, on both hooks:
- *  1. Count the packet and its bytes (XDP: data_end - data; TC: skb->len).
+ * Per packet, on every hook:
+ *  1. Count the packet and its bytes (XDP: data_end - data; TC: skb->len, which at tc
+ *     ingress includes the Ethernet header like XDP's frame).
  *  2. TC only: make up to NFM_TC_PULL_LEN header bytes linear (bpf_skb_pull_data) and
  *     re-read data/data_end, since the skb may be non-linear.
  *  3. Parse Ethernet, VLAN/MPLS, IPv4/IPv6 (+ extension chain) and TCP/UDP/ICMP into an
@@ -16,7 +18,8 @@
  *     unread data in the ring reach nfm_wakeup_bytes (the consumer also polls with a
  *     short timeout). Reserve failure counts NFM_CNT_RING_FULL, an empty ring slot
  *     NFM_CNT_NO_RING.
- *  7. Return XDP_PASS / TC_ACT_UNSPEC (== TCX_NEXT) on every path.
+ *  7. Return XDP_PASS / TC_ACT_UNSPEC (== TCX_NEXT) on every path: on a tcx hook the
+ *     next program in the chain (someone else's, if any) still runs and decides.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -213,17 +216,19 @@ int nfm_xdp(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* SEC("tc") because libbpf 1.1 does not know "tcx/egress"; the loader sets the expected
- * attach type BPF_TCX_EGRESS before load and attaches with bpf_link_create(). */
-SEC("tc")
-int nfm_tc_egress(struct __sk_buff *skb)
+/* Both tcx programs: TC_PACKETS/TC_BYTES slots and the info bits differ. At tc ingress
+ * skb->data points at the Ethernet header (sch_handle_ingress pushed it back), and skb->len
+ * counts it, so the frame is the one XDP would have seen; a GRO-merged skb (GRO on) is
+ * reported per segment like an egress GSO skb. */
+static __always_inline int nfm_tc(struct __sk_buff *skb, __u8 info, __u32 pkt_slot,
+				  __u32 bytes_slot)
 {
 	__u32 len = skb->len, want = len < NFM_TC_PULL_LEN ? len : NFM_TC_PULL_LEN;
 	void *data, *data_end;
 
 	if (!nfm_enable_tc)
 		return TC_ACT_UNSPEC;
-	nfm_count(NFM_CNT_TC_BYTES, len);
+	nfm_count(bytes_slot, len);
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	if (data + want > data_end) {
@@ -233,7 +238,22 @@ int nfm_tc_egress(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	nfm_handle(data, data_end, len, skb->ifindex, NFM_INFO_EGRESS, NFM_CNT_TC_PACKETS,
-		   skb->gso_segs, skb->gso_size);
+	nfm_handle(data, data_end, len, skb->ifindex, info, pkt_slot, skb->gso_segs,
+		   skb->gso_size);
 	return TC_ACT_UNSPEC;
+}
+
+/* SEC("tc") because libbpf 1.1 does not know "tcx/egress" / "tcx/ingress"; the loader sets
+ * the expected attach types BPF_TCX_EGRESS / BPF_TCX_INGRESS before load and attaches with
+ * bpf_link_create(). */
+SEC("tc")
+int nfm_tc_egress(struct __sk_buff *skb)
+{
+	return nfm_tc(skb, NFM_INFO_EGRESS, NFM_CNT_TC_PACKETS, NFM_CNT_TC_BYTES);
+}
+
+SEC("tc")
+int nfm_tc_ingress(struct __sk_buff *skb)
+{
+	return nfm_tc(skb, 0, NFM_CNT_TC_IN_PACKETS, NFM_CNT_TC_IN_BYTES);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
-/* The header parser shared by the XDP and TC programs: Ethernet, VLAN and MPLS stacks,
- * IPv4/IPv6 (with the extension chain), TCP/UDP/ICMP. It fills a struct nfm_pkt_event on
+/* The header parser shared by the XDP and TC programs: Ethernet, VLAN and MPLS stacks, one
+ * encapsulation header (802.1ah PBB, VN-Tag, FabricPath, NSH, integrity-only MACsec),
+ * IPv4 (with one AH) / IPv6 (with the extension chain), TCP/UDP/ICMP. It fills a struct nfm_pkt_event on
  * the stack and never touches maps, rings or the packet contents (read-only).
  *
  * Contract of every helper: it takes (cursor, data_end), checks `p + len > data_end`
@@ -78,33 +79,126 @@ static __always_inline int nfm_parse_mpls(void **cur, void *data_end)
 	return -NFM_CNT_VLAN_LIMIT;
 }
 
-/* Ethernet, then up to NFM_MAX_VLAN tags (any mix of 0x8100/0x88a8/0x9100), then an
- * optional MPLS stack. Returns the L3 EtherType in network order, or -reason.
+/* Up to NFM_MAX_VLAN tags (any mix of 0x8100/0x88a8/0x9100) while *proto names one; leaves
+ * the next EtherType in *proto. Returns 0 or -reason.
+ */
+static __always_inline int nfm_parse_vlans(void **cur, void *data_end, __be16 *proto)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < NFM_MAX_VLAN; i++) {
+		struct nfm_vlan *vh = *cur;
+
+		if (!nfm_is_vlan(*proto))
+			return 0;
+		if ((void *)(vh + 1) > data_end)
+			return -NFM_CNT_TRUNC_L2;
+		*proto = vh->proto;
+		*cur = vh + 1;
+	}
+	return nfm_is_vlan(*proto) ? -NFM_CNT_VLAN_LIMIT : 0;
+}
+
+static __always_inline int nfm_is_encap(__be16 proto)
+{
+	return proto == bpf_htons(ETH_P_PBB) || proto == bpf_htons(ETH_P_VNTAG) ||
+	       proto == bpf_htons(ETH_P_FABRICPATH) || proto == bpf_htons(ETH_P_NSH) ||
+	       proto == bpf_htons(ETH_P_MACSEC);
+}
+
+/* One encapsulation header at *cur, announced by EtherType proto (layouts as Wireshark
+ * dissects them; docs/FEATURES.md "Decoding"):
+ *   PBB (802.1ah)  I-TAG 4 + customer DA/SA 12, then the customer EtherType
+ *   VN-Tag         4 bytes, then EtherType
+ *   FabricPath     FTag/TTL 2 + inner DA/SA 12, then the inner EtherType
+ *   MACsec         SecTAG TCI/AN 1, SL 1, PN 4, SCI 8 if TCI.SC (0x20); then the EtherType in
+ *                  clear only when TCI.E (0x08) and TCI.C (0x04) are clear (integrity only)
+ *   NSH (RFC 8300) length (6 bits, 4-byte words) covers base, path and context headers;
+ *                  next protocol 1 IPv4, 2 IPv6, 3 Ethernet, 5 MPLS
+ * Returns the next EtherType (network order) with *cur past the header, or -reason.
+ */
+static __always_inline int nfm_parse_encap(void **cur, void *data_end, __be16 proto)
+{
+	__u8 *b = *cur;
+	__u32 len;
+
+	if (proto == bpf_htons(ETH_P_PBB)) {
+		len = 16;
+	} else if (proto == bpf_htons(ETH_P_VNTAG)) {
+		len = 4;
+	} else if (proto == bpf_htons(ETH_P_FABRICPATH)) {
+		len = 14;
+	} else if (proto == bpf_htons(ETH_P_MACSEC)) {
+		if ((void *)(b + 6) > data_end)
+			return -NFM_CNT_TRUNC_L2;
+		if (b[0] & 0x0c)
+			return -NFM_CNT_ENCRYPTED;
+		len = (b[0] & 0x20) ? 14 : 6;
+	} else {	/* NSH */
+		__u8 next;
+
+		if ((void *)(b + 8) > data_end)
+			return -NFM_CNT_TRUNC_L2;
+		len = (b[1] & 0x3f) * 4;
+		next = b[3];
+		if ((b[0] >> 6) != 0 || len < 8)	/* version 0; base + path header at least */
+			return -NFM_CNT_UNSUPPORTED_ENCAP;
+		if ((void *)b + len > data_end)
+			return -NFM_CNT_TRUNC_L2;
+		*cur = (void *)b + len;
+		switch (next) {
+		case NFM_NSH_IPV4:
+			return bpf_htons(ETH_P_IP);
+		case NFM_NSH_IPV6:
+			return bpf_htons(ETH_P_IPV6);
+		case NFM_NSH_MPLS:
+			return bpf_htons(ETH_P_MPLS_UC);
+		case NFM_NSH_ETH:
+			b = *cur;
+			len = 12;
+			break;
+		default:
+			return -NFM_CNT_UNSUPPORTED_ENCAP;
+		}
+	}
+	if ((void *)b + len + 2 > data_end)
+		return -NFM_CNT_TRUNC_L2;
+	proto = *(__be16 *)((void *)b + len);
+	*cur = (void *)b + len + 2;
+	return proto;
+}
+
+/* Ethernet, then up to NFM_MAX_VLAN tags, then at most one encapsulation header followed by
+ * up to NFM_MAX_VLAN more tags (PBB: B-TAG outside, S/C tags inside), then an optional MPLS
+ * stack. A second encapsulation header is not followed (NFM_CNT_UNSUPPORTED_ENCAP).
+ * Returns the L3 EtherType in network order, or -reason.
  */
 static __always_inline int nfm_parse_l2(void **cur, void *data_end)
 {
 	struct ethhdr *eth = *cur;
 	__be16 proto;
-	int i;
+	int ret;
 
 	if ((void *)(eth + 1) > data_end)
 		return -NFM_CNT_TRUNC_L2;
 	proto = eth->h_proto;
 	*cur = eth + 1;
 
-#pragma unroll
-	for (i = 0; i < NFM_MAX_VLAN; i++) {
-		struct nfm_vlan *vh = *cur;
-
-		if (!nfm_is_vlan(proto))
-			break;
-		if ((void *)(vh + 1) > data_end)
-			return -NFM_CNT_TRUNC_L2;
-		proto = vh->proto;
-		*cur = vh + 1;
+	ret = nfm_parse_vlans(cur, data_end, &proto);
+	if (ret < 0)
+		return ret;
+	if (nfm_is_encap(proto)) {
+		ret = nfm_parse_encap(cur, data_end, proto);
+		if (ret < 0)
+			return ret;
+		proto = ret;
+		ret = nfm_parse_vlans(cur, data_end, &proto);
+		if (ret < 0)
+			return ret;
+		if (nfm_is_encap(proto))
+			return -NFM_CNT_UNSUPPORTED_ENCAP;
 	}
-	if (nfm_is_vlan(proto))
-		return -NFM_CNT_VLAN_LIMIT;
 	if (proto == bpf_htons(ETH_P_MPLS_UC) || proto == bpf_htons(ETH_P_MPLS_MC))
 		return nfm_parse_mpls(cur, data_end);
 	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
@@ -127,6 +221,7 @@ static __always_inline int nfm_parse_ipv4(void **cur, void *data, void *data_end
 	struct iphdr *iph = *cur;
 	__u32 hlen, tot, ip_off;
 	__u16 frag;
+	__u8 proto;
 
 	if ((void *)(iph + 1) > data_end)
 		return -NFM_CNT_TRUNC_L3;
@@ -158,7 +253,22 @@ static __always_inline int nfm_parse_ipv4(void **cur, void *data, void *data_end
 	if (frag & IP_OFFSET)
 		ev->info |= NFM_INFO_LATER_FRAG;
 	*cur = (void *)iph + hlen;
-	return iph->protocol;
+	proto = iph->protocol;
+	/* AH (RFC 4302 §2), transport mode: (hdrlen + 2) * 4 bytes, then the protected packet's
+	 * transport header, which labels the event as in IPv6. One AH is followed. */
+	if (proto == NFM_NEXTHDR_AUTH && !(frag & IP_OFFSET)) {
+		struct nfm_ip6_ext *x = *cur;
+		__u32 len;
+
+		if ((void *)(x + 1) > data_end)
+			return -NFM_CNT_TRUNC_L3;
+		len = ((__u32)x->hdrlen + 2) * 4;
+		if (*cur + len > data_end)
+			return -NFM_CNT_TRUNC_L3;
+		proto = x->nexthdr;
+		*cur += len;
+	}
+	return proto;
 }
 
 /* IPv6 (RFC 8200) and up to NFM_MAX_IPV6_EXT extension headers. Lengths:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Demo for `sudo make run`: two network namespaces joined by a veth pair (10.99.0.0/24),
+# Demo for `make run` (as root): two network namespaces joined by a veth pair (10.99.0.0/24),
 # nfm-xdp attached to one end, real traffic (HTTP, DNS-like UDP, ping, a 3 s iperf3 bulk
 # transfer), then SIGINT and a short summary. Touches nothing outside its namespaces and
 # removes them on exit.
@@ -15,7 +15,7 @@ BIN=${1:-build/nfm-xdp}
 BIN=$(readlink -f "$BIN")
 CSV=${2:-$(dirname "$BIN")/demo-flows.csv}
 CSV=$(readlink -f "$CSV")
-[[ $(id -u) -eq 0 ]] || { echo "demo: needs root (netns, XDP); run: sudo $0 $*" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || { echo "demo: needs root (netns, XDP); run it as root" >&2; exit 1; }
 
 if [[ -n ${IFACE:-} ]]; then
   echo "demo: capturing on $IFACE into $CSV; Ctrl-C to stop"

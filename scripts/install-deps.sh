@@ -16,7 +16,7 @@ want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 [[ "${1:-}" == "--runtime-only" ]] || want+=("${TEST_PKGS[@]}")
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "install-deps: needs root to install packages (apt-get); run: sudo $0" >&2
+  echo "install-deps: needs root to install packages (apt-get); run it as root" >&2
   exit 1
 fi
 missing=()

@@ -119,14 +119,22 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   }
   const int rc = res.exit_code;
   if (rc != 1 && !o.quiet) {
+    // Skipped packets by reason (the nonzero ones), e.g. "3 skipped: not_ip 2, encrypted 1".
     uint64_t skipped = 0;
-    for (uint64_t s : st.skipped) skipped += s;
+    std::string reasons;
+    for (int i = 0; i < static_cast<int>(nfm::SkipReason::kCount); ++i) {
+      if (st.skipped[i] == 0) continue;
+      skipped += st.skipped[i];
+      reasons += (reasons.empty() ? ": " : ", ") + std::string(nfm::SkipReasonName(static_cast<nfm::SkipReason>(i))) +
+                 " " + std::to_string(st.skipped[i]);
+    }
     uint64_t exported = 0;
     for (uint64_t e : st.flows_exported) exported += e;
     std::fprintf(stderr,
-                 "nfm-xdp: %llu packets (%llu in flows, %llu skipped) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
+                 "nfm-xdp: %llu packets (%llu in flows, %llu skipped%s) -> %llu flows in %.3f s (%.2f Mpkt/s)\n",
                  static_cast<unsigned long long>(res.records), static_cast<unsigned long long>(st.packets_in_flows),
-                 static_cast<unsigned long long>(skipped), static_cast<unsigned long long>(exported), res.seconds,
+                 static_cast<unsigned long long>(skipped), reasons.c_str(), static_cast<unsigned long long>(exported),
+                 res.seconds,
                  res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
   }
   if (metrics) {

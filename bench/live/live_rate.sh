@@ -253,14 +253,15 @@ sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9477/metrics", timeout
     [[ $rc == 0 ]] || { cat "$WORK/agent.err" >&2; die "agent exited with $rc"; }
     read -r hook events ring_full lost < <(python3 - "$SIDE" "$WORK/agent.err" <<'PY'
 import re, sys
-m = re.search(r"hooks saw (\d+) packets \(xdp (\d+), tc (\d+)\), (\d+) events, (\d+) sampled out, "
-              r"(no ring losses|LOST (\d+) events \(ring_full (\d+), no_ring (\d+), bad_event (\d+)\))",
+m = re.search(r"hooks saw \d+ packets \(xdp (?P<xdp>\d+), tc egress (?P<tc>\d+), tc ingress (?P<tcin>\d+)\), "
+              r"(?P<events>\d+) events, \d+ sampled out, (?:\d+ without event \(not IP or malformed\), )?"
+              r"(no ring losses|LOST (?P<lost>\d+) events \(ring_full (?P<full>\d+), no_ring \d+, bad_event \d+\))",
               open(sys.argv[2]).read())
 if not m:
     print("? ? ? ?"); sys.exit()
-g = m.groups()
-hook = g[1] if sys.argv[1] == "rx" else g[2]
-print(hook, g[3], g[7] or 0, g[6] or 0)
+g = m.groupdict()
+hook = int(g["xdp"]) + int(g["tcin"]) if sys.argv[1] == "rx" else int(g["tc"])
+print(hook, g["events"], g["full"] or 0, g["lost"] or 0)
 PY
     )
     read -r csv rows < <(python3 - "$WORK" <<'PY'

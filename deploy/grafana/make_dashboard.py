@@ -61,8 +61,8 @@ panel("Bits/s by node, hook and direction",
 
 row("Loss")
 panel("Events lost/s by reason",
-      [q(f'sum by (instance, reason) (rate(nfm_events_lost_total{{{SEL}}}[{RI}])) > 0', "{{instance}} {{reason}}")],
-      unit="pps", desc="ring_full: ring buffer overflow; sampled: 1-in-N sampling; others: parse errors")
+      [q(f'sum by (instance, reason) (rate(nfm_events_lost_total{{{SEL}}}[{RI}]))', "{{instance}} {{reason}}")],
+      unit="pps", desc="ring_full, no_ring: events lost on the way to user space; sampled: 1-in-N sampling; others: parse errors")
 panel("Packets ignored/s by reason",
       [q(f'sum by (instance, reason) (rate(nfm_packets_ignored_total{{{SEL}}}[{RI}]))', "{{instance}} {{reason}}")],
       unit="pps", x=12, desc="Not errors: non-IP, protocols the profile ignores, later fragments")
@@ -98,6 +98,15 @@ for i, (metric, title) in enumerate([("nfm_flow_duration_seconds", "Flow duratio
           kind="bargauge", w=8, x=8 * i,
           extra={"options": {"displayMode": "gradient", "orientation": "vertical", "showUnfilled": True,
                              "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}})
+
+row("Interfaces")
+panel("Capture interfaces (1 = attached)",
+      [q(f'nfm_interface_up{{{SEL}}}', "{{instance}} {{iface}}")],
+      desc="0: the interface disappeared or left the default routes (--iface auto); the agent re-attaches when it is back",
+      extra={"fieldConfig": {"defaults": {"unit": "short", "min": 0, "max": 1}, "overrides": []}})
+panel("Ingress hook per interface", [q(f'nfm_attach_info{{{SEL}}}', "", format="table", instant=True)], kind="table", x=12,
+      desc="hook xdp, or tcx_ingress when another XDP program owns the interface (--ingress auto) or --ingress tc",
+      extra={"transformations": [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}}}]})
 
 row("Output and agents")
 panel("CSV rows/s and write errors", [q(f'sum by (instance) (rate(nfm_csv_rows_total{{{SEL}}}[{RI}]))', "{{instance}} rows/s"),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
-/* The kernel/user contract: one per-packet event pushed by the XDP (ingress) and TC
- * (egress) programs into the ring buffers, and the per-CPU counter slots. Included by the
- * BPF C code and by the C++ decoder; it is the only definition of this layout.
+/* The kernel/user contract: one per-packet event pushed by the XDP or tcx ingress and the
+ * tcx egress programs into the ring buffers, and the per-CPU counter slots. Included by the
+ * BPF C code and by the C++ decoder; it is the only definition of this layout. Which metric
+ * each counter slot reaches: include/nfm/counter_table.hpp (one entry per slot, tested).
  */
 #ifndef NFM_EVENT_H
 #define NFM_EVENT_H
@@ -24,7 +25,7 @@
 
 /* nfm_pkt_event.info bits */
 #define NFM_INFO_IPV6 (1u << 0)       /* addresses are IPv6 (else IPv4-mapped) */
-#define NFM_INFO_EGRESS (1u << 1)     /* seen by the TC egress program (else XDP ingress) */
+#define NFM_INFO_EGRESS (1u << 1)     /* seen by the TC egress program (else XDP/tcx ingress) */
 #define NFM_INFO_FRAG (1u << 2)       /* IP fragment (MF set or offset != 0) */
 #define NFM_INFO_LATER_FRAG (1u << 3) /* offset != 0: no L4 header, ports 0 */
 #define NFM_INFO_L4_TRUNC (1u << 4)   /* fixed L4 header not present in the frame */
@@ -51,11 +52,13 @@ struct nfm_pkt_event {
 };
 
 /* Per-CPU counter slots (BPF_MAP_TYPE_PERCPU_ARRAY "nfm_counters", key = enum value,
- * value = __u64). User space sums the CPUs and exports them as metrics. */
+ * value = __u64). User space sums the CPUs and exports them as metrics. A new slot needs an
+ * entry in kCounterTable (include/nfm/counter_table.hpp); tests/unit/counter_table_test
+ * fails until it has one. Append only: the values are map keys. */
 enum nfm_counter {
 	NFM_CNT_XDP_PACKETS = 0, /* every frame the XDP program saw */
 	NFM_CNT_XDP_BYTES,
-	NFM_CNT_TC_PACKETS,      /* every skb the TC egress program saw */
+	NFM_CNT_TC_PACKETS,      /* every skb the TC egress program saw (GSO: its segments) */
 	NFM_CNT_TC_BYTES,
 	NFM_CNT_EVENTS,          /* events submitted to a ring */
 	NFM_CNT_RING_FULL,       /* bpf_ringbuf_reserve failed: event lost */
@@ -71,7 +74,12 @@ enum nfm_counter {
 	NFM_CNT_FRAGMENT,        /* event emitted for an IP fragment */
 	NFM_CNT_NO_RING,         /* nfm_rings slot (hash & nfm_ring_mask) empty: event lost */
 	NFM_CNT_BAD_VERSION,     /* IP version nibble does not match the EtherType (no event) */
-	NFM_CNT_GSO_SPLIT,       /* TC egress GSO super-packet reported as one event per segment */
+	NFM_CNT_GSO_SPLIT,       /* TC GSO/GRO super-packet reported as one event per segment */
+	NFM_CNT_ENCRYPTED,       /* MACsec frame with E or C set: ciphertext, no event */
+	NFM_CNT_UNSUPPORTED_ENCAP, /* encapsulation the parser does not follow (NSH next protocol
+				    * not IP/Ethernet, nested encapsulation headers): no event */
+	NFM_CNT_TC_IN_PACKETS,   /* every skb the tcx ingress program saw (used instead of XDP) */
+	NFM_CNT_TC_IN_BYTES,
 	NFM_CNT_MAX
 };
 

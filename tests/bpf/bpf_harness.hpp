@@ -101,8 +101,9 @@ class BpfHarness {
   BpfHarness(const BpfHarness&) = delete;
   BpfHarness& operator=(const BpfHarness&) = delete;
 
-  // Runs one frame through nfm_xdp or nfm_tc_egress. Returns 0 or -errno; *retval = verdict.
-  int Run(bool tc, const std::vector<uint8_t>& frame, int* retval) {
+  // Runs one frame through nfm_xdp or nfm_tc_egress (or, with tc_ingress, nfm_tc_ingress).
+  // Returns 0 or -errno; *retval = verdict.
+  int Run(bool tc, const std::vector<uint8_t>& frame, int* retval, bool tc_ingress = false) {
     std::vector<uint8_t> out(frame.size() + 512);
     struct __sk_buff skb_ctx{};
     LIBBPF_OPTS(bpf_test_run_opts, opts);
@@ -111,7 +112,9 @@ class BpfHarness {
     opts.data_out = out.data();
     opts.data_size_out = static_cast<uint32_t>(out.size());
     opts.repeat = 1;
-    int fd = bpf_program__fd(tc ? skel_->progs.nfm_tc_egress : skel_->progs.nfm_xdp);
+    int fd = bpf_program__fd(!tc ? skel_->progs.nfm_xdp
+                             : tc_ingress ? skel_->progs.nfm_tc_ingress
+                                          : skel_->progs.nfm_tc_egress);
     if (tc) {
       opts.ctx_in = &skb_ctx;
       opts.ctx_size_in = sizeof(skb_ctx);

@@ -235,6 +235,75 @@ std::vector<Case> Table() {
     t.push_back(NoEv("arp", PacketBuilder().Eth(0x0806).Raw(arp).Bytes(), NFM_CNT_NOT_IP));
   }
   t.push_back(NoEv("lldp", PacketBuilder().Eth(0x88cc).Raw({1, 2, 3, 4}).Bytes(), NFM_CNT_NOT_IP));
+
+  // IPv4 AH (RFC 4302): (len4 = 6) * 4 = 24 bytes walked; the event carries the inner TCP.
+  t.push_back(Ev("v4_ah_tcp", V4().Ah(6).Tcp(1234, 80, kAck, 9).Payload(7).Bytes(), kA4, kB4, 1234,
+                 80, 6, 58, 20, 7, 9, kAck));
+  t.push_back(Ev("v4_ah_udp_padded", V4().Ah(4).Udp(5, 6).PadTo(80).Bytes(), kA4, kB4, 5, 6, 17,
+                 50, 8, 0));
+  // A later fragment's bytes are not an AH header: proto 51, everything after IP is payload.
+  t.push_back(Ev("v4_ah_later_frag", V4().Ipv4Frag(false, 10).Ah(6).Udp(1, 2).Bytes(), kA4, kB4,
+                 0, 0, 51, 34, 0, 32, 0, 0, kFrag | kLater));
+  {
+    auto f = V4().Ah(6).Tcp(1, 2).Bytes();
+    f.resize(34 + 20);  // AH says 24 bytes, 20 captured
+    t.push_back(NoEv("v4_ah_cut", f, NFM_CNT_TRUNC_L3));
+  }
+
+  // Ethernet encapsulations (one level; header sizes in PacketBuilder's comments).
+  // PBB: 14 + 18 = 32.
+  t.push_back(Ev("pbb_v4_tcp", PacketBuilder().Eth().Pbb().IPv4(kA4, kB4).Tcp(1, 2, kAck, 3)
+                                   .Payload(5).Bytes(),
+                 kA4, kB4, 1, 2, 6, 52, 20, 5, 3, kAck));
+  // B-TAG, PBB, S-tag + C-tag: 14 + 4 + 18 + 8 = 44.
+  t.push_back(Ev("btag_pbb_qinq_v6_udp",
+                 PacketBuilder().Eth().Vlan(1, 0x88a8).Pbb().QinQ(2, 3).IPv6(kA6, kB6).Udp(7, 8)
+                     .Payload(2).Bytes(),
+                 kA6, kB6, 7, 8, 17, 84, 8, 2, 0, 0, kV6));
+  // VN-Tag 6, then a VLAN tag: 14 + 6 + 4 = 24.
+  t.push_back(Ev("vntag_vlan_v4_udp",
+                 PacketBuilder().Eth().VnTag().Vlan(9).IPv4(kA4, kB4).Udp(3, 4).Payload(1).Bytes(),
+                 kA4, kB4, 3, 4, 17, 44, 8, 1));
+  // FabricPath 16: 14 + 16 = 30.
+  t.push_back(Ev("fabricpath_v6_tcp",
+                 PacketBuilder().Eth().FabricPath().IPv6(kA6, kB6).Tcp(5, 6, kSyn, 8).Bytes(),
+                 kA6, kB6, 5, 6, 6, 70, 20, 0, 8, kSyn, kV6));
+  // NSH MD type 2 (8 bytes) carrying IPv4 directly: 14 + 8 = 22.
+  t.push_back(Ev("nsh_v4_udp", PacketBuilder().Eth().Nsh(2).IPv4(kA4, kB4).Udp(9, 10).Bytes(),
+                 kA4, kB4, 9, 10, 17, 42, 8, 0));
+  // NSH MD type 1 (24 bytes) carrying Ethernet: 14 + 24 + 14 = 52.
+  t.push_back(Ev("nsh_md1_eth_v4_tcp",
+                 PacketBuilder().Eth().Nsh(6).Eth().IPv4(kA4, kB4).Tcp(1, 2, kAck, 4).Payload(3)
+                     .Bytes(),
+                 kA4, kB4, 1, 2, 6, 72, 20, 3, 4, kAck));
+  t.push_back(Ev("nsh_mpls_v4_udp",
+                 PacketBuilder().Eth().Nsh(2).Mpls(5).IPv4(kA4, kB4).Udp(1, 2).Bytes(), kA4, kB4,
+                 1, 2, 17, 46, 8, 0));
+  t.push_back(NoEv("nsh_next_0x41", PacketBuilder().Eth().Nsh(2, 0x41).Payload(20).Bytes(),
+                   NFM_CNT_UNSUPPORTED_ENCAP));
+  t.push_back(NoEv("nsh_len_1_word", PacketBuilder().Eth().Nsh(1, 1).Payload(40).Bytes(),
+                   NFM_CNT_UNSUPPORTED_ENCAP));
+  t.push_back(NoEv("nsh_in_nsh", PacketBuilder().Eth().Nsh(2).Nsh(2).IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+                   NFM_CNT_UNSUPPORTED_ENCAP));
+  // MACsec integrity only: SecTAG 8 (no SCI); the 16-byte ICV lies after the IP packet.
+  t.push_back(Ev("macsec_v4_tcp",
+                 PacketBuilder().Eth().Macsec(0x00).IPv4(kA4, kB4).Tcp(1, 2, kAck, 5).Payload(10)
+                     .Trailer(16).Bytes(),
+                 kA4, kB4, 1, 2, 6, 42, 20, 10, 5, kAck));
+  // SecTAG with SCI: 16 bytes; 14 + 16 = 30.
+  t.push_back(Ev("macsec_sci_v6_udp",
+                 PacketBuilder().Eth().Macsec(0x23).IPv6(kA6, kB6).Udp(1, 2).Payload(4).Trailer(16)
+                     .Bytes(),
+                 kA6, kB6, 1, 2, 17, 70, 8, 4, 0, 0, kV6));
+  t.push_back(NoEv("macsec_encrypted", PacketBuilder().Eth().Macsec(0x2c).Payload(60).Bytes(),
+                   NFM_CNT_ENCRYPTED));
+  t.push_back(NoEv("macsec_e_only", PacketBuilder().Eth().Macsec(0x08).Payload(60).Bytes(),
+                   NFM_CNT_ENCRYPTED));
+  t.push_back(NoEv("macsec_c_only", PacketBuilder().Eth().Macsec(0x04).Payload(60).Bytes(),
+                   NFM_CNT_ENCRYPTED));
+  t.push_back(NoEv("pbb_then_macsec",
+                   PacketBuilder().Eth().Pbb().Macsec(0).IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+                   NFM_CNT_UNSUPPORTED_ENCAP));
   return t;
 }
 
@@ -311,6 +380,22 @@ std::vector<Sweep> Sweeps() {
                PacketBuilder().Eth().QinQ(1, 2).Mpls(3).IPv4(kA4, kB4).Tcp(1, 2, kSyn, 5)
                    .Payload(6).Bytes(),
                Ev("", {}, kA4, kB4, 1, 2, 6, 46, 20, 0, 5, kSyn), 26, 20});
+  // 14 + PBB 18 + IPv4 20 + AH 24 + TCP 20 + 6 = 102 bytes.
+  s.push_back({"tcp_v4_pbb_ah",
+               PacketBuilder().Eth().Pbb().IPv4(kA4, kB4).Ah(6).Tcp(3, 4, kAck, 7).Payload(6).Bytes(),
+               Ev("", {}, kA4, kB4, 3, 4, 6, 76, 20, 0, 7, kAck), 32, 20});
+  // 14 + MACsec SecTAG with SCI 16 + IPv6 40 + UDP 8 + 8 = 86 bytes.
+  s.push_back({"udp_v6_macsec_sci",
+               PacketBuilder().Eth().Macsec(0x20).IPv6(kA6, kB6).Udp(53, 54).Payload(8).Bytes(),
+               Ev("", {}, kA6, kB6, 53, 54, 17, 70, 8, 0, 0, 0, kV6), 30, 8});
+  // 14 + NSH MD type 1 24 + Ethernet 14 + IPv4 20 + UDP 8 + 4 = 84 bytes.
+  s.push_back({"udp_v4_nsh_eth",
+               PacketBuilder().Eth().Nsh(6).Eth().IPv4(kA4, kB4).Udp(7, 8).Payload(4).Bytes(),
+               Ev("", {}, kA4, kB4, 7, 8, 17, 72, 8, 0), 52, 8});
+  // 14 + VN-Tag 6 + VLAN 4 + IPv4 20 + TCP 20 = 64 bytes.
+  s.push_back({"tcp_v4_vntag_vlan",
+               PacketBuilder().Eth().VnTag().Vlan(2).IPv4(kA4, kB4).Tcp(1, 2, kSyn, 3).Bytes(),
+               Ev("", {}, kA4, kB4, 1, 2, 6, 44, 20, 0, 3, kSyn), 24, 20});
   return s;
 }
 
@@ -453,6 +538,36 @@ TEST(NfmBpfConfig, SamplesOneInN) {
   }
   sched_setaffinity(0, sizeof(old_set), &old_set);
   if (skip) GTEST_SKIP() << "BPF UNAVAILABLE: cannot load nfm_bpf (needs CAP_BPF + CAP_NET_ADMIN)";
+}
+
+// nfm_tc_ingress (tcx ingress next to someone else's XDP program): the same event as XDP
+// gives for the frame (no EGRESS bit), its own counter slots, and TCX_NEXT so the chain goes on.
+TEST(NfmBpfTcIngress, SameEventAsXdpOwnSlotsAndNoVerdict) {
+  BpfConfig cfg;
+  LOAD_OR_SKIP(h, cfg);
+  const auto frame = V4().Tcp(1234, 80).Bytes();
+  int verdict = 0;
+  ASSERT_EQ(h->Run(false, frame, &verdict), 0);
+  EXPECT_EQ(verdict, 2);  // XDP_PASS
+  const auto xdp = h->Drain();
+  ASSERT_EQ(xdp.size(), 1u);
+  ASSERT_EQ(h->Run(true, frame, &verdict, /*tc_ingress=*/true), 0);
+  EXPECT_EQ(verdict, kTcUnspec);  // TC_ACT_UNSPEC == TCX_NEXT
+  const auto tc = h->Drain();
+  ASSERT_EQ(tc.size(), 1u);
+  EXPECT_EQ(tc[0].ev.info & NFM_INFO_EGRESS, 0u);
+  // Everything but the timestamp matches the XDP event byte for byte (ifindex: both 1 = lo
+  // under BPF_PROG_RUN, or both 0).
+  nfm_pkt_event a = xdp[0].ev, b = tc[0].ev;
+  a.ts_ns = b.ts_ns = 0;
+  a.ifindex = b.ifindex = 0;
+  EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0);
+  const auto c = h->Counters();
+  EXPECT_EQ(c[NFM_CNT_TC_IN_PACKETS], 1u);
+  EXPECT_EQ(c[NFM_CNT_TC_IN_BYTES], frame.size());
+  EXPECT_EQ(c[NFM_CNT_XDP_PACKETS], 1u);
+  EXPECT_EQ(c[NFM_CNT_TC_PACKETS], 0u);
+  EXPECT_EQ(c[NFM_CNT_EVENTS], 2u);
 }
 
 TEST(NfmBpfConfig, DisabledTcIsANoOp) {

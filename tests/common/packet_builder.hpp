@@ -8,6 +8,7 @@
 //                .Tcp(1234, 80, kSyn | kAck, /*win=*/65535).Payload(100).Bytes();
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -136,7 +137,7 @@ class PacketBuilder {
  public:
   enum class Kind : uint8_t {
     kEth, kVlan, kMpls, kPppoe, kSll, kSll2, kNull, kIpv4, kIpv6, kIpv6Ext, kTcp, kUdp,
-    kIcmp, kIcmpv6, kRaw,
+    kIcmp, kIcmpv6, kRaw, kNsh,
   };
 
   // ---- Link-layer prefixes ---------------------------------------------------------------
@@ -168,6 +169,52 @@ class PacketBuilder {
     uint32_t w = (label & 0xfffff) << 12 | ttl;
     l.h = {uint8_t(w >> 24), uint8_t(w >> 16), uint8_t(w >> 8), uint8_t(w)};
     l.my_type = multicast ? 0x8848 : 0x8847;
+    return Push(l);
+  }
+  // ---- Ethernet encapsulations, each announced by its EtherType ---------------------------
+  // A header that ends with the next layer's EtherType (filled in like a VLAN tag's).
+  PacketBuilder& EtherTag(uint16_t tpid, std::vector<uint8_t> body) {
+    Layer l{Kind::kVlan};
+    l.h = std::move(body);
+    l.h.push_back(0);
+    l.h.push_back(0);
+    l.my_type = tpid;
+    return Push(l);
+  }
+  // 802.1ah PBB: I-TAG (PCP/DEI/UCA + 24-bit I-SID) + customer DA, SA; 18 bytes.
+  PacketBuilder& Pbb(uint32_t isid = 0x000100) {
+    return EtherTag(0x88e7, {0, uint8_t(isid >> 16), uint8_t(isid >> 8), uint8_t(isid), 0x02, 0, 0, 0, 0, 0x0c,
+                             0x02, 0, 0, 0, 0, 0x0d});
+  }
+  // Cisco VN-Tag: direction/pointer/destination VIF, looped/version/source VIF; 6 bytes.
+  PacketBuilder& VnTag() { return EtherTag(0x8926, {0x80, 0x05, 0x00, 0x07}); }
+  // Cisco FabricPath: FTag/TTL (2) + inner DA, SA (12) + inner EtherType; 16 bytes.
+  PacketBuilder& FabricPath() {
+    return EtherTag(0x8903, {0x00, 0x3f, 0x02, 0, 0, 0, 0, 0x0e, 0x02, 0, 0, 0, 0, 0x0f});
+  }
+  // MACsec SecTAG (802.1AE): TCI/AN, SL, PN (4), SCI (8) when tci & 0x20, then the
+  // EtherType of the protected frame; 8 or 16 bytes. Add the ICV with Trailer(16).
+  PacketBuilder& Macsec(uint8_t tci = 0x00) {
+    std::vector<uint8_t> b = {tci, 0, 0, 0, 0, 1};
+    if (tci & 0x20) b.insert(b.end(), {0x02, 0, 0, 0, 0, 0x01, 0, 1});
+    return EtherTag(0x88e5, std::move(b));
+  }
+  // NSH (RFC 8300): `len_words` 4-byte words (base 1 + service path 1 + context); MD type 2
+  // when len_words == 2, else 1. Next protocol from the next layer (1 IPv4, 2 IPv6,
+  // 3 Ethernet, 4 NSH, 5 MPLS) unless `next` >= 0.
+  PacketBuilder& Nsh(uint8_t len_words = 2, int next = -1) {
+    Layer l{Kind::kNsh};
+    // At least the 4-byte base header, even when len_words says less (malformed cases).
+    l.h.assign(std::max<size_t>(size_t(len_words) * 4, 4), 0);
+    l.h[0] = 0x0f;  // version 0, TTL 63 (high bits)
+    l.h[1] = uint8_t(0xc0 | (len_words & 0x3f));
+    l.h[2] = len_words == 2 ? 2 : 1;
+    if (l.h.size() >= 8) {
+      l.h[6] = 0x01;  // service path id 1
+      l.h[7] = 0xff;  // service index
+    }
+    l.proto_override = next;
+    l.my_type = 0x894f;
     return Push(l);
   }
   // PPPoE session header (RFC 2516) + 2-byte PPP protocol (0x0021 IPv4, 0x0057 IPv6).
@@ -411,6 +458,16 @@ class PacketBuilder {
         case Kind::kUdp:
           Put16(l.h, 4, l.len_override >= 0 ? uint16_t(l.len_override) : uint16_t(suffix[i]));
           break;
+        case Kind::kNsh: {
+          uint8_t np = 0;
+          if (nx && nx->kind == Kind::kIpv4) np = 1;
+          if (nx && nx->kind == Kind::kIpv6) np = 2;
+          if (nx && nx->kind == Kind::kEth) np = 3;
+          if (nx && nx->kind == Kind::kNsh) np = 4;
+          if (nx && nx->kind == Kind::kMpls) np = 5;
+          l.h[3] = l.proto_override >= 0 ? uint8_t(l.proto_override) : np;
+          break;
+        }
         default:
           break;
       }
@@ -501,7 +558,8 @@ class PacketBuilder {
       case Kind::kIpv6: return 0x86dd;
       case Kind::kVlan:
       case Kind::kMpls:
-      case Kind::kPppoe: return nx->my_type;
+      case Kind::kPppoe:
+      case Kind::kNsh: return nx->my_type;
       case Kind::kEth: return 0x6558;  // transparent Ethernet bridging
       default: return 0;
     }

@@ -37,8 +37,8 @@ def write(name, data):
 
 
 # ---- classic pcap -------------------------------------------------------------------------
-def pcap_header(endian, magic, snaplen=65535, linktype=1):
-    return struct.pack(endian + 'IHHiIII', magic, 2, 4, 0, 0, snaplen, linktype)
+def pcap_header(endian, magic, snaplen=65535, linktype=1, major=2, minor=4):
+    return struct.pack(endian + 'IHHiIII', magic, major, minor, 0, 0, snaplen, linktype)
 
 
 def pcap_record(endian, sec, frac, data, wire_len=None):
@@ -100,8 +100,8 @@ def opt(e, code, value):
     return struct.pack(e + 'HH', code, len(value)) + pad4(value)
 
 
-def shb(e):
-    return block(e, 0x0A0D0D0A, struct.pack(e + 'IHHq', 0x1A2B3C4D, 1, 0, -1))
+def shb(e, major=1, minor=0):
+    return block(e, 0x0A0D0D0A, struct.pack(e + 'IHHq', 0x1A2B3C4D, major, minor, -1))
 
 
 def idb(e, linktype, snaplen=0, tsresol=None):
@@ -173,3 +173,108 @@ write('pcapng_truncated.pcapng', shb(L) + idb(L, 1) + epb(L, 0, 1, f1) + epb(L, 
 b = bytearray(epb(L, 0, 1, f1))
 struct.pack_into(L + 'I', b, 4, 30)
 write('pcapng_bad_len.pcapng', shb(L) + idb(L, 1) + bytes(b))
+
+
+# ---- header versions libpcap 1.10 refuses (checked with tcpdump 4.99.3 / libpcap 1.10.3) --
+# Classic pcap: 2.0-2.4 and 543.0 are read, anything else is refused at open ("unsupported
+# pcap savefile version 2.5", "archaic pcap savefile format" for 1.x). The version is at
+# byte offset 4 of the file header.
+write('pcap_version_2_5.pcap', pcap_header('<', 0xa1b2c3d4, minor=5) + pcap_record('<', 1, 0, f1))
+write('pcap_version_1_0_be.pcap', pcap_header('>', 0xa1b2c3d4, major=1, minor=0) +
+      pcap_record('>', 1, 0, f1))
+# pcapng: the first section must be 1.0 or 1.2 ("unsupported pcapng savefile version 1.1");
+# the version is at byte offset 12 of the SHB. pcapng_version_1_2.pcapng is read (1 record).
+write('pcapng_version_1_1.pcapng', shb(L, 1, 1) + idb(L, 1) + epb(L, 0, 1, f1))
+write('pcapng_version_2_0_be.pcapng', shb(B, 2, 0) + idb(B, 1) + epb(B, 0, 1, f1))
+write('pcapng_version_1_2.pcapng', shb(L, 1, 2) + idb(L, 1) + epb(L, 0, 1, f1))
+# A later section of major version 2: libpcap reads the records before it, then fails
+# ("unknown pcapng savefile major version number 2"). SHB 28 + IDB 20 + EPB 84 = 132: the
+# second SHB starts at 132, its version field at 144. One record before it.
+write('pcapng_second_section_v2.pcapng', shb(L) + idb(L, 1) + epb(L, 0, 1, f1) +
+      shb(L, 2, 0) + idb(L, 1) + epb(L, 0, 2, f1))
+
+
+# ---- encapsulations the decoder walks (checked against tshark by tests/differential) -------
+# Each flow has its own source port; the comments name what tshark 4.0 dissects
+# (frame.protocols). Two packets per flow, 1 s apart.
+def ip4(src, dst, proto, payload, frag=0):
+    return struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, frag, 64, proto, 0,
+                       bytes(src), bytes(dst)) + payload
+
+
+def ip6(src_last, dst_last, nh, payload):
+    a = b'\x20\x01\x0d\xb8' + b'\x00' * 11
+    return struct.pack('>IHBB', 0x60000000, len(payload), nh, 64) + a + bytes([src_last]) + \
+        a + bytes([dst_last]) + payload
+
+
+def tcp(sport, dport, payload=b''):
+    return struct.pack('>HHIIBBHHH', sport, dport, 1, 0, 0x50, 0x18, 1000, 0, 0) + payload
+
+
+def udp(sport, dport, payload=b''):
+    return struct.pack('>HHHH', sport, dport, 8 + len(payload), 0) + payload
+
+
+def ah(nh, payload):
+    """IPv4/IPv6 AH (RFC 4302): 12 fixed bytes + 12-byte ICV = 24 bytes, length field 4."""
+    return struct.pack('>BBHII', nh, 4, 0, 0x100, 1) + b'\x00' * 12 + payload
+
+
+A, Z = [10, 0, 0, 1], [10, 0, 0, 2]
+MACS = b'\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01'
+CMACS = b'\x02\x00\x00\x00\x00\x0c\x02\x00\x00\x00\x00\x0d'
+
+
+def et(t):
+    return struct.pack('>H', t)
+
+
+v4tcp = lambda sp: et(0x0800) + ip4(A, Z, 6, tcp(sp, 80, b'abcd'))
+v4udp = lambda sp: et(0x0800) + ip4(A, Z, 17, udp(sp, 53, b'xyz'))
+v6tcp = lambda sp: et(0x86dd) + ip6(1, 2, 6, tcp(sp, 443, b'hello'))
+v6udp = lambda sp: et(0x86dd) + ip6(1, 2, 17, udp(sp, 53, b'q'))
+itag = b'\x00\x00\x01\x00' + CMACS
+nsh2 = lambda nxt: bytes([0x0f, 0xc2, 0x02, nxt]) + b'\x00\x00\x01\xff'          # MD type 2, 8 B
+nsh1 = lambda nxt: bytes([0x0f, 0xc6, 0x01, nxt]) + b'\x00\x00\x01\xff' + b'\x00' * 16  # MD 1, 24 B
+icv = b'\xee' * 16
+mpls_bos = b'\x00\x06\x41\x40'  # label 100, S = 1, TTL 64
+encap_frames = [
+    # eth:ethertype:ieee8021ah:ethertype:ip:tcp
+    MACS + et(0x88e7) + itag + v4tcp(1001),
+    # eth:ethertype:vlan:ethertype:ieee8021ah:ethertype:vlan:ethertype:ip:udp (B-TAG, C-tag)
+    MACS + et(0x88a8) + b'\x00\x05' + et(0x88e7) + itag + et(0x8100) + b'\x00\x07' + v4udp(1002),
+    # eth:ethertype:vntag:ethertype:ip:tcp
+    MACS + et(0x8926) + b'\x80\x05\x00\x07' + v4tcp(1003),
+    # eth:cfp:eth:ethertype:ipv6:udp
+    MACS + et(0x8903) + b'\x00\x3f' + CMACS + v6udp(1004),
+    # eth:ethertype:nsh:ip:tcp
+    MACS + et(0x894f) + nsh2(1) + ip4(A, Z, 6, tcp(1005, 80)),
+    # eth:ethertype:nsh:eth:ethertype:ip:udp
+    MACS + et(0x894f) + nsh1(3) + CMACS + v4udp(1006),
+    # eth:ethertype:nsh:mpls:ip:tcp
+    MACS + et(0x894f) + nsh2(5) + mpls_bos + ip4(A, Z, 6, tcp(1007, 80)),
+    # eth:ethertype:macsec:ethertype:ip:tcp (integrity only, no SCI, 16-byte ICV)
+    MACS + et(0x88e5) + b'\x00\x00\x00\x00\x00\x01' + v4tcp(1008) + icv,
+    # eth:ethertype:macsec:ethertype:ipv6:tcp (SC bit: 8-byte SCI)
+    MACS + et(0x88e5) + b'\x20\x00\x00\x00\x00\x01' + MACS[6:] + b'\x00\x01' + v6tcp(1009) + icv,
+    # eth:ethertype:macsec:data (E and C: encrypted; not decoded, counted "encrypted")
+    MACS + et(0x88e5) + b'\x2c\x00\x00\x00\x00\x01' + MACS[6:] + b'\x00\x01' + b'\x5a' * 60 + icv,
+    # eth:ethertype:ip:ah:tcp
+    MACS + et(0x0800) + ip4(A, Z, 51, ah(6, tcp(1011, 80, b'data'))),
+    # eth:ethertype:ip:ah:udp
+    MACS + et(0x0800) + ip4(A, Z, 51, ah(17, udp(1012, 53, b'data'))),
+    # eth:ethertype:ipv6:ah:tcp (already decoded before; here for symmetry)
+    MACS + et(0x86dd) + ip6(1, 2, 51, ah(6, tcp(1013, 80))),
+    # eth:ethertype:nsh:data (next protocol 0x41, experimental: counted "unsupported_encap")
+    MACS + et(0x894f) + nsh2(0x41) + b'\x00' * 40,
+]
+write('encap_ethernet.pcap', pcap_header('<', 0xa1b2c3d4) +
+      b''.join(pcap_record('<', 1700000000 + k, 0, f) for k in range(2) for f in encap_frames))
+# LINKTYPE_PPP: ppp:mpls:ip:tcp (0x0281, HDLC framing) and ppp:mpls:ipv6:udp (0x0283).
+ppp_frames = [
+    b'\xff\x03' + et(0x0281) + mpls_bos + ip4(A, Z, 6, tcp(2001, 80, b'ppp')),
+    et(0x0283) + b'\x00\x06\x41\x40' + ip6(1, 2, 17, udp(2002, 53, b'm')),
+]
+write('encap_ppp_mpls.pcap', pcap_header('<', 0xa1b2c3d4, linktype=9) +
+      b''.join(pcap_record('<', 1700000000 + k, 0, f) for k in range(2) for f in ppp_frames))

@@ -2,7 +2,8 @@
 """Live integration tests for nfm-xdp (CTest label "integration").
 
 Usage: live_test.py TEST --nfm PATH --harness PATH
-TEST: live_vs_capture | loss_accounting | tiny_ring | kill9_detach | caps_dropped | cli_errors
+TEST: live_vs_capture | loss_accounting | tiny_ring | kill9_detach | caps_dropped | cli_errors |
+      coexist_xdp | iface_churn | iface_auto_rescan
 
 Each test builds its own pair of network namespaces joined by a veth pair (subnet
 10.98.<n>.0/24, offloads off, IPv6 off unless the test adds fd98:<n>::/64), runs the agent in
@@ -38,9 +39,11 @@ SKIP = 77
 TIME_TOL_S = 0.005  # per timestamp-derived value, live (XDP/tcx clock) vs tcpdump clock
 
 SUMMARY_RE = re.compile(
-    r"hooks saw (\d+) packets \(xdp (\d+), tc (\d+)\), (\d+) events, (\d+) sampled out, "
-    r"(?:(\d+) without event \(not IP or malformed\), )?"
-    r"(no ring losses|LOST (\d+) events \(ring_full (\d+), no_ring (\d+), bad_event (\d+)\))")
+    r"hooks saw (?P<hooks>\d+) packets \(xdp (?P<xdp>\d+), tc egress (?P<tc>\d+), "
+    r"tc ingress (?P<tc_in>\d+)\), (?P<events>\d+) events, (?P<sampled>\d+) sampled out, "
+    r"(?:(?P<no_event>\d+) without event \(not IP or malformed\), )?"
+    r"(no ring losses|LOST (?P<lost>\d+) events \(ring_full (?P<ring_full>\d+), no_ring (?P<no_ring>\d+), "
+    r"bad_event (?P<bad>\d+)\))")
 
 
 def log(msg: str) -> None:
@@ -96,6 +99,10 @@ class Net:
     def _setup(self) -> None:
         run(["ip", "netns", "add", self.ns_a])
         run(["ip", "netns", "add", self.ns_b])
+        self.make_veth()
+
+    def make_veth(self) -> None:
+        """(Re)creates the veth pair with addresses, offloads off and static neighbours."""
         run(["ip", "link", "add", self.va, "netns", self.ns_a, "type", "veth", "peer", "name",
              self.vb, "netns", self.ns_b])
         for ns, dev, ip4, ip6 in ((self.ns_a, self.va, self.ip_a, self.ip6_a),
@@ -236,11 +243,9 @@ def parse_summary(stderr: str) -> dict:
     m = SUMMARY_RE.search(stderr)
     if not m:
         raise Failure(f"no summary line in agent stderr:\n{stderr}")
-    g = m.groups()
-    return {"hooks": int(g[0]), "xdp": int(g[1]), "tc": int(g[2]), "events": int(g[3]),
-            "sampled": int(g[4]), "no_event": int(g[5] or 0), "lost": int(g[7] or 0),
-            "ring_full": int(g[8] or 0), "no_ring": int(g[9] or 0), "bad": int(g[10] or 0),
-            "line": m.group(0)}
+    out = {k: int(v or 0) for k, v in m.groupdict().items()}
+    out["line"] = m.group(0)
+    return out
 
 
 def bpf_links() -> dict[int, dict]:
@@ -691,12 +696,14 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
                         net.va, "--csv", csvp, "--metrics-addr", ""], check_rc=False)
         check(p.returncode != 0 and "capture needs CAP_BPF and CAP_NET_ADMIN; run with sudo" in p.stderr,
               f"no privileges: rc {p.returncode}, stderr {p.stderr!r}")
-        # Someone else's XDP program: a second agent must refuse and name the program id.
+        # Someone else's XDP program: a second agent with --ingress xdp must refuse and name the
+        # program id (auto would capture next to it with tcx: test coexist_xdp).
         first = start_agent(tools, net, tmp / "first.csv", err_path=tmp / "first.err")
         prog_id = net.link_json()["xdp"]["prog"]["id"]
-        p = net.exec_a([tools.live, "--iface", net.va, "--csv", csvp, "--metrics-addr", ""],
+        p = net.exec_a([tools.live, "--iface", net.va, "--ingress", "xdp", "--csv", csvp, "--metrics-addr", ""],
                        check_rc=False, timeout=30)
-        check(p.returncode != 0 and f"XDP program id {prog_id} is already attached" in p.stderr,
+        check(p.returncode != 0 and f"XDP program id {prog_id} is already attached" in p.stderr
+              and "--ingress auto or tc" in p.stderr,
               f"busy interface: rc {p.returncode}, stderr {p.stderr!r}")
         check(net.link_json()["xdp"]["prog"]["id"] == prog_id, "the first agent's program was replaced")
         rc, _ = stop_agent(first, tmp / "first.err")
@@ -720,6 +727,412 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
         check(p.returncode == 0 and f"live {net.va} (" in p.stderr,
               f"--iface auto: rc {p.returncode}, stderr {p.stderr!r}")
         log(f"--iface auto resolved to {net.va}")
+        # --ingress tc: tcx ingress even though XDP is free.
+        p = net.exec_a([tools.live, "--iface", net.va, "--ingress", "tc", "--duration", "0.5", "--csv", csvp,
+                        "--metrics-addr", ""], check_rc=False, timeout=30)
+        check(p.returncode == 0 and f"live {net.va} (tc ingress + tcx egress)" in p.stderr,
+              f"--ingress tc: rc {p.returncode}, stderr {p.stderr!r}")
+        p = net.exec_a([tools.live, "--iface", net.va, "--ingress", "bpf", "--csv", csvp, "--metrics-addr", ""],
+                       check_rc=False, timeout=30)
+        check(p.returncode != 0 and "--ingress" in p.stderr, f"--ingress bpf accepted: {p.stderr!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Coexistence and interface churn
+
+# Someone else's XDP program: counts every frame in an ARRAY map and passes it on.
+XDP_COUNT_C = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfmt_seen SEC(".maps");
+SEC("xdp")
+int nfmt_xdp_pass(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&nfmt_seen, &k);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	return XDP_PASS;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+# Someone else's tc ingress classifier (legacy clsact + cls_bpf, which runs after every tcx
+# program): counts every skb and returns TC_ACT_UNSPEC. It only keeps counting while we are
+# attached if our tcx program returns TCX_NEXT.
+TC_COUNT_C = r"""
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfmt_tc_seen SEC(".maps");
+SEC("tc")
+int nfmt_tc_count(struct __sk_buff *skb)
+{
+	__u32 k = 0;
+	__u64 *v = bpf_map_lookup_elem(&nfmt_tc_seen, &k);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	return -1;
+}
+char LICENSE[] SEC("license") = "GPL";
+"""
+
+UDP_SINK = r"""
+import socket, sys
+socks = []
+for port in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", int(port)))   # survives the interface (and its address) going away
+    socks.append(s)
+import select
+while True:
+    for s in select.select(socks, [], [])[0]:
+        s.recv(2048)
+"""
+
+UDP_BURST = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+for i in range(int(sys.argv[5])):
+    s.sendto(b"n" * (10 + i), (sys.argv[3], int(sys.argv[4])))
+    time.sleep(0.02)
+"""
+
+
+def build_bpf(tmp: Path, name: str, code: str) -> Path:
+    clang = shutil.which("clang") or shutil.which("clang-14")
+    if not clang:
+        skip("clang is not installed (needed to build the other BPF programs)")
+    src, obj = tmp / f"{name}.c", tmp / f"{name}.o"
+    src.write_text(code)
+    inc = f"/usr/include/{os.uname().machine}-linux-gnu"
+    p = run([clang, "-O2", "-g", "-target", "bpf", "-I", inc, "-c", str(src), "-o", str(obj)], check_rc=False)
+    if p.returncode != 0:
+        skip(f"cannot build {name}.c (libbpf-dev headers?): {p.stderr.strip()[-300:]}")
+    return obj
+
+
+def prog_map_id(prog_id: int) -> int:
+    info = json.loads(run(["bpftool", "-j", "prog", "show", "id", str(prog_id)]).stdout)
+    ids = info.get("map_ids") or []
+    check(len(ids) >= 1, f"program {prog_id} has no map: {info}")
+    return int(ids[0])
+
+
+def map_u64(map_id: int) -> int:
+    out = json.loads(run(["bpftool", "-j", "map", "lookup", "id", str(map_id), "key", "0", "0", "0", "0"]).stdout)
+    if isinstance(out, dict) and "formatted" in out:
+        return int(out["formatted"]["value"])
+    return int.from_bytes(bytes(int(b, 16) for b in out["value"]), "little")
+
+
+def metrics_text(net: Net, port: int) -> str:
+    p = net.exec_a(["curl", "-s", "--max-time", "2", f"http://127.0.0.1:{port}/metrics"], check_rc=False)
+    return p.stdout
+
+
+def metric(text: str, series: str) -> float | None:
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def wait_for(cond, timeout: float, what: str):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise Failure(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def new_links(before: set[int], want: set[str]) -> dict[int, str]:
+    """Links created since `before` whose programs are named in `want` ({} until all are there)."""
+    links = {i: l for i, l in bpf_links().items() if i not in before}
+    names = prog_names({int(l["prog_id"]) for l in links.values()})
+    got = {i: names.get(int(l["prog_id"]), "") for i, l in links.items()}
+    return got if want <= set(got.values()) else {}
+
+
+def tshark_flow_packets(pcap: Path, in_test_net) -> dict[tuple, int]:
+    """Packets per bidirectional 5-tuple, dissected by tshark (independent of our decoder)."""
+    if not shutil.which("tshark"):
+        skip("tshark is not installed")
+    fields = ["ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "ip.proto", "ipv6.nxt", "tcp.srcport", "tcp.dstport",
+              "udp.srcport", "udp.dstport"]
+    cmd = ["tshark", "-r", str(pcap), "-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
+    for f in fields:
+        cmd += ["-e", f]
+    out: dict[tuple, int] = {}
+    names = {"1": "ICMP", "6": "TCP", "17": "UDP", "58": "ICMPv6"}
+    for line in run(cmd).stdout.splitlines():
+        v = dict(zip(fields, line.split("\t")))
+        src, dst = v.get("ip.src") or v.get("ipv6.src"), v.get("ip.dst") or v.get("ipv6.dst")
+        proto = names.get(v.get("ip.proto") or v.get("ipv6.nxt") or "")
+        if not src or not proto:
+            continue
+        sp = v.get("tcp.srcport") or v.get("udp.srcport") or "0"
+        dp = v.get("tcp.dstport") or v.get("udp.dstport") or "0"
+        k = tuple(sorted([(src, sp), (dst, dp)])) + (proto,)
+        if in_test_net((src, sp, dst, dp, proto)):
+            out[k] = out.get(k, 0) + 1
+    return out
+
+
+def csv_flow_packets(path: Path, in_test_net) -> dict[tuple, int]:
+    out: dict[tuple, int] = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            t = (r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"], r["protocol"])
+            if not in_test_net(t):
+                continue
+            k = tuple(sorted([(t[0], t[1]), (t[2], t[3])])) + (t[4],)
+            out[k] = out.get(k, 0) + int(r["packets_count"])
+    return out
+
+
+def t_coexist_xdp(tools: Tools, tmp: Path) -> None:
+    """Another XDP program (ours, counting frames) is attached first, and a clsact ingress
+    classifier. nfm-xdp in the default --ingress auto captures with a tcx ingress link next to
+    them: the same flows as tcpdump (every integer column of the replayed capture, and tshark's
+    packets per 5-tuple), the XDP program stays attached and keeps counting, the classifier
+    behind our tcx program sees every skb we see (TCX_NEXT), the metric labels say tcx_ingress."""
+    obj = build_bpf(tmp, "xdp_count", XDP_COUNT_C)
+    tc_obj = build_bpf(tmp, "tc_count", TC_COUNT_C)
+    with Net(8, ipv6=True) as net:
+        run(["ip", "-n", net.ns_a, "link", "set", "dev", net.va, "xdp", "obj", str(obj), "sec", "xdp"])
+        other_id = int(net.link_json()["xdp"]["prog"]["id"])
+        map_id = prog_map_id(other_id)
+        net.exec_a(["tc", "qdisc", "add", "dev", net.va, "clsact"])
+        net.exec_a(["tc", "filter", "add", "dev", net.va, "ingress", "bpf", "da", "obj", str(tc_obj), "sec", "tc"])
+        filters = json.loads(net.exec_a(["tc", "-j", "filter", "show", "dev", net.va, "ingress"]).stdout)
+        tc_prog = [f["options"]["prog"]["id"] for f in filters if "prog" in f.get("options", {})]
+        check(len(tc_prog) == 1, f"the clsact counter is not attached: {filters}")
+        tc_map = prog_map_id(int(tc_prog[0]))
+        seen0, tc_seen0 = map_u64(map_id), map_u64(tc_map)
+        pcap, live_csv, off_csv, err = tmp / "cap.pcap", tmp / "live.csv", tmp / "off.csv", tmp / "agent.err"
+        td = start_tcpdump(net, pcap)
+        before = set(bpf_links())
+        port = 19477
+        agent = net.spawn(net.ns_a, agent_cmd(tools, net, live_csv, ["--metrics-addr", f"127.0.0.1:{port}"]),
+                          stdout=subprocess.DEVNULL, stderr=open(err, "w"), text=True)
+        ours = wait_for(lambda: agent.poll() is None and new_links(before, {"nfm_tc_ingress", "nfm_tc_egress"}),
+                        20, "the agent's tcx ingress + egress links")
+        check(agent.poll() is None, f"agent exited: {err.read_text()}")
+        log(f"links created by the agent: {sorted(ours.items())}")
+        check("nfm_xdp" not in ours.values(), "the agent attached XDP although the interface had a program")
+        time.sleep(0.3)
+        m = wait_for(lambda: metrics_text(net, port) or None, 10, "/metrics")
+        info = f'nfm_attach_info{{hook="tcx_ingress",iface="{net.va}",xdp_mode="none"}}'
+        check(metric(m, info) == 1, f"{info} is not 1:\n" + "\n".join(l for l in m.splitlines() if "attach" in l))
+        check(metric(m, f'nfm_interface_up{{iface="{net.va}"}}') == 1, "nfm_interface_up is not 1")
+        mixed_traffic(net, tmp)
+        time.sleep(0.5)
+        rc, stderr = stop_agent(agent, err)
+        tderr = stop_tcpdump(td)
+        check(rc == 0, f"agent exit code {rc}: {stderr}")
+        note = f"{net.va} has XDP program id {other_id} (nfmt_xdp_pass) attached; capturing ingress with a tcx link"
+        check(note in stderr, f"no note about the tcx fallback on stderr:\n{stderr}")
+        s = parse_summary(stderr)
+        log(s["line"])
+        check(s["xdp"] == 0 and s["tc_in"] > 0, f"ingress not captured by tcx: {s['line']}")
+        check(s["lost"] == 0, "ring losses in a light-traffic run")
+        check(tcpdump_dropped(tderr) == 0, f"tcpdump dropped packets: {tderr}")
+        # The other program: still attached, saw at least every packet our tcx hook saw, and
+        # still runs after the agent is gone.
+        lj = net.link_json()
+        check(int(lj.get("xdp", {}).get("prog", {}).get("id", 0)) == other_id,
+              f"the other XDP program is no longer attached: {lj.get('xdp')}")
+        seen1, tc_seen1 = map_u64(map_id), map_u64(tc_map)
+        check(seen1 - seen0 >= s["tc_in"], f"other program counted {seen1 - seen0} frames, our tcx ingress {s['tc_in']}")
+        # The classifier behind our tcx program saw every skb we saw: we returned TCX_NEXT.
+        check(tc_seen1 - tc_seen0 >= s["tc_in"],
+              f"the clsact classifier after our tcx program counted {tc_seen1 - tc_seen0} skbs, we saw {s['tc_in']}: "
+              f"the chain did not go on")
+        net.exec_b(["python3", "-c", ICMP_PING, net.ip_a, "3"])
+        seen2 = map_u64(map_id)
+        check(seen2 >= seen1 + 3, f"the other program stopped counting after the agent left ({seen1} -> {seen2})")
+        log(f"other XDP program id {other_id}: {seen1 - seen0} frames during the run, +{seen2 - seen1} after; "
+            f"clsact classifier behind us: {tc_seen1 - tc_seen0} skbs; our tcx ingress saw {s['tc_in']}")
+        check(not (set(bpf_links()) & set(ours)), "the agent's links outlived it")
+        # kill -9 while on tcx ingress: our links go, the other programs stay.
+        before = set(bpf_links())
+        agent2 = net.spawn(net.ns_a, agent_cmd(tools, net, tmp / "live2.csv"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        ours2 = wait_for(lambda: new_links(before, {"nfm_tc_ingress", "nfm_tc_egress"}), 20, "the second agent's links")
+        agent2.kill()
+        agent2.wait(timeout=10)
+        time.sleep(0.5)
+        check(not (set(bpf_links()) & set(ours2)), f"links {sorted(ours2)} still present after kill -9")
+        check(int(net.link_json().get("xdp", {}).get("prog", {}).get("id", 0)) == other_id,
+              "the other XDP program went away with our kill -9")
+        filters = json.loads(net.exec_a(["tc", "-j", "filter", "show", "dev", net.va, "ingress"]).stdout)
+        check([f["options"]["prog"]["id"] for f in filters if "prog" in f.get("options", {})] == tc_prog,
+              f"the clsact classifier changed: {filters}")
+        log(f"kill -9 on tcx ingress: links {sorted(ours2)} gone, XDP id {other_id} and classifier still attached")
+        nets = (f"10.98.{net.n}.", f"fd98:{net.n}::")
+
+        def in_test_net(k):
+            return any(k[0].startswith(p) for p in nets) and any(k[2].startswith(p) for p in nets)
+
+        ref = tshark_flow_packets(pcap, in_test_net)
+        got = csv_flow_packets(live_csv, in_test_net)
+        check(len(ref) >= 8, f"expected at least 8 test flows in the capture, tshark found {len(ref)}")
+        bad = [f"{k}: tshark {ref.get(k)} vs nfm-xdp {got.get(k)}" for k in sorted(set(ref) | set(got))
+               if ref.get(k) != got.get(k)]
+        check(not bad, "packets per 5-tuple differ from tshark:\n  " + "\n  ".join(bad[:40]))
+        replay(tools, pcap, off_csv)
+        diffs = compare_flows(live_csv, off_csv, in_test_net)
+        check(not diffs, "live (tcx ingress) and capture differ:\n  " + "\n  ".join(diffs[:40]))
+        log(f"{len(ref)} flows, {sum(ref.values())} packets: tshark per-5-tuple counts and every integer "
+            f"column of the replayed capture equal the live CSV")
+
+
+def churn_burst(net: Net, sport: int, dport: int, n: int) -> None:
+    net.exec_b(["python3", "-c", UDP_BURST, net.ip_b, str(sport), net.ip_a, str(dport), str(n)])
+
+
+def wait_stderr(path: Path, needle: str, timeout: float, start: int = 0) -> None:
+    wait_for(lambda: needle in path.read_text()[start:], timeout, f"'{needle}' on the agent's stderr")
+
+
+def t_iface_churn(tools: Tools, tmp: Path) -> None:
+    """One of two capture interfaces is deleted and re-created while the agent runs: one
+    warning, nfm_interface_up 1 -> 0 -> 1, the other interface keeps capturing, re-attach, flows
+    before and after captured, kernel counters equal the devices' rx counters (no double count). Then a second agent re-attaches the
+    same way and is killed with SIGKILL: nothing stays attached."""
+    with Net(9) as net:
+        port = 19478
+        live_csv, err, pcap = tmp / "live.csv", tmp / "agent.err", tmp / "after.pcap"
+        # A second veth pair between the same namespaces stays up throughout.
+        tag = f"{os.getpid() % 100000}"
+        va2, vb2, ip_a2, ip_b2 = f"nfv{tag}c9"[:15], f"nfv{tag}d9"[:15], "10.98.109.1", "10.98.109.2"
+        run(["ip", "link", "add", va2, "netns", net.ns_a, "type", "veth", "peer", "name", vb2, "netns", net.ns_b])
+        for ns, dev, ip in ((net.ns_a, va2, ip_a2), (net.ns_b, vb2, ip_b2)):
+            run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{dev}.disable_ipv6=1"])
+            run(["ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+            run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"])
+        run(["ip", "-n", net.ns_b, "neigh", "replace", ip_a2, "lladdr", net.mac(net.ns_a, va2), "dev", vb2,
+             "nud", "permanent"])
+        run(["ip", "-n", net.ns_a, "neigh", "replace", ip_b2, "lladdr", net.mac(net.ns_b, vb2), "dev", va2,
+             "nud", "permanent"])
+
+        def rx2() -> int:
+            out = run(["ip", "-n", net.ns_a, "-j", "-s", "link", "show", va2]).stdout
+            return int(json.loads(out)[0]["stats64"]["rx"]["packets"])
+
+        net.spawn(net.ns_a, ["python3", "-c", UDP_SINK, "7001", "7002", "7003"])
+        rx_start, rx2_start = rx_packets(net), rx2()
+        agent = start_agent(tools, net, live_csv, ["--metrics-addr", f"127.0.0.1:{port}", "--iface", va2],
+                            err_path=err)
+        up = f'nfm_interface_up{{iface="{net.va}"}}'
+        wait_for(lambda: metric(metrics_text(net, port), up) == 1, 10, f"{up} == 1")
+        churn_burst(net, 40001, 7001, 3)
+        time.sleep(0.3)
+        rx_mid = rx_packets(net)
+        old_index = net.ifindex()
+        run(["ip", "-n", net.ns_a, "link", "del", net.va])
+        wait_stderr(err, f"interface {net.va} (ifindex {old_index}) disappeared", 5)
+        wait_for(lambda: metric(metrics_text(net, port), up) == 0, 5, f"{up} == 0")
+        check(agent.poll() is None, "agent exited when its interface went away")
+        m = metrics_text(net, port)
+        check(metric(m, f'nfm_interface_up{{iface="{va2}"}}') == 1, f"{va2} is not up while {net.va} is gone")
+        check(metric(m, "nfm_interfaces_attached") == 1, "nfm_interfaces_attached is not 1 with one of two left")
+        check("capturing on the other interfaces" in err.read_text(), "the warning does not say capture goes on")
+        # The other interface keeps capturing while the first one is gone.
+        net.exec_b(["python3", "-c", UDP_BURST, ip_b2, "40003", ip_a2, "7003", "5"])
+        mark = len(err.read_text())
+        net.make_veth()
+        t_made = time.time()
+        wait_stderr(err, f"attached to {net.va} (ifindex {net.ifindex()}", 5, mark)
+        log(f"re-attached within {time.time() - t_made:.2f} s of the re-created interface being configured")
+        rx_reattach = rx_packets(net)
+        wait_for(lambda: metric(metrics_text(net, port), up) == 1, 5, f"{up} == 1 again")
+        check(net.xdp_attached(), "no XDP program on the re-created interface")
+        td = start_tcpdump(net, pcap)
+        churn_burst(net, 40002, 7002, 4)
+        time.sleep(0.5)
+        rx_end, rx2_end = rx_packets(net), rx2()
+        rc, stderr = stop_agent(agent, err)
+        stop_tcpdump(td)
+        check(rc == 0, f"agent exit code {rc}: {stderr}")
+        s = parse_summary(stderr)
+        log(s["line"])
+        warnings = [l for l in stderr.splitlines() if "disappeared" in l]
+        check(len(warnings) == 1, f"expected one warning for one disappearance, got {warnings}")
+        want_xdp = (rx_mid - rx_start) + (rx_end - rx_reattach) + (rx2_end - rx2_start)
+        check(s["xdp"] == want_xdp,
+              f"XDP counted {s['xdp']} packets; the devices received {rx_mid - rx_start} + "
+              f"{rx_end - rx_reattach} (old and new {net.va}) + {rx2_end - rx2_start} ({va2}) = {want_xdp} "
+              f"while attached (double count or loss)")
+        flows = csv_flow_packets(live_csv, lambda k: k[4] == "UDP")
+        before_k = tuple(sorted([(net.ip_b, "40001"), (net.ip_a, "7001")])) + ("UDP",)
+        after_k = tuple(sorted([(net.ip_b, "40002"), (net.ip_a, "7002")])) + ("UDP",)
+        check(flows.get(before_k) == 3, f"flow before the deletion: {flows.get(before_k)} packets, sent 3")
+        other_k = tuple(sorted([(ip_b2, "40003"), (ip_a2, "7003")])) + ("UDP",)
+        check(flows.get(other_k) == 5, f"flow on {va2} during the gap: {flows.get(other_k)} packets, sent 5")
+        ref = tshark_flow_packets(pcap, lambda k: k[4] == "UDP")
+        check(ref.get(after_k) == 4, f"tcpdump saw {ref.get(after_k)} packets of the flow after re-creation, sent 4")
+        check(flows.get(after_k) == 4, f"flow after re-creation: {flows.get(after_k)} packets, tcpdump saw 4")
+        log(f"churn: warning once, metric 1 -> 0 -> 1, flows before (3) and after (4) re-creation and on "
+            f"the other interface during the gap (5) captured, XDP packets {s['xdp']} = device rx {want_xdp}")
+
+        # kill -9 after a re-attach: the links made after the capability drop die with the process too.
+        err2 = tmp / "agent2.err"
+        agent2 = start_agent(tools, net, tmp / "live2.csv", err_path=err2)
+        before = set(bpf_links())
+        mark = len(err2.read_text())
+        run(["ip", "-n", net.ns_a, "link", "del", net.va])
+        wait_stderr(err2, "disappeared", 5, mark)
+        net.make_veth()
+        wait_stderr(err2, f"attached to {net.va}", 5, mark)
+        ours = wait_for(lambda: new_links(before, {"nfm_xdp", "nfm_tc_egress"}), 5, "the re-attached links")
+        log(f"re-attached links: {sorted(ours.items())}")
+        agent2.kill()
+        agent2.wait(timeout=10)
+        time.sleep(0.5)
+        left = set(bpf_links()) & set(ours)
+        check(not left, f"links still present after kill -9: {sorted(left)}")
+        check(not net.xdp_attached(), f"ip link still shows XDP: {net.link_json().get('xdp')}")
+        out = net.exec_a(["bpftool", "net", "show", "dev", net.va]).stdout
+        check("nfm_" not in out and " id " not in out, f"bpftool net show dev {net.va}:\n{out}")
+        log(f"after kill -9: link ids {sorted(ours)} gone, no XDP on {net.va}")
+
+
+def t_iface_auto_rescan(tools: Tools, tmp: Path) -> None:
+    """--iface auto follows the default route: detached when the route goes, attached again
+    when it comes back (rescan every 0.5 s here)."""
+    with Net(10) as net:
+        err = tmp / "agent.err"
+        run(["ip", "-n", net.ns_a, "route", "add", "default", "via", net.ip_b])
+        agent = net.spawn(net.ns_a, [tools.live, "--iface", "auto", "--iface-rescan", "0.5", "--csv",
+                                     str(tmp / "live.csv"), "--metrics-addr", ""],
+                          stdout=subprocess.DEVNULL, stderr=open(err, "w"), text=True)
+        wait_for(lambda: agent.poll() is not None or net.xdp_attached(), 20, "attach via --iface auto")
+        check(agent.poll() is None, f"agent exited: {err.read_text()}")
+        run(["ip", "-n", net.ns_a, "route", "del", "default"])
+        wait_stderr(err, f"{net.va} no longer carries a default route; detached", 5)
+        wait_for(lambda: not net.xdp_attached(), 5, "XDP detached after the default route went")
+        mark = len(err.read_text())
+        run(["ip", "-n", net.ns_a, "route", "add", "default", "via", net.ip_b])
+        wait_stderr(err, f"attached to {net.va}", 5, mark)
+        wait_for(net.xdp_attached, 5, "XDP attached again")
+        rc, stderr = stop_agent(agent, err)
+        check(rc == 0, f"agent exit code {rc}: {stderr}")
+        log(stderr.strip().splitlines()[-1])
 
 
 CIC_COUNT_COLS = ("Total Fwd Packet", "Total Bwd packets", "Total Length of Fwd Packet", "Total Length of Bwd Packet",
@@ -783,6 +1196,9 @@ TESTS = {
     "kill9_detach": t_kill9_detach,
     "caps_dropped": t_caps_dropped,
     "cli_errors": t_cli_errors,
+    "coexist_xdp": t_coexist_xdp,
+    "iface_churn": t_iface_churn,
+    "iface_auto_rescan": t_iface_auto_rescan,
     "cic_live": t_cic_live,
 }
 

@@ -109,7 +109,7 @@ DecodeStatus Decode2022(uint32_t link, const std::vector<uint8_t>& frame, Packet
 TEST(DecodeNfm2022, MplsAnd9100CarryNoIpForScapy) {
   // scapy.contrib.mpls is not loaded by `from scapy.all import *`, and no layer is bound to
   // EtherType 0x9100: both frames are Ether / Raw, so NetFlowMeter 2022 never counts them.
-  // The strict decoder (corrected profile) follows both.
+  // The strict decoder (corrected profile) follows both. Counted as unsupported_encap.
   const auto mpls = PacketBuilder().Eth().Mpls(100).IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
   const auto q9100 = PacketBuilder().Eth().Vlan(10, 0x9100).IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
   const auto q8100_9100 =
@@ -117,7 +117,7 @@ TEST(DecodeNfm2022, MplsAnd9100CarryNoIpForScapy) {
   for (const auto* f : {&mpls, &q9100, &q8100_9100}) {
     PacketMeta m, second;
     bool two;
-    EXPECT_EQ(Decode2022(1, *f, &m, &second, &two), DecodeStatus::kNotIp);
+    EXPECT_EQ(Decode2022(1, *f, &m, &second, &two), DecodeStatus::kUnsupportedEncap);
     PacketMeta strict;
     EXPECT_EQ(DecodePacket(1, f->data(), static_cast<uint32_t>(f->size()), static_cast<uint32_t>(f->size()), &strict),
               DecodeStatus::kOk);
@@ -128,6 +128,63 @@ TEST(DecodeNfm2022, MplsAnd9100CarryNoIpForScapy) {
   PacketMeta m, second;
   bool two;
   EXPECT_EQ(Decode2022(113, sll, &m, &second, &two), DecodeStatus::kNotIp);
+}
+
+// Encapsulations scapy 2.5's default layers do not dissect (Ether(type=...) / Raw, checked
+// with /usr/bin/python3 scapy 2.5.0: 0x88e7, 0x8926, 0x8903, 0x894f, 0x88e5; PPP 0x0281 is
+// "PPP / Raw"; IP / AH keeps the TCP header inside AH's Raw payload): NetFlowMeter 2022 never
+// counts these frames, the strict decoder (corrected profile) does.
+TEST(DecodeNfm2022, EncapsulationsScapyDoesNotDissect) {
+  const char* a = "10.0.0.1";
+  const char* b = "10.0.0.2";
+  struct Case {
+    const char* name;
+    uint32_t link;
+    std::vector<uint8_t> frame;
+    DecodeStatus scapy;
+  };
+  std::vector<uint8_t> ppp_mpls = {0xff, 0x03, 0x02, 0x81, 0x00, 0x06, 0x41, 0x40};
+  const auto ip = PacketBuilder().IPv4(a, b).Tcp(1, 2).Bytes();
+  ppp_mpls.insert(ppp_mpls.end(), ip.begin(), ip.end());
+  const Case cases[] = {
+      {"pbb", 1, PacketBuilder().Eth().Pbb().IPv4(a, b).Tcp(1, 2).Bytes(), DecodeStatus::kUnsupportedEncap},
+      {"vntag", 1, PacketBuilder().Eth().VnTag().IPv4(a, b).Tcp(1, 2).Bytes(), DecodeStatus::kUnsupportedEncap},
+      {"fabricpath", 1, PacketBuilder().Eth().FabricPath().IPv4(a, b).Tcp(1, 2).Bytes(),
+       DecodeStatus::kUnsupportedEncap},
+      {"nsh", 1, PacketBuilder().Eth().Nsh(2).IPv4(a, b).Tcp(1, 2).Bytes(), DecodeStatus::kUnsupportedEncap},
+      {"macsec", 1, PacketBuilder().Eth().Macsec(0).IPv4(a, b).Tcp(1, 2).Trailer(16).Bytes(),
+       DecodeStatus::kUnsupportedEncap},
+      {"ppp_mpls", 9, ppp_mpls, DecodeStatus::kUnsupportedEncap},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    PacketMeta m, second;
+    bool two;
+    EXPECT_EQ(Decode2022(c.link, c.frame, &m, &second, &two), c.scapy);
+    EXPECT_FALSE(two);
+    PacketMeta strict;
+    ASSERT_EQ(DecodePacket(c.link, c.frame.data(), static_cast<uint32_t>(c.frame.size()),
+                           static_cast<uint32_t>(c.frame.size()), &strict),
+              DecodeStatus::kOk);
+    EXPECT_EQ(strict.proto, 6);
+    EXPECT_EQ(strict.sport, 1);
+  }
+  // Encrypted MACsec is counted as encrypted in both views.
+  const auto enc = PacketBuilder().Eth().Macsec(0x2c).Payload(60).Bytes();
+  PacketMeta m, second;
+  bool two;
+  EXPECT_EQ(Decode2022(1, enc, &m, &second, &two), DecodeStatus::kEncrypted);
+  // IPv4 AH: scapy stops at AH, so the packet stays protocol 51 without ports (the engine
+  // then skips it in nfm2022 as a protocol NetFlowMeter ignores); strict walks to TCP.
+  const auto ah = PacketBuilder().Eth().IPv4(a, b).Ah(6).Tcp(1234, 80).Payload(4).Bytes();
+  ASSERT_EQ(Decode2022(1, ah, &m, &second, &two), DecodeStatus::kOk);
+  EXPECT_EQ(m.proto, 51);
+  EXPECT_EQ(m.sport, 0);
+  EXPECT_FALSE(two);
+  ASSERT_EQ(DecodePacket(1, ah.data(), static_cast<uint32_t>(ah.size()), static_cast<uint32_t>(ah.size()), &m),
+            DecodeStatus::kOk);
+  EXPECT_EQ(m.proto, 6);
+  EXPECT_EQ(m.sport, 1234);
 }
 
 TEST(DecodeNfm2022, PppoeProtocolFieldCompressionAndCode) {
@@ -345,8 +402,9 @@ TEST(DecodeNfm2022, Dot11WhereScapyAndTheStandardDiffer) {
       {"snap ether", Cat(Cat(MacHeader(0x08, 0x01), {0xaa, 0xaa, 0x03, 0, 0, 0, 0x00, 0x01}),
                          PacketBuilder().Eth().IPv4("10.0.0.1", "10.0.0.2").Udp(5000, 53).Payload(3).Bytes()),
        DecodeStatus::kOk, DecodeStatus::kNotIp},
-      // Protected frames: Dot11Encrypted, no IP in either view.
-      {"protected", Cat(Cat(MacHeader(0x08, 0x41), kSnapIpv4), ip), DecodeStatus::kNotIp, DecodeStatus::kNotIp},
+      // Protected frames: Dot11Encrypted, no IP in either view (counted as encrypted).
+      {"protected", Cat(Cat(MacHeader(0x08, 0x41), kSnapIpv4), ip), DecodeStatus::kEncrypted,
+       DecodeStatus::kEncrypted},
       // Management frames never carry LLC.
       {"beacon", Cat(Cat(MacHeader(0x80, 0x00), kSnapIpv4), ip), DecodeStatus::kNotIp, DecodeStatus::kNotIp},
   };

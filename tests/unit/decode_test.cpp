@@ -232,6 +232,84 @@ std::vector<Case> Cases() {
   c.push_back({"ipv6_229_icmpv6", 229,
                PacketBuilder().IPv6("::1", "::2").Icmpv6().Bytes(),
                DecodeStatus::kOk, 6, 58, 0, 0, 8, 0, 0, 0});
+  // --- IPv4 AH (RFC 4302): walked to the next header like IPv6 AH (len4 * 4 bytes) ----------
+  c.push_back({"eth_v4_ah_tcp", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ah(6).Tcp(1234, 80, kAck, 9).Payload(7)
+                   .Bytes(),
+               DecodeStatus::kOk, 4, 6, 1234, 80, 20, 7, 7, 0, kAck, 9});
+  c.push_back({"eth_v4_ah_ah_udp", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ah(3).Ah(4).Udp(5, 6).Bytes(),
+               DecodeStatus::kOk, 4, 17, 5, 6, 8, 0, 0, 0});
+  c.push_back({"eth_v4_ah_esp", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ah(6).OtherL4(50, 16).Bytes(),
+               DecodeStatus::kOk, 4, 50, 0, 0, 0, 16, 16, 0});
+  // Later fragment: its bytes are not an AH header; 24 (AH) + 8 (UDP) bytes of payload.
+  c.push_back({"eth_v4_ah_later_frag", 1,
+               PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ipv4Frag(false, 10).Ah(6).Udp(1, 2)
+                   .Bytes(),
+               DecodeStatus::kOk, 4, 51, 0, 0, 0, 32, 32, F | LF});
+  {
+    auto f = PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").Ah(6).Tcp(1, 2).Bytes();
+    f.resize(14 + 20 + 20);  // AH says 24 bytes, 20 captured
+    c.push_back({"eth_v4_ah_cut", 1, f, DecodeStatus::kTruncated, 0, 0, 0, 0, 0, 0, 0, 0});
+  }
+  // --- Ethernet encapsulations (header sizes: tests/common/packet_builder.hpp) ------------
+  c.push_back({"eth_pbb_v4_tcp", 1,
+               PacketBuilder().Eth().Pbb().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 3).Payload(5).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 5, 5, 0, kAck, 3});
+  c.push_back({"eth_btag_pbb_qinq_v6_udp", 1,
+               PacketBuilder().Eth().Vlan(1, 0x88a8).Pbb().QinQ(2, 3).IPv6("::1", "::2").Udp(7, 8)
+                   .Payload(2).Bytes(),
+               DecodeStatus::kOk, 6, 17, 7, 8, 8, 2, 2, 0});
+  c.push_back({"eth_vntag_vlan_v4_udp", 1,
+               PacketBuilder().Eth().VnTag().Vlan(9).IPv4("1.1.1.1", "2.2.2.2").Udp(3, 4).Payload(1).Bytes(),
+               DecodeStatus::kOk, 4, 17, 3, 4, 8, 1, 1, 0});
+  c.push_back({"eth_fabricpath_v6_tcp", 1,
+               PacketBuilder().Eth().FabricPath().IPv6("::1", "::2").Tcp(5, 6, kSyn, 8).Bytes(),
+               DecodeStatus::kOk, 6, 6, 5, 6, 20, 0, 0, 0, kSyn, 8});
+  c.push_back({"eth_nsh_v4_udp", 1,
+               PacketBuilder().Eth().Nsh(2).IPv4("1.1.1.1", "2.2.2.2").Udp(9, 10).Bytes(),
+               DecodeStatus::kOk, 4, 17, 9, 10, 8, 0, 0, 0});
+  c.push_back({"eth_nsh_md1_eth_v4_tcp", 1,
+               PacketBuilder().Eth().Nsh(6).Eth().IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 4).Payload(3)
+                   .Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 3, 3, 0, kAck, 4});
+  c.push_back({"eth_nsh_mpls_v4_udp", 1,
+               PacketBuilder().Eth().Nsh(2).Mpls(5).IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+  c.push_back({"eth_nsh_nsh_v6_udp", 1,
+               PacketBuilder().Eth().Nsh(2).Nsh(3).IPv6("::1", "::2").Udp(1, 2).Payload(6).Bytes(),
+               DecodeStatus::kOk, 6, 17, 1, 2, 8, 6, 6, 0});
+  c.push_back({"eth_nsh_next_0x41", 1, PacketBuilder().Eth().Nsh(2, 0x41).Payload(20).Bytes(),
+               DecodeStatus::kUnsupportedEncap, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"eth_nsh_len_1_word", 1, PacketBuilder().Eth().Nsh(1, 1).Payload(40).Bytes(),
+               DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  // MACsec integrity only: the 16-byte ICV after the IP packet is frame payload, not IP payload.
+  c.push_back({"eth_macsec_v4_tcp_icv", 1,
+               PacketBuilder().Eth().Macsec(0x00).IPv4("1.1.1.1", "2.2.2.2").Tcp(1, 2, kAck, 5).Payload(10)
+                   .Trailer(16).Bytes(),
+               DecodeStatus::kOk, 4, 6, 1, 2, 20, 26, 10, PAD, kAck, 5});
+  c.push_back({"eth_macsec_sci_v6_udp", 1,
+               PacketBuilder().Eth().Macsec(0x23).IPv6("::1", "::2").Udp(1, 2).Payload(4).Bytes(),
+               DecodeStatus::kOk, 6, 17, 1, 2, 8, 4, 4, 0});
+  c.push_back({"eth_macsec_encrypted", 1, PacketBuilder().Eth().Macsec(0x2c).Payload(60).Bytes(),
+               DecodeStatus::kEncrypted, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"eth_macsec_c_only", 1, PacketBuilder().Eth().Macsec(0x04).Payload(60).Bytes(),
+               DecodeStatus::kEncrypted, 0, 0, 0, 0, 0, 0, 0, 0});
+  c.push_back({"eth_pbb_macsec_v4_udp", 1,
+               PacketBuilder().Eth().Pbb().Macsec(0).IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+               DecodeStatus::kOk, 4, 17, 1, 2, 8, 0, 0, 0});
+  {
+    PacketBuilder b8, b9;
+    b8.Eth();
+    b9.Eth();
+    for (int i = 0; i < 8; ++i) b8.VnTag();
+    for (int i = 0; i < 9; ++i) b9.VnTag();
+    c.push_back({"eth_8_encaps_ok", 1, b8.IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(), DecodeStatus::kOk, 4,
+                 17, 1, 2, 8, 0, 0, 0});
+    c.push_back({"eth_9_encaps_malformed", 1, b9.IPv4("1.1.1.1", "2.2.2.2").Udp(1, 2).Bytes(),
+                 DecodeStatus::kMalformed, 0, 0, 0, 0, 0, 0, 0, 0});
+  }
   c.push_back({"unsupported_link_147", 147, PacketBuilder().Payload(40).Bytes(),
                DecodeStatus::kUnsupportedLink, 0, 0, 0, 0, 0, 0, 0, 0});
   return c;
@@ -336,6 +414,15 @@ TEST(Decode, PppFamilyLinkTypes) {
       {50, with({0x0f, 0x00, 0x08, 0x00}, ip), DecodeStatus::kOk, 1234},       // Cisco HDLC
       {104, with({0x8f, 0x00, 0x86, 0xdd}, ip6), DecodeStatus::kOk, 53},
       {9, {0x00}, DecodeStatus::kTruncated, 0},
+      // MPLS over PPP (RFC 3032 §5): label 100, bottom of stack, TTL 64, then IPv4 / IPv6.
+      {9, with({0x02, 0x81, 0x00, 0x06, 0x41, 0x40}, ip), DecodeStatus::kOk, 1234},
+      {9, with({0xff, 0x03, 0x02, 0x83, 0x00, 0x06, 0x40, 0x40, 0x00, 0x06, 0x41, 0x40}, ip6),
+       DecodeStatus::kOk, 53},                                                          // 2 labels, multicast
+      {50, with({0xff, 0x03, 0x02, 0x81, 0x00, 0x06, 0x41, 0x40}, ip), DecodeStatus::kOk, 1234},
+      {51, with({0x11, 0x00, 0x00, 0x07, 0x00, 0x00, 0x02, 0x81, 0x00, 0x06, 0x41, 0x40}, ip),
+       DecodeStatus::kOk, 1234},                                                        // PPPoE
+      {9, with({0x02, 0x81, 0x00, 0x06, 0x41, 0x40}, {0x00, 0x00, 0x00, 0x00}), DecodeStatus::kNotIp, 0},
+      {9, {0x02, 0x81, 0x00, 0x06, 0x41}, DecodeStatus::kTruncated, 0},
   };
   for (const Case& c : cases) {
     PacketMeta m;
@@ -406,7 +493,7 @@ TEST(Decode, Ieee80211DataFrames) {
       {"802.1h ipv6", Cat(Cat(MacHeader(0x08, 0x01), {0xaa, 0xaa, 0x03, 0x00, 0x00, 0xf8, 0x86, 0xdd}), ip6), DecodeStatus::kOk, 53},
       // A-MSDU (QoS Control bit 7): first subframe header DA, SA, length (14 bytes).
       {"amsdu", Cat(Cat(Cat(MacHeader(0x88, 0x01), {0x80, 0x00}), std::vector<uint8_t>(14, 0)), body), DecodeStatus::kOk, 1234},
-      {"protected", Cat(MacHeader(0x08, 0x41), body), DecodeStatus::kNotIp, 0},
+      {"protected", Cat(MacHeader(0x08, 0x41), body), DecodeStatus::kEncrypted, 0},
       {"null data", Cat(MacHeader(0x48, 0x01), body), DecodeStatus::kNotIp, 0},
       {"qos null", Cat(Cat(MacHeader(0xc8, 0x01), qos), body), DecodeStatus::kNotIp, 0},
       {"more fragments", Cat(MacHeader(0x08, 0x05), body), DecodeStatus::kNotIp, 0},
@@ -509,7 +596,16 @@ TEST(Decode, LinkTypeNames) {
     EXPECT_STRNE(LinkTypeName(lt), "unknown") << lt;
   }
   EXPECT_FALSE(IsSupportedLinkType(147));
-  EXPECT_STREQ(LinkTypeName(147), "unknown");
+  EXPECT_STREQ(LinkTypeName(147), "USER0");
+  EXPECT_STREQ(LinkTypeName(4321), "unknown");
+  EXPECT_EQ(LinkTypeDescription(4321), nullptr);
+  // Unsupported types are named from tcpdump.org's LINKTYPE_ list.
+  EXPECT_EQ(LinkTypeText(107), "107 (FRELAY: Frame Relay)");
+  EXPECT_EQ(LinkTypeText(8), "8 (SLIP: SLIP)");
+  EXPECT_EQ(LinkTypeText(10), "10 (FDDI: FDDI)");
+  EXPECT_EQ(LinkTypeText(6), "6 (IEEE802_5: Token Ring)");
+  EXPECT_EQ(LinkTypeText(100), "100 (ATM_RFC1483: ATM (RFC 1483 LLC/SNAP))");
+  EXPECT_EQ(LinkTypeText(4321), "4321 (not a link type we know of)");
   EXPECT_STREQ(LinkTypeName(127), "IEEE802_11_RADIOTAP");
   EXPECT_STREQ(LinkTypeName(1), "EN10MB");
   EXPECT_STREQ(LinkTypeName(113), "LINUX_SLL");
@@ -549,6 +645,31 @@ TEST(Decode, TruncationSweep) {
       {"null_v4_tcp", 0,
        PacketBuilder().Null().IPv4("1.1.1.1", "2.2.2.2").Tcp(7, 8, kAck, 9).Payload(10).Bytes(),
        24, 20, 20, 7, 8},
+      // 14 + PBB 18 + IPv4 20 + AH 24 = 76; TCP 20; payload 10.
+      {"eth_pbb_v4_ah_tcp", 1,
+       PacketBuilder().Eth().Pbb().IPv4("1.1.1.1", "2.2.2.2").Ah(6).Tcp(5, 6, kAck, 1).Payload(10).Bytes(),
+       76, 20, 20, 5, 6},
+      // 14 + MACsec SecTAG with SCI 16 + IPv6 40 = 70; UDP; payload 5.
+      {"eth_macsec_v6_udp", 1,
+       PacketBuilder().Eth().Macsec(0x20).IPv6("::1", "::2").Udp(7, 8).Payload(5).Bytes(), 70, 8, 8, 7, 8},
+      // 14 + NSH 24 + Ethernet 14 + IPv4 20 = 72; UDP; payload 3.
+      {"eth_nsh_eth_v4_udp", 1,
+       PacketBuilder().Eth().Nsh(6).Eth().IPv4("1.1.1.1", "2.2.2.2").Udp(9, 10).Payload(3).Bytes(), 72, 8, 8,
+       9, 10},
+      // 14 + VN-Tag 6 + FabricPath 16 + IPv4 20 = 56; TCP 20; payload 1.
+      {"eth_vntag_fabricpath_v4_tcp", 1,
+       PacketBuilder().Eth().VnTag().FabricPath().IPv4("1.1.1.1", "2.2.2.2").Tcp(3, 4, kSyn, 2).Payload(1)
+           .Bytes(),
+       56, 20, 20, 3, 4},
+      // PPP (ff 03, 0x0281) 4 + MPLS 4 + IPv4 20 = 28; TCP 20; payload 6.
+      {"ppp_mpls_v4_tcp", 9,
+       [] {
+         std::vector<uint8_t> f = {0xff, 0x03, 0x02, 0x81, 0x00, 0x06, 0x41, 0x40};
+         const auto ip = PacketBuilder().IPv4("1.1.1.1", "2.2.2.2").Tcp(11, 12, kAck, 1).Payload(6).Bytes();
+         f.insert(f.end(), ip.begin(), ip.end());
+         return f;
+       }(),
+       28, 20, 20, 11, 12},
       // 14 + 8 (2 MPLS labels) + 20 = 42; UDP; payload 4.
       {"eth_mpls_v4_udp", 1,
        PacketBuilder().Eth().Mpls(1).Mpls(2).IPv4("1.1.1.1", "2.2.2.2").Udp(3, 4).Payload(4)
@@ -603,6 +724,13 @@ TEST(Decode, GarbageNeverCrashes) {
     // Bias towards plausible headers so deeper layers get exercised.
     if (len > 14 && (iter & 1)) { buf[12] = 0x08; buf[13] = 0x00; buf[14] = 0x45; }
     if (len > 0 && (iter & 2)) buf[0] = (iter & 4) ? 0x60 : 0x45;
+    if (len > 14 && (iter & 8)) {  // encapsulation EtherTypes: MACsec, NSH, PBB, VN-Tag, FabricPath
+      static constexpr uint16_t kEncap[] = {0x88e5, 0x894f, 0x88e7, 0x8926, 0x8903};
+      const uint16_t t = kEncap[(iter >> 4) % 5];
+      buf[12] = uint8_t(t >> 8);
+      buf[13] = uint8_t(t);
+      if (len > 16 && (iter & 128)) buf[14] &= 0xd3;  // MACsec: E and C clear; NSH: version 0
+    }
     for (uint32_t lt : {0u, 1u, 101u, 105u, 113u, 119u, 127u, 192u, 228u, 229u, 276u}) {
       PacketMeta m;
       DecodePacket(lt, buf.data(), len, len, &m);

@@ -112,6 +112,30 @@ TEST(Metrics, OfflineExportsEngineTotalsUnderFixedNames) {
   EXPECT_EQ(Value(t, "nfm_ring_fill_ratio"), 0);
 }
 
+// Frames the decoders skip under a named reason (encrypted MACsec / 802.11, encapsulations
+// not followed) reach nfm_packets_ignored_total, from the engine offline and from the kernel
+// counters of the same name live (one series per reason, like not_ip).
+TEST(Metrics, EncryptedAndUnsupportedEncapAreNamedIgnoreReasons) {
+  EngineStats s = SampleStats();
+  s.skipped[static_cast<int>(SkipReason::kEncrypted)] = 3;
+  s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)] = 5;
+  Metrics off("", BuildInfo{"1", "k", "offline", "none"});
+  off.Update(s, nullptr);
+  std::string t = off.Render();
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"encrypted\"}"), 3);
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"unsupported_encap\"}"), 5);
+  Metrics live("", BuildInfo{"1", "k", "live", "native"});
+  KernelSnapshot k;
+  k.counters[NFM_CNT_ENCRYPTED] = 7;
+  k.counters[NFM_CNT_UNSUPPORTED_ENCAP] = 11;
+  live.Update(s, &k);
+  t = live.Render();
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"encrypted\"}"), 10);
+  EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"unsupported_encap\"}"), 16);
+  EXPECT_STREQ(SkipReasonName(SkipReason::kEncrypted), "encrypted");
+  EXPECT_STREQ(SkipReasonName(SkipReason::kUnsupportedEncap), "unsupported_encap");
+}
+
 TEST(Metrics, CountersFollowAbsoluteValuesAndNeverDecrease) {
   Metrics m("", BuildInfo{"1", "k", "offline", "none"});
   EngineStats s = SampleStats();
@@ -202,6 +226,32 @@ TEST(Metrics, LiveStatusFeedsKernelValuesAndHealth) {
   EXPECT_EQ(status, 503);
 }
 
+TEST(Metrics, InterfaceUpAndAttachInfoFollowTheInterfaces) {
+  Metrics m("", BuildInfo{"1", "k", "live", "none"});
+  KernelSnapshot k;
+  k.interface_list = {{"va", true, "xdp", "native"}, {"vb", true, "tcx_ingress", "none"}};
+  m.Update(SampleStats(), &k);
+  std::string t = m.Render();
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="va"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="vb"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="xdp",iface="va",xdp_mode="native"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="vb",xdp_mode="none"})"), 1);
+  // va disappears: up 0, its attach_info series goes; vb unchanged.
+  k.interface_list[0] = {"va", false, "none", "none"};
+  m.Update(SampleStats(), &k);
+  t = m.Render();
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="va"})"), 0);
+  EXPECT_EQ(t.find(R"(iface="va",xdp_mode)"), std::string::npos) << t;
+  EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="vb",xdp_mode="none"})"), 1);
+  // va comes back, now with tcx (someone else took XDP meanwhile).
+  k.interface_list[0] = {"va", true, "tcx_ingress", "none"};
+  m.Update(SampleStats(), &k);
+  t = m.Render();
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="va"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="va",xdp_mode="none"})"), 1);
+  EXPECT_EQ(t.find(R"(nfm_attach_info{hook="xdp",iface="va")"), std::string::npos) << t;
+}
+
 TEST(Metrics, CreateReportsErrorsWithoutThrowing) {
   std::string err;
   EXPECT_EQ(Metrics::Create("nonsense", BuildInfo{}, &err), nullptr);
@@ -235,6 +285,7 @@ TEST(Metrics, HistogramsAndCsvCounters) {
 TEST(Metrics, EveryNameHasThePrefixAndNoHighCardinalityLabel) {
   Metrics m("", BuildInfo{"1", "k", "live", "native"});
   KernelSnapshot k;
+  k.interface_list = {{"eth0", true, "xdp", "native"}, {"eth1", false, "none", "none"}};
   m.Update(SampleStats(), &k);
   const std::string t = m.Render();
   const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? )");
@@ -254,7 +305,7 @@ TEST(Metrics, EveryNameHasThePrefixAndNoHighCardinalityLabel) {
     for (auto it = std::sregex_iterator(labels.begin(), labels.end(), label); it != std::sregex_iterator(); ++it) {
       const std::string l = (*it)[1].str();
       EXPECT_TRUE(l == "reason" || l == "hook" || l == "direction" || l == "flag" || l == "le" || l == "version" ||
-                  l == "kernel" || l == "mode" || l == "attach_mode")
+                  l == "kernel" || l == "mode" || l == "attach_mode" || l == "iface" || l == "xdp_mode")
           << "unexpected label " << l << " in " << line;
     }
     ++series;

@@ -41,6 +41,8 @@ const char* SkipReasonName(SkipReason r) noexcept {
     case SkipReason::kTruncated: return "truncated";
     case SkipReason::kMalformed: return "malformed";
     case SkipReason::kLaterFragment: return "later_fragment";
+    case SkipReason::kEncrypted: return "encrypted";
+    case SkipReason::kUnsupportedEncap: return "unsupported_encap";
     default: return "unknown";
   }
 }

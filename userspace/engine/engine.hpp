@@ -23,6 +23,8 @@ enum class SkipReason : uint8_t {
   kTruncated,       // headers cut by the snap length
   kMalformed,       // bad lengths / ihl<5 / doff<5 / version mismatch
   kLaterFragment,   // non-first fragment (no L4 header)
+  kEncrypted,       // payload is ciphertext (MACsec with E/C bits, protected 802.11 data)
+  kUnsupportedEncap,  // a recognized encapsulation whose inner frame is not read (source/decode.hpp)
   kCount
 };
 const char* SkipReasonName(SkipReason r) noexcept;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// RunLive: checks -> load -> attach -> drop capabilities -> drain loop -> detach -> final
-// drain -> flush -> one summary line. SetupLiveOptions: the live-capture CLI flags.
+// RunLive: checks -> load -> attach -> drop capabilities -> drain loop (with interface
+// checks) -> detach -> final drain -> flush -> one summary line. SetupLiveOptions: the
+// live-capture CLI flags. Which counter is a loss, an event or "without event" comes from
+// nfm/counter_table.hpp, as for the metrics.
 #include "live.hpp"
 
 #include <bpf/libbpf.h>
@@ -16,20 +18,14 @@
 
 #include "bpf_util.hpp"
 #include "drain.hpp"
+#include "interfaces.hpp"
 #include "engine/cic_engine.hpp"
 #include "loader.hpp"
 #include "metrics/metrics.hpp"
+#include "nfm/counter_table.hpp"
 #include "system.hpp"
 
 namespace nfm::live {
-
-const char* XdpModeName(XdpMode m) noexcept {
-  switch (m) {
-    case XdpMode::kNative: return "native";
-    case XdpMode::kSkb: return "skb";
-    default: return "none";
-  }
-}
 
 void SetupLiveOptions(CLI::App& app, LiveOptions& opts) {
   auto pow2 = CLI::Validator(
@@ -47,8 +43,17 @@ void SetupLiveOptions(CLI::App& app, LiveOptions& opts) {
                  "Capture on this interface (repeatable; \"auto\" = interfaces of the default routes)")
       ->type_name("IF")
       ->allow_extra_args(false);  // one interface per --iface
+  app.add_option("--ingress", opts.ingress,
+                 "Ingress hook: auto (XDP, or a tcx link when another XDP program is attached), xdp, tc")
+      ->check(CLI::IsMember({"auto", "xdp", "tc"}))
+      ->capture_default_str();
   app.add_option("--xdp-mode", opts.xdp_mode, "XDP attach mode: auto (native, else skb), native, skb")
       ->check(CLI::IsMember({"auto", "native", "skb"}))
+      ->capture_default_str();
+  app.add_option("--iface-rescan", opts.iface_rescan_s,
+                 "With --iface auto: re-resolve the default-route interfaces every S seconds")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->type_name("S")
       ->capture_default_str();
   app.add_option("--ring-size", opts.ring_size_kb, "Size of each ring buffer in KiB (power of two)")
       ->check(CLI::Range(4u, 1048576u) & pow2)
@@ -95,9 +100,20 @@ void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const DrainPo
     st->ring_fill_peak.store(fill, std::memory_order_relaxed);
 }
 
-std::string Join(const std::vector<Interface>& ifs) {
+void PublishInterfaces(LiveStatus* st, const InterfaceSet& set) {
+  st->SetInterfaces(set.Status());
+  st->interfaces.store(set.UpCount());
+  st->xdp_mode.store(set.WeakestXdpMode());
+  st->attached.store(set.UpCount() > 0);
+}
+
+// "xdp 5, tc egress 3, tc ingress 0": every kSeenPackets slot, in table order.
+std::string HookCounts(const uint64_t counters[NFM_CNT_MAX]) {
   std::string s;
-  for (const auto& i : ifs) s += (s.empty() ? "" : ",") + i.name;
+  for (const CounterInfo& c : kCounterTable) {
+    if (c.kind != CounterKind::kSeenPackets) continue;
+    s += (s.empty() ? "" : ", ") + std::string(c.summary) + " " + std::to_string(counters[c.slot]);
+  }
   return s;
 }
 
@@ -125,9 +141,8 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
 
   std::unique_ptr<Loader> loader;
   std::unique_ptr<DrainPool> drainer;
-  std::vector<Interface> ifaces;
+  std::unique_ptr<InterfaceSet> ifaces;
   try {
-    ifaces = ResolveInterfaces(opts.ifaces);
     const std::string missing = MissingKernelFeature();
     if (!missing.empty()) {
       std::fprintf(stderr, "nfm-xdp: this kernel lacks %s, which live capture needs\n", missing.c_str());
@@ -140,16 +155,24 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     // Wake the drain thread early only when a ring is a quarter full; otherwise the 10 ms
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
+    InterfaceSet::Config ic;
+    ic.names = opts.ifaces;
+    ic.ingress = opts.ingress == "xdp" ? IngressChoice::kXdp
+                 : opts.ingress == "tc" ? IngressChoice::kTc
+                                        : IngressChoice::kAuto;
+    ic.xdp_mode = opts.xdp_mode == "native" ? XdpMode::kNative
+                  : opts.xdp_mode == "skb"  ? XdpMode::kSkb
+                                            : XdpMode::kNone;
+    ic.rescan_s = opts.iface_rescan_s;
     loader = std::make_unique<Loader>(lc, opts.verbose);
     drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine);
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
-    const XdpMode want = opts.xdp_mode == "native" ? XdpMode::kNative
-                         : opts.xdp_mode == "skb"  ? XdpMode::kSkb
-                                                   : XdpMode::kNone;
-    for (const Interface& i : ifaces) loader->Attach(i, want);
-    // Everything that needs privileges is done: links, rings and their mappings exist.
-    // Draining (epoll, reading mapped rings, map lookups on our own fds) and detaching
-    // (closing fds) need no capability, so drop them all.
+    ifaces = std::make_unique<InterfaceSet>(*loader, ic);
+    ifaces->AttachAll(MonoNowNs());
+    // Everything that needs privileges is done: programs, rings and their mappings exist.
+    // Draining (epoll, reading mapped rings, map lookups on our own fds), re-attaching (a link
+    // from a program fd we hold, Linux 6.5+) and detaching (closing fds) need no capability,
+    // so drop them all.
     if (const int kept = DropAllCapabilities()) {
       std::fprintf(stderr, "nfm-xdp: warning: %d thread(s) did not drop their capabilities "
                            "(they block SIGRTMIN+7)\n", kept);
@@ -165,15 +188,13 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     return 1;
   }
 
-  st->xdp_mode.store(loader->AttachedMode());
-  st->interfaces.store(static_cast<uint32_t>(ifaces.size()));
+  PublishInterfaces(st, *ifaces);
   st->rings.store(rings);
   st->ring_size_bytes.store(ring_bytes);
-  st->attached.store(true);
   st->draining.store(true);
   if (opts.verbose) {
-    std::fprintf(stderr, "nfm-xdp: attached to %s (xdp %s + tcx egress), %u rings x %u KiB\n",
-                 Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), rings, opts.ring_size_kb);
+    std::fprintf(stderr, "nfm-xdp: attached to %s (%s + tcx egress), %u rings x %u KiB\n",
+                 ifaces->Names().c_str(), ifaces->Hooks().c_str(), rings, opts.ring_size_kb);
   }
 
   uint64_t counters[NFM_CNT_MAX] = {};
@@ -196,6 +217,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
       drainer->SetClockOffset(MonotonicToWallOffsetNs());
       next_clock = now + 1000000000ull;
     }
+    if (ifaces->Poll(now)) PublishInterfaces(st, *ifaces);
     if (now >= next_tick) {
       next_tick = now + 100000000ull;
       const uint64_t wall = WallNowNs();
@@ -217,7 +239,9 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
 
   // Stop: remove the hooks, let programs already running on other CPUs finish (one RCU
   // grace period is far below 20 ms), then empty every ring.
-  loader->Detach();
+  const std::string names = ifaces->Names(), hooks = ifaces->Hooks();
+  ifaces->DetachAll();
+  // Interfaces keep their last state in the status (and metrics): stopping is not an outage.
   st->attached.store(false);
   usleep(20000);
   drainer->DrainAll();
@@ -235,40 +259,35 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   uint64_t exported = 0;
   for (uint64_t v : es.flows_exported) exported += v;
   const double secs = static_cast<double>(MonoNowNs() - start_mono) / 1e9;
-  // Losses by reason: ring full (reserve failed), empty ring slot (a loader bug), and
-  // samples user space could not decode (size/version mismatch between object and agent).
-  const uint64_t lost_full = counters[NFM_CNT_RING_FULL];
-  const uint64_t lost_noring = counters[NFM_CNT_NO_RING];
-  const uint64_t lost_bad = drainer->Bad();
-  char loss[256];
-  if (lost_full || lost_noring || lost_bad) {
-    std::snprintf(loss, sizeof loss,
-                  "LOST %llu events (ring_full %llu, no_ring %llu, bad_event %llu): flows are "
-                  "incomplete; raise --ring-size or --rings, or use --sample",
-                  static_cast<unsigned long long>(lost_full + lost_noring + lost_bad),
-                  static_cast<unsigned long long>(lost_full),
-                  static_cast<unsigned long long>(lost_noring), static_cast<unsigned long long>(lost_bad));
-  } else {
-    std::snprintf(loss, sizeof loss, "no ring losses");
+  // Losses by reason (the kLoss slots: ring full, empty ring slot) and samples user space
+  // could not decode (size/version mismatch between object and agent).
+  std::string loss_parts;
+  uint64_t lost = 0;
+  for (const CounterInfo& c : kCounterTable) {
+    if (c.kind != CounterKind::kLoss) continue;
+    lost += counters[c.slot];
+    loss_parts += std::string(c.summary) + " " + std::to_string(counters[c.slot]) + ", ";
   }
-  if (opts.quiet && !lost_full && !lost_noring && !lost_bad) return exit_code;
+  const uint64_t lost_bad = drainer->Bad();
+  lost += lost_bad;
+  std::string loss = "no ring losses";
+  if (lost) {
+    loss = "LOST " + std::to_string(lost) + " events (" + loss_parts + "bad_event " + std::to_string(lost_bad) +
+           "): flows are incomplete; raise --ring-size or --rings, or use --sample";
+  }
+  if (opts.quiet && !lost) return exit_code;
   // Packets the parser rejected or that carry no IP: no event, not a loss. With these, the
   // summary accounts for every packet: hooks = events + sampled + no event + ring_full + no_ring.
-  uint64_t no_event = 0;
-  for (int c : {NFM_CNT_NOT_IP, NFM_CNT_TRUNC_L2, NFM_CNT_TRUNC_L3, NFM_CNT_BAD_IHL, NFM_CNT_BAD_DOFF,
-                NFM_CNT_VLAN_LIMIT, NFM_CNT_IPV6_EXT_LIMIT, NFM_CNT_BAD_VERSION})
-    no_event += counters[c];
+  const uint64_t no_event = SumKind(counters, CounterKind::kNoEvent);
   std::fprintf(stderr,
-               "nfm-xdp: live %s (xdp %s + tcx egress) %.1f s: hooks saw %llu packets "
-               "(xdp %llu, tc %llu), %llu events, %llu sampled out, %llu without event (not IP or "
+               "nfm-xdp: live %s (%s + tcx egress) %.1f s: hooks saw %llu packets "
+               "(%s), %llu events, %llu sampled out, %llu without event (not IP or "
                "malformed), %s; %llu flows (%llu exported)\n",
-               Join(ifaces).c_str(), XdpModeName(loader->AttachedMode()), secs,
-               static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS] + counters[NFM_CNT_TC_PACKETS]),
-               static_cast<unsigned long long>(counters[NFM_CNT_XDP_PACKETS]),
-               static_cast<unsigned long long>(counters[NFM_CNT_TC_PACKETS]),
-               static_cast<unsigned long long>(drainer->Decoded()),
-               static_cast<unsigned long long>(counters[NFM_CNT_SAMPLED_OUT]),
-               static_cast<unsigned long long>(no_event), loss,
+               names.c_str(), hooks.c_str(), secs,
+               static_cast<unsigned long long>(SumKind(counters, CounterKind::kSeenPackets)),
+               HookCounts(counters).c_str(), static_cast<unsigned long long>(drainer->Decoded()),
+               static_cast<unsigned long long>(SumKind(counters, CounterKind::kSampled)),
+               static_cast<unsigned long long>(no_event), loss.c_str(),
                static_cast<unsigned long long>(es.flows_created),
                static_cast<unsigned long long>(exported));
   return exit_code;

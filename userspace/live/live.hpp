@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Live capture source: loads the BPF programs, attaches XDP (ingress) and tcx (egress) to
-// the chosen interfaces, drains the ring buffers into a FlowEngine, and detaches on stop.
-// It does not write CSV or serve metrics; it only feeds the engine and publishes LiveStatus.
+// Live capture source: loads the BPF programs, attaches XDP or tcx (ingress) and tcx (egress)
+// to the chosen interfaces, follows them as they disappear and come back, drains the ring
+// buffers into a FlowEngine, and detaches on stop. It does not write CSV or serve metrics;
+// it only feeds the engine and publishes LiveStatus.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,8 @@ namespace nfm::live {
 struct LiveOptions {
   std::vector<std::string> ifaces;  // "auto" = interfaces carrying the default routes
   std::string xdp_mode = "auto";    // auto | native | skb
+  std::string ingress = "auto";     // auto (XDP unless another XDP program is there, else tcx) | xdp | tc
+  double iface_rescan_s = 10;       // --iface auto: re-resolve the default-route interfaces this often
   uint32_t ring_size_kb = 4096;     // per ring; power of two, >= page size
   uint32_t rings = 0;               // 0 = number of CPUs rounded up to a power of two (max 64)
   double duration_s = 0;            // 0 = until stop
@@ -39,19 +43,40 @@ struct LiveOptions {
   std::function<void(const struct LiveStatus&)> on_tick;
 };
 
-// Adds --iface (repeatable), --xdp-mode, --ring-size, --rings, --duration, --sample.
+// Adds --iface (repeatable), --ingress, --xdp-mode, --iface-rescan, --ring-size, --rings,
+// --duration, --sample.
 void SetupLiveOptions(CLI::App& app, LiveOptions& opts);
 
 enum class XdpMode : uint8_t { kNone = 0, kNative, kSkb };
-const char* XdpModeName(XdpMode m) noexcept;  // "none", "native", "skb"
+// "none", "native", "skb". Inline: metrics (nfm_core) uses it without linking nfm_live.
+inline const char* XdpModeName(XdpMode m) noexcept {
+  return m == XdpMode::kNative ? "native" : m == XdpMode::kSkb ? "skb" : "none";
+}
+// --ingress: what the user asked for.
+enum class IngressChoice : uint8_t { kAuto = 0, kXdp, kTc };
+// What an interface's ingress is hooked with.
+enum class IngressHook : uint8_t { kNone = 0, kXdp, kTcx };
+// "none", "xdp", "tcx_ingress" (the nfm_attach_info hook label).
+inline const char* IngressHookName(IngressHook h) noexcept {
+  return h == IngressHook::kXdp ? "xdp" : h == IngressHook::kTcx ? "tcx_ingress" : "none";
+}
+
+// One capture interface as the drain thread last saw it.
+struct InterfaceStatus {
+  std::string name;
+  unsigned ifindex = 0;           // 0 while down
+  bool up = false;                // hooks attached and alive
+  IngressHook hook = IngressHook::kNone;
+  XdpMode xdp_mode = XdpMode::kNone;
+};
 
 // Progress of a live run. Written by the drain thread only; every member may be read from
 // any thread at any time (relaxed atomics: each value is consistent, the set is not).
 struct LiveStatus {
-  std::atomic<bool> attached{false};     // hooks attached on every interface
+  std::atomic<bool> attached{false};     // hooks attached (on at least one interface)
   std::atomic<bool> draining{false};     // drain loop running
-  std::atomic<XdpMode> xdp_mode{XdpMode::kNone};  // mode the kernel reports after attach
-  std::atomic<uint32_t> interfaces{0};
+  std::atomic<XdpMode> xdp_mode{XdpMode::kNone};  // weakest XDP mode attached now (none: no XDP)
+  std::atomic<uint32_t> interfaces{0};   // interfaces with hooks attached now
   std::atomic<uint32_t> rings{0};
   std::atomic<uint64_t> ring_size_bytes{0};
   // Kernel counters (enum nfm_counter), summed over CPUs; refreshed about every 100 ms.
@@ -61,6 +86,20 @@ struct LiveStatus {
   std::atomic<double> ring_fill_ratio{0.0}; // fullest ring at the last sample: pending/size
   std::atomic<double> ring_fill_peak{0.0};  // highest ring_fill_ratio seen
   std::atomic<uint64_t> last_drain_ns{0};   // CLOCK_REALTIME ns of the last poll round
+
+  // Every interface ever captured on (also those gone now), in the order first seen.
+  void SetInterfaces(std::vector<InterfaceStatus> list) {
+    std::lock_guard<std::mutex> lock(iface_mu_);
+    ifaces_ = std::move(list);
+  }
+  std::vector<InterfaceStatus> Interfaces() const {
+    std::lock_guard<std::mutex> lock(iface_mu_);
+    return ifaces_;
+  }
+
+ private:
+  mutable std::mutex iface_mu_;
+  std::vector<InterfaceStatus> ifaces_;
 };
 
 // Runs a live capture until `stop` becomes true or opts.duration_s elapses. The calling

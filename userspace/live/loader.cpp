@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Loader implementation: skeleton life cycle, ring creation and the XDP/tcx links.
+// Links are created with bpf_link_create and never pinned: they die with the process's fds.
 // XDP is attached with bpf_link_create(BPF_XDP) rather than bpf_program__attach_xdp because
 // libbpf 1.1's attach_xdp cannot ask for a mode (native/skb); both make the same BPF link.
 #include "loader.hpp"
@@ -21,19 +22,55 @@ namespace nfm::live {
 
 namespace {
 
-// BPF_TCX_EGRESS from linux/bpf.h >= 6.6; Debian 12's UAPI header predates it.
+// BPF_TCX_INGRESS / BPF_TCX_EGRESS from linux/bpf.h >= 6.6; Debian 12's UAPI header predates them.
+constexpr int kBpfTcxIngress = 46;
 constexpr int kBpfTcxEgress = 47;
+// BPF_F_BEFORE (linux/bpf.h >= 6.6): with relative fd 0, "before every program" (first).
+constexpr uint32_t kBpfFBefore = 1u << 3;
 
 std::string ModeWord(XdpMode m) { return m == XdpMode::kSkb ? "skb (generic)" : "native"; }
 
+// Id of the XDP program attached to ifindex in any mode, 0 when none. Throws BpfError.
+uint32_t XdpProgramOn(const Interface& iface) {
+  LIBBPF_OPTS(bpf_xdp_query_opts, q);
+  const int err = bpf_xdp_query(static_cast<int>(iface.ifindex), 0, &q);
+  if (err) throw BpfError("query XDP on", iface.name, -err);
+  return q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+}
+
+// "id 42 (xdp_pass)", or "id 42" when the name cannot be read (needs CAP_SYS_ADMIN).
+std::string ProgramWords(uint32_t id) {
+  std::string s = "id " + std::to_string(id);
+  const int fd = bpf_prog_get_fd_by_id(id);
+  if (fd >= 0) {
+    bpf_prog_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.name[0]) s += std::string(" (") + info.name + ")";
+    close(fd);
+  }
+  return s;
+}
+
 }  // namespace
+
+bool Attachment::Defunct() const noexcept {
+  // XDP and tcx link info both start their union member with the interface index (xdp.ifindex,
+  // tcx.ifindex), which the kernel zeroes when the device goes away; Debian 12's UAPI header
+  // only names the xdp one.
+  for (const UniqueFd* l : {&ingress_, &egress_}) {
+    if (!*l) continue;
+    bpf_link_info info = {};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(l->Get(), &info, &len) != 0) continue;  // unknown: assume alive
+    if (info.xdp.ifindex == 0) return true;
+  }
+  return false;
+}
 
 struct Loader::Impl {
   Skeleton<nfm_bpf> skel;
   std::vector<UniqueFd> rings;
   std::vector<int> ring_fds;
-  std::vector<UniqueFd> links;
-  XdpMode mode = XdpMode::kNone;
   int ncpus = 1;
 
   explicit Impl(Skeleton<nfm_bpf> s) : skel(std::move(s)) {}
@@ -50,8 +87,11 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   int err = bpf_program__set_expected_attach_type(
       skel->progs.nfm_tc_egress, static_cast<enum bpf_attach_type>(kBpfTcxEgress));
   if (err) throw BpfError("configure", "program nfm_tc_egress", -err);
+  err = bpf_program__set_expected_attach_type(skel->progs.nfm_tc_ingress,
+                                              static_cast<enum bpf_attach_type>(kBpfTcxIngress));
+  if (err) throw BpfError("configure", "program nfm_tc_ingress", -err);
 
-  skel.Load("BPF programs nfm_xdp/nfm_tc_egress",
+  skel.Load("BPF programs nfm_xdp/nfm_tc_ingress/nfm_tc_egress",
             verbose_hint ? "the verifier log is above"
                          : "run with --verbose to see the verifier log");
   impl_ = std::make_unique<Impl>(std::move(skel));
@@ -78,74 +118,100 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   }
 }
 
-Loader::~Loader() { Detach(); }
+Loader::~Loader() = default;
 
-void Loader::Attach(const Interface& iface, XdpMode mode) {
+Attachment Loader::Attach(const Interface& iface, IngressChoice ingress, XdpMode mode, bool quiet_note) {
   const int ifindex = static_cast<int>(iface.ifindex);
+  Attachment a;
+  a.ifindex_ = iface.ifindex;
   // Never replace someone else's XDP program: look first, and (below) attach as a link,
   // which the kernel also refuses with EBUSY while any program is attached.
-  LIBBPF_OPTS(bpf_xdp_query_opts, q);
-  int err = bpf_xdp_query(ifindex, 0, &q);
-  if (err) throw BpfError("query XDP on", iface.name, -err);
-  const uint32_t other = q.prog_id ? q.prog_id
-                         : q.drv_prog_id ? q.drv_prog_id
-                         : q.skb_prog_id ? q.skb_prog_id
-                                         : q.hw_prog_id;
-  if (other) {
-    throw BpfError("attach XDP to", iface.name, EBUSY,
-                   "XDP program id " + std::to_string(other) +
-                       " is already attached; nfm-xdp never replaces it (see `bpftool net "
-                       "show dev " + iface.name + "`)");
+  bool use_xdp = ingress != IngressChoice::kTc;
+  if (use_xdp) {
+    const uint32_t other = XdpProgramOn(iface);
+    if (other && ingress == IngressChoice::kXdp) {
+      throw BpfError("attach XDP to", iface.name, EBUSY,
+                     "XDP program id " + std::to_string(other) +
+                         " is already attached; nfm-xdp never replaces it (see `bpftool net show dev " +
+                         iface.name + "`); --ingress auto or tc captures next to it with a tcx link");
+    }
+    if (other) {
+      if (!quiet_note) {
+        std::fprintf(stderr,
+                     "nfm-xdp: note: %s has XDP program %s attached; capturing ingress with a tcx link "
+                     "instead (it sees the packets that program passes on)\n",
+                     iface.name.c_str(), ProgramWords(other).c_str());
+      }
+      use_xdp = false;
+    }
   }
 
-  const int xdp_fd = bpf_program__fd(impl_->skel->progs.nfm_xdp);
-  auto attach = [&](XdpMode m) {
+  if (use_xdp) {
+    const int xdp_fd = bpf_program__fd(impl_->skel->progs.nfm_xdp);
+    auto attach = [&](XdpMode m) {
+      LIBBPF_OPTS(bpf_link_create_opts, lo);
+      lo.flags = m == XdpMode::kSkb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+      return bpf_link_create(xdp_fd, ifindex, BPF_XDP, &lo);  // -errno on failure
+    };
+    XdpMode got = mode == XdpMode::kNone ? XdpMode::kNative : mode;
+    int fd = attach(got);
+    if (fd < 0 && mode == XdpMode::kNone && fd != -EBUSY && fd != -EEXIST) {
+      std::fprintf(stderr, "nfm-xdp: note: native XDP on %s refused: %s (%s); using skb (generic) mode\n",
+                   iface.name.c_str(), std::strerror(-fd), ErrnoName(-fd));
+      got = XdpMode::kSkb;
+      fd = attach(got);
+    }
+    if ((fd == -EBUSY || fd == -EEXIST) && ingress == IngressChoice::kAuto) {
+      // Someone attached between the query and our attach: same answer as above.
+      if (!quiet_note) {
+        std::fprintf(stderr, "nfm-xdp: note: XDP on %s is taken (%s); capturing ingress with a tcx link instead\n",
+                     iface.name.c_str(), ErrnoName(-fd));
+      }
+      use_xdp = false;
+    } else if (fd < 0) {
+      std::string hint;
+      if (fd == -EBUSY || fd == -EEXIST)
+        hint = "another XDP program is attached (see `bpftool net show dev " + iface.name + "`)";
+      else if (got == XdpMode::kNative)
+        hint = "the driver refuses native XDP; retry with --xdp-mode=skb";
+      else if (fd == -EINVAL || fd == -EOPNOTSUPP)
+        hint = "the kernel lacks XDP links (Linux 5.9+)";
+      throw BpfError("attach XDP (" + ModeWord(got) + ") to", iface.name, -fd, hint);
+    } else {
+      a.ingress_ = UniqueFd(fd);
+      LIBBPF_OPTS(bpf_xdp_query_opts, q2);
+      if (bpf_xdp_query(ifindex, 0, &q2) == 0 && q2.attach_mode == XDP_ATTACHED_SKB) got = XdpMode::kSkb;
+      a.hook_ = IngressHook::kXdp;
+      a.mode_ = got;
+    }
+  }
+  if (!use_xdp) {
+    // tcx ingress, first in the chain (BPF_F_BEFORE, no anchor): we see what reaches tc, like
+    // a packet socket does, and return TCX_NEXT so every other program still runs and decides.
     LIBBPF_OPTS(bpf_link_create_opts, lo);
-    lo.flags = m == XdpMode::kSkb ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
-    const int fd = bpf_link_create(xdp_fd, ifindex, BPF_XDP, &lo);
-    return fd;  // -errno on failure
-  };
-  XdpMode got = mode == XdpMode::kNone ? XdpMode::kNative : mode;
-  int fd = attach(got);
-  if (fd < 0 && mode == XdpMode::kNone && fd != -EBUSY && fd != -EEXIST) {
-    std::fprintf(stderr, "nfm-xdp: note: native XDP on %s refused: %s (%s); using skb (generic) mode\n",
-                 iface.name.c_str(), std::strerror(-fd), ErrnoName(-fd));
-    got = XdpMode::kSkb;
-    fd = attach(got);
+    lo.flags = kBpfFBefore;
+    const int fd = bpf_link_create(bpf_program__fd(impl_->skel->progs.nfm_tc_ingress), ifindex,
+                                   static_cast<enum bpf_attach_type>(kBpfTcxIngress), &lo);
+    if (fd < 0) {
+      throw BpfError("attach TC ingress (tcx) to", iface.name, -fd,
+                     fd == -EINVAL ? "the kernel lacks tcx links (Linux 6.6+)" : "");
+    }
+    a.ingress_ = UniqueFd(fd);
+    a.hook_ = IngressHook::kTcx;
   }
-  if (fd < 0) {
-    std::string hint;
-    if (fd == -EBUSY || fd == -EEXIST)
-      hint = "another XDP program is attached (see `bpftool net show dev " + iface.name + "`)";
-    else if (got == XdpMode::kNative)
-      hint = "the driver refuses native XDP; retry with --xdp-mode=skb";
-    else if (fd == -EINVAL || fd == -EOPNOTSUPP)
-      hint = "the kernel lacks XDP links (Linux 5.9+)";
-    throw BpfError("attach XDP (" + ModeWord(got) + ") to", iface.name, -fd, hint);
-  }
-  impl_->links.emplace_back(fd);
-
-  LIBBPF_OPTS(bpf_xdp_query_opts, q2);
-  if (bpf_xdp_query(ifindex, 0, &q2) == 0 && q2.attach_mode == XDP_ATTACHED_SKB) got = XdpMode::kSkb;
-  if (impl_->mode == XdpMode::kNone || got == XdpMode::kSkb) impl_->mode = got;
 
   // tcx egress: a link owned by this process, gone when the fd closes (also on kill -9).
   const int tc_fd = bpf_program__fd(impl_->skel->progs.nfm_tc_egress);
-  fd = bpf_link_create(tc_fd, ifindex, static_cast<enum bpf_attach_type>(kBpfTcxEgress), nullptr);
+  const int fd = bpf_link_create(tc_fd, ifindex, static_cast<enum bpf_attach_type>(kBpfTcxEgress), nullptr);
   if (fd < 0) {
     throw BpfError("attach TC egress (tcx) to", iface.name, -fd,
                    fd == -EINVAL ? "the kernel lacks tcx links (Linux 6.6+)" : "");
   }
-  impl_->links.emplace_back(fd);
-}
-
-void Loader::Detach() noexcept {
-  if (impl_) impl_->links.clear();
+  a.egress_ = UniqueFd(fd);
+  return a;
 }
 
 const std::vector<int>& Loader::RingFds() const noexcept { return impl_->ring_fds; }
-
-XdpMode Loader::AttachedMode() const noexcept { return impl_->mode; }
 
 bool Loader::ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept {
   const int fd = bpf_map__fd(impl_->skel->maps.nfm_counters);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Loader: the only user of the BPF skeleton. Opens it, writes the rodata configuration,
-// loads it, creates the sharded ring buffers, and attaches XDP + tcx egress links.
-// Closing the link fds (Detach or destruction, or the process dying) removes every hook.
+// loads it and creates the sharded ring buffers once; Attach() then hooks one interface
+// (XDP or tcx ingress, plus tcx egress) and hands back an Attachment that owns the links.
+// Closing the link fds (Attachment destruction, or the process dying) removes the hooks;
+// programs and maps stay, so re-attaching never resets a counter.
 // Setup methods throw BpfError. Not thread-safe; ReadCounters may run on any one thread.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf_util.hpp"
 #include "live.hpp"
 
 namespace nfm::live {
@@ -26,6 +29,30 @@ struct LoaderConfig {
   uint32_t wakeup_bytes = 0;      // rodata nfm_wakeup_bytes
 };
 
+// The hooks on one interface. Move-only; destruction detaches (closes the link fds).
+class Attachment {
+ public:
+  Attachment() = default;
+  Attachment(Attachment&&) noexcept = default;
+  Attachment& operator=(Attachment&&) noexcept = default;
+
+  explicit operator bool() const noexcept { return static_cast<bool>(egress_); }
+  IngressHook Hook() const noexcept { return hook_; }
+  XdpMode Mode() const noexcept { return mode_; }       // kNone unless Hook() == kXdp
+  unsigned Ifindex() const noexcept { return ifindex_; }
+  // True when the kernel has let go of a link (its interface was deleted or moved to another
+  // namespace): the link still exists but hooks nothing.
+  bool Defunct() const noexcept;
+  void Reset() noexcept { *this = Attachment(); }
+
+ private:
+  friend class Loader;
+  UniqueFd ingress_, egress_;
+  IngressHook hook_ = IngressHook::kNone;
+  XdpMode mode_ = XdpMode::kNone;
+  unsigned ifindex_ = 0;
+};
+
 class Loader {
  public:
   explicit Loader(const LoaderConfig& cfg, bool verbose_hint);  // open + configure + load + rings
@@ -33,15 +60,13 @@ class Loader {
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
-  // XDP in `mode` (kNone = auto: native, then skb with a note) and tcx egress on `iface`.
-  // Refuses an interface that already has an XDP program.
-  void Attach(const Interface& iface, XdpMode mode);
-  // Closes every link: the hooks are gone when this returns (in-flight programs may still
-  // finish their current packet).
-  void Detach() noexcept;
+  // Ingress per `ingress`: kXdp = XDP in `mode` (kNone = native, then skb with a note),
+  // refusing an interface that already has an XDP program; kTc = tcx ingress link; kAuto =
+  // XDP when the interface has no XDP program, else tcx ingress (with a note on stderr unless
+  // quiet_note). Then tcx egress. Never replaces or detaches another program.
+  Attachment Attach(const Interface& iface, IngressChoice ingress, XdpMode mode, bool quiet_note = false);
 
   const std::vector<int>& RingFds() const noexcept;
-  XdpMode AttachedMode() const noexcept;  // weakest mode over the interfaces (skb < native)
   // Sums the per-CPU counter slots. Returns false if the map read failed.
   bool ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept;
 

@@ -135,8 +135,6 @@ std::string MissingKernelFeature() {
   return {};
 }
 
-namespace {
-
 // Interface names carrying a default route (IPv4 and IPv6), in file order, no duplicates.
 std::vector<std::string> DefaultRouteInterfaces() {
   std::vector<std::string> out;
@@ -161,35 +159,6 @@ std::vector<std::string> DefaultRouteInterfaces() {
         dst == std::string(32, '0') && dlen == "00")
       add(iface);
   }
-  return out;
-}
-
-}  // namespace
-
-std::vector<Interface> ResolveInterfaces(const std::vector<std::string>& names) {
-  std::vector<std::string> expanded;
-  for (const std::string& n : names) {
-    if (n == "auto") {
-      const auto defaults = DefaultRouteInterfaces();
-      if (defaults.empty())
-        throw BpfError("find", "default-route interfaces (--iface auto)", ENODEV,
-                       "no default route; name the interface with --iface");
-      for (const auto& d : defaults) expanded.push_back(d);
-    } else {
-      expanded.push_back(n);
-    }
-  }
-  std::vector<Interface> out;
-  for (const std::string& n : expanded) {
-    if (std::any_of(out.begin(), out.end(), [&](const Interface& i) { return i.name == n; })) continue;
-    const unsigned idx = if_nametoindex(n.c_str());
-    if (idx == 0) {
-      const int err = errno == 0 ? ENODEV : errno;
-      throw BpfError("attach to", n, err, "check `ip link`");
-    }
-    out.push_back({n, idx});
-  }
-  if (out.empty()) throw BpfError("attach to", "(no interface)", ENODEV, "give --iface IF");
   return out;
 }
 

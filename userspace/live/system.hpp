@@ -26,9 +26,9 @@ int DropAllCapabilities();
 // ring buffer maps, map-in-map, XDP and SCHED_CLS programs, kernel BTF.
 std::string MissingKernelFeature();
 
-// Resolves names ("auto" = interfaces of the IPv4/IPv6 default routes). Throws BpfError
-// ("attach to ethX: No such device (ENODEV); check `ip link`").
-std::vector<Interface> ResolveInterfaces(const std::vector<std::string>& names);
+// Interface names carrying an IPv4 or IPv6 default route (what --iface auto means), in
+// /proc/net/route then /proc/net/ipv6_route order, without "lo" and duplicates.
+std::vector<std::string> DefaultRouteInterfaces();
 
 // CLOCK_REALTIME - CLOCK_MONOTONIC in ns, read as tightly as possible.
 int64_t MonotonicToWallOffsetNs() noexcept;

@@ -6,6 +6,7 @@
 #include "metrics/metrics.hpp"
 
 #include "engine/exact.hpp"
+#include "nfm/counter_table.hpp"
 
 #if __has_include("live/live.hpp")
 #include "live/live.hpp"
@@ -49,18 +50,35 @@ using prometheus::Histogram;
 constexpr int kSkipCount = static_cast<int>(SkipReason::kCount);
 constexpr int kEndCount = static_cast<int>(EndReason::kCount);
 
-// Kernel counters that mean "packet seen but no event reached user space": the reason label
-// of nfm_events_lost_total. The user-space decoder's own parse errors follow (decode_*).
-struct KernelLoss {
-  nfm_counter slot;
-  const char* reason;
+// Help of the counter families that kernel slots (nfm/counter_table.hpp) feed. A family the
+// table names that is missing here gets the help of its first slot.
+struct FamilyHelp {
+  std::string_view name, help;
 };
-constexpr KernelLoss kKernelLoss[] = {
-    {NFM_CNT_RING_FULL, "ring_full"},   {NFM_CNT_SAMPLED_OUT, "sampled"},
-    {NFM_CNT_TRUNC_L2, "trunc_l2"},     {NFM_CNT_TRUNC_L3, "trunc_l3"},
-    {NFM_CNT_BAD_IHL, "bad_ihl"},       {NFM_CNT_BAD_DOFF, "bad_doff"},
-    {NFM_CNT_VLAN_LIMIT, "vlan_limit"}, {NFM_CNT_IPV6_EXT_LIMIT, "ipv6_ext_limit"},
+constexpr FamilyHelp kFamilyHelp[] = {
+    {"nfm_hook_packets_total", "Packets seen, by hook and direction"},
+    {"nfm_hook_bytes_total", "Bytes seen, by hook and direction"},
+    {"nfm_kernel_events_total", "Events the BPF programs submitted to the ring buffers"},
+    {"nfm_events_lost_total", "Packets seen that produced no flow data because of loss or a parse error, by reason"},
+    {"nfm_packets_ignored_total", "Packets seen that are deliberately not part of any flow (not an error), by reason"},
+    {"nfm_kernel_events_flagged_total",
+     "Events emitted with a caveat, by flag (l4_truncated: L4 header cut; fragment: IP fragment; "
+     "gso_split: GSO/GRO super-packet reported per segment)"},
 };
+
+// "k=v,k=v" -> labels.
+prometheus::Labels ParseLabels(std::string_view text) {
+  prometheus::Labels out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view kv = text.substr(0, comma);
+    const size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) out[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
 
 // Histogram buckets (upper bounds). Few buckets: 3 histograms x ~10 series per agent.
 const Histogram::BucketBoundaries kDurationBuckets = {0.001, 0.01, 0.1, 1, 10, 60, 300, 1800, 7200};
@@ -73,7 +91,7 @@ struct AbsCounter {
   Counter* c = nullptr;
   uint64_t last = 0;
   void Set(uint64_t now) {
-    if (now > last) c->Increment(static_cast<double>(now - last));
+    if (c != nullptr && now > last) c->Increment(static_cast<double>(now - last));
     last = now;
   }
 };
@@ -238,15 +256,25 @@ struct Metrics::Impl {
   Gauge* build_info = nullptr;
   std::string attach_mode;
 
-  AbsCounter packets, bytes, engine_packets, packets_in_flows, flows_created, out_of_order, kernel_events;
-  AbsCounter hook_packets[2], hook_bytes[2];  // live: [0]=xdp/ingress [1]=tc/egress; offline: [0]=pcap
-  AbsCounter kernel_lost[std::size(kKernelLoss)];
+  AbsCounter packets, bytes, engine_packets, packets_in_flows, flows_created, out_of_order;
+  AbsCounter pcap_packets, pcap_bytes;  // offline: nfm_hook_*_total{hook="pcap"}
+  AbsCounter kernel[NFM_CNT_MAX];       // live: one per slot, series from kCounterTable
+  std::map<std::string, prometheus::Family<Counter>*, std::less<>> families;
   AbsCounter decode_truncated, decode_malformed;
-  AbsCounter ignored_not_ip_engine, ignored_not_ip_kernel;  // both feed the not_ip series
-  Counter* ignored_not_ip = nullptr;
+  AbsCounter ignored_not_ip_engine;  // same series as the kernel's not_ip slot
   AbsCounter ignored_unsupported, ignored_later_fragment;
-  AbsCounter flagged_l4_trunc, flagged_fragment, flagged_gso_split;
+  // encrypted / unsupported_encap: the engine's skip reasons feed the same series as the
+  // kernel counters of the same name (like not_ip).
+  AbsCounter ignored_encrypted_engine, ignored_encap_engine;
   AbsCounter exported[kEndCount];
+  prometheus::Family<Gauge>* iface_up_family = nullptr;
+  prometheus::Family<Gauge>* attach_info_family = nullptr;
+  struct IfaceSeries {
+    Gauge* up = nullptr;
+    Gauge* info = nullptr;
+    std::string hook, xdp_mode;  // labels of `info`
+  };
+  std::map<std::string, IfaceSeries> iface_series;
   Gauge *flows_active = nullptr, *table_capacity = nullptr, *table_fill = nullptr;
   Gauge *ring_fill = nullptr, *ring_peak = nullptr, *ring_size = nullptr, *interfaces = nullptr;
   AbsCounter bad_events;
@@ -260,7 +288,38 @@ struct Metrics::Impl {
 
   void Build();
   void SetAttachMode(const std::string& mode);
+  prometheus::Family<Counter>& CounterFamily(std::string_view name, std::string_view fallback_help);
+  void SetInterfaces(const std::vector<InterfaceSnapshot>& list);
 };
+
+prometheus::Family<Counter>& Metrics::Impl::CounterFamily(std::string_view name, std::string_view fallback_help) {
+  auto it = families.find(name);
+  if (it != families.end()) return *it->second;
+  std::string_view help = fallback_help;
+  for (const FamilyHelp& f : kFamilyHelp)
+    if (f.name == name) help = f.help;
+  auto& fam = prometheus::BuildCounter().Name(std::string(name)).Help(std::string(help)).Register(*registry);
+  families.emplace(std::string(name), &fam);
+  return fam;
+}
+
+void Metrics::Impl::SetInterfaces(const std::vector<InterfaceSnapshot>& list) {
+  for (const InterfaceSnapshot& i : list) {
+    IfaceSeries& s = iface_series[i.name];
+    if (s.up == nullptr) s.up = &iface_up_family->Add({{"iface", i.name}});
+    s.up->Set(i.up ? 1 : 0);
+    // nfm_attach_info: one series per interface while it is up, labelled with its hooks.
+    const bool same = s.info != nullptr && i.up && s.hook == i.hook && s.xdp_mode == i.xdp_mode;
+    if (same) continue;
+    if (s.info != nullptr) attach_info_family->Remove(s.info);
+    s.info = nullptr;
+    if (!i.up) continue;
+    s.hook = i.hook;
+    s.xdp_mode = i.xdp_mode;
+    s.info = &attach_info_family->Add({{"iface", i.name}, {"hook", i.hook}, {"xdp_mode", i.xdp_mode}});
+    s.info->Set(1);
+  }
+}
 
 void Metrics::Impl::SetAttachMode(const std::string& mode) {
   if (build_info != nullptr && mode == attach_mode) return;
@@ -300,49 +359,42 @@ void Metrics::Impl::Build() {
   packets.c = &counter("nfm_packets_total",
                        "Packets seen: live, every packet the XDP and TC hooks saw; offline, every packet read");
   bytes.c = &counter("nfm_bytes_total", "Bytes (frame length) of the packets counted by nfm_packets_total");
-  auto& hp = BuildCounter().Name("nfm_hook_packets_total").Help("Packets seen, by hook and direction").Register(r);
-  auto& hb = BuildCounter().Name("nfm_hook_bytes_total").Help("Bytes seen, by hook and direction").Register(r);
-  if (info.mode == "live") {
-    hook_packets[0].c = &hp.Add({{"hook", "xdp"}, {"direction", "ingress"}});
-    hook_packets[1].c = &hp.Add({{"hook", "tc"}, {"direction", "egress"}});
-    hook_bytes[0].c = &hb.Add({{"hook", "xdp"}, {"direction", "ingress"}});
-    hook_bytes[1].c = &hb.Add({{"hook", "tc"}, {"direction", "egress"}});
-  } else {
-    hook_packets[0].c = &hp.Add({{"hook", "pcap"}, {"direction", "unknown"}});
-    hook_bytes[0].c = &hb.Add({{"hook", "pcap"}, {"direction", "unknown"}});
+  // Kernel slots: every entry of kCounterTable becomes one series (hook series live only).
+  for (const CounterInfo& ci : kCounterTable) {
+    const bool seen = ci.kind == CounterKind::kSeenPackets || ci.kind == CounterKind::kSeenBytes;
+    if (ci.metric.empty() || ci.slot >= NFM_CNT_MAX || (seen && info.mode != "live")) continue;
+    kernel[ci.slot].c = &CounterFamily(ci.metric, ci.help).Add(ParseLabels(ci.labels));
+  }
+  if (info.mode != "live") {
+    pcap_packets.c = &CounterFamily("nfm_hook_packets_total", "").Add({{"hook", "pcap"}, {"direction", "unknown"}});
+    pcap_bytes.c = &CounterFamily("nfm_hook_bytes_total", "").Add({{"hook", "pcap"}, {"direction", "unknown"}});
   }
   engine_packets.c = &counter("nfm_engine_packets_total",
                               "Packets (events) handed to the flow engine, decoded or not");
   packets_in_flows.c = &counter("nfm_packets_in_flows_total", "Packets that became part of a flow");
-  kernel_events.c = &counter("nfm_kernel_events_total", "Events the BPF programs submitted to the ring buffers");
 
-  auto& lost = BuildCounter()
-                   .Name("nfm_events_lost_total")
-                   .Help("Packets seen that produced no flow data because of loss or a parse error, by reason")
-                   .Register(r);
-  for (size_t i = 0; i < std::size(kKernelLoss); ++i) kernel_lost[i].c = &lost.Add({{"reason", kKernelLoss[i].reason}});
+  auto& lost = CounterFamily("nfm_events_lost_total", "");
   decode_truncated.c = &lost.Add({{"reason", "decode_truncated"}});
   decode_malformed.c = &lost.Add({{"reason", "decode_malformed"}});
   bad_events.c = &lost.Add({{"reason", "bad_event"}});
 
-  auto& ign = BuildCounter()
-                  .Name("nfm_packets_ignored_total")
-                  .Help("Packets seen that are deliberately not part of any flow (not an error), by reason")
-                  .Register(r);
-  ignored_not_ip = &ign.Add({{"reason", "not_ip"}});
-  ignored_not_ip_engine.c = ignored_not_ip;
-  ignored_not_ip_kernel.c = ignored_not_ip;
+  auto& ign = CounterFamily("nfm_packets_ignored_total", "");
+  ignored_not_ip_engine.c = &ign.Add({{"reason", "not_ip"}});  // Add returns the kernel slot's series
   ignored_unsupported.c = &ign.Add({{"reason", "unsupported"}});
   ignored_later_fragment.c = &ign.Add({{"reason", "later_fragment"}});
+  ignored_encrypted_engine.c = &ign.Add({{"reason", "encrypted"}});
+  ignored_encap_engine.c = &ign.Add({{"reason", "unsupported_encap"}});
 
-  auto& flag = BuildCounter()
-                   .Name("nfm_kernel_events_flagged_total")
-                   .Help("Events emitted with a caveat, by flag (l4_truncated: L4 header cut; fragment: IP fragment; "
-                         "gso_split: egress GSO super-packet reported per segment)")
-                   .Register(r);
-  flagged_l4_trunc.c = &flag.Add({{"flag", "l4_truncated"}});
-  flagged_fragment.c = &flag.Add({{"flag", "fragment"}});
-  flagged_gso_split.c = &flag.Add({{"flag", "gso_split"}});
+  iface_up_family = &BuildGauge()
+                         .Name("nfm_interface_up")
+                         .Help("Live: 1 while the hooks on this capture interface are attached, 0 while it is gone "
+                               "(deleted, or no longer a default-route interface with --iface auto)")
+                         .Register(r);
+  attach_info_family = &BuildGauge()
+                            .Name("nfm_attach_info")
+                            .Help("Live: 1 per attached interface; hook = xdp or tcx_ingress (the ingress hook), "
+                                  "xdp_mode = native, skb or none")
+                            .Register(r);
 
   flows_created.c = &counter("nfm_flows_created_total", "Flows created in the flow table");
   auto& exp = BuildCounter().Name("nfm_flows_exported_total").Help("Flows exported (CSV rows produced), by end reason").Register(r);
@@ -441,6 +493,14 @@ void Metrics::Update(const EngineStats& s, const live::LiveStatus& st) {
   k.ring_size_bytes = st.ring_size_bytes.load(std::memory_order_relaxed);
   k.interfaces = st.interfaces.load(std::memory_order_relaxed);
   k.events_bad = st.events_bad.load(std::memory_order_relaxed);
+  for (const live::InterfaceStatus& i : st.Interfaces()) {
+    InterfaceSnapshot is;
+    is.name = i.name;
+    is.up = i.up;
+    is.hook = live::IngressHookName(i.hook);
+    is.xdp_mode = live::XdpModeName(i.xdp_mode);
+    k.interface_list.push_back(std::move(is));
+  }
   switch (st.xdp_mode.load(std::memory_order_relaxed)) {
     case live::XdpMode::kNative: k.attach_mode = "native"; break;
     case live::XdpMode::kSkb: k.attach_mode = "skb"; break;
@@ -473,6 +533,8 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
   m.ignored_not_ip_engine.Set(s.skipped[static_cast<int>(SkipReason::kNotIp)]);
   m.ignored_unsupported.Set(s.skipped[static_cast<int>(SkipReason::kUnsupported)]);
   m.ignored_later_fragment.Set(s.skipped[static_cast<int>(SkipReason::kLaterFragment)]);
+  m.ignored_encrypted_engine.Set(s.skipped[static_cast<int>(SkipReason::kEncrypted)]);
+  m.ignored_encap_engine.Set(s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)]);
   m.flows_active->Set(static_cast<double>(s.flows_active));
   m.table_capacity->Set(static_cast<double>(s.table_capacity));
   m.table_fill->Set(s.table_capacity ? static_cast<double>(s.flows_active) / static_cast<double>(s.table_capacity) : 0.0);
@@ -480,24 +542,14 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
   if (k == nullptr) {  // offline: the engine saw every packet read
     m.packets.Set(s.packets);
     m.bytes.Set(s.bytes);
-    m.hook_packets[0].Set(s.packets);
-    m.hook_bytes[0].Set(s.bytes);
+    m.pcap_packets.Set(s.packets);
+    m.pcap_bytes.Set(s.bytes);
   } else {
     const uint64_t* c = k->counters;
-    m.packets.Set(c[NFM_CNT_XDP_PACKETS] + c[NFM_CNT_TC_PACKETS]);
-    m.bytes.Set(c[NFM_CNT_XDP_BYTES] + c[NFM_CNT_TC_BYTES]);
-    if (m.hook_packets[1].c != nullptr) {
-      m.hook_packets[0].Set(c[NFM_CNT_XDP_PACKETS]);
-      m.hook_packets[1].Set(c[NFM_CNT_TC_PACKETS]);
-      m.hook_bytes[0].Set(c[NFM_CNT_XDP_BYTES]);
-      m.hook_bytes[1].Set(c[NFM_CNT_TC_BYTES]);
-    }
-    m.kernel_events.Set(c[NFM_CNT_EVENTS]);
-    for (size_t i = 0; i < std::size(kKernelLoss); ++i) m.kernel_lost[i].Set(c[kKernelLoss[i].slot]);
-    m.ignored_not_ip_kernel.Set(c[NFM_CNT_NOT_IP]);
-    m.flagged_l4_trunc.Set(c[NFM_CNT_L4_TRUNC]);
-    m.flagged_fragment.Set(c[NFM_CNT_FRAGMENT]);
-    m.flagged_gso_split.Set(c[NFM_CNT_GSO_SPLIT]);
+    m.packets.Set(SumKind(c, CounterKind::kSeenPackets));
+    m.bytes.Set(SumKind(c, CounterKind::kSeenBytes));
+    for (int i = 0; i < NFM_CNT_MAX; ++i) m.kernel[i].Set(c[i]);
+    m.SetInterfaces(k->interface_list);
     m.bad_events.Set(k->events_bad);
     m.ring_fill->Set(k->ring_fill_ratio);
     m.ring_peak->Set(k->ring_fill_peak);

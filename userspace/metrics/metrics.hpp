@@ -35,6 +35,14 @@ struct BuildInfo {
   std::string attach_mode = "none";  // "native", "skb", ...; offline: "none". Updatable via KernelSnapshot
 };
 
+// One capture interface (live): nfm_interface_up{iface} and nfm_attach_info{iface,hook,xdp_mode}.
+struct InterfaceSnapshot {
+  std::string name;
+  bool up = false;
+  std::string hook = "none";      // "xdp" | "tcx_ingress" while up
+  std::string xdp_mode = "none";  // "native" | "skb" with hook "xdp"
+};
+
 // What the kernel side reports, summed over CPUs and rings by the live source.
 // Counters are absolute values since attach (Metrics turns them into counter increments).
 struct KernelSnapshot {
@@ -45,6 +53,9 @@ struct KernelSnapshot {
   uint32_t interfaces = 0;              // interfaces the hooks are attached to
   uint64_t events_bad = 0;              // ring samples with wrong size/version (not fed)
   const char* attach_mode = nullptr;    // XDP mode actually attached ("native", "skb"); null: unchanged
+  // Every interface captured on so far (also those gone now); series are never dropped
+  // for a name once seen, only set to 0.
+  std::vector<InterfaceSnapshot> interface_list;
 };
 
 // Owns the registry, the metric families and (when addr is not empty) the HTTP server.

@@ -171,11 +171,19 @@ class Reader final : public CaptureReader {
     std::memcpy(&m, p, 4);
     const uint32_t ms = __builtin_bswap32(m);
     if (m == kPcapngShb) {
-      if (a < 12) return InitFail(error, "truncated pcapng section header block");
+      if (a < 16) return InitFail(error, "truncated pcapng section header block");
       uint32_t bom;
       std::memcpy(&bom, p + 8, 4);
       if (bom != kPcapngBom && __builtin_bswap32(bom) != kPcapngBom)
         return InitFail(error, "not a pcapng file (bad byte-order magic in the section header)");
+      swap_ = bom != kPcapngBom;
+      // libpcap 1.10 (sf-pcapng.c) opens sections of version 1.0 and 1.2 only; 1.1 and
+      // anything else is refused before a record is read.
+      const uint16_t major = R16(p + 12), minor = R16(p + 14);
+      if (!(major == 1 && (minor == 0 || minor == 2)))
+        return InitFail(error, "unsupported pcapng version " + std::to_string(major) + "." + std::to_string(minor) +
+                                   " in the section header at byte offset 12 (libpcap reads 1.0 and 1.2); "
+                                   "nothing was read");
       pcapng_ = true;
       return true;  // Next() parses the SHB like any other block.
     }
@@ -196,6 +204,12 @@ class Reader final : public CaptureReader {
     if (a < 24)
       return InitFail(error, "truncated pcap file header (" + std::to_string(a) +
                                  " of 24 bytes)");
+    // libpcap 1.10 (sf-pcap.c) reads versions 2.0-2.4 and 543.0 (DG/UX tcpdump) only.
+    const uint16_t major = R16(p + 4), minor = R16(p + 6);
+    if (!((major == 2 && minor <= 4) || (major == 543 && minor == 0)))
+      return InitFail(error, "unsupported pcap version " + std::to_string(major) + "." + std::to_string(minor) +
+                                 " in the file header at byte offset 4 (libpcap reads 2.0 to 2.4 and 543.0); "
+                                 "nothing was read");
     ns_ = magic == kPcapMagicNs;
     rec_hdr_len_ = magic == kPcapMagicKuznetzov ? 24 : 16;
     // LinkType is the low 16 bits; bits 26..31 carry FCS information (pcap draft §4).
@@ -394,6 +408,11 @@ class Reader final : public CaptureReader {
         case kPcapngShb:
           if (body_len < 16)
             return Fail(off, "corrupt section header block", "shorter than 28 bytes");
+          // A later section: libpcap 1.10 checks the major version only (minor is not checked).
+          if (R16(body + 4) != 1)
+            return Fail(off + 12, "unsupported pcapng version " + std::to_string(R16(body + 4)) + "." +
+                                      std::to_string(R16(body + 6)) + " in a section header",
+                        "libpcap reads major version 1 only");
           ifaces_.clear();  // interface ids are per section
           break;
         case kBlockIdb: {

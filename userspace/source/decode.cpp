@@ -18,6 +18,8 @@ namespace {
 constexpr int kMaxVlanTags = 8;
 constexpr int kMaxMplsLabels = 8;
 constexpr int kMaxIpv6ExtHeaders = 8;
+constexpr int kMaxIpv4AhHeaders = 8;
+constexpr int kMaxEncapHeaders = 8;  // PBB, VN-Tag, FabricPath, NSH, MACsec headers in one frame
 
 constexpr uint16_t kEtherIpv4 = 0x0800;
 constexpr uint16_t kEtherIpv6 = 0x86dd;
@@ -27,6 +29,13 @@ constexpr uint16_t kEtherQinQOld = 0x9100;  // pre-802.1ad vendor QinQ TPID
 constexpr uint16_t kEtherMplsUc = 0x8847;
 constexpr uint16_t kEtherMplsMc = 0x8848;
 constexpr uint16_t kEtherPppoeSession = 0x8864;
+constexpr uint16_t kEtherPbb = 0x88e7;         // IEEE 802.1ah backbone service instance tag
+constexpr uint16_t kEtherVnTag = 0x8926;       // Cisco VN-Tag (IEEE 802.1Qbh draft)
+constexpr uint16_t kEtherFabricPath = 0x8903;  // Cisco FabricPath
+constexpr uint16_t kEtherNsh = 0x894f;         // Network Service Header, RFC 8300
+constexpr uint16_t kEtherMacsec = 0x88e5;      // IEEE 802.1AE MACsec
+constexpr uint16_t kPppMplsUc = 0x0281;        // RFC 3032 §5 (PPP protocol field)
+constexpr uint16_t kPppMplsMc = 0x0283;
 
 inline uint16_t Rd16(const uint8_t* p) { return uint16_t(uint16_t(p[0]) << 8 | p[1]); }
 inline uint32_t Rd32Be(const uint8_t* p) {
@@ -435,7 +444,7 @@ DecodeStatus DecodeIpv4(const Frame& f, uint32_t off, PacketMeta* out) {
   if (ip_end > f.cap) ip_end = f.cap;
   const uint16_t frag = Rd16(p + 6);
   const uint32_t frag_off = frag & 0x1fff;
-  const uint32_t l4 = off + ihl;
+  uint32_t l4 = off + ihl;
   if ((frag & 0x2000) || frag_off != 0) out->flags |= kPktFragment;
   if (frag_off != 0) {
     // Later fragment: no transport header here. Payload = everything after the IP header.
@@ -443,6 +452,15 @@ DecodeStatus DecodeIpv4(const Frame& f, uint32_t off, PacketMeta* out) {
     out->payload_frame = f.cap - l4;
     out->payload_ip = ip_end - l4;
     return DecodeStatus::kOk;
+  }
+  // AH (RFC 4302 §2): next header, length in 4-octet units minus 2. The protected packet's
+  // transport header follows it (transport mode) and labels the flow, as in IPv6.
+  for (int n = 0; out->proto == 51; ++n) {
+    if (n == kMaxIpv4AhHeaders) return DecodeStatus::kMalformed;
+    if (f.cap < l4 + 8) return DecodeStatus::kTruncated;
+    out->proto = f.d[l4];
+    l4 += (uint32_t(f.d[l4 + 1]) + 2) * 4;
+    if (l4 > f.cap) return DecodeStatus::kTruncated;
   }
   return DecodeL4(f, l4, ip_end, ip_end, out);
 }
@@ -494,12 +512,17 @@ DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
   return DecodeL4(f, cur, ip_end, ip_end, out);
 }
 
-// A PPP frame at `off` (see PppHeader): IPv4 = 0x0021, IPv6 = 0x0057.
+DecodeStatus DecodeMpls(const Frame& f, uint32_t off, PacketMeta* out);
+
+// A PPP frame at `off` (see PppHeader): IPv4 = 0x0021, IPv6 = 0x0057, MPLS unicast/multicast =
+// 0x0281/0x0283 (RFC 3032 §5; scapy 2.5 binds no layer to them).
 DecodeStatus DecodePpp(const Frame& f, uint32_t off, PacketMeta* out) {
   uint16_t proto;
   if (!PppHeader(f.d, f.cap, &off, &proto)) return DecodeStatus::kTruncated;
   if (proto == 0x0021) return DecodeIpv4(f, off, out);
   if (proto == 0x0057) return DecodeIpv6(f, off, out);
+  if (proto == kPppMplsUc || proto == kPppMplsMc)
+    return f.scapy ? DecodeStatus::kUnsupportedEncap : DecodeMpls(f, off, out);
   return DecodeStatus::kNotIp;
 }
 
@@ -511,39 +534,115 @@ DecodeStatus DecodePppoe(const Frame& f, uint32_t off, PacketMeta* out) {
   return DecodePpp(f, off + 6, out);
 }
 
-// Decodes starting at an EtherType value `type` whose payload begins at `off`: VLAN tag
-// stacks, MPLS label stacks, PPPoE session, then IPv4/IPv6.
-DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, PacketMeta* out) {
-  // 802.1Q / 802.1ad / 0x9100 tags: 2-byte TCI + 2-byte inner EtherType each.
-  // scapy (the nfm2022 view) binds no layer to 0x9100 or MPLS: such frames carry no IP there.
-  for (int tags = 0; type == kEther8021Q || type == kEther8021AD || (type == kEtherQinQOld && !f.scapy);
-       ++tags) {
-    if (tags == kMaxVlanTags) return DecodeStatus::kMalformed;
+// MPLS label stack at `off` (RFC 3032): 4-byte entries, S bit (bottom of stack) in bit 8. The
+// payload protocol is not signalled; guess from the first nibble as routers do (4 = IPv4,
+// 6 = IPv6).
+DecodeStatus DecodeMpls(const Frame& f, uint32_t off, PacketMeta* out) {
+  for (int n = 0;; ++n) {
+    if (n == kMaxMplsLabels) return DecodeStatus::kMalformed;
     if (f.cap < off + 4) return DecodeStatus::kTruncated;
-    type = Rd16(f.d + off + 2);
+    const bool bos = (f.d[off + 2] & 0x01) != 0;
     off += 4;
+    if (bos) break;
   }
-  if ((type == kEtherMplsUc || type == kEtherMplsMc) && f.scapy) return DecodeStatus::kNotIp;
-  if (type == kEtherMplsUc || type == kEtherMplsMc) {
-    // RFC 3032: 4-byte entries, S bit (bottom of stack) in bit 8. The payload protocol is not
-    // signalled; guess from the first nibble as routers do (4 = IPv4, 6 = IPv6).
-    for (int n = 0;; ++n) {
-      if (n == kMaxMplsLabels) return DecodeStatus::kMalformed;
-      if (f.cap < off + 4) return DecodeStatus::kTruncated;
-      const bool bos = (f.d[off + 2] & 0x01) != 0;
-      off += 4;
-      if (bos) break;
+  if (f.cap < off + 1) return DecodeStatus::kTruncated;
+  const uint8_t v = f.d[off] >> 4;
+  if (v == 4) return DecodeIpv4(f, off, out);
+  if (v == 6) return DecodeIpv6(f, off, out);
+  return DecodeStatus::kNotIp;  // e.g. pseudowire with control word, Ethernet over MPLS
+}
+
+// Decodes starting at an EtherType value `type` whose payload begins at `off`: VLAN tag
+// stacks, encapsulation headers, MPLS label stacks, PPPoE session, then IPv4/IPv6.
+// Encapsulations (kStrict; header layouts as Wireshark dissects them):
+//   802.1ah PBB   I-TAG (4: PCP, DEI, UCA, I-SID) + customer DA, SA (12), customer EtherType
+//   VN-Tag        4 bytes (direction, pointer, destination/source VIF), EtherType
+//   FabricPath    FTag/TTL (2) + the inner Ethernet frame (DA, SA, EtherType)
+//   MACsec        SecTAG: TCI/AN (1: V ES SC SCB E C AN), SL (1), PN (4), SCI (8) if SC; then
+//                 the protected frame's EtherType in clear when E and C are clear (integrity
+//                 only; the ICV trailer lies beyond the IP length), else kEncrypted
+//   NSH           base header (ver 2 b, O, U, TTL 6 b, length 6 b in 4-byte words, MD type,
+//                 next protocol), service path header, context headers: `length` words in
+//                 all; next protocol 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS
+DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, PacketMeta* out) {
+  int tags = 0, encaps = 0;
+  for (;;) {
+    switch (type) {
+      case kEtherQinQOld:
+        // scapy (the nfm2022 view) binds no layer to 0x9100 or MPLS: such frames carry no IP there.
+        if (f.scapy) return DecodeStatus::kUnsupportedEncap;
+        [[fallthrough]];
+      case kEther8021Q:
+      case kEther8021AD:  // 2-byte TCI + 2-byte inner EtherType
+        if (tags++ == kMaxVlanTags) return DecodeStatus::kMalformed;
+        if (f.cap < off + 4) return DecodeStatus::kTruncated;
+        type = Rd16(f.d + off + 2);
+        off += 4;
+        continue;
+      case kEtherIpv4:
+        return DecodeIpv4(f, off, out);
+      case kEtherIpv6:
+        return DecodeIpv6(f, off, out);
+      case kEtherPppoeSession:
+        return DecodePppoe(f, off, out);
+      case kEtherMplsUc:
+      case kEtherMplsMc:
+        return f.scapy ? DecodeStatus::kUnsupportedEncap : DecodeMpls(f, off, out);
+      case kEtherPbb:
+      case kEtherVnTag:
+      case kEtherFabricPath:
+      case kEtherNsh:
+      case kEtherMacsec:
+        break;
+      default:
+        return DecodeStatus::kNotIp;
     }
-    if (f.cap < off + 1) return DecodeStatus::kTruncated;
-    const uint8_t v = f.d[off] >> 4;
-    if (v == 4) return DecodeIpv4(f, off, out);
-    if (v == 6) return DecodeIpv6(f, off, out);
-    return DecodeStatus::kNotIp;  // e.g. pseudowire with control word, Ethernet over MPLS
+    if (f.scapy) {  // scapy 2.5's default layers dissect none of these EtherTypes (Raw payload)
+      if (type == kEtherMacsec && f.cap > off && (f.d[off] & 0x0c)) return DecodeStatus::kEncrypted;
+      return DecodeStatus::kUnsupportedEncap;
+    }
+    if (encaps++ == kMaxEncapHeaders) return DecodeStatus::kMalformed;
+    uint32_t type_at;  // offset of the next EtherType
+    switch (type) {
+      case kEtherPbb:
+        type_at = off + 16;
+        break;
+      case kEtherVnTag:
+        type_at = off + 4;
+        break;
+      case kEtherFabricPath:
+        type_at = off + 14;
+        break;
+      case kEtherMacsec: {
+        if (f.cap < off + 6) return DecodeStatus::kTruncated;
+        const uint8_t tci = f.d[off];
+        if (tci & 0x0c) return DecodeStatus::kEncrypted;  // E (0x08) or C (0x04): ciphertext
+        type_at = off + ((tci & 0x20) ? 14 : 6);          // SC: an 8-byte SCI follows the PN
+        break;
+      }
+      default: {  // kEtherNsh
+        if (f.cap < off + 8) return DecodeStatus::kTruncated;
+        const uint32_t len = (f.d[off + 1] & 0x3fu) * 4;
+        const uint8_t next = f.d[off + 3];
+        if ((f.d[off] >> 6) != 0 || len < 8) return DecodeStatus::kMalformed;  // version 0 only
+        if (f.cap < off + len) return DecodeStatus::kTruncated;
+        off += len;
+        if (next == 1) return DecodeIpv4(f, off, out);
+        if (next == 2) return DecodeIpv6(f, off, out);
+        if (next == 4) {
+          type = kEtherNsh;
+          continue;
+        }
+        if (next == 5) return DecodeMpls(f, off, out);
+        if (next != 3) return DecodeStatus::kUnsupportedEncap;
+        type_at = off + 12;  // Ethernet: DA, SA, EtherType
+        break;
+      }
+    }
+    if (f.cap < type_at + 2) return DecodeStatus::kTruncated;
+    type = Rd16(f.d + type_at);
+    off = type_at + 2;
   }
-  if (type == kEtherPppoeSession) return DecodePppoe(f, off, out);
-  if (type == kEtherIpv4) return DecodeIpv4(f, off, out);
-  if (type == kEtherIpv6) return DecodeIpv6(f, off, out);
-  return DecodeStatus::kNotIp;
 }
 
 // Raw IP: the version nibble tells the family.
@@ -626,7 +725,8 @@ DecodeStatus Decode80211Strict(const Frame& f, uint32_t off, bool datapad, Packe
   const uint8_t fc0 = f.d[off], fc1 = f.d[off + 1];
   const uint8_t type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
   if ((fc0 & 3) != 0 || type != 2) return DecodeStatus::kNotIp;  // version 0 data frames only
-  if ((subtype & 4) || (fc1 & 0x40)) return DecodeStatus::kNotIp;  // no data / protected
+  if (subtype & 4) return DecodeStatus::kNotIp;        // no data
+  if (fc1 & 0x40) return DecodeStatus::kEncrypted;     // protected: the body is ciphertext
   const bool qos = (subtype & 8) != 0;
   uint32_t hl = 24 + ((fc1 & 3) == 3 ? 6 : 0);
   const uint32_t qos_off = off + hl;
@@ -661,7 +761,7 @@ DecodeStatus Decode80211Scapy(const Frame& f, uint32_t off, bool fcs, PacketMeta
   const Frame g = fcs ? WithoutTrailer(f, 4) : f;
   if (fcs && f.cap - off < 4) return DecodeStatus::kNotIp;
   if (subtype >= 8 && subtype != 13) off += 2;  // Dot11QoS
-  if (fc1 & 0x40) return DecodeStatus::kNotIp;
+  if (fc1 & 0x40) return DecodeStatus::kEncrypted;  // Dot11Encrypted
   if (g.cap < off + 8) return DecodeStatus::kNotIp;
   const uint8_t* l = g.d + off;
   if (l[0] != 0xaa || l[1] != 0xaa || l[2] != 0x03) return DecodeStatus::kNotIp;
@@ -856,29 +956,132 @@ bool IsSupportedLinkType(uint32_t link_type) noexcept {
   }
 }
 
+namespace {
+// LINKTYPE_ values (https://www.tcpdump.org/linktypes.html) with what they are. Names are the
+// LINKTYPE_ suffix, except DLT-style names kept for the types we decode (EN10MB, RAW).
+struct LinkTypeInfo {
+  uint16_t value;
+  const char* name;
+  const char* what;
+};
+constexpr LinkTypeInfo kLinkTypes[] = {
+    {0, "NULL", "BSD loopback"},
+    {1, "EN10MB", "Ethernet"},
+    {3, "AX25", "AX.25 amateur radio"},
+    {6, "IEEE802_5", "Token Ring"},
+    {7, "ARCNET_BSD", "ARCNET"},
+    {8, "SLIP", "SLIP"},
+    {9, "PPP", "PPP"},
+    {10, "FDDI", "FDDI"},
+    {12, "RAW", "raw IP"},
+    {14, "RAW", "raw IP"},
+    {50, "PPP_HDLC", "PPP in HDLC-like framing"},
+    {51, "PPP_ETHER", "PPPoE session"},
+    {100, "ATM_RFC1483", "ATM (RFC 1483 LLC/SNAP)"},
+    {101, "RAW", "raw IP"},
+    {104, "C_HDLC", "Cisco HDLC"},
+    {105, "IEEE802_11", "IEEE 802.11 wireless"},
+    {106, "ATM_CLIP", "ATM classical IP"},
+    {107, "FRELAY", "Frame Relay"},
+    {108, "LOOP", "OpenBSD loopback"},
+    {109, "ENC", "OpenBSD IPsec encapsulation"},
+    {113, "LINUX_SLL", "Linux cooked capture v1"},
+    {114, "LTALK", "Apple LocalTalk"},
+    {117, "PFLOG", "OpenBSD pflog"},
+    {119, "IEEE802_11_PRISM", "802.11 with Prism header"},
+    {122, "IP_OVER_FC", "IP over Fibre Channel"},
+    {123, "SUNATM", "SunATM"},
+    {127, "IEEE802_11_RADIOTAP", "802.11 with radiotap header"},
+    {129, "ARCNET_LINUX", "ARCNET (Linux)"},
+    {138, "APPLE_IP_OVER_IEEE1394", "IP over FireWire"},
+    {139, "MTP2_WITH_PHDR", "SS7 MTP2 with pseudo-header"},
+    {140, "MTP2", "SS7 MTP2"},
+    {141, "MTP3", "SS7 MTP3"},
+    {142, "SCCP", "SS7 SCCP"},
+    {143, "DOCSIS", "DOCSIS MAC frames"},
+    {144, "LINUX_IRDA", "Linux IrDA"},
+    {147, "USER0", "private use (USER0)"},
+    {148, "USER1", "private use (USER1)"},
+    {149, "USER2", "private use (USER2)"},
+    {150, "USER3", "private use (USER3)"},
+    {163, "IEEE802_11_AVS", "802.11 with AVS header"},
+    {165, "BACNET_MS_TP", "BACnet MS/TP"},
+    {166, "PPP_PPPD", "PPP (pppd direction)"},
+    {169, "GPRS_LLC", "GPRS LLC"},
+    {177, "LINUX_LAPD", "LAPD (Linux)"},
+    {187, "BLUETOOTH_HCI_H4", "Bluetooth HCI UART"},
+    {189, "USB_LINUX", "USB (Linux)"},
+    {192, "PPI", "Per-Packet Information"},
+    {195, "IEEE802_15_4_WITHFCS", "IEEE 802.15.4"},
+    {197, "ERF", "Endace ERF"},
+    {201, "BLUETOOTH_HCI_H4_WITH_PHDR", "Bluetooth HCI UART with direction"},
+    {203, "LAPD", "LAPD (ISDN)"},
+    {204, "PPP_WITH_DIR", "PPP with direction"},
+    {205, "C_HDLC_WITH_DIR", "Cisco HDLC with direction"},
+    {206, "FRELAY_WITH_DIR", "Frame Relay with direction"},
+    {209, "IPMB_LINUX", "IPMB (Linux)"},
+    {215, "IEEE802_15_4_NONASK_PHY", "IEEE 802.15.4 with PHY header"},
+    {220, "USB_LINUX_MMAPPED", "USB (Linux, mmapped)"},
+    {224, "FC_2", "Fibre Channel FC-2"},
+    {226, "IPNET", "Solaris ipnet"},
+    {227, "CAN_SOCKETCAN", "CAN bus (SocketCAN)"},
+    {228, "IPV4", "raw IPv4"},
+    {229, "IPV6", "raw IPv6"},
+    {230, "IEEE802_15_4_NOFCS", "IEEE 802.15.4 without FCS"},
+    {231, "DBUS", "D-Bus"},
+    {235, "DVB_CI", "DVB-CI"},
+    {239, "NFLOG", "Linux netfilter log"},
+    {240, "NETANALYZER", "Hilscher netANALYZER"},
+    {242, "IPOIB", "IP over InfiniBand"},
+    {243, "MPEG_2_TS", "MPEG-2 transport stream"},
+    {247, "INFINIBAND", "InfiniBand"},
+    {248, "SCTP", "SCTP without lower layers"},
+    {249, "USBPCAP", "USB (USBPcap, Windows)"},
+    {251, "BLUETOOTH_LE_LL", "Bluetooth LE link layer"},
+    {253, "NETLINK", "Linux netlink"},
+    {254, "BLUETOOTH_LINUX_MONITOR", "Bluetooth Linux monitor"},
+    {256, "BLUETOOTH_LE_LL_WITH_PHDR", "Bluetooth LE link layer with pseudo-header"},
+    {257, "PROFIBUS_DL", "PROFIBUS data link"},
+    {258, "PKTAP", "Apple PKTAP"},
+    {259, "EPON", "Ethernet passive optical network"},
+    {264, "ISO_14443", "ISO 14443 contactless smartcard"},
+    {266, "USB_DARWIN", "USB (macOS)"},
+    {268, "SDLC", "SDLC"},
+    {270, "LORATAP", "LoRaTap"},
+    {271, "VSOCK", "Linux vsock"},
+    {272, "NORDIC_BLE", "Nordic Semiconductor BLE sniffer"},
+    {274, "ETHERNET_MPACKET", "Ethernet mPackets (802.3br)"},
+    {276, "LINUX_SLL2", "Linux cooked capture v2"},
+    {279, "EBHSCR", "Elektrobit high-speed capture"},
+    {281, "DSA_TAG_BRCM", "Broadcom switch tag"},
+    {283, "IEEE802_15_4_TAP", "IEEE 802.15.4 TAP"},
+    {284, "DSA_TAG_DSA", "Marvell DSA switch tag"},
+    {285, "DSA_TAG_EDSA", "Marvell EDSA switch tag"},
+    {288, "USB_2_0", "USB 2.0 packets"},
+    {290, "ETW", "Windows event tracing"},
+};
+
+const LinkTypeInfo* FindLinkType(uint32_t link_type) {
+  for (const LinkTypeInfo& i : kLinkTypes)
+    if (i.value == link_type) return &i;
+  return nullptr;
+}
+}  // namespace
+
 const char* LinkTypeName(uint32_t link_type) noexcept {
-  switch (link_type) {
-    case 0: return "NULL";
-    case 1: return "EN10MB";
-    case 9: return "PPP";
-    case 50: return "PPP_HDLC";
-    case 51: return "PPP_ETHER";
-    case 104: return "C_HDLC";
-    case 204: return "PPP_WITH_DIR";
-    case 12:
-    case 14:
-    case 101: return "RAW";
-    case 105: return "IEEE802_11";
-    case 108: return "LOOP";
-    case 119: return "IEEE802_11_PRISM";
-    case 127: return "IEEE802_11_RADIOTAP";
-    case 192: return "PPI";
-    case 113: return "LINUX_SLL";
-    case 228: return "IPV4";
-    case 229: return "IPV6";
-    case 276: return "LINUX_SLL2";
-    default: return "unknown";
-  }
+  const LinkTypeInfo* i = FindLinkType(link_type);
+  return i != nullptr ? i->name : "unknown";
+}
+
+const char* LinkTypeDescription(uint32_t link_type) noexcept {
+  const LinkTypeInfo* i = FindLinkType(link_type);
+  return i != nullptr ? i->what : nullptr;
+}
+
+std::string LinkTypeText(uint32_t link_type) {
+  const LinkTypeInfo* i = FindLinkType(link_type);
+  if (i == nullptr) return std::to_string(link_type) + " (not a link type we know of)";
+  return std::to_string(link_type) + " (" + i->name + ": " + i->what + ")";
 }
 
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,

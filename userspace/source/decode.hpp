@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Packet decoding for offline replay: link layer (Ethernet + 802.1Q/802.1ad stacks,
-// MPLS, Linux SLL/SLL2, raw IP, BSD null/loopback) -> IPv4/IPv6 (options, bounded
-// extension-header chain, fragments) -> TCP/UDP/ICMP/ICMPv6/other, into a PacketMeta.
+// Packet decoding for offline replay: link layer (Ethernet + 802.1Q/802.1ad stacks, MPLS,
+// PBB/VN-Tag/FabricPath/NSH/MACsec encapsulations, PPP, Linux SLL/SLL2, raw IP, BSD
+// null/loopback, 802.11) -> IPv4/IPv6 (options, AH, bounded extension-header chain,
+// fragments) -> TCP/UDP/ICMP/ICMPv6/other, into a PacketMeta.
 // Never reads past cap_len. Pure function, no allocation, thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "engine/packet.hpp"
 
@@ -17,11 +19,20 @@ enum class DecodeStatus : uint8_t {
   kTruncated,      // captured bytes end inside the link/IP header
   kMalformed,      // ihl < 5, bad version, IPv6 chain too long, TCP doff < 5, ...
   kUnsupportedLink,
+  kEncrypted,         // MACsec with the E or C bit (ciphertext), protected 802.11 data frame
+  kUnsupportedEncap,  // a recognized encapsulation whose inner frame is not read (NSH next
+                      // protocol other than IPv4/IPv6/Ethernet/NSH/MPLS; nfm2022: the
+                      // encapsulations scapy 2.5 does not dissect, MPLS and 0x9100 included)
 };
 
 // Link types (LINKTYPE_* numbers) that DecodePacket understands.
 bool IsSupportedLinkType(uint32_t link_type) noexcept;
 const char* LinkTypeName(uint32_t link_type) noexcept;  // "EN10MB", "LINUX_SLL", ... or "unknown"
+// What a LINKTYPE_ value is ("Frame Relay", "Token Ring", ...; tcpdump.org's link-layer header
+// types list), or nullptr for a value not in our table.
+const char* LinkTypeDescription(uint32_t link_type) noexcept;
+// "107 (FRELAY: Frame Relay)" or "5000 (not a registered link type)": for messages.
+std::string LinkTypeText(uint32_t link_type);
 
 // Resets *out to PacketMeta{} and fills it; ts_ns/ts_exp are left at their defaults (the
 // caller copies them from RawPacket). Semantics beyond packet.hpp:
@@ -40,7 +51,12 @@ const char* LinkTypeName(uint32_t link_type) noexcept;  // "EN10MB", "LINUX_SLL"
 //    > 8 IPv6 extension headers. kTruncated: capture ends inside link/IP/extension headers.
 //    For kTruncated/kMalformed the fields decoded so far (addresses, proto) may be set.
 //  * Recognized: Ethernet II and 802.3+LLC/SNAP, 802.1Q/802.1ad/0x9100 tags, MPLS
-//    (0x8847/0x8848, payload guessed by version nibble), PPPoE session (0x8864).
+//    (0x8847/0x8848 and PPP 0x0281/0x0283, payload guessed by version nibble), PPPoE
+//    session (0x8864), and (kStrict only; scapy 2.5 dissects none of them) 802.1ah PBB
+//    (0x88E7), VN-Tag (0x8926), Cisco FabricPath (0x8903), NSH (0x894F, RFC 8300) and
+//    integrity-only MACsec (0x88E5, 802.1AE SecTAG with E and C clear; else kEncrypted),
+//    at most 8 such headers per frame (else kMalformed). IPv4 AH (RFC 4302) is walked to
+//    its next header in kStrict, as IPv6 AH is; scapy 2.5 stops at an IPv4 AH.
 // kStrict: the headers as the RFCs define them (corrected profile). kScapy2022: IPv4 exactly
 // as NetFlowMeter 2022's scapy dissected it, malformed headers included (nfm2022 profiles):
 // see DecodeIpv4Scapy in decode.cpp.

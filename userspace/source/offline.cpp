@@ -22,6 +22,8 @@ SkipReason ToSkip(DecodeStatus s) {
     case DecodeStatus::kNotIp: return SkipReason::kNotIp;
     case DecodeStatus::kTruncated: return SkipReason::kTruncated;
     case DecodeStatus::kUnsupportedLink: return SkipReason::kUnsupported;
+    case DecodeStatus::kEncrypted: return SkipReason::kEncrypted;
+    case DecodeStatus::kUnsupportedEncap: return SkipReason::kUnsupportedEncap;
     default: return SkipReason::kMalformed;
   }
 }
@@ -35,8 +37,8 @@ void FinishResult(const CaptureSet& set, const LinkCensus& links, OfflineResult&
   const std::string name = set.FileCount() == 1 ? set.FirstPath() : std::to_string(set.FileCount()) + " files";
   if (links.unsupported) {
     res.warning = "capture " + (set.FileCount() == 1 ? name : links.first_path) + ": " +
-                  std::to_string(links.unsupported) + " records have an unsupported link type (" +
-                  LinkTypeName(links.first_link) + ", " + std::to_string(links.first_link) + ") and were skipped";
+                  std::to_string(links.unsupported) + " records have an unsupported link type, " +
+                  LinkTypeText(links.first_link) + ", and were skipped";
     if (set.FileCount() > 1) res.warning += " (over all " + name + ")";
   }
   const CaptureStats cs = set.Stats();
