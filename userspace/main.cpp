@@ -3,7 +3,9 @@
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
 #include <sched.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -12,16 +14,25 @@
 #include <string>
 #include <type_traits>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "engine/cic_engine.hpp"
 #include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
+#include "engine/ntl_engine.hpp"
 #include "metrics/metrics.hpp"
+#include "label/labels.hpp"
+#include "nfm/counter_table.hpp"
 #include "output/csv_exporter.hpp"
+#include "output/ipfix_options.hpp"
+#include "engine/feature_sets.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
 #include "output/numfmt.hpp"
 #include "parallel/sharded_offline.hpp"
+#include "source/sha256.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
 #ifdef NFM_HAVE_LIVE
@@ -40,7 +51,9 @@ struct CommonOptions {
   bool progress_on = false, progress_off = false;
   std::string csv = "-";
   std::string profile = "corrected";
-  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns)
+  std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns) | ntl (NTLFlowLyzer's)
+  std::string label = "Unknown";      // ntl feature sets: the label column
+  uint32_t ntl_max_packets = 1u << 16;  // ntl feature sets: packets listed per flow
   std::string float_format;  // empty: profile default
   std::string tz = "utc";
   double idle_timeout = 0, active_timeout = 0, activity_threshold = 0, subflow_gap = 1.0;
@@ -50,13 +63,74 @@ struct CommonOptions {
   double metrics_linger = 0;
   double csv_rotate_mb = 0;
   bool quiet = false;
+  std::string labels;                    // --labels rule file
+  std::string default_label = "BENIGN";  // --default-label
+  bool loss_column = false;              // --loss-column
+  bool no_manifest = false;              // --no-manifest
 };
+
+// Every option as "name -> value text" for the manifest (given values, else the default).
+std::vector<std::pair<std::string, std::string>> OptionValues(const CLI::App& app) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const CLI::Option* opt : app.get_options()) {
+    const auto& l = opt->get_lnames();
+    const std::string name = l.empty() ? opt->get_name() : "--" + l.front();
+    if (name == "--help" || name == "--version") continue;
+    const bool flag = opt->get_expected_max() == 0;
+    std::string v;
+    if (opt->count() > 0) {
+      if (flag) {
+        v = "true";
+      } else {
+        for (const auto& r : opt->results()) v += (v.empty() ? "" : ",") + r;
+      }
+    } else {
+      v = flag ? "false" : opt->get_default_str();
+    }
+    out.emplace_back(name, v);
+  }
+  return out;
+}
+
+std::string FileSha256(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return {};
+  nfm::Sha256 h;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) h.Update(buf, n);
+  std::fclose(f);
+  return h.HexFinal();
+}
+
+#ifdef NFM_HAVE_LIVE
+// Manifest names of the kernel counters, from the one counter table (include/nfm/counter_table.hpp):
+// the summary name in snake case, with _packets / _bytes for the per-hook counts.
+std::string LiveCounterName(int i) {
+  const nfm::CounterInfo* c = nfm::FindCounter(i);
+  if (!c) return "slot_" + std::to_string(i);
+  std::string n(c->summary);
+  for (char& ch : n)
+    if (ch == ' ') ch = '_';
+  if (c->kind == nfm::CounterKind::kSeenPackets) n += "_packets";
+  if (c->kind == nfm::CounterKind::kSeenBytes) n += "_bytes";
+  return n;
+}
+#endif
+
+std::string Num(double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
 
 bool ParseProfile(const std::string& s, nfm::Profile* p) {
   if (s == "corrected") *p = nfm::Profile::kCorrected;
   else if (s == "nfm2022") *p = nfm::Profile::kNfm2022;
   else if (s == "nfm2022-seed") *p = nfm::Profile::kNfm2022Seed;
   else if (s == "cic") *p = nfm::Profile::kCic;
+  else if (s == "ntl") *p = nfm::Profile::kNtl;
   else return false;
   return true;
 }
@@ -75,13 +149,18 @@ unsigned AffinityCpus() {
 // itself sees no packet); nfm2022 profiles get one worker (pipelined).
 template <class Engine>
 int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
-                        bool scapy_decode, unsigned threads) {
+                        bool scapy_decode, unsigned threads, bool dpkt_decode = false,
+                        std::vector<nfm::InputProgress>* inputs = nullptr, bool hash_input = false,
+                        nfm::EngineStats* sharded_stats = nullptr) {
   nfm::OfflineOptions off;
   off.paths = o.pcap;
+  off.inputs = inputs;
+  off.hash_input = hash_input;
   off.progress = !o.quiet && !o.progress_off;
   off.progress_force = o.progress_on;
   off.scapy_decode = scapy_decode;
   off.cic_decode = cic_decode;
+  off.dpkt_decode = dpkt_decode;
   if (metrics) metrics->SetHealth(true, true);
   nfm::OfflineResult res;
   nfm::EngineStats st;
@@ -92,6 +171,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
       nfm::ShardGauges gauges;
       res = nfm::RunOfflineSharded(off, engine.Config(), nfm::ShardWorkersFor(engine.Config().profile, threads),
                                    engine.Exporters(), g_stop, &st, &gauges);
+      if (sharded_stats) *sharded_stats = st;
       if (std::getenv("NFM_THREAD_CPU")) {  // benchmarks: CPU seconds per thread
         std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
                      gauges.cpu_output_s);
@@ -136,6 +216,14 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
                  static_cast<unsigned long long>(skipped), reasons.c_str(), static_cast<unsigned long long>(exported),
                  res.seconds,
                  res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
+    if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
+      const nfm::NtlStats& ns = engine.Ntl();
+      std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                   static_cast<double>(ns.list_bytes_peak) / 1048576.0, static_cast<unsigned long long>(ns.capped_flows));
+    } else if (st.list_capped_flows) {
+      std::fprintf(stderr, "nfm-xdp: %llu flows reached --ntl-max-packets (their list statistics cover the first %u "
+                   "packets)\n", static_cast<unsigned long long>(st.list_capped_flows), o.ntl_max_packets);
+    }
   }
   if (metrics) {
     metrics->Update(st, nullptr);
@@ -144,20 +232,38 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   return rc;
 }
 
-// Lingers for the metrics scraper if asked, closes the CSV; the exit code.
-int FinishOutput(const CommonOptions& o, nfm::CsvFileSink& sink, nfm::Metrics* metrics, int rc) {
+// IPFIX: sends what is queued (bounded wait), closes, one summary line per destination.
+int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>& ipfix, int rc) {
+  for (auto& x : ipfix) {
+    const bool ok = x->Finish();
+    if (!o.quiet || !ok || x->Stats().records_dropped)
+      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(*x).c_str());
+    if (!ok && rc == 0) rc = 1;
+  }
+  return rc;
+}
+
+// Lingers for the metrics scraper if asked, closes the CSV (if any); the exit code.
+int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* metrics, int rc,
+                 const std::string* manifest_error = nullptr) {
   // --metrics-linger: keep serving the final values (the CSV is complete by then) so a
   // scraper sees them; a signal ends the wait.
   if (metrics && o.metrics_linger > 0) {
-    if (!sink.Finish()) metrics->OnCsvError();
+    if (sink && !sink->Finish()) metrics->OnCsvError();
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(o.metrics_linger);
     while (!g_stop.load() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  if (!sink) return rc;  // --ipfix without --csv
   // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink.Finish() || sink.RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink.Error().c_str(),
-                 static_cast<unsigned long long>(sink.RowsLost()));
+  if (!sink->Finish() || sink->RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
+                 static_cast<unsigned long long>(sink->RowsLost()));
+    return rc ? rc : 1;
+  }
+  // Set by the sink's on_close (the last manifest is written inside Finish above).
+  if (manifest_error && !manifest_error->empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
     return rc ? rc : 1;
   }
   return rc;
@@ -221,19 +327,34 @@ int main(int argc, char** argv) {
   pcap->excludes(iface);
   iface->excludes(pcap);
 #endif
-  app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout)")->capture_default_str()->group("Output");
+  auto* csv_opt = app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout; default unless --ipfix is given)")
+                      ->capture_default_str()
+                      ->group("Output");
+  nfm::IpfixCliOptions ipfix_opts;
+  nfm::SetupIpfixOptions(app, ipfix_opts);
   app.add_option("--csv-rotate-mb", o.csv_rotate_mb, "Start a new CSV file after this many MiB (0 = never)")
       ->check(non_negative)
       ->group("Output");
   app.add_option("--profile", o.profile,
                  "Feature semantics: corrected (defects fixed) | nfm2022 (NetFlowMeter bit for bit) | "
-                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte)")
-      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic"}))
+                 "nfm2022-seed (its 115-column seed layout) | cic (CICFlowMeter master, 84 columns byte for byte) | "
+                 "ntl (NTLFlowLyzer e2def39 bit for bit: 339 features + label, Ethernet IPv4 TCP)")
+      ->check(CLI::IsMember({"corrected", "nfm2022", "nfm2022-seed", "cic", "ntl"}))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--feature-set", o.feature_set,
-                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed)")
-      ->check(CLI::IsMember({"nfm", "cic"}))
+                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed) | "
+                 "ntl (NTLFlowLyzer's 341 features + label, defects fixed)")
+      ->check(CLI::IsMember({"nfm", "cic", "ntl"}))
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--label", o.label, "ntl feature sets: text of the constant label column")
+      ->capture_default_str()
+      ->group("Features");
+  app.add_option("--ntl-max-packets", o.ntl_max_packets,
+                 "ntl feature sets: packets kept per flow for list statistics (16 B each); past it those statistics "
+                 "cover the first N packets")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 26))
       ->capture_default_str()
       ->group("Features");
   app.add_option("--float-format", o.float_format,
@@ -273,6 +394,20 @@ int main(int argc, char** argv) {
                  "Keep serving the final metrics this many seconds after the run ends")
       ->check(non_negative)
       ->group("Metrics");
+  app.add_option("--labels", o.labels,
+                 "Label flows from a rule file (CSV: label,start,end,src,dst,sport,dport,proto; see "
+                 "docs/DATASETS.md); adds a last column 'label'")
+      ->group("Data sets");
+  app.add_option("--default-label", o.default_label, "Label of flows no rule matches")
+      ->capture_default_str()
+      ->group("Data sets");
+  app.add_flag("--loss-column", o.loss_column,
+               "Add a column capture_loss: 1 when events of the flow may have been lost (live: ring "
+               "losses while it was open; offline: pcapng drop counts in its span)")
+      ->group("Data sets");
+  app.add_flag("--no-manifest", o.no_manifest,
+               "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
+      ->group("Data sets");
   app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr (live: unless events were lost)");
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Live: show libbpf's log (verifier output) on stderr");
@@ -282,6 +417,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help/--version exit 0; every usage error exits 1 (CLI11's own codes are not stable).
     return app.exit(e) == 0 ? 0 : 1;
+  }
+
+  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
+    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, nfm::NfmFeatureSet(), ipfix_opts.pen).c_str(), stdout);
+    return 0;
   }
 
   nfm::EngineConfig cfg;
@@ -298,7 +438,31 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
     return 1;
   }
-  // The float format is parsed once here; the nfm2022 default (.64f) is a profile default.
+  if (cic && !ipfix_opts.urls.empty()) {
+    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
+                         "--profile cic or --feature-set cic\n");
+    return 1;
+  }
+  if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
+    std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
+    return 1;
+  }
+  cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
+  cfg.ntl_max_list_packets = o.ntl_max_packets;
+  const bool ntl = o.feature_set == "ntl" || cfg.profile == nfm::Profile::kNtl;
+  if (ntl && !ipfix_opts.urls.empty()) {
+    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
+                         "--profile ntl or --feature-set ntl\n");
+    return 1;
+  }
+  if (ntl && (!o.labels.empty() || o.loss_column)) {
+    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; the ntl set has its "
+                         "own constant label column (--label TEXT)\n");
+    return 1;
+  }
+  // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,
+  // spec §9.2) are profile defaults.
+  if (o.float_format.empty() && cfg.profile == nfm::Profile::kNtl) o.float_format = ".4f";
   if (o.float_format.empty() && cfg.profile != nfm::Profile::kCorrected) o.float_format = ".64f";
   const std::optional<nfm::fmt::FloatSpec> float_spec = nfm::fmt::FloatSpec::Parse(o.float_format);
   if (!float_spec) {
@@ -320,15 +484,53 @@ int main(int argc, char** argv) {
                  o.profile.c_str());
     return 1;
   }
+  // Data-set options are checked before any output is opened or packet read.
+  std::unique_ptr<nfm::LabelRules> labels;
+  {
+    std::string why;
+    if (!nfm::LabelRules::ValidLabel(o.default_label, &why)) {
+      std::fprintf(stderr, "nfm-xdp: --default-label: %s\n", why.c_str());
+      return 1;
+    }
+    if (!o.labels.empty()) {
+      labels = nfm::LabelRules::Load(o.labels, &why);
+      if (!labels) {
+        std::fprintf(stderr, "nfm-xdp: %s\n", why.c_str());
+        return 1;
+      }
+    }
+  }
+  if (o.loss_column && !live_mode && std::find(o.pcap.begin(), o.pcap.end(), "-") != o.pcap.end()) {
+    std::fprintf(stderr, "nfm-xdp: --loss-column offline needs the capture's drop records before the first flow "
+                         "ends; give --pcap a file, not stdin\n");
+    return 1;
+  }
+  if (cic && (labels || o.loss_column)) {
+    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; not yet with cic\n");
+    return 1;
+  }
   o.metrics_addr_given = maddr->count() > 0;
   if (!o.metrics_addr_given) o.metrics_addr = live_mode ? "127.0.0.1:9477" : "";
 
   // Output first: an unwritable path fails before any input is read.
   std::string err;
-  auto sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
-  if (!sink) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
-    return 1;
+  // IPFIX URLs are checked (parsed, names resolved) before anything is created.
+  for (const std::string& url : ipfix_opts.urls) {
+    nfm::ipfix::Destination d;
+    if (!nfm::ipfix::ParseDestination(url, &d, &err)) {
+      std::fprintf(stderr, "nfm-xdp: --ipfix %s: %s\n", url.c_str(), err.c_str());
+      return 1;
+    }
+  }
+  // --ipfix without --csv: no CSV at all.
+  const bool want_csv = ipfix_opts.urls.empty() || csv_opt->count() > 0;
+  std::unique_ptr<nfm::CsvFileSink> sink;
+  if (want_csv) {
+    sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
+    if (!sink) {
+      std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+      return 1;
+    }
   }
 
   std::unique_ptr<nfm::Metrics> metrics;
@@ -341,8 +543,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
-    sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
-    sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+    if (sink) {
+      sink->on_row = [m = metrics.get()](size_t bytes) { m->OnCsvRow(bytes); };
+      sink->on_rotate = [m = metrics.get()] { m->OnCsvRotate(); };
+    }
+  }
+
+  // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
+  std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
+  if (!nfm::CreateIpfixExporters(ipfix_opts, nfm::NfmFeatureSet(), *float_spec, metrics.get(), &ipfix, &err)) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+    return 1;
   }
 
   std::signal(SIGINT, OnSignal);
@@ -357,6 +568,11 @@ int main(int argc, char** argv) {
   const unsigned cpus = AffinityCpus();
   const unsigned threads = o.threads ? o.threads : live_mode ? cpus : (cpus > 3 ? cpus - 2 : 1);
   int rc = 0;
+#ifdef NFM_HAVE_LIVE
+  // Outlives the run: the manifest (written when the CSV closes, after the run) and the
+  // metrics server (--metrics-linger) read it.
+  nfm::live::LiveStatus status;
+#endif
   if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
     nfm::CicCsvExporter exporter(*sink, o.tz == "local");
@@ -367,32 +583,192 @@ int main(int argc, char** argv) {
       live.quiet = o.quiet;
     live.threads = threads;
       live.verbose = verbose;
-      nfm::live::LiveStatus status;
       if (metrics) metrics->AttachLive(&status);
       rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
     } else {
       rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false, 1);
     }
-    return FinishOutput(o, *sink, metrics.get(), rc);
+    return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
-  // Exporters, in the order they see each flow: CSV, then the metrics observer.
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
+    nfm::NtlConfig ncfg;
+    ncfg.base = cfg;
+    ncfg.max_list_packets = o.ntl_max_packets;
+    nfm::NtlEngine engine(ncfg);
+    nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
+    engine.AddExporter(csv);
+    if (flow_metrics) engine.AddExporter(*flow_metrics);
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
+    return FinishOutput(o, sink.get(), metrics.get(), rc);
+  }
+  // Loss oracle: offline, the capture's own drop records (read first, framing only).
+  std::unique_ptr<nfm::LossOracle> loss;
+  if (o.loss_column && !live_mode) {
+    std::vector<nfm::CaptureDrop> drops;
+    std::string scan_err;
+    nfm::LossIntervals iv;
+    std::vector<std::string> files;  // every input file: drop intervals are times, merged over files
+    if (nfm::CaptureSet::ExpandInputs(o.pcap, &files, &scan_err)) {  // bad inputs fail below
+      for (const std::string& f : files) {
+        if (nfm::ScanCaptureDrops(f, &drops, &scan_err)) {  // an unreadable capture fails below
+          for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
+        }
+      }
+    }
+    iv.Build();
+    loss = std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
+  }
+  // Live: the drainer's loss timeline (fed by live.on_sample below).
+  nfm::LossTimeline* loss_timeline = nullptr;
+  if (o.loss_column && live_mode) {
+    auto t = std::make_unique<nfm::LossTimeline>();
+    loss_timeline = t.get();
+    loss = std::move(t);
+  }
+  nfm::DatasetColumns extras(labels.get(), o.default_label, loss.get());
+
+  // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   nfm::FlowEngine engine(cfg);
-  nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec);
-  engine.AddExporter(csv);
+  std::unique_ptr<nfm::CsvExporter> csv;
+  if (sink) csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec, o.label);
+
+  // Manifest next to every closed output file (not for stdout).
+  // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
+  struct stat csv_stat {};
+  const bool want_manifest =
+      sink && !o.no_manifest && o.csv != "-" && ::stat(o.csv.c_str(), &csv_stat) == 0 && S_ISREG(csv_stat.st_mode);
+  nfm::Manifest manifest;
+  bool sharded_run = false;
+  nfm::EngineStats sharded_stats{};  // offline --threads > 1: the workers' totals (the engine sees no packet)
+  std::vector<nfm::InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
+  std::string manifest_error;
+  if (want_manifest) {
+    manifest.mode = live_mode ? "live" : "offline";
+    for (int i = 0; i < argc; ++i) manifest.command_line.emplace_back(argv[i]);
+    manifest.options = OptionValues(app);
+    manifest.effective = {{"profile", o.profile},
+                          {"idle_timeout_s", Num(cfg.idle_timeout_s)},
+                          {"active_timeout_s", Num(cfg.active_timeout_s)},
+                          {"activity_threshold_s", Num(cfg.activity_threshold_s)},
+                          {"subflow_gap_s", Num(cfg.subflow_gap_s)},
+                          {"close_grace_s", Num(cfg.close_grace_s)},
+                          {"max_flows", std::to_string(cfg.max_flows)},
+                          {"float_format", o.float_format.empty() ? "shortest round-trip" : o.float_format},
+                          {"tz", o.tz}};
+    if (labels) {
+      manifest.labels_path = o.labels;
+      manifest.labels_sha256 = FileSha256(o.labels);
+      manifest.label_rules = labels->Size();
+      manifest.default_label = o.default_label;
+    }
+    manifest.loss_column = o.loss_column;
+    manifest.loss_source = live_mode ? "ring_losses" : "pcapng_isb";
+    if (!live_mode) {
+      manifest.inputs = [&inputs](std::vector<nfm::ManifestInput>* v) {
+        for (const nfm::InputProgress& input : inputs) {
+        nfm::ManifestInput m;
+        m.path = input.path;
+        m.format = input.format;
+        m.size = input.size;
+        m.sha256 = input.sha256;
+        m.sha256_bytes = input.sha256_bytes;
+        m.sha256_complete = input.sha256_complete;
+        m.records = input.records;
+        m.have_times = input.have_times;
+        m.first_ns = static_cast<int64_t>(input.first_ns);
+        m.last_ns = static_cast<int64_t>(input.last_ns);
+        m.drop_intervals = input.drops.size();
+        for (const auto& d : input.drops) m.drops += d.drops;
+        v->push_back(std::move(m));
+        }
+      };
+    }
+    manifest.engine_counts = [&engine, &sharded_stats, &sharded_run](nfm::ManifestCounts* packets,
+                                                                    nfm::ManifestCounts* flows) {
+      const nfm::EngineStats& st = sharded_run ? sharded_stats : engine.Stats();
+      uint64_t skipped = 0;
+      for (uint64_t s : st.skipped) skipped += s;
+      packets->emplace_back("offered", st.packets);
+      packets->emplace_back("in_flows", st.packets_in_flows);
+      packets->emplace_back("skipped", skipped);
+      for (int r = 0; r < static_cast<int>(nfm::SkipReason::kCount); ++r)
+        packets->emplace_back(std::string("skipped_") + nfm::SkipReasonName(static_cast<nfm::SkipReason>(r)),
+                              st.skipped[r]);
+      packets->emplace_back("out_of_order", st.out_of_order);
+      uint64_t exported = 0;
+      for (uint64_t e : st.flows_exported) exported += e;
+      flows->emplace_back("created", st.flows_created);
+      flows->emplace_back("exported", exported);
+      for (int r = 0; r < static_cast<int>(nfm::EndReason::kCount); ++r)
+        flows->emplace_back(nfm::EndReasonName(static_cast<nfm::EndReason>(r)), st.flows_exported[r]);
+      flows->emplace_back("open", st.flows_active);
+    };
+    manifest.interrupted = [] { return g_stop.load(); };
+    sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
+      std::string e;
+      if (!manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
+          manifest_error.empty())
+        manifest_error = e;
+    };
+  }
+  // Offline --threads > 1: the manifest's engine counts come from the sharded run's totals
+  // (sharded_stats) and its input info is written by the reader thread, so a manifest written
+  // mid-run (--csv-rotate-mb) would race: with rotation, and with the live loss timeline (sampled
+  // on the drain thread, read by exporters on worker threads), --threads falls back to 1.
+  unsigned flow_threads = threads;
+  if (threads > 1 && ((want_manifest && o.csv_rotate_mb > 0 && !live_mode) || (o.loss_column && live_mode) ||
+                      (want_manifest && live_mode))) {
+    if (o.threads > 1)
+      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: manifests with --csv-rotate-mb, live manifests and "
+                   "live --loss-column need one thread; use --no-manifest for threads\n", o.threads);
+    flow_threads = 1;
+  }
+  if (csv) {
+    csv->SetDataset(&extras, want_manifest ? &manifest : nullptr);
+    engine.AddExporter(*csv);
+  }
+  for (auto& x : ipfix) engine.AddExporter(*x);
   if (flow_metrics) engine.AddExporter(*flow_metrics);
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
     live.quiet = o.quiet;
-    live.threads = threads;
+    live.threads = flow_threads;
     live.verbose = verbose;
-    nfm::live::LiveStatus status;
+    if (loss_timeline) {
+      live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
+        const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
+                              s.counters[NFM_CNT_NO_RING].load(std::memory_order_relaxed) +
+                              s.events_bad.load(std::memory_order_relaxed);
+        loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)), lost);
+      };
+    }
+    if (want_manifest) {
+      manifest.live = [&status, &live, loss_timeline](nfm::ManifestLive* l) {
+        l->interfaces = live.ifaces;
+        l->xdp_mode = nfm::live::XdpModeName(status.xdp_mode.load());
+        l->rings = status.rings.load();
+        l->ring_size_bytes = status.ring_size_bytes.load();
+        for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status.counters[i].load());
+        l->counters.emplace_back("events_decoded", status.events_decoded.load());
+        l->counters.emplace_back("events_bad", status.events_bad.load());
+        if (loss_timeline) {
+          for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
+        }
+        return true;
+      };
+      manifest.Start();
+    }
     if (metrics) metrics->AttachLive(&status);
     rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
   } else {
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, threads);
+    if (want_manifest) manifest.Start();
+    sharded_run = flow_threads > 1;
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected,
+                             flow_threads, false, &inputs, want_manifest, &sharded_stats);
   }
 
-  return FinishOutput(o, *sink, metrics.get(), rc);
+  rc = FinishIpfix(o, ipfix, rc);
+  return FinishOutput(o, sink.get(), metrics.get(), rc, &manifest_error);
 }

@@ -31,6 +31,7 @@
 #include "output/csv_writer.hpp"
 #include "source/decode.hpp"
 #include "engine/engine.hpp"
+#include "engine/ntl_engine.hpp"
 #include "engine/flow_record.hpp"
 #include "engine/flow_table.hpp"
 #include "traffic_model.hpp"
@@ -62,7 +63,8 @@ class CountingSink : public nfm::FlowExporter {
 
 // The flows' destination: the CSV exporter writing to /dev/null, or the counting exporter.
 struct Rows {
-  explicit Rows(bool nfm2022) : spec(*nfm::fmt::FloatSpec::Parse(nfm2022 ? ".64f" : "")), counting(spec) {}
+  explicit Rows(bool nfm2022, const char* float_spec = nullptr)
+      : spec(*nfm::fmt::FloatSpec::Parse(float_spec ? float_spec : nfm2022 ? ".64f" : "")), counting(spec) {}
   // The CLI's float defaults: shortest round-trip (corrected), .64f (nfm2022).
   nfm::fmt::FloatSpec spec;
   std::unique_ptr<nfm::CsvFileSink> csv;
@@ -70,7 +72,8 @@ struct Rows {
   CountingSink counting;
   uint64_t Count() const { return csv ? csv->RowsWritten() : counting.rows; }
   // Opens /dev/null when !counting; false (with *err) on failure.
-  bool Attach(nfm::FlowEngine& engine, bool use_counting, std::string* err) {
+  template <class Engine>
+  bool Attach(Engine& engine, bool use_counting, std::string* err) {
     if (use_counting) {
       engine.AddExporter(counting);
       return true;
@@ -83,8 +86,8 @@ struct Rows {
   }
 };
 
-template <bool kPrefetch>
-void Feed(nfm::FlowEngine& engine, std::vector<nfm::PacketMeta>& ev) {
+template <bool kPrefetch, class Engine>
+void Feed(Engine& engine, std::vector<nfm::PacketMeta>& ev) {
   const size_t n = ev.size();
   for (size_t i = 0; i < n; ++i) {
     if (kPrefetch) {
@@ -225,24 +228,48 @@ const RealTraffic& LoadRealTraffic() {
 // stream at once, copy c with every address's byte 12 XORed with c (the first IPv4 octet;
 // the same bijection on both addresses keeps each flow's two directions together) and
 // c * 997 ns later: the same real flows, many more of them open at once.
+template <class Engine>
+void RunRealPasses(benchmark::State& state, const RealTraffic& rt, Engine& engine, Rows& rows, int copies);
+
 void BM_EngineRealCaptures(benchmark::State& state) {
   const RealTraffic& rt = LoadRealTraffic();
   if (rt.events.empty()) {
     state.SkipWithError("no readable capture in NFM_BENCH_CAPTURES, ../shared/pcaps or tests/data");
     return;
   }
-  const bool nfm2022 = state.range(0) == 1;
+  // profile: 0 corrected, 1 nfm2022, 2 ntl (NtlEngine, .17g), 3 corrected + ntl feature set.
+  const int profile = static_cast<int>(state.range(0));
+  const bool nfm2022 = profile == 1;
   const int copies = static_cast<int>(state.range(1));
   nfm::EngineConfig cfg;
-  cfg.profile = nfm2022 ? nfm::Profile::kNfm2022 : nfm::Profile::kCorrected;
+  cfg.profile = nfm2022 ? nfm::Profile::kNfm2022 : profile == 2 ? nfm::Profile::kNtl : nfm::Profile::kCorrected;
   nfm::ApplyProfileDefaults(cfg, false, false, false);
   cfg.max_flows = 1u << 20;
+  cfg.ntl_features = profile == 3;
+  if (profile == 2) {
+    Rows rows(false, ".17g");
+    nfm::NtlConfig ncfg;
+    ncfg.base = cfg;
+    ncfg.base.idle_timeout_s = 100;  // below the 200 s between passes: every pass makes new flows
+    nfm::NtlEngine engine(ncfg);
+    if (std::string err; !rows.Attach(engine, false, &err)) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    RunRealPasses(state, rt, engine, rows, copies);
+    return;
+  }
   Rows rows(nfm2022);
   nfm::FlowEngine engine(cfg);
   if (std::string err; !rows.Attach(engine, false, &err)) {
     state.SkipWithError(err.c_str());
     return;
   }
+  RunRealPasses(state, rt, engine, rows, copies);
+}
+
+template <class Engine>
+void RunRealPasses(benchmark::State& state, const RealTraffic& rt, Engine& engine, Rows& rows, int copies) {
   const int64_t step = rt.span_ns + 200 * int64_t{1000000000};
   std::vector<nfm::PacketMeta> pass;
   pass.reserve(rt.events.size() * static_cast<size_t>(copies));
@@ -286,10 +313,13 @@ void BM_EngineRealCaptures(benchmark::State& state) {
 }
 
 BENCHMARK(BM_EngineRealCaptures)
-    ->ArgNames({"nfm2022", "copies"})
+    ->ArgNames({"profile", "copies"})
     // corrected only: nfm2022's 120000 s idle timeout would join the passes' flows
     ->Args({0, 1})
     ->Args({0, 16})  // 16 copies at once: ~550k events per pass
+    ->Args({2, 1})   // ntl (NtlEngine; activity timeout 100 s so passes do not join)
+    ->Args({3, 1})   // corrected + ntl feature set
+    ->Args({3, 16})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(40);
 

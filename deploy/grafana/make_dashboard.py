@@ -114,6 +114,12 @@ panel("CSV rows/s and write errors", [q(f'sum by (instance) (rate(nfm_csv_rows_t
                                         "{{instance}} write errors")])
 panel("Agents", [q(f'nfm_build_info{{{SEL}}}', "", format="table", instant=True)], kind="table", x=12,
       extra={"transformations": [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}}}]})
+panel("IPFIX export", [q(f'sum by (instance, result) (rate(nfm_ipfix_records_total{{{SEL}}}[{RI}]))',
+                          "{{instance}} records {{result}}/s"),
+                        q(f'sum by (instance) (rate(nfm_ipfix_messages_total{{{SEL}}}[{RI}]))', "{{instance}} messages/s")],
+      desc="Records sent/dropped (queue full, failed sends) and messages per second, per agent (--ipfix)")
+panel("IPFIX destinations connected", [q(f'sum by (instance) (nfm_ipfix_connected{{{SEL}}})', "{{instance}}")], x=12,
+      desc="Destinations each agent is connected to (TCP) or has open (UDP, file); 0 while a TCP collector is down")
 
 dashboard = {
     "__inputs": [{"name": "DS_PROMETHEUS", "label": "Prometheus", "type": "datasource", "pluginId": "prometheus",

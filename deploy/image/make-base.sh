@@ -5,7 +5,8 @@
 # `podman import`. Results are cached: a base is rebuilt only when its package list changes.
 #   localhost/nfm-xdp-base-build:bookworm    compilers + -dev packages (build stage)
 #   localhost/nfm-xdp-base-runtime:bookworm  shared libraries the agent links (final stage)
-# Usage: make-base.sh CACHE_DIR
+#   localhost/nfm-xdp-base-collector:bookworm  nfdump (nfcapd), only with the argument "collector"
+# Usage: make-base.sh CACHE_DIR [collector]
 #   env NFM_DEBIAN_MIRROR (default: the host's apt source), PODMAN (default: podman; the test
 #   uses an isolated store: "podman --root DIR --runroot DIR --storage-driver vfs").
 set -euo pipefail
@@ -22,6 +23,7 @@ build_pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libel
             libbenchmark-dev python3)
 runtime_pkgs=(libbpf1 libelf1 zlib1g libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1
               iproute2)
+collector_pkgs=(nfdump)  # the optional IPFIX collector example (deploy/k8s/collector/)
 
 # Reuse .debs apt already downloaded on this host (same archive, same versions).
 if compgen -G "/var/cache/apt/archives/*.deb" >/dev/null; then
@@ -64,5 +66,9 @@ make_base() {  # name packages...
   echo "make-base: $tag built in $((SECONDS - t0)) s"
 }
 
+if [[ ${2:-} == collector ]]; then
+  make_base collector "${collector_pkgs[@]}"
+  exit 0
+fi
 make_base build "${build_pkgs[@]}"
 make_base runtime "${runtime_pkgs[@]}"

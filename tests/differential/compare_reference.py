@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Differential test: nfm-xdp --profile nfm2022 vs the NetFlowMeter 019dde4 reference CSVs.
+"""Differential test: nfm-xdp --profile P vs the reference CSVs in <shared>/expected/P.
 
-For every capture in <shared>/pcaps that has <shared>/expected/nfm2022/<name>.csv, run
-  nfm-xdp --pcap X --csv out.csv --profile nfm2022 --float-format .17g --tz utc
+P = nfm2022 (NetFlowMeter 019dde4, default) or ntl (NTLFlowLyzer e2def39, --profile ntl).
+For every capture in <shared>/pcaps that has <shared>/expected/P/<name>.csv, run
+  nfm-xdp --pcap X --csv out.csv --profile P --float-format .17g --tz utc
 and require the same multiset of rows: rows matched by flow_id (duplicated flow_ids by full
 row content), every column textually equal, same header, CRLF line ends, and a 0-byte file
 when the reference is 0 bytes. Captures without a reference CSV (the reference crashed) are
 only run: exit status 0 or 2 and no crash.
+
+With --rel-tol T (default 0 = textual equality; ntl: 1e-9) a numeric cell that differs in
+text but not by more than T relative still passes and is counted as "close" (not 0 ulp).
 
 Output: one line per capture (PASS/FAIL, flows), for failures the first differing flows as
   flow_id | column: ours=... ref=...
@@ -56,7 +60,24 @@ def pair_rows(ours: list[list[str]], ref: list[list[str]]):
     return pairs, rest_o, rest_r
 
 
-def compare(ours_bytes: bytes, ref_bytes: bytes, max_flows: int):
+CELLS = Counter()  # compared / exact / close cells over all captures
+
+
+def close_enough(a: str, b: str, tol: float) -> bool:
+    if tol <= 0:
+        return False
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return False
+    if x != x or y != y:
+        return x != x and y != y
+    if x == y:
+        return True
+    return abs(x - y) <= tol * max(abs(x), abs(y))
+
+
+def compare(ours_bytes: bytes, ref_bytes: bytes, max_flows: int, tol: float = 0.0):
     """Returns (ok, n_ref_flows, n_our_flows, messages)."""
     msgs: list[str] = []
     if not ref_bytes:
@@ -117,8 +138,19 @@ def compare(ours_bytes: bytes, ref_bytes: bytes, max_flows: int):
     col_census: Counter = Counter()
     for key in sorted(set(by_o) | set(by_r)):
         pairs, only_o, only_r = pair_rows(by_o.get(key, []), by_r.get(key, []))
+        n_exact = len(by_r.get(key, [])) - len(pairs) - len(only_r)
+        CELLS["compared"] += n_exact * len(ref_cols)
+        CELLS["exact"] += n_exact * len(ref_cols)
+        CELLS["rows_exact"] += n_exact
         for o, r in pairs:
+            CELLS["compared"] += len(ref_cols)
             d = [(ref_cols[i], o[i], r[i]) for i in range(len(ref_cols)) if o[i] != r[i]]
+            near = [x for x in d if close_enough(x[1], x[2], tol)]
+            CELLS["exact"] += len(ref_cols) - len(d)
+            CELLS["close"] += len(near)
+            d = [x for x in d if not close_enough(x[1], x[2], tol)]
+            if not d:
+                continue
             diffs.append((key, d))
             for c, _, _ in d:
                 col_census[c] += 1
@@ -153,7 +185,11 @@ def main() -> int:
     ap.add_argument("--binary", required=True, help="path to nfm-xdp")
     ap.add_argument("--source-dir", default=None, help="repository root (../shared is resolved from it)")
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--profile", default="nfm2022", choices=["nfm2022", "ntl"])
+    ap.add_argument("--rel-tol", type=float, default=None,
+                    help="relative tolerance of numeric cells (default 0; ntl 1e-9)")
     args = ap.parse_args()
+    tol = args.rel_tol if args.rel_tol is not None else (1e-9 if args.profile == "ntl" else 0.0)
 
     shared = nfmtest.find_shared(args.source_dir)
     if shared is None:
@@ -164,7 +200,12 @@ def main() -> int:
     if not os.access(args.binary, os.X_OK):
         print(f"FAIL: binary not found or not executable: {args.binary}")
         return 1
-    expected_dir = shared / "expected" / "nfm2022"
+    expected_dir = shared / "expected" / args.profile
+    if not expected_dir.is_dir():
+        print("*" * 78)
+        print(f"SKIP: {expected_dir} not found: no reference CSVs for --profile {args.profile}")
+        print("*" * 78)
+        return nfmtest.SKIP_CODE
     captures = nfmtest.only_filter(nfmtest.list_captures(shared / "pcaps"))
     if not captures:
         print("no capture selected (NFM_DIFF_ONLY matched nothing?)")
@@ -180,7 +221,7 @@ def main() -> int:
             out = outdir / (cap.name + ".csv")
             if out.exists():
                 out.unlink()
-            cmd = ["--pcap", str(cap), "--csv", str(out), "--profile", "nfm2022",
+            cmd = ["--pcap", str(cap), "--csv", str(out), "--profile", args.profile,
                    "--float-format", ".17g", "--tz", "utc"]
             try:
                 res = nfmtest.run_tool(args.binary, cmd, timeout=args.timeout)
@@ -203,7 +244,7 @@ def main() -> int:
                 failed += 1
                 continue
             ours_bytes = out.read_bytes() if out.exists() else b""
-            ok, nref, nours, msgs = compare(ours_bytes, ref.read_bytes(), max_flows)
+            ok, nref, nours, msgs = compare(ours_bytes, ref.read_bytes(), max_flows, tol)
             rc_note = "" if res.returncode == 0 else f", ours exit {res.returncode}"
             if ok:
                 print(f"PASS {cap.name}: {nref} flows{rc_note}")
@@ -217,6 +258,8 @@ def main() -> int:
     finally:
         if not keep:
             shutil.rmtree(outdir, ignore_errors=True)
+    print(f"cells: {CELLS['compared']} compared, {CELLS['exact']} textually identical, "
+          f"{CELLS['close']} within {tol:g} relative; {CELLS['rows_exact']} rows identical")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import ipaddress
 import json
 import os
 import re
@@ -1187,7 +1188,64 @@ def t_cic_live(tools: Tools, tmp: Path) -> None:
               "\n  live only: " + "\n  ".join(map(str, extra[:10])))
 
 
+def t_ipfix_collector(tools: Tools, tmp: Path) -> None:
+    """Live capture exported over IPFIX (uniflow, UDP) to nfcapd running inside the test
+    namespace (on its loopback, so the export is not itself on the monitored veth): per
+    5-tuple and direction the collector's packets equal the agent's CSV."""
+    if "--ipfix" not in subprocess.run([tools.live, "--help"], capture_output=True, text=True).stdout:
+        skip(f"{tools.live} has no --ipfix")
+    for t in ("nfcapd", "nfdump"):
+        if not shutil.which(t):
+            skip(f"{t} is not installed (apt-get install nfdump)")
+    with Net(8, ipv6=True) as net:
+        live_csv, err, d = tmp / "live.csv", tmp / "agent.err", tmp / "nfcapd"
+        d.mkdir()
+        coll = net.spawn(net.ns_a, ["nfcapd", "-p", "4739", "-b", "127.0.0.1", "-w", str(d)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        agent = start_agent(tools, net, live_csv, ["--ipfix", "udp://127.0.0.1:4739", "--ipfix-uniflow"],
+                            err_path=err)
+        time.sleep(0.3)
+        mixed_traffic(net, tmp)
+        time.sleep(0.5)
+        rc, stderr = stop_agent(agent, err)
+        time.sleep(0.5)
+        coll.send_signal(signal.SIGTERM)
+        coll.wait(timeout=20)
+        check(rc == 0, f"agent exit code {rc}: {stderr}")
+        m = re.search(r"ipfix udp://127.0.0.1:4739: (\d+) records sent, (\d+) dropped", stderr)
+        check(m is not None, f"no ipfix summary line in: {stderr}")
+        want = {}
+        n_records = 0
+        with open(live_csv, newline="") as f:
+            for r in csv.DictReader(f):
+                n_records += 2 if int(r["bwd_packets_count"]) else 1
+                k = (r["src_ip"], r["dst_ip"], int(r["src_port"]), int(r["dst_port"]))
+                want[k] = want.get(k, 0) + int(r["fwd_packets_count"])
+                if int(r["bwd_packets_count"]):
+                    k = (r["dst_ip"], r["src_ip"], int(r["dst_port"]), int(r["src_port"]))
+                    want[k] = want.get(k, 0) + int(r["bwd_packets_count"])
+        out = run(["nfdump", "-R", str(d), "-o", "json"], env=dict(os.environ, TZ="UTC")).stdout
+        got = {}
+        for fl in json.loads(out) if out.strip() else []:
+            k = (fl.get("src4_addr") or fl.get("src6_addr"), fl.get("dst4_addr") or fl.get("dst6_addr"),
+                 int(fl.get("src_port", 0)), int(fl.get("dst_port", 0)))
+            got[k] = got.get(k, 0) + int(fl["in_packets"])
+        norm = lambda dct: {(ipaddress.ip_address(k[0]).compressed, ipaddress.ip_address(k[1]).compressed, k[2], k[3]): v
+                            for k, v in dct.items()}
+        want, got = norm(want), norm(got)
+        sent = int(m.group(1)) if m else -1
+        check(sent == n_records, f"agent sent {sent} records; the CSV implies {n_records}")
+        check(m is not None and m.group(2) == "0", f"records dropped: {m.group(0) if m else stderr}")
+        diff = [f"{k}: CSV {want.get(k)} collector {got.get(k)}" for k in set(want) | set(got) if want.get(k) != got.get(k)]
+        log(f"nfcapd in {net.ns_a}: {len(got)} directional 5-tuples, {sum(got.values())} packets; agent: "
+            f"{m.group(0) if m else '?'}")
+        check(len(want) >= 8, f"expected at least 8 directional flows, got {len(want)}")
+        check(not diff, "collector and CSV differ:\n  " + "\n  ".join(diff[:20]))
+
+
 TESTS = {
+    "ipfix_collector": t_ipfix_collector,
     "live_vs_capture": t_live_vs_capture,
     "loss_accounting": t_loss_accounting,
     "loss_accounting_egress": lambda tools, tmp: t_loss_accounting(tools, tmp, reverse=True),

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # deploy/k8s and deploy/Containerfile carry what the deployment depends on: this fails if
 # someone removes hostNetwork, a capability, a probe, the BTF mount, the scrape annotations,
-# the node-named rotated CSV, or makes the image depend on a registry.
+# the node-named rotated CSV, or makes the image depend on a registry. The optional IPFIX
+# collector example (deploy/k8s/collector/) must select its pods, expose UDP 4739 and be the
+# address the DaemonSet patch exports to.
 # Usage: k8s_test.py [--binary nfm-xdp]  (with --binary: the DaemonSet's flags must exist)
 import argparse
 import glob
@@ -40,6 +42,65 @@ def load_all():
                 if d:
                     docs.setdefault(os.path.basename(path), []).append(d)
     return docs
+
+
+def check_collector(ns, agent_container, binary):
+    """deploy/k8s/collector: nfcapd Deployment + Service, and the DaemonSet patch exporting to it."""
+    cdir = os.path.join(K8S, "collector")
+    if not check(os.path.isdir(cdir), "deploy/k8s/collector exists"):
+        return
+    kinds = {}
+    for path in sorted(glob.glob(os.path.join(cdir, "*.yaml"))):
+        with open(path) as f:
+            for d in yaml.safe_load_all(f):
+                if d:
+                    kinds.setdefault(d.get("kind"), []).append(d)
+    deps, svcs = kinds.get("Deployment", []), kinds.get("Service", [])
+    if not (check(len(deps) == 1, "collector: one Deployment") and check(len(svcs) == 1, "collector: one Service")):
+        return
+    dep, svc = deps[0], svcs[0]
+    check(dep["metadata"].get("namespace") == ns and svc["metadata"].get("namespace") == ns,
+          "collector Deployment and Service live in the agent's namespace")
+    labels = dep["spec"]["template"]["metadata"]["labels"]
+    check(dep["spec"]["selector"]["matchLabels"].items() <= labels.items(), "collector selector matches its pod labels")
+    check(svc["spec"]["selector"].items() <= labels.items(), "collector Service selects the collector pods")
+    cc = dep["spec"]["template"]["spec"]["containers"][0]
+    cports = {p["name"]: p for p in cc.get("ports", [])}
+    sp = svc["spec"]["ports"][0]
+    check(sp.get("protocol") == "UDP" and sp.get("targetPort") in cports, "collector Service: UDP to a named container port")
+    if sp.get("targetPort") in cports:
+        cp = cports[sp["targetPort"]]
+        check(cp.get("protocol") == "UDP", "collector container port is UDP")
+        a = cc.get("args", [])
+        check("-p" in a and a[a.index("-p") + 1] == str(cp["containerPort"]), "nfcapd -p equals the container port")
+        check("-w" in a and any(m["mountPath"] == a[a.index("-w") + 1] for m in cc.get("volumeMounts", [])),
+              "nfcapd -w directory is a volume")
+    check(cc.get("image", "").startswith("localhost/nfm-collector:"), "collector image is the locally built one")
+    cf = open(os.path.join(SRC, "deploy", "collector", "Containerfile")).read()
+    check(re.search(r"^ENTRYPOINT \[\"/usr/bin/nfcapd\"\]", cf, re.M) is not None, "collector ENTRYPOINT is nfcapd")
+    for f_ in re.findall(r"^FROM (\S+)", cf, re.M):
+        base = re.sub(r"\$\{(\w+)\}", lambda m: dict(re.findall(r"^ARG (\w+)=(\S+)", cf, re.M)).get(m.group(1), ""), f_)
+        check(base.startswith("localhost/") and "bookworm" in base, f"collector FROM {base}: local bookworm base")
+    with open(os.path.join(cdir, "kustomization.yaml")) as f:
+        kust = yaml.safe_load(f)
+    for r in kust.get("resources", []):
+        check(os.path.exists(os.path.join(cdir, r)), f"collector kustomization resource {r} exists")
+    for pt in kust.get("patches", []):
+        check(os.path.exists(os.path.join(cdir, pt["path"])), f"collector kustomization patch {pt['path']} exists")
+    patch = next((d for d in kinds.get("DaemonSet", [])), None)
+    if check(patch is not None, "collector: DaemonSet patch adds --ipfix"):
+        pc = patch["spec"]["template"]["spec"]["containers"][0]
+        check(pc["name"] == agent_container["name"], "patch targets the agent container")
+        pargs = pc.get("args", [])
+        check(all(a in pargs for a in agent_container.get("args", [])), "patch keeps every DaemonSet arg")
+        want = f"--ipfix=udp://{svc['metadata']['name']}.{ns}:{sp['port']}"
+        check(want in pargs, f"patch exports to the collector Service ({want})")
+        if binary:
+            helptext = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+            for a in pargs:
+                flag = a.split("=", 1)[0]
+                if flag.startswith("--ipfix"):
+                    check(flag in helptext, f"patch flag {flag} exists in nfm-xdp --help")
 
 
 def main():
@@ -152,6 +213,8 @@ def main():
         check(base == "scratch" or "bookworm" in base, f"FROM {base}: Debian bookworm based")
     check("COPY --from=build" in cf, "final stage copies only the build result")
     check(re.search(r'^ENTRYPOINT \["/usr/local/bin/nfm-xdp"\]', cf, re.M) is not None, "ENTRYPOINT is the agent")
+
+    check_collector(ns, c, args.binary)
 
     if args.binary:
         helptext = subprocess.run([args.binary, "--help"], capture_output=True, text=True).stdout

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Replays every file of the given directories through nfm-xdp for every profile (and the
-corrected profile with --feature-set cic).
+corrected profile with --feature-set cic and --feature-set ntl).
 
 Each run: `nfm-xdp --pcap F --csv /dev/null -q --profile P [...]` must
   * end by exit (no signal) with code 0, 1 or 2, within --timeout seconds;
@@ -35,7 +35,8 @@ def main():
     failures = []
     runs = 0
     for path in files:
-        for profile in ("corrected", "nfm2022", "cic", "corrected --feature-set cic"):
+        for profile in ("corrected", "nfm2022", "cic", "corrected --feature-set cic", "ntl",
+                        "corrected --feature-set ntl"):
             cmd = [args.binary, "--pcap", path, "--csv", "/dev/null", "-q", "--profile", *profile.split()]
             runs += 1
             try:

@@ -305,7 +305,8 @@ TEST(Metrics, EveryNameHasThePrefixAndNoHighCardinalityLabel) {
     for (auto it = std::sregex_iterator(labels.begin(), labels.end(), label); it != std::sregex_iterator(); ++it) {
       const std::string l = (*it)[1].str();
       EXPECT_TRUE(l == "reason" || l == "hook" || l == "direction" || l == "flag" || l == "le" || l == "version" ||
-                  l == "kernel" || l == "mode" || l == "attach_mode" || l == "iface" || l == "xdp_mode")
+                  l == "kernel" || l == "mode" || l == "attach_mode" || l == "iface" || l == "xdp_mode" ||
+                  l == "result")
           << "unexpected label " << l << " in " << line;
     }
     ++series;

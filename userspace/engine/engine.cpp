@@ -19,6 +19,8 @@
 #include "engine/exact.hpp"
 #include "engine/flow_record.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/ntl_compute.hpp"
+#include "engine/ntl_features.hpp"
 
 namespace nfm {
 
@@ -98,9 +100,59 @@ bool AddrEq(const uint8_t* a, const uint8_t* b) noexcept { return std::memcmp(a,
 
 }  // namespace
 
+namespace {
+// Per-flow extras of the corrected ntl feature set (parallel to the flow table; allocated only
+// when EngineConfig::ntl_features is set): the packet list, the handshake walk, the
+// active/idle period lists.
+struct NtlExt {
+  uint32_t chunk_head, chunk_tail, listed;
+  uint32_t periods;  // slot + 1 in NtlState::periods; 0 = none
+  uint32_t hs_seq, hs_ack;
+  uint8_t hs_state;
+  uint8_t hs_other;
+  uint8_t capped;
+  int64_t hs_first, hs_last, hs_other_ns;
+};
+struct NtlState {
+  explicit NtlState(uint32_t capacity) {
+    ext = static_cast<NtlExt*>(std::calloc(capacity, sizeof(NtlExt)));
+    if (!ext) throw std::bad_alloc();
+  }
+  ~NtlState() { std::free(ext); }
+  NtlExt* ext;
+  ChunkPool chunks;
+  struct Periods {
+    std::vector<double> act, idle;  // integer ns (exact below 2^53 ns = 104 days)
+  };
+  std::vector<Periods> periods;
+  std::vector<uint32_t> free_periods;
+  std::vector<ListedPacket> pk;
+  NtlScratch scratch;
+  NtlValues values{true};
+  uint32_t max_list = 1u << 16;
+  uint64_t capped_flows = 0;
+  Periods& PeriodsOf(NtlExt& x) {
+    if (!x.periods) {
+      if (free_periods.empty()) {
+        periods.emplace_back();
+        x.periods = static_cast<uint32_t>(periods.size());
+      } else {
+        x.periods = free_periods.back();
+        free_periods.pop_back();
+      }
+    }
+    return periods[x.periods - 1];
+  }
+};
+}  // namespace
+
 struct FlowEngine::Impl {
   Impl(FlowEngine& e, const EngineConfig& cfg) : engine(e), table(cfg.max_flows), cold(table.Capacity()) {
     nfm2022 = cfg.profile != Profile::kCorrected;
+    if (!nfm2022 && cfg.ntl_features) {
+      ntl = std::make_unique<NtlState>(table.Capacity());
+      ntl->max_list = cfg.ntl_max_list_packets ? cfg.ntl_max_list_packets : 1;
+    }
     if (nfm2022) {
       ext = static_cast<Nfm2022Ext*>(std::calloc(table.Capacity(), sizeof(Nfm2022Ext)));
       if (!ext) throw std::bad_alloc();
@@ -121,6 +173,7 @@ struct FlowEngine::Impl {
   FlowTable<FlowRecord> table;
   SlotPool<FlowCold> cold;  // at most one slot per open flow, taken on first need
   Nfm2022Ext* ext = nullptr;
+  std::unique_ptr<NtlState> ntl;  // corrected + ntl feature set only
   bool nfm2022 = false;
   uint64_t next_seq = 0;
   // Open nfm2022 flows whose two addresses and/or two ports are equal, by kind: index
@@ -233,6 +286,7 @@ struct FlowEngine::Impl {
     f.ip_version = p.ip_version;
     f.first_ts = static_cast<int64_t>(p.ts_ns);
     f.last_ts = f.first_ts;
+    if (ntl) ntl->ext[id] = NtlExt{};
     if (ext) {
       ext[id] = Nfm2022Ext{};
       ext[id].seq = next_seq++;
@@ -250,16 +304,78 @@ struct FlowEngine::Impl {
 
   void Export(uint32_t id, EndReason reason) {
     FlowRecord& f = table.At(id);
-    BuildView(id, reason, view);
+    if (ntl) BuildNtlView(id, reason, view); else BuildView(id, reason, view);
     for (FlowExporter* x : exporters) x->Export(view);
     ++stats().flows_exported[static_cast<int>(reason)];
     --stats().flows_active;
     if (ext) {
       if (const int kind = LooseDegenerate(f)) --degenerate[kind - 1];
     }
+    if (ntl) NtlRelease(ntl->ext[id]);
     if (f.cold) cold.Free(f.cold);
     table.Erase(id);
   }
+
+  // ---- corrected ntl feature set ----------------------------------------------------------
+  void NtlRelease(NtlExt& x) {
+    for (uint32_t c = x.chunk_head; c;) {
+      const uint32_t next = ntl->chunks.At(c).next;
+      ntl->chunks.Free(c);
+      c = next;
+    }
+    if (x.periods) {
+      ntl->periods[x.periods - 1].act.clear();
+      ntl->periods[x.periods - 1].idle.clear();
+      ntl->free_periods.push_back(x.periods);
+    }
+    x = NtlExt{};
+  }
+  // A packet with effective time t (never before the flow's previous packet).
+  void NtlAdd(uint32_t id, const PacketMeta& p, int d, int64_t t) {
+    NtlExt& x = ntl->ext[id];
+    if (x.listed < ntl->max_list) {
+      if (x.listed % kChunkPackets == 0) {
+        const uint32_t c = ntl->chunks.Alloc();
+        if (x.chunk_tail) ntl->chunks.At(x.chunk_tail).next = c; else x.chunk_head = c;
+        x.chunk_tail = c;
+      }
+      ListedPacket& lp = ntl->chunks.At(x.chunk_tail).p[x.listed % kChunkPackets];
+      lp.ts_ns = t;
+      lp.packed = std::min<uint64_t>(p.cap_len, 0x1fffff) | std::min<uint64_t>(p.payload_ip, 0x1fffff) << 21 |
+                  static_cast<uint64_t>(std::min<uint16_t>(p.l4_header_len, 0xff)) << 42 |
+                  static_cast<uint64_t>(d) << 50;
+      ++x.listed;
+    } else if (!x.capped) {
+      x.capped = 1;
+      ++ntl->capped_flows;
+      ++stats().list_capped_flows;
+    }
+    if (p.proto != 6) return;
+    // Handshake walk (spec §8.3) with N4 fixed: sequence numbers compared modulo 2^32.
+    const uint8_t fl = p.tcp_flags;
+    if (x.hs_state == 3) {
+      if (!x.hs_other) {
+        x.hs_other_ns = t;
+        x.hs_other = 1;
+      }
+    } else if (x.hs_state == 0 && (fl & kSyn)) {
+      x.hs_first = t;
+      x.hs_seq = p.tcp_seq;
+      x.hs_state = 1;
+    } else if (x.hs_state == 1 && (fl & kSyn) && (fl & kAck) && static_cast<uint32_t>(p.tcp_ack - 1) == x.hs_seq) {
+      x.hs_seq = p.tcp_seq;
+      x.hs_ack = p.tcp_ack;
+      x.hs_state = 2;
+    } else if (x.hs_state == 2 && (fl & kAck) && static_cast<uint32_t>(p.tcp_ack - 1) == x.hs_seq &&
+               x.hs_ack == p.tcp_seq) {
+      x.hs_last = t;
+      x.hs_state = 3;
+    } else if (!x.hs_other) {
+      x.hs_other_ns = t;
+      x.hs_other = 1;
+    }
+  }
+  void BuildNtlView(uint32_t id, EndReason reason, FlowView& v);
 
   // The flow's cold slot, taken now if it has none.
   FlowCold& ColdOf(FlowRecord& f) noexcept {
@@ -445,10 +561,16 @@ struct FlowEngine::Impl {
     }
     SetLast(f, d, t);
     AddCommon(f, p, d, p.payload_ip);
+    if (ntl) NtlAdd(id, p, d, t);
     if (n_all > 0 && t - prev > threshold_ns) [[unlikely]] {
       FlowCold& c = ColdOf(f);
       if (prev - c.start_act > 0) AddPeriod(c.act, prev - c.start_act, 0);  // D5
       AddPeriod(c.idle, t - prev, 0);
+      if (ntl) {
+        NtlState::Periods& pr = ntl->PeriodsOf(ntl->ext[id]);
+        if (prev - c.start_act > 0) pr.act.push_back(static_cast<double>(prev - c.start_act));  // ns
+        pr.idle.push_back(static_cast<double>(t - prev));
+      }
       c.start_act = t;
     }
     if (n_all > 0 && t - prev > subflow_ns) ++f.sfcount;
@@ -925,13 +1047,81 @@ void FlowEngine::Impl::BuildView(uint32_t id, EndReason reason, FlowView& v) {
   v.decimals = std::span<const Decimal>(decimals, static_cast<size_t>(n_dec));
 }
 
+// The corrected ntl feature set of flow `id` (ntl_compute with corrected semantics).
+void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v) {
+  const FlowRecord& f = table.At(id);
+  NtlExt& x = ntl->ext[id];
+  std::vector<ListedPacket>& pk = ntl->pk;
+  pk.clear();
+  for (uint32_t c = x.chunk_head, left = x.listed; c && left; c = ntl->chunks.At(c).next) {
+    const uint32_t k = std::min(left, kChunkPackets);
+    pk.insert(pk.end(), ntl->chunks.At(c).p, ntl->chunks.At(c).p + k);
+    left -= k;
+  }
+  NtlInput in;
+  in.corrected = true;
+  in.pk = std::span<const ListedPacket>(pk.data(), pk.size());
+  for (int d = 0; d < 2; ++d) {
+    in.n[d] = f.n[d];
+    in.pay[d] = f.pay[d].sum;
+    in.init_win[d] = f.init_win[d];
+    for (int b = 0; b < 8; ++b) in.flags[d][b] = FlagCount(f, d, b);
+    const BulkState& b = f.bulk[d];
+    in.bulk[d].states = b.states;
+    in.bulk[d].bytes = b.bytes;
+    in.bulk[d].pkts = b.pkts;
+    in.bulk[d].dur = exact::NsToSeconds(b.dur);
+    in.bulk[d].dur_ns = b.dur;
+    in.bulk[d].dur_set = b.states != 0;
+  }
+  in.duration = exact::NsToSeconds(f.last_ts - f.first_ts);
+  in.sfcount = f.sfcount;
+  // Active/idle lists (positive, D5 fixed) with the last active period (D19 fixed).
+  NtlState::Periods& pr = ntl->PeriodsOf(x);
+  const int64_t start_act = StartAct(f);
+  if (f.last_ts - start_act > 0) pr.act.push_back(static_cast<double>(f.last_ts - start_act));  // ns
+  in.act = &pr.act;
+  in.idle = &pr.idle;
+  in.hs_state = x.hs_state;
+  in.hs_other = x.hs_other && x.hs_state == 3;
+  in.hs_first_ns = x.hs_first;
+  in.hs_last_ns = x.hs_last;
+  in.hs_other_ns = x.hs_other_ns;
+  ntl->values = NtlValues(true);
+  ComputeNtlFeatures(in, ntl->scratch, ntl->values);
+  assert(ntl->values.size() == kNtlCorrectedNumFeatures);
+  v = FlowView{};
+  v.src = f.Src();
+  v.dst = f.Dst();
+  v.sport = f.Sport();
+  v.dport = f.Dport();
+  v.proto = f.proto;
+  v.ip_version = f.ip_version;
+  v.profile = cfg().profile;
+  v.reason = reason;
+  v.first_ns = f.first_ts;
+  v.last_ns = f.last_ts;
+  const uint64_t ip_hdr = f.ip_version == 6 ? 40 : 20;
+  for (int d = 0; d < 2; ++d) {
+    v.packets[d] = f.n[d];
+    v.payload_bytes[d] = f.pay[d].sum;
+    v.ip_bytes[d] = f.pay[d].sum + f.hdr[d].sum + f.n[d] * ip_hdr;
+    uint8_t fl = 0;
+    for (int bit = 0; bit < 8; ++bit)
+      if (FlagCount(f, d, bit)) fl |= static_cast<uint8_t>(1u << bit);
+    v.tcp_flags[d] = fl;
+  }
+  v.set = &kNtlCorrectedFeatureSet;
+  v.features = std::span<const FeatureValue>(ntl->values.vals, kNtlCorrectedNumFeatures);
+}
+
 FlowEngine::FlowEngine(const EngineConfig& cfg) : cfg_(cfg) {
   impl_ = std::make_unique<Impl>(*this, cfg_);
   stats_.table_capacity = impl_->table.Capacity();
 }
 
 void FlowEngine::AddExporter(FlowExporter& exporter) {
-  exporter.Begin(cfg_.profile, NfmFeatureSet());
+  exporter.Begin(cfg_.profile, impl_->ntl ? kNtlCorrectedFeatureSet : NfmFeatureSet());
   impl_->exporters.push_back(&exporter);
 }
 

@@ -38,6 +38,11 @@ struct EngineConfig {
   double subflow_gap_s = 1.0;           // gap that starts a new subflow (spec §4.1)
   double close_grace_s = 1.0;           // corrected: FIN/RST close grace
   uint64_t max_flows = 1u << 20;        // flow table capacity (eviction when full)
+  // Corrected profile only: export the NTLFlowLyzer feature set in corrected semantics
+  // (kNtlCorrectedFeatureSet, docs/FEATURES.md) instead of the 114 features. Each flow then
+  // also keeps a packet list of up to ntl_max_list_packets packets (16 bytes each).
+  bool ntl_features = false;
+  uint32_t ntl_max_list_packets = 1u << 16;
 };
 void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given, bool threshold_given);
 
@@ -52,6 +57,7 @@ struct EngineStats {
   uint64_t flows_active = 0;
   uint64_t table_capacity = 0;
   uint64_t out_of_order = 0;       // packets whose timestamp went backwards within a flow
+  uint64_t list_capped_flows = 0;  // ntl feature sets: flows whose packet list reached its bound
 };
 
 }  // namespace nfm

@@ -18,6 +18,7 @@ enum class Profile : uint8_t {
   kNfm2022,     // NetFlowMeter 019dde4, bit for bit (121 columns)
   kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
   kCic,         // CICFlowMeter master 98a5eba, byte for byte (84 columns, CIC.md)
+  kNtl,         // NTLFlowLyzer e2def39, bit for bit (339 features + label; engine/ntl_engine)
 };
 
 // Why a flow was exported. Order and names are used as metric label values.
@@ -47,6 +48,9 @@ struct FeatureValue {
                     // active/idle mean/std)
     kInt,           // ns: a signed integer (CIC type L: durations, rates cast to long)
     kJava,          // f: a double as Java's Double.toString prints it (CIC type D)
+    kText,          // aux: index into kFeatureTexts (ntl: "not a complete handshake")
+    kEmpty,         // an empty field: the reference's feature raised (ntl: duration and rates of
+                    // a nanosecond capture, whose Decimal timestamps do not mix with floats)
   };
   Kind kind = Kind::kUint;
   int8_t exp = 0;    // kDecimal: decimal exponent (>= -9)
@@ -76,6 +80,9 @@ struct FeatureValue {
   }
 };
 static_assert(sizeof(FeatureValue) == 16);
+
+// Texts of FeatureValue::Kind::kText values.
+inline constexpr std::string_view kFeatureTexts[] = {"not a complete handshake"};
 
 // Value type of a feature column, fixed per column (IPFIX: unsigned64 / float64).
 enum class FeatureType : uint8_t { kUnsigned, kFloat };

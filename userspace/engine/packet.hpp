@@ -46,7 +46,11 @@ struct PacketMeta {
   // reference (scapy) holds it: -6 for microsecond pcap, -9 for nanosecond pcap,
   // pcapng: the shortest exact decimal (e.g. 1.5 -> -1; never above 0). Live: -9.
   int8_t ts_exp = -6;
-  uint8_t reserved_[7] = {};
+  uint8_t reserved_[3] = {};
+  // TCP sequence / acknowledgement numbers (host order), used only by the ntl handshake
+  // features (spec §8.3); 0 if not TCP or not captured. Filled by DecodeNtl and kStrict.
+  uint32_t tcp_seq = 0;
+  uint32_t tcp_ack = 0;
   // Engine scratch: FlowEngine::PrefetchIndex stores the packet's flow-key hash here and sets
   // kPktKeyHashed, so PrefetchFlow and OnPacket do not hash the key again. A source that
   // reuses a PacketMeta must start from PacketMeta{} (the decoders do) or clear that flag.

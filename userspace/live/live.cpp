@@ -222,10 +222,12 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
       next_tick = now + 100000000ull;
       const uint64_t wall = WallNowNs();
       st->last_drain_ns.store(wall, std::memory_order_relaxed);
-      // One second of slack: events still in the rings may be up to that old.
-      if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
+      // Counters first: flows that end below know about losses up to now.
       loader->ReadCounters(counters);
       Publish(st, counters, *drainer);
+      if (opts.on_sample) opts.on_sample(*st);
+      // One second of slack: events still in the rings may be up to that old.
+      if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
       if (metrics) {
         metrics->Update(drainer->Stats(), *st);
         std::vector<Metrics::WorkerLoad> loads;
@@ -251,6 +253,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   st->last_drain_ns.store(WallNowNs());
   loader->ReadCounters(counters);
   Publish(st, counters, *drainer);
+  if (opts.on_sample) opts.on_sample(*st);
   drainer->Flush();
   if (metrics) metrics->Update(drainer->Stats(), *st);
   if (opts.on_tick) opts.on_tick(*st);

@@ -41,6 +41,9 @@ struct LiveOptions {
   // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
   // Must not throw.
   std::function<void(const struct LiveStatus&)> on_tick;
+  // Optional: called on the drain thread right after each counter sample (about every 100 ms)
+  // and once after the final drain, before the final flush (loss timeline of --loss-column).
+  std::function<void(const struct LiveStatus&)> on_sample;
 };
 
 // Adds --iface (repeatable), --ingress, --xdp-mode, --iface-rescan, --ring-size, --rings,

@@ -281,6 +281,8 @@ struct Metrics::Impl {
   const live::LiveStatus* live_status = nullptr;
   Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
   Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
+  Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_messages = nullptr;
+  Gauge* ipfix_connected = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
   // Shard workers (issue 12): labels worker="0".."N-1", added on first use.
   prometheus::Family<Gauge>*worker_queue = nullptr, *worker_busy = nullptr;
@@ -423,6 +425,16 @@ void Metrics::Impl::Build() {
                      .Name("nfm_worker_busy_seconds")
                      .Help("Seconds a shard worker spent processing packets since start (--threads > 1)")
                      .Register(r);
+
+  auto& ipfix_records = BuildCounter()
+                            .Name("nfm_ipfix_records_total")
+                            .Help("IPFIX data records: sent (accepted by the transport) or dropped (queue full, "
+                                  "send failed, not drained at exit)")
+                            .Register(r);
+  ipfix_sent = &ipfix_records.Add({{"result", "sent"}});
+  ipfix_dropped = &ipfix_records.Add({{"result", "dropped"}});
+  ipfix_messages = &counter("nfm_ipfix_messages_total", "IPFIX messages sent");
+  ipfix_connected = &gauge("nfm_ipfix_connected", "IPFIX destinations currently connected/open");
 
   duration = &BuildHistogram().Name("nfm_flow_duration_seconds").Help("Duration of exported flows").Register(r).Add({}, kDurationBuckets);
   flow_packets = &BuildHistogram().Name("nfm_flow_packets").Help("Packets per exported flow").Register(r).Add({}, kPacketBuckets);
@@ -591,6 +603,14 @@ void Metrics::OnCsvRow(std::size_t bytes) {
 }
 void Metrics::OnCsvError() { impl_->csv_errors->Increment(); }
 void Metrics::OnCsvRotate() { impl_->csv_rotations->Increment(); }
+void Metrics::OnIpfixRecords(bool sent, uint64_t n) {
+  (sent ? impl_->ipfix_sent : impl_->ipfix_dropped)->Increment(static_cast<double>(n));
+}
+void Metrics::OnIpfixMessage() { impl_->ipfix_messages->Increment(); }
+void Metrics::OnIpfixConnected(bool up) {
+  if (up) impl_->ipfix_connected->Increment();
+  else impl_->ipfix_connected->Decrement();
+}
 
 void Metrics::UpdateWorkers(const std::vector<WorkerLoad>& workers) {
   Impl& m = *impl_;

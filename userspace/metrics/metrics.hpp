@@ -99,6 +99,10 @@ class Metrics {
     double queue_depth = 0, busy_seconds = 0;
   };
   void UpdateWorkers(const std::vector<WorkerLoad>& workers);
+  // IPFIX export; called from the exporters' sender threads (thread-safe).
+  void OnIpfixRecords(bool sent, uint64_t n);
+  void OnIpfixMessage();
+  void OnIpfixConnected(bool up);  // nfm_ipfix_connected counts destinations up
 
   // Port the server listens on (useful with port 0); 0 when disabled.
   int Port() const;

@@ -5,36 +5,58 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "engine/flow_view.hpp"
 #include "output/csv_row.hpp"
 #include "output/csv_writer.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
 
 namespace nfm {
 
 class CsvExporter : public FlowExporter {
  public:
   // Not owned: `sink` outlives the exporter.
-  CsvExporter(CsvFileSink& sink, bool local_tz, const fmt::FloatSpec& spec)
-      : sink_(sink), local_tz_(local_tz), spec_(spec) {}
+  // `label`: text of the trailing `label` column of the ntl feature set (others have none).
+  CsvExporter(CsvFileSink& sink, bool local_tz, const fmt::FloatSpec& spec, std::string label = "Unknown")
+      : sink_(sink), local_tz_(local_tz), spec_(spec), label_(std::move(label)) {}
+
+  // Optional (set before the exporter is added to the engine; not owned): trailing data-set
+  // columns (capture_loss, label) and the manifest that counts the rows of each file.
+  void SetDataset(DatasetColumns* extras, Manifest* manifest) {
+    extras_ = extras && extras->Enabled() ? extras : nullptr;
+    manifest_ = manifest;
+  }
 
   void Begin(Profile profile, const FeatureSet& set) override {
-    (void)set;
-    renderer_.emplace(profile, local_tz_, spec_);
+    renderer_.emplace(profile, local_tz_, spec_, &set, label_);
+    header_ = renderer_->HeaderLine();
+    if (extras_) header_ = extras_->Header(header_);
+    if (manifest_) manifest_->SetColumns(header_, set);
   }
   void Export(const FlowView& flow) override {
     if (!header_written_) {
-      sink_.Header(renderer_->HeaderLine());
+      sink_.Header(header_);
       header_written_ = true;
     }
-    sink_.Row(renderer_->Render(flow));
+    std::string_view row = renderer_->Render(flow);
+    if (extras_) row = extras_->Extend(row, flow);
+    sink_.Row(row);
+    // After the row is in the file: a rotation inside Row closed the previous file first.
+    if (manifest_) manifest_->OnRow(flow, extras_ ? extras_->LastLabel() : std::string_view(), extras_ && extras_->LastLoss());
   }
 
  private:
   CsvFileSink& sink_;
   bool local_tz_;
   fmt::FloatSpec spec_;
+  std::string label_;
   std::optional<CsvRowRenderer> renderer_;
+  std::string header_;
+  DatasetColumns* extras_ = nullptr;
+  Manifest* manifest_ = nullptr;
   bool header_written_ = false;
 };
 

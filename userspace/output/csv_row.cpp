@@ -6,13 +6,16 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <bit>
+#include <iterator>
 #include <cassert>
 #include <charconv>
 #include <cstring>
 
 #include "engine/exact.hpp"
 #include "output/java_double.hpp"
+#include "engine/feature_sets.hpp"
 
 namespace nfm {
 
@@ -84,18 +87,29 @@ const char* ProtoName(uint8_t proto, Profile profile) noexcept {
 
 }  // namespace
 
-CsvRowRenderer::CsvRowRenderer(Profile profile, bool local_tz, const fmt::FloatSpec& spec)
-    : profile_(profile), local_tz_(local_tz), spec_(spec) {
+CsvRowRenderer::CsvRowRenderer(Profile profile, bool local_tz, const fmt::FloatSpec& spec, const FeatureSet* set,
+                               std::string label)
+    : profile_(profile), local_tz_(local_tz), set_(set), label_(std::move(label)), spec_(spec) {
+  ntl_set_ = set && (set->name == "ntl" || set->name == "ntl-corrected");
   spec_is_repr_ = spec_.kind == fmt::FloatSpec::Kind::kRepr;
   zero_len_ = static_cast<size_t>(fmt::WriteFloat(zero_text_, 0.0, spec_) - zero_text_);
-  rowbuf_.reset(new char[kRowBufBytes]);
+  if (label_.size() > kMaxFieldChars - 4) label_.resize(kMaxFieldChars - 4);
+  const size_t columns = 7 + (set ? set->columns.size() : kNumNfmFeatures) + 1;
+  rowbuf_.reset(new char[std::max(kRowBufBytes, (columns + 1) * kMaxFieldChars)]);
   row_.reserve(4096);
   if (profile_ == Profile::kNfm2022Seed) seed_ = SeedLayout();
 }
 
 std::string CsvRowRenderer::HeaderLine() const {
   std::string h;
-  if (profile_ == Profile::kNfm2022Seed) {
+  if (ntl_set_) {
+    h = "flow_id,timestamp,src_ip,src_port,dst_ip,dst_port,protocol";
+    for (const FeatureInfo& c : set_->columns) {
+      h += ',';
+      h += c.name;
+    }
+    h += ",label";
+  } else if (profile_ == Profile::kNfm2022Seed) {
     for (const SeedColumn& s : SeedLayout()) {
       if (!h.empty()) h += ',';
       h += s.name;
@@ -166,6 +180,14 @@ inline char* CsvRowRenderer::WriteValue(char* p, const FeatureValue& v, std::spa
     case K::kJava:
       p = fmt::WriteJavaDouble(p, v.f);
       break;
+    case K::kText: {
+      const std::string_view t = v.aux < std::size(kFeatureTexts) ? kFeatureTexts[v.aux] : std::string_view();
+      std::memcpy(p, t.data(), t.size());
+      p += t.size();
+      break;
+    }
+    case K::kEmpty:
+      break;
   }
   *p = ',';
   return p + 1;
@@ -202,7 +224,7 @@ std::string_view CsvRowRenderer::Render(const FlowView& f) {
   *p++ = '_';
   p = proto_text(p);
   *p++ = '_';
-  const bool id_local = c ? local_tz_ : false;  // 2022: flow_id in UTC (D16)
+  const bool id_local = (c || ntl_set_) ? local_tz_ : false;  // 2022: flow_id in UTC (D16); ntl: local
   const char* const ts_at = p;
   p = fmt::WriteDateTime(p, f.first_ns, id_local);
   const char* const ts_end = p;
@@ -221,6 +243,11 @@ std::string_view CsvRowRenderer::Render(const FlowView& f) {
   *p++ = ',';
 
   for (const FeatureValue& v : f.features) p = WriteValue(p, v, f.decimals);
+  if (ntl_set_) {
+    std::memcpy(p, label_.data(), label_.size());
+    p += label_.size();
+    *p++ = ',';
+  }
 
   // Replace the trailing comma by CRLF.
   p[-1] = '\r';

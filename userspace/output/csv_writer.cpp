@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// CsvFileSink implementation: stdio with a 1 MiB buffer, errno-named errors, rotation.
+// CsvFileSink implementation: bytes through a ByteSink (plain/gzip/zstd), errno-named errors,
+// rotation.
 #include "output/csv_writer.hpp"
 
 #include <cerrno>
@@ -7,89 +8,61 @@
 #include <ctime>
 #include <memory>
 
-#include <unistd.h>
-
 namespace nfm {
-
-namespace {
-std::string ErrnoText(int err) {
-  const char* name = strerrordesc_np(err);
-  const char* abbrev = strerrorname_np(err);
-  std::string s = name ? name : "unknown error";
-  if (abbrev) s += std::string(" (") + abbrev + ")";
-  return s;
-}
-constexpr size_t kBufferBytes = 1 << 20;
-}  // namespace
 
 std::unique_ptr<CsvFileSink> CsvFileSink::Open(const std::string& path, uint64_t rotate_bytes, std::string* error) {
   std::unique_ptr<CsvFileSink> s(new CsvFileSink());
   s->path_ = path;
   s->rotate_bytes_ = rotate_bytes;
-  if (path == "-") {
-    s->file_ = stdout;
-    s->is_stdout_ = true;
-  } else {
-    s->file_ = std::fopen(path.c_str(), "wb");
-    if (!s->file_) {
-      const int err = errno;
-      *error = "open CSV output " + path + ": " + ErrnoText(err) +
-               "; choose a writable path with --csv (or '-' for stdout)";
-      return nullptr;
-    }
-  }
-  std::setvbuf(s->file_, nullptr, _IOFBF, kBufferBytes);
+  s->is_stdout_ = path == "-";
+  s->out_ = ByteSink::Open(path, error);
+  if (!s->out_) return nullptr;
   return s;
 }
 
-CsvFileSink::~CsvFileSink() {
-  if (file_ && !is_stdout_) std::fclose(file_);
-  else if (file_) std::fflush(file_);
-}
+CsvFileSink::~CsvFileSink() = default;
 
 bool CsvFileSink::Write(const char* data, size_t n) {
   if (failed_) return false;
-  // One thread writes a sink (the engine's): no stdio locking per row.
-  if (fwrite_unlocked(data, 1, n, file_) != n) {
-    const int err = errno;
+  if (!out_->Write(data, n)) {
     failed_ = true;
     ++write_errors_;
-    error_ = "write CSV output " + path_ + ": " + ErrnoText(err);
+    error_ = out_->Error();
     return false;
   }
+  // Rotation counts uncompressed bytes (the size of the CSV text of a part).
   file_bytes_ += n;
   return true;
 }
 
 bool CsvFileSink::Rotate() {
   if (is_stdout_) return true;
-  if (std::fclose(file_) != 0) {
-    const int err = errno;
-    file_ = nullptr;
+  // No fsync here (as before byte sinks): a rotation runs on the engine's thread.
+  if (!out_->Close(/*sync=*/false)) {
     failed_ = true;
     ++write_errors_;
-    error_ = "close CSV output " + path_ + ": " + ErrnoText(err);
+    error_ = out_->Error();
     return false;
   }
   ++rotations_;
-  // Closed files are named <path>.<UTC time of rotation>.<n>, so a restarted agent never
-  // overwrites an earlier run's files.
+  // Closed files are named <path>.<UTC time of rotation>.<n> (compressed: the extension
+  // stays last), so a restarted agent never overwrites an earlier run's files.
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-  const std::string rotated = path_ + "." + stamp + "." + std::to_string(rotations_);
+  const std::string rotated = RotatedName(path_, stamp, rotations_);
   std::rename(path_.c_str(), rotated.c_str());
-  file_ = std::fopen(path_.c_str(), "wb");
-  if (!file_) {
-    const int err = errno;
+  if (on_close) on_close(rotated, file_bytes_, false);
+  std::string err;
+  out_ = ByteSink::Open(path_, &err);
+  if (!out_) {
     failed_ = true;
     ++write_errors_;
-    error_ = "reopen CSV output " + path_ + ": " + ErrnoText(err);
+    error_ = "re" + err;
     return false;
   }
-  std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
   file_bytes_ = 0;
   if (on_rotate) on_rotate();
   return Write(header_.data(), header_.size());
@@ -111,21 +84,14 @@ void CsvFileSink::Row(std::string_view row) {
 }
 
 bool CsvFileSink::Finish() {
-  if (!file_ || finished_) return !failed_;
+  if (!out_ || finished_) return !failed_;
   finished_ = true;
-  if (std::fflush(file_) != 0 && !failed_) {
-    const int err = errno;
+  if (!out_->Close(/*sync=*/true) && !failed_) {
     failed_ = true;
     ++write_errors_;
-    error_ = "write CSV output " + path_ + ": " + ErrnoText(err);
+    error_ = out_->Error();
   }
-  if (!is_stdout_ && !failed_ && ::fsync(fileno(file_)) != 0 && errno != EINVAL) {
-    // fsync failure on a real file means data may be lost (e.g. EIO, ENOSPC on NFS).
-    const int err = errno;
-    failed_ = true;
-    ++write_errors_;
-    error_ = "sync CSV output " + path_ + ": " + ErrnoText(err);
-  }
+  if (!failed_ && !is_stdout_ && on_close) on_close(path_, file_bytes_, true);
   return !failed_;
 }
 

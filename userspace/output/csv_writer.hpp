@@ -2,16 +2,19 @@
 // CsvFileSink: writes CSV rows to a file or stdout through a large buffer.
 // Opening checks writability up front (so a bad path fails before any input is read). A
 // write error is remembered with its errno; later rows are counted as lost, never dropped
-// silently. Optional size-based rotation (file.csv -> file.csv.<UTC time>.<n>). Not thread-safe.
+// silently. Optional size-based rotation (file.csv -> file.csv.<UTC time>.<n>; compressed
+// out.csv.gz -> out.<UTC time>.<n>.csv.gz). The bytes go through a ByteSink chosen by the file
+// name (.gz, .zst, else plain). Not thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <string>
-
 #include <memory>
+#include <string>
 #include <string_view>
+
+#include "output/byte_sink.hpp"
 
 namespace nfm {
 
@@ -32,6 +35,10 @@ class CsvFileSink {
   std::function<void(size_t)> on_row;
   // Called after a size-based rotation opened a new file.
   std::function<void()> on_rotate;
+  // Called after an output file was completely written and closed, with its final name (a
+  // rotated part, or Path() at Finish), its uncompressed size and whether it is the last part.
+  // Not called for stdout or after a failure of that file.
+  std::function<void(const std::string& closed_path, uint64_t text_bytes, bool final_part)> on_close;
 
   uint64_t RowsWritten() const noexcept { return rows_; }
   uint64_t RowsLost() const noexcept { return lost_; }
@@ -44,7 +51,7 @@ class CsvFileSink {
   bool Write(const char* data, size_t n);
   bool Rotate();
 
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<ByteSink> out_;
   bool is_stdout_ = false;
   std::string path_;
   std::string header_;

@@ -3,6 +3,7 @@
 #include "output/feature_value.hpp"
 
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "engine/exact.hpp"
@@ -38,6 +39,9 @@ double FeatureAsDouble(const FeatureValue& v, std::span<const Decimal> decimals,
       }
       return std::strtod(text.c_str(), nullptr);
     }
+    case K::kText:   // ntl "not a complete handshake": no number
+    case K::kEmpty:  // ntl: the reference's feature raised
+      return std::numeric_limits<double>::quiet_NaN();
   }
   return 0.0;
 }

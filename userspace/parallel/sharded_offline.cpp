@@ -183,7 +183,9 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
                                 EngineStats* total, ShardGauges* gauges) {
   OfflineResult res;
   std::string err;
-  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode, &err);
+  // opts.inputs is written by this (reader) thread; the caller reads it after the run (manifest).
+  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, opts.inputs,
+                              opts.hash_input);
   if (!set) {
     res.exit_code = 1;
     res.error = err;
@@ -318,6 +320,7 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
     dropped += w->qx.dropped;
   }
   if (total) *total = sum;
+  set->FinishInputs();
   FinishResult(*set, links, res);
   if (dropped) {
     if (!res.warning.empty()) res.warning += "\n";

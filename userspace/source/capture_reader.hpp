@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace nfm {
 
@@ -30,7 +31,18 @@ struct CaptureStats {
   uint64_t records = 0;         // packet records returned
   uint64_t ts_clamped = 0;      // timestamps outside the representable range
   uint64_t caplen_clamped = 0;  // records with cap_len > wire_len: counted, both kept as stored
-  uint64_t skipped_blocks = 0;  // pcapng blocks of other types (NRB, ISB, custom, ...)
+  uint64_t skipped_blocks = 0;  // pcapng blocks of other types (NRB, custom, ...)
+  uint64_t stats_blocks = 0;    // pcapng Interface Statistics Blocks read
+};
+
+// Packets the capturing system reports it dropped, from pcapng Interface Statistics Blocks:
+// `drops` (increase of isb_ifdrop + isb_osdrop since the interface's previous ISB) happened
+// somewhere in [from_ns, to_ns] (previous ISB time, or isb_starttime, or 0 for the first; this
+// ISB's time). Classic pcap records no drops.
+struct CaptureDrop {
+  uint32_t interface = 0;  // interface id within its section
+  uint64_t from_ns = 0, to_ns = 0;
+  uint64_t drops = 0;
 };
 
 class CaptureReader {
@@ -51,6 +63,15 @@ class CaptureReader {
   virtual uint64_t FileSize() const = 0;  // 0 when unknown (stdin, pipe)
   virtual const CaptureStats& Stats() const = 0;
   virtual const char* Format() const = 0;  // "pcap", "pcap-ns", "pcapng"
+  // Drop intervals from the ISBs read so far (only intervals with drops > 0).
+  virtual const std::vector<CaptureDrop>& Drops() const = 0;
+
+  // SHA-256 of the input, computed from the bytes as the reader consumes them (no second
+  // read). Enable before the first Next(). FinishSha256 hashes the bytes not consumed yet up to
+  // the end of the input when `to_end` (reading them once; stdin included), and returns the
+  // hex digest of the *bytes hashed bytes (the whole input when to_end, else a prefix).
+  virtual void EnableSha256() = 0;
+  virtual std::string FinishSha256(bool to_end, uint64_t* bytes) = 0;
 };
 
 }  // namespace nfm

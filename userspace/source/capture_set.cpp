@@ -23,16 +23,14 @@ void AddStats(CaptureStats& to, const CaptureStats& s) {
 
 CaptureSet::~CaptureSet() = default;
 
-std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inputs, bool deliver_partial,
-                                             std::string* error) {
-  std::unique_ptr<CaptureSet> set(new CaptureSet());
-  set->deliver_partial_ = deliver_partial;
-  std::vector<std::string> paths;
+bool CaptureSet::ExpandInputs(const std::vector<std::string>& inputs, std::vector<std::string>* out,
+                              std::string* error) {
+  std::vector<std::string>& paths = *out;
   for (const std::string& in : inputs) {
     if (in == "-") {
       if (inputs.size() != 1) {
         *error = "open captures: stdin ('-') can only be the sole --pcap input";
-        return nullptr;
+        return false;
       }
       paths.push_back(in);
       continue;
@@ -47,11 +45,11 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
       }
       if (ec) {
         *error = "open capture directory " + in + ": " + ec.message();
-        return nullptr;
+        return false;
       }
       if (found.empty()) {
         *error = "open capture directory " + in + ": no regular file inside";
-        return nullptr;
+        return false;
       }
       std::sort(found.begin(), found.end());
       paths.insert(paths.end(), found.begin(), found.end());
@@ -59,6 +57,17 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
       paths.push_back(in);  // CaptureReader::Open reports a missing file
     }
   }
+  return true;
+}
+
+std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inputs, bool deliver_partial,
+                                             std::string* error, std::vector<InputProgress>* infos, bool hash) {
+  std::unique_ptr<CaptureSet> set(new CaptureSet());
+  set->deliver_partial_ = deliver_partial;
+  set->infos_ = infos;
+  set->hash_ = hash && infos != nullptr;
+  std::vector<std::string> paths;
+  if (!ExpandInputs(inputs, &paths, error)) return nullptr;
   if (paths.empty()) {
     *error = "open captures: no input given";
     return nullptr;
@@ -76,6 +85,14 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
     f.size = f.reader->FileSize();
     set->bytes_total_ = f.size;
     set->next_join_ = 1;
+    if (infos) {
+      infos->assign(1, InputProgress{});
+      InputProgress& in = (*infos)[0];
+      in.path = f.path;
+      in.format = f.reader->Format();
+      in.size = f.size;
+      if (set->hash_) f.reader->EnableSha256();
+    }
     const int rc = f.reader->Next(&f.head);
     if (rc == 1) set->HeapPush(0); else set->Finish(0, rc);
     return set;
@@ -88,6 +105,10 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
     r->SetDeliverPartialRecord(deliver_partial);
     f.size = r->FileSize();
     set->bytes_total_ += f.size;
+    f.info.path = f.path;
+    f.info.format = r->Format();
+    f.info.size = f.size;
+    if (set->hash_) r->EnableSha256();
     RawPacket raw;
     const int rc = r->Next(&raw);
     if (rc == 1) {
@@ -95,6 +116,11 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
     } else {
       // No packet (header only) or corrupt from the first record: nothing to merge.
       if (rc < 0) set->errors_.push_back(r->Error());
+      f.info.drops = r->Drops();
+      if (set->hash_) {
+        f.info.sha256_complete = true;
+        f.info.sha256 = r->FinishSha256(true, &f.info.sha256_bytes);
+      }
       AddStats(set->closed_stats_, r->Stats());
       f.done = true;
       set->bytes_closed_ += f.size;
@@ -104,6 +130,10 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
     if (a.first_ts != b.first_ts) return a.first_ts < b.first_ts;
     return a.path < b.path;
   });
+  if (infos) {
+    infos->clear();
+    for (File& f : set->files_) infos->push_back(std::move(f.info));
+  }
   return set;
 }
 
@@ -148,6 +178,15 @@ size_t CaptureSet::HeapPop() {
 void CaptureSet::Finish(size_t i, int rc) {
   File& f = files_[i];
   if (rc < 0) errors_.push_back(f.reader->Error());
+  if (infos_) {
+    InputProgress& in = (*infos_)[i];
+    in.drops = f.reader->Drops();
+    if (hash_) {  // end of input or corrupt record: the rest is hashed too
+      in.sha256_complete = true;
+      in.sha256 = f.reader->FinishSha256(true, &in.sha256_bytes);
+      if (in.size == 0) in.size = in.sha256_bytes;
+    }
+  }
   AddStats(closed_stats_, f.reader->Stats());
   bytes_closed_ += f.size ? f.size : f.reader->Offset();
   f.reader.reset();
@@ -166,6 +205,7 @@ bool CaptureSet::Join(size_t i) {
     return false;
   }
   f.reader->SetDeliverPartialRecord(deliver_partial_);
+  if (hash_) f.reader->EnableSha256();
   const int rc = f.reader->Next(&f.head);
   if (rc != 1) {
     Finish(i, rc);
@@ -198,7 +238,28 @@ int CaptureSet::Next(RawPacket* pkt) {
   if (heap_.empty()) return 0;
   last_ = HeapPop();
   *pkt = files_[last_].head;
+  if (infos_) {
+    InputProgress& in = (*infos_)[last_];
+    if (!in.have_times || pkt->ts_ns < in.first_ns) in.first_ns = pkt->ts_ns;
+    if (!in.have_times || pkt->ts_ns > in.last_ns) in.last_ns = pkt->ts_ns;
+    in.have_times = true;
+    ++in.records;
+  }
   return 1;
+}
+
+void CaptureSet::FinishInputs() {
+  if (!infos_) return;
+  for (size_t i = 0; i < files_.size(); ++i) {
+    File& f = files_[i];
+    if (!f.reader) continue;
+    InputProgress& in = (*infos_)[i];
+    in.drops = f.reader->Drops();
+    if (hash_) {
+      in.sha256_complete = false;  // stopped: only the bytes read
+      in.sha256 = f.reader->FinishSha256(false, &in.sha256_bytes);
+    }
+  }
 }
 
 }  // namespace nfm

@@ -16,14 +16,39 @@
 
 namespace nfm {
 
+// What the replay knows about one input file, kept current while reading (for manifests written
+// when a rotated output part closes mid-run). Updated on the reading thread only.
+struct InputProgress {
+  std::string path;
+  std::string format;
+  uint64_t size = 0;
+  uint64_t records = 0;
+  bool have_times = false;
+  uint64_t first_ns = 0, last_ns = 0;  // earliest / latest record time so far
+  std::string sha256;                   // set when the file is done (see Open's `hash`)
+  uint64_t sha256_bytes = 0;
+  bool sha256_complete = false;
+  std::vector<CaptureDrop> drops;       // pcapng ISB drop intervals (set when the file is done)
+};
+
 class CaptureSet {
  public:
   // `inputs`: capture files, directories (every regular file inside, not recursive) or "-"
   // (stdin; only as the sole input). Each file is opened once here to read its first record's
   // time. On failure (a path that cannot be opened, is not a capture, an empty directory)
   // returns nullptr and sets *error to a one-line message.
+  // `infos` (optional): resized to one InputProgress per file, in merge order, and kept current
+  // (path, format, size, records, first/last time; drops and, with `hash`, the SHA-256 of the
+  // file's bytes computed while reading, when the file is done or at FinishInputs()).
   static std::unique_ptr<CaptureSet> Open(const std::vector<std::string>& inputs, bool deliver_partial,
-                                          std::string* error);
+                                          std::string* error, std::vector<InputProgress>* infos = nullptr,
+                                          bool hash = false);
+  // Expands directories (sorted regular files inside); false with *error as Open does.
+  static bool ExpandInputs(const std::vector<std::string>& inputs, std::vector<std::string>* paths,
+                           std::string* error);
+  // End of replay: files still open (a stop signal) get their drops and a partial SHA-256
+  // (sha256_complete false). Files that never joined keep an empty hash.
+  void FinishInputs();
   ~CaptureSet();
 
   // 1: a packet (its data is valid until the next Next()); 0: every file is done.
@@ -46,6 +71,7 @@ class CaptureSet {
     std::unique_ptr<CaptureReader> reader;  // open while in the merge
     RawPacket head{};                       // its next packet (valid while open)
     bool done = false;
+    InputProgress info;                     // first pass (moved to *infos_ after the sort)
   };
   CaptureSet() = default;
   bool Join(size_t i);        // open file i and read its first packet into the merge
@@ -64,6 +90,8 @@ class CaptureSet {
   uint64_t bytes_closed_ = 0;  // bytes of files that are done
   CaptureStats closed_stats_;
   std::vector<std::string> errors_;
+  std::vector<InputProgress>* infos_ = nullptr;
+  bool hash_ = false;
 };
 
 }  // namespace nfm

@@ -67,6 +67,10 @@ DecodeStatus DecodeL4(const Frame& f, uint32_t l4, uint32_t ip_end, uint32_t dis
       } else {
         out->flags |= kPktPortsMissing;
       }
+      if (cap_avail >= 12) {  // used only by the ntl feature set's handshake features
+        out->tcp_seq = Rd32Be(p + 4);
+        out->tcp_ack = Rd32Be(p + 8);
+      }
       if (cap_avail >= 14) out->tcp_flags = p[13];
       if (cap_avail >= 16) out->window = Rd16(p + 14);
       if (avail < 20) {

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstdio>
 
+#include "engine/ntl_engine.hpp"
 #include "engine/cic_engine.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
+#include "source/decode_ntl.hpp"
 #include "source/offline_common.hpp"
 #include "source/progress.hpp"
 
@@ -53,7 +55,9 @@ template <class Engine>
 OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
   std::string err;
-  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode, &err);
+  // scapy and dpkt both return the bytes of a record cut by the end of the file.
+  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, opts.inputs,
+                              opts.hash_input);
   if (!set) {
     res.exit_code = 1;
     res.error = err;
@@ -85,8 +89,10 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       ++res.records;
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
-      slot.status = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
-                                     &has_second, mode);
+      slot.status = opts.dpkt_decode
+                        ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta)
+                        : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
+                                           &has_second, mode);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;
@@ -124,6 +130,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   }
   progress.Update(set->BytesDone(), res.records, engine.Stats().flows_active, /*final=*/true);
   progress.Clear();
+  // Before the flush: the last output file closes after it and its manifest needs these.
+  set->FinishInputs();
   engine.Flush(EndReason::kShutdown);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   FinishResult(*set, links, res);
@@ -132,5 +140,17 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
 
 template OfflineResult RunOffline<FlowEngine>(const OfflineOptions&, FlowEngine&, const std::atomic<bool>&);
 template OfflineResult RunOffline<CicEngine>(const OfflineOptions&, CicEngine&, const std::atomic<bool>&);
+template OfflineResult RunOffline<NtlEngine>(const OfflineOptions&, NtlEngine&, const std::atomic<bool>&);
+
+bool ScanCaptureDrops(const std::string& path, std::vector<CaptureDrop>* drops, std::string* error) {
+  auto reader = CaptureReader::Open(path, error);
+  if (!reader) return false;
+  RawPacket raw;
+  int rc;
+  while ((rc = reader->Next(&raw)) == 1) {
+  }
+  *drops = reader->Drops();  // also after a corrupt record: the replay reports that error
+  return true;
+}
 
 }  // namespace nfm

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "source/capture_set.hpp"
 
 namespace nfm {
 
@@ -20,7 +21,18 @@ struct OfflineOptions {
   bool progress_force = false;  // ... even when stderr is not a terminal
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
   bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
+  // Optional: one entry per input file (merge order), filled and kept current while reading
+  // (CaptureSet::Open). With hash_input, each file's SHA-256 is computed from the bytes as they
+  // are read; at the end of a file the unread rest (after a corrupt record) is hashed too; after
+  // a stop signal only the bytes read (sha256_complete false). Single-threaded replay only.
+  std::vector<InputProgress>* inputs = nullptr;
+  bool hash_input = false;
+  bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
 };
+
+// Reads a capture's framing to the end and returns its pcapng drop intervals (for the offline
+// loss column, which must know them before the first flow ends). False with *error on failure.
+bool ScanCaptureDrops(const std::string& path, std::vector<CaptureDrop>* drops, std::string* error);
 
 struct OfflineResult {
   int exit_code = 0;        // 0 ok, 1 cannot open, 2 corrupt/truncated (flows still written)

@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Data-set output tests for nfm-xdp (label "cli"): --labels, manifests, --loss-column
+(offline, pcapng ISB drops), compressed output (.gz/.zst) with rotation.
+
+  dataset_test.py --binary build/nfm-xdp CASE | all | list
+
+Expected values are computed by hand in each case (times, labels, drop intervals) or come
+from independent tools: sha256sum for input hashes, gzip -d / zstd -d for compressed output,
+Python's json module for manifest validity. Captures are generated here.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import nfmtest  # noqa: E402
+
+BIN = ""
+TMP = Path(".")
+TIMEOUT = 60
+
+
+class Failure(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond: bool, msg: str):
+    if not cond:
+        raise Failure(msg)
+
+
+def run(args, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("timeout", TIMEOUT)
+    return subprocess.run([BIN, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def show(res) -> str:
+    return f"{nfmtest.describe_rc(res.returncode)}; stderr={res.stderr[:600]!r}"
+
+
+def rows_of(data: bytes):
+    h, rows, crlf = nfmtest.read_csv_text(data)
+    return h, rows
+
+
+def sha256sum(path: Path) -> str:
+    out = subprocess.run(["sha256sum", str(path)], stdout=subprocess.PIPE, check=True).stdout
+    return out.split()[0].decode()
+
+
+udp = nfmtest.ipv4_udp_frame
+tcp = nfmtest.ipv4_tcp_frame
+
+
+# ------------------------------------------------------------------------------ labels
+# One flow per 5-tuple; (sec, usec) times. The expected label of each flow is derived by hand
+# from RULES below (comments give the reasoning).
+LABEL_FLOWS = [
+    # F6: 10.0.0.1:1002 -> 10.0.0.2:53 at 899.999999 s: 1 µs before EDGE_END's start (900) -> default
+    (899, 999999, udp("10.0.0.1", "10.0.0.2", 1002, 53, b"x")),
+    # F1: 10.0.0.1:1000 -> 10.0.0.2:53, [1000, 1000.5]: its first packet is EDGE_END's end
+    # (inclusive) -> EDGE_END, although DNS (a later line) matches as well
+    (1000, 0, udp("10.0.0.1", "10.0.0.2", 1000, 53, b"q")),
+    (1000, 500000, udp("10.0.0.2", "10.0.0.1", 53, 1000, b"r")),
+    # F2: first packet from the server 10.0.0.2:53 -> 10.0.0.1:1001 at 1010: DNS matches in the
+    # reverse orientation; 1010 is DNS's end (inclusive) -> DNS
+    (1010, 0, udp("10.0.0.2", "10.0.0.1", 53, 1001, b"r")),
+    # F3: 192.168.5.7:2000 -> 8.8.8.8:53, [1020, 1021]: NET starts at 1021.5 (no overlap),
+    # LATE is the single instant [1021, 1021] touching its last packet -> LATE
+    (1020, 0, udp("192.168.5.7", "8.8.8.8", 2000, 53, b"q")),
+    (1021, 0, udp("8.8.8.8", "192.168.5.7", 53, 2000, b"r")),
+    # F4: TCP 10.0.0.9:3000 -> 10.0.0.2:80 at 1030: WEB (CIDR /24, dport 80, tcp) -> WEB
+    (1030, 0, tcp("10.0.0.9", "10.0.0.2", 3000, 80, 0x02)),
+    # F5: 172.16.0.1:4000 -> 172.16.0.2:5000 at 1040: no rule -> the default label
+    (1040, 0, udp("172.16.0.1", "172.16.0.2", 4000, 5000, b"z")),
+    # F7: UDP 10.0.0.9:3001 -> 10.0.0.2:80 at 1050: WEB is tcp only; ANY6 is IPv6 only -> default
+    (1050, 0, udp("10.0.0.9", "10.0.0.2", 3001, 80, b"z")),
+]
+RULES = """# ground truth for the dataset_test capture
+label,start,end,src,dst,sport,dport,proto
+EDGE_END,900,1000,10.0.0.1,*,*,*,udp
+DNS,1000.5,1970-01-01T00:16:50Z,10.0.0.1,10.0.0.2,*,53,udp
+NET,1970-01-01T01:17:01.5+01:00,*,192.168.0.0/16,*,*,53,17
+LATE,1021,1021,*,8.8.8.8,*,*,udp
+
+WEB,*,*,10.0.0.0/24,*,*,80,tcp
+ANY6,*,*,::/0,*,*,*,*
+"""
+WANT_LABELS = {  # (src_ip, src_port) of the flow's first packet -> label
+    ("10.0.0.1", "1002"): "NORMAL",
+    ("10.0.0.1", "1000"): "EDGE_END",
+    ("10.0.0.2", "53"): "DNS",
+    ("192.168.5.7", "2000"): "LATE",
+    ("10.0.0.9", "3000"): "WEB",
+    ("172.16.0.1", "4000"): "NORMAL",
+    ("10.0.0.9", "3001"): "NORMAL",
+}
+
+
+def label_capture() -> Path:
+    data, _ = nfmtest.pcap_bytes(LABEL_FLOWS)
+    p = TMP / "labels.pcap"
+    p.write_bytes(data)
+    return p
+
+
+def case_labels():
+    p = label_capture()
+    rules = TMP / "rules.csv"
+    rules.write_text(RULES)
+    plain = run(["--pcap", str(p), "--csv", "-", "--idle-timeout", "1000"])
+    check(plain.returncode == 0, show(plain))
+    res = run(["--pcap", str(p), "--csv", "-", "--idle-timeout", "1000", "--labels", str(rules),
+               "--default-label", "NORMAL"])
+    check(res.returncode == 0, show(res))
+    h, rows = rows_of(res.stdout)
+    h0, rows0 = rows_of(plain.stdout)
+    check(h[-1] == "label" and h[:-1] == h0 and len(h) == 122, f"header: want the 121 columns + label, got {h[-3:]}")
+    check(len(rows) == len(WANT_LABELS), f"want {len(WANT_LABELS)} flows, got {len(rows)}")
+    check([r[:-1] for r in rows] == rows0, "the other columns must be unchanged by --labels")
+    idx = {c: i for i, c in enumerate(h)}
+    got = {(r[idx["src_ip"]], r[idx["src_port"]]): r[-1] for r in rows}
+    check(got == WANT_LABELS, f"labels: got {got}, want {WANT_LABELS}")
+    # Without --default-label every unmatched flow is BENIGN.
+    res = run(["--pcap", str(p), "--csv", "-", "--idle-timeout", "1000", "--labels", str(rules)])
+    h, rows = rows_of(res.stdout)
+    got = {(r[idx["src_ip"]], r[idx["src_port"]]): r[-1] for r in rows}
+    want = {k: ("BENIGN" if v == "NORMAL" else v) for k, v in WANT_LABELS.items()}
+    check(got == want, f"default label: got {got}")
+
+
+def case_labels_bad_file():
+    p = label_capture()
+    out = TMP / "never.csv"
+    cases = [
+        ("label,start,end,src,dst,sport,dport,proto\nA,1,2,*,*,*,*,*\nB,1,2,10.0.0.0/40,*,*,*,*\n",
+         r"rules\.csv:3: src '10\.0\.0\.0/40': IPv4 prefix length above 32"),
+        ("label,start,end,src,dst\n", r"rules\.csv:1: header must be"),
+        ("label,start,end,src,dst,sport,dport,proto\n\n# c\nA,2017-07-07T10:00:00,2,*,*,*,*,*\n",
+         r"rules\.csv:4: start time '2017-07-07T10:00:00': no time zone"),
+        ("label,start,end,src,dst,sport,dport,proto\nA,5,4,*,*,*,*,*\n", r"rules\.csv:2: end is before start"),
+    ]
+    for text, want in cases:
+        rules = TMP / "rules.csv"
+        rules.write_text(text)
+        res = run(["--pcap", str(p), "--csv", str(out), "--labels", str(rules)])
+        err = res.stderr.decode(errors="replace").strip().splitlines()
+        check(res.returncode == 1, f"bad rules: want exit 1, got {show(res)}")
+        check(len(err) == 1 and re.search(want, err[0]), f"bad rules: want one line matching {want!r}, got {err}")
+        check(not out.exists(), "a bad rule file must fail before the output is created")
+    res = run(["--pcap", str(p), "--csv", "-", "--default-label", "a,b"])
+    check(res.returncode == 1 and b"--default-label" in res.stderr, f"bad --default-label: {show(res)}")
+
+
+# ---------------------------------------------------------------------------- manifest
+def manifest_of(csv: Path) -> dict:
+    m = csv.parent / (csv.name + ".manifest.json")
+    check(m.exists(), f"no manifest {m.name} (files: {sorted(x.name for x in csv.parent.iterdir())})")
+    check(not (csv.parent / (m.name + ".tmp")).exists(), "temporary manifest left behind")
+    try:
+        return json.loads(m.read_text())
+    except json.JSONDecodeError as e:
+        raise Failure(f"{m.name} is not valid JSON: {e}")
+
+
+SUMMARY = re.compile(rb"nfm-xdp: (\d+) packets \((\d+) in flows, (\d+) skipped\) -> (\d+) flows")
+
+
+def case_manifest():
+    p = label_capture()
+    rules = TMP / "rules.csv"
+    rules.write_text(RULES)
+    d = TMP / "man"
+    d.mkdir(exist_ok=True)
+    out = d / "flows.csv"
+    res = run(["--pcap", str(p), "--csv", str(out), "--idle-timeout", "1000", "--labels", str(rules)])
+    check(res.returncode == 0, show(res))
+    m = manifest_of(out)
+    s = SUMMARY.search(res.stderr)
+    check(s, f"no summary line: {res.stderr!r}")
+    records, in_flows, skipped, flows = (int(x) for x in s.groups())
+    h, rows = rows_of(out.read_bytes())
+    inp = m["inputs"][0]
+    check(inp["sha256"] == sha256sum(p), f"sha256 {inp['sha256']} != sha256sum {sha256sum(p)}")
+    check(inp["sha256_complete"] and inp["size"] == p.stat().st_size == inp["sha256_bytes"], f"input {inp}")
+    check(inp["records"] == records == len(LABEL_FLOWS), f"records {inp['records']} vs summary {records}")
+    check(inp["first_packet_ns"] == 899999999000 and inp["last_packet_ns"] == 1050 * 10**9,
+          f"first/last packet {inp['first_packet_ns']} {inp['last_packet_ns']}")
+    check(inp["first_packet_utc"] == "1970-01-01T00:14:59.999999000Z", inp["first_packet_utc"])
+    pk = m["packets_run_total"]
+    check(pk["in_flows"] == in_flows and pk["skipped"] == skipped, f"packets {pk} vs summary {s.group(0)}")
+    check(m["flows_run_total"]["exported"] == flows == len(rows) == m["file"]["rows"], "flow counts")
+    check(sum(m["flows_in_file"]["by_end_reason"].values()) == len(rows), "by_end_reason sum != CSV rows")
+    check(m["flows_in_file"]["by_end_reason"]["shutdown"] == len(rows), "all flows end at shutdown here")
+    check([c["name"] for c in m["columns"]] == h, "manifest columns != CSV header")
+    kinds = {c["name"]: (c["kind"], c["unit"]) for c in m["columns"]}
+    check(kinds["duration"] == ("float", "seconds") and kinds["packets_count"] == ("unsigned", "packets")
+          and kinds["label"][0] == "text", f"column kinds {kinds['duration']} {kinds['packets_count']}")
+    check(m["labels"]["rules"] == 6 and m["labels"]["rules_sha256"] == sha256sum(rules), f"labels {m['labels']}")
+    want_counts = {}
+    for v in WANT_LABELS.values():
+        v = "BENIGN" if v == "NORMAL" else v
+        want_counts[v] = want_counts.get(v, 0) + 1
+    check(m["labels"]["rows_by_label"] == want_counts, f"rows_by_label {m['labels']['rows_by_label']}")
+    check(m["options"]["--idle-timeout"] == "1000" and m["effective"]["idle_timeout_s"] == "1000", "options")
+    check(m["options"]["--profile"] == "corrected" and m["run"]["interrupted"] is False, "profile/interrupted")
+    check(re.fullmatch(r"[0-9a-f]{40}|unknown", m["producer"]["git_commit"]), m["producer"])
+    check(m["file"]["bytes"] == out.stat().st_size and m["file"]["final_part"], f"file {m['file']}")
+    # --no-manifest and stdout write none.
+    out2 = d / "nomanifest.csv"
+    run(["--pcap", str(p), "--csv", str(out2), "--no-manifest"])
+    check(not (d / "nomanifest.csv.manifest.json").exists(), "--no-manifest wrote a manifest")
+    res = run(["--pcap", str(p), "--csv", "/dev/null"])
+    check(res.returncode == 0 and not Path("/dev/null.manifest.json").exists(),
+          "only regular files get a manifest (found /dev/null.manifest.json)")
+
+
+def case_manifest_rotation():
+    p = label_capture()
+    d = TMP / "manrot"
+    d.mkdir(exist_ok=True)
+    out = d / "flows.csv.gz"
+    res = run(["--pcap", str(p), "--csv", str(out), "--idle-timeout", "1000", "--csv-rotate-mb", "0.001"])
+    check(res.returncode == 0, show(res))
+    parts = sorted((x for x in d.iterdir() if x.name.endswith(".csv.gz") and x.name != out.name),
+                   key=lambda x: int(x.name.split(".")[-3])) + [out]
+    check(len(parts) == len(WANT_LABELS), f"want one part per flow, got {[x.name for x in parts]}")
+    total = 0
+    for i, part in enumerate(parts):
+        m = manifest_of(part)
+        text = subprocess.run(["gzip", "-dc", str(part)], stdout=subprocess.PIPE, check=True).stdout
+        h, rows = rows_of(text)
+        check(m["file"]["rows"] == len(rows) == 1, f"{part.name}: manifest rows {m['file']['rows']}, CSV {len(rows)}")
+        check(m["file"]["part"] == i + 1 and m["file"]["final_part"] == (part == out), f"{part.name}: {m['file']}")
+        check(m["file"]["bytes_uncompressed"] == len(text) and m["file"]["compression"] == "gzip", m["file"])
+        total += len(rows)
+    check(total == len(WANT_LABELS), f"rows over all parts {total}")
+    final = manifest_of(out)
+    check(final["inputs"][0]["sha256"] == sha256sum(p), "final part: input sha256")
+
+
+def case_manifest_sigterm():
+    # The replay reads a pipe: 1000 records, a pause (SIGTERM arrives), then 70000 more. The
+    # replay checks the stop flag every 65536 records, so it stops inside the second batch;
+    # the manifest must be complete JSON saying interrupted, and its input digest must cover
+    # exactly the prefix it names (checked with sha256sum).
+    recs = [(2000 + i // 1000, i % 1000, udp("10.2.%d.%d" % (i // 250 % 250, i % 250), "10.3.0.1", 1000 + i % 50000, 53))
+            for i in range(71000)]
+    data, offsets = nfmtest.pcap_bytes(recs)
+    d = TMP / "term"
+    d.mkdir(exist_ok=True)
+    out = d / "flows.csv"
+    proc = subprocess.Popen([BIN, "--pcap", "-", "--csv", str(out), "-q"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    cut = offsets[1000]
+    proc.stdin.write(data[:cut])
+    proc.stdin.flush()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    try:
+        proc.stdin.write(data[cut:])
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        _, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise Failure("SIGTERM'd replay did not exit")
+    check(proc.returncode == 0, f"exit {proc.returncode}: {err[:300]!r}")
+    m = manifest_of(out)
+    check(m["run"]["interrupted"] is True, f"run {m['run']}")
+    inp = m["inputs"][0]
+    check(not inp["sha256_complete"] and 0 < inp["sha256_bytes"] < len(data), f"input {inp}")
+    prefix = d / "prefix.bin"
+    prefix.write_bytes(data[:inp["sha256_bytes"]])
+    check(inp["sha256"] == sha256sum(prefix), "interrupted: digest != sha256sum of the bytes it covers")
+    h, rows = rows_of(out.read_bytes())
+    check(m["file"]["rows"] == len(rows) > 0 and m["flows_run_total"]["exported"] == len(rows),
+          f"rows {m['file']['rows']} vs CSV {len(rows)}")
+    check(inp["records"] < len(recs), f"records {inp['records']}: the replay should have stopped early")
+
+
+# ------------------------------------------------------------------------ loss column
+def pcapng_with_isbs() -> Path:
+    """Little-endian pcapng, µs. Flows A [100, 101], B [200, 201], C [300, 300]; ISBs at 150
+    (ifdrop 0), 250 (ifdrop 4: drops in [150, 250]), 350 (ifdrop 4: none). By hand: only B's
+    span overlaps [150, 250] -> capture_loss A 0, B 1, C 0."""
+    def block(t, body):
+        n = 12 + len(body)
+        return struct.pack("<II", t, n) + body + struct.pack("<I", n)
+
+    def epb(sec, frame):
+        us = sec * 10**6
+        pad = b"\0" * (-len(frame) % 4)
+        return block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xFFFFFFFF, len(frame), len(frame)) + frame + pad)
+
+    def isb(sec, ifdrop):
+        us = sec * 10**6
+        return block(5, struct.pack("<III", 0, us >> 32, us & 0xFFFFFFFF) +
+                     struct.pack("<HHQ", 5, 8, ifdrop) + struct.pack("<HH", 0, 0))
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 0))
+    out += epb(100, udp("10.9.0.1", "10.9.0.2", 1, 2, b"a")) + epb(101, udp("10.9.0.2", "10.9.0.1", 2, 1, b"b"))
+    out += isb(150, 0)
+    out += epb(200, udp("10.9.0.3", "10.9.0.2", 3, 2, b"a")) + epb(201, udp("10.9.0.3", "10.9.0.2", 3, 2, b"b"))
+    out += isb(250, 4)
+    out += epb(300, udp("10.9.0.4", "10.9.0.2", 4, 2, b"a"))
+    out += isb(350, 4)
+    p = TMP / "isb.pcapng"
+    p.write_bytes(out)
+    return p
+
+
+def case_loss_column_offline():
+    p = pcapng_with_isbs()
+    plain = run(["--pcap", str(p), "--csv", "-", "--idle-timeout", "1000"])
+    check(plain.returncode == 0, show(plain))
+    h0, rows0 = rows_of(plain.stdout)
+    check(len(h0) == 121 and "capture_loss" not in h0, "without --loss-column the layout is the 121 columns")
+    res = run(["--pcap", str(p), "--csv", "-", "--idle-timeout", "1000", "--loss-column"])
+    check(res.returncode == 0, show(res))
+    h, rows = rows_of(res.stdout)
+    check(h == h0 + ["capture_loss"], f"header tail {h[-2:]}")
+    check([r[:-1] for r in rows] == rows0, "other columns changed by --loss-column")
+    idx = {c: i for i, c in enumerate(h)}
+    got = {r[idx["src_ip"]]: r[-1] for r in rows}
+    check(got == {"10.9.0.1": "0", "10.9.0.3": "1", "10.9.0.4": "0"}, f"capture_loss {got}")
+    # With labels too, label stays last and capture_loss comes before it.
+    rules = TMP / "r2.csv"
+    rules.write_text("label,start,end,src,dst,sport,dport,proto\nX,*,*,10.9.0.3,*,*,*,*\n")
+    res = run(["--pcap", str(p), "--csv", "-", "--idle-timeout", "1000", "--loss-column", "--labels", str(rules)])
+    h, rows = rows_of(res.stdout)
+    check(h[-2:] == ["capture_loss", "label"], f"header tail {h[-2:]}")
+    got = {r[idx["src_ip"]]: (r[-2], r[-1]) for r in rows}
+    check(got == {"10.9.0.1": ("0", "BENIGN"), "10.9.0.3": ("1", "X"), "10.9.0.4": ("0", "BENIGN")}, f"{got}")
+    # Classic pcap records no drops: all 0. stdin cannot be pre-read: a usage error.
+    res = run(["--pcap", str(label_capture()), "--csv", "-", "--loss-column"])
+    h, rows = rows_of(res.stdout)
+    check(res.returncode == 0 and all(r[-1] == "0" for r in rows), "pcap: every capture_loss 0")
+    res = run(["--pcap", "-", "--csv", "-", "--loss-column"], input=b"")
+    check(res.returncode == 1 and b"stdin" in res.stderr, f"--loss-column with stdin: {show(res)}")
+
+
+# ------------------------------------------------------------------------- compression
+def decompress(path: Path) -> bytes:
+    tool = ["gzip", "-dc"] if path.name.endswith(".gz") else ["zstd", "-dcq"]
+    return subprocess.run([*tool, str(path)], stdout=subprocess.PIPE, check=True).stdout
+
+
+def case_compressed_output():
+    for tool in ("gzip", "zstd"):
+        if not shutil.which(tool):
+            raise Skip(f"{tool} not installed")
+    p = label_capture()
+    rules = TMP / "rules.csv"
+    rules.write_text(RULES)
+    d = TMP / "z"
+    d.mkdir(exist_ok=True)
+    for extra in ([], ["--labels", str(rules)], ["--profile", "nfm2022"]):
+        plain = d / "plain.csv"
+        res = run(["--pcap", str(p), "--csv", str(plain), *extra])
+        check(res.returncode == 0, show(res))
+        for ext in ("csv.gz", "csv.zst"):
+            z = d / f"out.{ext}"
+            res = run(["--pcap", str(p), "--csv", str(z), *extra])
+            check(res.returncode == 0, show(res))
+            check(decompress(z) == plain.read_bytes(), f"{ext} {extra}: decompressed bytes differ from the plain CSV")
+            check(z.read_bytes() != plain.read_bytes(), f"{ext}: output is not compressed")
+        res = run(["--pcap", str(p), "--csv", "-", *extra])
+        check(res.stdout == plain.read_bytes(), "'-' must stay plain text")
+    # Rotation: every part decompresses to the same bytes as the plain part of the same index.
+    for ext in ("csv.gz", "csv.zst"):
+        rd = TMP / f"rot-{ext}"
+        rd.mkdir(exist_ok=True)
+        res = run(["--pcap", str(p), "--csv", str(rd / "plain.csv"), "--csv-rotate-mb", "0.001", "--no-manifest"])
+        check(res.returncode == 0, show(res))
+        res = run(["--pcap", str(p), "--csv", str(rd / f"flows.{ext}"), "--csv-rotate-mb", "0.001"])
+        check(res.returncode == 0, show(res))
+        zparts = sorted((x for x in rd.iterdir() if re.fullmatch(r"flows\.\d{8}T\d{6}Z\.\d+\." + re.escape(ext), x.name)),
+                        key=lambda x: int(x.name.split(".")[2]))
+        pparts = sorted((x for x in rd.iterdir() if re.fullmatch(r"plain\.csv\.\d{8}T\d{6}Z\.\d+", x.name)),
+                        key=lambda x: int(x.name.split(".")[-1]))
+        check(len(zparts) == len(pparts) == len(WANT_LABELS) - 1,
+              f"{ext}: parts {[x.name for x in zparts]} vs plain {[x.name for x in pparts]}")
+        for zp, pp in zip(zparts + [rd / f"flows.{ext}"], pparts + [rd / "plain.csv"]):
+            check(decompress(zp) == pp.read_bytes(), f"{zp.name}: differs from {pp.name}")
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main() -> int:
+    global BIN, TMP
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("case", choices=sorted(CASES) + ["all", "list"])
+    a = ap.parse_args()
+    if a.case == "list":
+        print("\n".join(sorted(CASES)))
+        return 0
+    BIN = a.binary
+    if not os.access(BIN, os.X_OK):
+        print(f"FAIL: binary not executable: {BIN}")
+        return 1
+    names = sorted(CASES) if a.case == "all" else [a.case]
+    failed = 0
+    with tempfile.TemporaryDirectory(prefix="nfm-dataset-") as d:
+        for n in names:
+            TMP = Path(d) / n
+            TMP.mkdir()
+            try:
+                CASES[n]()
+                print(f"PASS {n}")
+            except Skip as e:
+                print(f"SKIP {n}: {e}")
+            except Failure as e:
+                print(f"FAIL {n}: {e}")
+                failed += 1
+            except subprocess.TimeoutExpired as e:
+                print(f"FAIL {n}: timeout: {e}")
+                failed += 1
+    if len(names) > 1:
+        print(f"{len(names) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

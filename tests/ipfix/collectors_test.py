@@ -1,0 +1,618 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# IPFIX export checked by real collectors, started here on 127.0.0.1 with bounded runs:
+#   nfcapd       nfdump's nfcapd receives --ipfix-uniflow UDP export of every capture in
+#                ../shared/pcaps and tests/data; per 5-tuple and direction the packets equal the
+#                CSV's fwd/bwd counts, start/end within 1 ms (nfdump -o json)
+#   nfacctd      pmacct's nfacctd receives the same export; packets per directional 5-tuple agree
+#   fixbuf_file  libfixbuf (fixbuf_read.c) reads a biflow file: export: templates valid, every
+#                record decoded, identity/counters and all 114 enterprise elements equal the CSV
+#                (--float-format .17g; doubles compared bit for bit)
+#   fixbuf_tcp   the same through a libfixbuf TCP listener
+#   tcp_restart  a TCP collector stopped and restarted mid-run: the agent keeps running and
+#                sent + dropped == flows; templates come again on the new connection
+#   bad_input    unparsable URL / unresolvable host / too small MTU exit 1 before capture,
+#                naming the flag; an unreachable UDP collector is counted, not fatal; --ipfix
+#                without --csv writes no CSV
+#   docs         docs/IPFIX.md's element table and deploy/ipfix/nfm-xdp.xml equal what
+#                `nfm-xdp --ipfix-elements md|xml` generates
+# Exit 77 = skipped (a collector or ../shared is missing; the message says which).
+import argparse
+import csv
+import datetime as dt
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+SKIP = 77
+SRC = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(SRC / "tests" / "tools"))
+import nfmtest  # noqa: E402
+
+PROTO = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "IPV6-ICMP": 58}
+problems = []
+
+
+def skip(msg):
+    print(f"SKIP: {msg}", file=sys.stderr)
+    sys.exit(SKIP)
+
+
+def fail_now(msg):
+    print(f"FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        problems.append(msg)
+    return cond
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_bound(port, kind=socket.SOCK_DGRAM, timeout=10):
+    """Until something is bound to 127.0.0.1:port (our bind fails)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def captures():
+    shared = nfmtest.find_shared(str(SRC))
+    caps = []
+    if shared is None:
+        print("NOTE: ../shared/pcaps is absent: only tests/data captures are used (LOUD: the shared "
+              "captures were NOT checked)", file=sys.stderr)
+    else:
+        caps += nfmtest.list_captures(shared / "pcaps")
+    caps += nfmtest.list_captures(SRC / "tests" / "data")
+    only = os.environ.get("NFM_IPFIX_ONLY")
+    if only:
+        caps = [c for c in caps if any(s in c.name for s in only.split(","))]
+    return caps
+
+
+def run_agent(binary, capture, csv_path, extra, timeout=300):
+    args = [binary, "--pcap", str(capture), "--float-format", ".17g", *extra]
+    if csv_path:
+        args += ["--csv", str(csv_path)]
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def summary(stderr):
+    """(sent, dropped) from the agent's 'ipfix URL: N records sent, M dropped' line(s)."""
+    sent = dropped = 0
+    found = False
+    for m in re.finditer(r"ipfix \S+: (\d+) records sent, (\d+) dropped", stderr):
+        sent += int(m.group(1))
+        dropped += int(m.group(2))
+        found = True
+    return (sent, dropped) if found else None
+
+
+def read_csv(path):
+    if not path.exists() or path.stat().st_size == 0:
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def proto_num(text):
+    t = text.strip().upper()
+    if t in PROTO:
+        return PROTO[t]
+    if t.isdigit():
+        return int(t)
+    return socket.getprotobyname(t.lower())  # pmacct prints names from /etc/protocols
+
+
+def addr(text):
+    return ipaddress.ip_address(text.strip()).compressed
+
+
+def epoch(ts_text):
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return dt.datetime.strptime(ts_text.strip(), fmt).replace(tzinfo=dt.timezone.utc).timestamp()
+        except ValueError:
+            pass
+    raise ValueError(ts_text)
+
+
+def key(sa, da, sp, dp, proto):
+    if proto in (1, 58):  # ICMP: collectors fold type/code into ports differently
+        sp = dp = 0
+    return (addr(sa), addr(da), int(sp), int(dp), proto)
+
+
+def expected_uniflow(rows):
+    """Directional records the CSV implies: (key, packets, start_s, end_s)."""
+    out = []
+    for r in rows:
+        p = proto_num(r["protocol"])
+        start = epoch(r["timestamp"])
+        end = start + float(r["duration"])
+        out.append((key(r["src_ip"], r["dst_ip"], r["src_port"], r["dst_port"], p), int(r["fwd_packets_count"]), start, end))
+        if int(r["bwd_packets_count"]) > 0:
+            out.append((key(r["dst_ip"], r["src_ip"], r["dst_port"], r["src_port"], p), int(r["bwd_packets_count"]), start, end))
+    return out
+
+
+def export_all_uniflow(binary, url, tmp):
+    """Replays every capture with --ipfix-uniflow to url; returns the expected directional records."""
+    caps = captures()
+    expected = []
+    for i, cap in enumerate(caps):
+        out = tmp / f"{i}.csv"
+        r = run_agent(binary, cap, out, ["--ipfix", url, "--ipfix-uniflow", "--ipfix-rate", "20000",
+                                         "--ipfix-queue", "20000"])
+        rows = read_csv(out)
+        exp = expected_uniflow(rows)
+        s = summary(r.stderr)
+        check(s == (len(exp), 0), f"{cap.name}: agent summary {s}, expected {len(exp)} records sent, 0 dropped "
+                                  f"(rc {r.returncode}: {r.stderr.strip()[-300:]})")
+        expected += exp
+    return caps, expected
+
+
+def compare_directional(name, expected, got, times=True):
+    """expected/got: lists of (key, packets, start_s, end_s). Matched per key in start order."""
+    by = {}
+    for k, p, s, e in expected:
+        by.setdefault(k, [[], []])[0].append((s, p, e))
+    for k, p, s, e in got:
+        by.setdefault(k, [[], []])[1].append((s, p, e))
+    bad = 0
+    for k, (a, b) in by.items():
+        a.sort()
+        b.sort()
+        if len(a) != len(b):
+            bad += 1
+            if bad <= 10:
+                problems.append(f"{name}: {k}: CSV has {len(a)} directional records, collector {len(b)}")
+            continue
+        for (s1, p1, e1), (s2, p2, e2) in zip(a, b):
+            ok = p1 == p2 and (not times or (abs(s1 - s2) <= 0.001 + 1e-9 and abs(e1 - e2) <= 0.001 + 1e-9))
+            if not ok:
+                bad += 1
+                if bad <= 10:
+                    problems.append(f"{name}: {k}: CSV packets {p1} start {s1:.6f} end {e1:.6f}; "
+                                    f"collector packets {p2} start {s2:.6f} end {e2:.6f}")
+    check(bad == 0, f"{name}: {bad} mismatching 5-tuples (first 10 above)")
+    check(len(got) == len(expected), f"{name}: collector has {len(got)} records, CSV implies {len(expected)}")
+
+
+# ------------------------------------------------------------------ nfcapd / nfacctd
+def case_nfcapd(args, tmp):
+    if not shutil.which("nfcapd") or not shutil.which("nfdump"):
+        skip("nfcapd/nfdump not installed (apt-get install nfdump; scripts/install-deps.sh)")
+    port = free_port()
+    d = tmp / "nfcapd"
+    d.mkdir()
+    p = subprocess.Popen(["nfcapd", "-p", str(port), "-b", "127.0.0.1", "-w", str(d), "-B", "4000000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        if not wait_bound(port):
+            fail_now(f"nfcapd did not bind 127.0.0.1:{port}: {p.stdout.read() if p.poll() is not None else ''}")
+        caps, expected = export_all_uniflow(args.binary, f"udp://127.0.0.1:{port}", tmp)
+        time.sleep(1.0)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            log = p.communicate(timeout=20)[0]
+        except subprocess.TimeoutExpired:
+            p.kill()
+            log = p.communicate()[0]
+    print(log.strip().splitlines()[-2:] if log else "", file=sys.stderr)
+    env = dict(os.environ, TZ="UTC")
+    r = subprocess.run(["nfdump", "-R", str(d), "-o", "json"], capture_output=True, text=True, env=env, timeout=120)
+    if r.returncode != 0:
+        fail_now(f"nfdump -R failed: {r.stderr.strip()}")
+    flows = json.loads(r.stdout) if r.stdout.strip() else []
+    got = []
+    for f in flows:
+        sa = f.get("src4_addr") or f.get("src6_addr")
+        da = f.get("dst4_addr") or f.get("dst6_addr")
+        got.append((key(sa, da, f.get("src_port", 0), f.get("dst_port", 0), int(f["proto"])), int(f["in_packets"]),
+                    epoch(f["first"]), epoch(f["last"])))
+    compare_directional("nfcapd", expected, got)
+    print(f"nfcapd: {len(caps)} captures, {len(expected)} directional records expected, {len(got)} received")
+
+
+def case_nfacctd(args, tmp):
+    if not shutil.which("nfacctd"):
+        skip("nfacctd not installed (apt-get install pmacct; scripts/install-deps.sh)")
+    port = free_port()
+    out = tmp / "pmacct.csv"
+    conf = tmp / "nfacctd.conf"
+    conf.write_text(f"""daemonize: false
+nfacctd_ip: 127.0.0.1
+nfacctd_port: {port}
+nfacctd_pipe_size: 8388608
+plugins: print
+aggregate: src_host, dst_host, src_port, dst_port, proto
+print_output: csv
+print_output_file: {out}
+print_output_file_append: true
+print_refresh_time: 1
+""")
+    p = subprocess.Popen(["nfacctd", "-f", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        if not wait_bound(port):
+            fail_now(f"nfacctd did not bind 127.0.0.1:{port}")
+        caps, expected = export_all_uniflow(args.binary, f"udp://127.0.0.1:{port}", tmp)
+        time.sleep(3.0)  # two print refreshes
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+    want = {}
+    for k, pk, _, _ in expected:
+        want[k] = want.get(k, 0) + pk
+    got = {}
+    if out.exists():
+        for line in out.read_text().splitlines():
+            if not line or line.startswith("SRC_IP"):
+                continue
+            sa, da, sp, dp, pr, pk, _ = line.split(",")
+            k = key(sa, da, sp, dp, proto_num(pr))
+            got[k] = got.get(k, 0) + int(pk)
+    bad = [k for k in set(want) | set(got) if want.get(k) != got.get(k)]
+    for k in bad[:10]:
+        problems.append(f"nfacctd: {k}: CSV packets {want.get(k)}, nfacctd {got.get(k)}")
+    check(not bad, f"nfacctd: {len(bad)} of {len(want)} directional 5-tuples disagree")
+    print(f"nfacctd: {len(caps)} captures, {len(want)} directional 5-tuples, {sum(want.values())} packets")
+
+
+# ------------------------------------------------------------------ libfixbuf
+def info_model():
+    """elementId -> (name, dataType) of the enterprise elements in deploy/ipfix/nfm-xdp.xml."""
+    ns = {"i": "http://www.iana.org/assignments"}
+    root = ET.parse(SRC / "deploy" / "ipfix" / "nfm-xdp.xml").getroot()
+    out = {}
+    for rec in root.iter("{http://www.iana.org/assignments}record"):
+        out[int(rec.find("i:elementId", ns).text)] = (rec.find("i:name", ns).text, rec.find("i:dataType", ns).text)
+    return out
+
+
+def parse_fixbuf(text):
+    templates = records = None
+    recs = []
+    for line in text.splitlines():
+        if line.startswith("R "):
+            parts = line.split()
+            rec = {"tid": int(parts[1])}
+            for kv in parts[2:]:
+                k, v = kv.split("=", 1)
+                ent, num = k.split("/")
+                rec[(int(ent), int(num))] = v
+            recs.append(rec)
+        elif line.startswith("S "):
+            m = re.match(r"S templates=(\d+) records=(\d+)", line)
+            templates, records = int(m.group(1)), int(m.group(2))
+    return templates, records, recs
+
+
+def compare_fixbuf(name, rows, recs, model, pen=32473):
+    check(len(rows) == len(recs), f"{name}: CSV {len(rows)} flows, libfixbuf decoded {len(recs)} records")
+    bad = 0
+    for i, (row, rec) in enumerate(zip(rows, recs)):
+        v6 = ":" in row["src_ip"]
+        errs = []
+        sa, da = (rec.get((0, 27)), rec.get((0, 28))) if v6 else (rec.get((0, 8)), rec.get((0, 12)))
+        if (addr(sa or "0.0.0.0"), addr(da or "0.0.0.0")) != (addr(row["src_ip"]), addr(row["dst_ip"])):
+            errs.append(f"addresses {sa} {da}")
+        p = proto_num(row["protocol"])
+        if int(rec[(0, 4)]) != p:
+            errs.append(f"protocol {rec[(0, 4)]}")
+        if p not in (1, 58) and (int(rec[(0, 7)]), int(rec[(0, 11)])) != (int(row["src_port"]), int(row["dst_port"])):
+            errs.append(f"ports {rec[(0, 7)]} {rec[(0, 11)]}")
+        if int(rec[(0, 2)]) != int(row["fwd_packets_count"]) or int(rec[(29305, 2)]) != int(row["bwd_packets_count"]):
+            errs.append(f"packets {rec[(0, 2)]}/{rec[(29305, 2)]}")
+        if abs(int(rec[(0, 152)]) / 1000 - epoch(row["timestamp"])) > 0.001:
+            errs.append(f"flowStartMilliseconds {rec[(0, 152)]}")
+        n = 0
+        for eid, (col, typ) in model.items():
+            v = rec.get((pen, eid))
+            if v is None:
+                errs.append(f"element {pen}/{eid} ({col}) missing")
+                continue
+            n += 1
+            text = row[col]
+            if typ == "float64":
+                want = struct.unpack(">Q", struct.pack(">d", float(text)))[0]
+                if int(v, 16) != want:
+                    errs.append(f"{col}: CSV {text} = {want:016x}, IPFIX {v}")
+            elif int(v) != int(text):
+                errs.append(f"{col}: CSV {text}, IPFIX {v}")
+        if n != 114:
+            errs.append(f"{n} enterprise elements, not 114")
+        if errs:
+            bad += 1
+            if bad <= 5:
+                problems.append(f"{name}: record {i} ({row['src_ip']}:{row['src_port']} > {row['dst_ip']}:{row['dst_port']}): "
+                                + "; ".join(errs[:6]))
+    check(bad == 0, f"{name}: {bad} records differ from the CSV")
+
+
+def fixbuf_reader(args):
+    if not args.fixbuf_read or not os.path.exists(args.fixbuf_read):
+        skip("fixbuf_read was not built (libfixbuf-dev missing: apt-get install libfixbuf-dev; scripts/install-deps.sh)")
+    return args.fixbuf_read
+
+
+def case_fixbuf_file(args, tmp):
+    reader = fixbuf_reader(args)
+    model = info_model()
+    check(len(model) == 114, f"information model has {len(model)} enterprise elements, not 114")
+    total = 0
+    for i, cap in enumerate(captures()):
+        out, ipf = tmp / f"{i}.csv", tmp / f"{i}.ipfix"
+        r = run_agent(args.binary, cap, out, ["--ipfix", f"file:{ipf}"])
+        rows = read_csv(out)
+        d = subprocess.run([reader, str(SRC / "deploy" / "ipfix" / "nfm-xdp.xml"), "file", str(ipf)],
+                           capture_output=True, text=True, timeout=120)
+        check(d.returncode == 0, f"{cap.name}: fixbuf_read failed: {d.stderr.strip()[:300]}")
+        check("WARNING" not in d.stderr, f"{cap.name}: libfixbuf warnings: {d.stderr.strip()[:300]}")
+        templates, records, recs = parse_fixbuf(d.stdout)
+        check(templates == 2, f"{cap.name}: {templates} templates read, expected 2 (IPv4, IPv6)")
+        check(records == len(rows), f"{cap.name}: {records} records decoded, CSV has {len(rows)} (agent: {r.stderr.strip()[-200:]})")
+        compare_fixbuf(cap.name, rows, recs, model)
+        total += len(rows)
+    print(f"fixbuf_file: {total} flows, 114 enterprise elements each, compared with the CSV")
+
+
+def case_fixbuf_tcp(args, tmp):
+    reader = fixbuf_reader(args)
+    model = info_model()
+    total = 0
+    for i, cap in enumerate(captures()):
+        port = free_port(socket.SOCK_STREAM)
+        rd = subprocess.Popen([reader, str(SRC / "deploy" / "ipfix" / "nfm-xdp.xml"), "tcp", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = rd.stdout.readline()
+            if line.strip() != "LISTENING":
+                fail_now(f"fixbuf_read did not listen: {line} {rd.stderr.read()}")
+            out = tmp / f"{i}.csv"
+            r = run_agent(args.binary, cap, out, ["--ipfix", f"tcp://127.0.0.1:{port}"])
+            rows = read_csv(out)
+            s = summary(r.stderr)
+            check(s == (len(rows), 0), f"{cap.name}: agent summary {s}, expected ({len(rows)}, 0)")
+            if not rows:
+                rd.kill()  # no flow: the agent may not even connect before it ends
+                rd.communicate()
+                continue
+            so, se = rd.communicate(timeout=60)
+        finally:
+            if rd.poll() is None:
+                rd.kill()
+        templates, records, recs = parse_fixbuf(so)
+        check(templates is not None and templates >= 2, f"{cap.name}: tcp: {templates} templates ({se.strip()[:200]})")
+        check(records == len(rows), f"{cap.name}: tcp: {records} records decoded, CSV has {len(rows)}")
+        compare_fixbuf(cap.name + " (tcp)", rows, recs, model)
+        total += len(rows)
+    print(f"fixbuf_tcp: {total} flows received over TCP and compared with the CSV")
+
+
+# ------------------------------------------------------------------ TCP restart
+def eth_ipv4_tcp(src, dst, sp, dp, flags, payload=b""):
+    tcp = struct.pack("!HHIIBBHHH", sp, dp, 1, 1, 0x50, flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + tcp
+
+
+def restart_capture(n_flows, spacing):
+    """n_flows short TCP connections (SYN..FIN/ACK), one every `spacing` s of packet time."""
+    pk = []
+    t = 1_700_000_000.0
+    for i in range(n_flows):
+        c, s, sp = f"10.99.{i // 250}.{i % 250 + 1}", "10.99.255.1", 20000 + i
+        for j, (a, b, x, y, fl) in enumerate([(c, s, sp, 80, 0x02), (s, c, 80, sp, 0x12), (c, s, sp, 80, 0x10),
+                                              (c, s, sp, 80, 0x11), (s, c, 80, sp, 0x11), (c, s, sp, 80, 0x10)]):
+            pk.append((t + j * 0.001, eth_ipv4_tcp(a, b, x, y, fl)))
+        t += spacing
+    head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    recs = []
+    for ts, fr in pk:
+        recs.append(struct.pack("<IIII", int(ts), int(round((ts - int(ts)) * 1e6)), len(fr), len(fr)) + fr)
+    return head, recs
+
+
+class Collector(threading.Thread):
+    """A TCP IPFIX collector that stops after `stop_after` records, stays down `down_s`, then
+    listens again on the same port and reads until the agent closes."""
+
+    def __init__(self, port, stop_after, down_s):
+        super().__init__(daemon=True)
+        self.port, self.stop_after, self.down_s = port, stop_after, down_s
+        self.records = [0, 0]
+        self.templates = [0, 0]
+        self.error = None
+
+    def serve(self, idx, limit):
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(1)
+        ls.settimeout(30)
+        c, _ = ls.accept()
+        ls.close()
+        c.settimeout(30)
+        buf = b""
+        tlen = {}
+        while limit is None or self.records[idx] < limit:
+            data = c.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 16 and len(buf) >= struct.unpack("!H", buf[2:4])[0]:
+                n = struct.unpack("!H", buf[2:4])[0]
+                msg, buf = buf[:n], buf[n:]
+                off = 16
+                while off + 4 <= n:
+                    sid, sl = struct.unpack("!HH", msg[off:off + 4])
+                    if sid == 2:
+                        self.templates[idx] += 1
+                        q = off + 4
+                        while q + 4 <= off + sl:
+                            tid, cnt = struct.unpack("!HH", msg[q:q + 4])
+                            q += 4
+                            rl = 0
+                            for _ in range(cnt):
+                                eid, ln = struct.unpack("!HH", msg[q:q + 4])
+                                rl += ln
+                                q += 8 if eid & 0x8000 else 4
+                            tlen[tid] = rl
+                    elif sid in tlen:
+                        self.records[idx] += (sl - 4) // tlen[sid]
+                    else:
+                        self.error = f"connection {idx + 1}: data set {sid} before its template"
+                    off += sl
+        c.close()
+
+    def run(self):
+        try:
+            self.serve(0, self.stop_after)
+            time.sleep(self.down_s)
+            self.serve(1, None)
+        except Exception as e:  # reported by the test
+            self.error = f"collector: {e!r}"
+
+
+def case_tcp_restart(args, tmp):
+    port = free_port(socket.SOCK_STREAM)
+    n_flows = 300
+    coll = Collector(port, stop_after=60, down_s=1.5)
+    coll.start()
+    time.sleep(0.2)
+    head, recs = restart_capture(n_flows, spacing=0.02)
+    out = tmp / "restart.csv"
+    agent = subprocess.Popen([args.binary, "--pcap", "-", "--csv", str(out), "--ipfix", f"tcp://127.0.0.1:{port}",
+                              "--ipfix-queue", "50"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Feed in real time (~6 s): flows end (FIN + 1 s grace of packet time) throughout the run.
+    agent.stdin.write(head)
+    chunk = 12  # two flows per write
+    for i in range(0, len(recs), chunk):
+        agent.stdin.write(b"".join(recs[i:i + chunk]))
+        agent.stdin.flush()
+        time.sleep(0.04)
+    agent.stdin.close()
+    try:
+        agent.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        agent.kill()
+        fail_now("agent did not finish")
+    err = agent.stderr.read().decode()
+    coll.join(timeout=30)
+    rows = read_csv(out)
+    s = summary(err)
+    check(agent.returncode == 0, f"agent exit {agent.returncode}: {err.strip()[-300:]}")
+    check(len(rows) == n_flows, f"CSV has {len(rows)} flows, capture has {n_flows}")
+    check(s is not None and s[0] + s[1] == len(rows), f"sent + dropped = {s}, flows {len(rows)}")
+    check(coll.error is None, f"{coll.error}")
+    check(coll.records[0] >= 60, f"first connection got {coll.records[0]} records before the stop")
+    check(coll.records[1] > 0, "no record after the collector restarted")
+    check(coll.templates[1] >= 1, "no template on the new connection")
+    check(s is not None and sum(coll.records) <= s[0], f"collector got {sum(coll.records)} > sent {s}")
+    print(f"tcp_restart: {len(rows)} flows; agent sent {s[0] if s else '?'} dropped {s[1] if s else '?'}; "
+          f"collector got {coll.records[0]} + {coll.records[1]} records, templates {coll.templates}")
+
+
+# ------------------------------------------------------------------ bad input, docs
+def case_bad_input(args, tmp):
+    cap = SRC / "tests" / "data" / "pcap_us_le.pcap"
+    for url, want in (("foo://x", "--ipfix foo://x: unsupported scheme"),
+                      ("udp://no-such-host.invalid:4739", "--ipfix udp://no-such-host.invalid:4739: cannot resolve host"),
+                      ("tcp://127.0.0.1:99999", "--ipfix tcp://127.0.0.1:99999: bad port"),
+                      ("file:/nonexistent-dir/x.ipfix", "--ipfix file:/nonexistent-dir/x.ipfix: open IPFIX file")):
+        out = tmp / "bad.csv"
+        r = run_agent(args.binary, cap, out, ["--ipfix", url])
+        check(r.returncode == 1, f"{url}: exit {r.returncode}, expected 1")
+        check(want in r.stderr, f"{url}: stderr {r.stderr.strip()!r} lacks {want!r}")
+        check(not out.exists() or url.startswith("file:"), f"{url}: the CSV was created before the URL was checked")
+    r = run_agent(args.binary, cap, None, ["--ipfix", "file:/dev/null", "--feature-set", "cic"])
+    check(r.returncode == 1 and "--ipfix exports the nfm feature set" in r.stderr,
+          f"--ipfix with --feature-set cic: {r.returncode} {r.stderr.strip()}")
+    r = run_agent(args.binary, cap, None, ["--ipfix", "udp://127.0.0.1:4739", "--ipfix-mtu", "600"])
+    check(r.returncode == 1 and "MTU 600 is too small" in r.stderr, f"--ipfix-mtu 600: {r.returncode} {r.stderr.strip()}")
+    # Unreachable UDP collector: counted, not fatal.
+    port = free_port()
+    shared = nfmtest.find_shared(str(SRC))
+    big = (shared / "pcaps" / "cs_http_espn.pcapng") if shared else cap
+    out = tmp / "unreach.csv"
+    r = run_agent(args.binary, big, out, ["--ipfix", f"udp://127.0.0.1:{port}", "--ipfix-rate", "2000"])
+    rows = read_csv(out)
+    s = summary(r.stderr)
+    check(r.returncode == 0, f"unreachable UDP collector: exit {r.returncode}: {r.stderr.strip()}")
+    check(s is not None and s[0] + s[1] == len(rows), f"unreachable UDP: sent+dropped {s} != flows {len(rows)}")
+    check(s is not None and (s[1] > 0 or len(rows) <= 1), f"unreachable UDP: nothing counted as dropped {s}")
+    # --ipfix without --csv: no CSV on stdout.
+    r = run_agent(args.binary, big, None, ["--ipfix", f"file:{tmp / 'only.ipfix'}"])
+    check(r.returncode == 0 and r.stdout == "", f"--ipfix without --csv wrote {len(r.stdout)} bytes of CSV to stdout")
+    check((tmp / "only.ipfix").stat().st_size > 0, "file: export is empty")
+    print("bad_input: PASS" if not problems else "bad_input: problems")
+
+
+def case_docs(args, tmp):
+    md = subprocess.run([args.binary, "--ipfix-elements", "md"], capture_output=True, text=True).stdout
+    xml = subprocess.run([args.binary, "--ipfix-elements", "xml"], capture_output=True, text=True).stdout
+    doc = (SRC / "docs" / "IPFIX.md").read_text()
+    m = re.search(r"<!-- BEGIN generated: nfm-xdp --ipfix-elements md -->\n(.*?)<!-- END generated -->", doc, re.S)
+    check(m is not None, "docs/IPFIX.md lacks the generated element table markers")
+    if m:
+        check(m.group(1) == md, "docs/IPFIX.md element table differs from `nfm-xdp --ipfix-elements md` "
+                                "(regenerate: scripts/gen-ipfix-docs.sh)")
+    check((SRC / "deploy" / "ipfix" / "nfm-xdp.xml").read_text() == xml,
+          "deploy/ipfix/nfm-xdp.xml differs from `nfm-xdp --ipfix-elements xml` (regenerate: scripts/gen-ipfix-docs.sh)")
+    # The table is the CSV header: feature element names == CSV columns after the 7 identity ones.
+    r = run_agent(args.binary, SRC / "tests" / "data" / "pcap_us_le.pcap", None, [])
+    header = r.stdout.splitlines()[0].split(",") if r.stdout else []
+    names = [n for _, (n, _) in sorted(info_model().items())]
+    check(header[7:] == names, "enterprise element names (by id) != CSV columns 8..121")
+    print(f"docs: {len(names)} feature elements match the CSV header")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--fixbuf-read")
+    ap.add_argument("case", choices=["nfcapd", "nfacctd", "fixbuf_file", "fixbuf_tcp", "tcp_restart", "bad_input", "docs"])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nfm-ipfix-") as t:
+        globals()["case_" + args.case](args, Path(t))
+    if problems:
+        print("FAIL:\n  " + "\n  ".join(problems), file=sys.stderr)
+        sys.exit(1)
+    print(f"{args.case}: PASS")
+
+
+if __name__ == "__main__":
+    main()

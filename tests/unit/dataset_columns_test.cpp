@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// The data-set pieces without I/O: loss intervals (overlap edges), the live loss timeline
+// (merging, the export-time end of a flow's open span), the extra CSV columns, rotated part
+// names and JSON quoting. Expected values are worked out by hand in the comments.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "output/byte_sink.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
+
+namespace nfm {
+namespace {
+
+TEST(LossIntervals, ClosedIntervalOverlap) {
+  LossIntervals iv;
+  iv.Add(300, 400);
+  iv.Add(100, 200);
+  iv.Build();
+  EXPECT_TRUE(iv.Overlaps(50, 100));    // touches the start
+  EXPECT_FALSE(iv.Overlaps(50, 99));
+  EXPECT_TRUE(iv.Overlaps(200, 250));   // touches the end
+  EXPECT_FALSE(iv.Overlaps(201, 299));  // between the two
+  EXPECT_TRUE(iv.Overlaps(0, 1000));
+  EXPECT_TRUE(iv.Overlaps(350, 350));
+  EXPECT_FALSE(iv.Overlaps(401, 500));
+  LossIntervals none;
+  none.Build();
+  EXPECT_FALSE(none.Overlaps(0, 1000));
+}
+
+int64_t g_now = 0;
+int64_t FakeNow() { return g_now; }
+
+FlowView Flow(int64_t first, int64_t last) {
+  FlowView v;
+  v.first_ns = first;
+  v.last_ns = last;
+  return v;
+}
+
+TEST(LossTimeline, SamplesBecomeMergedIntervals) {
+  LossTimeline t;
+  t.now_ns = FakeNow;
+  t.Sample(1000, 0);
+  t.Sample(1100, 0);
+  t.Sample(1200, 5);   // lost in (1100, 1200]
+  t.Sample(1300, 9);   // still losing: merged -> (1100, 1300], 9
+  t.Sample(1400, 9);
+  t.Sample(1500, 10);  // new period (1400, 1500], 1
+  ASSERT_EQ(t.Intervals().size(), 2u);
+  EXPECT_EQ(t.Intervals()[0].from_ns, 1100);
+  EXPECT_EQ(t.Intervals()[0].to_ns, 1300);
+  EXPECT_EQ(t.Intervals()[0].lost, 9u);
+  EXPECT_EQ(t.Intervals()[1].from_ns, 1400);
+  EXPECT_EQ(t.Intervals()[1].lost, 1u);
+  // A flow exported at 1050 (before any loss) with packets 900..1000: not lossy.
+  g_now = 1050;
+  EXPECT_FALSE(t.Lost(Flow(900, 1000)));
+  // Packets 900..1000 but exported at 1150: it was open during (1100, 1300] -> lossy.
+  g_now = 1150;
+  EXPECT_TRUE(t.Lost(Flow(900, 1000)));
+  // Started after the first period ended, exported before the second: not lossy.
+  g_now = 1390;
+  EXPECT_FALSE(t.Lost(Flow(1310, 1380)));
+  g_now = 1600;
+  EXPECT_TRUE(t.Lost(Flow(1310, 1380)));
+  EXPECT_FALSE(t.Lost(Flow(1501, 1590)));
+}
+
+TEST(LossTimeline, LossBeforeTheFirstSampleCoversTheStart) {
+  LossTimeline t;
+  t.now_ns = FakeNow;
+  t.Sample(1000, 3);
+  g_now = 2000;
+  EXPECT_TRUE(t.Lost(Flow(10, 20)));
+  EXPECT_FALSE(t.Lost(Flow(1001, 1002)));
+}
+
+TEST(DatasetColumns, AppendsLossThenLabelBeforeTheLineEnd) {
+  auto rules_text = std::string("label,start,end,src,dst,sport,dport,proto\nX,*,*,10.0.0.1,*,*,*,*\n");
+  std::string err;
+  auto rules = LabelRules::Parse(rules_text, "r.csv", &err);
+  ASSERT_NE(rules, nullptr) << err;
+  LossIntervals iv;
+  iv.Add(0, 10);
+  iv.Build();
+  CaptureLossOracle loss(iv);
+  DatasetColumns both(rules.get(), "BENIGN", &loss);
+  EXPECT_EQ(both.Header("a,b\r\n"), "a,b,capture_loss,label\r\n");
+  uint8_t src[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+  uint8_t dst[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+  FlowView v = Flow(5, 20);
+  v.src = src;
+  v.dst = dst;
+  EXPECT_EQ(both.Extend("1,2\r\n", v), "1,2,1,X\r\n");
+  v.src = dst;  // 10.0.0.2 <-> 10.0.0.2: no rule
+  v.first_ns = 11;
+  EXPECT_EQ(both.Extend("1,2\r\n", v), "1,2,0,BENIGN\r\n");
+  DatasetColumns labels_only(rules.get(), "B", nullptr);
+  EXPECT_EQ(labels_only.Header("a,b\r\n"), "a,b,label\r\n");
+  DatasetColumns none(nullptr, "B", nullptr);
+  EXPECT_FALSE(none.Enabled());
+}
+
+TEST(RotatedName, ExtensionStaysLastForCompressedFiles) {
+  EXPECT_EQ(RotatedName("out.csv", "20260101T000000Z", 3), "out.csv.20260101T000000Z.3");
+  EXPECT_EQ(RotatedName("d/out.csv.gz", "T", 1), "d/out.T.1.csv.gz");
+  EXPECT_EQ(RotatedName("out.csv.zst", "T", 2), "out.T.2.csv.zst");
+  EXPECT_EQ(RotatedName("flows.zst", "T", 2), "flows.T.2.zst");
+  EXPECT_EQ(CodecForPath("-"), Codec::kPlain);
+  EXPECT_EQ(CodecForPath("x.csv.gz"), Codec::kGzip);
+  EXPECT_EQ(CodecForPath("x.zst"), Codec::kZstd);
+  EXPECT_EQ(CodecForPath("x.csv"), Codec::kPlain);
+}
+
+TEST(Manifest, JsonQuotingAndUtcText) {
+  EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  EXPECT_EQ(UtcText(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(UtcText(1499435700123456789), "2017-07-07T13:55:00.123456789Z");
+  EXPECT_EQ(UtcText(-1), "1969-12-31T23:59:59.999999999Z");
+}
+
+}  // namespace
+}  // namespace nfm

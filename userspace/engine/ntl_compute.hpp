@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// The NTLFlowLyzer feature values of one finished flow (spec §8.3), from its listed packets and
+// the per-flow numbers its engine kept online. Two semantics: the reference's (NtlEngine,
+// --profile ntl, bit for bit, defects N1-N5 and the 2022 ones it keeps) and the corrected one
+// (FlowEngine with --feature-set ntl: N1-N4 and the 2022 defects fixed, kNtlCorrectedFeatureSet).
+// Also the bounded packet list both engines keep (16 bytes per packet, 256-byte chunks of 15).
+// No I/O; no per-flow heap allocation once the scratch vectors have grown.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/flow_view.hpp"
+#include "engine/ntl_features.hpp"
+
+namespace nfm {
+
+// One listed packet: time and the three sizes NTLFlowLyzer keeps (frame length = len(buf),
+// payload = len(tcp.data), header = len(tcp) - len(tcp.data)) and the direction mark.
+struct ListedPacket {
+  int64_t ts_ns;
+  uint64_t packed;  // frame 0..20 | payload 21..41 | header 42..49 | backward 50
+  uint32_t Frame() const noexcept { return static_cast<uint32_t>(packed & 0x1fffff); }
+  uint32_t Payload() const noexcept { return static_cast<uint32_t>((packed >> 21) & 0x1fffff); }
+  uint32_t Header() const noexcept { return static_cast<uint32_t>((packed >> 42) & 0xff); }
+  int Dir() const noexcept { return static_cast<int>((packed >> 50) & 1); }
+};
+static_assert(sizeof(ListedPacket) == 16);
+
+inline constexpr uint32_t kChunkPackets = 15;
+struct Chunk {
+  ListedPacket p[kChunkPackets];
+  uint32_t next;  // chunk index + 1; 0 = last
+  uint32_t pad_[3];
+};
+static_assert(sizeof(Chunk) == 256);
+
+// Chunks in blocks that never move; a free list of chunk indices. Allocation happens once
+// per 15 listed packets and reuses freed chunks, so steady state does no heap allocation.
+class ChunkPool {
+ public:
+  uint32_t Alloc() {
+    if (free_.empty()) {
+      blocks_.emplace_back(new Chunk[kBlock]);
+      const uint32_t base = static_cast<uint32_t>((blocks_.size() - 1) * kBlock);
+      for (uint32_t i = kBlock; i-- > 0;) free_.push_back(base + i + 1);
+    }
+    const uint32_t id = free_.back();
+    free_.pop_back();
+    ++used_;
+    At(id).next = 0;
+    return id;
+  }
+  void Free(uint32_t id) {
+    free_.push_back(id);
+    --used_;
+  }
+  Chunk& At(uint32_t id) { return blocks_[(id - 1) / kBlock][(id - 1) % kBlock]; }
+  uint64_t UsedBytes() const { return static_cast<uint64_t>(used_) * sizeof(Chunk); }
+
+ private:
+  static constexpr uint32_t kBlock = 1024;
+  std::vector<std::unique_ptr<Chunk[]>> blocks_;
+  std::vector<uint32_t> free_;
+  uint64_t used_ = 0;
+};
+
+// float(ts) as NTLFlowLyzer holds a packet time (see ntl_compute.cpp).
+double NtlTsDouble(int64_t ns, bool ns_time) noexcept;
+
+// The values of one flow, in the feature set's order (reference: 339, corrected: 341).
+class NtlValues {
+ public:
+  explicit NtlValues(bool corrected = false) : corrected_(corrected) {}
+  void U(uint64_t x) { Push(FeatureValue::Uint(x)); }
+  void X(double x) { Push(FeatureValue::Float(x)); }
+  void R(double x) { Push(corrected_ ? FeatureValue::Float(x) : FeatureValue::Repr(x)); }
+  // "No value": the reference's literal 0; corrected: 0 in an unsigned column, 0.0 in a float one.
+  void Z();
+  void Empty() {
+    FeatureValue v;
+    v.kind = FeatureValue::Kind::kEmpty;
+    Push(v);
+  }
+  void Text(uint16_t i) {
+    FeatureValue v;
+    v.kind = FeatureValue::Kind::kText;
+    v.aux = i;
+    Push(v);
+  }
+  void Dec(const Decimal& d) {
+    FeatureValue v;
+    v.kind = FeatureValue::Kind::kDecimalFloat;
+    v.aux = static_cast<uint16_t>(ndec);
+    dec[ndec++] = d;
+    Push(v);
+  }
+  int size() const { return n_; }
+  static constexpr int kMax = kNtlCorrectedNumFeatures + 8;
+  FeatureValue vals[kMax];
+  Decimal dec[4];
+  int ndec = 0;
+
+ private:
+  void Push(const FeatureValue& x) {
+    if (n_ < kMax) vals[n_] = x;
+    ++n_;
+  }
+  bool corrected_;
+  int n_ = 0;
+};
+
+struct NtlBulkOut {
+  uint64_t states = 0, bytes = 0, pkts = 0;
+  double dur = 0;        // seconds
+  int64_t dur_ns = 0;    // corrected: the exact duration
+  bool dur_set = false;  // reference: a duration was added (else the int 0 prints "0")
+};
+
+// What the engine kept of a flow; pk in arrival order (corrected: effective times).
+struct NtlInput {
+  bool corrected = false;
+  bool ns_time = false;  // reference: nanosecond capture (Decimal timestamps)
+  std::span<const ListedPacket> pk;
+  uint64_t n[2] = {}, pay[2] = {};
+  uint64_t flags[2][8] = {};  // packets with flag bit b, per direction
+  uint16_t init_win[2] = {};
+  double duration = 0;  // seconds
+  NtlBulkOut bulk[2];
+  uint64_t sfcount = 0;  // gaps longer than the subflow gap
+  const std::vector<double>* act = nullptr;   // reference: seconds; corrected: integer ns
+  const std::vector<double>* idle = nullptr;
+  uint8_t hs_state = 0;
+  bool hs_done = false;  // reference: a packet followed the handshake; corrected: state 3 reached
+  bool hs_other = false; // corrected: a packet followed the handshake
+  int64_t hs_first_ns = 0, hs_last_ns = 0, hs_other_ns = 0;
+};
+
+struct NtlScratch {
+  std::vector<double> v, sorted, scratch, ts;
+  std::vector<double> sorted_dir[2];
+  std::vector<uint32_t> order, radix_k0, radix_k1;
+  std::vector<int64_t> us;
+};
+
+void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out);
+
+}  // namespace nfm

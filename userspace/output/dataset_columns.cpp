@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// DatasetColumns and LossIntervals implementation.
+#include "output/dataset_columns.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace nfm {
+
+void LossIntervals::Add(int64_t from_ns, int64_t to_ns) {
+  if (to_ns < from_ns) std::swap(from_ns, to_ns);
+  iv_.emplace_back(from_ns, to_ns);
+}
+
+void LossIntervals::Build() {
+  std::sort(iv_.begin(), iv_.end());
+  from_.resize(iv_.size());
+  max_to_.resize(iv_.size());
+  int64_t m = INT64_MIN;
+  for (size_t i = 0; i < iv_.size(); ++i) {
+    from_[i] = iv_[i].first;
+    m = std::max(m, iv_[i].second);
+    max_to_[i] = m;
+  }
+}
+
+// Intervals starting at or before last_ns form a prefix; one of them overlaps iff the
+// largest end among them reaches first_ns.
+bool LossIntervals::Overlaps(int64_t first_ns, int64_t last_ns) const {
+  const size_t n = static_cast<size_t>(std::upper_bound(from_.begin(), from_.end(), last_ns) - from_.begin());
+  return n > 0 && max_to_[n - 1] >= first_ns;
+}
+
+void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
+  if (!sampled_) {
+    // Losses before the first sample happened since the start of capture.
+    sampled_ = true;
+    if (lost_total > 0) {
+      iv_.push_back({INT64_MIN, wall_ns, lost_total});
+      last_was_loss_ = true;
+    }
+  } else if (lost_total > last_total_) {
+    const uint64_t lost = lost_total - last_total_;
+    if ((last_was_loss_ || iv_.size() >= kMaxIntervals) && !iv_.empty()) {
+      iv_.back().to_ns = wall_ns;
+      iv_.back().lost += lost;
+    } else {
+      iv_.push_back({last_sample_ns_, wall_ns, lost});
+    }
+    last_was_loss_ = true;
+  } else {
+    last_was_loss_ = false;
+  }
+  last_total_ = lost_total;
+  last_sample_ns_ = wall_ns;
+}
+
+bool LossTimeline::Lost(const FlowView& flow) {
+  if (iv_.empty()) return false;
+  const int64_t now = now_ns ? now_ns()
+                             : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+  const int64_t end = std::max(now, flow.last_ns);
+  // Intervals are disjoint and in order: the first one ending at or after first_ns decides.
+  auto it = std::lower_bound(iv_.begin(), iv_.end(), flow.first_ns,
+                             [](const Interval& v, int64_t t) { return v.to_ns < t; });
+  return it != iv_.end() && it->from_ns <= end;
+}
+
+std::string DatasetColumns::Header(std::string_view header) const {
+  std::string_view body = header;
+  std::string_view end;
+  if (body.size() >= 2 && body.substr(body.size() - 2) == "\r\n") {
+    end = body.substr(body.size() - 2);
+    body.remove_suffix(2);
+  } else if (!body.empty() && body.back() == '\n') {
+    end = body.substr(body.size() - 1);
+    body.remove_suffix(1);
+  }
+  std::string h(body);
+  if (loss_) h += ",capture_loss";
+  if (labels_) h += ",label";
+  h += end;
+  return h;
+}
+
+std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& flow) {
+  lost_ = loss_ != nullptr && loss_->Lost(flow);
+  label_ = {};
+  if (labels_) {
+    const LabelQuery q{flow.src, flow.dst, flow.sport, flow.dport, flow.proto, flow.first_ns, flow.last_ns};
+    label_ = labels_->Match(q, default_label_);
+  }
+  size_t cut = row.size();
+  if (cut >= 2 && row.substr(cut - 2) == "\r\n") cut -= 2;
+  else if (cut >= 1 && row[cut - 1] == '\n') cut -= 1;
+  row_.assign(row.data(), cut);
+  if (loss_) row_ += lost_ ? ",1" : ",0";
+  if (labels_) {
+    row_ += ',';
+    row_ += label_;
+  }
+  row_.append(row.data() + cut, row.size() - cut);
+  return row_;
+}
+
+}  // namespace nfm

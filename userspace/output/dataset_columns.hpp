@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// DatasetColumns: the optional trailing CSV columns for data sets — `capture_loss` (0/1, with
+// --loss-column) and then `label` (with --labels, always last). It decides both values for a
+// flow (LabelRules; a LossOracle) and appends them to a rendered row. Without either option
+// it is not used and the row is unchanged. LossOracle implementations: capture drop intervals
+// (offline, pcapng ISBs) and ring-loss times (live, recorded by the drainer). Engine thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/flow_view.hpp"
+#include "label/labels.hpp"
+
+namespace nfm {
+
+// Says whether events of a flow may have been lost while it was open.
+class LossOracle {
+ public:
+  virtual ~LossOracle() = default;
+  virtual bool Lost(const FlowView& flow) = 0;
+};
+
+// Closed time intervals [from, to] (ns) in which losses happened; a flow is lossy when its
+// [first_ns, end] overlaps one, where end is last_ns (offline) or the export time (live, see
+// RingLossLog). Queries are O(log n + matches) on intervals sorted by start.
+class LossIntervals {
+ public:
+  void Add(int64_t from_ns, int64_t to_ns);  // any order; Build() before Overlaps()
+  void Build();
+  bool Overlaps(int64_t first_ns, int64_t last_ns) const;
+  size_t Size() const noexcept { return from_.size(); }
+
+ private:
+  std::vector<std::pair<int64_t, int64_t>> iv_;
+  std::vector<int64_t> from_, max_to_;
+};
+
+// Offline: drops recorded by the capture (pcapng ISBs), on any interface.
+class CaptureLossOracle final : public LossOracle {
+ public:
+  explicit CaptureLossOracle(LossIntervals iv) : iv_(std::move(iv)) {}
+  bool Lost(const FlowView& flow) override { return iv_.Overlaps(flow.first_ns, flow.last_ns); }
+
+ private:
+  LossIntervals iv_;
+};
+
+// Live: the drainer's record of ring losses. Sample() is called on the engine's thread with
+// the wall-clock time of each counter sample and the cumulative number of events lost (ring
+// full + no ring + undecodable); an increase means events were lost in (previous sample,
+// this sample]. Adjacent lossy samples merge into one interval. A flow is lossy when such an
+// interval overlaps [first packet, time of export]: it was open when events were lost. The
+// kernel counts losses per CPU, not per ring, so a loss marks the open flows of every ring
+// (exact with --rings 1). Memory: one entry per separate loss period, capped at kMaxIntervals
+// (then the last one is extended: more flows marked, never fewer).
+class LossTimeline final : public LossOracle {
+ public:
+  struct Interval {
+    int64_t from_ns, to_ns;
+    uint64_t lost;
+  };
+  static constexpr size_t kMaxIntervals = 100000;
+  void Sample(int64_t wall_ns, uint64_t lost_total);
+  bool Lost(const FlowView& flow) override;
+  const std::vector<Interval>& Intervals() const noexcept { return iv_; }
+  // Clock for the export time (tests replace it).
+  int64_t (*now_ns)() = nullptr;
+
+ private:
+  std::vector<Interval> iv_;  // in time order, disjoint
+  int64_t last_sample_ns_ = 0;
+  uint64_t last_total_ = 0;
+  bool sampled_ = false;
+  bool last_was_loss_ = false;
+};
+
+class DatasetColumns {
+ public:
+  // labels may be null (no label column); loss may be null (no capture_loss column).
+  DatasetColumns(const LabelRules* labels, std::string default_label, LossOracle* loss)
+      : labels_(labels), default_label_(std::move(default_label)), loss_(loss) {}
+
+  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr; }
+  // Header line with the extra column names inserted before the line end.
+  std::string Header(std::string_view header) const;
+  // Decides the values for `flow` (available through LastLabel/LastLoss) and returns `row`
+  // with them inserted before its "\r\n"; valid until the next call.
+  std::string_view Extend(std::string_view row, const FlowView& flow);
+  std::string_view LastLabel() const noexcept { return label_; }
+  bool LastLoss() const noexcept { return lost_; }
+
+ private:
+  const LabelRules* labels_;
+  std::string default_label_;
+  LossOracle* loss_;
+  std::string row_;
+  std::string_view label_;
+  bool lost_ = false;
+};
+
+}  // namespace nfm

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// The --ipfix* command-line flags and turning them into IpfixExporters (one per --ipfix URL),
+// plus the summary line text. Parsing/resolution errors come back as one line naming the flag,
+// so main can exit 1 before any capture starts.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "output/ipfix_exporter.hpp"
+#include "output/numfmt.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace nfm {
+class Metrics;
+
+struct IpfixCliOptions {
+  std::vector<std::string> urls;   // --ipfix (repeatable)
+  bool uniflow = false;            // --ipfix-uniflow
+  uint32_t pen = ipfix::kDefaultPen;
+  uint32_t mtu = 1400;
+  uint32_t domain = 0;
+  double template_refresh_s = 60;
+  uint32_t queue_flows = 8192;
+  double rate = 0;                 // --ipfix-rate: messages per second per destination (0 = unpaced)
+  std::string elements;            // --ipfix-elements md|xml: print the element table and exit
+};
+
+void SetupIpfixOptions(CLI::App& app, IpfixCliOptions& o);
+
+// One exporter per URL, counted into `metrics` (may be null). False with *error =
+// "--ipfix URL: reason" on the first bad URL.
+bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const fmt::FloatSpec& spec,
+                          Metrics* metrics, std::vector<std::unique_ptr<ipfix::IpfixExporter>>* out,
+                          std::string* error);
+
+// --ipfix-elements: the text to print ("md" or "xml"), empty for an unknown format.
+std::string IpfixElementsText(const std::string& format, const FeatureSet& set, uint32_t pen);
+
+// "ipfix udp://h:4739: 120 records sent, 0 dropped, 118 messages" (+ "; last error: ...").
+std::string IpfixSummary(const ipfix::IpfixExporter& x);
+
+}  // namespace nfm

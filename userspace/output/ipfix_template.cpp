@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+// nfm-xdp's IPFIX templates, FlowView -> data record encoding, and the generated element table.
+#include "output/ipfix_template.hpp"
+
+#include <cstring>
+
+#include "output/feature_value.hpp"
+
+namespace nfm::ipfix {
+namespace {
+
+// The IANA / RFC 5103 elements, in template order. `in`: where they appear.
+enum In : uint8_t { kAll, kV4Only, kV6Only, kBiflowOnly, kUniflowOnly };
+struct StdElement {
+  uint16_t id;
+  uint16_t length;
+  uint32_t pen;
+  const char* name;
+  const char* type;
+  const char* unit;
+  In in;
+  const char* meaning;
+};
+constexpr StdElement kStd[] = {
+    {8, 4, 0, "sourceIPv4Address", "ipv4Address", "", kV4Only, "Source address: the sender of the flow's first packet (uniflow backward record: the responder)"},
+    {12, 4, 0, "destinationIPv4Address", "ipv4Address", "", kV4Only, "Destination address"},
+    {27, 16, 0, "sourceIPv6Address", "ipv6Address", "", kV6Only, "Source address (IPv6 template)"},
+    {28, 16, 0, "destinationIPv6Address", "ipv6Address", "", kV6Only, "Destination address (IPv6 template)"},
+    {7, 2, 0, "sourceTransportPort", "unsigned16", "", kAll, "Source port (0 without ports)"},
+    {11, 2, 0, "destinationTransportPort", "unsigned16", "", kAll, "Destination port"},
+    {4, 1, 0, "protocolIdentifier", "unsigned8", "", kAll, "IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...)"},
+    {60, 1, 0, "ipVersion", "unsigned8", "", kAll, "4 or 6"},
+    {152, 8, 0, "flowStartMilliseconds", "dateTimeMilliseconds", "milliseconds", kAll, "First packet of the flow (both records of a uniflow pair carry the flow's times)"},
+    {153, 8, 0, "flowEndMilliseconds", "dateTimeMilliseconds", "milliseconds", kAll, "Last packet of the flow"},
+    {154, 8, 0, "flowStartMicroseconds", "dateTimeMicroseconds", "microseconds", kAll, "First packet, microsecond resolution (NTP format)"},
+    {155, 8, 0, "flowEndMicroseconds", "dateTimeMicroseconds", "microseconds", kAll, "Last packet, microsecond resolution (NTP format)"},
+    {2, 8, 0, "packetDeltaCount", "unsigned64", "packets", kAll, "Packets of this direction (biflow: forward)"},
+    {1, 8, 0, "octetDeltaCount", "unsigned64", "octets", kAll, "IP bytes (IP header + IP payload) of this direction"},
+    {6, 2, 0, "tcpControlBits", "unsigned16", "", kAll, "OR of the TCP flag bytes of this direction"},
+    {136, 1, 0, "flowEndReason", "unsigned8", "", kAll, "1 idle timeout, 2 active timeout, 3 FIN/RST end, 4 end of input/shutdown, 5 flow table full"},
+    {2, 8, kReversePen, "reversePacketDeltaCount", "unsigned64", "packets", kBiflowOnly, "Packets of the backward direction (RFC 5103)"},
+    {1, 8, kReversePen, "reverseOctetDeltaCount", "unsigned64", "octets", kBiflowOnly, "IP bytes of the backward direction (RFC 5103)"},
+    {6, 2, kReversePen, "reverseTcpControlBits", "unsigned16", "", kBiflowOnly, "OR of the backward TCP flag bytes (RFC 5103)"},
+    {239, 1, 0, "biflowDirection", "unsigned8", "", kUniflowOnly, "1 forward record (initiator), 2 backward record (reverse initiator)"},
+};
+
+bool Included(In in, bool v6, bool uniflow) {
+  switch (in) {
+    case kAll: return true;
+    case kV4Only: return !v6;
+    case kV6Only: return v6;
+    case kBiflowOnly: return !uniflow;
+    case kUniflowOnly: return uniflow;
+  }
+  return false;
+}
+
+// dateTimeMicroseconds (RFC 7011 §6.1.9): NTP seconds since 1900 + 2^-32 fractions.
+uint64_t NtpMicros(int64_t ns) {
+  constexpr uint64_t kNtpEpochOffset = 2208988800ull;
+  if (ns < 0) ns = 0;
+  const uint64_t s = static_cast<uint64_t>(ns) / 1000000000ull;
+  const uint64_t us = static_cast<uint64_t>(ns) % 1000000000ull / 1000;
+  const uint64_t frac = (us << 32) / 1000000ull;
+  return (s + kNtpEpochOffset) << 32 | frac;
+}
+
+uint64_t Millis(int64_t ns) { return ns < 0 ? 0 : static_cast<uint64_t>(ns) / 1000000ull; }
+
+}  // namespace
+
+uint8_t FlowEndReasonCode(EndReason r) noexcept {
+  switch (r) {
+    case EndReason::kIdle: return 1;
+    case EndReason::kActiveTimeout: return 2;
+    case EndReason::kFin:
+    case EndReason::kRst: return 3;
+    case EndReason::kShutdown: return 4;
+    case EndReason::kEviction: return 5;
+    case EndReason::kCount: break;
+  }
+  return 4;
+}
+
+RecordCodec::RecordCodec(const FeatureSet& set, const CodecOptions& opt) : set_(set), opt_(opt) {
+  for (int back = 0; back < (opt.uniflow ? 2 : 1); ++back) {
+    for (int v6 = 0; v6 < 2; ++v6) {
+      Template t;
+      t.id = back ? (v6 ? kTemplateBackV6 : kTemplateBackV4) : (v6 ? kTemplateV6 : kTemplateV4);
+      for (const StdElement& e : kStd)
+        if (Included(e.in, v6, opt.uniflow)) t.fields.push_back({e.id, e.length, e.pen});
+      if (!back)
+        for (size_t i = 0; i < set.columns.size(); ++i) t.fields.push_back({static_cast<uint16_t>(i + 1), 8, opt.pen});
+      t.AppendTo(template_body_);
+      if (t.RecordLength() > max_record_len_) max_record_len_ = t.RecordLength();
+      templates_.push_back(std::move(t));
+    }
+  }
+}
+
+namespace {
+
+// Writes the standard part; `back` swaps the identity and takes the backward counters.
+uint8_t* PutIdentity(const FlowView& f, bool uniflow, bool back, uint8_t* p) {
+  const bool v6 = f.ip_version == 6;
+  const uint8_t* a = back ? f.dst : f.src;
+  const uint8_t* b = back ? f.src : f.dst;
+  const int d = back ? 1 : 0;
+  if (v6) {
+    std::memcpy(p, a, 16);
+    std::memcpy(p + 16, b, 16);
+    p += 32;
+  } else {
+    std::memcpy(p, a + 12, 4);
+    std::memcpy(p + 4, b + 12, 4);
+    p += 8;
+  }
+  p = Put16(p, back ? f.dport : f.sport);
+  p = Put16(p, back ? f.sport : f.dport);
+  p = Put8(p, f.proto);
+  p = Put8(p, v6 ? 6 : 4);
+  p = Put64(p, Millis(f.first_ns));
+  p = Put64(p, Millis(f.last_ns));
+  p = Put64(p, NtpMicros(f.first_ns));
+  p = Put64(p, NtpMicros(f.last_ns));
+  p = Put64(p, f.packets[d]);
+  p = Put64(p, f.ip_bytes[d]);
+  p = Put16(p, f.tcp_flags[d]);
+  p = Put8(p, FlowEndReasonCode(f.reason));
+  if (!uniflow) {
+    p = Put64(p, f.packets[1]);
+    p = Put64(p, f.ip_bytes[1]);
+    p = Put16(p, f.tcp_flags[1]);
+  } else {
+    p = Put8(p, back ? 2 : 1);
+  }
+  return p;
+}
+
+}  // namespace
+
+size_t RecordCodec::EncodeForward(const FlowView& f, uint8_t* out, uint16_t* template_id) const {
+  *template_id = f.ip_version == 6 ? kTemplateV6 : kTemplateV4;
+  uint8_t* p = PutIdentity(f, opt_.uniflow, false, out);
+  const size_t n = std::min(f.features.size(), set_.columns.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (set_.columns[i].type == FeatureType::kFloat)
+      p = PutDouble(p, FeatureAsDouble(f.features[i], f.decimals, opt_.float_spec));
+    else
+      p = Put64(p, FeatureAsUint(f.features[i]));
+  }
+  for (size_t i = n; i < set_.columns.size(); ++i) p = Put64(p, 0);  // never: the set fixes the count
+  return static_cast<size_t>(p - out);
+}
+
+size_t RecordCodec::EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* template_id) const {
+  *template_id = f.ip_version == 6 ? kTemplateBackV6 : kTemplateBackV4;
+  return static_cast<size_t>(PutIdentity(f, true, true, out) - out);
+}
+
+// ------------------------------------------------------------------ element table
+
+std::string FeatureMeaning(std::string_view c) {
+  std::string dir;
+  if (c.starts_with("fwd_")) {
+    dir = ", forward packets";
+    c.remove_prefix(4);
+  } else if (c.starts_with("bwd_")) {
+    dir = ", backward packets";
+    c.remove_prefix(4);
+  }
+  auto stat = [](std::string_view s) -> std::string {
+    if (s == "max") return "Maximum";
+    if (s == "min") return "Minimum";
+    if (s == "mean") return "Mean";
+    if (s == "std") return "Standard deviation (population)";
+    if (s == "variance") return "Variance (population)";
+    if (s == "total") return "Sum";
+    return std::string(s);
+  };
+  auto ends = [&](std::string_view suf) { return c.ends_with(suf); };
+  std::string m;
+  if (c == "duration") m = "Flow duration: last minus first packet time";
+  else if (ends("packets_count")) m = "Number of packets";
+  else if (c == "total_payload_bytes") m = "Sum of payload bytes";
+  else if (c.starts_with("payload_bytes_")) m = stat(c.substr(14)) + " of payload bytes per packet";
+  else if (c == "total_header_bytes") m = "Sum of transport-header bytes";
+  else if (ends("_header_bytes")) m = stat(c.substr(0, c.find('_'))) + " of transport-header bytes per packet";
+  else if (c == "avg_segment_size") m = "Average segment size (payload bytes / packets)";
+  else if (c == "init_win_bytes") m = "TCP window field of the first packet";
+  else if (c.starts_with("active_")) m = stat(c.substr(7)) + " of active period lengths";
+  else if (c.starts_with("idle_")) m = stat(c.substr(5)) + " of idle period lengths";
+  else if (c == "bytes_rate") m = "Payload bytes per second of flow duration";
+  else if (c == "packets_rate") m = "Packets per second of flow duration";
+  else if (c == "down_up_rate") m = "Backward packets / forward packets";
+  else if (c.starts_with("avg_") && c.find("bulk") != std::string_view::npos) m = "Bulk transfer average: " + std::string(c.substr(4));
+  else if (c.starts_with("bulk_")) m = "Bulk transfers: " + std::string(c.substr(5));
+  else if (ends("_flag_counts")) {
+    std::string flag(c.substr(0, c.find('_')));
+    for (char& ch : flag) ch = static_cast<char>(ch - 'a' + 'A');
+    m = "Packets with the " + flag + " flag set";
+  } else if (c.find("IAT_") != std::string_view::npos) {
+    m = stat(c.substr(c.find("IAT_") + 4)) + " of packet inter-arrival times";
+  } else if (c.starts_with("subflow_")) {
+    const std::string_view rest = c.substr(8);
+    m = std::string("Average ") + (rest.ends_with("bytes") ? "payload bytes" : "packets") + " per subflow" +
+        (rest.starts_with("fwd") ? ", forward packets" : ", backward packets");
+  } else {
+    m = std::string(c);
+  }
+  return m + dir;
+}
+
+std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen) {
+  std::vector<ElementDoc> out;
+  static const char* kIn[] = {"all", "IPv4", "IPv6", "biflow", "uniflow"};
+  for (const StdElement& e : kStd)
+    out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in]});
+  for (size_t i = 0; i < set.columns.size(); ++i) {
+    const FeatureInfo& c = set.columns[i];
+    out.push_back({pen, static_cast<uint16_t>(i + 1), std::string(c.name),
+                   c.type == FeatureType::kFloat ? "float64" : "unsigned64", std::string(c.unit),
+                   FeatureMeaning(c.name), "forward/biflow"});
+  }
+  return out;
+}
+
+std::string ElementTableMarkdown(const FeatureSet& set, uint32_t pen) {
+  std::string s = "| PEN | id | name | type | unit | records | meaning |\n|---|---|---|---|---|---|---|\n";
+  for (const ElementDoc& e : ElementTable(set, pen)) {
+    s += "| " + (e.pen ? std::to_string(e.pen) : std::string("IANA")) + " | " + std::to_string(e.id) + " | `" +
+         e.name + "` | " + e.type + " | " + e.unit + " | " + e.in + " | " + e.meaning + " |\n";
+  }
+  return s;
+}
+
+namespace {
+std::string XmlEscape(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '&') o += "&amp;";
+    else if (c == '<') o += "&lt;";
+    else if (c == '>') o += "&gt;";
+    else o += c;
+  }
+  return o;
+}
+}  // namespace
+
+std::string InfoModelXml(const FeatureSet& set, uint32_t pen) {
+  std::string s =
+      "<?xml version='1.0' encoding='UTF-8'?>\n"
+      "<!-- Generated by nfm-xdp (flag ipfix-elements xml, scripts/gen-ipfix-docs.sh); do not edit. -->\n"
+      "<registry id=\"nfm_xdp_ipfix\"\n"
+      "          xmlns=\"http://www.iana.org/assignments\"\n"
+      "          xmlns:cert=\"http://www.cert.org/ipfix\">\n"
+      "  <title>nfm-xdp IPFIX elements (PEN " + std::to_string(pen) + ")</title>\n"
+      "  <registry id=\"nfm-xdp-information-elements\">\n";
+  for (const ElementDoc& e : ElementTable(set, pen)) {
+    if (e.pen != pen) continue;
+    s += "    <record>\n      <name>" + XmlEscape(e.name) + "</name>\n      <dataType>" + e.type +
+         "</dataType>\n      <group>nfm-xdp</group>\n      <dataTypeSemantics>quantity</dataTypeSemantics>\n"
+         "      <cert:enterpriseId>" + std::to_string(pen) + "</cert:enterpriseId>\n      <elementId>" +
+         std::to_string(e.id) + "</elementId>\n      <description>\n        <paragraph>" +
+         XmlEscape(e.meaning) + "</paragraph>\n      </description>\n";
+    // IANA units (libfixbuf rejects others): bytes are octets; rates have no IANA unit.
+    const std::string unit = e.unit == "bytes" ? "octets" : e.unit;
+    if (unit == "octets" || unit == "packets" || unit == "seconds") s += "      <units>" + unit + "</units>\n";
+    s += "      <status>current</status>\n    </record>\n";
+  }
+  s += "  </registry>\n</registry>\n";
+  return s;
+}
+
+}  // namespace nfm::ipfix
