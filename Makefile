@@ -10,7 +10,7 @@ IFACE ?=
 CSV ?= $(BUILD)/flows.csv
 Q := $(if $(V),,@)
 
-.PHONY: all deps build run test test-unit sanitize bench vmlinux format clean
+.PHONY: all deps build run test test-unit sanitize tsan bench vmlinux format clean
 
 all: build
 
@@ -36,6 +36,10 @@ sanitize:
 	$(Q)cmake --build $(BUILD)-asan -j $(JOBS) $(if $(V),,-- --no-print-directory -s)
 	$(Q)cd $(BUILD)-asan && ctest -L 'unit|differential|cli' --output-on-failure -j $(JOBS)
 
+# ThreadSanitizer: the threaded unit tests and a few threaded CLI runs (short on purpose).
+tsan:
+	$(Q)./scripts/run-tsan.sh $(BUILD)-tsan
+
 bench: build
 	$(Q)./bench/run.sh $(BUILD)
 
@@ -47,4 +51,4 @@ format:
 	$(Q)clang-format -i userspace/*.cpp userspace/*/*.cpp userspace/*/*.hpp tests/unit/*.cpp
 
 clean:
-	$(Q)rm -rf $(BUILD) $(BUILD)-asan
+	$(Q)rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan

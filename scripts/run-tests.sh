@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Runs every test tier (what `make test` and CI do): the main build's unit, cli, differential,
 # bpf, integration, metrics and image tests, the unit/offline tiers again under ASan+UBSan,
-# then a short libFuzzer run (crash inputs land in tests/regress/).
+# the threaded tests under ThreadSanitizer, then a short libFuzzer run (crash inputs land in tests/regress/).
 # Tests that need root or a kernel feature skip with a loud message naming what is missing.
 # Usage: scripts/run-tests.sh [BUILD_DIR]
 set -uo pipefail
@@ -33,6 +33,9 @@ cmake -S . -B "$ASAN" -DCMAKE_BUILD_TYPE=Debug -DNFM_SANITIZE=ON -DNFM_WITH_BPF=
 cmake --build "$ASAN" -j "$JOBS" -- --no-print-directory -s || exit 1
 (cd "$ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest -j "$JOBS" -L 'unit|cli|differential|regress' --output-on-failure) || status=1
+
+echo "== ThreadSanitizer build: threaded unit tests and threaded CLI runs"
+./scripts/run-tsan.sh "$BUILD-tsan" || status=1
 
 echo "== short fuzz run (libFuzzer, clang): decoder and capture reader + engine"
 FUZZ_SECONDS=${FUZZ_SECONDS:-45} ./tests/fuzz/run-short.sh "$BUILD-fuzz" || status=1

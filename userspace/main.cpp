@@ -2,17 +2,20 @@
 // nfm-xdp command line: picks the source (--pcap replay or --iface live capture), builds the
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
+#include <sched.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <thread>
 #include <utility>
 #include <vector>
-#include <type_traits>
 
 #include "engine/cic_engine.hpp"
 #include "output/cic_row.hpp"
@@ -28,6 +31,7 @@
 #include "output/dataset_columns.hpp"
 #include "output/manifest.hpp"
 #include "output/numfmt.hpp"
+#include "parallel/sharded_offline.hpp"
 #include "source/sha256.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -42,7 +46,9 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop.store(true); }
 
 struct CommonOptions {
-  std::string pcap;
+  std::vector<std::string> pcap;
+  unsigned threads = 0;  // 0: the CPUs this process may run on
+  bool progress_on = false, progress_off = false;
   std::string csv = "-";
   std::string profile = "corrected";
   std::string feature_set = "nfm";  // nfm (114 features) | cic (CICFlowMeter columns) | ntl (NTLFlowLyzer's)
@@ -129,26 +135,70 @@ bool ParseProfile(const std::string& s, nfm::Profile* p) {
   return true;
 }
 
+// CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
+unsigned AffinityCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
 // Offline replay through any engine with FlowEngine's packet interface, then the summary line.
+// FlowEngine with threads > 1: the sharded replay (engine's config and exporters; the engine
+// itself sees no packet); nfm2022 profiles get one worker (pipelined).
 template <class Engine>
 int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
-                        bool scapy_decode, bool dpkt_decode = false, nfm::InputProgress* info = nullptr,
-                        bool hash_input = false) {
+                        bool scapy_decode, unsigned threads, bool dpkt_decode = false,
+                        std::vector<nfm::InputProgress>* inputs = nullptr, bool hash_input = false,
+                        nfm::EngineStats* sharded_stats = nullptr) {
   nfm::OfflineOptions off;
-  off.path = o.pcap;
-  off.info = info;
+  off.paths = o.pcap;
+  off.inputs = inputs;
   off.hash_input = hash_input;
-  off.progress = !o.quiet;
+  off.progress = !o.quiet && !o.progress_off;
+  off.progress_force = o.progress_on;
   off.scapy_decode = scapy_decode;
   off.cic_decode = cic_decode;
   off.dpkt_decode = dpkt_decode;
   if (metrics) metrics->SetHealth(true, true);
-  nfm::OfflineResult res = nfm::RunOffline(off, engine, g_stop);
+  nfm::OfflineResult res;
+  nfm::EngineStats st;
+  bool sharded = false;
+  if constexpr (std::is_same_v<Engine, nfm::FlowEngine>) {
+    if (threads > 1) {
+      sharded = true;
+      nfm::ShardGauges gauges;
+      res = nfm::RunOfflineSharded(off, engine.Config(), nfm::ShardWorkersFor(engine.Config().profile, threads),
+                                   engine.Exporters(), g_stop, &st, &gauges);
+      if (sharded_stats) *sharded_stats = st;
+      if (std::getenv("NFM_THREAD_CPU")) {  // benchmarks: CPU seconds per thread
+        std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
+                     gauges.cpu_output_s);
+        for (unsigned i = 0; i < gauges.workers; ++i) std::fprintf(stderr, " %.3f", gauges.cpu_worker_s[i]);
+        std::fprintf(stderr, "\n");
+      }
+      if (metrics) {
+        std::vector<nfm::Metrics::WorkerLoad> loads(gauges.workers);
+        for (unsigned i = 0; i < gauges.workers; ++i)
+          loads[i] = {0.0, static_cast<double>(gauges.busy_ns[i].load()) / 1e9};
+        metrics->UpdateWorkers(loads);
+      }
+    }
+  }
+  if (!sharded) {
+    res = nfm::RunOffline(off, engine, g_stop);
+    st = engine.Stats();
+  }
   if (!res.warning.empty()) std::fprintf(stderr, "nfm-xdp: warning: %s\n", res.warning.c_str());
-  if (!res.error.empty()) std::fprintf(stderr, "nfm-xdp: %s\n", res.error.c_str());
+  // One line per failed file.
+  for (size_t pos = 0; !res.error.empty() && pos <= res.error.size();) {
+    const size_t nl = std::min(res.error.find('\n', pos), res.error.size());
+    std::fprintf(stderr, "nfm-xdp: %s\n", res.error.substr(pos, nl - pos).c_str());
+    pos = nl + 1;
+  }
   const int rc = res.exit_code;
   if (rc != 1 && !o.quiet) {
-    const nfm::EngineStats& st = engine.Stats();
     // Skipped packets by reason (the nonzero ones), e.g. "3 skipped: not_ip 2, encrypted 1".
     uint64_t skipped = 0;
     std::string reasons;
@@ -176,7 +226,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
     }
   }
   if (metrics) {
-    metrics->Update(engine.Stats(), nullptr);
+    metrics->Update(st, nullptr);
     metrics->SetHealth(false, false);
   }
   return rc;
@@ -253,7 +303,23 @@ int main(int argc, char** argv) {
       },
       "NUMBER");
 
-  [[maybe_unused]] auto* pcap = app.add_option("--pcap", o.pcap, "Replay a pcap/pcapng capture ('-' = stdin)")->group("Source");
+  [[maybe_unused]] auto* pcap =
+      app.add_option("--pcap", o.pcap,
+                     "Replay pcap/pcapng captures: files and/or directories (every regular file inside), "
+                     "repeatable; read as one capture merged by timestamp ('-' = stdin)")
+          ->group("Source");
+  app.add_option("--threads", o.threads,
+                 "Flow engine workers (default: live, the CPUs this process may use, at most one per ring; "
+                 "offline, those CPUs minus 2, at least 1; nfm2022 profiles: 1 worker, pipelined with reader "
+                 "and writer when > 1; cic: 1)")
+      ->check(CLI::Range(1u, 64u))
+      ->group("Source");
+  auto* prog_on = app.add_flag("--progress", o.progress_on,
+                               "Offline: show a progress line on stderr even when it is not a terminal")
+                      ->group("Source");
+  app.add_flag("--no-progress", o.progress_off, "Offline: no progress line (default: shown when stderr is a terminal)")
+      ->excludes(prog_on)
+      ->group("Source");
 #ifdef NFM_HAVE_LIVE
   nfm::live::LiveOptions live;
   nfm::live::SetupLiveOptions(app, live);
@@ -434,7 +500,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (o.loss_column && !live_mode && o.pcap == "-") {
+  if (o.loss_column && !live_mode && std::find(o.pcap.begin(), o.pcap.end(), "-") != o.pcap.end()) {
     std::fprintf(stderr, "nfm-xdp: --loss-column offline needs the capture's drop records before the first flow "
                          "ends; give --pcap a file, not stdin\n");
     return 1;
@@ -496,6 +562,11 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
+  // Default workers: live, one per CPU (capped by the rings); offline, the CPUs minus two (the
+  // reader and the output thread need a core each: with 2 CPUs, 2 workers + reader + output
+  // were slower than the single-threaded replay, docs/PERFORMANCE.md "Threads").
+  const unsigned cpus = AffinityCpus();
+  const unsigned threads = o.threads ? o.threads : live_mode ? cpus : (cpus > 3 ? cpus - 2 : 1);
   int rc = 0;
 #ifdef NFM_HAVE_LIVE
   // Outlives the run: the manifest (written when the CSV closes, after the run) and the
@@ -510,12 +581,13 @@ int main(int argc, char** argv) {
     if (live_mode) {  // corrected CIC set only (checked above)
 #ifdef NFM_HAVE_LIVE
       live.quiet = o.quiet;
+    live.threads = threads;
       live.verbose = verbose;
       if (metrics) metrics->AttachLive(&status);
       rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
     } else {
-      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false);
+      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false, 1);
     }
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
@@ -527,7 +599,7 @@ int main(int argc, char** argv) {
     nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
     engine.AddExporter(csv);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, /*dpkt_decode=*/true);
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
   // Loss oracle: offline, the capture's own drop records (read first, framing only).
@@ -536,8 +608,13 @@ int main(int argc, char** argv) {
     std::vector<nfm::CaptureDrop> drops;
     std::string scan_err;
     nfm::LossIntervals iv;
-    if (nfm::ScanCaptureDrops(o.pcap, &drops, &scan_err)) {  // an unreadable capture fails below
-      for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
+    std::vector<std::string> files;  // every input file: drop intervals are times, merged over files
+    if (nfm::CaptureSet::ExpandInputs(o.pcap, &files, &scan_err)) {  // bad inputs fail below
+      for (const std::string& f : files) {
+        if (nfm::ScanCaptureDrops(f, &drops, &scan_err)) {  // an unreadable capture fails below
+          for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
+        }
+      }
     }
     iv.Build();
     loss = std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
@@ -562,7 +639,9 @@ int main(int argc, char** argv) {
   const bool want_manifest =
       sink && !o.no_manifest && o.csv != "-" && ::stat(o.csv.c_str(), &csv_stat) == 0 && S_ISREG(csv_stat.st_mode);
   nfm::Manifest manifest;
-  nfm::InputProgress input;
+  bool sharded_run = false;
+  nfm::EngineStats sharded_stats{};  // offline --threads > 1: the workers' totals (the engine sees no packet)
+  std::vector<nfm::InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
   std::string manifest_error;
   if (want_manifest) {
     manifest.mode = live_mode ? "live" : "offline";
@@ -586,7 +665,8 @@ int main(int argc, char** argv) {
     manifest.loss_column = o.loss_column;
     manifest.loss_source = live_mode ? "ring_losses" : "pcapng_isb";
     if (!live_mode) {
-      manifest.inputs = [&input](std::vector<nfm::ManifestInput>* v) {
+      manifest.inputs = [&inputs](std::vector<nfm::ManifestInput>* v) {
+        for (const nfm::InputProgress& input : inputs) {
         nfm::ManifestInput m;
         m.path = input.path;
         m.format = input.format;
@@ -601,10 +681,12 @@ int main(int argc, char** argv) {
         m.drop_intervals = input.drops.size();
         for (const auto& d : input.drops) m.drops += d.drops;
         v->push_back(std::move(m));
+        }
       };
     }
-    manifest.engine_counts = [&engine](nfm::ManifestCounts* packets, nfm::ManifestCounts* flows) {
-      const nfm::EngineStats& st = engine.Stats();
+    manifest.engine_counts = [&engine, &sharded_stats, &sharded_run](nfm::ManifestCounts* packets,
+                                                                    nfm::ManifestCounts* flows) {
+      const nfm::EngineStats& st = sharded_run ? sharded_stats : engine.Stats();
       uint64_t skipped = 0;
       for (uint64_t s : st.skipped) skipped += s;
       packets->emplace_back("offered", st.packets);
@@ -630,6 +712,18 @@ int main(int argc, char** argv) {
         manifest_error = e;
     };
   }
+  // Offline --threads > 1: the manifest's engine counts come from the sharded run's totals
+  // (sharded_stats) and its input info is written by the reader thread, so a manifest written
+  // mid-run (--csv-rotate-mb) would race: with rotation, and with the live loss timeline (sampled
+  // on the drain thread, read by exporters on worker threads), --threads falls back to 1.
+  unsigned flow_threads = threads;
+  if (threads > 1 && ((want_manifest && o.csv_rotate_mb > 0 && !live_mode) || (o.loss_column && live_mode) ||
+                      (want_manifest && live_mode))) {
+    if (o.threads > 1)
+      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: manifests with --csv-rotate-mb, live manifests and "
+                   "live --loss-column need one thread; use --no-manifest for threads\n", o.threads);
+    flow_threads = 1;
+  }
   if (csv) {
     csv->SetDataset(&extras, want_manifest ? &manifest : nullptr);
     engine.AddExporter(*csv);
@@ -639,6 +733,7 @@ int main(int argc, char** argv) {
   if (live_mode) {
 #ifdef NFM_HAVE_LIVE
     live.quiet = o.quiet;
+    live.threads = flow_threads;
     live.verbose = verbose;
     if (loss_timeline) {
       live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
@@ -669,8 +764,9 @@ int main(int argc, char** argv) {
 #endif
   } else {
     if (want_manifest) manifest.Start();
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected, false, &input,
-                             want_manifest);
+    sharded_run = flow_threads > 1;
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected,
+                             flow_threads, false, &inputs, want_manifest, &sharded_stats);
   }
 
   rc = FinishIpfix(o, ipfix, rc);

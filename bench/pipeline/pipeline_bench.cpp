@@ -77,6 +77,7 @@ struct Options {
   uint32_t flows = 65536;
   uint32_t burst = 32;
   uint32_t rings = 2;
+  unsigned workers = 1;  // --workers: DrainPool shard workers (pipe mode)
   uint32_t ring_kb = 4096;
   double duration_s = 3.0;
   double rate = 0;  // events/s, 0 = unthrottled
@@ -307,9 +308,18 @@ RunResult RunPipe(const Options& o, const std::vector<std::vector<uint8_t>>& fra
     std::exit(1);
   }
   Engine eng;
-  nfm::live::Drainer drainer(loader.RingFds(), ring_bytes, *eng.engine);
+  // --workers N > 1: DrainPool's shard workers (worker i drains rings r mod N == i) and its
+  // output thread, as RunLive with --threads N; 1: one Drainer on this thread.
+  if (o.pin) PinTo(1);  // before the workers start: they inherit the mask unless workers > 1
+  if (o.workers > 1) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
+    sched_setaffinity(0, sizeof(all), &all);
+  }
+  auto pool = nfm::live::DrainPool::Create(loader.RingFds(), ring_bytes, o.workers, *eng.engine);
+  nfm::live::DrainPool& drainer = *pool;
   drainer.SetClockOffset(nfm::live::MonotonicToWallOffsetNs());
-  if (o.pin) PinTo(1);
   std::unique_ptr<Holder> holder;
   if (o.hold && o.burst > 1) holder = std::make_unique<Holder>(prog_fd);
 
@@ -335,7 +345,7 @@ RunResult RunPipe(const Options& o, const std::vector<std::vector<uint8_t>>& fra
     if (now >= next_tick) {  // what RunLive does every 100 ms
       next_tick = now + 100000000ull;
       const uint64_t wall = nfm::live::WallNowNs();
-      if (wall > 1000000000ull) eng.engine->AdvanceTime(wall - 1000000000ull);
+      if (wall > 1000000000ull) drainer.AdvanceTime(wall - 1000000000ull);
       loader.ReadCounters(counters);
       res.fill_peak = std::max(res.fill_peak, drainer.FillRatio());
     }
@@ -348,7 +358,7 @@ RunResult RunPipe(const Options& o, const std::vector<std::vector<uint8_t>>& fra
   drainer.DrainAll();
   const uint64_t t1 = NowNs();
   const uint64_t cpu1 = NowNs(CLOCK_THREAD_CPUTIME_ID);
-  eng.engine->Flush(nfm::EndReason::kShutdown);
+  drainer.Flush();
   eng.sink->Finish();
   const uint64_t t2 = NowNs();
 
@@ -366,7 +376,7 @@ RunResult RunPipe(const Options& o, const std::vector<std::vector<uint8_t>>& fra
   res.prod_rate = double(res.produced) / res.prod_s;
   res.e2e_rate = double(res.consumed) / res.wall_s;
   res.cons_cpu_ns_per_ev = res.consumed ? double(cpu1 - cpu0) / double(res.consumed) : 0;
-  res.flows = eng.engine->Stats().flows_created;
+  res.flows = drainer.Stats().flows_created;
   return res;
 }
 
@@ -380,7 +390,7 @@ RunResult RunConsume(const Options& o, const std::vector<std::vector<uint8_t>>& 
   const int prog_fd = FindProgFd("nfm_xdp");
   if (prog_fd < 0) std::exit(1);
   Engine eng;
-  nfm::live::Drainer drainer(loader.RingFds(), ring_bytes, *eng.engine);
+  nfm::live::Drainer drainer(loader.RingFds(), ring_bytes, nfm::live::PacketTarget::Of(*eng.engine));
   drainer.SetClockOffset(nfm::live::MonotonicToWallOffsetNs());
   std::unique_ptr<Holder> holder;
   if (o.hold && o.burst > 1) holder = std::make_unique<Holder>(prog_fd);
@@ -425,7 +435,7 @@ RunResult RunConsume(const Options& o, const std::vector<std::vector<uint8_t>>& 
 
 int Usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--mode pipe|consume] [--flows N] [--burst R] [--rings N] [--ring-size KB]\n"
+               "usage: %s [--mode pipe|consume] [--flows N] [--burst R] [--rings N] [--workers N] [--ring-size KB]\n"
                "          [--duration S] [--rate EV_PER_S] [--runs N] [--live] [--no-pin] [--no-hold]\n",
                argv0);
   return 2;
@@ -447,6 +457,7 @@ int main(int argc, char** argv) {
     else if (a == "--flows") o.flows = uint32_t(std::strtoul(v, nullptr, 10));
     else if (a == "--burst") o.burst = uint32_t(std::strtoul(v, nullptr, 10));
     else if (a == "--rings") o.rings = uint32_t(std::strtoul(v, nullptr, 10));
+    else if (a == "--workers") o.workers = unsigned(std::strtoul(v, nullptr, 10));
     else if (a == "--ring-size") o.ring_kb = uint32_t(std::strtoul(v, nullptr, 10));
     else if (a == "--duration") o.duration_s = std::strtod(v, nullptr);
     else if (a == "--rate") o.rate = std::strtod(v, nullptr);

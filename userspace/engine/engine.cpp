@@ -753,6 +753,19 @@ struct FlowEngine::Impl {
     return nfm2022 ? LooseKey(p.saddr, p.daddr, p.sport, p.dport) : CorrectedKey(p);
   }
 
+  // The latest time t at which Sweep(t) changes nothing: every list head's deadline
+  // (closing grace, idle from link_ts, active from first_ts), saturated at INT64_MAX.
+  int64_t QuietUntil() noexcept {
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    auto plus = [](int64_t a, int64_t b) { return a > kMax - b ? kMax : a + b; };
+    int64_t q = kMax;
+    constexpr uint32_t kNil = FlowTable<FlowRecord>::kNil;
+    if (uint32_t id = table.Head(kListClosing); id != kNil) q = std::min(q, table.At(id).close_deadline);
+    if (uint32_t id = table.Head(kListActivity); id != kNil) q = std::min(q, plus(table.At(id).link_ts, idle_ns));
+    if (uint32_t id = table.Head(kListCreated); id != kNil) q = std::min(q, plus(table.At(id).first_ts, active_ns));
+    return q;
+  }
+
   // ---- export ---------------------------------------------------------------------------
   void BuildView(uint32_t id, EndReason reason, FlowView& v);
 };
@@ -1112,14 +1125,29 @@ void FlowEngine::AddExporter(FlowExporter& exporter) {
   impl_->exporters.push_back(&exporter);
 }
 
+const std::vector<FlowExporter*>& FlowEngine::Exporters() const noexcept { return impl_->exporters; }
+
 FlowEngine::~FlowEngine() = default;
 
 void FlowEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
 
 void FlowEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
-  pkt.key_hash = impl_->KeyFor(pkt).Hash();
-  pkt.flags |= kPktKeyHashed;
+  if (!(pkt.flags & kPktKeyHashed)) {  // a sharding reader hashed it already (KeyHash)
+    pkt.key_hash = impl_->KeyFor(pkt).Hash();
+    pkt.flags |= kPktKeyHashed;
+  }
   impl_->table.PrefetchSlot(pkt.key_hash);
+}
+
+uint64_t FlowEngine::KeyHash(Profile profile, const PacketMeta& pkt) noexcept {
+  return (profile == Profile::kCorrected ? Impl::CorrectedKey(pkt)
+                                         : Impl::LooseKey(pkt.saddr, pkt.daddr, pkt.sport, pkt.dport))
+      .Hash();
+}
+
+uint64_t FlowEngine::QuietUntil() const noexcept {
+  if (impl_->nfm2022) return UINT64_MAX;  // AdvanceTime does nothing
+  return static_cast<uint64_t>(impl_->QuietUntil());
 }
 
 void FlowEngine::PrefetchFlow(const PacketMeta& pkt) const noexcept {
@@ -1137,6 +1165,11 @@ void FlowEngine::AdvanceTime(uint64_t now_ns) {
   const int64_t t = static_cast<int64_t>(now_ns);
   if (t > impl_->now) impl_->now = t;
   impl_->Sweep(impl_->now);
+}
+
+void FlowEngine::SyncTime(uint64_t now_ns) noexcept {
+  const int64_t t = static_cast<int64_t>(now_ns);
+  if (t > impl_->now) impl_->now = t;
 }
 
 void FlowEngine::Flush(EndReason reason) { impl_->Flush(reason); }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/flow_view.hpp"
 #include "engine/packet.hpp"
@@ -87,12 +88,28 @@ class FlowEngine {
   // Expire flows idle/active-timed-out at time `now_ns` (wall-clock ns). Live mode calls this
   // periodically so flows end even without traffic; offline replay calls it from packet time.
   void AdvanceTime(uint64_t now_ns);
+  // AdvanceTime(t) (and the sweep OnPacket does first) changes nothing while t <= QuietUntil():
+  // no flow's idle, active or close deadline has passed. Lets a shard worker skip the time
+  // ticks of other shards' packets with one comparison. Valid until the next engine call.
+  uint64_t QuietUntil() const noexcept;
+  // Moves the clock to now_ns (if later) WITHOUT expiring anything. For a shard worker that
+  // replays the clock of a whole capture: the single engine sweeps only when its clock moves
+  // (OnPacket/AdvanceTime); a worker calls AdvanceTime where the global clock moved and this
+  // engine had something due, and SyncTime before its own packets, so OnPacket does not
+  // sweep at a time the single engine would not have swept at.
+  void SyncTime(uint64_t now_ns) noexcept;
+  // The hash of pkt's flow key under `profile`, as PrefetchIndex stores it in pkt.key_hash
+  // (with kPktKeyHashed). Both directions of a flow get the same value (the key is canonical),
+  // so a reader thread can pick a shard from it and hand it on.
+  static uint64_t KeyHash(Profile profile, const PacketMeta& pkt) noexcept;
   // Export every open flow with `reason` (end of input: kShutdown) in creation order.
   void Flush(EndReason reason = EndReason::kShutdown);
 
   // Exporters receive every flow that ends after they are added, in end order, on the thread
   // that feeds the engine. Not owned; must outlive the engine's last call.
   void AddExporter(FlowExporter& exporter);
+  // The exporters added so far (a sharded runner hands them to its output thread).
+  const std::vector<FlowExporter*>& Exporters() const noexcept;
 
   const EngineStats& Stats() const noexcept { return stats_; }
   const EngineConfig& Config() const noexcept { return cfg_; }

@@ -5,12 +5,20 @@
 // Not thread-safe: one thread (the engine's) calls Poll/DrainAll.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "engine/engine.hpp"
 
 struct ring_buffer;
+
+namespace nfm {
+class FlowMerger;
+}
 
 namespace nfm::live {
 
@@ -57,6 +65,71 @@ class Drainer {
   uint32_t ring_size_;
   size_t page_size_;
   std::vector<void*> pos_pages_;  // per ring: consumer page + producer page, read-only
+};
+
+// DrainPool: the drain loop's view of "the engine(s)". With one worker it is one Drainer
+// feeding the caller's engine on the caller's thread (as before). With N > 1 workers
+// (FlowEngine only; live --threads), worker i drains the rings r with r mod N == i into its
+// own FlowEngine (the caller engine's config, max_flows / N) on its own thread, and one output
+// thread hands the finished flows to the caller engine's exporters (FlowMerger, unordered);
+// the caller's engine itself then sees no packet.
+class DrainPool {
+ public:
+  template <class Engine>
+  static std::unique_ptr<DrainPool> Create(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers,
+                                           Engine& engine) {
+    Hooks h{&engine, [](void* e, uint64_t t) { static_cast<Engine*>(e)->AdvanceTime(t); },
+            [](void* e) { static_cast<Engine*>(e)->Flush(EndReason::kShutdown); },
+            [](const void* e) { return static_cast<const Engine*>(e)->Stats(); }};
+    if constexpr (std::is_same_v<Engine, FlowEngine>) {
+      if (workers > 1 && ring_fds.size() > 1)
+        return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine));
+    }
+    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, PacketTarget::Of(engine), h));
+  }
+  ~DrainPool();
+  unsigned Workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
+
+  void SetClockOffset(int64_t mono_to_wall_ns) noexcept;
+  // One worker: Drainer::Poll. Several: the workers poll; this sleeps timeout_ms and returns 0
+  // (or -EIO when a worker's poll failed).
+  int Poll(int timeout_ms) noexcept;
+  // Every worker empties its rings (the caller waits). Returns events consumed.
+  uint64_t DrainAll() noexcept;
+  // Each engine expires flows up to now_ns, on its own thread (asynchronous with workers).
+  void AdvanceTime(uint64_t now_ns) noexcept;
+  // Flush every engine (end of run); with workers, waits until the exporters saw every flow.
+  void Flush() noexcept;
+  // Summed over workers (snapshots refreshed about every 100 ms by each worker and at the end).
+  EngineStats Stats() const;
+  double FillRatio() const noexcept;
+  uint64_t Decoded() const noexcept;
+  uint64_t Bad() const noexcept;
+  // Per worker: events decoded, flows waiting for the output thread, busy ns (gauges).
+  struct WorkerGauge {
+    uint64_t decoded = 0, out_queue = 0, busy_ns = 0;
+  };
+  std::vector<WorkerGauge> Gauges() const;
+
+ private:
+  struct Hooks {
+    void* engine;
+    void (*advance)(void*, uint64_t);
+    void (*flush)(void*);
+    EngineStats (*stats)(const void*);
+  };
+  struct Worker;
+  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target, Hooks hooks);
+  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine);
+  void RunWorker(Worker& w) noexcept;
+  Hooks hooks_{};
+  std::unique_ptr<Drainer> single_drainer_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<nfm::FlowMerger> merger_;
+  std::thread merger_thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> failed_{false};
+  bool flushed_ = false;
 };
 
 }  // namespace nfm::live

@@ -89,7 +89,7 @@ uint32_t DefaultRings() {
   return r;
 }
 
-void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const Drainer& d) {
+void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const DrainPool& d) {
   if (!st) return;
   for (int i = 0; i < NFM_CNT_MAX; ++i) st->counters[i].store(counters[i], std::memory_order_relaxed);
   st->events_decoded.store(d.Decoded(), std::memory_order_relaxed);
@@ -140,7 +140,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   }
 
   std::unique_ptr<Loader> loader;
-  std::unique_ptr<Drainer> drainer;
+  std::unique_ptr<DrainPool> drainer;
   std::unique_ptr<InterfaceSet> ifaces;
   try {
     const std::string missing = MissingKernelFeature();
@@ -165,7 +165,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
                                             : XdpMode::kNone;
     ic.rescan_s = opts.iface_rescan_s;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = std::make_unique<Drainer>(loader->RingFds(), ring_bytes, PacketTarget::Of(engine));
+    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine);
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     ifaces = std::make_unique<InterfaceSet>(*loader, ic);
     ifaces->AttachAll(MonoNowNs());
@@ -227,8 +227,14 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
       Publish(st, counters, *drainer);
       if (opts.on_sample) opts.on_sample(*st);
       // One second of slack: events still in the rings may be up to that old.
-      if (wall > 1000000000ull) engine.AdvanceTime(wall - 1000000000ull);
-      if (metrics) metrics->Update(engine.Stats(), *st);
+      if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
+      if (metrics) {
+        metrics->Update(drainer->Stats(), *st);
+        std::vector<Metrics::WorkerLoad> loads;
+        for (const auto& g : drainer->Gauges())
+          loads.push_back({static_cast<double>(g.out_queue), static_cast<double>(g.busy_ns) / 1e9});
+        if (!loads.empty()) metrics->UpdateWorkers(loads);
+      }
       if (opts.on_tick) opts.on_tick(*st);
     }
   }
@@ -248,11 +254,11 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   loader->ReadCounters(counters);
   Publish(st, counters, *drainer);
   if (opts.on_sample) opts.on_sample(*st);
-  engine.Flush(EndReason::kShutdown);
-  if (metrics) metrics->Update(engine.Stats(), *st);
+  drainer->Flush();
+  if (metrics) metrics->Update(drainer->Stats(), *st);
   if (opts.on_tick) opts.on_tick(*st);
 
-  const EngineStats& es = engine.Stats();
+  const EngineStats es = drainer->Stats();
   uint64_t exported = 0;
   for (uint64_t v : es.flows_exported) exported += v;
   const double secs = static_cast<double>(MonoNowNs() - start_mono) / 1e9;

@@ -36,6 +36,7 @@ struct LiveOptions {
   uint32_t sample = 1;              // 1-in-N packets become events (1 = all)
   bool verbose = false;             // route libbpf's log (verifier output) to stderr
   bool quiet = false;               // no summary line at exit, unless events were lost
+  unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
   // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
   // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
   // Must not throw.

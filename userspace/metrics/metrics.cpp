@@ -284,6 +284,9 @@ struct Metrics::Impl {
   Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_messages = nullptr;
   Gauge* ipfix_connected = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
+  // Shard workers (issue 12): labels worker="0".."N-1", added on first use.
+  prometheus::Family<Gauge>*worker_queue = nullptr, *worker_busy = nullptr;
+  std::vector<Gauge*> worker_queue_g, worker_busy_g;
 
   void Build();
   void SetAttachMode(const std::string& mode);
@@ -414,6 +417,14 @@ void Metrics::Impl::Build() {
   csv_bytes = &counter("nfm_csv_bytes_total", "Bytes of CSV rows written successfully");
   csv_errors = &counter("nfm_csv_write_errors_total", "Failed CSV writes (row lost or file not opened)");
   csv_rotations = &counter("nfm_csv_rotations_total", "CSV files opened by size-based rotation");
+  worker_queue = &BuildGauge()
+                      .Name("nfm_worker_queue_depth")
+                      .Help("Finished flows a shard worker has queued for the output thread (--threads > 1)")
+                      .Register(r);
+  worker_busy = &BuildGauge()
+                     .Name("nfm_worker_busy_seconds")
+                     .Help("Seconds a shard worker spent processing packets since start (--threads > 1)")
+                     .Register(r);
 
   auto& ipfix_records = BuildCounter()
                             .Name("nfm_ipfix_records_total")
@@ -599,6 +610,19 @@ void Metrics::OnIpfixMessage() { impl_->ipfix_messages->Increment(); }
 void Metrics::OnIpfixConnected(bool up) {
   if (up) impl_->ipfix_connected->Increment();
   else impl_->ipfix_connected->Decrement();
+}
+
+void Metrics::UpdateWorkers(const std::vector<WorkerLoad>& workers) {
+  Impl& m = *impl_;
+  for (size_t i = m.worker_queue_g.size(); i < workers.size(); ++i) {
+    const std::string w = std::to_string(i);
+    m.worker_queue_g.push_back(&m.worker_queue->Add({{"worker", w}}));
+    m.worker_busy_g.push_back(&m.worker_busy->Add({{"worker", w}}));
+  }
+  for (size_t i = 0; i < workers.size(); ++i) {
+    m.worker_queue_g[i]->Set(workers[i].queue_depth);
+    m.worker_busy_g[i]->Set(workers[i].busy_seconds);
+  }
 }
 
 int Metrics::Port() const { return impl_->exposer ? impl_->port : 0; }

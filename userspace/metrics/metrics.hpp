@@ -93,6 +93,12 @@ class Metrics {
   void OnCsvRow(std::size_t bytes);
   void OnCsvError();
   void OnCsvRotate();  // a new CSV file was opened by size-based rotation
+  // Shard workers (--threads > 1): per worker, flows queued for the output thread and busy
+  // seconds; called by the thread that calls Update.
+  struct WorkerLoad {
+    double queue_depth = 0, busy_seconds = 0;
+  };
+  void UpdateWorkers(const std::vector<WorkerLoad>& workers);
   // IPFIX export; called from the exporters' sender threads (thread-safe).
   void OnIpfixRecords(bool sent, uint64_t n);
   void OnIpfixMessage();

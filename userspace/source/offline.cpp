@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: MIT
-// RunOffline: capture reader -> decoder -> engine, with a throttled progress line.
+// RunOffline: capture set -> decoder -> engine, with a throttled progress line.
 #include "source/offline.hpp"
-
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 
 #include "engine/ntl_engine.hpp"
-#include "source/capture_reader.hpp"
 #include "engine/cic_engine.hpp"
+#include "source/capture_set.hpp"
 #include "source/decode.hpp"
 #include "source/decode_ntl.hpp"
+#include "source/offline_common.hpp"
+#include "source/progress.hpp"
 
 namespace nfm {
 
-namespace {
+std::vector<std::string> OfflineInputs(const OfflineOptions& opts) {
+  return opts.paths.empty() ? std::vector<std::string>{opts.path} : opts.paths;
+}
+
 SkipReason ToSkip(DecodeStatus s) {
   switch (s) {
     case DecodeStatus::kNotIp: return SkipReason::kNotIp;
@@ -26,36 +29,46 @@ SkipReason ToSkip(DecodeStatus s) {
     default: return SkipReason::kMalformed;
   }
 }
-}  // namespace
+
+void FinishResult(const CaptureSet& set, const LinkCensus& links, OfflineResult& res) {
+  for (const std::string& e : set.Errors()) {
+    if (!res.error.empty()) res.error += "\n";
+    res.error += e;
+  }
+  if (!set.Errors().empty()) res.exit_code = 2;
+  const std::string name = set.FileCount() == 1 ? set.FirstPath() : std::to_string(set.FileCount()) + " files";
+  if (links.unsupported) {
+    res.warning = "capture " + (set.FileCount() == 1 ? name : links.first_path) + ": " +
+                  std::to_string(links.unsupported) + " records have an unsupported link type, " +
+                  LinkTypeText(links.first_link) + ", and were skipped";
+    if (set.FileCount() > 1) res.warning += " (over all " + name + ")";
+  }
+  const CaptureStats cs = set.Stats();
+  if (cs.ts_clamped) {
+    if (!res.warning.empty()) res.warning += "\n";
+    res.warning += "capture " + name + ": " + std::to_string(cs.ts_clamped) +
+                   " timestamps were out of range (after year 2262) and were clamped";
+  }
+}
 
 template <class Engine>
 OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
   std::string err;
-  auto reader = CaptureReader::Open(opts.path, &err);
-  if (!reader) {
+  // scapy and dpkt both return the bytes of a record cut by the end of the file.
+  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, opts.inputs,
+                              opts.hash_input);
+  if (!set) {
     res.exit_code = 1;
     res.error = err;
     return res;
   }
-  // scapy and dpkt both return the bytes of a record cut by the end of the file.
-  reader->SetDeliverPartialRecord(opts.scapy_decode || opts.dpkt_decode);
-  InputProgress* info = opts.info;
-  if (info) {
-    info->path = opts.path;
-    info->format = reader->Format();
-    info->size = reader->FileSize();
-  }
-  if (opts.hash_input) reader->EnableSha256();
   const auto start = std::chrono::steady_clock::now();
-  auto last_progress = start;
-  const bool progress = opts.progress && isatty(STDERR_FILENO);
-  const uint64_t size = reader->FileSize();
+  ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
   const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
                          : opts.scapy_decode ? DecodeMode::kScapy2022
                                              : DecodeMode::kStrict;
-  uint64_t unsupported_link = 0;
-  uint32_t first_bad_link = 0;
+  LinkCensus links;
   // Decode runs kAhead packets ahead of the engine so the engine's memory (index slot, then
   // flow record) can be prefetched: with many flows, cache misses dominate otherwise.
   constexpr uint32_t kAhead = 8;
@@ -71,15 +84,9 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   int rc = 1;
   for (;;) {
     while (count < kAhead && rc == 1) {
-      rc = reader->Next(&raw);
+      rc = set->Next(&raw);
       if (rc != 1) break;
       ++res.records;
-      if (info) {
-        if (!info->have_times || raw.ts_ns < info->first_ns) info->first_ns = raw.ts_ns;
-        if (!info->have_times || raw.ts_ns > info->last_ns) info->last_ns = raw.ts_ns;
-        info->have_times = true;
-        info->records = res.records;
-      }
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
       slot.status = opts.dpkt_decode
@@ -90,8 +97,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;
         engine.PrefetchIndex(slot.meta);
-      } else if (slot.status == DecodeStatus::kUnsupportedLink && unsupported_link++ == 0) {
-        first_bad_link = raw.link_type;
+      } else if (slot.status == DecodeStatus::kUnsupportedLink) {
+        links.Count(raw.link_type, *set);
       }
       ++count;
       if (has_second) {
@@ -116,55 +123,18 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
     }
     head = (head + 1) % (kAhead + 1);
     --count;
-    if ((res.records & 0xffff) == 0) {
+    if ((res.records & 0xfff) == 0) {
       if (stop.load(std::memory_order_relaxed)) break;
-      if (progress) {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - last_progress > std::chrono::milliseconds(500)) {
-          last_progress = now;
-          const double secs = std::chrono::duration<double>(now - start).count();
-          std::string pct;
-          if (size) {
-            char b[32];
-            std::snprintf(b, sizeof(b), "%5.1f%%  ",
-                          100.0 * static_cast<double>(reader->Offset()) / static_cast<double>(size));
-            pct = b;
-          }
-          std::fprintf(stderr, "\r%s: %s%llu packets  %llu flows  %.2f Mpkt/s ", opts.path.c_str(), pct.c_str(),
-                       static_cast<unsigned long long>(res.records),
-                       static_cast<unsigned long long>(engine.Stats().flows_created),
-                       static_cast<double>(res.records) / secs / 1e6);
-        }
-      }
+      progress.Update(set->BytesDone(), res.records, engine.Stats().flows_active);
     }
   }
-  if (progress) std::fprintf(stderr, "\r\033[K");
-  if (info) {
-    // Before the flush: the last output file closes after it and its manifest needs these.
-    info->drops = reader->Drops();
-    if (opts.hash_input) {
-      info->sha256_complete = rc <= 0;  // end of input or corrupt record: hash the rest too
-      info->sha256 = reader->FinishSha256(info->sha256_complete, &info->sha256_bytes);
-      if (info->sha256_complete && info->size == 0) info->size = info->sha256_bytes;
-    }
-  }
+  progress.Update(set->BytesDone(), res.records, engine.Stats().flows_active, /*final=*/true);
+  progress.Clear();
+  // Before the flush: the last output file closes after it and its manifest needs these.
+  set->FinishInputs();
   engine.Flush(EndReason::kShutdown);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (rc < 0) {
-    res.exit_code = 2;
-    res.error = reader->Error();
-  }
-  if (unsupported_link) {
-    res.warning = "capture " + opts.path + ": " + std::to_string(unsupported_link) +
-                  " records have an unsupported link type, " + LinkTypeText(first_bad_link) +
-                  ", and were skipped";
-  }
-  const CaptureStats& cs = reader->Stats();
-  if (cs.ts_clamped) {
-    if (!res.warning.empty()) res.warning += "\n";
-    res.warning += "capture " + opts.path + ": " + std::to_string(cs.ts_clamped) +
-                   " timestamps were out of range (after year 2262) and were clamped";
-  }
+  FinishResult(*set, links, res);
   return res;
 }
 

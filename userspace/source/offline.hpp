@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Offline source: replays a pcap/pcapng file (or stdin) through the flow engine.
-// It owns the read/decode loop and the progress line; it knows nothing about CSV or metrics.
+// Offline source: replays pcap/pcapng files (or stdin) through the flow engine, as one capture
+// (CaptureSet: merged by timestamp). It owns the read/decode loop and the progress line; it
+// knows nothing about CSV or metrics. The sharded (multi-threaded) replay is parallel/sharded_offline.hpp.
 #pragma once
 
 #include <atomic>
@@ -9,34 +10,22 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "source/capture_reader.hpp"
+#include "source/capture_set.hpp"
 
 namespace nfm {
 
-// What the replay knows about its input, kept current while reading (for manifests written
-// when a rotated output part closes mid-run). Updated on the replay thread only.
-struct InputProgress {
-  std::string path;
-  std::string format;
-  uint64_t size = 0;
-  uint64_t records = 0;
-  bool have_times = false;
-  uint64_t first_ns = 0, last_ns = 0;  // earliest / latest record time so far
-  std::string sha256;                   // set at the end of input (see hash_input)
-  uint64_t sha256_bytes = 0;
-  bool sha256_complete = false;
-  std::vector<CaptureDrop> drops;       // pcapng ISB drop intervals read so far
-};
-
 struct OfflineOptions {
-  std::string path;         // capture file, "-" = stdin
+  std::string path;         // capture file, "-" = stdin (used when `paths` is empty)
+  std::vector<std::string> paths;  // files and/or directories, read as one capture
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
+  bool progress_force = false;  // ... even when stderr is not a terminal
   bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
   bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
-  // Optional: filled and kept current while reading. With hash_input, the SHA-256 of the input
-  // is computed from the bytes as they are read; at the end of input the unread rest (after a
-  // corrupt record) is hashed too; after a stop signal only the bytes read (sha256_complete false).
-  InputProgress* info = nullptr;
+  // Optional: one entry per input file (merge order), filled and kept current while reading
+  // (CaptureSet::Open). With hash_input, each file's SHA-256 is computed from the bytes as they
+  // are read; at the end of a file the unread rest (after a corrupt record) is hashed too; after
+  // a stop signal only the bytes read (sha256_complete false). Single-threaded replay only.
+  std::vector<InputProgress>* inputs = nullptr;
   bool hash_input = false;
   bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
 };
@@ -49,9 +38,12 @@ struct OfflineResult {
   int exit_code = 0;        // 0 ok, 1 cannot open, 2 corrupt/truncated (flows still written)
   uint64_t records = 0;
   double seconds = 0.0;     // wall time of the replay
-  std::string error;        // one line, empty on success
+  std::string error;        // one line per failed file, empty on success
   std::string warning;      // e.g. clamped timestamps
 };
+
+// The inputs of `opts` (paths, else path).
+std::vector<std::string> OfflineInputs(const OfflineOptions& opts);
 
 // Reads every record, feeds the engine, flushes all open flows at the end (also after a
 // corrupt record). Stops early when `stop` becomes true. Engine: anything with FlowEngine's

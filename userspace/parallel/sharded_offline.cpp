@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+// RunOfflineSharded: reader (caller's thread) -> broadcast ring of input batches -> N shard
+// workers -> per-worker flow queues -> FlowMerger thread -> exporters.
+#include "parallel/sharded_offline.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "engine/feature_sets.hpp"
+#include "parallel/flow_merge.hpp"
+#include "parallel/flow_queue.hpp"
+#include "parallel/signal.hpp"
+#include "source/capture_set.hpp"
+#include "source/decode.hpp"
+#include "source/offline_common.hpp"
+#include "source/progress.hpp"
+
+namespace nfm {
+
+namespace {
+
+constexpr uint32_t kBatch = 512;  // entries per input batch
+constexpr uint32_t kRing = 8;     // input batches in flight
+constexpr uint32_t kOutQueue = 512;
+
+// One input batch, written by the reader, then read (never written) by every worker.
+// Entry j: the packet (or the skipped record), the shard that owns it and the watermark: the
+// latest packet time among the entries up to j that advance the engine's clock.
+struct InBatch {
+  uint64_t first = 0;  // input index of entry 0 (the merge tag of flows ended at entry j is first + j)
+  uint32_t n = 0;
+  uint64_t wm[kBatch];
+  uint8_t shard[kBatch];
+  uint8_t skip[kBatch];  // 0: a decoded packet (OnPacket); else SkipReason + 1 (OnSkipped)
+  PacketMeta pkt[kBatch];
+};
+
+struct Shared {
+  explicit Shared(unsigned n) : workers(n), ring(std::make_unique<InBatch[]>(kRing)) {}
+  unsigned workers;
+  std::unique_ptr<InBatch[]> ring;
+  Padded<uint64_t> produced;  // batches published
+  Padded<bool> done;          // no batch after `produced`
+  Padded<uint64_t> consumed[64];
+  Signal input;       // reader -> workers: a batch was published (or done)
+  Signal ring_space;  // workers -> reader: a batch was consumed
+};
+
+// Maps the key hash to a worker (a multiplicative remix, so the table's index bits and the
+// shard choice are independent).
+double ThreadCpuSeconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_THREAD, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
+  const uint64_t x = (key_hash ^ (key_hash >> 29)) * 0xbf58476d1ce4e5b9ULL;
+  return static_cast<uint32_t>(((x >> 32) * n) >> 32);
+}
+
+struct Worker {
+  Worker(unsigned i, const EngineConfig& cfg, Shared& s, FlowMerger& m, WorkerOutput& o, ShardGauges* g)
+      : id(i), engine(cfg), sh(s), merger(m), out(o), qx(o.queue, m.wake), gauges(g) {
+    engine.AddExporter(qx);
+  }
+  unsigned id;
+  FlowEngine engine;
+  Shared& sh;
+  FlowMerger& merger;
+  WorkerOutput& out;
+  QueueExporter qx;
+  ShardGauges* gauges;
+  uint64_t end_tag = 0;  // set by the reader before `done`
+  uint64_t clock_ = 0;   // the global clock (watermark) as far as this worker has read
+  std::atomic<uint64_t> open_flows{0};  // for the progress line
+
+  void Process(const InBatch& b) {
+    // This worker's entries, for prefetching a few packets ahead.
+    uint16_t own[kBatch];
+    uint32_t n_own = 0;
+    for (uint32_t j = 0; j < b.n; ++j)
+      if (b.shard[j] == id && b.skip[j] == 0) own[n_own++] = static_cast<uint16_t>(j);
+    uint32_t k = 0;
+    uint64_t quiet = engine.QuietUntil();
+    for (uint32_t j = 0; j < b.n; ++j) {
+      const uint64_t wm = b.wm[j];
+      qx.tag = b.first + j;
+      // The single engine sweeps exactly when its clock moves forward, before the packet that
+      // moves it: do the same where the global clock moves and this shard has something due.
+      if (wm > clock_) {
+        clock_ = wm;
+        if (wm > quiet) {
+          engine.AdvanceTime(wm);
+          quiet = engine.QuietUntil();
+        }
+      }
+      if (b.shard[j] != id) continue;
+      if (b.skip[j]) {
+        engine.OnSkipped(static_cast<SkipReason>(b.skip[j] - 1), b.pkt[j].wire_len);
+        continue;
+      }
+      // The reader hashed every packet (kPktKeyHashed), so these calls only read the batch.
+      if (k + 8 < n_own) engine.PrefetchIndex(const_cast<PacketMeta&>(b.pkt[own[k + 8]]));
+      if (k + 4 < n_own) engine.PrefetchFlow(b.pkt[own[k + 4]]);
+      ++k;
+      engine.SyncTime(clock_);  // OnPacket then sweeps only where the single engine would
+      engine.OnPacket(b.pkt[j]);
+      quiet = engine.QuietUntil();
+    }
+  }
+
+  void Run() {
+    uint64_t next = 0;
+    for (;;) {
+      const uint32_t e = sh.input.Epoch();
+      const uint64_t avail = sh.produced.v.load(std::memory_order_acquire);
+      if (next < avail) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const InBatch& b = sh.ring[next % kRing];
+        Process(b);
+        const uint64_t progress = b.first + b.n;
+        ++next;
+        sh.consumed[id].v.store(next, std::memory_order_release);
+        sh.ring_space.Notify();
+        out.progress.v.store(progress, std::memory_order_release);
+        qx.Flush();
+        merger.wake.Notify();
+        open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
+        if (gauges) {
+          gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
+          gauges->out_queue_depth[id].store(out.queue.Depth(), std::memory_order_relaxed);
+          gauges->busy_ns[id].fetch_add(
+              static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count()),
+              std::memory_order_relaxed);
+        }
+        continue;
+      }
+      if (sh.done.v.load(std::memory_order_acquire) && next == sh.produced.v.load(std::memory_order_acquire)) break;
+      sh.input.Wait(e);
+    }
+    qx.tag = end_tag;
+    engine.Flush(EndReason::kShutdown);
+    qx.Flush();
+    out.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+    merger.wake.Notify();
+    if (gauges) {
+      gauges->open_flows[id].store(0, std::memory_order_relaxed);
+      gauges->cpu_worker_s[id] = ThreadCpuSeconds();  // read after join
+    }
+  }
+};
+
+}  // namespace
+
+void AddStats(EngineStats& to, const EngineStats& s) {
+  to.packets += s.packets;
+  to.bytes += s.bytes;
+  to.packets_in_flows += s.packets_in_flows;
+  for (int i = 0; i < static_cast<int>(SkipReason::kCount); ++i) to.skipped[i] += s.skipped[i];
+  to.flows_created += s.flows_created;
+  for (int i = 0; i < static_cast<int>(EndReason::kCount); ++i) to.flows_exported[i] += s.flows_exported[i];
+  to.flows_active += s.flows_active;
+  to.table_capacity += s.table_capacity;
+  to.out_of_order += s.out_of_order;
+}
+
+unsigned ShardWorkersFor(Profile profile, unsigned requested) {
+  if (requested < 1) return 1;
+  if (profile != Profile::kCorrected) return 1;  // loose lookup: see docs/ARCHITECTURE.md
+  return std::min(requested, 64u);
+}
+
+OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& cfg_in, unsigned n_workers,
+                                const std::vector<FlowExporter*>& exporters, const std::atomic<bool>& stop,
+                                EngineStats* total, ShardGauges* gauges) {
+  OfflineResult res;
+  std::string err;
+  // opts.inputs is written by this (reader) thread; the caller reads it after the run (manifest).
+  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, opts.inputs,
+                              opts.hash_input);
+  if (!set) {
+    res.exit_code = 1;
+    res.error = err;
+    return res;
+  }
+  n_workers = std::clamp(n_workers, 1u, 64u);
+  EngineConfig cfg = cfg_in;
+  cfg.max_flows = std::max<uint64_t>(1, cfg_in.max_flows / n_workers);
+  const bool corrected = cfg.profile == Profile::kCorrected;
+  if (gauges) gauges->workers = n_workers;
+
+  Shared sh(n_workers);
+  std::vector<std::unique_ptr<WorkerOutput>> outs;
+  std::vector<WorkerOutput*> out_ptrs;
+  for (unsigned i = 0; i < n_workers; ++i) {
+    outs.push_back(std::make_unique<WorkerOutput>(kOutQueue));
+    out_ptrs.push_back(outs.back().get());
+  }
+  FlowMerger merger(out_ptrs, exporters, /*ordered=*/true);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned i = 0; i < n_workers; ++i)
+    workers.push_back(std::make_unique<Worker>(i, cfg, sh, merger, *outs[i], gauges));
+
+  std::vector<std::thread> threads;
+  try {
+    threads.emplace_back([&] {
+      merger.Run();
+      if (gauges) gauges->cpu_output_s = ThreadCpuSeconds();
+    });
+    for (auto& w : workers) threads.emplace_back([wp = w.get()] { wp->Run(); });
+  } catch (const std::system_error& e) {
+    // Cannot start every thread: nothing was read yet. Started workers see `done` and end;
+    // the others are marked done for the merger.
+    const size_t started_workers = threads.empty() ? 0 : threads.size() - 1;
+    for (size_t i = started_workers; i < outs.size(); ++i)
+      outs[i]->progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+    sh.done.v.store(true, std::memory_order_release);
+    sh.input.Notify();
+    merger.wake.Notify();
+    for (auto& t : threads) t.join();
+    res.exit_code = 1;
+    res.error = std::string("start worker threads: ") + e.what() + "; try --threads 1";
+    return res;
+  }
+
+  auto OpenFlows = [&] {
+    uint64_t open = 0;
+    for (auto& w : workers) open += w->open_flows.load(std::memory_order_relaxed);
+    return open;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
+  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
+                         : opts.scapy_decode ? DecodeMode::kScapy2022
+                                             : DecodeMode::kStrict;
+  LinkCensus links;
+  RawPacket raw;
+  PacketMeta second;
+  uint64_t index = 0;  // input entries so far
+  uint64_t wm = 0;
+  uint64_t produced = 0;
+  bool eof = false;
+  while (!eof) {
+    // Wait for a free slot: every worker has consumed the batch kRing ago.
+    for (;;) {
+      const uint32_t e = sh.ring_space.Epoch();
+      uint64_t min_consumed = UINT64_MAX;
+      for (unsigned i = 0; i < n_workers; ++i)
+        min_consumed = std::min(min_consumed, sh.consumed[i].v.load(std::memory_order_acquire));
+      if (gauges) gauges->in_queue_depth.store(produced - min_consumed, std::memory_order_relaxed);
+      if (produced - min_consumed < kRing) break;
+      sh.ring_space.Wait(e);
+    }
+    InBatch& b = sh.ring[produced % kRing];
+    b.first = index;
+    uint32_t n = 0;
+    while (n + 2 <= kBatch) {  // room for a frame's two packets (D20)
+      if (set->Next(&raw) != 1) {
+        eof = true;
+        break;
+      }
+      ++res.records;
+      bool has_second = false;
+      PacketMeta& m = b.pkt[n];
+      const DecodeStatus st = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second,
+                                               &has_second, mode);
+      for (int part = 0; part < (has_second ? 2 : 1); ++part) {
+        PacketMeta& p = b.pkt[n];
+        if (part == 1) p = second;
+        if (st == DecodeStatus::kOk || part == 1) {
+          p.ts_ns = raw.ts_ns;
+          p.ts_exp = raw.ts_exp;
+          p.key_hash = FlowEngine::KeyHash(cfg.profile, p);
+          p.flags |= kPktKeyHashed;
+          b.skip[n] = 0;
+          b.shard[n] = static_cast<uint8_t>(ShardOf(p.key_hash, n_workers));
+          // Only packets the corrected engine puts into flows move its clock (OnPacket).
+          if (corrected && !(p.flags & (kPktLaterFragment | kPktPortsMissing)) && p.ts_ns > wm) wm = p.ts_ns;
+        } else {
+          if (st == DecodeStatus::kUnsupportedLink) links.Count(raw.link_type, *set);
+          b.skip[n] = static_cast<uint8_t>(static_cast<int>(ToSkip(st)) + 1);
+          b.shard[n] = static_cast<uint8_t>((index + n) % n_workers);
+        }
+        b.wm[n] = wm;
+        ++n;
+      }
+      if ((res.records & 0xfff) == 0 && stop.load(std::memory_order_relaxed)) {
+        eof = true;
+        break;
+      }
+    }
+    b.n = n;
+    index += n;
+    if (n) {
+      ++produced;
+      sh.produced.v.store(produced, std::memory_order_release);
+      sh.input.Notify();
+    }
+    if (progress.On()) progress.Update(set->BytesDone(), res.records, OpenFlows(), eof);
+  }
+  if (gauges) gauges->cpu_reader_s = ThreadCpuSeconds();
+  for (auto& w : workers) w->end_tag = index;  // read by the workers after `done`
+  sh.done.v.store(true, std::memory_order_release);
+  sh.input.Notify();
+  for (auto& t : threads) t.join();
+  progress.Clear();
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EngineStats sum;
+  uint64_t dropped = 0;
+  for (auto& w : workers) {
+    AddStats(sum, w->engine.Stats());
+    dropped += w->qx.dropped;
+  }
+  if (total) *total = sum;
+  set->FinishInputs();
+  FinishResult(*set, links, res);
+  if (dropped) {
+    if (!res.warning.empty()) res.warning += "\n";
+    res.warning += "output: " + std::to_string(dropped) + " flows had more features than a worker can hand on "
+                   "and were dropped";
+  }
+  return res;
+}
+
+}  // namespace nfm

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Sharded offline replay: one reader thread (the caller's) reads and decodes the captures and
+// feeds N shard workers, each with its own FlowEngine (capacity max_flows / N); one output
+// thread hands their finished flows to the exporters (FlowMerger, ordered).
+// Sharding is by the engine's canonical flow-key hash, so both directions of a flow meet in
+// one worker. Time is packet time: every input entry carries the reader's watermark (the
+// latest packet time so far), which every worker applies in input order, so timeouts end
+// flows exactly as with one engine. The nfm2022 profiles' loose lookup cannot be sharded
+// (docs/ARCHITECTURE.md "Threads"): they run one worker (still pipelined with reader and writer).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "source/offline.hpp"
+
+namespace nfm {
+
+// Live view of the workers for metrics and the progress line (updated once per batch).
+struct ShardGauges {
+  unsigned workers = 0;
+  std::atomic<uint64_t> open_flows[64] = {};
+  std::atomic<uint64_t> out_queue_depth[64] = {};  // flows waiting for the output thread
+  std::atomic<uint64_t> busy_ns[64] = {};          // time spent processing batches
+  std::atomic<uint64_t> in_queue_depth{0};         // input batches published, not yet consumed by all
+  // CPU seconds each thread used (RUSAGE_THREAD), set when the run ends: the reader (the
+  // caller's thread), the workers and the output thread. The slowest one bounds the rate.
+  double cpu_reader_s = 0, cpu_output_s = 0;
+  double cpu_worker_s[64] = {};
+};
+
+// Workers the nfm2022 profiles can use for `requested` (1: see the header comment).
+unsigned ShardWorkersFor(Profile profile, unsigned requested);
+
+// Replays like RunOffline with `workers` shard workers (>= 1; 64 at most). `exporters` must
+// have had Begin already (e.g. from FlowEngine::AddExporter of the caller's engine). Exporters see every
+// finished flow on the output thread, in an order that depends only on the input and the
+// worker count (with 1 worker: the single-threaded order). *total: the workers' stats summed.
+OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& cfg, unsigned workers,
+                                const std::vector<FlowExporter*>& exporters, const std::atomic<bool>& stop,
+                                EngineStats* total, ShardGauges* gauges = nullptr);
+
+// Sums engine stats (table_capacity too).
+void AddStats(EngineStats& to, const EngineStats& s);
+
+}  // namespace nfm
