@@ -90,7 +90,9 @@ TEST(Sharded, SameRowsAsOneEngine) {
         EngineStats st;
         const auto many = Sharded(cap, cfg, n, &st);
         EXPECT_EQ(Sorted(one), Sorted(many)) << cap << " workers " << n << " idle " << idle;
-        if (n == 1) EXPECT_EQ(one, many) << cap << ": one worker keeps the single engine's order";
+        if (n == 1) {
+          EXPECT_EQ(one, many) << cap << ": one worker keeps the single engine's order";
+        }
         uint64_t exported = 0;
         for (uint64_t e : st.flows_exported) exported += e;
         EXPECT_EQ(exported, many.size());
