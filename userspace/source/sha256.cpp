@@ -6,6 +6,7 @@
 #include <cstring>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -64,9 +65,12 @@ __attribute__((target("sha,sse4.1,ssse3"))) void BlocksShaNi(uint32_t h[8], cons
   _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), s0);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), s1);
 }
+// CPUID directly: clang 14's __builtin_cpu_supports does not know "sha".
 const bool kHaveShaNi = [] {
-  __builtin_cpu_init();  // this runs in a static initializer
-  return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 19))) return false;  // SSE4.1: leaf 1, ECX bit 19
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return (b & (1u << 29)) != 0;  // SHA extensions: leaf 7 subleaf 0, EBX bit 29
 }();
 #else
 constexpr bool kHaveShaNi = false;
