@@ -108,7 +108,14 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
         time.sleep(1.0)
         tg = net.exec_b(["trafgen", "--dev", net.vb, "--conf", str(cfg), "--num", str(n_pkts), "--cpus", "1",
                          "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"], check_rc=False)
-        lt.check(tg.returncode == 0, f"trafgen failed (rc {tg.returncode}): {tg.stderr.strip()[-500:]}")
+        # trafgen can end with "Flushing TX_RING failed: Resource temporarily unavailable" on a
+        # loaded machine after it has sent most of the flood; the checks below still need (and
+        # verify) that events were lost, so only other failures fail here.
+        tg_err = tg.stderr.strip()
+        lt.check(tg.returncode == 0 or "Flushing TX_RING failed" in tg_err,
+                 f"trafgen failed (rc {tg.returncode}): {tg_err[-500:]}")
+        if tg.returncode != 0:
+            print(f"note: trafgen: {tg_err[-200:]} (the loss checks below decide)")
         long_flow.wait(timeout=60)
         time.sleep(1.5)
         late = send_udp(net, [32000], 9001, 3, 0.05)

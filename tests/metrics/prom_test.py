@@ -232,7 +232,7 @@ def check_agent_has_metrics(binary):
     return out
 
 
-def run_offline_agent(binary, workdir, linger=8):
+def run_offline_agent(binary, workdir, linger=20):
     cap = os.path.join(workdir, "flows.pcap")
     n_pkts, n_in_flows = make_capture(cap)
     port = free_port()
