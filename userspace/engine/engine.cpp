@@ -768,7 +768,34 @@ struct FlowEngine::Impl {
 
   // ---- export ---------------------------------------------------------------------------
   void BuildView(uint32_t id, EndReason reason, FlowView& v);
+  void FillIdentity(const FlowRecord& f, EndReason reason, FlowView& v) const;
 };
+
+// Identity, end reason and per-direction counters of flow f, shared by every feature set.
+void FlowEngine::Impl::FillIdentity(const FlowRecord& f, EndReason reason, FlowView& v) const {
+  v.src = f.Src();
+  v.dst = f.Dst();
+  v.sport = f.Sport();
+  v.dport = f.Dport();
+  v.proto = f.proto;
+  v.ip_version = f.ip_version;
+  v.profile = engine.cfg_.profile;
+  v.reason = reason;
+  v.first_ns = f.first_ts;
+  v.last_ns = f.last_ts;
+  // IP bytes: IP header (20 / 40 bytes; options and IPv6 extension headers are not kept per
+  // flow) + L4 header + payload (the profile's payload definition).
+  const uint64_t ip_hdr = f.ip_version == 6 ? 40 : 20;
+  for (int d = 0; d < 2; ++d) {
+    v.packets[d] = f.n[d];
+    v.payload_bytes[d] = f.pay[d].sum;
+    v.ip_bytes[d] = f.pay[d].sum + f.hdr[d].sum + f.n[d] * ip_hdr;
+    uint8_t fl = 0;
+    for (int bit = 0; bit < 8; ++bit)
+      if (FlagCount(f, d, bit)) fl |= static_cast<uint8_t>(1u << bit);
+    v.tcp_flags[d] = fl;
+  }
+}
 
 // Fills `v` with flow `id`'s identity, counters and the 114 feature values (spec §5.2; the
 // profile decides each value's kind, spec §6.3). Valid until the next BuildView.
@@ -1020,28 +1047,7 @@ void FlowEngine::Impl::BuildView(uint32_t id, EndReason reason, FlowView& v) {
 
   assert(out == values + kNumNfmFeatures && n_dec <= kMaxDecimals);
 
-  v.src = f.Src();
-  v.dst = f.Dst();
-  v.sport = f.Sport();
-  v.dport = f.Dport();
-  v.proto = f.proto;
-  v.ip_version = f.ip_version;
-  v.profile = cfg().profile;
-  v.reason = reason;
-  v.first_ns = f.first_ts;
-  v.last_ns = f.last_ts;
-  // IP bytes: IP header (20 / 40 bytes; options and IPv6 extension headers are not kept per
-  // flow) + L4 header + payload (the profile's payload definition).
-  const uint64_t ip_hdr = f.ip_version == 6 ? 40 : 20;
-  uint8_t or_flags[2] = {0, 0};
-  for (int d = 0; d < 2; ++d) {
-    v.packets[d] = f.n[d];
-    v.payload_bytes[d] = f.pay[d].sum;
-    v.ip_bytes[d] = f.pay[d].sum + f.hdr[d].sum + f.n[d] * ip_hdr;
-    for (int bit = 0; bit < 8; ++bit)
-      if (FlagCount(f, d, bit)) or_flags[d] |= static_cast<uint8_t>(1u << bit);
-    v.tcp_flags[d] = or_flags[d];
-  }
+  FillIdentity(f, reason, v);
   v.set = &NfmFeatureSet();
   v.features = std::span<const FeatureValue>(values, kNumNfmFeatures);
   v.decimals = std::span<const Decimal>(decimals, static_cast<size_t>(n_dec));
@@ -1091,26 +1097,7 @@ void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v) 
   ComputeNtlFeatures(in, ntl->scratch, ntl->values);
   assert(ntl->values.size() == kNtlCorrectedNumFeatures);
   v = FlowView{};
-  v.src = f.Src();
-  v.dst = f.Dst();
-  v.sport = f.Sport();
-  v.dport = f.Dport();
-  v.proto = f.proto;
-  v.ip_version = f.ip_version;
-  v.profile = cfg().profile;
-  v.reason = reason;
-  v.first_ns = f.first_ts;
-  v.last_ns = f.last_ts;
-  const uint64_t ip_hdr = f.ip_version == 6 ? 40 : 20;
-  for (int d = 0; d < 2; ++d) {
-    v.packets[d] = f.n[d];
-    v.payload_bytes[d] = f.pay[d].sum;
-    v.ip_bytes[d] = f.pay[d].sum + f.hdr[d].sum + f.n[d] * ip_hdr;
-    uint8_t fl = 0;
-    for (int bit = 0; bit < 8; ++bit)
-      if (FlagCount(f, d, bit)) fl |= static_cast<uint8_t>(1u << bit);
-    v.tcp_flags[d] = fl;
-  }
+  FillIdentity(f, reason, v);
   v.set = &kNtlCorrectedFeatureSet;
   v.features = std::span<const FeatureValue>(ntl->values.vals, kNtlCorrectedNumFeatures);
 }
