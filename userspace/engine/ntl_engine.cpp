@@ -23,10 +23,7 @@ namespace nfm {
 
 namespace {
 
-constexpr int64_t kNsPerSec = 1000000000;
 constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
-// Flag column order FIN, PSH, URG, ECE, SYN, ACK, CWR, RST as bit numbers of the flag byte.
-constexpr int kFlagColumnBits[8] = {0, 3, 5, 6, 1, 4, 7, 2};
 
 enum NtlBit : uint16_t {
   kAddrSwapped = 1u << 0,

@@ -37,7 +37,7 @@ struct FlowCopy {
     std::memcpy(dst, v.dst, 16);
     n_features = static_cast<uint16_t>(v.features.size());
     n_decimals = static_cast<uint16_t>(v.decimals.size());
-    std::memcpy(features, v.features.data(), n_features * sizeof(FeatureValue));
+    if (n_features) std::memcpy(features, v.features.data(), n_features * sizeof(FeatureValue));
     for (int i = 0; i < n_decimals; ++i) decimals[i] = v.decimals[i];
     return true;
   }

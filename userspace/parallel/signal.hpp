@@ -29,8 +29,8 @@ class Signal {
   }
 
  private:
+  // alignas(64) on the member makes the class 64 bytes long: no neighbour shares the line.
   alignas(64) std::atomic<uint32_t> seq_{0};
-  char pad_[64 - sizeof(std::atomic<uint32_t>)];
 };
 
 // A value written by one thread and read by others, alone on its cache line.
