@@ -145,8 +145,8 @@ unsigned AffinityCpus() {
 }
 
 // Offline replay through any engine with FlowEngine's packet interface, then the summary line.
-// FlowEngine with threads > 1: the sharded replay (engine's config and exporters; the engine
-// itself sees no packet); nfm2022 profiles get one worker (pipelined).
+// threads > 1: the sharded replay (engine's config and exporters; the engine itself sees no
+// packet); FlowEngine's nfm2022 profiles get one worker (pipelined).
 template <class Engine>
 int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
                         bool scapy_decode, unsigned threads, bool dpkt_decode = false,
@@ -165,12 +165,16 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   nfm::OfflineResult res;
   nfm::EngineStats st;
   bool sharded = false;
-  if constexpr (std::is_same_v<Engine, nfm::FlowEngine>) {
+  nfm::NtlStats sharded_ntl;
+  {
     if (threads > 1) {
       sharded = true;
       nfm::ShardGauges gauges;
-      res = nfm::RunOfflineSharded(off, engine.Config(), nfm::ShardWorkersFor(engine.Config().profile, threads),
-                                   engine.Exporters(), g_stop, &st, &gauges);
+      unsigned workers = threads;
+      if constexpr (std::is_same_v<Engine, nfm::FlowEngine>)
+        workers = nfm::ShardWorkersFor(engine.Config().profile, threads);
+      res = nfm::RunOfflineSharded<Engine>(off, engine.Config(), workers, engine.Exporters(), g_stop, &st, &gauges,
+                                           &sharded_ntl);
       if (sharded_stats) *sharded_stats = st;
       if (std::getenv("NFM_THREAD_CPU")) {  // benchmarks: CPU seconds per thread
         std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
@@ -217,7 +221,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
                  res.seconds,
                  res.seconds > 0 ? static_cast<double>(res.records) / res.seconds / 1e6 : 0.0);
     if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
-      const nfm::NtlStats& ns = engine.Ntl();
+      const nfm::NtlStats& ns = sharded ? sharded_ntl : engine.Ntl();
       std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
                    static_cast<double>(ns.list_bytes_peak) / 1048576.0, static_cast<unsigned long long>(ns.capped_flows));
     } else if (st.list_capped_flows) {
@@ -311,7 +315,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: live, the CPUs this process may use, at most one per ring; "
                  "offline, those CPUs minus 2, at least 1; nfm2022 profiles: 1 worker, pipelined with reader "
-                 "and writer when > 1; cic: 1)")
+                 "and writer when > 1)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
   auto* prog_on = app.add_flag("--progress", o.progress_on,
@@ -587,7 +591,8 @@ int main(int argc, char** argv) {
       rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
 #endif
     } else {
-      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false, 1);
+      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false,
+                               threads);
     }
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
@@ -599,7 +604,7 @@ int main(int argc, char** argv) {
     nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
     engine.AddExporter(csv);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
+    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, threads, /*dpkt_decode=*/true);
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
   // Loss oracle: offline, the capture's own drop records (read first, framing only).

@@ -49,7 +49,8 @@ def run(args: list[str], csv: Path) -> tuple[int, bytes, str]:
 
 
 def sorted_rows(data: bytes) -> list[bytes]:
-    lines = data.split(b"\r\n")
+    # The nfm and ntl CSVs end lines with CRLF, the CIC CSV with LF.
+    lines = data.replace(b"\r\n", b"\n").split(b"\n")
     if not lines or lines == [b""]:
         return []
     return [lines[0]] + sorted(l for l in lines[1:] if l)
@@ -67,18 +68,37 @@ def data_captures() -> list[Path]:
     return nfmtest.list_captures(SRC / "tests" / "data")
 
 
-def equivalence(captures: list[Path], threads=(2, 3, 4)):
+# The other engines and feature sets (issue 16): (name, arguments, timeout variants). CicEngine
+# (--profile cic: the reference, no clock; --feature-set cic: corrected, idle expiry by the
+# clock), NtlEngine (--profile ntl: lazy end test) and the FlowEngine's ntl feature set (341
+# columns: more than the old fixed-size flow copy held).
+ENGINES = [
+    ("cic", ["--profile", "cic"], [[]]),
+    ("set-cic", ["--feature-set", "cic"], [[], ["--idle-timeout", "0.05"]]),
+    ("ntl", ["--profile", "ntl", "--float-format", ".17g"], [[], ["--idle-timeout", "0.05"]]),
+    ("set-ntl", ["--feature-set", "ntl"], [[], ["--idle-timeout", "0.05", "--active-timeout", "0.2"]]),
+]
+
+
+def nfm_configs() -> list[tuple[str, list[str], list[list[str]]]]:
+    out = []
+    for prof in PROFILES:
+        variants = [[]]
+        if prof == "corrected":  # short timeouts: many sweeps, idle and active exports
+            variants.append(["--idle-timeout", "0.05", "--active-timeout", "0.2"])
+            variants.append(["--idle-timeout", "2", "--active-timeout", "5"])
+        out.append((prof, ["--profile", prof], variants))
+    return out
+
+
+def equivalence(captures: list[Path], threads=(2, 3, 4), configs=None):
     """--threads N gives the same exit code, error lines and sorted rows as --threads 1."""
     n_runs = 0
     fails = []
     for cap in captures:
-        for prof in PROFILES:
-            variants = [[]]
-            if prof == "corrected":  # short timeouts: many sweeps, idle and active exports
-                variants.append(["--idle-timeout", "0.05", "--active-timeout", "0.2"])
-                variants.append(["--idle-timeout", "2", "--active-timeout", "5"])
+        for prof, args, variants in configs if configs is not None else nfm_configs():
             for extra in variants:
-                base = ["--pcap", str(cap), "--profile", prof, *extra]
+                base = ["--pcap", str(cap), *args, *extra]
                 rc1, out1, err1 = run([*base, "--threads", "1"], TMP / "t1.csv")
                 for n in threads:
                     rcn, outn, errn = run([*base, "--threads", str(n)], TMP / f"t{n}.csv")
@@ -107,6 +127,43 @@ def case_equiv_data():
     equivalence(data_captures())
 
 
+def case_equiv_engines_shared():
+    """Profiles cic and ntl, feature sets cic and ntl: --threads 2..4 rows == --threads 1."""
+    caps = shared_captures()
+    if not caps:
+        raise Skip("../shared/pcaps not found: nothing to compare")
+    equivalence(caps, configs=ENGINES)
+
+
+def case_equiv_engines_data():
+    equivalence(data_captures(), configs=ENGINES)
+
+
+def case_engines_row_count():
+    """The 341-column ntl feature set and the other engines write every flow with threads (the
+    old fixed-size flow copy dropped ntl rows): a hand-built capture of 40 TCP flows (SYN,
+    SYN-ACK, data, FIN both ways) gives 40 rows with 1 and 3 threads in every engine."""
+    recs = []
+    for i in range(40):
+        c, srv, cp = f"10.9.{i // 200}.{1 + i % 200}", "10.9.250.1", 20000 + i
+        t = 1700000000 + i
+        recs.append((t, 0, nfmtest.ipv4_tcp_frame(c, srv, cp, 80, 0x02)))
+        recs.append((t, 100, nfmtest.ipv4_tcp_frame(srv, c, 80, cp, 0x12)))
+        recs.append((t, 200, nfmtest.ipv4_tcp_frame(c, srv, cp, 80, 0x18, b"GET /")))
+        recs.append((t, 300, nfmtest.ipv4_tcp_frame(c, srv, cp, 80, 0x11)))
+        recs.append((t, 400, nfmtest.ipv4_tcp_frame(srv, c, 80, cp, 0x11)))
+    data, _ = nfmtest.pcap_bytes(recs)
+    cap = TMP / "forty.pcap"
+    cap.write_bytes(data)
+    for name, args, _ in ENGINES:
+        for n in ("1", "3"):
+            rc, out, err = run(["--pcap", str(cap), *args, "--threads", n], TMP / "f.csv")
+            rows = sorted_rows(out)[1:]
+            check(rc == 0 and len(rows) == 40,
+                  f"{name} --threads {n}: exit {rc}, {len(rows)} rows; expected 40: {err[:300]}")
+            check("dropped" not in err, f"{name} --threads {n}: {err[:300]}")
+
+
 def case_deterministic():
     """Same input and worker count: byte-identical output, run after run."""
     caps = shared_captures() or data_captures()
@@ -130,7 +187,11 @@ def monotone(cap: Path) -> bool | None:
     return all(a <= b for a, b in zip(ts, ts[1:]))
 
 
-def split_check(caps: list[Path], want: int) -> int:
+SPLIT_NFM = [("corrected", ["--profile", "corrected"]), ("nfm2022", ["--profile", "nfm2022"])]
+SPLIT_ENGINES = [(name, args) for name, args, _ in ENGINES if name in ("cic", "ntl")]
+
+
+def split_check(caps: list[Path], want: int, configs=SPLIT_NFM) -> int:
     if not shutil.which("editcap"):
         raise Skip("editcap not found (apt-get install wireshark-common / tshark)")
     done = 0
@@ -166,16 +227,16 @@ def split_check(caps: list[Path], want: int) -> int:
             continue
         shuffled = files[:]
         rnd.shuffle(shuffled)
-        for prof in ("corrected", "nfm2022"):
+        for prof, pargs in configs:
             for threads in ("1", "2"):
-                _, whole, _ = run(["--pcap", str(cap), "--profile", prof, "--threads", threads], TMP / "w.csv")
-                rc, split, err = run(["--pcap", *map(str, shuffled), "--profile", prof, "--threads", threads],
+                _, whole, _ = run(["--pcap", str(cap), *pargs, "--threads", threads], TMP / "w.csv")
+                rc, split, err = run(["--pcap", *map(str, shuffled), *pargs, "--threads", threads],
                                      TMP / "s.csv")
                 check(rc == 0, f"{cap.name} split into {len(files)}: exit {rc}: {err[:300]}")
                 check(sorted_rows(split) == sorted_rows(whole),
                       f"{cap.name} ({prof}, --threads {threads}): {len(files)} shuffled parts give other rows "
                       f"than the whole capture")
-                rc, d, err = run(["--pcap", str(parts), "--profile", prof, "--threads", threads], TMP / "dd.csv")
+                rc, d, err = run(["--pcap", str(parts), *pargs, "--threads", threads], TMP / "dd.csv")
                 check(rc == 0 and sorted_rows(d) == sorted_rows(whole),
                       f"{cap.name} ({prof}, --threads {threads}): the parts as a directory give other rows (exit {rc})")
         done += 1
@@ -192,8 +253,18 @@ def case_split_shared():
     check(n >= 3, f"only {n} captures could be split and compared")
 
 
-def case_split_data():
-    # A self-made capture with several flows crossing the cut points.
+def case_split_engines():
+    """The same split-capture equivalence for profiles cic and ntl (shared captures, else the
+    self-made crossing capture)."""
+    caps = shared_captures()
+    if caps:
+        n = split_check(sorted(caps, key=lambda p: -p.stat().st_size), 6, SPLIT_ENGINES)
+        check(n >= 3, f"only {n} captures could be split and compared")
+    check(split_check([cross_capture()], 1, SPLIT_ENGINES) == 1, "the self-made capture was not split")
+
+
+def cross_capture() -> Path:
+    """Flows crossing the cut points (TCP: the ntl profile reads TCP only)."""
     recs = []
     for i in range(60):
         c, s = f"10.2.0.{1 + i % 4}", "10.2.1.1"
@@ -202,7 +273,12 @@ def case_split_data():
     data, _ = nfmtest.pcap_bytes(recs)
     cap = TMP / "cross.pcap"
     cap.write_bytes(data)
-    check(split_check([cap], 1) == 1, "the self-made capture was not split")
+    return cap
+
+
+def case_split_data():
+    # A self-made capture with several flows crossing the cut points.
+    check(split_check([cross_capture()], 1) == 1, "the self-made capture was not split")
 
 
 # ----------------------------------------------------------------- the shard function

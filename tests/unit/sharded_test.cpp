@@ -155,6 +155,77 @@ TEST(FlowMerger, OrderedAcrossWorkers) {
   EXPECT_TRUE(std::is_sorted(sink.got.begin(), sink.got.end()));
 }
 
+// A 341-column feature set (the ntl set's size, more than the old fixed 192-feature copy):
+// every flow crosses the queue with all its values, none is dropped, and the slots are sized
+// by Begin (Fill allocates nothing for flows of the set's size).
+class FeatureCollector : public FlowExporter {
+ public:
+  void Export(const FlowView& v) override {
+    ++flows;
+    bool ok = v.features.size() == 341;
+    for (size_t i = 0; ok && i < v.features.size(); ++i)
+      ok = v.features[i].u == static_cast<uint64_t>(v.first_ns) * 1000 + i;
+    if (!ok) ++bad;
+  }
+  uint64_t flows = 0, bad = 0;
+};
+
+TEST(FlowQueue, WideFeatureSetNeverDropped) {
+  static const std::vector<FeatureInfo> cols(341, FeatureInfo{"x", FeatureType::kUnsigned, ""});
+  const FeatureSet wide{"wide", std::span<const FeatureInfo>(cols)};
+  constexpr int kFlows = 3000;
+  WorkerOutput o(16);  // small: the producer waits for room often
+  FeatureCollector sink;
+  FlowMerger m({&o}, {&sink}, /*ordered=*/true);
+  QueueExporter qx(o.queue, m.wake);
+  qx.Begin(Profile::kCorrected, wide);
+  EXPECT_EQ(o.queue.Front().cap_features, 341u);  // sized from the set, before any flow
+  std::thread out([&] { m.Run(); });
+  std::vector<FeatureValue> vals(341);
+  uint8_t addr[16] = {};
+  FlowView v;
+  v.src = v.dst = addr;
+  v.set = &wide;
+  for (int f = 0; f < kFlows; ++f) {
+    v.first_ns = f;
+    for (size_t i = 0; i < vals.size(); ++i) vals[i] = FeatureValue::Uint(static_cast<uint64_t>(f) * 1000 + i);
+    v.features = vals;
+    qx.tag = static_cast<uint64_t>(f);
+    qx.Export(v);
+    if (f % 5 == 0) {
+      o.progress.v.store(qx.tag, std::memory_order_release);
+      qx.Flush();
+    }
+  }
+  qx.Flush();
+  o.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+  m.wake.Notify();
+  out.join();
+  EXPECT_EQ(sink.flows, static_cast<uint64_t>(kFlows));
+  EXPECT_EQ(sink.bad, 0u);
+}
+
+// A flow wider than the queue was sized for (an exporter attached without Begin) still
+// crosses whole: the slot grows once.
+TEST(FlowQueue, UnreservedWideFlowGrowsSlot) {
+  WorkerOutput o(4);
+  FeatureCollector sink;
+  FlowMerger m({&o}, {&sink}, /*ordered=*/true);
+  QueueExporter qx(o.queue, m.wake);  // no Begin
+  std::vector<FeatureValue> vals(341);
+  for (size_t i = 0; i < vals.size(); ++i) vals[i] = FeatureValue::Uint(7000 + i);
+  uint8_t addr[16] = {};
+  FlowView v;
+  v.src = v.dst = addr;
+  v.first_ns = 7;
+  v.features = vals;
+  qx.Export(v);
+  o.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+  m.Run();  // everything is queued: runs to the end on this thread
+  EXPECT_EQ(sink.flows, 1u);
+  EXPECT_EQ(sink.bad, 0u);
+}
+
 // CaptureSet: two files whose packets interleave in time are read in timestamp order.
 std::string WritePcap(const std::string& name, const std::vector<std::pair<uint32_t, uint32_t>>& ts) {
   const std::string path = ::testing::TempDir() + "/" + name;

@@ -602,6 +602,8 @@ void CicEngine::AddExporter(FlowExporter& e) {
   e.Begin(cfg_.profile == Profile::kCic ? Profile::kCic : Profile::kCorrected, kCicSet);
 }
 
+const std::vector<FlowExporter*>& CicEngine::Exporters() const noexcept { return impl_->exporters; }
+
 void CicEngine::OnPacket(const PacketMeta& p) {
   stats_.packets += 1;
   stats_.bytes += p.wire_len;

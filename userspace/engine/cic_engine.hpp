@@ -32,6 +32,8 @@ class CicEngine {
   CicEngine& operator=(const CicEngine&) = delete;
 
   void AddExporter(FlowExporter& e);
+  // The exporters added so far (a sharded runner hands them to its output thread).
+  const std::vector<FlowExporter*>& Exporters() const noexcept;
 
   void OnPacket(const PacketMeta& pkt);
   void PrefetchIndex(PacketMeta& pkt) const noexcept { (void)pkt; }

@@ -428,6 +428,9 @@ void NtlEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
 
 void NtlEngine::AdvanceTime(uint64_t) {}
 
+const std::vector<FlowExporter*>& NtlEngine::Exporters() const noexcept { return impl_->exporters; }
+const NtlConfig& NtlEngine::Config() const noexcept { return impl_->cfg; }
+
 void NtlEngine::Flush(EndReason reason) { impl_->Flush(reason); }
 
 void NtlEngine::AddExporter(FlowExporter& exporter) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "engine/engine.hpp"
 #include "engine/flow_view.hpp"
@@ -49,6 +50,9 @@ class NtlEngine {
   void Flush(EndReason reason = EndReason::kShutdown);
   // As FlowEngine::AddExporter: Begin(kNtl, kNtlFeatureSet) now, then every flow that ends.
   void AddExporter(FlowExporter& exporter);
+  // The exporters added so far and the configuration (for a sharded runner).
+  const std::vector<FlowExporter*>& Exporters() const noexcept;
+  const NtlConfig& Config() const noexcept;
 
   const EngineStats& Stats() const noexcept { return stats_; }
   const NtlStats& Ntl() const noexcept { return ntl_stats_; }

@@ -3,7 +3,8 @@
 // with everything it points to copied into one fixed-size record), FlowQueue (a bounded
 // single-producer/single-consumer ring of them) and QueueExporter (the FlowExporter a worker's
 // engine gets: it copies each flow into the worker's queue, tagged for the deterministic merge).
-// No allocation after construction; a full queue makes the worker wait (never drops a flow).
+// No allocation after the exporter's Begin (slots sized from the feature set's column count);
+// a full queue makes the worker wait (never drops a flow).
 #pragma once
 
 #include <atomic>
@@ -16,39 +17,51 @@
 
 namespace nfm {
 
-// The largest feature set a FlowCopy holds (the nfm set has 114; room for larger sets).
-inline constexpr int kMaxCopyFeatures = 192;
-inline constexpr int kMaxCopyDecimals = 8;
-
+// A finished flow copied out of the engine: the FlowView plus what it points to. The feature
+// and decimal storage is sized once (Reserve, from the feature set's column count when the
+// exporter is attached), so filling a slot never allocates; a flow larger than reserved (an
+// exporter attached without Begin) grows that one slot once. A flow is never dropped.
 struct FlowCopy {
   uint64_t tag = 0;  // merge key: the input entry whose processing ended the flow
   FlowView view;     // pointers are fixed up by View()
   uint8_t src[16], dst[16];
-  uint16_t n_features = 0, n_decimals = 0;
-  FeatureValue features[kMaxCopyFeatures];
-  Decimal decimals[kMaxCopyDecimals];
+  uint32_t n_features = 0, n_decimals = 0;
+  uint32_t cap_features = 0, cap_decimals = 0;
+  std::unique_ptr<FeatureValue[]> features;
+  std::unique_ptr<Decimal[]> decimals;
 
-  // false when the flow has more features/decimals than a FlowCopy holds.
-  bool Fill(const FlowView& v, uint64_t t) noexcept {
-    if (v.features.size() > kMaxCopyFeatures || v.decimals.size() > kMaxCopyDecimals) return false;
+  void Reserve(size_t n_feat, size_t n_dec) {
+    if (n_feat > cap_features) {
+      features = std::make_unique<FeatureValue[]>(n_feat);
+      cap_features = static_cast<uint32_t>(n_feat);
+    }
+    if (n_dec > cap_decimals) {
+      decimals = std::make_unique<Decimal[]>(n_dec);
+      cap_decimals = static_cast<uint32_t>(n_dec);
+    }
+  }
+  void Fill(const FlowView& v, uint64_t t) {
+    Reserve(v.features.size(), v.decimals.size());  // no-op once reserved
     tag = t;
     view = v;
     std::memcpy(src, v.src, 16);
     std::memcpy(dst, v.dst, 16);
-    n_features = static_cast<uint16_t>(v.features.size());
-    n_decimals = static_cast<uint16_t>(v.decimals.size());
-    if (n_features) std::memcpy(features, v.features.data(), n_features * sizeof(FeatureValue));
-    for (int i = 0; i < n_decimals; ++i) decimals[i] = v.decimals[i];
-    return true;
+    n_features = static_cast<uint32_t>(v.features.size());
+    n_decimals = static_cast<uint32_t>(v.decimals.size());
+    if (n_features) std::memcpy(features.get(), v.features.data(), n_features * sizeof(FeatureValue));
+    for (uint32_t i = 0; i < n_decimals; ++i) decimals[i] = v.decimals[i];
   }
   const FlowView& View() noexcept {
     view.src = src;
     view.dst = dst;
-    view.features = std::span<const FeatureValue>(features, n_features);
-    view.decimals = std::span<const Decimal>(decimals, n_decimals);
+    view.features = std::span<const FeatureValue>(features.get(), n_features);
+    view.decimals = std::span<const Decimal>(decimals.get(), n_decimals);
     return view;
   }
 };
+
+// Decimal operands a flow can carry (the nfm2022 active/idle mean/std: 4; room to spare).
+inline constexpr size_t kReservedDecimals = 8;
 
 // Bounded SPSC ring of FlowCopy. The producer (a worker) fills Back() and Push()es; the
 // consumer (the output thread) reads Front() and Pop()s. `space` wakes a producer that waits
@@ -58,6 +71,11 @@ class FlowQueue {
   explicit FlowQueue(uint32_t capacity_pow2)
       : cap_(capacity_pow2), slots_(std::make_unique<FlowCopy[]>(capacity_pow2)) {}
   uint32_t Capacity() const noexcept { return cap_; }
+  // Sizes every slot for flows of up to n_features features and n_decimals decimals. Only
+  // before the queue is used (the worker's engine attaches its exporter before threads start).
+  void Reserve(size_t n_features, size_t n_decimals) {
+    for (uint32_t i = 0; i < cap_; ++i) slots_[i].Reserve(n_features, n_decimals);
+  }
   // Producer side.
   bool Full() const noexcept { return head_.load(std::memory_order_relaxed) - tail_.load(std::memory_order_acquire) == cap_; }
   FlowCopy& Back() noexcept { return slots_[head_.load(std::memory_order_relaxed) & (cap_ - 1)]; }
@@ -83,9 +101,14 @@ class FlowQueue {
 };
 
 // The exporter a shard worker's engine feeds. The worker sets `tag` before each engine call.
+// Begin (called by the engine's AddExporter) sizes the queue's slots from the feature set.
 class QueueExporter : public FlowExporter {
  public:
   QueueExporter(FlowQueue& q, Signal& consumer) : q_(q), consumer_(consumer) {}
+  void Begin(Profile profile, const FeatureSet& set) override {
+    (void)profile;
+    q_.Reserve(set.columns.size(), kReservedDecimals);
+  }
   void Export(const FlowView& flow) override {
     while (q_.Full()) {
       const uint32_t e = q_.space.Epoch();
@@ -94,10 +117,7 @@ class QueueExporter : public FlowExporter {
       ++waits;
       q_.space.Wait(e);
     }
-    if (!q_.Back().Fill(flow, tag)) {
-      ++dropped;
-      return;
-    }
+    q_.Back().Fill(flow, tag);
     q_.Push();
     ++pushed_since_notify_;
   }
@@ -109,8 +129,7 @@ class QueueExporter : public FlowExporter {
     }
   }
   uint64_t tag = 0;
-  uint64_t waits = 0;    // times the queue was full
-  uint64_t dropped = 0;  // flows with more features than a FlowCopy holds (never with the nfm set)
+  uint64_t waits = 0;  // times the queue was full
 
  private:
   FlowQueue& q_;

@@ -6,18 +6,24 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <thread>
 
+#include "engine/cic_engine.hpp"
 #include "engine/feature_sets.hpp"
+#include "engine/flow_table.hpp"
+#include "engine/ntl_engine.hpp"
 #include "parallel/flow_merge.hpp"
 #include "parallel/flow_queue.hpp"
 #include "parallel/signal.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
+#include "source/decode_ntl.hpp"
 #include "source/offline_common.hpp"
 #include "source/progress.hpp"
 
@@ -66,13 +72,33 @@ inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
   return static_cast<uint32_t>(((x >> 32) * n) >> 32);
 }
 
+// Hash of the packet's unordered (address, port) pair and protocol: the same for both
+// directions. CicEngine and NtlEngine key flows by the 5-tuple in either direction, so this
+// keeps every packet of one of their flows in one shard.
+uint64_t SymmetricKeyHash(const PacketMeta& p) noexcept {
+  FlowKey k{};
+  const int c = std::memcmp(p.saddr, p.daddr, 16);
+  const bool swap = c > 0 || (c == 0 && p.sport > p.dport);
+  std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
+  std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
+  k.pa = swap ? p.dport : p.sport;
+  k.pb = swap ? p.sport : p.dport;
+  k.proto = p.proto;
+  return k.Hash();
+}
+
+template <class Engine>
 struct Worker {
-  Worker(unsigned i, const EngineConfig& cfg, Shared& s, FlowMerger& m, WorkerOutput& o, ShardGauges* g)
-      : id(i), engine(cfg), sh(s), merger(m), out(o), qx(o.queue, m.wake), gauges(g) {
+  using Config = typename ShardConfig<Engine>::type;
+  static constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
+  Worker(unsigned i, const Config& cfg, bool clocked_in, Shared& s, FlowMerger& m, WorkerOutput& o,
+         ShardGauges* g)
+      : id(i), engine(cfg), clocked(clocked_in), sh(s), merger(m), out(o), qx(o.queue, m.wake), gauges(g) {
     engine.AddExporter(qx);
   }
   unsigned id;
-  FlowEngine engine;
+  Engine engine;
+  const bool clocked;  // the engine expires flows by the clock (AdvanceTime does something)
   Shared& sh;
   FlowMerger& merger;
   WorkerOutput& out;
@@ -89,7 +115,8 @@ struct Worker {
     for (uint32_t j = 0; j < b.n; ++j)
       if (b.shard[j] == id && b.skip[j] == 0) own[n_own++] = static_cast<uint16_t>(j);
     uint32_t k = 0;
-    uint64_t quiet = engine.QuietUntil();
+    uint64_t quiet = 0;
+    if constexpr (kFlowEngine) quiet = engine.QuietUntil();
     for (uint32_t j = 0; j < b.n; ++j) {
       const uint64_t wm = b.wm[j];
       qx.tag = b.first + j;
@@ -97,9 +124,13 @@ struct Worker {
       // moves it: do the same where the global clock moves and this shard has something due.
       if (wm > clock_) {
         clock_ = wm;
-        if (wm > quiet) {
-          engine.AdvanceTime(wm);
-          quiet = engine.QuietUntil();
+        if constexpr (kFlowEngine) {
+          if (wm > quiet) {
+            engine.AdvanceTime(wm);
+            quiet = engine.QuietUntil();
+          }
+        } else if (clocked) {
+          engine.AdvanceTime(wm);  // CicEngine corrected: three list heads compared
         }
       }
       if (b.shard[j] != id) continue;
@@ -107,13 +138,18 @@ struct Worker {
         engine.OnSkipped(static_cast<SkipReason>(b.skip[j] - 1), b.pkt[j].wire_len);
         continue;
       }
-      // The reader hashed every packet (kPktKeyHashed), so these calls only read the batch.
+      // FlowEngine: the reader hashed every packet (kPktKeyHashed), so these calls only read
+      // the batch. NtlEngine's PrefetchIndex stores its key hash in this worker's own entry.
       if (k + 8 < n_own) engine.PrefetchIndex(const_cast<PacketMeta&>(b.pkt[own[k + 8]]));
       if (k + 4 < n_own) engine.PrefetchFlow(b.pkt[own[k + 4]]);
       ++k;
-      engine.SyncTime(clock_);  // OnPacket then sweeps only where the single engine would
-      engine.OnPacket(b.pkt[j]);
-      quiet = engine.QuietUntil();
+      if constexpr (kFlowEngine) {
+        engine.SyncTime(clock_);  // OnPacket then sweeps only where the single engine would
+        engine.OnPacket(b.pkt[j]);
+        quiet = engine.QuietUntil();
+      } else {
+        engine.OnPacket(b.pkt[j]);
+      }
     }
   }
 
@@ -170,6 +206,7 @@ void AddStats(EngineStats& to, const EngineStats& s) {
   to.flows_active += s.flows_active;
   to.table_capacity += s.table_capacity;
   to.out_of_order += s.out_of_order;
+  to.list_capped_flows += s.list_capped_flows;
 }
 
 unsigned ShardWorkersFor(Profile profile, unsigned requested) {
@@ -178,9 +215,24 @@ unsigned ShardWorkersFor(Profile profile, unsigned requested) {
   return std::min(requested, 64u);
 }
 
-OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& cfg_in, unsigned n_workers,
-                                const std::vector<FlowExporter*>& exporters, const std::atomic<bool>& stop,
-                                EngineStats* total, ShardGauges* gauges) {
+namespace {
+EngineConfig& BaseConfig(EngineConfig& c) { return c; }
+EngineConfig& BaseConfig(NtlConfig& c) { return c.base; }
+void AddNtlStats(const FlowEngine&, NtlStats*) {}
+void AddNtlStats(const CicEngine&, NtlStats*) {}
+void AddNtlStats(const NtlEngine& e, NtlStats* to) {
+  if (!to) return;
+  to->capped_flows += e.Ntl().capped_flows;
+  to->list_bytes_peak += e.Ntl().list_bytes_peak;
+}
+
+template <class Engine>
+OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<Engine>::type& cfg_in,
+                         unsigned n_workers, const std::vector<FlowExporter*>& exporters,
+                         const std::atomic<bool>& stop, EngineStats* total, ShardGauges* gauges,
+                         NtlStats* ntl_total) {
+  constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
+  constexpr bool kNtl = std::is_same_v<Engine, NtlEngine>;
   OfflineResult res;
   std::string err;
   // opts.inputs is written by this (reader) thread; the caller reads it after the run (manifest).
@@ -192,9 +244,14 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
     return res;
   }
   n_workers = std::clamp(n_workers, 1u, 64u);
-  EngineConfig cfg = cfg_in;
-  cfg.max_flows = std::max<uint64_t>(1, cfg_in.max_flows / n_workers);
-  const bool corrected = cfg.profile == Profile::kCorrected;
+  typename ShardConfig<Engine>::type cfg = cfg_in;
+  EngineConfig& base = BaseConfig(cfg);
+  base.max_flows = std::max<uint64_t>(1, base.max_flows / n_workers);
+  // Engines whose clock expires flows (AdvanceTime): the reader's watermark matters to them.
+  // FlowEngine corrected: packets it puts into flows move its clock; CicEngine corrected: every
+  // packet it is offered. The nfm2022 profiles, the CIC reference and NTL end flows lazily.
+  const bool clocked = kFlowEngine ? base.profile == Profile::kCorrected
+                                   : std::is_same_v<Engine, CicEngine> && base.profile != Profile::kCic;
   if (gauges) gauges->workers = n_workers;
 
   Shared sh(n_workers);
@@ -205,9 +262,9 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
     out_ptrs.push_back(outs.back().get());
   }
   FlowMerger merger(out_ptrs, exporters, /*ordered=*/true);
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<Worker<Engine>>> workers;
   for (unsigned i = 0; i < n_workers; ++i)
-    workers.push_back(std::make_unique<Worker>(i, cfg, sh, merger, *outs[i], gauges));
+    workers.push_back(std::make_unique<Worker<Engine>>(i, cfg, clocked, sh, merger, *outs[i], gauges));
 
   std::vector<std::thread> threads;
   try {
@@ -270,20 +327,28 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
       ++res.records;
       bool has_second = false;
       PacketMeta& m = b.pkt[n];
-      const DecodeStatus st = DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second,
-                                               &has_second, mode);
+      const DecodeStatus st =
+          kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
+               : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
+                                  mode);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
         PacketMeta& p = b.pkt[n];
         if (part == 1) p = second;
         if (st == DecodeStatus::kOk || part == 1) {
           p.ts_ns = raw.ts_ns;
           p.ts_exp = raw.ts_exp;
-          p.key_hash = FlowEngine::KeyHash(cfg.profile, p);
-          p.flags |= kPktKeyHashed;
+          uint64_t h;
+          if constexpr (kFlowEngine) {
+            h = p.key_hash = FlowEngine::KeyHash(base.profile, p);
+            p.flags |= kPktKeyHashed;
+          } else {
+            h = SymmetricKeyHash(p);  // the engine hashes its own key (in the worker)
+          }
           b.skip[n] = 0;
-          b.shard[n] = static_cast<uint8_t>(ShardOf(p.key_hash, n_workers));
+          b.shard[n] = static_cast<uint8_t>(ShardOf(h, n_workers));
           // Only packets the corrected engine puts into flows move its clock (OnPacket).
-          if (corrected && !(p.flags & (kPktLaterFragment | kPktPortsMissing)) && p.ts_ns > wm) wm = p.ts_ns;
+          if (clocked && (!kFlowEngine || !(p.flags & (kPktLaterFragment | kPktPortsMissing))) && p.ts_ns > wm)
+            wm = p.ts_ns;
         } else {
           if (st == DecodeStatus::kUnsupportedLink) links.Count(raw.link_type, *set);
           b.skip[n] = static_cast<uint8_t>(static_cast<int>(ToSkip(st)) + 1);
@@ -314,20 +379,34 @@ OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& 
   progress.Clear();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EngineStats sum;
-  uint64_t dropped = 0;
   for (auto& w : workers) {
     AddStats(sum, w->engine.Stats());
-    dropped += w->qx.dropped;
+    AddNtlStats(w->engine, ntl_total);
   }
   if (total) *total = sum;
   set->FinishInputs();
   FinishResult(*set, links, res);
-  if (dropped) {
-    if (!res.warning.empty()) res.warning += "\n";
-    res.warning += "output: " + std::to_string(dropped) + " flows had more features than a worker can hand on "
-                   "and were dropped";
-  }
   return res;
 }
+
+}  // namespace
+
+template <class Engine>
+OfflineResult RunOfflineSharded(const OfflineOptions& opts, const typename ShardConfig<Engine>::type& cfg,
+                                unsigned n_workers, const std::vector<FlowExporter*>& exporters,
+                                const std::atomic<bool>& stop, EngineStats* total, ShardGauges* gauges,
+                                NtlStats* ntl_total) {
+  return RunSharded<Engine>(opts, cfg, n_workers, exporters, stop, total, gauges, ntl_total);
+}
+
+template OfflineResult RunOfflineSharded<FlowEngine>(const OfflineOptions&, const EngineConfig&, unsigned,
+                                                     const std::vector<FlowExporter*>&, const std::atomic<bool>&,
+                                                     EngineStats*, ShardGauges*, NtlStats*);
+template OfflineResult RunOfflineSharded<CicEngine>(const OfflineOptions&, const EngineConfig&, unsigned,
+                                                    const std::vector<FlowExporter*>&, const std::atomic<bool>&,
+                                                    EngineStats*, ShardGauges*, NtlStats*);
+template OfflineResult RunOfflineSharded<NtlEngine>(const OfflineOptions&, const NtlConfig&, unsigned,
+                                                    const std::vector<FlowExporter*>&, const std::atomic<bool>&,
+                                                    EngineStats*, ShardGauges*, NtlStats*);
 
 }  // namespace nfm

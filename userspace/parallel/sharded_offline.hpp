@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Sharded offline replay: one reader thread (the caller's) reads and decodes the captures and
-// feeds N shard workers, each with its own FlowEngine (capacity max_flows / N); one output
-// thread hands their finished flows to the exporters (FlowMerger, ordered).
-// Sharding is by the engine's canonical flow-key hash, so both directions of a flow meet in
-// one worker. Time is packet time: every input entry carries the reader's watermark (the
-// latest packet time so far), which every worker applies in input order, so timeouts end
-// flows exactly as with one engine. The nfm2022 profiles' loose lookup cannot be sharded
-// (docs/ARCHITECTURE.md "Threads"): they run one worker (still pipelined with reader and writer).
+// feeds N shard workers, each with its own engine (FlowEngine, CicEngine or NtlEngine;
+// capacity max_flows / N); one output thread hands their finished flows to the exporters
+// (FlowMerger, ordered).
+// Sharding is by a hash of the flow's unordered (address, port) pair and protocol (FlowEngine:
+// its canonical key hash), so both directions of a flow meet in one worker. Time is packet
+// time: every input entry carries the reader's watermark (the latest packet time so far), which
+// every worker of an engine with clock-driven expiry applies in input order, so timeouts end
+// flows exactly as with one engine (CIC reference and NTL end flows only on their own packets).
+// The nfm2022 profiles' loose lookup cannot be sharded (docs/ARCHITECTURE.md "Threads"): they
+// run one worker (still pipelined with reader and writer).
 #pragma once
 
 #include <atomic>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "engine/ntl_engine.hpp"
 #include "source/offline.hpp"
 
 namespace nfm {
@@ -38,9 +42,31 @@ unsigned ShardWorkersFor(Profile profile, unsigned requested);
 // have had Begin already (e.g. from FlowEngine::AddExporter of the caller's engine). Exporters see every
 // finished flow on the output thread, in an order that depends only on the input and the
 // worker count (with 1 worker: the single-threaded order). *total: the workers' stats summed.
-OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& cfg, unsigned workers,
-                                const std::vector<FlowExporter*>& exporters, const std::atomic<bool>& stop,
-                                EngineStats* total, ShardGauges* gauges = nullptr);
+// The configuration type of each engine.
+template <class Engine>
+struct ShardConfig {
+  using type = EngineConfig;  // FlowEngine, CicEngine
+};
+template <>
+struct ShardConfig<NtlEngine> {
+  using type = NtlConfig;
+};
+
+// The same for any engine (instantiated for FlowEngine, CicEngine and NtlEngine). With
+// NtlEngine, *ntl_total gets the workers' NtlStats (capped_flows summed; list_bytes_peak is the
+// sum of the workers' peaks: an upper bound of the peak of the whole process).
+template <class Engine>
+OfflineResult RunOfflineSharded(const OfflineOptions& opts, const typename ShardConfig<Engine>::type& cfg,
+                                unsigned workers, const std::vector<FlowExporter*>& exporters,
+                                const std::atomic<bool>& stop, EngineStats* total, ShardGauges* gauges = nullptr,
+                                NtlStats* ntl_total = nullptr);
+
+// FlowEngine (corrected, nfm2022 profiles, --feature-set ntl).
+inline OfflineResult RunOfflineSharded(const OfflineOptions& opts, const EngineConfig& cfg, unsigned workers,
+                                       const std::vector<FlowExporter*>& exporters, const std::atomic<bool>& stop,
+                                       EngineStats* total, ShardGauges* gauges = nullptr) {
+  return RunOfflineSharded<FlowEngine>(opts, cfg, workers, exporters, stop, total, gauges);
+}
 
 // Sums engine stats (table_capacity too).
 void AddStats(EngineStats& to, const EngineStats& s);
