@@ -146,7 +146,7 @@ unsigned AffinityCpus() {
 
 // Offline replay through any engine with FlowEngine's packet interface, then the summary line.
 // threads > 1: the sharded replay (engine's config and exporters; the engine itself sees no
-// packet); FlowEngine's nfm2022 profiles get one worker (pipelined).
+// packet); FlowEngine's nfm2022 profiles and the corrected CIC set get one worker (pipelined).
 template <class Engine>
 int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* metrics, bool cic_decode,
                         bool scapy_decode, unsigned threads, bool dpkt_decode = false,
@@ -173,6 +173,8 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
       unsigned workers = threads;
       if constexpr (std::is_same_v<Engine, nfm::FlowEngine>)
         workers = nfm::ShardWorkersFor(engine.Config().profile, threads);
+      else if constexpr (std::is_same_v<Engine, nfm::CicEngine>)
+        workers = nfm::CicShardWorkersFor(engine.Config().profile, threads);
       res = nfm::RunOfflineSharded<Engine>(off, engine.Config(), workers, engine.Exporters(), g_stop, &st, &gauges,
                                            &sharded_ntl);
       if (sharded_stats) *sharded_stats = st;
@@ -314,8 +316,8 @@ int main(int argc, char** argv) {
           ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: live, the CPUs this process may use, at most one per ring; "
-                 "offline, those CPUs minus 2, at least 1; nfm2022 profiles: 1 worker, pipelined with reader "
-                 "and writer when > 1)")
+                 "offline, those CPUs minus 2, at least 1; nfm2022 profiles and --feature-set cic: 1 worker, "
+                 "pipelined with reader and writer when > 1)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
   auto* prog_on = app.add_flag("--progress", o.progress_on,

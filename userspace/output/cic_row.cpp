@@ -165,4 +165,23 @@ void CicCsvExporter::Export(const FlowView& flow) {
   sink_.Row(row_);
 }
 
+void CicCsvExporter::ExportRendered(const FlowView& flow, std::string_view row) {
+  (void)flow;
+  sink_.Row(row);
+}
+
+std::unique_ptr<FlowRenderer> CicCsvExporter::MakeRenderer() const {
+  struct Renderer : FlowRenderer {
+    explicit Renderer(bool l) : local(l) {}
+    std::string_view Render(const FlowView& flow) override {
+      row.clear();
+      AppendCicRow(row, flow, local);
+      return row;
+    }
+    bool local;
+    std::string row;
+  };
+  return std::make_unique<Renderer>(local_);
+}
+
 }  // namespace nfm

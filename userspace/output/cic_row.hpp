@@ -6,10 +6,12 @@
 // Does not write files: CicCsvExporter hands rows to a CsvFileSink.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "engine/flow_view.hpp"
 #include "output/csv_writer.hpp"
+#include "output/rendering_exporter.hpp"
 
 namespace nfm {
 
@@ -23,12 +25,15 @@ void AppendCicRow(std::string& out, const FlowView& v, bool local, std::string_v
 void AppendCicTimestamp(std::string& out, int64_t first_ns, bool local);
 
 // FlowExporter writing CIC rows to a CsvFileSink (not owned); the header is written at Begin
-// (the reference writes a header-only file when it finds no flow). The engine's thread only.
-class CicCsvExporter : public FlowExporter {
+// (the reference writes a header-only file when it finds no flow). The engine's thread only
+// (a sharded runner may render rows on its workers: MakeRenderer, ExportRendered).
+class CicCsvExporter : public RenderingExporter {
  public:
   CicCsvExporter(CsvFileSink& sink, bool local) : sink_(sink), local_(local) {}
   void Begin(Profile profile, const FeatureSet& set) override;
   void Export(const FlowView& flow) override;
+  void ExportRendered(const FlowView& flow, std::string_view row) override;
+  std::unique_ptr<FlowRenderer> MakeRenderer() const override;
 
  private:
   CsvFileSink& sink_;

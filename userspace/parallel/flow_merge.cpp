@@ -5,8 +5,15 @@
 namespace nfm {
 
 void FlowMerger::Emit(WorkerOutput& o) {
-  const FlowView& v = o.queue.Front().View();
-  for (FlowExporter* x : exporters_) x->Export(v);
+  FlowCopy& c = o.queue.Front();
+  const FlowView& v = c.View();
+  for (FlowExporter* x : exporters_) {
+    if (x == pre_ && c.has_rendered) {
+      pre_->ExportRendered(v, c.rendered);
+    } else {
+      x->Export(v);
+    }
+  }
   o.queue.Pop();
   flows_.v.store(flows_.v.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }

@@ -31,6 +31,9 @@ class FlowMerger {
       : outs_(std::move(outs)), exporters_(std::move(exporters)), ordered_(ordered) {}
   // Adds a worker's output (before Run).
   void AddOutput(WorkerOutput* o) { outs_.push_back(o); }
+  // The exporter whose rows the workers render (before Run; one of the exporters): it gets
+  // ExportRendered with a copy's rendered bytes instead of Export.
+  void SetPreRendered(RenderingExporter* x) noexcept { pre_ = x; }
   // Calls every exporter's Begin once (before any flow).
   void Begin(Profile profile, const FeatureSet& set) {
     for (FlowExporter* x : exporters_) x->Begin(profile, set);
@@ -45,6 +48,7 @@ class FlowMerger {
   std::vector<WorkerOutput*> outs_;
   std::vector<FlowExporter*> exporters_;
   bool ordered_;
+  RenderingExporter* pre_ = nullptr;
   Padded<uint64_t> flows_;
 };
 

@@ -3,6 +3,7 @@
 // workers -> per-worker flow queues -> FlowMerger thread -> exporters.
 #include "parallel/sharded_offline.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -32,7 +33,13 @@ namespace nfm {
 namespace {
 
 constexpr uint32_t kBatch = 512;  // entries per input batch
-constexpr uint32_t kRing = 8;     // input batches in flight
+constexpr uint32_t kRing = 16;    // input batches in flight
+// Wake-ups are batched: the reader wakes sleeping workers, and a worker wakes the reader and
+// the output thread, once per kNotifyEvery batches, and always before it sleeps itself (so no
+// thread sleeps on work another sleeping thread holds back). Fewer futex calls and context
+// switches, which cost most when threads outnumber CPUs.
+constexpr uint32_t kNotifyEvery = 4;
+static_assert(kNotifyEvery < kRing);
 constexpr uint32_t kOutQueue = 512;
 
 // One input batch, written by the reader, then read (never written) by every worker.
@@ -65,6 +72,15 @@ double ThreadCpuSeconds() {
   getrusage(RUSAGE_THREAD, &ru);
   return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// CPUs this process may run on (affinity mask), at least 1.
+unsigned AvailableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
 inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
@@ -122,15 +138,13 @@ struct Worker {
       qx.tag = b.first + j;
       // The single engine sweeps exactly when its clock moves forward, before the packet that
       // moves it: do the same where the global clock moves and this shard has something due.
-      if (wm > clock_) {
-        clock_ = wm;
-        if constexpr (kFlowEngine) {
+      if constexpr (kFlowEngine) {
+        if (clocked && wm > clock_) {
+          clock_ = wm;
           if (wm > quiet) {
             engine.AdvanceTime(wm);
             quiet = engine.QuietUntil();
           }
-        } else if (clocked) {
-          engine.AdvanceTime(wm);  // CicEngine corrected: three list heads compared
         }
       }
       if (b.shard[j] != id) continue;
@@ -153,8 +167,16 @@ struct Worker {
     }
   }
 
+  // Wakes the reader (ring space) and the output thread (flows, progress) if they sleep.
+  void NotifyOthers() noexcept {
+    sh.ring_space.Notify();
+    qx.Flush();  // wakes the output thread if flows were pushed
+    merger.wake.Notify();
+  }
+
   void Run() {
     uint64_t next = 0;
+    uint32_t unnotified = 0;
     for (;;) {
       const uint32_t e = sh.input.Epoch();
       const uint64_t avail = sh.produced.v.load(std::memory_order_acquire);
@@ -165,10 +187,11 @@ struct Worker {
         const uint64_t progress = b.first + b.n;
         ++next;
         sh.consumed[id].v.store(next, std::memory_order_release);
-        sh.ring_space.Notify();
         out.progress.v.store(progress, std::memory_order_release);
-        qx.Flush();
-        merger.wake.Notify();
+        if (++unnotified == kNotifyEvery) {
+          unnotified = 0;
+          NotifyOthers();
+        }
         open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
         if (gauges) {
           gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
@@ -178,6 +201,10 @@ struct Worker {
               std::memory_order_relaxed);
         }
         continue;
+      }
+      if (unnotified) {  // before sleeping (or ending)
+        unnotified = 0;
+        NotifyOthers();
       }
       if (sh.done.v.load(std::memory_order_acquire) && next == sh.produced.v.load(std::memory_order_acquire)) break;
       sh.input.Wait(e);
@@ -215,6 +242,12 @@ unsigned ShardWorkersFor(Profile profile, unsigned requested) {
   return std::min(requested, 64u);
 }
 
+unsigned CicShardWorkersFor(Profile profile, unsigned requested) {
+  if (requested < 1) return 1;
+  if (profile != Profile::kCic) return 1;  // sweeps at each packet's own time: see the header
+  return std::min(requested, 64u);
+}
+
 namespace {
 EngineConfig& BaseConfig(EngineConfig& c) { return c; }
 EngineConfig& BaseConfig(NtlConfig& c) { return c.base; }
@@ -248,10 +281,10 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   EngineConfig& base = BaseConfig(cfg);
   base.max_flows = std::max<uint64_t>(1, base.max_flows / n_workers);
   // Engines whose clock expires flows (AdvanceTime): the reader's watermark matters to them.
-  // FlowEngine corrected: packets it puts into flows move its clock; CicEngine corrected: every
-  // packet it is offered. The nfm2022 profiles, the CIC reference and NTL end flows lazily.
-  const bool clocked = kFlowEngine ? base.profile == Profile::kCorrected
-                                   : std::is_same_v<Engine, CicEngine> && base.profile != Profile::kCic;
+  // FlowEngine corrected: packets it puts into flows move its clock. The nfm2022 profiles, the
+  // CIC reference and NTL end flows lazily; the corrected CIC set runs one worker
+  // (CicShardWorkersFor), whose own packets drive its sweeps.
+  const bool clocked = kFlowEngine && base.profile == Profile::kCorrected;
   if (gauges) gauges->workers = n_workers;
 
   Shared sh(n_workers);
@@ -262,9 +295,23 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
     out_ptrs.push_back(outs.back().get());
   }
   FlowMerger merger(out_ptrs, exporters, /*ordered=*/true);
+  // The first exporter that can render on other threads (CSV) renders on the workers: the
+  // output thread then only copies its bytes (it was the busiest thread with many short flows).
+  RenderingExporter* pre = nullptr;
+  for (FlowExporter* x : exporters)
+    if ((pre = dynamic_cast<RenderingExporter*>(x)) != nullptr) break;
+  if (pre) merger.SetPreRendered(pre);
   std::vector<std::unique_ptr<Worker<Engine>>> workers;
-  for (unsigned i = 0; i < n_workers; ++i)
+  std::vector<std::unique_ptr<FlowRenderer>> renderers;
+  for (unsigned i = 0; i < n_workers; ++i) {
     workers.push_back(std::make_unique<Worker<Engine>>(i, cfg, clocked, sh, merger, *outs[i], gauges));
+    if (pre) {
+      renderers.push_back(pre->MakeRenderer());
+      workers.back()->qx.SetRenderer(renderers.back().get(), /*copy_features=*/exporters.size() > 1);
+    }
+  }
+  // Spinning before a sleep helps only when every thread has a CPU: reader, workers, output.
+  Signal::SetSpin(AvailableCpus() >= n_workers + 2 ? 128 : 0);
 
   std::vector<std::thread> threads;
   try {
@@ -304,6 +351,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   uint64_t index = 0;  // input entries so far
   uint64_t wm = 0;
   uint64_t produced = 0;
+  uint64_t notified = 0;  // batches the workers were woken for
   bool eof = false;
   while (!eof) {
     // Wait for a free slot: every worker has consumed the batch kRing ago.
@@ -314,6 +362,10 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
         min_consumed = std::min(min_consumed, sh.consumed[i].v.load(std::memory_order_acquire));
       if (gauges) gauges->in_queue_depth.store(produced - min_consumed, std::memory_order_relaxed);
       if (produced - min_consumed < kRing) break;
+      if (produced != notified) {  // the workers must see every batch before the reader sleeps
+        notified = produced;
+        sh.input.Notify();
+      }
       sh.ring_space.Wait(e);
     }
     InBatch& b = sh.ring[produced % kRing];
@@ -347,8 +399,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
           b.skip[n] = 0;
           b.shard[n] = static_cast<uint8_t>(ShardOf(h, n_workers));
           // Only packets the corrected engine puts into flows move its clock (OnPacket).
-          if (clocked && (!kFlowEngine || !(p.flags & (kPktLaterFragment | kPktPortsMissing))) && p.ts_ns > wm)
-            wm = p.ts_ns;
+          if (clocked && !(p.flags & (kPktLaterFragment | kPktPortsMissing)) && p.ts_ns > wm) wm = p.ts_ns;
         } else {
           if (st == DecodeStatus::kUnsupportedLink) links.Count(raw.link_type, *set);
           b.skip[n] = static_cast<uint8_t>(static_cast<int>(ToSkip(st)) + 1);
@@ -367,7 +418,10 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
     if (n) {
       ++produced;
       sh.produced.v.store(produced, std::memory_order_release);
-      sh.input.Notify();
+      if (produced - notified >= kNotifyEvery) {
+        notified = produced;
+        sh.input.Notify();
+      }
     }
     if (progress.On()) progress.Update(set->BytesDone(), res.records, OpenFlows(), eof);
   }

@@ -6,10 +6,10 @@
 // Sharding is by a hash of the flow's unordered (address, port) pair and protocol (FlowEngine:
 // its canonical key hash), so both directions of a flow meet in one worker. Time is packet
 // time: every input entry carries the reader's watermark (the latest packet time so far), which
-// every worker of an engine with clock-driven expiry applies in input order, so timeouts end
-// flows exactly as with one engine (CIC reference and NTL end flows only on their own packets).
-// The nfm2022 profiles' loose lookup cannot be sharded (docs/ARCHITECTURE.md "Threads"): they
-// run one worker (still pipelined with reader and writer).
+// every FlowEngine worker applies in input order, so timeouts end flows exactly as with one
+// engine (the CIC reference and NTL end flows only on their own packets: no clock). The
+// nfm2022 profiles' loose lookup and the corrected CIC set's sweeps cannot be sharded
+// (docs/ARCHITECTURE.md "Threads"): they run one worker (still pipelined with reader and writer).
 #pragma once
 
 #include <atomic>
@@ -37,6 +37,11 @@ struct ShardGauges {
 
 // Workers the nfm2022 profiles can use for `requested` (1: see the header comment).
 unsigned ShardWorkersFor(Profile profile, unsigned requested);
+// Workers a CicEngine can use: the reference (kCic) shards (no clock: flows end on their own
+// packets); the corrected CIC set runs one worker, because it sweeps before every packet at
+// that packet's own time over lists in arrival order, so when timestamps go backwards which
+// flows a sweep ends depends on flows of other shards (docs/ARCHITECTURE.md "Threads").
+unsigned CicShardWorkersFor(Profile profile, unsigned requested);
 
 // Replays like RunOffline with `workers` shard workers (>= 1; 64 at most). `exporters` must
 // have had Begin already (e.g. from FlowEngine::AddExporter of the caller's engine). Exporters see every
