@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // DatasetColumns: the optional trailing CSV columns for data sets — `capture_loss` (0/1, with
 // --loss-column) and then `label` (with --labels, always last). It decides both values for a
-// flow (LabelRules; a LossOracle) and appends them to a rendered row. Without either option
-// it is not used and the row is unchanged. LossOracle implementations: capture drop intervals
+// flow (LabelRules; a LossOracle) and appends them to a rendered row. Layouts that already end
+// in a label column (cic `Label`, ntl `label`): --labels rewrites that last field instead of
+// adding one, and capture_loss goes just before it. Without either option it is not used and
+// the row is unchanged. LossOracle implementations: capture drop intervals
 // (offline, pcapng ISBs) and ring-loss times (live, recorded by the drainer). Engine thread only.
 #pragma once
 
@@ -83,6 +85,10 @@ class DatasetColumns {
   DatasetColumns(const LabelRules* labels, std::string default_label, LossOracle* loss)
       : labels_(labels), default_label_(std::move(default_label)), loss_(loss) {}
 
+  // The rendered layout already ends in a label column (cic, ntl): it is kept last and, with
+  // labels, its value is replaced; capture_loss is inserted before it. Set before Header().
+  void SetOwnLabelColumn(bool own) noexcept { own_label_ = own; }
+
   bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr; }
   // Header line with the extra column names inserted before the line end.
   std::string Header(std::string_view header) const;
@@ -96,6 +102,7 @@ class DatasetColumns {
   const LabelRules* labels_;
   std::string default_label_;
   LossOracle* loss_;
+  bool own_label_ = false;
   std::string row_;
   std::string_view label_;
   bool lost_ = false;
