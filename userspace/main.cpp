@@ -523,6 +523,13 @@ int main(int argc, char** argv) {
       "  offline: nfm-xdp --pcap in.pcap --csv out.csv",
       "nfm-xdp"};
   app.set_version_flag("--version", std::string("nfm-xdp ") + NFM_VERSION);
+  // What works with which feature set (docs/DATASETS.md "Feature sets"; keep both in step).
+  app.footer(
+      "Feature sets: nfm (default), cic (--profile cic | --feature-set cic), ntl (--profile ntl | --feature-set ntl).\n"
+      "  --labels, --default-label, --loss-column, manifests and compressed output: every set (cic, ntl:\n"
+      "  --labels fills the set's own Label/label column; capture_loss goes before it).\n"
+      "  Live: nfm, --feature-set cic|ntl. --ipfix: nfm only. Offline --threads: nfm, --feature-set ntl.\n"
+      "  See docs/DATASETS.md.");
   app.get_formatter()->column_width(34);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("nfm-xdp: ") + e.what() + " (see --help)\n";
