@@ -419,11 +419,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
 
-  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
-    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, nfm::NfmFeatureSet(), ipfix_opts.pen).c_str(), stdout);
-    return 0;
-  }
-
   nfm::EngineConfig cfg;
   ParseProfile(o.profile, &cfg.profile);
   cfg.idle_timeout_s = o.idle_timeout;
@@ -438,11 +433,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
     return 1;
   }
-  if (cic && !ipfix_opts.urls.empty()) {
-    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
-                         "--profile cic or --feature-set cic\n");
-    return 1;
-  }
   if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
     std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
     return 1;
@@ -450,10 +440,11 @@ int main(int argc, char** argv) {
   cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
   cfg.ntl_max_list_packets = o.ntl_max_packets;
   const bool ntl = o.feature_set == "ntl" || cfg.profile == nfm::Profile::kNtl;
-  if (ntl && !ipfix_opts.urls.empty()) {
-    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
-                         "--profile ntl or --feature-set ntl\n");
-    return 1;
+  // The IPFIX elements of the run's feature set (docs/IPFIX.md: one id range per set).
+  const nfm::FeatureSet& ipfix_set = nfm::IpfixFeatureSet(cfg.profile, o.feature_set);
+  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
+    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, ipfix_set, ipfix_opts.pen).c_str(), stdout);
+    return 0;
   }
   if (ntl && (!o.labels.empty() || o.loss_column)) {
     std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; the ntl set has its "
@@ -551,7 +542,7 @@ int main(int argc, char** argv) {
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
-  if (!nfm::CreateIpfixExporters(ipfix_opts, nfm::NfmFeatureSet(), *float_spec, metrics.get(), &ipfix, &err)) {
+  if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;
   }
@@ -575,8 +566,9 @@ int main(int argc, char** argv) {
 #endif
   if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
-    nfm::CicCsvExporter exporter(*sink, o.tz == "local");
-    engine.AddExporter(exporter);
+    std::unique_ptr<nfm::CicCsvExporter> exporter;
+    if (sink) engine.AddExporter(*(exporter = std::make_unique<nfm::CicCsvExporter>(*sink, o.tz == "local")));
+    for (auto& x : ipfix) engine.AddExporter(*x);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
     if (live_mode) {  // corrected CIC set only (checked above)
 #ifdef NFM_HAVE_LIVE
@@ -589,6 +581,7 @@ int main(int argc, char** argv) {
     } else {
       rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false, 1);
     }
+    rc = FinishIpfix(o, ipfix, rc);
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
   if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
@@ -596,10 +589,12 @@ int main(int argc, char** argv) {
     ncfg.base = cfg;
     ncfg.max_list_packets = o.ntl_max_packets;
     nfm::NtlEngine engine(ncfg);
-    nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
-    engine.AddExporter(csv);
+    std::unique_ptr<nfm::CsvExporter> csv;
+    if (sink) engine.AddExporter(*(csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec, o.label)));
+    for (auto& x : ipfix) engine.AddExporter(*x);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
     rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
+    rc = FinishIpfix(o, ipfix, rc);
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
   // Loss oracle: offline, the capture's own drop records (read first, framing only).
