@@ -125,7 +125,7 @@ uint16_t FeatureElementId(const FeatureSet& set, size_t column) {
     }
     case Family::kOther: break;
   }
-  return static_cast<uint16_t>(9000 + pos);  // a set without a range: never sent today
+  return pos;  // a set without its own range (unit-test sets): column positions, like nfm
 }
 
 ElementType FeatureElementType(const FeatureSet& set, size_t column) {

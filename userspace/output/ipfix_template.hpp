@@ -40,6 +40,7 @@ const char* ElementTypeName(ElementType t) noexcept;  // "unsigned64", "signed64
 //   cic  1001..1999    1000 + column position (Flow Duration = 1001 ... Idle Min = 1076)
 //   ntl  2001..2999    2000 + position in NTLFlowLyzer's 339 columns; the corrected set's two
 //                      extra names (min/max_packets_delta_time) follow as 2340, 2341
+//   other sets (unit tests only) column position
 inline constexpr uint16_t kCicIdBase = 1000;
 inline constexpr uint16_t kNtlIdBase = 2000;
 uint16_t FeatureElementId(const FeatureSet& set, size_t column);
