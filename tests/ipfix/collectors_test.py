@@ -23,7 +23,8 @@
 #   ntl_set      the same for --profile ntl --float-format .17g against ../shared/expected/ntl/
 #                (<= 1e-9 relative, the differential test's bound; exact values counted) and
 #                --feature-set ntl against our CSV
-#   ipfixdump    libfixbuf's ipfixDump names every cic/ntl feature element with the XML files
+#   ipfixdump    libfixbuf's ipfixDump names every cic/ntl feature element with the XML files and
+#                decodes every record, biflow and --ipfix-uniflow (flows + backward records)
 # Exit 77 = skipped (a collector or ../shared is missing; the message says which).
 import argparse
 import csv
@@ -674,11 +675,13 @@ def case_ipfixdump(args, tmp):
     if not shutil.which("ipfixDump"):
         skip("ipfixDump not installed (apt-get install libfixbuf-tools; scripts/install-deps.sh)")
     shared = nfmtest.find_shared(str(SRC))
-    cap = shared / "pcaps" / "ppp_nanosecs_big_endian.pcap" if shared else SRC / "tests" / "data" / "pcap_us_le.pcap"
+    caps = ([shared / "pcaps" / "ppp_nanosecs_big_endian.pcap", shared / "pcaps" / "zeek_http_methods.pcap"] if shared
+            else [SRC / "tests" / "data" / "pcap_us_le.pcap"])
     if not shared:
         print("NOTE: ../shared is absent: ipfixDump reads tests/data/pcap_us_le.pcap only (LOUD)", file=sys.stderr)
-    for fam, extra, n_feat in (("cic", ["--profile", "cic", "--tz", "utc"], 76), ("cic", ["--feature-set", "cic"], 76),
-                               ("ntl", ["--profile", "ntl"], 339), ("ntl", ["--feature-set", "ntl"], 341)):
+    for cap, fam, extra, n_feat in [(c, *v) for c in caps for v in (
+            ("cic", ["--profile", "cic", "--tz", "utc"], 76), ("cic", ["--feature-set", "cic"], 76),
+            ("ntl", ["--profile", "ntl"], 339), ("ntl", ["--feature-set", "ntl"], 341))]:
         ipf = tmp / "dump.ipfix"
         out = tmp / "dump.csv"
         run_agent(args.binary, cap, out, [*extra, "--ipfix", f"file:{ipf}"])
@@ -691,7 +694,15 @@ def case_ipfixdump(args, tmp):
         check("unknown" not in d.stdout.lower(), f"ipfixDump {extra}: unknown elements")
         recs = len(re.findall(r"--- data record", d.stdout))
         check(recs == len(rows), f"ipfixDump {extra}: {recs} data records, CSV {len(rows)}")
-        print(f"ipfixDump {' '.join(extra)}: {recs} records, {named // 2} named feature elements")
+        print(f"ipfixDump {cap.name} {' '.join(extra)}: {recs} records, {named // 2} named feature elements")
+        # Uniflow: a backward record (templates 258/259, no features) for every flow with backward packets.
+        run_agent(args.binary, cap, out, [*extra, "--ipfix", f"file:{ipf}", "--ipfix-uniflow"])
+        rows = read_csv(out)
+        back = sum(1 for r in rows if int(r[IDENT[fam][7]]) > 0)
+        d = subprocess.run(["ipfixDump", "-e", str(xml), "-i", str(ipf)], capture_output=True, text=True, timeout=120)
+        recs = len(re.findall(r"--- data record", d.stdout))
+        check(d.returncode == 0 and recs == len(rows) + back,
+              f"ipfixDump {extra} --ipfix-uniflow: {recs} records, want {len(rows)} + {back} backward")
 
 
 # ------------------------------------------------------------------ TCP restart
