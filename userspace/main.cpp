@@ -674,11 +674,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 1;
   }
 
-  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
-    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, nfm::NfmFeatureSet(), ipfix_opts.pen).c_str(), stdout);
-    return 0;
-  }
-
   nfm::EngineConfig cfg;
   ParseProfile(o.profile, &cfg.profile);
   cfg.idle_timeout_s = o.idle_timeout;
@@ -693,11 +688,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
     return 1;
   }
-  if (cic && !ipfix_opts.urls.empty()) {
-    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
-                         "--profile cic or --feature-set cic\n");
-    return 1;
-  }
   if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
     std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
     return 1;
@@ -705,10 +695,11 @@ int main(int argc, char** argv) {
   cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
   cfg.ntl_max_list_packets = o.ntl_max_packets;
   const bool ntl = o.feature_set == "ntl" || cfg.profile == nfm::Profile::kNtl;
-  if (ntl && !ipfix_opts.urls.empty()) {
-    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
-                         "--profile ntl or --feature-set ntl\n");
-    return 1;
+  // The IPFIX elements of the run's feature set (docs/IPFIX.md: one id range per set).
+  const nfm::FeatureSet& ipfix_set = nfm::IpfixFeatureSet(cfg.profile, o.feature_set);
+  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
+    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, ipfix_set, ipfix_opts.pen).c_str(), stdout);
+    return 0;
   }
   // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,
   // spec §9.2) are profile defaults.
@@ -807,7 +798,7 @@ int main(int argc, char** argv) {
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
-  if (!nfm::CreateIpfixExporters(ipfix_opts, nfm::NfmFeatureSet(), *float_spec, metrics.get(), &ipfix, &err)) {
+  if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;
   }
