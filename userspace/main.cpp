@@ -479,9 +479,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
     return 1;
   }
-  if (live_mode && cfg.profile != nfm::Profile::kCorrected) {
-    std::fprintf(stderr, "nfm-xdp: live capture uses the corrected profile; --profile %s works with --pcap only\n",
-                 o.profile.c_str());
+  if (live_mode && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic &&
+      cfg.profile != nfm::Profile::kNtl) {
+    std::fprintf(stderr, "nfm-xdp: live capture works with --profile corrected, cic or ntl; --profile %s works "
+                         "with --pcap only\n", o.profile.c_str());
     return 1;
   }
   // Data-set options are checked before any output is opened or packet read.
@@ -578,7 +579,7 @@ int main(int argc, char** argv) {
     nfm::CicCsvExporter exporter(*sink, o.tz == "local");
     engine.AddExporter(exporter);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
-    if (live_mode) {  // corrected CIC set only (checked above)
+    if (live_mode) {  // --profile cic: RunLive gives CicEngine CICFlowMeter's packet view
 #ifdef NFM_HAVE_LIVE
       live.quiet = o.quiet;
     live.threads = threads;
@@ -591,7 +592,7 @@ int main(int argc, char** argv) {
     }
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
-  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp
     nfm::NtlConfig ncfg;
     ncfg.base = cfg;
     ncfg.max_list_packets = o.ntl_max_packets;
@@ -599,7 +600,17 @@ int main(int argc, char** argv) {
     nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
     engine.AddExporter(csv);
     if (flow_metrics) engine.AddExporter(*flow_metrics);
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
+    if (live_mode) {  // RunLive gives NtlEngine NTLFlowLyzer's packet view (IPv4; TCP kept by the engine)
+#ifdef NFM_HAVE_LIVE
+      live.quiet = o.quiet;
+      live.threads = 1;
+      live.verbose = verbose;
+      if (metrics) metrics->AttachLive(&status);
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+#endif
+    } else {
+      rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
+    }
     return FinishOutput(o, sink.get(), metrics.get(), rc);
   }
   // Loss oracle: offline, the capture's own drop records (read first, framing only).
