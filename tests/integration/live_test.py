@@ -692,6 +692,12 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
                        check_rc=False)
         check(p.returncode != 0 and "attach to nfmnosuch0: No such device (ENODEV); check `ip link`"
               in p.stderr, f"unknown interface: rc {p.returncode}, stderr {p.stderr!r}")
+        # The nfm2022 profiles reproduce a pcap reader: live refuses them, naming those it takes.
+        if tools.live == tools.nfm:
+            p = net.exec_a([tools.live, "--iface", net.va, "--profile", "nfm2022", "--csv", csvp,
+                            "--metrics-addr", ""], check_rc=False)
+            check(p.returncode != 0 and "live capture works with --profile corrected, cic or ntl; --profile nfm2022 "
+                  "works with --pcap only" in p.stderr, f"live nfm2022: rc {p.returncode}, stderr {p.stderr!r}")
         # Without privileges (uid 0 but no capabilities).
         p = net.exec_a(["setpriv", "--inh-caps=-all", "--bounding-set=-all", tools.live, "--iface",
                         net.va, "--csv", csvp, "--metrics-addr", ""], check_rc=False)
