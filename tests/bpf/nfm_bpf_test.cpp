@@ -501,6 +501,31 @@ TEST(NfmBpfRings, BothDirectionsOfAFlowShareARing) {
   EXPECT_GE(used.size(), 6u) << "hash spreads 128 flows over only " << used.size() << " of 8 rings";
 }
 
+// A TCP GSO super-packet at TC egress is reported per wire segment: segment i carries
+// gso_size payload bytes (the last the rest) and sequence number seq + i * gso_size (mod 2^32,
+// wrapping here), the same ack; FIN/PSH only on the last (tcp_gso_segment). Hand values.
+TEST(NfmBpfGso, TcpSegmentsAdvanceSeq) {
+  LOAD_OR_SKIP(h, BpfConfig{});
+  const auto frame = V4().Tcp(1234, 80, kAck | kPsh | kFin, 512, 0xfffffa00u, 0x01020304u).Payload(2500).Bytes();
+  int verdict = 0;
+  const int rc = h->Run(true, frame, &verdict, false, /*gso_segs=*/3, /*gso_size=*/1000);
+  if (rc == -EINVAL) GTEST_SKIP() << "this kernel's BPF_PROG_RUN does not take gso_segs/gso_size; NOT tested";
+  ASSERT_EQ(rc, 0);
+  const auto ev = h->Drain();
+  ASSERT_EQ(ev.size(), 3u);
+  const uint32_t seq[3] = {0xfffffa00u, 0xfffffde8u, 0x000001d0u};
+  const uint32_t pl[3] = {1000, 1000, 500};
+  const uint8_t flags[3] = {kAck, kAck, kAck | kPsh | kFin};
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("segment " + std::to_string(i));
+    EXPECT_EQ(ev[i].ev.tcp_seq, seq[i]);
+    EXPECT_EQ(ev[i].ev.tcp_ack, 0x01020304u);
+    EXPECT_EQ(ev[i].ev.payload_len, pl[i]);
+    EXPECT_EQ(ev[i].ev.frame_len, 54u + pl[i]);
+    EXPECT_EQ(ev[i].ev.tcp_flags, flags[i]);
+  }
+}
+
 TEST(NfmBpfRings, TinyRingCountsLosses) {
   BpfConfig cfg;
   cfg.ring_bytes = 4096;  // 4096 / (8-byte record header + 72) = 51 events (51.2)
