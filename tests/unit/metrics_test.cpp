@@ -75,6 +75,7 @@ EngineStats SampleStats() {
   s.flows_exported[static_cast<int>(EndReason::kShutdown)] = 1;
   s.flows_active = 1;
   s.table_capacity = 4;
+  s.list_capped_flows = 3;
   return s;
 }
 
@@ -110,6 +111,7 @@ TEST(Metrics, OfflineExportsEngineTotalsUnderFixedNames) {
   EXPECT_EQ(Value(t, "nfm_flows_exported_total{reason=\"shutdown\"}"), 1);
   EXPECT_EQ(Value(t, "nfm_build_info{attach_mode=\"none\",kernel=\"6.1.0-test\",mode=\"offline\",version=\"9.9.9\"}"), 1);
   EXPECT_EQ(Value(t, "nfm_ring_fill_ratio"), 0);
+  EXPECT_EQ(Value(t, "nfm_flows_list_capped_total"), 3);
 }
 
 // Frames the decoders skip under a named reason (encrypted MACsec / 802.11, encapsulations

@@ -477,18 +477,24 @@ struct CicEngine::Impl {
     return id;
   }
 
+  // The flow p belongs to, looked up under its key and then the reversed one (§3.1); when
+  // neither exists, creates a flow for p and returns kNil. *fk / *fh: p's own key and hash.
+  uint32_t FindOrCreate(const PacketMeta& p, int64_t t, FlowKey* fk, uint64_t* fh) {
+    *fk = MakeKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
+    *fh = fk->Hash();
+    uint32_t id = table.FindAny(*fk, *fh);
+    if (id != FlowTable<CicFlow>::kNil) return id;
+    const FlowKey bk = MakeKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
+    id = table.FindAny(bk, bk.Hash());
+    if (id == FlowTable<CicFlow>::kNil) Create(*fk, *fh, p, t);
+    return id;
+  }
+
   void OnPacketExact(const PacketMeta& p, int64_t t) {
-    const FlowKey fk = MakeKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
-    const uint64_t fh = fk.Hash();
-    uint32_t id = table.FindAny(fk, fh);
-    if (id == FlowTable<CicFlow>::kNil) {
-      const FlowKey bk = MakeKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
-      id = table.FindAny(bk, bk.Hash());
-      if (id == FlowTable<CicFlow>::kNil) {
-        Create(fk, fh, p, t);
-        return;
-      }
-    }
+    FlowKey fk;
+    uint64_t fh;
+    const uint32_t id = FindOrCreate(p, t, &fk, &fh);
+    if (id == FlowTable<CicFlow>::kNil) return;
     CicFlow& f = table.At(id);
     if (t - f.start > kFlowTimeoutUs) {  // §3.3: same key, src/dst/ports kept, p is "forward"
       const FlowKey key = f.key;
@@ -534,17 +540,10 @@ struct CicEngine::Impl {
   // the clock, time clamped to be monotonic per flow (C16).
   void OnPacketCorrected(const PacketMeta& p, int64_t t) {
     Expire(t);
-    const FlowKey fk = MakeKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
-    const uint64_t fh = fk.Hash();
-    uint32_t id = table.FindAny(fk, fh);
-    if (id == FlowTable<CicFlow>::kNil) {
-      const FlowKey bk = MakeKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
-      id = table.FindAny(bk, bk.Hash());
-      if (id == FlowTable<CicFlow>::kNil) {
-        Create(fk, fh, p, t);
-        return;
-      }
-    }
+    FlowKey fk;
+    uint64_t fh;
+    const uint32_t id = FindOrCreate(p, t, &fk, &fh);
+    if (id == FlowTable<CicFlow>::kNil) return;
     CicFlow& f = table.At(id);
     if (t < f.last_seen) {
       stats->out_of_order += 1;

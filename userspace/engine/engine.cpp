@@ -121,28 +121,12 @@ struct NtlState {
   ~NtlState() { std::free(ext); }
   NtlExt* ext;
   ChunkPool chunks;
-  struct Periods {
-    std::vector<double> act, idle;  // integer ns (exact below 2^53 ns = 104 days)
-  };
-  std::vector<Periods> periods;
-  std::vector<uint32_t> free_periods;
+  PeriodPool periods;  // integer ns as doubles (exact below 2^53 ns = 104 days)
   std::vector<ListedPacket> pk;
   NtlScratch scratch;
   NtlValues values{true};
   uint32_t max_list = 1u << 16;
   uint64_t capped_flows = 0;
-  Periods& PeriodsOf(NtlExt& x) {
-    if (!x.periods) {
-      if (free_periods.empty()) {
-        periods.emplace_back();
-        x.periods = static_cast<uint32_t>(periods.size());
-      } else {
-        x.periods = free_periods.back();
-        free_periods.pop_back();
-      }
-    }
-    return periods[x.periods - 1];
-  }
 };
 }  // namespace
 
@@ -323,11 +307,7 @@ struct FlowEngine::Impl {
       ntl->chunks.Free(c);
       c = next;
     }
-    if (x.periods) {
-      ntl->periods[x.periods - 1].act.clear();
-      ntl->periods[x.periods - 1].idle.clear();
-      ntl->free_periods.push_back(x.periods);
-    }
+    ntl->periods.Release(&x.periods);
     x = NtlExt{};
   }
   // A packet with effective time t (never before the flow's previous packet).
@@ -567,7 +547,7 @@ struct FlowEngine::Impl {
       if (prev - c.start_act > 0) AddPeriod(c.act, prev - c.start_act, 0);  // D5
       AddPeriod(c.idle, t - prev, 0);
       if (ntl) {
-        NtlState::Periods& pr = ntl->PeriodsOf(ntl->ext[id]);
+        PeriodPool::Periods& pr = ntl->periods.Of(&ntl->ext[id].periods);
         if (prev - c.start_act > 0) pr.act.push_back(static_cast<double>(prev - c.start_act));  // ns
         pr.idle.push_back(static_cast<double>(t - prev));
       }
@@ -1083,7 +1063,7 @@ void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v) 
   in.duration = exact::NsToSeconds(f.last_ts - f.first_ts);
   in.sfcount = f.sfcount;
   // Active/idle lists (positive, D5 fixed) with the last active period (D19 fixed).
-  NtlState::Periods& pr = ntl->PeriodsOf(x);
+  PeriodPool::Periods& pr = ntl->periods.Of(&x.periods);
   const int64_t start_act = StartAct(f);
   if (f.last_ts - start_act > 0) pr.act.push_back(static_cast<double>(f.last_ts - start_act));  // ns
   in.act = &pr.act;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 #include "engine/exact.hpp"
 #include "engine/ntl_stats.hpp"
@@ -42,6 +43,35 @@ Decimal DecimalNs(int64_t ns) {
 struct ListStats {
   double mean = 0, std = 0, var = 0, median = 0, skew = 0, cov = 0, mode = 0, min = 0, max = 0;
 };
+
+// Appends the statistics of one list in the column order `spec` gives, one letter per column
+// (each family of the reference orders and prints them its own way), or one "no value" per
+// letter when the list is empty. Min / max: N / M unsigned, n / x repr, i / j float; the rest
+// float: a mean, s std, v variance, d median, k skewness, c cov, o mode.
+void EmitStats(NtlValues& out, const ListStats& s, bool empty, std::string_view spec) {
+  for (const char k : spec) {
+    if (empty) {
+      out.Z();
+      continue;
+    }
+    switch (k) {
+      case 'N': out.U(static_cast<uint64_t>(s.min)); break;
+      case 'M': out.U(static_cast<uint64_t>(s.max)); break;
+      case 'n': out.R(s.min); break;
+      case 'x': out.R(s.max); break;
+      case 'i': out.X(s.min); break;
+      case 'j': out.X(s.max); break;
+      case 'a': out.X(s.mean); break;
+      case 's': out.X(s.std); break;
+      case 'v': out.X(s.var); break;
+      case 'd': out.X(s.median); break;
+      case 'k': out.X(s.skew); break;
+      case 'c': out.X(s.cov); break;
+      case 'o': out.X(s.mode); break;
+      default: break;
+    }
+  }
+}
 
 // Sorts integer-valued doubles: an LSD radix sort (two 11-bit passes over x + 2^21) when all
 // values lie in [-2^21, 2^21) and the list is long, else std::sort. Same result either way.
@@ -241,60 +271,21 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   };
   // payload over P (unguarded), F, B (guarded on an empty direction).
   tri(payload);
-  for (int w = 0; w < 3; ++w) {
-    if (stn[w] == 0) {
-      for (int i = 0; i < 9; ++i) out.Z();
-      continue;
-    }
-    const ListStats& s = st[w];
-    out.U(static_cast<uint64_t>(s.max));
-    out.U(static_cast<uint64_t>(s.min));
-    out.X(s.mean);
-    out.X(s.std);
-    out.X(s.var);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
-  }
+  for (int w = 0; w < 3; ++w) EmitStats(out, st[w], stn[w] == 0, "MNasvdkco");
   // header: total, max, min, mean, std, median, skewness, cov, mode, variance.
   tri(header);
   for (int w = 0; w < 3; ++w) {
     if (stn[w] == 0) {
-      for (int i = 0; i < 10; ++i) out.Z();
-      continue;
+      out.Z();
+    } else {
+      out.U(static_cast<uint64_t>(st_total[w]));
     }
-    const ListStats& s = st[w];
-    out.U(static_cast<uint64_t>(st_total[w]));
-    out.U(static_cast<uint64_t>(s.max));
-    out.U(static_cast<uint64_t>(s.min));
-    out.X(s.mean);
-    out.X(s.std);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
-    out.X(s.var);
+    EmitStats(out, st[w], stn[w] == 0, "MNasdkcov");
   }
   // segment size (header + payload) over F, B, P: mean, max, min, std, variance, median,
   // skewness, cov, mode.
   tri(segment);
-  for (int w : {1, 2, 0}) {
-    if (stn[w] == 0) {
-      for (int i = 0; i < 9; ++i) out.Z();
-      continue;
-    }
-    const ListStats& s = st[w];
-    out.X(s.mean);
-    out.U(static_cast<uint64_t>(s.max));
-    out.U(static_cast<uint64_t>(s.min));
-    out.X(s.std);
-    out.X(s.var);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-    out.X(s.mode);
-  }
+  for (int w : {1, 2, 0}) EmitStats(out, st[w], stn[w] == 0, "aMNsvdkco");
   out.U(in.init_win[0]);
   out.U(in.init_win[1]);
 
@@ -319,39 +310,11 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       return s;
     };
     const std::vector<double>& A = in.act ? *in.act : kNone;
-    if (A.empty()) {
-      for (int i = 0; i < 9; ++i) out.Z();
-    } else {
-      const ListStats s = period_stats(A);
-      out.R(s.min);
-      out.R(s.max);
-      out.X(s.mean);
-      out.X(s.std);
-      out.X(s.median);
-      out.X(s.skew);
-      out.X(s.cov);
-      out.X(s.mode);
-      out.X(s.var);
-    }
+    EmitStats(out, A.empty() ? ListStats{} : period_stats(A), A.empty(), "nxasdkcov");
     const std::vector<double>& I = in.idle ? *in.idle : kNone;
     const ListStats s = period_stats(I);
-    if (I.empty()) {
-      for (int i = 0; i < 4; ++i) out.Z();
-    } else {
-      out.R(s.min);
-      out.R(s.max);
-      out.X(s.mean);
-      out.X(s.std);
-    }
-    if (c ? I.empty() : A.empty()) {  // N3: the reference gates on the active list
-      for (int i = 0; i < 5; ++i) out.Z();
-    } else {
-      out.X(s.median);
-      out.X(s.skew);
-      out.X(s.cov);
-      out.X(s.mode);
-      out.X(s.var);
-    }
+    EmitStats(out, s, I.empty(), "nxas");
+    EmitStats(out, s, c ? I.empty() : A.empty(), "dkcov");  // N3: the reference gates on the active list
   }
 
   // rates over the whole-flow duration (D18); a nanosecond capture's duration raises.
@@ -546,42 +509,15 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
     dtn[dir + 1] = n;
     dt[dir + 1] = FloatStats(L.data(), n, sorted, scratch, !c);
   }
-  auto dt_rest = [&](int w) {  // mean, mode, variance, std, median, skewness, cov
-    if (dtn[w] == 0) {
-      for (int i = 0; i < 7; ++i) out.Z();
-      return;
-    }
-    const ListStats& s = dt[w];
-    out.X(s.mean);
-    out.X(s.mode);
-    out.X(s.var);
-    out.X(s.std);
-    out.X(s.median);
-    out.X(s.skew);
-    out.X(s.cov);
-  };
-  auto dt_minmax = [&](int w) {
-    if (dtn[w]) {
-      out.X(dt[w].min);
-      out.X(dt[w].max);
-    } else {
-      out.Z();
-      out.Z();
-    }
-  };
+  auto dt_rest = [&](int w) { EmitStats(out, dt[w], dtn[w] == 0, "aovsdkc"); };
+  auto dt_minmax = [&](int w) { EmitStats(out, dt[w], dtn[w] == 0, "ij"); };
   // N1: the reference's all-packet min/max are overwritten by the backward ones under the bwd
   // names (25 columns); corrected: 27 columns, each list with its own min/max.
   dt_minmax(c ? 0 : 2);
   dt_rest(0);
   if (c) dt_minmax(2);
   dt_rest(2);
-  if (dtn[1]) {
-    out.X(dt[1].min);
-    out.X(dt[1].max);
-  } else {
-    out.Z();
-    out.Z();
-  }
+  dt_minmax(1);
   dt_rest(1);
 
   // delta len of frame length, header bytes, payload bytes; each over P, B, F.
@@ -598,20 +534,8 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
         have = true;
       }
       const size_t n = v.size();
-      if (n == 0) {
-        for (int i = 0; i < 9; ++i) out.Z();
-        continue;
-      }
-      const ListStats s = IntStats(v.data(), n, sorted, scratch);  // integer-valued differences
-      out.R(s.min);
-      out.R(s.max);
-      out.X(s.mean);
-      out.X(s.mode);
-      out.X(s.var);
-      out.X(s.std);
-      out.X(s.median);
-      out.X(s.skew);
-      out.X(s.cov);
+      // integer-valued differences
+      EmitStats(out, n ? IntStats(v.data(), n, sorted, scratch) : ListStats{}, n == 0, "nxaovsdkc");
     }
   };
   delta_len(frame);

@@ -67,6 +67,46 @@ class ChunkPool {
   uint64_t used_ = 0;
 };
 
+// The active/idle period lists of the flows that have any (only flows with a gap above the
+// activity threshold): pairs of vectors reused across flows through a free list. A flow holds a
+// handle (index + 1; 0 = none) in its record.
+class PeriodPool {
+ public:
+  struct Periods {
+    std::vector<double> act, idle;  // period lengths (ns as doubles in the corrected set)
+  };
+  // The flow's lists, taken from the pool at the first call (*handle 0).
+  Periods& Of(uint32_t* handle) {
+    if (!*handle) {
+      if (free_.empty()) {
+        lists_.emplace_back();
+        *handle = static_cast<uint32_t>(lists_.size());
+      } else {
+        *handle = free_.back();
+        free_.pop_back();
+      }
+    }
+    return lists_[*handle - 1];
+  }
+  // The flow's lists, or empty ones if it has none.
+  const Periods& Peek(uint32_t handle) const {
+    static const Periods kNone;
+    return handle ? lists_[handle - 1] : kNone;
+  }
+  // Back to the pool (cleared, capacity kept); *handle becomes 0.
+  void Release(uint32_t* handle) {
+    if (!*handle) return;
+    lists_[*handle - 1].act.clear();
+    lists_[*handle - 1].idle.clear();
+    free_.push_back(*handle);
+    *handle = 0;
+  }
+
+ private:
+  std::vector<Periods> lists_;
+  std::vector<uint32_t> free_;
+};
+
 // float(ts) as NTLFlowLyzer holds a packet time (see ntl_compute.cpp).
 double NtlTsDouble(int64_t ns, bool ns_time) noexcept;
 

@@ -66,10 +66,6 @@ struct NtlRecord {
   NtlBulk bulk[2];
 };
 
-struct Periods {
-  std::vector<double> act, idle;
-};
-
 int AddrCmp(const uint8_t* x, const uint8_t* y) noexcept { return std::memcmp(x, y, 16); }
 
 FlowKey KeyOf(const PacketMeta& p) noexcept {
@@ -99,8 +95,7 @@ struct NtlEngine::Impl {
   std::vector<FlowExporter*> exporters;
   FlowTable<NtlRecord> table;
   ChunkPool chunks;
-  std::vector<Periods> periods;
-  std::vector<uint32_t> free_periods;
+  PeriodPool periods;
   double idle_s, active_s, threshold_s;
   uint32_t max_list;
   // Export scratch (reused: no allocation per flow once grown).
@@ -173,19 +168,6 @@ struct NtlEngine::Impl {
     b.last = t;
   }
 
-  Periods& PeriodsOf(NtlRecord& f) {
-    if (!f.periods) {
-      if (free_periods.empty()) {
-        periods.emplace_back();
-        f.periods = static_cast<uint32_t>(periods.size());
-      } else {
-        f.periods = free_periods.back();
-        free_periods.pop_back();
-      }
-    }
-    return periods[f.periods - 1];
-  }
-
   void Handshake(NtlRecord& f, const PacketMeta& p, int64_t t) noexcept {
     if (f.bits & kHsDone) return;
     const uint8_t fl = p.tcp_flags;
@@ -246,7 +228,7 @@ struct NtlEngine::Impl {
     f.last_ts = t;
     // update_active_idle_time (threshold 100 s, active values start - end: D5).
     if (t - f.end_act > threshold_s) {
-      Periods& pr = PeriodsOf(f);
+      PeriodPool::Periods& pr = periods.Of(&f.periods);
       if (f.end_act - f.start_act > 0) pr.act.push_back(f.start_act - f.end_act);
       pr.idle.push_back(t - f.end_act);
       f.start_act = t;
@@ -348,8 +330,7 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   }
   in.duration = f.last_ts - f.first_ts;
   in.sfcount = f.sfcount;
-  static const Periods kNoPeriods;
-  const Periods& pr = f.periods ? periods[f.periods - 1] : kNoPeriods;
+  const PeriodPool::Periods& pr = periods.Peek(f.periods);
   in.act = &pr.act;
   in.idle = &pr.idle;
   in.hs_state = f.hs_state;
@@ -393,11 +374,7 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
     chunks.Free(c);
     c = next;
   }
-  if (f.periods) {
-    periods[f.periods - 1].act.clear();
-    periods[f.periods - 1].idle.clear();
-    free_periods.push_back(f.periods);
-  }
+  periods.Release(&f.periods);
   table.Erase(id);
 }
 

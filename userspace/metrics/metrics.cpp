@@ -256,7 +256,7 @@ struct Metrics::Impl {
   Gauge* build_info = nullptr;
   std::string attach_mode;
 
-  AbsCounter packets, bytes, engine_packets, packets_in_flows, flows_created, out_of_order;
+  AbsCounter packets, bytes, engine_packets, packets_in_flows, flows_created, out_of_order, list_capped;
   AbsCounter pcap_packets, pcap_bytes;  // offline: nfm_hook_*_total{hook="pcap"}
   AbsCounter kernel[NFM_CNT_MAX];       // live: one per slot, series from kCounterTable
   std::map<std::string, prometheus::Family<Counter>*, std::less<>> families;
@@ -402,6 +402,8 @@ void Metrics::Impl::Build() {
   auto& exp = BuildCounter().Name("nfm_flows_exported_total").Help("Flows exported (CSV rows produced), by end reason").Register(r);
   for (int i = 0; i < kEndCount; ++i) exported[i].c = &exp.Add({{"reason", EndReasonName(static_cast<EndReason>(i))}});
   out_of_order.c = &counter("nfm_out_of_order_packets_total", "Packets whose timestamp went backwards within their flow");
+  list_capped.c = &counter("nfm_flows_list_capped_total",
+                           "Flows (ntl feature sets) whose per-flow packet list reached --ntl-max-packets");
   flows_active = &gauge("nfm_flows_active", "Flows currently in the flow table");
   table_capacity = &gauge("nfm_flow_table_capacity", "Flow table capacity (flows), fixed at start");
   table_fill = &gauge("nfm_flow_table_fill_ratio", "nfm_flows_active / nfm_flow_table_capacity (0..1)");
@@ -539,6 +541,7 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
   m.packets_in_flows.Set(s.packets_in_flows);
   m.flows_created.Set(s.flows_created);
   m.out_of_order.Set(s.out_of_order);
+  m.list_capped.Set(s.list_capped_flows);
   for (int i = 0; i < kEndCount; ++i) m.exported[i].Set(s.flows_exported[i]);
   m.decode_truncated.Set(s.skipped[static_cast<int>(SkipReason::kTruncated)]);
   m.decode_malformed.Set(s.skipped[static_cast<int>(SkipReason::kMalformed)]);
