@@ -607,6 +607,11 @@ int main(int argc, char** argv) {
       live.verbose = verbose;
       if (metrics) metrics->AttachLive(&status);
       rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
+      if (!o.quiet) {
+        std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                     static_cast<double>(engine.Ntl().list_bytes_peak) / 1048576.0,
+                     static_cast<unsigned long long>(engine.Ntl().capped_flows));
+      }
 #endif
     } else {
       rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, 1, /*dpkt_decode=*/true);
