@@ -463,7 +463,7 @@ int RunEngine(RunContext& c, Engine& engine) {
   int rc = 0;
   if (c.live_mode) {
 #ifdef NFM_HAVE_LIVE
-    if constexpr (!std::is_same_v<Engine, nfm::NtlEngine>) {  // ntl profile: offline only (refused in main)
+    {  // the cic and ntl profiles get their reference's packet view inside RunLive (live/profile_view.hpp)
       nfm::live::LiveOptions& live = *c.live;
       nfm::live::LiveStatus& status = *c.status;
       live.quiet = o.quiet;
@@ -495,6 +495,13 @@ int RunEngine(RunContext& c, Engine& engine) {
       }
       if (c.metrics) c.metrics->AttachLive(&status);
       rc = nfm::live::RunLive(live, engine, g_stop, &status, c.metrics);
+      if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
+        if (!o.quiet) {
+          std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                       static_cast<double>(engine.Ntl().list_bytes_peak) / 1048576.0,
+                       static_cast<unsigned long long>(engine.Ntl().capped_flows));
+        }
+      }
     }
 #endif
   } else {
@@ -528,7 +535,7 @@ int main(int argc, char** argv) {
       "Feature sets: nfm (default), cic (--profile cic | --feature-set cic), ntl (--profile ntl | --feature-set ntl).\n"
       "  --labels, --default-label, --loss-column, manifests and compressed output: every set (cic, ntl:\n"
       "  --labels fills the set's own Label/label column; capture_loss goes before it).\n"
-      "  Live: nfm, --feature-set cic|ntl. --ipfix: nfm only. Offline --threads: nfm, --feature-set ntl.\n"
+      "  Live: every set (--profile corrected, cic or ntl). --ipfix: every set (docs/IPFIX.md).\n"
       "  See docs/DATASETS.md.");
   app.get_formatter()->column_width(34);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
@@ -720,9 +727,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
     return 1;
   }
-  if (live_mode && cfg.profile != nfm::Profile::kCorrected) {
-    std::fprintf(stderr, "nfm-xdp: live capture uses the corrected profile; --profile %s works with --pcap only\n",
-                 o.profile.c_str());
+  if (live_mode && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic &&
+      cfg.profile != nfm::Profile::kNtl) {
+    std::fprintf(stderr, "nfm-xdp: live capture works with --profile corrected, cic or ntl; --profile %s works "
+                         "with --pcap only\n", o.profile.c_str());
     return 1;
   }
   // Data-set options are checked before any output is opened or packet read.
@@ -843,7 +851,7 @@ int main(int argc, char** argv) {
     nfm::CicEngine engine(cfg);
     return RunEngine(ctx, engine);
   }
-  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp
     nfm::NtlConfig ncfg;
     ncfg.base = cfg;
     ncfg.max_list_packets = o.ntl_max_packets;

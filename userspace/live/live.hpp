@@ -111,7 +111,9 @@ struct LiveStatus {
 // setup errors are printed as one line on stderr. `status` may be null. `metrics` (may be
 // null) gets Update(engine.Stats(), *status) on the drain thread about every 100 ms and
 // once after the final flush; opts.on_tick is called right after it.
-// Engine: FlowEngine or CicEngine (OnPacket, AdvanceTime, Flush, Stats); live.cpp instantiates both.
+// Engine: FlowEngine, CicEngine or NtlEngine (OnPacket, OnSkipped, AdvanceTime, Flush, Stats);
+// live.cpp instantiates all three. CicEngine in profile kCic and NtlEngine get their reference's
+// packet view first (profile_view.hpp: IPv4 only, the rest counted in EngineStats::skipped).
 template <class Engine>
 int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
             Metrics* metrics = nullptr);
