@@ -425,7 +425,14 @@ int RunEngine(RunContext& c, Engine& engine) {
   std::vector<nfm::InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
   std::string manifest_error;
   if (want_manifest) {
-    SetupManifest(c, manifest, inputs, [&engine, &sharded_stats, &sharded_run] {
+    // Live: the totals the drain loop publishes (summed over drain workers; final after the
+    // flush), readable from the thread that closes a CSV file at rotation.
+    SetupManifest(c, manifest, inputs, [&engine, &sharded_stats, &sharded_run, &c] {
+#ifdef NFM_HAVE_LIVE
+      if (c.live_mode) return c.status->GetEngineStats();
+#else
+      (void)c;
+#endif
       return sharded_run ? sharded_stats : engine.Stats();
     });
     c.sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
@@ -436,15 +443,15 @@ int RunEngine(RunContext& c, Engine& engine) {
     };
   }
   // Offline --threads > 1: the manifest's engine counts come from the sharded run's totals
-  // (sharded_stats) and its input info is written by the reader thread, so a manifest written
-  // mid-run (--csv-rotate-mb) would race: with rotation, and with the live loss timeline (sampled
-  // on the drain thread, read by exporters on worker threads), --threads falls back to 1.
+  // (sharded_stats, known at the end) and its input info is written by the reader thread, so a
+  // manifest written mid-run (--csv-rotate-mb) would race: with rotation, offline --threads falls
+  // back to 1. Live is not limited: its manifest reads the published totals (LiveStatus) and the
+  // loss timeline locks.
   unsigned flow_threads = c.threads;
-  if (c.threads > 1 && ((want_manifest && o.csv_rotate_mb > 0 && !c.live_mode) || (o.loss_column && c.live_mode) ||
-                        (want_manifest && c.live_mode))) {
-    if (kFlowEngine && o.threads > 1)
-      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: manifests with --csv-rotate-mb, live manifests and "
-                   "live --loss-column need one thread; use --no-manifest for threads\n", o.threads);
+  if (c.threads > 1 && want_manifest && o.csv_rotate_mb > 0 && !c.live_mode) {
+    if (o.threads > 1)
+      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: an offline manifest with --csv-rotate-mb needs one "
+                   "thread; use --no-manifest for threads\n", o.threads);
     flow_threads = 1;
   }
   // Offline cic/ntl: one engine thread today.

@@ -100,6 +100,7 @@ void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const DrainPo
   st->ring_fill_ratio.store(fill, std::memory_order_relaxed);
   if (fill > st->ring_fill_peak.load(std::memory_order_relaxed))
     st->ring_fill_peak.store(fill, std::memory_order_relaxed);
+  st->SetEngineStats(d.Stats());
 }
 
 void PublishInterfaces(LiveStatus* st, const InterfaceSet& set) {
@@ -283,6 +284,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   Publish(st, counters, *drainer);
   if (opts.on_sample) opts.on_sample(*st);
   drainer->Flush();
+  st->SetEngineStats(drainer->Stats());
   if (metrics) metrics->Update(drainer->Stats(), *st);
   if (opts.on_tick) opts.on_tick(*st);
 

@@ -99,10 +99,22 @@ struct LiveStatus {
     std::lock_guard<std::mutex> lock(iface_mu_);
     return ifaces_;
   }
+  // The engine totals (summed over drain workers) at the last sample and after the final
+  // flush: what other threads (a manifest written at CSV rotation or at the end) may read.
+  void SetEngineStats(const EngineStats& s) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    engine_stats_ = s;
+  }
+  EngineStats GetEngineStats() const {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    return engine_stats_;
+  }
 
  private:
   mutable std::mutex iface_mu_;
   std::vector<InterfaceStatus> ifaces_;
+  mutable std::mutex stats_mu_;
+  EngineStats engine_stats_{};
 };
 
 // Runs a live capture until `stop` becomes true or opts.duration_s elapses. The calling

@@ -32,6 +32,7 @@ bool LossIntervals::Overlaps(int64_t first_ns, int64_t last_ns) const {
 }
 
 void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (!sampled_) {
     // Losses before the first sample happened since the start of capture.
     sampled_ = true;
@@ -56,11 +57,12 @@ void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
 }
 
 bool LossTimeline::Lost(const FlowView& flow) {
-  if (iv_.empty()) return false;
   const int64_t now = now_ns ? now_ns()
                              : std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (iv_.empty()) return false;
   const int64_t end = std::max(now, flow.last_ns);
   // Intervals are disjoint and in order: the first one ending at or after first_ns decides.
   auto it = std::lower_bound(iv_.begin(), iv_.end(), flow.first_ns,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,13 +66,19 @@ class LossTimeline final : public LossOracle {
     uint64_t lost;
   };
   static constexpr size_t kMaxIntervals = 100000;
+  // Sample (the drain thread) and Lost (the thread that exports flows: a drain worker or the
+  // output thread with live --threads) may run at the same time: both take mu_.
   void Sample(int64_t wall_ns, uint64_t lost_total);
   bool Lost(const FlowView& flow) override;
-  const std::vector<Interval>& Intervals() const noexcept { return iv_; }
+  std::vector<Interval> Intervals() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return iv_;
+  }
   // Clock for the export time (tests replace it).
   int64_t (*now_ns)() = nullptr;
 
  private:
+  mutable std::mutex mu_;
   std::vector<Interval> iv_;  // in time order, disjoint
   int64_t last_sample_ns_ = 0;
   uint64_t last_total_ = 0;
