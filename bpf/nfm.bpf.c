@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR MIT)
 /* nfm-xdp capture programs: nfm_xdp (XDP, ingress), nfm_tc_ingress (tcx ingress, used
  * instead of XDP when another XDP program owns the interface) and nfm_tc_egress (tcx egress)
- * turn every packet into one 64-byte struct nfm_pkt_event (include/nfm/event.h) for the
+ * turn every packet into one 72-byte struct nfm_pkt_event (include/nfm/event.h) for the
  * user-space flow engine. They observe only: they never modify, drop or redirect traffic.
  *
  * Per packet, on every hook:
@@ -99,7 +99,7 @@ static __always_inline int nfm_emit(void *ring, struct nfm_pkt_event *tmpl)
 	tmpl->ts_ns = bpf_ktime_get_ns();
 	/* Compiler barrier, not a verifier workaround: without it clang 14 keeps the event's
 	 * fields in registers/spill slots (SROA) and writes the record with 15 stores of 1, 2,
-	 * 4 and 8 bytes; with ev pinned in memory the copy is 8 aligned 8-byte loads/stores into
+	 * 4 and 8 bytes; with ev pinned in memory the copy is 9 aligned 8-byte loads/stores into
 	 * the (cache-cold) ring record. ~3-10 ns/packet in bench/xdp_cost. */
 	asm volatile("" : : "r"(tmpl) : "memory");
 	*e = *tmpl;
@@ -189,6 +189,8 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		seg.payload_len = pl;
 		seg.frame_len = hdrs + pl;
 		if (ev.proto == 6) {
+			/* tcp_gso_segment advances seq by the payload before each segment. */
+			seg.tcp_seq = ev.tcp_seq + i * gso_size;
 			if (i + 1 < segs)
 				seg.tcp_flags &= ~(0x01 | 0x08);
 			if (i > 0)

@@ -357,7 +357,7 @@ static __always_inline int nfm_parse_ipv6(void **cur, void *data, void *data_end
  * malformed; the flag byte is byte 13 (CWR ECE URG ACK PSH RST SYN FIN), copied whole.
  * UDP, ICMP, ICMPv6: 8-byte header. A later fragment or another protocol has no header
  * we read. A fixed header cut by the frame end still yields an event, flagged L4_TRUNC.
- * Sets l4_off, l4_hdr_len, ports, window, flags, payload_len. Returns 0 or -reason.
+ * Sets l4_off, l4_hdr_len, ports, window, flags, TCP seq/ack, payload_len. Returns 0 or -reason.
  */
 static __always_inline int nfm_parse_l4(void *cur, void *data, void *data_end,
 					__u32 frame_len, const struct nfm_l3 *l3, __u8 proto,
@@ -383,6 +383,8 @@ static __always_inline int nfm_parse_l4(void *cur, void *data, void *data_end,
 		ev->dport = th->dest;
 		ev->window = bpf_ntohs(th->window);
 		ev->tcp_flags = ((__u8 *)th)[13];
+		ev->tcp_seq = bpf_ntohl(th->seq);
+		ev->tcp_ack = bpf_ntohl(th->ack_seq);
 		break;
 	}
 	case IPPROTO_UDP: {

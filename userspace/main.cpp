@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -275,6 +276,265 @@ int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* m
   return rc;
 }
 
+// What every engine's run shares, made once in main() after the options were checked and the
+// outputs opened (CSV sink, metrics server, IPFIX destinations). Not owned.
+struct RunContext {
+  const CommonOptions* o = nullptr;
+  const CLI::App* app = nullptr;
+  int argc = 0;
+  char** argv = nullptr;
+  nfm::EngineConfig cfg;
+  std::string feature_set;  // effective set: nfm | cic | ntl
+  nfm::fmt::FloatSpec float_spec;
+  bool live_mode = false;
+  bool verbose = false;
+  unsigned threads = 1;  // resolved --threads
+  const nfm::LabelRules* labels = nullptr;
+  nfm::CsvFileSink* sink = nullptr;  // null: --ipfix without --csv
+  nfm::Metrics* metrics = nullptr;
+  std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>* ipfix = nullptr;
+  nfm::FlowMetricsObserver* flow_metrics = nullptr;
+#ifdef NFM_HAVE_LIVE
+  nfm::live::LiveOptions* live = nullptr;
+  nfm::live::LiveStatus* status = nullptr;  // outlives the run: the manifest and --metrics-linger read it
+#endif
+};
+
+// --loss-column: offline, the capture's own drop records (read first, framing only); live, the
+// drainer's loss timeline (fed through live.on_sample; *timeline points to it).
+std::unique_ptr<nfm::LossOracle> MakeLossOracle(const RunContext& c, nfm::LossTimeline** timeline) {
+  *timeline = nullptr;
+  if (!c.o->loss_column) return nullptr;
+  if (c.live_mode) {
+    auto t = std::make_unique<nfm::LossTimeline>();
+    *timeline = t.get();
+    return t;
+  }
+  std::vector<nfm::CaptureDrop> drops;
+  std::string scan_err;
+  nfm::LossIntervals iv;
+  std::vector<std::string> files;  // every input file: drop intervals are times, merged over files
+  if (nfm::CaptureSet::ExpandInputs(c.o->pcap, &files, &scan_err)) {  // bad inputs fail below
+    for (const std::string& f : files) {
+      if (nfm::ScanCaptureDrops(f, &drops, &scan_err)) {  // an unreadable capture fails below
+        for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
+      }
+    }
+  }
+  iv.Build();
+  return std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
+}
+
+// The run-wide facts of the manifest (options, effective settings, labels, loss) and its input
+// and engine-count providers. `stats` gives the run's engine totals when a file closes.
+void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm::InputProgress>& inputs,
+                   std::function<nfm::EngineStats()> stats) {
+  const CommonOptions& o = *c.o;
+  const nfm::EngineConfig& cfg = c.cfg;
+  manifest.mode = c.live_mode ? "live" : "offline";
+  for (int i = 0; i < c.argc; ++i) manifest.command_line.emplace_back(c.argv[i]);
+  manifest.options = OptionValues(*c.app);
+  const bool cic = c.feature_set == "cic";
+  manifest.effective = {{"profile", o.profile},
+                        {"feature_set", c.feature_set},
+                        {"idle_timeout_s", Num(cfg.idle_timeout_s)},
+                        {"active_timeout_s", Num(cfg.active_timeout_s)},
+                        {"activity_threshold_s", Num(cfg.activity_threshold_s)},
+                        {"subflow_gap_s", Num(cfg.subflow_gap_s)},
+                        {"close_grace_s", Num(cfg.close_grace_s)},
+                        {"max_flows", std::to_string(cfg.max_flows)},
+                        {"float_format", cic                      ? "Java Double.toString"
+                                         : o.float_format.empty() ? "shortest round-trip"
+                                                                  : o.float_format},
+                        {"tz", o.tz}};
+  if (c.feature_set == "ntl") manifest.effective.emplace_back("ntl_max_packets", std::to_string(o.ntl_max_packets));
+  if (c.labels) {
+    manifest.labels_path = o.labels;
+    manifest.labels_sha256 = FileSha256(o.labels);
+    manifest.label_rules = c.labels->Size();
+    manifest.default_label = o.default_label;
+  }
+  manifest.loss_column = o.loss_column;
+  manifest.loss_source = c.live_mode ? "ring_losses" : "pcapng_isb";
+  if (!c.live_mode) {
+    manifest.inputs = [&inputs](std::vector<nfm::ManifestInput>* v) {
+      for (const nfm::InputProgress& input : inputs) {
+        nfm::ManifestInput m;
+        m.path = input.path;
+        m.format = input.format;
+        m.size = input.size;
+        m.sha256 = input.sha256;
+        m.sha256_bytes = input.sha256_bytes;
+        m.sha256_complete = input.sha256_complete;
+        m.records = input.records;
+        m.have_times = input.have_times;
+        m.first_ns = static_cast<int64_t>(input.first_ns);
+        m.last_ns = static_cast<int64_t>(input.last_ns);
+        m.drop_intervals = input.drops.size();
+        for (const auto& d : input.drops) m.drops += d.drops;
+        v->push_back(std::move(m));
+      }
+    };
+  }
+  manifest.engine_counts = [stats = std::move(stats)](nfm::ManifestCounts* packets, nfm::ManifestCounts* flows) {
+    const nfm::EngineStats st = stats();
+    uint64_t skipped = 0;
+    for (uint64_t s : st.skipped) skipped += s;
+    packets->emplace_back("offered", st.packets);
+    packets->emplace_back("in_flows", st.packets_in_flows);
+    packets->emplace_back("skipped", skipped);
+    for (int r = 0; r < static_cast<int>(nfm::SkipReason::kCount); ++r)
+      packets->emplace_back(std::string("skipped_") + nfm::SkipReasonName(static_cast<nfm::SkipReason>(r)),
+                            st.skipped[r]);
+    packets->emplace_back("out_of_order", st.out_of_order);
+    uint64_t exported = 0;
+    for (uint64_t e : st.flows_exported) exported += e;
+    flows->emplace_back("created", st.flows_created);
+    flows->emplace_back("exported", exported);
+    for (int r = 0; r < static_cast<int>(nfm::EndReason::kCount); ++r)
+      flows->emplace_back(nfm::EndReasonName(static_cast<nfm::EndReason>(r)), st.flows_exported[r]);
+    flows->emplace_back("open", st.flows_active);
+  };
+  manifest.interrupted = [] { return g_stop.load(); };
+}
+
+// The CSV exporter of an engine's feature set: CIC rows for CicEngine, CsvRowRenderer rows
+// (nfm and ntl layouts) for FlowEngine and NtlEngine.
+template <class Engine>
+auto MakeCsvExporter(const RunContext& c) {
+  if constexpr (std::is_same_v<Engine, nfm::CicEngine>) {
+    return std::make_unique<nfm::CicCsvExporter>(*c.sink, c.o->tz == "local");
+  } else {
+    return std::make_unique<nfm::CsvExporter>(*c.sink, c.o->tz == "local", c.float_spec, c.o->label);
+  }
+}
+
+// The one wiring path of every engine (FlowEngine, CicEngine, NtlEngine): CSV exporter with the
+// data-set columns and the manifest, IPFIX, the metrics observer, then the live or offline run,
+// and the end of the outputs. Returns the exit code.
+template <class Engine>
+int RunEngine(RunContext& c, Engine& engine) {
+  const CommonOptions& o = *c.o;
+  constexpr bool kFlowEngine = std::is_same_v<Engine, nfm::FlowEngine>;
+  nfm::LossTimeline* loss_timeline = nullptr;
+  const std::unique_ptr<nfm::LossOracle> loss = MakeLossOracle(c, &loss_timeline);
+  nfm::DatasetColumns extras(c.labels, o.default_label, loss.get());
+
+  // Manifest next to every closed output file (not for stdout).
+  // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
+  struct stat csv_stat {};
+  const bool want_manifest = c.sink && !o.no_manifest && o.csv != "-" && ::stat(o.csv.c_str(), &csv_stat) == 0 &&
+                             S_ISREG(csv_stat.st_mode);
+  nfm::Manifest manifest;
+  bool sharded_run = false;
+  nfm::EngineStats sharded_stats{};  // offline --threads > 1: the workers' totals (the engine sees no packet)
+  std::vector<nfm::InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
+  std::string manifest_error;
+  if (want_manifest) {
+    // Live: the totals the drain loop publishes (summed over drain workers; final after the
+    // flush), readable from the thread that closes a CSV file at rotation.
+    SetupManifest(c, manifest, inputs, [&engine, &sharded_stats, &sharded_run, &c] {
+#ifdef NFM_HAVE_LIVE
+      if (c.live_mode) return c.status->GetEngineStats();
+#else
+      (void)c;
+#endif
+      return sharded_run ? sharded_stats : engine.Stats();
+    });
+    c.sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
+      std::string e;
+      if (!manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
+          manifest_error.empty())
+        manifest_error = e;
+    };
+  }
+  // Offline --threads > 1: the manifest's engine counts come from the sharded run's totals
+  // (sharded_stats, known at the end) and its input info is written by the reader thread, so a
+  // manifest written mid-run (--csv-rotate-mb) would race: with rotation, offline --threads falls
+  // back to 1. Live is not limited: its manifest reads the published totals (LiveStatus) and the
+  // loss timeline locks.
+  unsigned flow_threads = c.threads;
+  if (c.threads > 1 && want_manifest && o.csv_rotate_mb > 0 && !c.live_mode) {
+    if (o.threads > 1)
+      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: an offline manifest with --csv-rotate-mb needs one "
+                   "thread; use --no-manifest for threads\n", o.threads);
+    flow_threads = 1;
+  }
+  // Offline: every engine runs the sharded replay with threads > 1 (RunOfflineAndReport picks
+  // the workers each profile can use).
+  const unsigned offline_threads = flow_threads;
+
+  // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
+  decltype(MakeCsvExporter<Engine>(c)) csv;
+  if (c.sink) {
+    csv = MakeCsvExporter<Engine>(c);
+    csv->SetDataset(&extras, want_manifest ? &manifest : nullptr);
+    engine.AddExporter(*csv);
+  }
+  for (auto& x : *c.ipfix) engine.AddExporter(*x);
+  if (c.flow_metrics) engine.AddExporter(*c.flow_metrics);
+
+  int rc = 0;
+  if (c.live_mode) {
+#ifdef NFM_HAVE_LIVE
+    {  // the cic and ntl profiles get their reference's packet view inside RunLive (live/profile_view.hpp)
+      nfm::live::LiveOptions& live = *c.live;
+      nfm::live::LiveStatus& status = *c.status;
+      live.quiet = o.quiet;
+      live.threads = flow_threads;
+      live.verbose = c.verbose;
+      if (loss_timeline) {
+        live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
+          const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
+                                s.counters[NFM_CNT_NO_RING].load(std::memory_order_relaxed) +
+                                s.events_bad.load(std::memory_order_relaxed);
+          loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)), lost);
+        };
+      }
+      if (want_manifest) {
+        manifest.live = [&status, &live, loss_timeline](nfm::ManifestLive* l) {
+          l->interfaces = live.ifaces;
+          l->xdp_mode = nfm::live::XdpModeName(status.xdp_mode.load());
+          l->rings = status.rings.load();
+          l->ring_size_bytes = status.ring_size_bytes.load();
+          for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status.counters[i].load());
+          l->counters.emplace_back("events_decoded", status.events_decoded.load());
+          l->counters.emplace_back("events_bad", status.events_bad.load());
+          if (loss_timeline) {
+            for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
+          }
+          return true;
+        };
+        manifest.Start();
+      }
+      if (c.metrics) c.metrics->AttachLive(&status);
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, c.metrics);
+      if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
+        if (!o.quiet) {
+          std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
+                       static_cast<double>(engine.Ntl().list_bytes_peak) / 1048576.0,
+                       static_cast<unsigned long long>(engine.Ntl().capped_flows));
+        }
+      }
+    }
+#endif
+  } else {
+    if (want_manifest) manifest.Start();
+    sharded_run = offline_threads > 1;
+    const nfm::Profile profile = c.cfg.profile;
+    const bool cic_decode = std::is_same_v<Engine, nfm::CicEngine> && profile == nfm::Profile::kCic;
+    const bool scapy_decode = kFlowEngine && profile != nfm::Profile::kCorrected;
+    const bool dpkt_decode = std::is_same_v<Engine, nfm::NtlEngine>;
+    rc = RunOfflineAndReport(o, engine, c.metrics, cic_decode, scapy_decode, offline_threads, dpkt_decode, &inputs,
+                             want_manifest, &sharded_stats);
+  }
+
+  rc = FinishIpfix(o, *c.ipfix, rc);
+  rc = FinishOutput(o, c.sink, c.metrics, rc, &manifest_error);
+  if (c.sink) c.sink->on_close = nullptr;  // the manifest ends with this frame
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -284,6 +544,13 @@ int main(int argc, char** argv) {
       "  offline: nfm-xdp --pcap in.pcap --csv out.csv",
       "nfm-xdp"};
   app.set_version_flag("--version", std::string("nfm-xdp ") + NFM_VERSION);
+  // What works with which feature set (docs/DATASETS.md "Feature sets"; keep both in step).
+  app.footer(
+      "Feature sets: nfm (default), cic (--profile cic | --feature-set cic), ntl (--profile ntl | --feature-set ntl).\n"
+      "  --labels, --default-label, --loss-column, manifests and compressed output: every set (cic, ntl:\n"
+      "  --labels fills the set's own Label/label column; capture_loss goes before it).\n"
+      "  Live: every set (--profile corrected, cic or ntl). --ipfix: every set (docs/IPFIX.md).\n"
+      "  See docs/DATASETS.md.");
   app.get_formatter()->column_width(34);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("nfm-xdp: ") + e.what() + " (see --help)\n";
@@ -354,7 +621,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"nfm", "cic", "ntl"}))
       ->capture_default_str()
       ->group("Features");
-  app.add_option("--label", o.label, "ntl feature sets: text of the constant label column")
+  auto* label_opt = app.add_option("--label", o.label, "ntl feature sets: text of the constant label column (not with "
+                                                       "--labels, which fills that column from its rules)")
       ->capture_default_str()
       ->group("Features");
   app.add_option("--ntl-max-packets", o.ntl_max_packets,
@@ -402,14 +670,16 @@ int main(int argc, char** argv) {
       ->group("Metrics");
   app.add_option("--labels", o.labels,
                  "Label flows from a rule file (CSV: label,start,end,src,dst,sport,dport,proto; see "
-                 "docs/DATASETS.md); adds a last column 'label'")
+                 "docs/DATASETS.md); adds a last column 'label' (cic, ntl sets: fills their own last column "
+                 "Label / label instead)")
       ->group("Data sets");
   app.add_option("--default-label", o.default_label, "Label of flows no rule matches")
       ->capture_default_str()
       ->group("Data sets");
   app.add_flag("--loss-column", o.loss_column,
-               "Add a column capture_loss: 1 when events of the flow may have been lost (live: ring "
-               "losses while it was open; offline: pcapng drop counts in its span)")
+               "Add a column capture_loss before the label column (if any): 1 when events of the flow may have "
+               "been lost (live: ring losses while it was open; offline: pcapng drop counts in its span); every "
+               "feature set")
       ->group("Data sets");
   app.add_flag("--no-manifest", o.no_manifest,
                "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
@@ -423,11 +693,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help/--version exit 0; every usage error exits 1 (CLI11's own codes are not stable).
     return app.exit(e) == 0 ? 0 : 1;
-  }
-
-  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
-    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, nfm::NfmFeatureSet(), ipfix_opts.pen).c_str(), stdout);
-    return 0;
   }
 
   nfm::EngineConfig cfg;
@@ -444,11 +709,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: --feature-set cic works with --profile corrected or cic\n");
     return 1;
   }
-  if (cic && !ipfix_opts.urls.empty()) {
-    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
-                         "--profile cic or --feature-set cic\n");
-    return 1;
-  }
   if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
     std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
     return 1;
@@ -456,15 +716,11 @@ int main(int argc, char** argv) {
   cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
   cfg.ntl_max_list_packets = o.ntl_max_packets;
   const bool ntl = o.feature_set == "ntl" || cfg.profile == nfm::Profile::kNtl;
-  if (ntl && !ipfix_opts.urls.empty()) {
-    std::fprintf(stderr, "nfm-xdp: --ipfix exports the nfm feature set (docs/IPFIX.md); it does not work with "
-                         "--profile ntl or --feature-set ntl\n");
-    return 1;
-  }
-  if (ntl && (!o.labels.empty() || o.loss_column)) {
-    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; the ntl set has its "
-                         "own constant label column (--label TEXT)\n");
-    return 1;
+  // The IPFIX elements of the run's feature set (docs/IPFIX.md: one id range per set).
+  const nfm::FeatureSet& ipfix_set = nfm::IpfixFeatureSet(cfg.profile, o.feature_set);
+  if (!ipfix_opts.elements.empty()) {  // --ipfix-elements md|xml: print and exit
+    std::fputs(nfm::IpfixElementsText(ipfix_opts.elements, ipfix_set, ipfix_opts.pen).c_str(), stdout);
+    return 0;
   }
   // The float format is parsed once here; the nfm2022 default (.64f) and the ntl default (.4f,
   // spec §9.2) are profile defaults.
@@ -485,9 +741,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
     return 1;
   }
-  if (live_mode && cfg.profile != nfm::Profile::kCorrected) {
-    std::fprintf(stderr, "nfm-xdp: live capture uses the corrected profile; --profile %s works with --pcap only\n",
-                 o.profile.c_str());
+  if (live_mode && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kCic &&
+      cfg.profile != nfm::Profile::kNtl) {
+    std::fprintf(stderr, "nfm-xdp: live capture works with --profile corrected, cic or ntl; --profile %s works "
+                         "with --pcap only\n", o.profile.c_str());
     return 1;
   }
   // Data-set options are checked before any output is opened or packet read.
@@ -496,6 +753,16 @@ int main(int argc, char** argv) {
     std::string why;
     if (!nfm::LabelRules::ValidLabel(o.default_label, &why)) {
       std::fprintf(stderr, "nfm-xdp: --default-label: %s\n", why.c_str());
+      return 1;
+    }
+    if (label_opt->count() > 0 && !nfm::LabelRules::ValidLabel(o.label, &why)) {
+      std::fprintf(stderr, "nfm-xdp: --label: %s\n", why.c_str());
+      return 1;
+    }
+    // One source for the label column: the constant --label or the rules of --labels.
+    if (label_opt->count() > 0 && !o.labels.empty()) {
+      std::fprintf(stderr, "nfm-xdp: --label and --labels exclude each other; with --labels, --default-label "
+                           "names the flows no rule matches\n");
       return 1;
     }
     if (!o.labels.empty()) {
@@ -509,10 +776,6 @@ int main(int argc, char** argv) {
   if (o.loss_column && !live_mode && std::find(o.pcap.begin(), o.pcap.end(), "-") != o.pcap.end()) {
     std::fprintf(stderr, "nfm-xdp: --loss-column offline needs the capture's drop records before the first flow "
                          "ends; give --pcap a file, not stdin\n");
-    return 1;
-  }
-  if (cic && (labels || o.loss_column)) {
-    std::fprintf(stderr, "nfm-xdp: --labels and --loss-column work with the nfm feature set; not yet with cic\n");
     return 1;
   }
   o.metrics_addr_given = maddr->count() > 0;
@@ -557,7 +820,7 @@ int main(int argc, char** argv) {
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
-  if (!nfm::CreateIpfixExporters(ipfix_opts, nfm::NfmFeatureSet(), *float_spec, metrics.get(), &ipfix, &err)) {
+  if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;
   }
@@ -573,209 +836,42 @@ int main(int argc, char** argv) {
   // were slower than the single-threaded replay, docs/PERFORMANCE.md "Threads").
   const unsigned cpus = AffinityCpus();
   const unsigned threads = o.threads ? o.threads : live_mode ? cpus : (cpus > 3 ? cpus - 2 : 1);
-  int rc = 0;
 #ifdef NFM_HAVE_LIVE
   // Outlives the run: the manifest (written when the CSV closes, after the run) and the
   // metrics server (--metrics-linger) read it.
   nfm::live::LiveStatus status;
 #endif
+  RunContext ctx;
+  ctx.o = &o;
+  ctx.app = &app;
+  ctx.argc = argc;
+  ctx.argv = argv;
+  ctx.cfg = cfg;
+  ctx.feature_set = cic ? "cic" : ntl ? "ntl" : o.feature_set;
+  ctx.float_spec = *float_spec;
+  ctx.live_mode = live_mode;
+  ctx.verbose = verbose;
+  ctx.threads = threads;
+  ctx.labels = labels.get();
+  ctx.sink = sink.get();
+  ctx.metrics = metrics.get();
+  ctx.ipfix = &ipfix;
+  ctx.flow_metrics = flow_metrics.get();
+#ifdef NFM_HAVE_LIVE
+  ctx.live = &live;
+  ctx.status = &status;
+#endif
   if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
-    nfm::CicCsvExporter exporter(*sink, o.tz == "local");
-    engine.AddExporter(exporter);
-    if (flow_metrics) engine.AddExporter(*flow_metrics);
-    if (live_mode) {  // corrected CIC set only (checked above)
-#ifdef NFM_HAVE_LIVE
-      live.quiet = o.quiet;
-    live.threads = threads;
-      live.verbose = verbose;
-      if (metrics) metrics->AttachLive(&status);
-      rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
-#endif
-    } else {
-      rc = RunOfflineAndReport(o, engine, metrics.get(), /*cic_decode=*/cfg.profile == nfm::Profile::kCic, false,
-                               threads);
-    }
-    return FinishOutput(o, sink.get(), metrics.get(), rc);
+    return RunEngine(ctx, engine);
   }
-  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp (offline)
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp
     nfm::NtlConfig ncfg;
     ncfg.base = cfg;
     ncfg.max_list_packets = o.ntl_max_packets;
     nfm::NtlEngine engine(ncfg);
-    nfm::CsvExporter csv(*sink, o.tz == "local", *float_spec, o.label);
-    engine.AddExporter(csv);
-    if (flow_metrics) engine.AddExporter(*flow_metrics);
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, false, threads, /*dpkt_decode=*/true);
-    return FinishOutput(o, sink.get(), metrics.get(), rc);
+    return RunEngine(ctx, engine);
   }
-  // Loss oracle: offline, the capture's own drop records (read first, framing only).
-  std::unique_ptr<nfm::LossOracle> loss;
-  if (o.loss_column && !live_mode) {
-    std::vector<nfm::CaptureDrop> drops;
-    std::string scan_err;
-    nfm::LossIntervals iv;
-    std::vector<std::string> files;  // every input file: drop intervals are times, merged over files
-    if (nfm::CaptureSet::ExpandInputs(o.pcap, &files, &scan_err)) {  // bad inputs fail below
-      for (const std::string& f : files) {
-        if (nfm::ScanCaptureDrops(f, &drops, &scan_err)) {  // an unreadable capture fails below
-          for (const auto& d : drops) iv.Add(static_cast<int64_t>(d.from_ns), static_cast<int64_t>(d.to_ns));
-        }
-      }
-    }
-    iv.Build();
-    loss = std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
-  }
-  // Live: the drainer's loss timeline (fed by live.on_sample below).
-  nfm::LossTimeline* loss_timeline = nullptr;
-  if (o.loss_column && live_mode) {
-    auto t = std::make_unique<nfm::LossTimeline>();
-    loss_timeline = t.get();
-    loss = std::move(t);
-  }
-  nfm::DatasetColumns extras(labels.get(), o.default_label, loss.get());
-
-  // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   nfm::FlowEngine engine(cfg);
-  std::unique_ptr<nfm::CsvExporter> csv;
-  if (sink) csv = std::make_unique<nfm::CsvExporter>(*sink, o.tz == "local", *float_spec, o.label);
-
-  // Manifest next to every closed output file (not for stdout).
-  // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
-  struct stat csv_stat {};
-  const bool want_manifest =
-      sink && !o.no_manifest && o.csv != "-" && ::stat(o.csv.c_str(), &csv_stat) == 0 && S_ISREG(csv_stat.st_mode);
-  nfm::Manifest manifest;
-  bool sharded_run = false;
-  nfm::EngineStats sharded_stats{};  // offline --threads > 1: the workers' totals (the engine sees no packet)
-  std::vector<nfm::InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
-  std::string manifest_error;
-  if (want_manifest) {
-    manifest.mode = live_mode ? "live" : "offline";
-    for (int i = 0; i < argc; ++i) manifest.command_line.emplace_back(argv[i]);
-    manifest.options = OptionValues(app);
-    manifest.effective = {{"profile", o.profile},
-                          {"idle_timeout_s", Num(cfg.idle_timeout_s)},
-                          {"active_timeout_s", Num(cfg.active_timeout_s)},
-                          {"activity_threshold_s", Num(cfg.activity_threshold_s)},
-                          {"subflow_gap_s", Num(cfg.subflow_gap_s)},
-                          {"close_grace_s", Num(cfg.close_grace_s)},
-                          {"max_flows", std::to_string(cfg.max_flows)},
-                          {"float_format", o.float_format.empty() ? "shortest round-trip" : o.float_format},
-                          {"tz", o.tz}};
-    if (labels) {
-      manifest.labels_path = o.labels;
-      manifest.labels_sha256 = FileSha256(o.labels);
-      manifest.label_rules = labels->Size();
-      manifest.default_label = o.default_label;
-    }
-    manifest.loss_column = o.loss_column;
-    manifest.loss_source = live_mode ? "ring_losses" : "pcapng_isb";
-    if (!live_mode) {
-      manifest.inputs = [&inputs](std::vector<nfm::ManifestInput>* v) {
-        for (const nfm::InputProgress& input : inputs) {
-        nfm::ManifestInput m;
-        m.path = input.path;
-        m.format = input.format;
-        m.size = input.size;
-        m.sha256 = input.sha256;
-        m.sha256_bytes = input.sha256_bytes;
-        m.sha256_complete = input.sha256_complete;
-        m.records = input.records;
-        m.have_times = input.have_times;
-        m.first_ns = static_cast<int64_t>(input.first_ns);
-        m.last_ns = static_cast<int64_t>(input.last_ns);
-        m.drop_intervals = input.drops.size();
-        for (const auto& d : input.drops) m.drops += d.drops;
-        v->push_back(std::move(m));
-        }
-      };
-    }
-    manifest.engine_counts = [&engine, &sharded_stats, &sharded_run](nfm::ManifestCounts* packets,
-                                                                    nfm::ManifestCounts* flows) {
-      const nfm::EngineStats& st = sharded_run ? sharded_stats : engine.Stats();
-      uint64_t skipped = 0;
-      for (uint64_t s : st.skipped) skipped += s;
-      packets->emplace_back("offered", st.packets);
-      packets->emplace_back("in_flows", st.packets_in_flows);
-      packets->emplace_back("skipped", skipped);
-      for (int r = 0; r < static_cast<int>(nfm::SkipReason::kCount); ++r)
-        packets->emplace_back(std::string("skipped_") + nfm::SkipReasonName(static_cast<nfm::SkipReason>(r)),
-                              st.skipped[r]);
-      packets->emplace_back("out_of_order", st.out_of_order);
-      uint64_t exported = 0;
-      for (uint64_t e : st.flows_exported) exported += e;
-      flows->emplace_back("created", st.flows_created);
-      flows->emplace_back("exported", exported);
-      for (int r = 0; r < static_cast<int>(nfm::EndReason::kCount); ++r)
-        flows->emplace_back(nfm::EndReasonName(static_cast<nfm::EndReason>(r)), st.flows_exported[r]);
-      flows->emplace_back("open", st.flows_active);
-    };
-    manifest.interrupted = [] { return g_stop.load(); };
-    sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
-      std::string e;
-      if (!manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
-          manifest_error.empty())
-        manifest_error = e;
-    };
-  }
-  // Offline --threads > 1: the manifest's engine counts come from the sharded run's totals
-  // (sharded_stats) and its input info is written by the reader thread, so a manifest written
-  // mid-run (--csv-rotate-mb) would race: with rotation, and with the live loss timeline (sampled
-  // on the drain thread, read by exporters on worker threads), --threads falls back to 1.
-  unsigned flow_threads = threads;
-  if (threads > 1 && ((want_manifest && o.csv_rotate_mb > 0 && !live_mode) || (o.loss_column && live_mode) ||
-                      (want_manifest && live_mode))) {
-    if (o.threads > 1)
-      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: manifests with --csv-rotate-mb, live manifests and "
-                   "live --loss-column need one thread; use --no-manifest for threads\n", o.threads);
-    flow_threads = 1;
-  }
-  if (csv) {
-    csv->SetDataset(&extras, want_manifest ? &manifest : nullptr);
-    engine.AddExporter(*csv);
-  }
-  for (auto& x : ipfix) engine.AddExporter(*x);
-  if (flow_metrics) engine.AddExporter(*flow_metrics);
-  if (live_mode) {
-#ifdef NFM_HAVE_LIVE
-    live.quiet = o.quiet;
-    live.threads = flow_threads;
-    live.verbose = verbose;
-    if (loss_timeline) {
-      live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
-        const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
-                              s.counters[NFM_CNT_NO_RING].load(std::memory_order_relaxed) +
-                              s.events_bad.load(std::memory_order_relaxed);
-        loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)), lost);
-      };
-    }
-    if (want_manifest) {
-      manifest.live = [&status, &live, loss_timeline](nfm::ManifestLive* l) {
-        l->interfaces = live.ifaces;
-        l->xdp_mode = nfm::live::XdpModeName(status.xdp_mode.load());
-        l->rings = status.rings.load();
-        l->ring_size_bytes = status.ring_size_bytes.load();
-        for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status.counters[i].load());
-        l->counters.emplace_back("events_decoded", status.events_decoded.load());
-        l->counters.emplace_back("events_bad", status.events_bad.load());
-        if (loss_timeline) {
-          for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
-        }
-        return true;
-      };
-      manifest.Start();
-    }
-    if (metrics) metrics->AttachLive(&status);
-    rc = nfm::live::RunLive(live, engine, g_stop, &status, metrics.get());
-#endif
-  } else {
-    if (want_manifest) manifest.Start();
-    sharded_run = flow_threads > 1;
-    rc = RunOfflineAndReport(o, engine, metrics.get(), false, cfg.profile != nfm::Profile::kCorrected,
-                             flow_threads, false, &inputs, want_manifest, &sharded_stats);
-  }
-
-  rc = FinishIpfix(o, ipfix, rc);
-  return FinishOutput(o, sink.get(), metrics.get(), rc, &manifest_error);
+  return RunEngine(ctx, engine);
 }

@@ -11,7 +11,8 @@
 #include <linux/types.h>
 #endif
 
-#define NFM_EVENT_VERSION 1
+/* 2: tcp_seq/tcp_ack appended, 72 bytes (1: 64 bytes). */
+#define NFM_EVENT_VERSION 2
 
 /* Rings: "nfm_rings" is an ARRAY_OF_MAPS of up to NFM_MAX_RINGS ring buffers. The BPF side
  * picks ring (symmetric flow hash & nfm_ring_mask), so both directions of a flow share one
@@ -49,6 +50,11 @@ struct nfm_pkt_event {
 	__u8 proto;        /* IP protocol number (IPv6: after the extension chain) */
 	__u8 tcp_flags;    /* full TCP flag byte (FIN 0x01 ... CWR 0x80) */
 	__u8 info;         /* NFM_INFO_* bits, version in bits 5..7 */
+	__u32 tcp_seq;     /* host order: TCP sequence number, 0 if no TCP header was read
+			    * (not TCP, later fragment, L4_TRUNC). GSO segment i at TC:
+			    * the skb's number + i * gso_size (what the wire shows). */
+	__u32 tcp_ack;     /* host order: TCP acknowledgement number (raw, also without
+			    * ACK set), 0 if no TCP header was read */
 };
 
 /* Per-CPU counter slots (BPF_MAP_TYPE_PERCPU_ARRAY "nfm_counters", key = enum value,
@@ -92,7 +98,7 @@ enum nfm_counter {
 	NFM_STATIC_ASSERT(__builtin_offsetof(struct nfm_pkt_event, field) == (off), \
 			  "nfm_pkt_event." #field " moved")
 
-NFM_STATIC_ASSERT(sizeof(struct nfm_pkt_event) == 64, "nfm_pkt_event must be 64 bytes");
+NFM_STATIC_ASSERT(sizeof(struct nfm_pkt_event) == 72, "nfm_pkt_event must be 72 bytes");
 NFM_ASSERT_OFF(ts_ns, 0);
 NFM_ASSERT_OFF(saddr, 8);
 NFM_ASSERT_OFF(daddr, 24);
@@ -107,6 +113,8 @@ NFM_ASSERT_OFF(l4_hdr_len, 60);
 NFM_ASSERT_OFF(proto, 61);
 NFM_ASSERT_OFF(tcp_flags, 62);
 NFM_ASSERT_OFF(info, 63);
+NFM_ASSERT_OFF(tcp_seq, 64);
+NFM_ASSERT_OFF(tcp_ack, 68);
 NFM_STATIC_ASSERT((NFM_MAX_RINGS & (NFM_MAX_RINGS - 1)) == 0, "rings: power of two");
 
 #endif /* NFM_EVENT_H */

@@ -102,10 +102,14 @@ class BpfHarness {
   BpfHarness& operator=(const BpfHarness&) = delete;
 
   // Runs one frame through nfm_xdp or nfm_tc_egress (or, with tc_ingress, nfm_tc_ingress).
+  // TC: gso_segs/gso_size set the skb's GSO fields (a super-packet the stack would segment).
   // Returns 0 or -errno; *retval = verdict.
-  int Run(bool tc, const std::vector<uint8_t>& frame, int* retval, bool tc_ingress = false) {
+  int Run(bool tc, const std::vector<uint8_t>& frame, int* retval, bool tc_ingress = false, uint32_t gso_segs = 0,
+          uint32_t gso_size = 0) {
     std::vector<uint8_t> out(frame.size() + 512);
     struct __sk_buff skb_ctx{};
+    skb_ctx.gso_segs = gso_segs;
+    skb_ctx.gso_size = gso_size;
     LIBBPF_OPTS(bpf_test_run_opts, opts);
     opts.data_in = frame.data();
     opts.data_size_in = static_cast<uint32_t>(frame.size());

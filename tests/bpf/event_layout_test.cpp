@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Golden-bytes test of the kernel/user contract struct nfm_pkt_event (include/nfm/event.h):
-// offsets, no hidden padding, a hand-written 64-byte record decoding to known fields, and
+// offsets, no hidden padding, a hand-written 72-byte record decoding to known fields, and
 // every byte of it belonging to exactly the field the contract says.
 // Needs no BPF privileges.
 #include <arpa/inet.h>
@@ -19,12 +19,12 @@ namespace {
 static_assert(std::is_trivially_copyable_v<nfm_pkt_event>);
 static_assert(std::is_standard_layout_v<nfm_pkt_event>);
 static_assert(std::has_unique_object_representations_v<nfm_pkt_event>, "hidden padding");
-// Field offsets and the 64-byte size: asserted in include/nfm/event.h, compiled here too.
+// Field offsets and the 72-byte size: asserted in include/nfm/event.h, compiled here too.
 // Counter slots need no pin here: tests/unit/counter_table_test.cpp fails for a slot without a metric.
 
 // An IPv4 TCP SYN/ACK 10.0.0.1:1234 -> 10.0.0.2:80 seen by TC egress on ifindex 3, as the
 // little-endian (x86) BPF program writes it.
-constexpr unsigned char kGolden[64] = {
+constexpr unsigned char kGolden[72] = {
     0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  //  0 ts_ns = 0x1122334455667788 (host)
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,        //  8 saddr ::ffff:
     10, 0, 0, 1,                                     // 20   10.0.0.1
@@ -40,7 +40,9 @@ constexpr unsigned char kGolden[64] = {
     20,                                              // 60 l4_hdr_len
     6,                                               // 61 proto TCP
     0x12,                                            // 62 tcp_flags SYN|ACK
-    0x22,                                            // 63 info: EGRESS (0x02) | version 1 << 5
+    0x42,                                            // 63 info: EGRESS (0x02) | version 2 << 5
+    0x01, 0x02, 0x03, 0x04,                          // 64 tcp_seq = 0x04030201 (host)
+    0xf1, 0xf2, 0xf3, 0x04,                          // 68 tcp_ack = 0x04f3f2f1 (host)
 };
 
 TEST(EventLayout, GoldenBytesDecode) {
@@ -61,6 +63,8 @@ TEST(EventLayout, GoldenBytesDecode) {
   EXPECT_EQ(e.l4_hdr_len, 20);
   EXPECT_EQ(e.proto, 6);
   EXPECT_EQ(e.tcp_flags, 0x12);
+  EXPECT_EQ(e.tcp_seq, 0x04030201u);
+  EXPECT_EQ(e.tcp_ack, 0x04f3f2f1u);
   EXPECT_EQ(e.info & NFM_INFO_EGRESS, NFM_INFO_EGRESS);
   EXPECT_EQ(e.info & (NFM_INFO_IPV6 | NFM_INFO_FRAG | NFM_INFO_LATER_FRAG | NFM_INFO_L4_TRUNC), 0);
   EXPECT_EQ(e.info >> NFM_INFO_VERSION_SHIFT, NFM_EVENT_VERSION);
@@ -69,18 +73,20 @@ TEST(EventLayout, GoldenBytesDecode) {
 // Every field of the event read through the struct (what user space does), one entry per
 // field, each as a plain integer (addresses: 16 separate bytes folded into two halves).
 struct FieldValues {
-  uint64_t v[15];
+  uint64_t v[17];
 };
-constexpr const char* kFieldNames[15] = {"ts_ns",  "saddr_hi", "saddr_lo", "daddr_hi", "daddr_lo",
+constexpr const char* kFieldNames[17] = {"ts_ns",  "saddr_hi", "saddr_lo", "daddr_hi", "daddr_lo",
                                          "frame_len", "payload_len", "ifindex", "sport", "dport",
-                                         "window", "l4_off", "l4_hdr_len", "proto", "tcp_flags"};
+                                         "window", "l4_off", "l4_hdr_len", "proto", "tcp_flags",
+                                         "tcp_seq", "tcp_ack"};
 // The field each byte offset belongs to, written by hand from the contract in event.h's
 // comments (ts 8, saddr 16, daddr 16, frame_len 4, payload_len 4, ifindex 4, sport 2,
-// dport 2, window 2, l4_off 2, then four single bytes); info (byte 63) is checked apart.
+// dport 2, window 2, l4_off 2, then four single bytes, tcp_seq 4, tcp_ack 4); info (byte 63)
+// is checked apart.
 constexpr int kOwner(int byte) {
   return byte < 8 ? 0 : byte < 16 ? 1 : byte < 24 ? 2 : byte < 32 ? 3 : byte < 40 ? 4
        : byte < 44 ? 5 : byte < 48 ? 6 : byte < 52 ? 7 : byte < 54 ? 8 : byte < 56 ? 9
-       : byte < 58 ? 10 : byte < 60 ? 11 : byte - 60 + 12;
+       : byte < 58 ? 10 : byte < 60 ? 11 : byte < 64 ? byte - 60 + 12 : byte < 68 ? 15 : 16;
 }
 
 uint64_t Fold(const unsigned char* p) {
@@ -94,7 +100,7 @@ FieldValues Read(const unsigned char* bytes) {
   std::memcpy(&e, bytes, sizeof e);
   return {{e.ts_ns, Fold(e.saddr), Fold(e.saddr + 8), Fold(e.daddr), Fold(e.daddr + 8), e.frame_len,
            e.payload_len, e.ifindex, ntohs(e.sport), ntohs(e.dport), e.window, e.l4_off, e.l4_hdr_len,
-           e.proto, e.tcp_flags}};
+           e.proto, e.tcp_flags, e.tcp_seq, e.tcp_ack}};
 }
 
 // Flipping any single byte of the golden record changes exactly one decoded field, the one
@@ -103,18 +109,19 @@ FieldValues Read(const unsigned char* bytes) {
 TEST(EventLayout, EveryByteChangesExactlyItsField) {
   const FieldValues base = Read(kGolden);
   // Byte position inside its field -> expected XOR of the decoded value after flipping it.
-  const int starts[15] = {0, 8, 16, 24, 32, 40, 44, 48, 52, 54, 56, 58, 60, 61, 62};
-  const bool big_endian_field[15] = {false, true, true, true, true, false, false, false,
-                                     true,  true, false, false, false, false, false};
-  const int sizes[15] = {8, 8, 8, 8, 8, 4, 4, 4, 2, 2, 2, 2, 1, 1, 1};
-  for (int byte = 0; byte < 63; ++byte) {
+  const int starts[17] = {0, 8, 16, 24, 32, 40, 44, 48, 52, 54, 56, 58, 60, 61, 62, 64, 68};
+  const bool big_endian_field[17] = {false, true, true, true, true, false, false, false,
+                                     true,  true, false, false, false, false, false, false, false};
+  const int sizes[17] = {8, 8, 8, 8, 8, 4, 4, 4, 2, 2, 2, 2, 1, 1, 1, 4, 4};
+  for (int byte = 0; byte < 72; ++byte) {
+    if (byte == 63) continue;  // info: below
     SCOPED_TRACE("byte " + std::to_string(byte));
-    unsigned char flipped[64];
-    std::memcpy(flipped, kGolden, 64);
+    unsigned char flipped[72];
+    std::memcpy(flipped, kGolden, 72);
     flipped[byte] ^= 0xa5;
     const FieldValues got = Read(flipped);
     const int owner = kOwner(byte);
-    for (int f = 0; f < 15; ++f) {
+    for (int f = 0; f < 17; ++f) {
       if (f != owner) {
         EXPECT_EQ(got.v[f], base.v[f]) << kFieldNames[f] << " changed";
         continue;
@@ -131,15 +138,15 @@ TEST(EventLayout, EveryByteChangesExactlyItsField) {
     EXPECT_EQ(e.info, kGolden[63]) << "info changed";
   }
   // The info byte: flags in bits 0..4, version in bits 5..7, nothing else moves.
-  unsigned char flipped[64];
-  std::memcpy(flipped, kGolden, 64);
-  flipped[63] = 0x1f | (2 << NFM_INFO_VERSION_SHIFT);
+  unsigned char flipped[72];
+  std::memcpy(flipped, kGolden, 72);
+  flipped[63] = 0x1f | (3 << NFM_INFO_VERSION_SHIFT);
   const FieldValues got = Read(flipped);
-  for (int f = 0; f < 15; ++f) EXPECT_EQ(got.v[f], base.v[f]) << kFieldNames[f];
+  for (int f = 0; f < 17; ++f) EXPECT_EQ(got.v[f], base.v[f]) << kFieldNames[f];
   nfm_pkt_event e;
   std::memcpy(&e, flipped, sizeof e);
   EXPECT_EQ(e.info & 0x1f, NFM_INFO_IPV6 | NFM_INFO_EGRESS | NFM_INFO_FRAG | NFM_INFO_LATER_FRAG | NFM_INFO_L4_TRUNC);
-  EXPECT_EQ(e.info >> NFM_INFO_VERSION_SHIFT, 2);
+  EXPECT_EQ(e.info >> NFM_INFO_VERSION_SHIFT, 3);
 }
 
 }  // namespace

@@ -361,6 +361,232 @@ def case_loss_column_offline():
     check(res.returncode == 1 and b"stdin" in res.stderr, f"--loss-column with stdin: {show(res)}")
 
 
+# ------------------------------------------------------------- cic and ntl feature sets
+# The cic and ntl layouts end in their own label column (CIC `Label` = NeedManualLabel, NTL
+# `label` = --label, default Unknown). --labels fills that column instead of adding one;
+# --loss-column puts capture_loss just before it. Modes: name -> (options, identity columns
+# src, sport, dst, dport, protocol, timestamp, label column, its text without --labels).
+SET_MODES = {
+    "cic": (["--profile", "cic"], ("Src IP", "Src Port", "Dst IP", "Dst Port", "Protocol", "Timestamp"),
+            "Label", "NeedManualLabel"),
+    "set-cic": (["--feature-set", "cic"], ("Src IP", "Src Port", "Dst IP", "Dst Port", "Protocol", "Timestamp"),
+                "Label", "NeedManualLabel"),
+    "ntl": (["--profile", "ntl"], ("src_ip", "src_port", "dst_ip", "dst_port", "protocol", "timestamp"),
+            "label", "Unknown"),
+    "set-ntl": (["--feature-set", "ntl"], ("src_ip", "src_port", "dst_ip", "dst_port", "protocol", "timestamp"),
+                "label", "Unknown"),
+}
+
+# Rules for ../shared/pcaps/cs_http_espn.pcapng (2010-04-07, client 172.16.0.122: DNS to
+# 4.2.2.1, HTTP to 205.234.218.x, 68.71.208-209.x, 63.85.36.x and others), chosen by hand:
+#   OLD     ends in 2000: matches nothing (a time bound far from every flow)
+#   DNS     written server side (src 4.2.2.1 sport 53): every DNS flow in the reverse orientation
+#   NOUDP80 no UDP flow to port 80 in the capture: matches nothing
+#   AKAMAI  server side again, 205.234.218.0/24 port 80, inside a 2010 window
+#   P41848  client port 41848 -> 205.234.218.129:80; AKAMAI comes first in the file and wins
+#   WEB68   client side: 68.71.208.0/22 (68.71.208.x and 68.71.209.72), dport 80, proto number 6
+# Every other flow (63.85.36.x, 199.181.132.250, 66.235.139.152, ...) gets --default-label.
+SET_RULES = """label,start,end,src,dst,sport,dport,proto
+OLD,*,2000-01-01T00:00:00Z,*,*,*,*,*
+DNS,*,*,4.2.2.1,*,53,*,udp
+NOUDP80,*,*,*,*,*,80,udp
+AKAMAI,2010-01-01T00:00:00Z,2011-01-01T00:00:00Z,205.234.218.0/24,*,80,*,tcp
+P41848,*,*,*,*,41848,*,*
+WEB68,*,*,172.16.0.122,68.71.208.0/22,*,80,6
+"""
+
+
+def rule_label(rules_text: str, src: str, sport: int, dst: str, dport: int, proto: int, day: tuple, default: str):
+    """First-match of the rules on a row's identity (a linear scan written for this test,
+    independent of label/labels.cpp). Time: a rule bound only has to be compared with the
+    flow's day, as the test checks that no bound is within a day of any flow."""
+    import datetime
+    import ipaddress
+    names = {"tcp": 6, "udp": 17, "icmp": 1, "*": None}
+
+    def t(text):
+        if text == "*":
+            return None
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    def host(spec, addr):
+        return spec == "*" or ipaddress.ip_address(addr) in ipaddress.ip_network(spec, strict=False)
+
+    def port(spec, p):
+        return spec == "*" or int(spec) == p
+
+    d0 = datetime.datetime(*day, tzinfo=datetime.timezone.utc)
+    d1 = d0 + datetime.timedelta(days=1)
+    for line in rules_text.splitlines()[1:]:
+        label, start, end, rs, rd, rsp, rdp, rp = line.split(",")
+        ts, te = t(start), t(end)
+        for bound in (ts, te):
+            check(bound is None or abs(bound - d0) > datetime.timedelta(days=2), f"rule bound {bound} near a flow")
+        if (te is not None and te < d0) or (ts is not None and ts > d1):
+            continue
+        want_proto = names[rp] if rp in names else int(rp)
+        if want_proto is not None and want_proto != proto:
+            continue
+        fwd = host(rs, src) and port(rsp, sport) and host(rd, dst) and port(rdp, dport)
+        rev = host(rs, dst) and port(rsp, dport) and host(rd, src) and port(rdp, sport)
+        if fwd or rev:
+            return label
+    return default
+
+
+def row_day(text: str) -> tuple:
+    m = re.search(r"(\d{4})-(\d\d)-(\d\d)", text)
+    if m:
+        return int(m.group(1)), int(m.group(2)), int(m.group(3))
+    m = re.search(r"(\d\d)/(\d\d)/(\d{4})", text)  # CIC dd/MM/yyyy
+    check(m is not None, f"no date in timestamp {text!r}")
+    return int(m.group(3)), int(m.group(2)), int(m.group(1))
+
+
+def espn_capture() -> Path:
+    shared = nfmtest.find_shared()
+    p = shared / "pcaps" / "cs_http_espn.pcapng" if shared else None
+    if not p or not p.exists():
+        raise Skip("../shared/pcaps/cs_http_espn.pcapng not found (set NFM_SHARED_DIR): cic/ntl label cases need it")
+    return p
+
+
+def case_labels_cic_ntl():
+    p = espn_capture()
+    rules = TMP / "rules.csv"
+    rules.write_text(SET_RULES)
+    for mode, (opts, ident, label_col, constant) in SET_MODES.items():
+        plain = run(["--pcap", str(p), "--csv", "-", "-q", *opts])
+        check(plain.returncode == 0, f"{mode}: {show(plain)}")
+        h0, rows0 = rows_of(plain.stdout)
+        check(len(rows0) > 10 and h0[-1] == label_col, f"{mode}: {len(rows0)} rows, last column {h0[-1:]}")
+        check(all(r[-1] == constant for r in rows0), f"{mode}: without --labels the label column is {constant}")
+        res = run(["--pcap", str(p), "--csv", "-", "-q", *opts, "--labels", str(rules), "--default-label", "OTHER"])
+        check(res.returncode == 0, f"{mode}: {show(res)}")
+        h, rows = rows_of(res.stdout)
+        check(h == h0, f"{mode}: --labels must keep the header (no second label column): {h[-3:]}")
+        check(sorted(r[:-1] for r in rows) == sorted(r[:-1] for r in rows0), f"{mode}: other columns changed")
+        idx = {c: i for i, c in enumerate(h)}
+        seen = set()
+        for r in rows:
+            src, sport, dst, dport, proto, ts = (r[idx[c]] for c in ident)
+            proto_num = nfmtest.PROTO_NUM.get(proto) or int(proto)
+            want = rule_label(SET_RULES, src, int(sport), dst, int(dport), proto_num, row_day(ts), "OTHER")
+            check(r[-1] == want, f"{mode}: {src}:{sport} -> {dst}:{dport}/{proto}: label {r[-1]!r}, want {want!r}")
+            seen.add(want)
+        # The capture exercises both orientations and the default (ntl: TCP only, no DNS).
+        want_seen = {"AKAMAI", "WEB68", "OTHER"} | ({"DNS"} if "cic" in mode else set())
+        check(want_seen <= seen, f"{mode}: labels seen {seen}, want at least {want_seen}")
+        # Without --default-label unmatched flows are BENIGN.
+        res = run(["--pcap", str(p), "--csv", "-", "-q", *opts, "--labels", str(rules)])
+        h, rows = rows_of(res.stdout)
+        check("OTHER" not in {r[-1] for r in rows} and "BENIGN" in {r[-1] for r in rows}, f"{mode}: default BENIGN")
+    # One source for the label column: --label with --labels is a usage error; --label text
+    # must fit a CSV cell.
+    res = run(["--pcap", str(p), "--csv", "-", "--profile", "ntl", "--label", "X", "--labels", str(rules)])
+    check(res.returncode == 1 and b"--label and --labels" in res.stderr and not res.stdout, f"--label+--labels: {show(res)}")
+    res = run(["--pcap", str(p), "--csv", "-", "--profile", "ntl", "--label", "a,b"])
+    check(res.returncode == 1 and b"--label:" in res.stderr, f"--label a,b: {show(res)}")
+
+
+def pcapng_tcp_with_isbs() -> Path:
+    """As pcapng_with_isbs, with two-packet TCP flows (the ntl profile sees TCP only, the cic
+    profile writes no one-packet flow): A [100, 101], B [200, 201], C [300, 301]; ISBs at 150
+    (ifdrop 0), 250 (4), 350 (4). By hand: drops in [150, 250], only B overlaps -> A 0, B 1, C 0."""
+    def block(t, body):
+        n = 12 + len(body)
+        return struct.pack("<II", t, n) + body + struct.pack("<I", n)
+
+    def epb(sec, frame):
+        us = sec * 10**6
+        pad = b"\0" * (-len(frame) % 4)
+        return block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xFFFFFFFF, len(frame), len(frame)) + frame + pad)
+
+    def isb(sec, ifdrop):
+        us = sec * 10**6
+        return block(5, struct.pack("<III", 0, us >> 32, us & 0xFFFFFFFF) +
+                     struct.pack("<HHQ", 5, 8, ifdrop) + struct.pack("<HH", 0, 0))
+
+    def flow(sec, client, sport):
+        return (epb(sec, tcp(client, "10.9.0.2", sport, 80, 0x02, seq=100)) +
+                epb(sec + 1, tcp("10.9.0.2", client, 80, sport, 0x12, seq=500, ack=101)))
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 0))
+    out += flow(100, "10.9.0.1", 1001) + isb(150, 0)
+    out += flow(200, "10.9.0.3", 1003) + isb(250, 4)
+    out += flow(300, "10.9.0.4", 1004) + isb(350, 4)
+    p = TMP / "isb_tcp.pcapng"
+    p.write_bytes(out)
+    return p
+
+
+def case_loss_column_cic_ntl():
+    p = pcapng_tcp_with_isbs()
+    rules = TMP / "r.csv"
+    rules.write_text("label,start,end,src,dst,sport,dport,proto\nX,*,*,10.9.0.3,*,*,*,*\n")
+    want_loss = {"10.9.0.1": "0", "10.9.0.3": "1", "10.9.0.4": "0"}
+    for mode, (opts, ident, label_col, constant) in SET_MODES.items():
+        base = ["--pcap", str(p), "--csv", "-", "-q", "--idle-timeout", "1000", *opts]
+        plain = run(base)
+        check(plain.returncode == 0, f"{mode}: {show(plain)}")
+        h0, rows0 = rows_of(plain.stdout)
+        check(len(rows0) == 3, f"{mode}: want 3 flows, got {len(rows0)}")
+        res = run([*base, "--loss-column"])
+        check(res.returncode == 0, f"{mode}: {show(res)}")
+        h, rows = rows_of(res.stdout)
+        check(h == h0[:-1] + ["capture_loss", label_col], f"{mode}: header tail {h[-3:]}")
+        check(sorted(r[:-2] + r[-1:] for r in rows) == sorted(rows0), f"{mode}: other columns changed")
+        src = h.index(ident[0])
+        got = {r[src]: r[-2] for r in rows}
+        check(got == want_loss, f"{mode}: capture_loss {got}, want {want_loss}")
+        check(all(r[-1] == constant for r in rows), f"{mode}: label column without --labels")
+        res = run([*base, "--loss-column", "--labels", str(rules)])
+        h, rows = rows_of(res.stdout)
+        check(h[-2:] == ["capture_loss", label_col] and len(h) == len(h0) + 1, f"{mode}: header tail {h[-3:]}")
+        got = {r[src]: (r[-2], r[-1]) for r in rows}
+        want = {"10.9.0.1": ("0", "BENIGN"), "10.9.0.3": ("1", "X"), "10.9.0.4": ("0", "BENIGN")}
+        check(got == want, f"{mode}: {got}")
+
+
+def case_manifest_cic_ntl():
+    p = espn_capture()
+    rules = TMP / "rules.csv"
+    rules.write_text(SET_RULES)
+    for mode, (opts, ident, label_col, constant) in SET_MODES.items():
+        d = TMP / mode
+        d.mkdir()
+        out = d / "flows.csv"
+        res = run(["--pcap", str(p), "--csv", str(out), "-q", *opts, "--labels", str(rules), "--loss-column"])
+        check(res.returncode == 0, f"{mode}: {show(res)}")
+        m = manifest_of(out)
+        h, rows = rows_of(out.read_bytes())
+        profile = opts[1] if opts[0] == "--profile" else "corrected"
+        want_set = opts[1].replace("set-", "") if opts[0] == "--feature-set" else opts[1]
+        check(m["effective"]["profile"] == profile and m["effective"]["feature_set"] == want_set,
+              f"{mode}: effective {m['effective']}")
+        check(m["options"]["--profile"] == profile and m["options"]["--labels"] == str(rules), f"{mode}: options")
+        check([c["name"] for c in m["columns"]] == h, f"{mode}: manifest columns != CSV header")
+        kinds = {c["name"]: c["kind"] for c in m["columns"]}
+        check(kinds[ident[0]] == "address" and kinds[label_col] == "text" and kinds["capture_loss"] == "unsigned"
+              and "unknown" not in kinds.values(), f"{mode}: column kinds {[k for k, v in kinds.items() if v == 'unknown']}")
+        check(m["file"]["rows"] == len(rows) > 10, f"{mode}: manifest rows {m['file']['rows']}, CSV {len(rows)}")
+        counts = {}
+        for r in rows:
+            counts[r[-1]] = counts.get(r[-1], 0) + 1
+        check(m["labels"]["enabled"] and m["labels"]["rows_by_label"] == counts, f"{mode}: {m['labels']}")
+        check(m["capture_loss"] == {"column": True, "source": "pcapng_isb", "rows_with_loss": 0}, f"{mode}: loss")
+        check(m["inputs"][0]["sha256"] == sha256sum(p), f"{mode}: input sha256")
+        check(m["flows_in_file"]["rows"] == len(rows), f"{mode}: flows_in_file")
+        # Without labels: the manifest says so, and the CSV is what stdout gets.
+        out2 = d / "plain.csv"
+        res = run(["--pcap", str(p), "--csv", str(out2), "-q", *opts])
+        m = manifest_of(out2)
+        check(m["labels"] == {"enabled": False} and m["capture_loss"] == {"column": False}, f"{mode}: {m['labels']}")
+        std = run(["--pcap", str(p), "--csv", "-", "-q", *opts])
+        check(std.stdout == out2.read_bytes(), f"{mode}: file output differs from stdout")
+
+
 # ------------------------------------------------------------------------- compression
 def decompress(path: Path) -> bytes:
     tool = ["gzip", "-dc"] if path.name.endswith(".gz") else ["zstd", "-dcq"]

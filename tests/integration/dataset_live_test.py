@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Live --loss-column test (CTest label "integration"): a one-page ring under a trafgen flood.
 
-  dataset_live_test.py --nfm PATH [--harness PATH] [--keep]
+  dataset_live_test.py --nfm PATH [--harness PATH] [--threads N] [--keep]
 
 In a private namespace pair (live_test.Net, 10.98.13.0/24) the agent runs with --rings 1,
 --ring-size <one page>, --idle-timeout 1 and --loss-column. Traffic from namespace b:
@@ -15,7 +15,9 @@ In a private namespace pair (live_test.Net, 10.98.13.0/24) the agent runs with -
 Reference: the drainer's own loss record (manifest live.loss_intervals). Expected by hand:
 early flows 0, long flow 1, late flow 0; every flow whose packet span overlaps a loss interval
 1; no flow that started after the last loss interval 1. The manifest's ring_full counter must
-equal the summary line's. --labels runs too: early flows EARLY (a time window around now), the
+equal the summary line's, and its flows_run_total.exported the CSV's rows. With --threads N the
+agent runs N rings and N drain workers (no fallback to one thread with a manifest and
+--loss-column: stderr must not say "--threads ... ignored"). --labels runs too: early flows EARLY (a time window around now), the
 long flow LONG (rule written server -> client), the rest BENIGN. Exit 0 pass, 1 fail, 77 skip.
 """
 from __future__ import annotations
@@ -57,6 +59,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--nfm", required=True)
     ap.add_argument("--harness", default="")
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     lt.kernel_ready()
@@ -68,7 +71,7 @@ def main() -> int:
     tools = lt.Tools(a.nfm, a.harness)
     tmp = Path(tempfile.mkdtemp(prefix="nfm-dataset-live-"))
     try:
-        run_test(tools, tmp)
+        run_test(tools, tmp, a.threads)
         print("PASS loss_column_live")
         return 0
     except lt.Failure as e:
@@ -81,7 +84,7 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_test(tools: lt.Tools, tmp: Path) -> None:
+def run_test(tools: lt.Tools, tmp: Path, threads: int) -> None:
     n_pkts, n_ports = 300_000, 4000
     with lt.Net(13) as net:
         out, err = tmp / "live.csv", tmp / "agent.err"
@@ -99,8 +102,9 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
                          f"EARLY,{(now - dt.timedelta(minutes=1)).isoformat()},{(now + dt.timedelta(minutes=10)).isoformat()},"
                          f"{net.ip_b},*,30000-30004,*,udp\n"
                          f"LONG,*,*,{net.ip_a},{net.ip_b}/32,7000,31000,17\n")
-        agent = lt.start_agent(tools, net, out, ["--ring-size", str(page_kb), "--rings", "1", "--idle-timeout", "1",
-                                                 "--loss-column", "--labels", str(rules)], err_path=err)
+        agent = lt.start_agent(tools, net, out, ["--ring-size", str(page_kb), "--rings", str(threads), "--threads",
+                                                 str(threads), "--idle-timeout", "1", "--loss-column", "--labels",
+                                                 str(rules)], err_path=err)
         early = send_udp(net, list(range(30000, 30005)), 9000, 3, 0.05)
         early.wait(timeout=30)
         time.sleep(3.5)  # idle 1 s + the drainer's 1 s slack + ticks: exported before the flood
@@ -123,6 +127,7 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
         time.sleep(0.3)
         rc, stderr = lt.stop_agent(agent, err)
         lt.check(rc == 0, f"agent exit code {rc}: {stderr}")
+        lt.check("ignored" not in stderr, f"the agent fell back: {stderr[-300:]}")
         s = lt.parse_summary(stderr)
         lt.log(s["line"])
         lt.check(s["ring_full"] > 0, f"the flood lost nothing on a {page_kb} KiB ring: {s['line']}")
@@ -141,6 +146,8 @@ def run_test(tools: lt.Tools, tmp: Path) -> None:
             rows = list(csv.DictReader(f))
         lt.check(rows and list(rows[0].keys())[-2:] == ["capture_loss", "label"],
                  f"last columns {list(rows[0].keys())[-2:] if rows else None}, want capture_loss, label")
+        lt.check(m["flows_run_total"]["exported"] == len(rows),
+                 f"manifest flows_run_total.exported {m['flows_run_total']['exported']} != {len(rows)} CSV rows")
         by_port = {}
         for r in rows:
             by_port.setdefault(int(r["src_port"]), []).append(r)

@@ -2,15 +2,19 @@
  * An independent IPFIX reader for the tests, built on libfixbuf: reads an IPFIX file or accepts
  * one TCP connection, loads the information model XML, decodes every record with its own
  * template and prints one line per record, "R <tid> <ent>/<num>=<value> ...": unsigned and
- * date-time values in decimal, float64 as the 16 hex digits of its bits, addresses as text.
- * Usage: fixbuf_read INFO_MODEL.xml file PATH | tcp PORT
+ * date-time and signed64 values in decimal, float64 as the 16 hex digits of its bits, addresses as text.
+ * Usage: fixbuf_read INFO_MODEL.xml file PATH | tcp PORT | udp PORT RECORDS
+ * (udp: ends after RECORDS data records; exit 3 when none came for 20 s, "S ..." printed first)
  * Prints "LISTENING" (tcp) when ready, "T <tid> <fields>" per template, and finally
  * "S templates=<n> records=<n>". Exit 0 on a clean end of input, 1 on any decode error. */
 #include <arpa/inet.h>
 #include <fixbuf/public.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static unsigned long n_templates = 0;
 
@@ -61,6 +65,12 @@ static int PrintRecord(uint16_t tid, fbTemplate_t *tmpl, const uint8_t *rec, siz
         printf("%s", buf);
         break;
       }
+      case FB_INT_64: {
+        int64_t v;
+        memcpy(&v, p, 8);
+        printf("%" PRId64, v);
+        break;
+      }
       default: {
         uint64_t v = 0;
         if (ie->len == 1) v = p[0];
@@ -81,11 +91,23 @@ static int PrintRecord(uint16_t tid, fbTemplate_t *tmpl, const uint8_t *rec, siz
   return 0;
 }
 
+static volatile unsigned long n_records_seen = 0;
+
+static void OnAlarm(int sig) {
+  (void)sig;
+  printf("S templates=%lu records=%lu\n", n_templates, (unsigned long)n_records_seen);
+  fflush(stdout);
+  fprintf(stderr, "udp: no record for 20 s\n");
+  _exit(3);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: fixbuf_read INFO_MODEL.xml file PATH | tcp PORT\n");
+  const int udp = argc == 5 && strcmp(argv[2], "udp") == 0;
+  if (argc != 4 && !udp) {
+    fprintf(stderr, "usage: fixbuf_read INFO_MODEL.xml file PATH | tcp PORT | udp PORT RECORDS\n");
     return 2;
   }
+  const unsigned long want = udp ? strtoul(argv[4], NULL, 10) : 0;
   GError *err = NULL;
   fbInfoModel_t *model = fbInfoModelAlloc();
   if (!fbInfoModelReadXMLFile(model, argv[1], &err)) {
@@ -106,7 +128,7 @@ int main(int argc, char **argv) {
   } else {
     fbConnSpec_t spec;
     memset(&spec, 0, sizeof spec);
-    spec.transport = FB_TCP;
+    spec.transport = udp ? FB_UDP : FB_TCP;
     spec.host = "127.0.0.1";
     spec.svc = argv[3];
     listener = fbListenerAlloc(&spec, session, NULL, NULL, &err);
@@ -122,11 +144,15 @@ int main(int argc, char **argv) {
       return 1;
     }
     fBufSetAutomaticMode(fbuf, TRUE);
+    if (udp) {
+      signal(SIGALRM, OnAlarm);
+      alarm(20);
+    }
   }
   static uint8_t rec[65536];
   unsigned long n_records = 0;
   int bad = 0;
-  for (;;) {
+  while (!udp || n_records < want) {
     uint16_t tid = 0;
     fbTemplate_t *tmpl = fBufNextCollectionTemplate(fbuf, &tid, &err);
     if (!tmpl) break;
@@ -134,7 +160,8 @@ int main(int argc, char **argv) {
     size_t len = sizeof rec;
     if (!fBufNext(fbuf, rec, &len, &err)) break;
     bad |= PrintRecord(tid, tmpl, rec, len);
-    ++n_records;
+    n_records_seen = ++n_records;
+    if (udp) alarm(20);
   }
   if (err && !g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF)) {
     fprintf(stderr, "decode: %s\n", err->message);

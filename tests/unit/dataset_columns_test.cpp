@@ -104,6 +104,44 @@ TEST(DatasetColumns, AppendsLossThenLabelBeforeTheLineEnd) {
   EXPECT_FALSE(none.Enabled());
 }
 
+// cic / ntl layouts end in their own label column: it stays last (its name kept), --labels
+// replaces its value, capture_loss goes just before it. Rows ending in "\n" (CIC) or "\r\n".
+TEST(DatasetColumns, OwnLabelColumnIsReplacedAndStaysLast) {
+  auto rules_text = std::string("label,start,end,src,dst,sport,dport,proto\nX,*,*,10.0.0.1,*,*,*,*\n");
+  std::string err;
+  auto rules = LabelRules::Parse(rules_text, "r.csv", &err);
+  ASSERT_NE(rules, nullptr) << err;
+  LossIntervals iv;
+  iv.Add(0, 10);
+  iv.Build();
+  CaptureLossOracle loss(iv);
+  uint8_t src[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+  uint8_t dst[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+  FlowView v = Flow(5, 20);  // overlaps [0, 10]: lossy
+  v.src = src;
+  v.dst = dst;
+
+  DatasetColumns both(rules.get(), "BENIGN", &loss);
+  both.SetOwnLabelColumn(true);
+  EXPECT_EQ(both.Header("Flow ID,Idle Min,Label\n"), "Flow ID,Idle Min,capture_loss,Label\n");
+  EXPECT_EQ(both.Extend("f,0,NeedManualLabel\n", v), "f,0,1,X\n");
+  EXPECT_EQ(both.LastLabel(), "X");
+  v.src = dst;  // no rule matches
+  v.first_ns = 11;
+  EXPECT_EQ(both.Extend("f,0,NeedManualLabel\n", v), "f,0,0,BENIGN\n");
+
+  DatasetColumns labels_only(rules.get(), "B", nullptr);
+  labels_only.SetOwnLabelColumn(true);
+  EXPECT_EQ(labels_only.Header("a,b,label\r\n"), "a,b,label\r\n");
+  EXPECT_EQ(labels_only.Extend("1,2,Unknown\r\n", v), "1,2,B\r\n");
+
+  DatasetColumns loss_only(nullptr, "B", &loss);  // the set's own constant label is kept
+  loss_only.SetOwnLabelColumn(true);
+  EXPECT_EQ(loss_only.Header("a,b,label\r\n"), "a,b,capture_loss,label\r\n");
+  v.first_ns = 5;
+  EXPECT_EQ(loss_only.Extend("1,2,Unknown\r\n", v), "1,2,1,Unknown\r\n");
+}
+
 TEST(RotatedName, ExtensionStaysLastForCompressedFiles) {
   EXPECT_EQ(RotatedName("out.csv", "20260101T000000Z", 3), "out.csv.20260101T000000Z.3");
   EXPECT_EQ(RotatedName("d/out.csv.gz", "T", 1), "d/out.T.1.csv.gz");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Golden-bytes tests for the live decoder (userspace/live/event_decode.hpp): hand-written
-// 64-byte ring samples, annotated per field, must decode into the expected PacketMeta.
+// 72-byte ring samples, annotated per field, must decode into the expected PacketMeta.
 // Host-order fields are written little-endian (x86-64, arm64).
 #include "live/event_decode.hpp"
 
@@ -12,7 +12,7 @@
 namespace nfm::live {
 namespace {
 
-using Sample = std::array<uint8_t, 64>;
+using Sample = std::array<uint8_t, 72>;
 
 // IPv4 TCP 10.0.0.1:443 -> 10.0.0.2:51000, PSH|ACK, seen on egress, 1514-byte frame.
 constexpr Sample kTcpV4 = {
@@ -31,7 +31,9 @@ constexpr Sample kTcpV4 = {
     32,                                              // 60 l4_hdr_len = 32 (doff 8)
     6,                                               // 61 proto = TCP
     0x18,                                            // 62 tcp_flags = PSH|ACK
-    0x22,                                            // 63 info = version 1 << 5 | EGRESS
+    0x42,                                            // 63 info = version 2 << 5 | EGRESS
+    0x78, 0x56, 0x34, 0x12,                          // 64 tcp_seq = 0x12345678 (LE)
+    0x01, 0x00, 0x00, 0xf0,                          // 68 tcp_ack = 0xf0000001 (LE)
 };
 
 PacketMeta MustDecode(const Sample& s, int64_t offset = 0) {
@@ -59,6 +61,8 @@ TEST(EventDecode, GoldenTcpV4) {
   EXPECT_EQ(m.ip_version, 4);
   EXPECT_EQ(m.proto, 6);
   EXPECT_EQ(m.tcp_flags, 0x18);
+  EXPECT_EQ(m.tcp_seq, 0x12345678u);
+  EXPECT_EQ(m.tcp_ack, 0xf0000001u);
   EXPECT_EQ(m.flags, 0);
 }
 
@@ -68,7 +72,7 @@ TEST(EventDecode, NegativeWallTimeClampsToZero) {
 
 TEST(EventDecode, Ipv6FlagSetsVersion) {
   Sample s = kTcpV4;
-  s[63] = 0x20 | 0x01;  // version 1, IPV6, ingress
+  s[63] = 0x40 | 0x01;  // version 2, IPV6, ingress
   EXPECT_EQ(MustDecode(s).ip_version, 6);
 }
 
@@ -86,9 +90,11 @@ TEST(EventDecode, PaddedAckCountsPaddingInPayloadFrameOnly) {
 
 TEST(EventDecode, L4TruncatedHasNoHeaderOrPayload) {
   Sample s = kTcpV4;
-  s[63] = 0x20 | 0x10;  // version 1, L4_TRUNC
+  s[63] = 0x40 | 0x10;  // version 2, L4_TRUNC
   const PacketMeta m = MustDecode(s);
   EXPECT_EQ(m.flags, kPktL4Truncated);
+  EXPECT_EQ(m.tcp_seq, 0u);  // no TCP header read: seq/ack not taken even if nonzero
+  EXPECT_EQ(m.tcp_ack, 0u);
   EXPECT_EQ(m.l4_header_len, 0);
   EXPECT_EQ(m.payload_ip, 0u);
   EXPECT_EQ(m.payload_frame, 0u);
@@ -99,7 +105,7 @@ TEST(EventDecode, LaterFragment) {
   s[52] = s[53] = s[54] = s[55] = 0;  // no ports
   s[60] = 0;                          // no L4 header
   s[44] = 0xc8; s[45] = 0x05;         // payload_len = 1480 (bytes after the IP header)
-  s[63] = 0x20 | 0x04 | 0x08;         // version 1, FRAG | LATER_FRAG
+  s[63] = 0x40 | 0x04 | 0x08;         // version 2, FRAG | LATER_FRAG
   const PacketMeta m = MustDecode(s);
   EXPECT_EQ(m.flags, kPktFragment | kPktLaterFragment);
   EXPECT_EQ(m.sport, 0);
@@ -116,8 +122,8 @@ TEST(EventDecode, L4OffsetBeyondFrameClampsPayloadFrame) {
 TEST(EventDecode, RejectsWrongSize) {
   PacketMeta m;
   m.sport = 7;
-  EXPECT_EQ(DecodeEvent(kTcpV4.data(), 63, 0, &m), EventStatus::kBadSize);
-  EXPECT_EQ(DecodeEvent(kTcpV4.data(), 72, 0, &m), EventStatus::kBadSize);
+  EXPECT_EQ(DecodeEvent(kTcpV4.data(), 64, 0, &m), EventStatus::kBadSize);  // a version-1 event
+  EXPECT_EQ(DecodeEvent(kTcpV4.data(), 71, 0, &m), EventStatus::kBadSize);
   EXPECT_EQ(m.sport, 7);  // untouched
 }
 
@@ -126,7 +132,9 @@ TEST(EventDecode, RejectsWrongVersion) {
   PacketMeta m;
   s[63] = 0x02;  // version 0
   EXPECT_EQ(DecodeEvent(s.data(), s.size(), 0, &m), EventStatus::kBadVersion);
-  s[63] = 0x40 | 0x02;  // version 2
+  s[63] = 0x20 | 0x02;  // version 1
+  EXPECT_EQ(DecodeEvent(s.data(), s.size(), 0, &m), EventStatus::kBadVersion);
+  s[63] = 0x60 | 0x02;  // version 3
   EXPECT_EQ(DecodeEvent(s.data(), s.size(), 0, &m), EventStatus::kBadVersion);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // IPFIX encoder unit tests: template and message layout against hand-written bytes, MTU
 // split, RFC 7011 sequence numbers, template refresh (fake clock), queue overflow
-// accounting, TCP template resend on reconnect, URL parsing.
+// accounting, TCP template resend on reconnect, URL parsing; the cic/ntl value kinds
+// (signed64, NaN encodings) and element numbering against hand-computed bytes and ids.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,6 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cic_engine.hpp"
+#include "engine/feature_sets.hpp"
+#include "engine/ntl_features.hpp"
 #include "output/ipfix_exporter.hpp"
 #include "output/ipfix_message.hpp"
 #include "output/ipfix_template.hpp"
@@ -452,6 +456,112 @@ TEST(IpfixDocs, FeatureMeaning) {
   EXPECT_EQ(FeatureMeaning("fwd_payload_bytes_mean"), "Mean of payload bytes per packet, forward packets");
   EXPECT_EQ(FeatureMeaning("bwd_syn_flag_counts"), "Packets with the SYN flag set, backward packets");
   EXPECT_EQ(FeatureMeaning("packet_IAT_std"), "Standard deviation (population) of packet inter-arrival times");
+}
+
+
+// ---- cic / ntl value kinds (docs/IPFIX.md "Value encoding"), bytes computed by hand.
+Bytes Feature(ElementType t, const FeatureValue& v) {
+  uint8_t b[8];
+  EXPECT_EQ(PutFeature(b, t, v, {}, fmt::FloatSpec{}), b + 8);
+  return Bytes(b, b + 8);
+}
+
+FeatureValue Kind(FeatureValue::Kind k, uint16_t aux = 0) {
+  FeatureValue v;
+  v.kind = k;
+  v.aux = aux;
+  return v;
+}
+
+TEST(IpfixKinds, Signed64) {
+  using T = ElementType;
+  // -2 in two's complement; CIC's negative Flow Duration -1108000000128 = 2^64 - 0x101_f9f2_4880 = 0xfffffefe060db780.
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Int(-2)), (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe}));
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Int(-1108000000128)),
+            (Bytes{0xff, 0xff, 0xfe, 0xfe, 0x06, 0x0d, 0xb7, 0x80}));
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Int(132768)), (Bytes{0, 0, 0, 0, 0, 0x02, 0x06, 0xa0}));
+  // CIC's "0" guard (kUint) in an integer column; an unsigned beyond int64 saturates.
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Uint(0)), (Bytes{0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Uint(~0ull)), (Bytes{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}));
+  // A double: Java's (long) cast (truncation toward zero, NaN 0, saturation).
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Java(-2.9)), (Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe}));
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Java(__builtin_nan(""))), (Bytes{0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Feature(T::kSigned64, FeatureValue::Java(-1e300)), (Bytes{0x80, 0, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(IpfixKinds, Float64JavaIntEmptyText) {
+  using T = ElementType;
+  using K = FeatureValue::Kind;
+  // 0.1 = 0x3fb999999999999a; Java's Infinity = 0x7ff0000000000000.
+  EXPECT_EQ(Feature(T::kFloat64, FeatureValue::Java(0.1)), (Bytes{0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a}));
+  EXPECT_EQ(Feature(T::kFloat64, FeatureValue::Java(__builtin_inf())), (Bytes{0x7f, 0xf0, 0, 0, 0, 0, 0, 0}));
+  // A CIC integer (--profile cic subflows) in a float column: 5 = 0x4014000000000000; -3 = 0xc008...
+  EXPECT_EQ(Feature(T::kFloat64, FeatureValue::Int(5)), (Bytes{0x40, 0x14, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Feature(T::kFloat64, FeatureValue::Int(-3)), (Bytes{0xc0, 0x08, 0, 0, 0, 0, 0, 0}));
+  // ntl: an empty field is the default quiet NaN, the handshake text NaN payload 1.
+  EXPECT_EQ(Feature(T::kFloat64, Kind(K::kEmpty)), (Bytes{0x7f, 0xf8, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Feature(T::kFloat64, Kind(K::kText, 0)), (Bytes{0x7f, 0xf8, 0, 0, 0, 0, 0, 1}));
+  // Unsigned columns never see these kinds; if they did: 0 (no NaN in unsigned64).
+  EXPECT_EQ(Feature(T::kUnsigned64, Kind(K::kEmpty)), (Bytes{0, 0, 0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(Feature(T::kUnsigned64, FeatureValue::Uint(300)), (Bytes{0, 0, 0, 0, 0, 0, 0x01, 0x2c}));
+}
+
+TEST(IpfixNumbering, IdsTypesNames) {
+  const FeatureSet& nfm = NfmFeatureSet();
+  const FeatureSet& cic = CicFeatureSet();
+  EXPECT_EQ(FeatureElementId(nfm, 0), 1);
+  EXPECT_EQ(FeatureElementId(nfm, 113), 114);
+  EXPECT_EQ(FeatureElementId(cic, 0), 1001);   // Flow Duration
+  EXPECT_EQ(FeatureElementId(cic, 75), 1076);  // Idle Min
+  EXPECT_EQ(FeatureElementType(cic, 0), ElementType::kSigned64);
+  EXPECT_EQ(FeatureElementType(cic, 3), ElementType::kFloat64);   // Total Length of Fwd Packet
+  EXPECT_EQ(FeatureElementType(nfm, 1), ElementType::kUnsigned64);  // packets_count
+  EXPECT_EQ(FeatureElementName(cic, 13), "cic_Flow_Bytes_s");      // "Flow Bytes/s"
+  EXPECT_EQ(FeatureElementName(cic, 50), "cic_Down_Up_Ratio");     // "Down/Up Ratio"
+  EXPECT_EQ(FeatureElementName(nfm, 0), "duration");
+  EXPECT_EQ(FeatureElementId(kNtlFeatureSet, 0), 2001);
+  EXPECT_EQ(FeatureElementName(kNtlFeatureSet, 0), "ntl_duration");
+  EXPECT_EQ(FeatureElementId(kNtlFeatureSet, 338), 2339);
+  // The corrected ntl set: shared names keep their ids, its own two names are 2340/2341.
+  std::map<std::string_view, uint16_t> ids;
+  for (size_t i = 0; i < kNtlCorrectedFeatureSet.columns.size(); ++i)
+    ids[kNtlCorrectedFeatureSet.columns[i].name] = FeatureElementId(kNtlCorrectedFeatureSet, i);
+  EXPECT_EQ(ids.size(), 341u);
+  EXPECT_EQ(ids["duration"], 2001);
+  EXPECT_EQ(ids["handshake_duration"], 2232);
+  EXPECT_EQ(ids["min_bwd_packets_delta_time"], 2234);
+  EXPECT_EQ(ids["max_bwd_packets_delta_time"], 2235);
+  EXPECT_EQ(ids["min_packets_delta_time"], 2340);
+  EXPECT_EQ(ids["max_packets_delta_time"], 2341);
+}
+
+// A two-column stand-in for the cic set: the codec's template ids and record bytes.
+constexpr FeatureInfo kCicCols[] = {{"Flow Duration", FeatureType::kUnsigned, "microseconds"},
+                                    {"Flow Bytes/s", FeatureType::kFloat, "bytes/second"}};
+const FeatureSet kMiniCic{"cic", std::span<const FeatureInfo>(kCicCols)};
+
+TEST(IpfixCodec, CicRecord) {
+  RecordCodec codec(kMiniCic, CodecOptions{});
+  TestFlow f;
+  f.feats[0] = FeatureValue::Int(-2);
+  f.feats[1] = FeatureValue::Java(0.5);
+  f.v.set = &kMiniCic;
+  uint8_t buf[512];
+  uint16_t tid = 0;
+  const size_t n = codec.EncodeForward(f.v, buf, &tid);
+  Bytes want = kIdentityV4;
+  const Bytes tail = {0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 120, 0x00, 0x12,  // reverse
+                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,                // signed64 -2
+                      0x3f, 0xe0, 0, 0, 0, 0, 0, 0};                                 // float64 0.5
+  want.insert(want.end(), tail.begin(), tail.end());
+  EXPECT_EQ(Bytes(buf, buf + n), want);
+  // Template: field 17 is enterprise element 1001 (wire id 0x83e9 with the E bit), 18 is 1002.
+  EXPECT_EQ(codec.Templates()[0].fields[17].id, 1001);
+  EXPECT_EQ(codec.Templates()[0].fields[18].id, 1002);
+  Bytes t;
+  codec.Templates()[0].AppendTo(t);
+  const size_t at = 4 + 4 * 14 + 8 * 3;  // header, 14 IANA fields, 3 reverse (PEN) fields
+  EXPECT_EQ(Bytes(t.begin() + at, t.begin() + at + 8), (Bytes{0x83, 0xe9, 0, 8, 0, 0, 0x7e, 0xd9}));
 }
 
 }  // namespace

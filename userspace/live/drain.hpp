@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Drainer: one ring_buffer over all shards; decodes each sample and hands it to the engine
-// (any engine with OnPacket: FlowEngine, CicEngine), through PacketTarget.
+// (any engine with OnPacket/OnSkipped: FlowEngine, CicEngine, NtlEngine), through PacketTarget.
 // Also measures how full each ring is (read-only mapping of its position pages).
 // Not thread-safe: one thread (the engine's) calls Poll/DrainAll.
 #pragma once
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "live/profile_view.hpp"
 
 struct ring_buffer;
 
@@ -24,12 +25,33 @@ namespace nfm::live {
 
 // Where decoded packets go: an engine's OnPacket behind one function pointer (one indirect
 // call per event; the drain loop stays one non-template class).
+// A reference view (profile_view.hpp) rewrites the packet first, or hands it to OnSkipped.
 struct PacketTarget {
   void* engine = nullptr;
   void (*on_packet)(void* engine, const PacketMeta& meta) = nullptr;
   template <class Engine>
-  static PacketTarget Of(Engine& e) {
+  static PacketTarget Of(Engine& e, LiveView view = LiveView::kNative) {
+    switch (view) {
+      case LiveView::kCic:
+        return {&e, &Viewed<Engine, CicView>};
+      case LiveView::kNtl:
+        return {&e, &Viewed<Engine, NtlView>};
+      case LiveView::kNative:
+        break;
+    }
     return {&e, [](void* p, const PacketMeta& m) { static_cast<Engine*>(p)->OnPacket(m); }};
+  }
+
+ private:
+  template <class Engine, bool (*View)(PacketMeta*, SkipReason*) noexcept>
+  static void Viewed(void* p, const PacketMeta& m) {
+    PacketMeta v = m;
+    SkipReason why = SkipReason::kNotIp;
+    if (View(&v, &why)) {
+      static_cast<Engine*>(p)->OnPacket(v);
+    } else {
+      static_cast<Engine*>(p)->OnSkipped(why, m.wire_len);
+    }
   }
 };
 
@@ -75,17 +97,18 @@ class Drainer {
 // the caller's engine itself then sees no packet.
 class DrainPool {
  public:
+  // `view`: the reference view the packets pass through first (kNative for FlowEngine).
   template <class Engine>
   static std::unique_ptr<DrainPool> Create(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers,
-                                           Engine& engine) {
+                                           Engine& engine, LiveView view = LiveView::kNative) {
     Hooks h{&engine, [](void* e, uint64_t t) { static_cast<Engine*>(e)->AdvanceTime(t); },
             [](void* e) { static_cast<Engine*>(e)->Flush(EndReason::kShutdown); },
             [](const void* e) { return static_cast<const Engine*>(e)->Stats(); }};
     if constexpr (std::is_same_v<Engine, FlowEngine>) {
-      if (workers > 1 && ring_fds.size() > 1)
+      if (workers > 1 && ring_fds.size() > 1 && view == LiveView::kNative)
         return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine));
     }
-    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, PacketTarget::Of(engine), h));
+    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, PacketTarget::Of(engine, view), h));
   }
   ~DrainPool();
   unsigned Workers() const noexcept { return static_cast<unsigned>(workers_.size()); }

@@ -18,7 +18,7 @@ namespace nfm::live {
 
 static_assert(std::is_trivially_copyable_v<nfm_pkt_event>);
 static_assert(std::has_unique_object_representations_v<nfm_pkt_event>, "hidden padding");
-// Field offsets and the 64-byte size are asserted in include/nfm/event.h (for C and C++).
+// Field offsets and the 72-byte size are asserted in include/nfm/event.h (for C and C++).
 
 enum class EventStatus : uint8_t { kOk = 0, kBadSize, kBadVersion };
 
@@ -51,6 +51,8 @@ inline EventStatus DecodeEvent(const void* data, size_t size, int64_t mono_to_wa
     m.flags |= kPktL4Truncated;
   } else {
     m.l4_header_len = ev.l4_hdr_len;
+    m.tcp_seq = ev.tcp_seq;  // 0 unless TCP (the kernel fills them from the TCP header only)
+    m.tcp_ack = ev.tcp_ack;
     const uint64_t l4_end = uint64_t{ev.l4_off} + ev.l4_hdr_len;
     m.payload_frame = ev.frame_len > l4_end ? static_cast<uint32_t>(ev.frame_len - l4_end) : 0;
     m.payload_ip = ev.payload_len;

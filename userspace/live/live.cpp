@@ -15,11 +15,13 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "bpf_util.hpp"
 #include "drain.hpp"
 #include "interfaces.hpp"
 #include "engine/cic_engine.hpp"
+#include "engine/ntl_engine.hpp"
 #include "loader.hpp"
 #include "metrics/metrics.hpp"
 #include "nfm/counter_table.hpp"
@@ -98,6 +100,7 @@ void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const DrainPo
   st->ring_fill_ratio.store(fill, std::memory_order_relaxed);
   if (fill > st->ring_fill_peak.load(std::memory_order_relaxed))
     st->ring_fill_peak.store(fill, std::memory_order_relaxed);
+  st->SetEngineStats(d.Stats());
 }
 
 void PublishInterfaces(LiveStatus* st, const InterfaceSet& set) {
@@ -115,6 +118,32 @@ std::string HookCounts(const uint64_t counters[NFM_CNT_MAX]) {
     s += (s.empty() ? "" : ", ") + std::string(c.summary) + " " + std::to_string(counters[c.slot]);
   }
   return s;
+}
+
+// The reference profiles see packets as their tools' decoders do (profile_view.hpp).
+template <class Engine>
+LiveView ViewOf(const Engine& engine) {
+  if constexpr (std::is_same_v<Engine, CicEngine>) {
+    return engine.Config().profile == Profile::kCic ? LiveView::kCic : LiveView::kNative;
+  } else if constexpr (std::is_same_v<Engine, NtlEngine>) {
+    return LiveView::kNtl;  // NtlEngine runs only --profile ntl
+  } else {
+    return LiveView::kNative;
+  }
+}
+
+// "; engine skipped 5 packets (not_ip 3, unsupported 2)" when packets reached the engine (or
+// its profile view) but no flow: out of the profile's scope. Empty when none.
+std::string EngineSkips(const EngineStats& es) {
+  uint64_t n = 0;
+  std::string parts;
+  for (int i = 0; i < static_cast<int>(SkipReason::kCount); ++i) {
+    if (!es.skipped[i]) continue;
+    n += es.skipped[i];
+    parts += (parts.empty() ? "" : ", ") + std::string(SkipReasonName(static_cast<SkipReason>(i))) + " " +
+             std::to_string(es.skipped[i]);
+  }
+  return n ? "; engine skipped " + std::to_string(n) + " packets (" + parts + ")" : std::string();
 }
 
 }  // namespace
@@ -165,7 +194,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
                                             : XdpMode::kNone;
     ic.rescan_s = opts.iface_rescan_s;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine);
+    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, ViewOf(engine));
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     ifaces = std::make_unique<InterfaceSet>(*loader, ic);
     ifaces->AttachAll(MonoNowNs());
@@ -255,6 +284,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   Publish(st, counters, *drainer);
   if (opts.on_sample) opts.on_sample(*st);
   drainer->Flush();
+  st->SetEngineStats(drainer->Stats());
   if (metrics) metrics->Update(drainer->Stats(), *st);
   if (opts.on_tick) opts.on_tick(*st);
 
@@ -285,18 +315,19 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   std::fprintf(stderr,
                "nfm-xdp: live %s (%s + tcx egress) %.1f s: hooks saw %llu packets "
                "(%s), %llu events, %llu sampled out, %llu without event (not IP or "
-               "malformed), %s; %llu flows (%llu exported)\n",
+               "malformed), %s; %llu flows (%llu exported)%s\n",
                names.c_str(), hooks.c_str(), secs,
                static_cast<unsigned long long>(SumKind(counters, CounterKind::kSeenPackets)),
                HookCounts(counters).c_str(), static_cast<unsigned long long>(drainer->Decoded()),
                static_cast<unsigned long long>(SumKind(counters, CounterKind::kSampled)),
                static_cast<unsigned long long>(no_event), loss.c_str(),
                static_cast<unsigned long long>(es.flows_created),
-               static_cast<unsigned long long>(exported));
+               static_cast<unsigned long long>(exported), EngineSkips(es).c_str());
   return exit_code;
 }
 
 template int RunLive<FlowEngine>(const LiveOptions&, FlowEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
 template int RunLive<CicEngine>(const LiveOptions&, CicEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
+template int RunLive<NtlEngine>(const LiveOptions&, NtlEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
 
 }  // namespace nfm::live

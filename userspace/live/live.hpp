@@ -99,10 +99,22 @@ struct LiveStatus {
     std::lock_guard<std::mutex> lock(iface_mu_);
     return ifaces_;
   }
+  // The engine totals (summed over drain workers) at the last sample and after the final
+  // flush: what other threads (a manifest written at CSV rotation or at the end) may read.
+  void SetEngineStats(const EngineStats& s) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    engine_stats_ = s;
+  }
+  EngineStats GetEngineStats() const {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    return engine_stats_;
+  }
 
  private:
   mutable std::mutex iface_mu_;
   std::vector<InterfaceStatus> ifaces_;
+  mutable std::mutex stats_mu_;
+  EngineStats engine_stats_{};
 };
 
 // Runs a live capture until `stop` becomes true or opts.duration_s elapses. The calling
@@ -111,7 +123,9 @@ struct LiveStatus {
 // setup errors are printed as one line on stderr. `status` may be null. `metrics` (may be
 // null) gets Update(engine.Stats(), *status) on the drain thread about every 100 ms and
 // once after the final flush; opts.on_tick is called right after it.
-// Engine: FlowEngine or CicEngine (OnPacket, AdvanceTime, Flush, Stats); live.cpp instantiates both.
+// Engine: FlowEngine, CicEngine or NtlEngine (OnPacket, OnSkipped, AdvanceTime, Flush, Stats);
+// live.cpp instantiates all three. CicEngine in profile kCic and NtlEngine get their reference's
+// packet view first (profile_view.hpp: IPv4 only, the rest counted in EngineStats::skipped).
 template <class Engine>
 int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
             Metrics* metrics = nullptr);

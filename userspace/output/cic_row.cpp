@@ -155,19 +155,22 @@ void AppendCicRow(std::string& out, const FlowView& v, bool local, std::string_v
 
 void CicCsvExporter::Begin(Profile profile, const FeatureSet& set) {
   (void)profile;
-  (void)set;
-  sink_.Header(CicHeaderLine());
+  const std::string header = extras_ ? extras_->Header(CicHeaderLine()) : CicHeaderLine();
+  if (manifest_) manifest_->SetColumns(header, set);
+  sink_.Header(header);
 }
 
 void CicCsvExporter::Export(const FlowView& flow) {
   row_.clear();
   AppendCicRow(row_, flow, local_);
-  sink_.Row(row_);
+  ExportRendered(flow, row_);
 }
 
 void CicCsvExporter::ExportRendered(const FlowView& flow, std::string_view row) {
-  (void)flow;
+  if (extras_) row = extras_->Extend(row, flow);
   sink_.Row(row);
+  // After the row is in the file: a rotation inside Row closed the previous file first.
+  if (manifest_) manifest_->OnRow(flow, extras_ ? extras_->LastLabel() : std::string_view(), extras_ && extras_->LastLoss());
 }
 
 std::unique_ptr<FlowRenderer> CicCsvExporter::MakeRenderer() const {

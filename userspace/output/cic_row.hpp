@@ -11,6 +11,8 @@
 
 #include "engine/flow_view.hpp"
 #include "output/csv_writer.hpp"
+#include "output/dataset_columns.hpp"
+#include "output/manifest.hpp"
 #include "output/rendering_exporter.hpp"
 
 namespace nfm {
@@ -30,6 +32,13 @@ void AppendCicTimestamp(std::string& out, int64_t first_ns, bool local);
 class CicCsvExporter : public RenderingExporter {
  public:
   CicCsvExporter(CsvFileSink& sink, bool local) : sink_(sink), local_(local) {}
+  // As CsvExporter::SetDataset (before the exporter is added to the engine; not owned):
+  // --labels rewrites the `Label` column, --loss-column inserts capture_loss before it.
+  void SetDataset(DatasetColumns* extras, Manifest* manifest) {
+    extras_ = extras && extras->Enabled() ? extras : nullptr;
+    if (extras_) extras_->SetOwnLabelColumn(true);
+    manifest_ = manifest;
+  }
   void Begin(Profile profile, const FeatureSet& set) override;
   void Export(const FlowView& flow) override;
   void ExportRendered(const FlowView& flow, std::string_view row) override;
@@ -39,6 +48,8 @@ class CicCsvExporter : public RenderingExporter {
   CsvFileSink& sink_;
   bool local_;
   std::string row_;
+  DatasetColumns* extras_ = nullptr;
+  Manifest* manifest_ = nullptr;
 };
 
 }  // namespace nfm

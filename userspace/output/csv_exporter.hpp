@@ -29,6 +29,7 @@ class CsvExporter : public RenderingExporter {
 
   // Optional (set before the exporter is added to the engine; not owned): trailing data-set
   // columns (capture_loss, label) and the manifest that counts the rows of each file.
+  // The ntl feature set ends in its own `label` column: --labels rewrites it.
   void SetDataset(DatasetColumns* extras, Manifest* manifest) {
     extras_ = extras && extras->Enabled() ? extras : nullptr;
     manifest_ = manifest;
@@ -38,6 +39,7 @@ class CsvExporter : public RenderingExporter {
     profile_ = profile;
     set_ = &set;
     renderer_.emplace(profile, local_tz_, spec_, &set, label_);
+    if (extras_) extras_->SetOwnLabelColumn(renderer_->HasLabelColumn());
     header_ = renderer_->HeaderLine();
     if (extras_) header_ = extras_->Header(header_);
     if (manifest_) manifest_->SetColumns(header_, set);

@@ -33,6 +33,8 @@ class CsvRowRenderer {
   // The row (with "\r\n") of `flow`; valid until the next Render.
   std::string_view Render(const FlowView& flow);
   const fmt::FloatSpec& Spec() const noexcept { return spec_; }
+  // The layout ends in a constant `label` column (the ntl feature set).
+  bool HasLabelColumn() const noexcept { return ntl_set_; }
 
  private:
   char* WriteValue(char* p, const FeatureValue& v, std::span<const Decimal> decimals) noexcept;

@@ -32,6 +32,7 @@ bool LossIntervals::Overlaps(int64_t first_ns, int64_t last_ns) const {
 }
 
 void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (!sampled_) {
     // Losses before the first sample happened since the start of capture.
     sampled_ = true;
@@ -56,11 +57,12 @@ void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
 }
 
 bool LossTimeline::Lost(const FlowView& flow) {
-  if (iv_.empty()) return false;
   const int64_t now = now_ns ? now_ns()
                              : std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (iv_.empty()) return false;
   const int64_t end = std::max(now, flow.last_ns);
   // Intervals are disjoint and in order: the first one ending at or after first_ns decides.
   auto it = std::lower_bound(iv_.begin(), iv_.end(), flow.first_ns,
@@ -68,20 +70,40 @@ bool LossTimeline::Lost(const FlowView& flow) {
   return it != iv_.end() && it->from_ns <= end;
 }
 
+namespace {
+
+// Splits a line into body and terminator ("\r\n", "\n" or none).
+size_t BodyEnd(std::string_view line) noexcept {
+  size_t cut = line.size();
+  if (cut >= 2 && line.substr(cut - 2) == "\r\n") return cut - 2;
+  if (cut >= 1 && line[cut - 1] == '\n') return cut - 1;
+  return cut;
+}
+
+// Where the last field of a line body starts (after its last comma; 0 without one).
+size_t LastFieldStart(std::string_view body) noexcept {
+  const size_t c = body.rfind(',');
+  return c == std::string_view::npos ? 0 : c + 1;
+}
+
+}  // namespace
+
 std::string DatasetColumns::Header(std::string_view header) const {
-  std::string_view body = header;
-  std::string_view end;
-  if (body.size() >= 2 && body.substr(body.size() - 2) == "\r\n") {
-    end = body.substr(body.size() - 2);
-    body.remove_suffix(2);
-  } else if (!body.empty() && body.back() == '\n') {
-    end = body.substr(body.size() - 1);
-    body.remove_suffix(1);
+  const size_t cut = BodyEnd(header);
+  const std::string_view body = header.substr(0, cut);
+  std::string h;
+  if (own_label_) {
+    // ..., <label column> -> ..., capture_loss, <label column>: the set's own name stays.
+    const size_t last = LastFieldStart(body);
+    h.assign(body.substr(0, last));
+    if (loss_) h += "capture_loss,";
+    h += body.substr(last);
+  } else {
+    h.assign(body);
+    if (loss_) h += ",capture_loss";
+    if (labels_) h += ",label";
   }
-  std::string h(body);
-  if (loss_) h += ",capture_loss";
-  if (labels_) h += ",label";
-  h += end;
+  h += header.substr(cut);
   return h;
 }
 
@@ -92,14 +114,23 @@ std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& fl
     const LabelQuery q{flow.src, flow.dst, flow.sport, flow.dport, flow.proto, flow.first_ns, flow.last_ns};
     label_ = labels_->Match(q, default_label_);
   }
-  size_t cut = row.size();
-  if (cut >= 2 && row.substr(cut - 2) == "\r\n") cut -= 2;
-  else if (cut >= 1 && row[cut - 1] == '\n') cut -= 1;
-  row_.assign(row.data(), cut);
-  if (loss_) row_ += lost_ ? ",1" : ",0";
-  if (labels_) {
-    row_ += ',';
-    row_ += label_;
+  const size_t cut = BodyEnd(row);
+  if (own_label_) {
+    const size_t last = LastFieldStart(row.substr(0, cut));
+    row_.assign(row.data(), last);
+    if (loss_) row_ += lost_ ? "1," : "0,";
+    if (labels_) {
+      row_ += label_;
+    } else {
+      row_.append(row.data() + last, cut - last);
+    }
+  } else {
+    row_.assign(row.data(), cut);
+    if (loss_) row_ += lost_ ? ",1" : ",0";
+    if (labels_) {
+      row_ += ',';
+      row_ += label_;
+    }
   }
   row_.append(row.data() + cut, row.size() - cut);
   return row_;

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // DatasetColumns: the optional trailing CSV columns for data sets — `capture_loss` (0/1, with
 // --loss-column) and then `label` (with --labels, always last). It decides both values for a
-// flow (LabelRules; a LossOracle) and appends them to a rendered row. Without either option
-// it is not used and the row is unchanged. LossOracle implementations: capture drop intervals
+// flow (LabelRules; a LossOracle) and appends them to a rendered row. Layouts that already end
+// in a label column (cic `Label`, ntl `label`): --labels rewrites that last field instead of
+// adding one, and capture_loss goes just before it. Without either option it is not used and
+// the row is unchanged. LossOracle implementations: capture drop intervals
 // (offline, pcapng ISBs) and ring-loss times (live, recorded by the drainer). Engine thread only.
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,13 +66,19 @@ class LossTimeline final : public LossOracle {
     uint64_t lost;
   };
   static constexpr size_t kMaxIntervals = 100000;
+  // Sample (the drain thread) and Lost (the thread that exports flows: a drain worker or the
+  // output thread with live --threads) may run at the same time: both take mu_.
   void Sample(int64_t wall_ns, uint64_t lost_total);
   bool Lost(const FlowView& flow) override;
-  const std::vector<Interval>& Intervals() const noexcept { return iv_; }
+  std::vector<Interval> Intervals() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return iv_;
+  }
   // Clock for the export time (tests replace it).
   int64_t (*now_ns)() = nullptr;
 
  private:
+  mutable std::mutex mu_;
   std::vector<Interval> iv_;  // in time order, disjoint
   int64_t last_sample_ns_ = 0;
   uint64_t last_total_ = 0;
@@ -82,6 +91,10 @@ class DatasetColumns {
   // labels may be null (no label column); loss may be null (no capture_loss column).
   DatasetColumns(const LabelRules* labels, std::string default_label, LossOracle* loss)
       : labels_(labels), default_label_(std::move(default_label)), loss_(loss) {}
+
+  // The rendered layout already ends in a label column (cic, ntl): it is kept last and, with
+  // labels, its value is replaced; capture_loss is inserted before it. Set before Header().
+  void SetOwnLabelColumn(bool own) noexcept { own_label_ = own; }
 
   bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr; }
   // Header line with the extra column names inserted before the line end.
@@ -96,6 +109,7 @@ class DatasetColumns {
   const LabelRules* labels_;
   std::string default_label_;
   LossOracle* loss_;
+  bool own_label_ = false;
   std::string row_;
   std::string_view label_;
   bool lost_ = false;

@@ -4,6 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "engine/cic_engine.hpp"
+#include "engine/feature_sets.hpp"
+#include "engine/ntl_features.hpp"
 #include "metrics/metrics.hpp"
 #include "output/ipfix_template.hpp"
 
@@ -83,6 +86,13 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
     out->push_back(std::move(x));
   }
   return true;
+}
+
+const FeatureSet& IpfixFeatureSet(Profile profile, const std::string& feature_set) {
+  if (profile == Profile::kCic || feature_set == "cic") return CicFeatureSet();
+  if (profile == Profile::kNtl) return kNtlFeatureSet;
+  if (feature_set == "ntl") return kNtlCorrectedFeatureSet;
+  return NfmFeatureSet();
 }
 
 std::string IpfixElementsText(const std::string& format, const FeatureSet& set, uint32_t pen) {

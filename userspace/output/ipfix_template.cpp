@@ -2,8 +2,11 @@
 // nfm-xdp's IPFIX templates, FlowView -> data record encoding, and the generated element table.
 #include "output/ipfix_template.hpp"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
+#include "engine/ntl_features.hpp"
 #include "output/feature_value.hpp"
 
 namespace nfm::ipfix {
@@ -82,7 +85,110 @@ uint8_t FlowEndReasonCode(EndReason r) noexcept {
   return 4;
 }
 
+const char* ElementTypeName(ElementType t) noexcept {
+  switch (t) {
+    case ElementType::kUnsigned64: return "unsigned64";
+    case ElementType::kSigned64: return "signed64";
+    case ElementType::kFloat64: return "float64";
+  }
+  return "unsigned64";
+}
+
+namespace {
+enum class Family : uint8_t { kNfm, kCic, kNtl, kOther };
+Family FamilyOf(const FeatureSet& set) {
+  if (set.name == "nfm") return Family::kNfm;
+  if (set.name == "cic") return Family::kCic;
+  if (set.name == "ntl" || set.name == "ntl-corrected") return Family::kNtl;
+  return Family::kOther;
+}
+}  // namespace
+
+uint16_t FeatureElementId(const FeatureSet& set, size_t column) {
+  const auto pos = static_cast<uint16_t>(column + 1);
+  switch (FamilyOf(set)) {
+    case Family::kNfm: return pos;
+    case Family::kCic: return static_cast<uint16_t>(kCicIdBase + pos);
+    case Family::kNtl: {
+      // By name: the reference's 339 columns keep their position; names only the corrected
+      // set has follow in the corrected set's order.
+      const std::string_view name = set.columns[column].name;
+      for (size_t i = 0; i < kNtlFeatures.size(); ++i)
+        if (kNtlFeatures[i].name == name) return static_cast<uint16_t>(kNtlIdBase + i + 1);
+      uint16_t extra = 0;
+      for (size_t i = 0; i <= column; ++i) {
+        bool known = false;
+        for (const FeatureInfo& f : kNtlFeatures) known = known || f.name == set.columns[i].name;
+        if (!known) ++extra;
+      }
+      return static_cast<uint16_t>(kNtlIdBase + kNtlFeatures.size() + extra);
+    }
+    case Family::kOther: break;
+  }
+  return pos;  // a set without its own range (unit-test sets): column positions, like nfm
+}
+
+ElementType FeatureElementType(const FeatureSet& set, size_t column) {
+  if (set.columns[column].type == FeatureType::kFloat) return ElementType::kFloat64;
+  return FamilyOf(set) == Family::kCic ? ElementType::kSigned64 : ElementType::kUnsigned64;
+}
+
+std::string FeatureElementName(const FeatureSet& set, size_t column) {
+  const std::string_view c = set.columns[column].name;
+  switch (FamilyOf(set)) {
+    case Family::kNfm: return std::string(c);
+    case Family::kCic: {
+      std::string n = "cic_";
+      bool sep = false;
+      for (char ch : c) {
+        const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        if (!alnum) {
+          sep = true;
+          continue;
+        }
+        if (sep && n.size() > 4) n += '_';
+        sep = false;
+        n += ch;
+      }
+      return n;
+    }
+    case Family::kNtl: return "ntl_" + std::string(c);
+    case Family::kOther: break;
+  }
+  return std::string(set.name) + "_" + std::string(c);
+}
+
+uint8_t* PutFeature(uint8_t* p, ElementType t, const FeatureValue& v, std::span<const Decimal> decimals,
+                    const fmt::FloatSpec& spec) {
+  using K = FeatureValue::Kind;
+  switch (t) {
+    case ElementType::kUnsigned64: return Put64(p, FeatureAsUint(v));
+    case ElementType::kSigned64: {
+      int64_t x = 0;
+      if (v.kind == K::kInt) {
+        x = v.ns;
+      } else if (v.kind == K::kUint) {
+        x = v.u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
+                                                                              : static_cast<int64_t>(v.u);
+      } else {  // a double: Java's (long) cast (truncation, NaN 0, saturation)
+        const double d = FeatureAsDouble(v, decimals, spec);
+        if (std::isnan(d)) x = 0;
+        else if (d >= 9223372036854775807.0) x = std::numeric_limits<int64_t>::max();
+        else if (d <= -9223372036854775808.0) x = std::numeric_limits<int64_t>::min();
+        else x = static_cast<int64_t>(d);
+      }
+      return Put64(p, static_cast<uint64_t>(x));
+    }
+    case ElementType::kFloat64:
+      if (v.kind == K::kEmpty) return Put64(p, kNanEmptyBits);
+      if (v.kind == K::kText) return Put64(p, kNanTextBits + v.aux);
+      return PutDouble(p, FeatureAsDouble(v, decimals, spec));
+  }
+  return Put64(p, 0);
+}
+
 RecordCodec::RecordCodec(const FeatureSet& set, const CodecOptions& opt) : set_(set), opt_(opt) {
+  for (size_t i = 0; i < set.columns.size(); ++i) types_.push_back(FeatureElementType(set, i));
   for (int back = 0; back < (opt.uniflow ? 2 : 1); ++back) {
     for (int v6 = 0; v6 < 2; ++v6) {
       Template t;
@@ -90,7 +196,7 @@ RecordCodec::RecordCodec(const FeatureSet& set, const CodecOptions& opt) : set_(
       for (const StdElement& e : kStd)
         if (Included(e.in, v6, opt.uniflow)) t.fields.push_back({e.id, e.length, e.pen});
       if (!back)
-        for (size_t i = 0; i < set.columns.size(); ++i) t.fields.push_back({static_cast<uint16_t>(i + 1), 8, opt.pen});
+        for (size_t i = 0; i < set.columns.size(); ++i) t.fields.push_back({FeatureElementId(set, i), 8, opt.pen});
       t.AppendTo(template_body_);
       if (t.RecordLength() > max_record_len_) max_record_len_ = t.RecordLength();
       templates_.push_back(std::move(t));
@@ -143,12 +249,7 @@ size_t RecordCodec::EncodeForward(const FlowView& f, uint8_t* out, uint16_t* tem
   *template_id = f.ip_version == 6 ? kTemplateV6 : kTemplateV4;
   uint8_t* p = PutIdentity(f, opt_.uniflow, false, out);
   const size_t n = std::min(f.features.size(), set_.columns.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (set_.columns[i].type == FeatureType::kFloat)
-      p = PutDouble(p, FeatureAsDouble(f.features[i], f.decimals, opt_.float_spec));
-    else
-      p = Put64(p, FeatureAsUint(f.features[i]));
-  }
+  for (size_t i = 0; i < n; ++i) p = PutFeature(p, types_[i], f.features[i], f.decimals, opt_.float_spec);
   for (size_t i = n; i < set_.columns.size(); ++i) p = Put64(p, 0);  // never: the set fixes the count
   return static_cast<size_t>(p - out);
 }
@@ -211,25 +312,62 @@ std::string FeatureMeaning(std::string_view c) {
   return m + dir;
 }
 
+namespace {
+
+// ntl names: "<stat>_<quantity>" ("median_fwd_payload_bytes_delta_len") or plain ones.
+std::string NtlMeaning(std::string_view c) {
+  static constexpr std::pair<std::string_view, std::string_view> kStats[] = {
+      {"min_", "Minimum"}, {"max_", "Maximum"}, {"mean_", "Mean"}, {"mode_", "Mode (smallest on ties)"},
+      {"variance_", "Variance"}, {"std_", "Standard deviation"}, {"median_", "Median"},
+      {"skewness_", "Skewness"}, {"cov_", "Coefficient of variation"}};
+  auto words = [](std::string_view x) {
+    std::string w(x);
+    for (char& ch : w) ch = ch == '_' ? ' ' : ch;
+    return w;
+  };
+  std::string m;
+  for (const auto& [prefix, stat] : kStats)
+    if (c.starts_with(prefix)) m = std::string(stat) + " of " + words(c.substr(prefix.size()));
+  if (m.empty()) m = words(c);
+  if (c == "duration" || c == "bytes_rate" || c == "fwd_bytes_rate" || c == "bwd_bytes_rate" ||
+      c == "packets_rate" || c == "fwd_packets_rate" || c == "bwd_packets_rate")
+    m += " (--profile ntl: NaN on a nanosecond capture, where the reference prints an empty field)";
+  if (c == "handshake_duration" || c == "delta_start")
+    m += " (--profile ntl: NaN payload 1 = \"not a complete handshake\"; corrected: NaN)";
+  m[0] = static_cast<char>(m[0] >= 'a' && m[0] <= 'z' ? m[0] - 'a' + 'A' : m[0]);
+  return m;
+}
+
+}  // namespace
+
 std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen) {
   std::vector<ElementDoc> out;
   static const char* kIn[] = {"all", "IPv4", "IPv6", "biflow", "uniflow"};
   for (const StdElement& e : kStd)
-    out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in]});
+    out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in], ""});
+  const Family fam = FamilyOf(set);
   for (size_t i = 0; i < set.columns.size(); ++i) {
     const FeatureInfo& c = set.columns[i];
-    out.push_back({pen, static_cast<uint16_t>(i + 1), std::string(c.name),
-                   c.type == FeatureType::kFloat ? "float64" : "unsigned64", std::string(c.unit),
-                   FeatureMeaning(c.name), "forward/biflow"});
+    std::string meaning;
+    if (fam == Family::kCic) meaning = "CICFlowMeter's `" + std::string(c.name) + "` (docs/FEATURES.md, CIC set)";
+    else if (fam == Family::kNtl) meaning = NtlMeaning(c.name);
+    else meaning = FeatureMeaning(c.name);
+    out.push_back({pen, FeatureElementId(set, i), FeatureElementName(set, i), ElementTypeName(FeatureElementType(set, i)),
+                   std::string(c.unit), std::move(meaning), "forward/biflow", std::string(c.name)});
   }
   return out;
 }
 
 std::string ElementTableMarkdown(const FeatureSet& set, uint32_t pen) {
-  std::string s = "| PEN | id | name | type | unit | records | meaning |\n|---|---|---|---|---|---|---|\n";
+  // The nfm table has no CSV-column column: its element names are the CSV columns.
+  const bool col = FamilyOf(set) != Family::kNfm;
+  std::string s = col ? "| PEN | id | name | CSV column | type | unit | records | meaning |\n|---|---|---|---|---|---|---|---|\n"
+                      : "| PEN | id | name | type | unit | records | meaning |\n|---|---|---|---|---|---|---|\n";
   for (const ElementDoc& e : ElementTable(set, pen)) {
     s += "| " + (e.pen ? std::to_string(e.pen) : std::string("IANA")) + " | " + std::to_string(e.id) + " | `" +
-         e.name + "` | " + e.type + " | " + e.unit + " | " + e.in + " | " + e.meaning + " |\n";
+         e.name + "` | ";
+    if (col) s += (e.column.empty() ? std::string() : "`" + e.column + "`") + " | ";
+    s += e.type + " | " + e.unit + " | " + e.in + " | " + e.meaning + " |\n";
   }
   return s;
 }
@@ -265,7 +403,9 @@ std::string InfoModelXml(const FeatureSet& set, uint32_t pen) {
          XmlEscape(e.meaning) + "</paragraph>\n      </description>\n";
     // IANA units (libfixbuf rejects others): bytes are octets; rates have no IANA unit.
     const std::string unit = e.unit == "bytes" ? "octets" : e.unit;
-    if (unit == "octets" || unit == "packets" || unit == "seconds") s += "      <units>" + unit + "</units>\n";
+    if (unit == "octets" || unit == "packets" || unit == "seconds" || unit == "milliseconds" ||
+        unit == "microseconds")
+      s += "      <units>" + unit + "</units>\n";
     s += "      <status>current</status>\n    </record>\n";
   }
   s += "  </registry>\n</registry>\n";

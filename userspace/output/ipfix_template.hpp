@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,36 @@ inline constexpr uint16_t kTemplateBackV6 = 259;
 
 // flowEndReason (IANA) for an engine EndReason.
 uint8_t FlowEndReasonCode(EndReason r) noexcept;
+
+// IPFIX data type of a feature element (fixed per set and column; docs/IPFIX.md).
+enum class ElementType : uint8_t { kUnsigned64, kSigned64, kFloat64 };
+const char* ElementTypeName(ElementType t) noexcept;  // "unsigned64", "signed64", "float64"
+
+// Feature element numbering (docs/IPFIX.md "Element numbering"): every feature set has its own
+// id range under the PEN, so an id names one feature whichever set sent it:
+//   nfm  1..999        column position (duration = 1 ... subflow_bwd_bytes = 114), as always
+//   cic  1001..1999    1000 + column position (Flow Duration = 1001 ... Idle Min = 1076)
+//   ntl  2001..2999    2000 + position in NTLFlowLyzer's 339 columns; the corrected set's two
+//                      extra names (min/max_packets_delta_time) follow as 2340, 2341
+//   other sets (unit tests only) column position
+inline constexpr uint16_t kCicIdBase = 1000;
+inline constexpr uint16_t kNtlIdBase = 2000;
+uint16_t FeatureElementId(const FeatureSet& set, size_t column);
+// CIC's integer columns are Java long/int (durations may be negative): signed64; other
+// integer columns unsigned64; float columns float64.
+ElementType FeatureElementType(const FeatureSet& set, size_t column);
+// The element name: nfm the CSV column; cic "cic_" + the column with every run of other
+// characters than [A-Za-z0-9] as '_' ("Flow Bytes/s" -> cic_Flow_Bytes_s); ntl "ntl_" + column.
+std::string FeatureElementName(const FeatureSet& set, size_t column);
+
+// float64 NaNs that stand for values that are not numbers (docs/IPFIX.md "Value encoding"):
+// an empty CSV field (kEmpty) is the default quiet NaN, a text (kText, index i into
+// kFeatureTexts: "not a complete handshake") the quiet NaN with payload 1 + i.
+inline constexpr uint64_t kNanEmptyBits = 0x7ff8000000000000ull;
+inline constexpr uint64_t kNanTextBits = 0x7ff8000000000001ull;
+// Writes one feature value as an 8-byte element of type t; returns the end.
+uint8_t* PutFeature(uint8_t* p, ElementType t, const FeatureValue& v, std::span<const Decimal> decimals,
+                    const fmt::FloatSpec& spec);
 
 struct CodecOptions {
   bool uniflow = false;
@@ -55,6 +86,7 @@ class RecordCodec {
  private:
   const FeatureSet& set_;
   CodecOptions opt_;
+  std::vector<ElementType> types_;  // per feature column
   std::vector<Template> templates_;
   std::vector<uint8_t> template_body_;
   size_t max_record_len_ = 0;
@@ -69,6 +101,7 @@ struct ElementDoc {
   std::string unit;  // "" when none
   std::string meaning;
   std::string in;    // which templates carry it: "all", "biflow", "uniflow", "v4", "v6", ...
+  std::string column;  // feature elements: the CSV column (empty for the standard ones)
 };
 // Every element nfm-xdp sends (standard, reverse, then the features in column order).
 std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen);

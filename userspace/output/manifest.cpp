@@ -168,7 +168,12 @@ void Manifest::SetColumns(std::string_view header_line, const FeatureSet& set) {
                 {"src_ip", "address", ""},     {"src_port", "unsigned", ""},
                 {"dst_ip", "address", ""},     {"dst_port", "unsigned", ""},
                 {"protocol", "unsigned", "IP protocol number"},
-                {"capture_loss", "unsigned", "0/1"}, {"label", "text", ""}};
+                {"capture_loss", "unsigned", "0/1"}, {"label", "text", ""},
+                // The cic set's identity and label columns (CIC.md §5).
+                {"Flow ID", "text", ""},       {"Src IP", "address", ""},
+                {"Src Port", "unsigned", ""},  {"Dst IP", "address", ""},
+                {"Dst Port", "unsigned", ""},  {"Protocol", "unsigned", "IP protocol number"},
+                {"Timestamp", "text", "time of the first packet"}, {"Label", "text", ""}};
   columns.clear();
   while (!header_line.empty() && (header_line.back() == '\n' || header_line.back() == '\r')) header_line.remove_suffix(1);
   size_t p = 0;
