@@ -1204,7 +1204,8 @@ def t_cic_live(tools: Tools, tmp: Path) -> None:
 # tolerance 2 * tol / duration; "ts": the start timestamp within tolerance (CIC: its text has
 # seconds only, 1 s); "flowid": equal up to its timestamp part; "skip": shape statistics of
 # time values (skewness, cov, mode of us-sized jitter) and the ntl delta-len families over both
-# directions (the order of near-simultaneous packets of opposite directions may differ).
+# directions (the order of near-simultaneous packets of opposite directions may differ);
+# "order": CIC's both-direction packet-length moments, summed in arrival order (1e-12 relative).
 
 
 def count_ipv6_frames(pcap: Path, prefix: str) -> tuple[int, int]:
@@ -1239,6 +1240,10 @@ def engine_skips(stderr: str) -> dict:
 def cic_col_class(c: str) -> str:
     if c == "Timestamp":
         return "ts"
+    if c in ("Packet Length Mean", "Packet Length Std", "Packet Length Variance", "Average Packet Size"):
+        # Welford over both directions in arrival order: the hook and the tap may order two
+        # near-simultaneous packets of opposite directions differently (last-ulp differences).
+        return "order"
     if c.endswith("/s") or c.endswith("Bulk Rate Avg"):
         return "rate"
     if "IAT" in c or c == "Flow Duration" or c.startswith("Active ") or c.startswith("Idle "):
@@ -1333,6 +1338,8 @@ def compare_profile_csv(live: Path, offline: Path, key_cols: tuple, classify, to
                 diffs.append(f"{k} {c}: {va} vs {vb} (tolerance {tol} s)")
             elif cls in ("var", "var_ms") and abs(abs(x) ** 0.5 - abs(y) ** 0.5) > tol * (1000 if cls == "var_ms" else 1):
                 diffs.append(f"{k} {c}: {va} vs {vb} (sqrt, tolerance {tol} s)")
+            elif cls == "order" and abs(x - y) > 1e-12 * max(abs(x), abs(y)):
+                diffs.append(f"{k} {c}: {va} vs {vb} (relative tolerance 1e-12: arrival order)")
             elif cls == "rate":
                 rel = 2 * tol / dur if dur > 0 else 1.0
                 if abs(x - y) > rel * max(abs(x), abs(y)) + 1e-9:
