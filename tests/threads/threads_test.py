@@ -42,8 +42,12 @@ def check(cond: bool, msg: str):
         raise Failure(msg)
 
 
-def run(args: list[str], csv: Path) -> tuple[int, bytes, str]:
-    res = nfmtest.run_tool(BIN, [*args, "--csv", str(csv), "-q", "--no-progress"], timeout=600)
+def run(args: list[str], csv: Path, env: dict | None = None) -> tuple[int, bytes, str]:
+    if env is None:
+        res = nfmtest.run_tool(BIN, [*args, "--csv", str(csv), "-q", "--no-progress"], timeout=600)
+    else:
+        res = subprocess.run([BIN, *args, "--csv", str(csv), "-q", "--no-progress"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, timeout=600, env={**os.environ, **env})
     data = csv.read_bytes() if csv.exists() else b""
     return res.returncode, data, res.stderr.decode(errors="replace")
 
@@ -419,6 +423,39 @@ def case_progress():
         for flag in (["--no-progress"], []):
             r = nfmtest.run_tool(BIN, ["--pcap", str(cap), "--csv", str(TMP / "p.csv"), "--threads", n, *flag])
             check("\r" not in r.stderr.decode(errors="replace"), f"{flag or 'default'}: a progress line on a pipe")
+
+
+def case_replicated():
+    """NFM_SHARD_READ=replicated (every worker reads the whole input; no reader thread) hands the
+    workers the same entries and tags as the pipelined reader: byte-identical CSV (same row
+    order), exit code and stderr, at 2 and 3 workers, for the nfm, cic and ntl engines, on every
+    tests/data capture (corrupt ones included), the shared captures when present, and a capture
+    given as a directory of editcap parts."""
+    caps = data_captures() + shared_captures()
+    configs = [("corrected", []), ("short", ["--idle-timeout", "0.05", "--active-timeout", "0.2"]),
+               ("cic", ["--profile", "cic"]), ("ntl", ["--profile", "ntl", "--float-format", ".17g"]),
+               ("set-ntl", ["--feature-set", "ntl"])]
+    inputs = [[str(c)] for c in caps]
+    if shutil.which("editcap") and caps:
+        parts = TMP / "parts"
+        parts.mkdir()
+        big = max(caps, key=lambda c: c.stat().st_size)
+        subprocess.run(["editcap", "-c", "500", str(big), str(parts / "p.pcap")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        inputs.append([str(parts)])
+    n_runs, fails = 0, []
+    for inp in inputs:
+        for name, extra in configs:
+            for n in ("2", "3"):
+                base = ["--pcap", *inp, *extra, "--threads", n]
+                rc1, out1, err1 = run(base, TMP / "p.csv")
+                rc2, out2, err2 = run(base, TMP / "r.csv", env={"NFM_SHARD_READ": "replicated"})
+                n_runs += 1
+                if (rc1, out1, err1) != (rc2, out2, err2):
+                    fails.append(f"{inp[0]} {name} --threads {n}: exit {rc2} vs {rc1}, "
+                                 f"{'same' if out1 == out2 else 'different'} CSV, stderr {err2[:200]!r} vs {err1[:200]!r}")
+    print(f"{n_runs} replicated runs compared with the pipelined reader")
+    check(n_runs > 0 and not fails, "replicated reading differs:\n  " + "\n  ".join(fails[:20]))
 
 
 def case_threads_option():

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 // RunOfflineSharded: reader (caller's thread) -> broadcast ring of input batches -> N shard
-// workers -> per-worker flow queues -> FlowMerger thread -> exporters.
+// workers -> per-worker flow queues -> FlowMerger thread -> exporters. Replicated mode
+// (NFM_SHARD_READ=replicated): no reader thread; every worker reads and decodes the whole input
+// with its own CaptureSet and keeps its shard's entries (the caller's thread is worker 0).
 #include "parallel/sharded_offline.hpp"
 
 #include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -83,6 +87,17 @@ unsigned AvailableCpus() {
   return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
+// Whether every worker reads the input itself (see sharded_offline.hpp): only when the
+// environment asks for it (NFM_SHARD_READ=replicated; docs/PERFORMANCE.md "Threads") and every
+// input is a file (stdin can be read once).
+bool ReplicatedReading(const OfflineOptions& opts, unsigned n_workers) {
+  const char* env = std::getenv("NFM_SHARD_READ");
+  if (n_workers < 2 || env == nullptr || std::strcmp(env, "replicated") != 0) return false;
+  for (const std::string& p : OfflineInputs(opts))
+    if (p == "-") return false;
+  return true;
+}
+
 inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
   const uint64_t x = (key_hash ^ (key_hash >> 29)) * 0xbf58476d1ce4e5b9ULL;
   return static_cast<uint32_t>(((x >> 32) * n) >> 32);
@@ -102,6 +117,81 @@ uint64_t SymmetricKeyHash(const PacketMeta& p) noexcept {
   k.proto = p.proto;
   return k.Hash();
 }
+
+// Reads, decodes and shards input entries into batches: the reader thread's job in the
+// pipelined mode, every worker's own job in the replicated mode (each reads the whole input
+// and keeps its shard). Entry numbering, shards and watermarks depend only on the input, so
+// both modes hand the workers the same entries.
+template <class Engine>
+struct BatchSource {
+  static constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
+  static constexpr bool kNtl = std::is_same_v<Engine, NtlEngine>;
+  BatchSource(CaptureSet& s, DecodeMode m, Profile p, bool c, unsigned n)
+      : set(s), mode(m), profile(p), clocked(c), n_workers(n) {}
+  CaptureSet& set;
+  const DecodeMode mode;
+  const Profile profile;
+  const bool clocked;
+  const unsigned n_workers;
+  LinkCensus links;
+  RawPacket raw;
+  PacketMeta second;
+  uint64_t index = 0;    // input entries so far
+  uint64_t wm = 0;       // watermark
+  uint64_t records = 0;  // capture records read
+  bool eof = false;
+
+  // Fills b with the next entries (b.n may be 0 at the end). Sets eof at the end of input or
+  // when `stop` is seen.
+  void Fill(InBatch& b, const std::atomic<bool>& stop) {
+    b.first = index;
+    uint32_t n = 0;
+    while (n + 2 <= kBatch) {  // room for a frame's two packets (D20)
+      if (set.Next(&raw) != 1) {
+        eof = true;
+        break;
+      }
+      ++records;
+      bool has_second = false;
+      PacketMeta& m = b.pkt[n];
+      const DecodeStatus st =
+          kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
+               : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
+                                  mode);
+      for (int part = 0; part < (has_second ? 2 : 1); ++part) {
+        PacketMeta& p = b.pkt[n];
+        if (part == 1) p = second;
+        if (st == DecodeStatus::kOk || part == 1) {
+          p.ts_ns = raw.ts_ns;
+          p.ts_exp = raw.ts_exp;
+          uint64_t h;
+          if constexpr (kFlowEngine) {
+            h = p.key_hash = FlowEngine::KeyHash(profile, p);
+            p.flags |= kPktKeyHashed;
+          } else {
+            h = SymmetricKeyHash(p);  // the engine hashes its own key (in the worker)
+          }
+          b.skip[n] = 0;
+          b.shard[n] = static_cast<uint8_t>(ShardOf(h, n_workers));
+          // Only packets the corrected engine puts into flows move its clock (OnPacket).
+          if (clocked && !(p.flags & (kPktLaterFragment | kPktPortsMissing)) && p.ts_ns > wm) wm = p.ts_ns;
+        } else {
+          if (st == DecodeStatus::kUnsupportedLink) links.Count(raw.link_type, set);
+          b.skip[n] = static_cast<uint8_t>(static_cast<int>(ToSkip(st)) + 1);
+          b.shard[n] = static_cast<uint8_t>((index + n) % n_workers);
+        }
+        b.wm[n] = wm;
+        ++n;
+      }
+      if ((records & 0xfff) == 0 && stop.load(std::memory_order_relaxed)) {
+        eof = true;
+        break;
+      }
+    }
+    b.n = n;
+    index += n;
+  }
+};
 
 template <class Engine>
 struct Worker {
@@ -167,6 +257,37 @@ struct Worker {
     }
   }
 
+  // Replicated mode: this worker reads the whole input itself (src) and processes its shard.
+  // `progress` (worker 0 only) is refreshed once per batch.
+  void RunReading(BatchSource<Engine>& src, const std::atomic<bool>& stop, ProgressLine* progress,
+                  const std::function<uint64_t()>& open_flows_total) {
+    auto b = std::make_unique<InBatch>();
+    uint32_t unnotified = 0;
+    while (!src.eof) {
+      const auto t0 = std::chrono::steady_clock::now();
+      src.Fill(*b, stop);
+      Process(*b);
+      out.progress.v.store(b->first + b->n, std::memory_order_release);
+      if (++unnotified == kNotifyEvery) {
+        unnotified = 0;
+        qx.Flush();
+        merger.wake.Notify();
+      }
+      open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
+      if (gauges) {
+        gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
+        gauges->out_queue_depth[id].store(out.queue.Depth(), std::memory_order_relaxed);
+        gauges->busy_ns[id].fetch_add(
+            static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count()),
+            std::memory_order_relaxed);
+      }
+      if (progress && progress->On())
+        progress->Update(src.set.BytesDone(), src.records, open_flows_total(), src.eof);
+    }
+    end_tag = src.index;
+    Finish();
+  }
+
   // Wakes the reader (ring space) and the output thread (flows, progress) if they sleep.
   void NotifyOthers() noexcept {
     sh.ring_space.Notify();
@@ -209,6 +330,11 @@ struct Worker {
       if (sh.done.v.load(std::memory_order_acquire) && next == sh.produced.v.load(std::memory_order_acquire)) break;
       sh.input.Wait(e);
     }
+    Finish();
+  }
+
+  // End of input: flush the engine (flows tagged after the last entry), report done.
+  void Finish() {
     qx.tag = end_tag;
     engine.Flush(EndReason::kShutdown);
     qx.Flush();
@@ -265,7 +391,6 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
                          const std::atomic<bool>& stop, EngineStats* total, ShardGauges* gauges,
                          NtlStats* ntl_total) {
   constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
-  constexpr bool kNtl = std::is_same_v<Engine, NtlEngine>;
   OfflineResult res;
   std::string err;
   // opts.inputs is written by this (reader) thread; the caller reads it after the run (manifest).
@@ -310,22 +435,55 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
       workers.back()->qx.SetRenderer(renderers.back().get(), /*copy_features=*/exporters.size() > 1);
     }
   }
+  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
+                         : opts.scapy_decode ? DecodeMode::kScapy2022
+                                             : DecodeMode::kStrict;
+  BatchSource<Engine> src(*set, mode, base.profile, clocked, n_workers);
+  // Replicated reading: every worker reads the input itself (files only: stdin is read once).
+  std::vector<std::unique_ptr<CaptureSet>> sets;
+  std::vector<std::unique_ptr<BatchSource<Engine>>> srcs;
+  const bool replicated = ReplicatedReading(opts, n_workers);
+  if (replicated) {
+    for (unsigned i = 1; i < n_workers; ++i) {
+      sets.push_back(CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, nullptr, false));
+      if (!sets.back()) {  // opened once already: a file vanished meanwhile
+        res.exit_code = 1;
+        res.error = err;
+        return res;
+      }
+      srcs.push_back(std::make_unique<BatchSource<Engine>>(*sets.back(), mode, base.profile, clocked, n_workers));
+    }
+  }
   // Spinning before a sleep helps only when every thread has a CPU: reader, workers, output.
-  Signal::SetSpin(AvailableCpus() >= n_workers + 2 ? 128 : 0);
+  Signal::SetSpin(AvailableCpus() >= n_workers + (replicated ? 1 : 2) ? 128 : 0);
 
   std::vector<std::thread> threads;
+  std::function<uint64_t()> open_flows_total = [&] {
+    uint64_t open = 0;
+    for (auto& w : workers) open += w->open_flows.load(std::memory_order_relaxed);
+    return open;
+  };
   try {
     threads.emplace_back([&] {
       merger.Run();
       if (gauges) gauges->cpu_output_s = ThreadCpuSeconds();
     });
-    for (auto& w : workers) threads.emplace_back([wp = w.get()] { wp->Run(); });
+    if (replicated) {  // worker 0 is this thread (below)
+      for (unsigned i = 1; i < n_workers; ++i)
+        threads.emplace_back([wp = workers[i].get(), sp = srcs[i - 1].get(), &stop, &open_flows_total] {
+          wp->RunReading(*sp, stop, nullptr, open_flows_total);
+        });
+    } else {
+      for (auto& w : workers) threads.emplace_back([wp = w.get()] { wp->Run(); });
+    }
   } catch (const std::system_error& e) {
-    // Cannot start every thread: nothing was read yet. Started workers see `done` and end;
-    // the others are marked done for the merger.
+    // Cannot start every thread: nothing was read yet. Started (pipelined) workers see `done`
+    // and end; the others are marked done for the merger. Started replicated workers read to
+    // the end (`stop` is not ours to set) and are joined.
     const size_t started_workers = threads.empty() ? 0 : threads.size() - 1;
-    for (size_t i = started_workers; i < outs.size(); ++i)
+    for (size_t i = started_workers + (replicated ? 1 : 0); i < outs.size(); ++i)
       outs[i]->progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+    if (replicated) outs[0]->progress.v.store(WorkerOutput::kDone, std::memory_order_release);
     sh.done.v.store(true, std::memory_order_release);
     sh.input.Notify();
     merger.wake.Notify();
@@ -335,101 +493,49 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
     return res;
   }
 
-  auto OpenFlows = [&] {
-    uint64_t open = 0;
-    for (auto& w : workers) open += w->open_flows.load(std::memory_order_relaxed);
-    return open;
-  };
   const auto start = std::chrono::steady_clock::now();
   ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
-  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
-                         : opts.scapy_decode ? DecodeMode::kScapy2022
-                                             : DecodeMode::kStrict;
-  LinkCensus links;
-  RawPacket raw;
-  PacketMeta second;
-  uint64_t index = 0;  // input entries so far
-  uint64_t wm = 0;
-  uint64_t produced = 0;
-  uint64_t notified = 0;  // batches the workers were woken for
-  bool eof = false;
-  while (!eof) {
-    // Wait for a free slot: every worker has consumed the batch kRing ago.
-    for (;;) {
-      const uint32_t e = sh.ring_space.Epoch();
-      uint64_t min_consumed = UINT64_MAX;
-      for (unsigned i = 0; i < n_workers; ++i)
-        min_consumed = std::min(min_consumed, sh.consumed[i].v.load(std::memory_order_acquire));
-      if (gauges) gauges->in_queue_depth.store(produced - min_consumed, std::memory_order_relaxed);
-      if (produced - min_consumed < kRing) break;
-      if (produced != notified) {  // the workers must see every batch before the reader sleeps
-        notified = produced;
-        sh.input.Notify();
-      }
-      sh.ring_space.Wait(e);
-    }
-    InBatch& b = sh.ring[produced % kRing];
-    b.first = index;
-    uint32_t n = 0;
-    while (n + 2 <= kBatch) {  // room for a frame's two packets (D20)
-      if (set->Next(&raw) != 1) {
-        eof = true;
-        break;
-      }
-      ++res.records;
-      bool has_second = false;
-      PacketMeta& m = b.pkt[n];
-      const DecodeStatus st =
-          kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
-               : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
-                                  mode);
-      for (int part = 0; part < (has_second ? 2 : 1); ++part) {
-        PacketMeta& p = b.pkt[n];
-        if (part == 1) p = second;
-        if (st == DecodeStatus::kOk || part == 1) {
-          p.ts_ns = raw.ts_ns;
-          p.ts_exp = raw.ts_exp;
-          uint64_t h;
-          if constexpr (kFlowEngine) {
-            h = p.key_hash = FlowEngine::KeyHash(base.profile, p);
-            p.flags |= kPktKeyHashed;
-          } else {
-            h = SymmetricKeyHash(p);  // the engine hashes its own key (in the worker)
-          }
-          b.skip[n] = 0;
-          b.shard[n] = static_cast<uint8_t>(ShardOf(h, n_workers));
-          // Only packets the corrected engine puts into flows move its clock (OnPacket).
-          if (clocked && !(p.flags & (kPktLaterFragment | kPktPortsMissing)) && p.ts_ns > wm) wm = p.ts_ns;
-        } else {
-          if (st == DecodeStatus::kUnsupportedLink) links.Count(raw.link_type, *set);
-          b.skip[n] = static_cast<uint8_t>(static_cast<int>(ToSkip(st)) + 1);
-          b.shard[n] = static_cast<uint8_t>((index + n) % n_workers);
+  if (replicated) {
+    // This thread is worker 0: with the manifest's input bookkeeping and the progress line.
+    workers[0]->RunReading(src, stop, &progress, open_flows_total);
+    for (auto& t : threads) t.join();
+  } else {
+    uint64_t produced = 0;
+    uint64_t notified = 0;  // batches the workers were woken for
+    while (!src.eof) {
+      // Wait for a free slot: every worker has consumed the batch kRing ago.
+      for (;;) {
+        const uint32_t e = sh.ring_space.Epoch();
+        uint64_t min_consumed = UINT64_MAX;
+        for (unsigned i = 0; i < n_workers; ++i)
+          min_consumed = std::min(min_consumed, sh.consumed[i].v.load(std::memory_order_acquire));
+        if (gauges) gauges->in_queue_depth.store(produced - min_consumed, std::memory_order_relaxed);
+        if (produced - min_consumed < kRing) break;
+        if (produced != notified) {  // the workers must see every batch before the reader sleeps
+          notified = produced;
+          sh.input.Notify();
         }
-        b.wm[n] = wm;
-        ++n;
+        sh.ring_space.Wait(e);
       }
-      if ((res.records & 0xfff) == 0 && stop.load(std::memory_order_relaxed)) {
-        eof = true;
-        break;
+      InBatch& b = sh.ring[produced % kRing];
+      src.Fill(b, stop);
+      if (b.n) {
+        ++produced;
+        sh.produced.v.store(produced, std::memory_order_release);
+        if (produced - notified >= kNotifyEvery) {
+          notified = produced;
+          sh.input.Notify();
+        }
       }
+      if (progress.On()) progress.Update(set->BytesDone(), src.records, open_flows_total(), src.eof);
     }
-    b.n = n;
-    index += n;
-    if (n) {
-      ++produced;
-      sh.produced.v.store(produced, std::memory_order_release);
-      if (produced - notified >= kNotifyEvery) {
-        notified = produced;
-        sh.input.Notify();
-      }
-    }
-    if (progress.On()) progress.Update(set->BytesDone(), res.records, OpenFlows(), eof);
+    if (gauges) gauges->cpu_reader_s = ThreadCpuSeconds();
+    for (auto& w : workers) w->end_tag = src.index;  // read by the workers after `done`
+    sh.done.v.store(true, std::memory_order_release);
+    sh.input.Notify();
+    for (auto& t : threads) t.join();
   }
-  if (gauges) gauges->cpu_reader_s = ThreadCpuSeconds();
-  for (auto& w : workers) w->end_tag = index;  // read by the workers after `done`
-  sh.done.v.store(true, std::memory_order_release);
-  sh.input.Notify();
-  for (auto& t : threads) t.join();
+  res.records = src.records;
   progress.Clear();
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EngineStats sum;
@@ -439,7 +545,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   }
   if (total) *total = sum;
   set->FinishInputs();
-  FinishResult(*set, links, res);
+  FinishResult(*set, src.links, res);
   return res;
 }
 

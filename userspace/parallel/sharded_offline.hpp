@@ -10,6 +10,10 @@
 // engine (the CIC reference and NTL end flows only on their own packets: no clock). The
 // nfm2022 profiles' loose lookup and the corrected CIC set's sweeps cannot be sharded
 // (docs/ARCHITECTURE.md "Threads"): they run one worker (still pipelined with reader and writer).
+// With NFM_SHARD_READ=replicated in the environment (files only), there is no reader thread:
+// every worker reads and decodes the whole input itself and keeps its shard's entries. The
+// entries, tags and so the output are the same; it trades N-fold decoding for no hand-off
+// (faster when the engine dominates, slower when decoding does: docs/PERFORMANCE.md "Threads").
 #pragma once
 
 #include <atomic>
