@@ -460,9 +460,6 @@ int RunEngine(RunContext& c, Engine& engine) {
                    "thread; use --no-manifest for threads\n", o.threads);
     flow_threads = 1;
   }
-  // Offline: every engine runs the sharded replay with threads > 1 (RunOfflineAndReport picks
-  // the workers each profile can use).
-  const unsigned offline_threads = flow_threads;
 
   // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   decltype(MakeCsvExporter<Engine>(c)) csv;
@@ -520,12 +517,12 @@ int RunEngine(RunContext& c, Engine& engine) {
 #endif
   } else {
     if (want_manifest) manifest.Start();
-    sharded_run = offline_threads > 1;
+    sharded_run = flow_threads > 1;  // every engine; RunOfflineAndReport picks the workers each profile can use
     const nfm::Profile profile = c.cfg.profile;
     const bool cic_decode = std::is_same_v<Engine, nfm::CicEngine> && profile == nfm::Profile::kCic;
     const bool scapy_decode = kFlowEngine && profile != nfm::Profile::kCorrected;
     const bool dpkt_decode = std::is_same_v<Engine, nfm::NtlEngine>;
-    rc = RunOfflineAndReport(o, engine, c.metrics, cic_decode, scapy_decode, offline_threads, dpkt_decode, &inputs,
+    rc = RunOfflineAndReport(o, engine, c.metrics, cic_decode, scapy_decode, flow_threads, dpkt_decode, &inputs,
                              want_manifest, &sharded_stats);
   }
 
