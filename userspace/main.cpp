@@ -2,7 +2,6 @@
 // nfm-xdp command line: picks the source (--pcap replay or --iface live capture), builds the
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
-#include <sched.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -134,15 +133,6 @@ bool ParseProfile(const std::string& s, nfm::Profile* p) {
   else if (s == "ntl") *p = nfm::Profile::kNtl;
   else return false;
   return true;
-}
-
-// CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
-unsigned AffinityCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
-  const int n = CPU_COUNT(&set);
-  return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
 // Offline replay through any engine with FlowEngine's packet interface, then the summary line.
@@ -831,7 +821,7 @@ int main(int argc, char** argv) {
   // Default workers: live, one per CPU (capped by the rings); offline, the CPUs minus two (the
   // reader and the output thread need a core each: with 2 CPUs, 2 workers + reader + output
   // were slower than the single-threaded replay, docs/PERFORMANCE.md "Threads").
-  const unsigned cpus = AffinityCpus();
+  const unsigned cpus = nfm::AvailableCpus();
   const unsigned threads = o.threads ? o.threads : live_mode ? cpus : (cpus > 3 ? cpus - 2 : 1);
 #ifdef NFM_HAVE_LIVE
   // Outlives the run: the manifest (written when the CSV closes, after the run) and the

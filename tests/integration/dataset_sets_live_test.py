@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live_test as lt  # noqa: E402
+from dataset_live_test import send_udp  # noqa: E402
 
 SETS = {  # name -> (arguments, feature set, label column, src ip column, src port column, traffic)
     "cic": (["--feature-set", "cic"], "cic", "Label", "Src IP", "Src Port", "udp"),
@@ -37,17 +38,6 @@ SETS = {  # name -> (arguments, feature set, label column, src ip column, src po
     "profile-cic": (["--profile", "cic"], "cic", "Label", "Src IP", "Src Port", "udp"),
     "profile-ntl": (["--profile", "ntl"], "ntl", "label", "src_ip", "src_port", "tcp"),
 }
-
-
-def send_udp(net: lt.Net, sports: list[int], dport: int, count: int, gap: float) -> subprocess.Popen:
-    code = ("import socket,time,sys\n"
-            "ss=[]\n"
-            f"for sp in {sports!r}:\n"
-            "  s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',sp)); ss.append(s)\n"
-            f"for i in range({count}):\n"
-            "  for s in ss: s.sendto(b'x'*20,(sys.argv[1],%d))\n"
-            "  time.sleep(%f)\n" % (dport, gap))
-    return net.spawn(net.ns_b, ["python3", "-c", code, net.ip_a])
 
 
 def send_http(net: lt.Net, sports: list[int], port: int) -> subprocess.Popen:

@@ -78,15 +78,6 @@ double ThreadCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// CPUs this process may run on (affinity mask), at least 1.
-unsigned AvailableCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
-  const int n = CPU_COUNT(&set);
-  return n > 0 ? static_cast<unsigned>(n) : 1;
-}
-
 // Whether every worker reads the input itself (see sharded_offline.hpp): only when the
 // environment asks for it (NFM_SHARD_READ=replicated; docs/PERFORMANCE.md "Threads") and every
 // input is a file (stdin can be read once).
@@ -257,6 +248,17 @@ struct Worker {
     }
   }
 
+  // After each batch: open flows (progress line) and the metrics gauges (t0: batch start).
+  void PublishBatchGauges(std::chrono::steady_clock::time_point t0) noexcept {
+    open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
+    if (!gauges) return;
+    gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
+    gauges->out_queue_depth[id].store(out.queue.Depth(), std::memory_order_relaxed);
+    gauges->busy_ns[id].fetch_add(
+        static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count()),
+        std::memory_order_relaxed);
+  }
+
   // Replicated mode: this worker reads the whole input itself (src) and processes its shard.
   // `progress` (worker 0 only) is refreshed once per batch.
   void RunReading(BatchSource<Engine>& src, const std::atomic<bool>& stop, ProgressLine* progress,
@@ -273,14 +275,7 @@ struct Worker {
         qx.Flush();
         merger.wake.Notify();
       }
-      open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
-      if (gauges) {
-        gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
-        gauges->out_queue_depth[id].store(out.queue.Depth(), std::memory_order_relaxed);
-        gauges->busy_ns[id].fetch_add(
-            static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count()),
-            std::memory_order_relaxed);
-      }
+      PublishBatchGauges(t0);
       if (progress && progress->On())
         progress->Update(src.set.BytesDone(), src.records, open_flows_total(), src.eof);
     }
@@ -313,14 +308,7 @@ struct Worker {
           unnotified = 0;
           NotifyOthers();
         }
-        open_flows.store(engine.Stats().flows_active, std::memory_order_relaxed);
-        if (gauges) {
-          gauges->open_flows[id].store(engine.Stats().flows_active, std::memory_order_relaxed);
-          gauges->out_queue_depth[id].store(out.queue.Depth(), std::memory_order_relaxed);
-          gauges->busy_ns[id].fetch_add(
-              static_cast<uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - t0).count()),
-              std::memory_order_relaxed);
-        }
+        PublishBatchGauges(t0);
         continue;
       }
       if (unnotified) {  // before sleeping (or ending)
@@ -360,6 +348,14 @@ void AddStats(EngineStats& to, const EngineStats& s) {
   to.table_capacity += s.table_capacity;
   to.out_of_order += s.out_of_order;
   to.list_capped_flows += s.list_capped_flows;
+}
+
+unsigned AvailableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  const int n = CPU_COUNT(&set);
+  return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
 unsigned ShardWorkersFor(Profile profile, unsigned requested) {

@@ -39,6 +39,9 @@ struct ShardGauges {
   double cpu_worker_s[64] = {};
 };
 
+// CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
+unsigned AvailableCpus();
+
 // Workers the nfm2022 profiles can use for `requested` (1: see the header comment).
 unsigned ShardWorkersFor(Profile profile, unsigned requested);
 // Workers a CicEngine can use: the reference (kCic) shards (no clock: flows end on their own
