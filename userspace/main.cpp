@@ -230,12 +230,29 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
 }
 
 // IPFIX: sends what is queued (bounded wait), closes, one summary line per destination.
-int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>& ipfix, int rc) {
-  for (auto& x : ipfix) {
-    const bool ok = x->Finish();
-    if (!o.quiet || !ok || x->Stats().records_dropped)
-      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(*x).c_str());
+// Ends every IPFIX destination; a file: destination with a manifest (manifests[i], may be null)
+// gets <file>.manifest.json once the file is complete. The exit code.
+int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>& ipfix, int rc,
+                const std::vector<std::unique_ptr<nfm::Manifest>>& manifests) {
+  for (size_t i = 0; i < ipfix.size(); ++i) {
+    nfm::ipfix::IpfixExporter& x = *ipfix[i];
+    const bool ok = x.Finish();
+    if (!o.quiet || !ok || x.Stats().records_dropped)
+      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(x).c_str());
     if (!ok && rc == 0) rc = 1;
+    if (ok && i < manifests.size() && manifests[i]) {
+      const nfm::ipfix::ExporterStats st = x.Stats();
+      nfm::Manifest& m = *manifests[i];
+      m.file_counts = {{"ipfix_records", st.records_sent}, {"ipfix_messages", st.messages}};
+      struct stat fst {};
+      const std::string& path = x.Dest().path;
+      const uint64_t bytes = ::stat(path.c_str(), &fst) == 0 ? static_cast<uint64_t>(fst.st_size) : 0;
+      std::string e;
+      if (!m.WriteFor(path, "none", bytes, true, &e)) {
+        std::fprintf(stderr, "nfm-xdp: %s\n", e.c_str());
+        if (rc == 0) rc = 1;
+      }
+    }
   }
   return rc;
 }
@@ -280,6 +297,9 @@ struct RunContext {
   bool verbose = false;
   unsigned threads = 1;  // resolved --threads
   const nfm::LabelRules* labels = nullptr;
+  const nfm::FeatureSet* ipfix_set = nullptr;  // the elements of the IPFIX records (manifest columns)
+  uint32_t ipfix_pen = 0;
+  bool ipfix_uniflow = false;
   nfm::CsvFileSink* sink = nullptr;  // null: --ipfix without --csv
   nfm::Metrics* metrics = nullptr;
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>* ipfix = nullptr;
@@ -388,6 +408,57 @@ void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm
   manifest.interrupted = [] { return g_stop.load(); };
 }
 
+#ifdef NFM_HAVE_LIVE
+// The live part of a manifest: interfaces, XDP mode, rings and every loss counter (and the
+// drainer's loss timeline with --loss-column), read from the LiveStatus the drain loop publishes.
+std::function<bool(nfm::ManifestLive*)> LiveManifestFacts(const RunContext& c, nfm::LossTimeline* loss_timeline) {
+  const nfm::live::LiveOptions* live = c.live;
+  const nfm::live::LiveStatus* status = c.status;
+  return [live, status, loss_timeline](nfm::ManifestLive* l) {
+    l->interfaces = live->ifaces;
+    l->xdp_mode = nfm::live::XdpModeName(status->xdp_mode.load());
+    l->rings = status->rings.load();
+    l->ring_size_bytes = status->ring_size_bytes.load();
+    for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status->counters[i].load());
+    l->counters.emplace_back("events_decoded", status->events_decoded.load());
+    l->counters.emplace_back("events_bad", status->events_bad.load());
+    if (loss_timeline) {
+      for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
+    }
+    return true;
+  };
+}
+#endif
+
+// Manifests of the IPFIX file: destinations that are regular files (index-aligned with
+// *c.ipfix; null for the others): the run facts of the CSV's manifest, the record's elements as
+// columns, no label or loss column (the records carry neither). Each one's ManifestRows counts
+// the flows; it is added to the engine right after the IPFIX exporters.
+std::vector<std::unique_ptr<nfm::Manifest>> MakeIpfixManifests(const RunContext& c, std::vector<nfm::InputProgress>& inputs,
+                                                               const std::function<nfm::EngineStats()>& stats) {
+  std::vector<std::unique_ptr<nfm::Manifest>> out;
+  for (const auto& x : *c.ipfix) {
+    struct stat st {};
+    const nfm::ipfix::Destination& d = x->Dest();
+    if (c.o->no_manifest || d.kind != nfm::ipfix::Destination::Kind::kFile || ::stat(d.path.c_str(), &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+      out.emplace_back();
+      continue;
+    }
+    auto m = std::make_unique<nfm::Manifest>();
+    SetupManifest(c, *m, inputs, stats);
+    m->format = "ipfix";
+    m->labels_path.clear();
+    m->loss_column = false;
+    for (const nfm::ipfix::ElementDoc& e : nfm::ipfix::ElementTable(*c.ipfix_set, c.ipfix_pen)) {
+      if (e.in == (c.ipfix_uniflow ? "biflow" : "uniflow")) continue;  // not in this mode's templates
+      m->columns.push_back({e.name, e.type, e.unit});
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 // The CSV exporter of an engine's feature set: CIC rows for CicEngine, CsvRowRenderer rows
 // (nfm and ntl layouts) for FlowEngine and NtlEngine.
 template <class Engine>
@@ -420,17 +491,20 @@ int RunEngine(RunContext& c, Engine& engine) {
   nfm::EngineStats sharded_stats{};  // offline --threads > 1: the workers' totals (the engine sees no packet)
   std::vector<nfm::InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
   std::string manifest_error;
-  if (want_manifest) {
-    // Live: the totals the drain loop publishes (summed over drain workers; final after the
-    // flush), readable from the thread that closes a CSV file at rotation.
-    SetupManifest(c, manifest, inputs, [&engine, &sharded_stats, &sharded_run, &c] {
+  // Live: the totals the drain loop publishes (summed over drain workers; final after the
+  // flush), readable from the thread that closes a CSV file at rotation.
+  const std::function<nfm::EngineStats()> run_stats = [&engine, &sharded_stats, &sharded_run, &c] {
 #ifdef NFM_HAVE_LIVE
-      if (c.live_mode) return c.status->GetEngineStats();
+    if (c.live_mode) return c.status->GetEngineStats();
 #else
-      (void)c;
+    (void)c;
 #endif
-      return sharded_run ? sharded_stats : engine.Stats();
-    });
+    return sharded_run ? sharded_stats : engine.Stats();
+  };
+  const std::vector<std::unique_ptr<nfm::Manifest>> ipfix_manifests = MakeIpfixManifests(c, inputs, run_stats);
+  std::vector<std::unique_ptr<nfm::ManifestRows>> ipfix_rows;
+  if (want_manifest) {
+    SetupManifest(c, manifest, inputs, run_stats);
     c.sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
       std::string e;
       if (!manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
@@ -459,6 +533,11 @@ int RunEngine(RunContext& c, Engine& engine) {
     engine.AddExporter(*csv);
   }
   for (auto& x : *c.ipfix) engine.AddExporter(*x);
+  for (const auto& m : ipfix_manifests) {
+    if (!m) continue;
+    ipfix_rows.push_back(std::make_unique<nfm::ManifestRows>(*m));
+    engine.AddExporter(*ipfix_rows.back());
+  }
   if (c.flow_metrics) engine.AddExporter(*c.flow_metrics);
 
   int rc = 0;
@@ -479,20 +558,13 @@ int RunEngine(RunContext& c, Engine& engine) {
         };
       }
       if (want_manifest) {
-        manifest.live = [&status, &live, loss_timeline](nfm::ManifestLive* l) {
-          l->interfaces = live.ifaces;
-          l->xdp_mode = nfm::live::XdpModeName(status.xdp_mode.load());
-          l->rings = status.rings.load();
-          l->ring_size_bytes = status.ring_size_bytes.load();
-          for (int i = 0; i < NFM_CNT_MAX; ++i) l->counters.emplace_back(LiveCounterName(i), status.counters[i].load());
-          l->counters.emplace_back("events_decoded", status.events_decoded.load());
-          l->counters.emplace_back("events_bad", status.events_bad.load());
-          if (loss_timeline) {
-            for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
-          }
-          return true;
-        };
+        manifest.live = LiveManifestFacts(c, loss_timeline);
         manifest.Start();
+      }
+      for (const auto& m : ipfix_manifests) {
+        if (!m) continue;
+        m->live = LiveManifestFacts(c, nullptr);  // no loss column in IPFIX records
+        m->Start();
       }
       if (c.metrics) c.metrics->AttachLive(&status);
       rc = nfm::live::RunLive(live, engine, g_stop, &status, c.metrics);
@@ -507,6 +579,8 @@ int RunEngine(RunContext& c, Engine& engine) {
 #endif
   } else {
     if (want_manifest) manifest.Start();
+    for (const auto& m : ipfix_manifests)
+      if (m) m->Start();
     sharded_run = flow_threads > 1;  // every engine; RunOfflineAndReport picks the workers each profile can use
     const nfm::Profile profile = c.cfg.profile;
     const bool cic_decode = std::is_same_v<Engine, nfm::CicEngine> && profile == nfm::Profile::kCic;
@@ -516,7 +590,7 @@ int RunEngine(RunContext& c, Engine& engine) {
                              want_manifest, &sharded_stats);
   }
 
-  rc = FinishIpfix(o, *c.ipfix, rc);
+  rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests);
   rc = FinishOutput(o, c.sink, c.metrics, rc, &manifest_error);
   if (c.sink) c.sink->on_close = nullptr;  // the manifest ends with this frame
   return rc;
@@ -843,6 +917,9 @@ int main(int argc, char** argv) {
   ctx.sink = sink.get();
   ctx.metrics = metrics.get();
   ctx.ipfix = &ipfix;
+  ctx.ipfix_set = &ipfix_set;
+  ctx.ipfix_pen = ipfix_opts.pen;
+  ctx.ipfix_uniflow = ipfix_opts.uniflow;
   ctx.flow_metrics = flow_metrics.get();
 #ifdef NFM_HAVE_LIVE
   ctx.live = &live;

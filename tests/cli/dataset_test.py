@@ -300,6 +300,45 @@ def case_manifest_sigterm():
 
 
 # ------------------------------------------------------------------------ loss column
+def case_manifest_ipfix():
+    # An IPFIX file: output gets its own manifest (issue 13): format ipfix, its size, one row per
+    # flow (the CSV of the same run is the reference), IPFIX records = flows in biflow mode and
+    # flows + flows with backward packets in uniflow mode, the inputs' SHA-256, the elements as
+    # columns, no label/loss column; --no-manifest writes none.
+    p = label_capture()
+    d = TMP / "manipfix"
+    d.mkdir(exist_ok=True)
+    for uniflow in (False, True):
+        out, ipf = d / f"flows{int(uniflow)}.csv", d / f"flows{int(uniflow)}.ipfix"
+        args = ["--pcap", str(p), "--csv", str(out), "--ipfix", f"file:{ipf}", "--idle-timeout", "1000", "-q"]
+        res = run(args + (["--ipfix-uniflow"] if uniflow else []))
+        check(res.returncode == 0, show(res))
+        h, rows = rows_of(out.read_bytes())
+        bwd = h.index("bwd_packets_count")
+        with_bwd = sum(1 for r in rows if int(r[bwd]) > 0)
+        m = manifest_of(ipf)
+        f = m["file"]
+        check(f["format"] == "ipfix" and f["compression"] == "none" and f["final_part"], f"file {f}")
+        check(f["bytes"] == ipf.stat().st_size == f["bytes_uncompressed"], f"bytes {f['bytes']} vs {ipf.stat().st_size}")
+        check(f["rows"] == len(rows) == len(WANT_LABELS), f"rows {f['rows']} vs CSV {len(rows)}")
+        want_records = len(rows) + (with_bwd if uniflow else 0)
+        check(f["ipfix_records"] == want_records, f"uniflow={uniflow}: records {f['ipfix_records']}, want {want_records}")
+        check(f["ipfix_messages"] >= 1, f"messages {f['ipfix_messages']}")
+        check(m["inputs"][0]["sha256"] == sha256sum(p) and m["inputs"][0]["sha256_complete"], f"input {m['inputs'][0]}")
+        check(m["flows_run_total"]["exported"] == len(rows), f"flows_run_total {m['flows_run_total']}")
+        names = [c["name"] for c in m["columns"]]
+        check("sourceIPv4Address" in names and "packetDeltaCount" in names and "duration" in names
+              and ("reversePacketDeltaCount" in names) != uniflow, f"uniflow={uniflow}: columns {names[:20]}...")
+        kinds = {c["name"]: c["kind"] for c in m["columns"]}
+        check(kinds["duration"] == "float64" and kinds["packets_count"] == "unsigned64", f"kinds {kinds['duration']}")
+        check(m["labels"] == {"enabled": False} and m["capture_loss"] == {"column": False}, "no label/loss in IPFIX")
+        check(manifest_of(out)["file"]["format"] == "csv", "the CSV's manifest says csv")
+    ipf = d / "nom.ipfix"
+    res = run(["--pcap", str(p), "--ipfix", f"file:{ipf}", "--no-manifest", "-q"])
+    check(res.returncode == 0 and ipf.exists() and not (d / "nom.ipfix.manifest.json").exists(),
+          "--no-manifest wrote an IPFIX manifest")
+
+
 def pcapng_with_isbs() -> Path:
     """Little-endian pcapng, µs. Flows A [100, 101], B [200, 201], C [300, 300]; ISBs at 150
     (ifdrop 0), 250 (ifdrop 4: drops in [150, 250]), 350 (ifdrop 4: none). By hand: only B's

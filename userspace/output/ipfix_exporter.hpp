@@ -79,6 +79,7 @@ class IpfixExporter : public FlowExporter {
   ExporterStats Stats() const;
   std::string Error() const;  // last error (empty: none)
   const std::string& Url() const noexcept { return opt_.url; }
+  const Destination& Dest() const noexcept { return dest_; }
   const RecordCodec& Codec() const noexcept { return codec_; }
 
  private:

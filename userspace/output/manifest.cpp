@@ -236,7 +236,7 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
     if (const size_t s = name.rfind('/'); s != std::string::npos) name = name.substr(s + 1);
     j.Str("name", name);
     j.Str("path", closed_path);
-    j.Str("format", "csv");
+    j.Str("format", format);
     j.Str("compression", compression);
     struct stat st {};
     j.U("bytes", ::stat(closed_path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0);
@@ -244,6 +244,7 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
     j.U("part", part_);
     j.B("final_part", final_part);
     j.U("rows", rows_);
+    for (const auto& [k, v] : file_counts) j.U(k.c_str(), v);
     j.Str("opened_utc", file_opened_utc_);
     j.Str("closed_utc", UtcText(NowNs()));
     Time(j, "first_flow_start_ns", "first_flow_start_utc", rows_ > 0, first_flow_ns_);

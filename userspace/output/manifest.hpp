@@ -21,7 +21,7 @@ namespace nfm {
 
 struct ManifestColumn {
   std::string name;
-  std::string kind;  // "text", "address", "unsigned", "float", "seconds"
+  std::string kind;  // "text", "address", "unsigned", "float", "seconds"; IPFIX files: the element's data type
   std::string unit;  // "", "packets", "bytes", "seconds", ...
 };
 
@@ -58,6 +58,7 @@ class Manifest {
  public:
   // Run-wide facts, fixed before the first file closes.
   std::string mode = "offline";               // "offline" | "live"
+  std::string format = "csv";                 // the file's format: "csv" | "ipfix" (RFC 5655 file)
   std::vector<std::string> command_line;
   std::vector<std::pair<std::string, std::string>> options;    // every option: name -> value text
   std::vector<std::pair<std::string, std::string>> effective;  // resolved settings (profile defaults applied)
@@ -72,6 +73,9 @@ class Manifest {
   std::function<void(ManifestCounts* packets, ManifestCounts* flows_ended)> engine_counts;  // run totals
   std::function<bool(ManifestLive*)> live;  // false: not a live run
   std::function<bool()> interrupted;        // a stop signal arrived
+  // Format-specific totals of the closed file, written as members of "file" (IPFIX: records,
+  // messages); set before WriteFor.
+  ManifestCounts file_counts;
 
   // The column list from the CSV header line: identity and data-set columns by name, the
   // features with the FeatureSet's type and unit.
@@ -95,6 +99,18 @@ class Manifest {
   std::map<std::string, uint64_t, std::less<>> rows_by_label_;
   ManifestCounts live_base_;  // live counters when the current file opened
   std::string run_started_utc_, file_opened_utc_;
+};
+
+// Counts the flows an output without its own row hook receives (an IPFIX file: added to the
+// engine's exporters right after that file's exporter, so it sees the same flows). The CSV
+// exporters call Manifest::OnRow themselves, with the row's label and loss values.
+class ManifestRows final : public FlowExporter {
+ public:
+  explicit ManifestRows(Manifest& m) : m_(m) {}
+  void Export(const FlowView& flow) override { m_.OnRow(flow, {}, false); }
+
+ private:
+  Manifest& m_;
 };
 
 // "2026-12-03T16:52:01.123456789Z" from ns since the epoch.
