@@ -29,4 +29,23 @@ static __always_inline __u64 nfm_count(__u32 slot, __u64 delta)
 	return *v;
 }
 
+/* nfm_ring_lost: key ring index (0 .. NFM_MAX_RINGS-1), value __u64 per CPU: events lost
+ * (ring full or empty ring slot) that would have gone to that ring. The same losses as
+ * NFM_CNT_RING_FULL + NFM_CNT_NO_RING, split by ring, so user space can mark only the flows
+ * of the ring that lost (--loss-column). Writer: every hook; reader: user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFM_MAX_RINGS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfm_ring_lost SEC(".maps");
+
+static __always_inline void nfm_count_ring_lost(__u32 ring, __u64 delta)
+{
+	__u64 *v = bpf_map_lookup_elem(&nfm_ring_lost, &ring);
+
+	if (v)
+		*v += delta;
+}
+
 #endif /* NFM_COUNTERS_BPF_H */

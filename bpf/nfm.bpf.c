@@ -17,7 +17,7 @@
  *  6. Reserve, copy, timestamp, submit. Wake the consumer only when this event makes the
  *     unread data in the ring reach nfm_wakeup_bytes (the consumer also polls with a
  *     short timeout). Reserve failure counts NFM_CNT_RING_FULL, an empty ring slot
- *     NFM_CNT_NO_RING.
+ *     NFM_CNT_NO_RING; both also count the event in nfm_ring_lost[ring].
  *  7. Return XDP_PASS / TC_ACT_UNSPEC (== TCX_NEXT) on every path: on a tcx hook the
  *     next program in the chain (someone else's, if any) still runs and decides.
  */
@@ -26,6 +26,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "nfm/event.h"
+#include "nfm/flow_hash.h"
 #include "consts.bpf.h"
 #include "counters.bpf.h"
 #include "parse.bpf.h"
@@ -55,35 +56,15 @@ struct {
 	__array(values, struct nfm_ring_tmpl);
 } nfm_rings SEC(".maps");
 
-/* Symmetric flow hash, used only to pick a ring. Each endpoint (16-byte address, port) is
- * folded to 64 bits with XOR; the two folds are combined with + and with ^ (rotated), both
- * of which commute, so (a -> b) and (b -> a) land on the same ring. One multiply-xorshift-
- * multiply round (murmur3 fmix64 constants) then spreads the bits; the ring index is taken
- * from the top 32 bits. This replaced 9 rounds of the 32-bit murmur3 finaliser (18 dependent
- * multiplies): ~10 ns/packet less in bench/xdp_cost, same spread (8 and 64 rings, random and
- * sequential addresses/ports within +-10 % of uniform). The ring choice is internal: user
- * space only relies on both directions of a flow sharing a ring.
- */
-static __always_inline __u64 nfm_ep_fold(const __u8 *addr, __be16 port)
+/* The ring is nfm_flow_hash (include/nfm/flow_hash.h, shared with user space, which
+ * attributes per-ring losses to flows) & nfm_ring_mask. That hash replaced 9 rounds of the
+ * 32-bit murmur3 finaliser (18 dependent multiplies): ~10 ns/packet less in bench/xdp_cost,
+ * same spread (8 and 64 rings, random and sequential addresses/ports within +-10 % of
+ * uniform). */
+static __always_inline __u32 nfm_event_ring(const struct nfm_pkt_event *ev)
 {
-	/* addr is saddr/daddr of the event on the stack: offsets 8 and 24 of an 8-byte
-	 * aligned struct (ts_ns is a __u64), so clang makes this two aligned 8-byte loads. */
-	__u64 w[2];
-
-	__builtin_memcpy(w, addr, sizeof(w));
-	return w[0] ^ w[1] ^ ((__u64)port << 48);
-}
-
-static __always_inline __u32 nfm_flow_hash(const struct nfm_pkt_event *ev)
-{
-	__u64 a = nfm_ep_fold(ev->saddr, ev->sport), b = nfm_ep_fold(ev->daddr, ev->dport);
-	__u64 x = a ^ b;
-	__u64 h = (a + b) ^ (x >> 32 | x << 32) ^ ev->proto;
-
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 32;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h >> 32;
+	return nfm_flow_hash(ev->saddr, ev->sport, ev->daddr, ev->dport, ev->proto) &
+	       nfm_ring_mask;
 }
 
 /* Emits one event for `tmpl` (a copy), timestamped now. Returns 0, or the counter slot of
@@ -149,10 +130,11 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		return;
 	}
 
-	idx = nfm_flow_hash(&ev) & nfm_ring_mask;
+	idx = nfm_event_ring(&ev);
 	ring = bpf_map_lookup_elem(&nfm_rings, &idx);
 	if (!ring) {
 		nfm_count(NFM_CNT_NO_RING, 1);
+		nfm_count_ring_lost(idx, 1);
 		return;
 	}
 	if (gso_segs > 1 && gso_size && (ev.proto == 6 || ev.proto == 17) &&
@@ -164,6 +146,7 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		ret = nfm_emit(ring, &ev);
 		if (ret) {
 			nfm_count(ret, 1);
+			nfm_count_ring_lost(idx, 1);
 			return;
 		}
 		nfm_count(NFM_CNT_EVENTS, 1);
@@ -199,6 +182,7 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		ret = nfm_emit(ring, &seg);
 		if (ret) {
 			nfm_count(ret, 1);
+			nfm_count_ring_lost(idx, 1);
 			continue;
 		}
 		nfm_count(NFM_CNT_EVENTS, 1);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <thread>
@@ -423,7 +424,7 @@ std::function<bool(nfm::ManifestLive*)> LiveManifestFacts(const RunContext& c, n
     l->counters.emplace_back("events_decoded", status->events_decoded.load());
     l->counters.emplace_back("events_bad", status->events_bad.load());
     if (loss_timeline) {
-      for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost});
+      for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost, v.ring});
     }
     return true;
   };
@@ -550,11 +551,13 @@ int RunEngine(RunContext& c, Engine& engine) {
       live.threads = flow_threads;
       live.verbose = c.verbose;
       if (loss_timeline) {
+        // Ring full / empty slot per ring (nfm_ring_lost); undecodable samples mark every ring.
         live.on_sample = [loss_timeline](const nfm::live::LiveStatus& s) {
-          const uint64_t lost = s.counters[NFM_CNT_RING_FULL].load(std::memory_order_relaxed) +
-                                s.counters[NFM_CNT_NO_RING].load(std::memory_order_relaxed) +
-                                s.events_bad.load(std::memory_order_relaxed);
-          loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)), lost);
+          uint64_t per_ring[NFM_MAX_RINGS];
+          const uint32_t rings = std::min<uint32_t>(s.rings.load(std::memory_order_relaxed), NFM_MAX_RINGS);
+          for (uint32_t r = 0; r < rings; ++r) per_ring[r] = s.ring_lost[r].load(std::memory_order_relaxed);
+          loss_timeline->Sample(static_cast<int64_t>(s.last_drain_ns.load(std::memory_order_relaxed)),
+                                std::span<const uint64_t>(per_ring, rings), s.events_bad.load(std::memory_order_relaxed));
         };
       }
       if (want_manifest) {

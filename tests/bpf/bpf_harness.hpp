@@ -150,6 +150,19 @@ class BpfHarness {
     return sum;
   }
 
+  // nfm_ring_lost summed over CPUs, one entry per ring slot (NFM_MAX_RINGS).
+  std::array<uint64_t, NFM_MAX_RINGS> RingLost() const {
+    std::array<uint64_t, NFM_MAX_RINGS> sum{};
+    int ncpu = libbpf_num_possible_cpus();
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+    int fd = bpf_map__fd(skel_->maps.nfm_ring_lost);
+    for (uint32_t k = 0; k < NFM_MAX_RINGS; ++k) {
+      if (bpf_map_lookup_elem(fd, &k, per_cpu.data())) continue;
+      for (uint64_t v : per_cpu) sum[k] += v;
+    }
+    return sum;
+  }
+
   nfm_bpf* skel() { return skel_; }
   size_t bad_samples() const { return bad_samples_; }
 

@@ -14,6 +14,7 @@
 
 #include "../common/packet_builder.hpp"
 #include "bpf_harness.hpp"
+#include "nfm/flow_hash.h"
 
 namespace nfm::test {
 namespace {
@@ -494,6 +495,9 @@ TEST(NfmBpfRings, BothDirectionsOfAFlowShareARing) {
       ASSERT_EQ(ev.size(), 1u);
       rings.push_back(ev[0].ring);
       used.insert(ev[0].ring);
+      // User space's copy of the choice (include/nfm/flow_hash.h, --loss-column) agrees.
+      const nfm_pkt_event& e = ev[0].ev;
+      EXPECT_EQ(nfm_flow_hash(e.saddr, e.sport, e.daddr, e.dport, e.proto) & 7u, ev[0].ring) << "frame " << f;
     }
     EXPECT_EQ(rings[0], rings[1]) << "IPv4 flow " << i;
     EXPECT_EQ(rings[2], rings[3]) << "IPv6 flow " << i;
@@ -549,6 +553,46 @@ TEST(NfmBpfRings, TinyRingCountsLosses) {
   EXPECT_EQ(h->Counters()[NFM_CNT_RING_FULL], 49u);
 }
 
+// Losses are also counted per ring (nfm_ring_lost): a one-page ring of two overflows for a
+// flow that hashes to it; the other ring's count stays 0 and then loses on its own.
+TEST(NfmBpfRings, LossesAreCountedPerRing) {
+  BpfConfig cfg;
+  cfg.rings = 2;
+  cfg.ring_bytes = 4096;  // 51 events per ring (see TinyRingCountsLosses)
+  LOAD_OR_SKIP(h, cfg);
+  // Two flows, one per ring (the choice checked against the programs in the test above).
+  std::vector<uint8_t> frame[2];
+  for (uint16_t port = 1000, found = 0; found != 3; ++port) {
+    const auto f = V4().Udp(port, 53).Bytes();
+    int verdict = 0;
+    ASSERT_EQ(h->Run(false, f, &verdict), 0);
+    const auto ev = h->Drain();
+    ASSERT_EQ(ev.size(), 1u);
+    if (!(found & (1u << ev[0].ring))) {
+      frame[ev[0].ring] = f;
+      found = static_cast<uint16_t>(found | (1u << ev[0].ring));
+    }
+    ASSERT_LT(port, 1100) << "100 ports all hash to one ring";
+  }
+  ASSERT_EQ(h->RingLost()[0] + h->RingLost()[1], 0u);
+  for (int i = 0; i < 60; ++i) {
+    int verdict = 0;
+    ASSERT_EQ(h->Run(false, frame[1], &verdict), 0);
+  }
+  auto lost = h->RingLost();
+  EXPECT_EQ(lost[0], 0u);
+  EXPECT_EQ(lost[1], 9u);  // 60 - 51
+  EXPECT_EQ(h->Counters()[NFM_CNT_RING_FULL], 9u);
+  for (int i = 0; i < 55; ++i) {
+    int verdict = 0;
+    ASSERT_EQ(h->Run(true, frame[0], &verdict), 0);
+  }
+  lost = h->RingLost();
+  EXPECT_EQ(lost[0], 4u);  // 55 - 51
+  EXPECT_EQ(lost[1], 9u);
+  EXPECT_EQ(h->Counters()[NFM_CNT_RING_FULL], 13u);
+}
+
 TEST(NfmBpfRings, EmptyRingSlotCountsNoRing) {
   BpfConfig cfg;
   cfg.install_rings = false;
@@ -559,6 +603,7 @@ TEST(NfmBpfRings, EmptyRingSlotCountsNoRing) {
   const auto c = h->Counters();
   EXPECT_EQ(c[NFM_CNT_NO_RING], 1u);
   EXPECT_EQ(c[NFM_CNT_EVENTS], 0u);
+  EXPECT_EQ(h->RingLost()[0], 1u);  // one ring: the event was meant for ring 0
 }
 
 // Wake-up modes: 0 (kernel decides) and 1 (force on every submit) must both deliver.

@@ -2,6 +2,7 @@
 // The data-set pieces without I/O: loss intervals (overlap edges), the live loss timeline
 // (merging, the export-time end of a flow's open span), the extra CSV columns, rotated part
 // names and JSON quoting. Expected values are worked out by hand in the comments.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,6 +10,7 @@
 #include "output/byte_sink.hpp"
 #include "output/dataset_columns.hpp"
 #include "output/manifest.hpp"
+#include "nfm/flow_hash.h"
 
 namespace nfm {
 namespace {
@@ -76,6 +78,71 @@ TEST(LossTimeline, LossBeforeTheFirstSampleCoversTheStart) {
   g_now = 2000;
   EXPECT_TRUE(t.Lost(Flow(10, 20)));
   EXPECT_FALSE(t.Lost(Flow(1001, 1002)));
+}
+
+// Per-ring losses mark only the flows of that ring; losses of no particular ring mark all.
+TEST(LossTimeline, LossesOfOneRingMarkOnlyItsFlows) {
+  // Two UDP flows 10.0.0.1:P -> 10.0.0.2:53, P picked so that one is on each of 2 rings.
+  static uint8_t a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+  static uint8_t b[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+  FlowView on[2];
+  bool have[2] = {false, false};
+  for (uint16_t p = 1000; p < 1100 && !(have[0] && have[1]); ++p) {
+    const uint32_t r = nfm_flow_hash(a, htons(p), b, htons(53), 17) & 1u;
+    if (have[r]) continue;
+    have[r] = true;
+    on[r] = Flow(900, 1000);
+    on[r].src = a;
+    on[r].dst = b;
+    on[r].sport = p;
+    on[r].dport = 53;
+    on[r].proto = 17;
+  }
+  ASSERT_TRUE(have[0] && have[1]);
+  // The reverse orientation is the same flow (the hash is symmetric).
+  FlowView rev = on[1];
+  std::swap(rev.src, rev.dst);
+  std::swap(rev.sport, rev.dport);
+
+  LossTimeline t;
+  t.now_ns = FakeNow;
+  const uint64_t s1[2] = {0, 0}, s2[2] = {0, 7}, s3[2] = {0, 7}, s4[2] = {2, 7};
+  t.Sample(1000, s1, 0);
+  t.Sample(1100, s2, 0);  // ring 1 lost 7 in (1000, 1100]
+  t.Sample(1200, s3, 0);
+  g_now = 1150;
+  EXPECT_FALSE(t.Lost(on[0]));  // open during ring 1's loss, but on ring 0
+  EXPECT_TRUE(t.Lost(on[1]));
+  EXPECT_TRUE(t.Lost(rev));
+  FlowView unknown = Flow(900, 1000);  // no identity: any ring's loss counts
+  EXPECT_TRUE(t.Lost(unknown));
+  t.Sample(1300, s4, 0);  // ring 0 lost 2 in (1200, 1300]
+  t.Sample(1400, s4, 5);  // 5 undecodable events in (1300, 1400]: every ring
+  FlowView mid1 = on[1];  // ring 1, open 1210 .. 1250 while ring 0 loses
+  mid1.first_ns = 1210;
+  mid1.last_ns = 1220;
+  g_now = 1250;
+  EXPECT_FALSE(t.Lost(mid1));
+  EXPECT_TRUE(t.Lost(Flow(1210, 1220)));  // no identity: ring 0's loss counts
+  g_now = 1450;
+  FlowView late0 = on[0], late1 = on[1];
+  late0.first_ns = late1.first_ns = 1310;
+  late0.last_ns = late1.last_ns = 1320;
+  EXPECT_TRUE(t.Lost(late1));  // ring 1 had no loss then; the ring-wide one counts
+  EXPECT_TRUE(t.Lost(late0));
+  const auto iv = t.Intervals();  // ring-wide first, then ring 0, ring 1
+  ASSERT_EQ(iv.size(), 3u);
+  EXPECT_EQ(iv[0].ring, -1);
+  EXPECT_EQ(iv[0].from_ns, 1300);
+  EXPECT_EQ(iv[0].lost, 5u);
+  EXPECT_EQ(iv[1].ring, 0);
+  EXPECT_EQ(iv[1].from_ns, 1200);
+  EXPECT_EQ(iv[1].to_ns, 1300);
+  EXPECT_EQ(iv[1].lost, 2u);
+  EXPECT_EQ(iv[2].ring, 1);
+  EXPECT_EQ(iv[2].from_ns, 1000);
+  EXPECT_EQ(iv[2].to_ns, 1100);
+  EXPECT_EQ(iv[2].lost, 7u);
 }
 
 TEST(DatasetColumns, AppendsLossThenLabelBeforeTheLineEnd) {

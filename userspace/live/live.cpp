@@ -91,9 +91,11 @@ uint32_t DefaultRings() {
   return r;
 }
 
-void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const DrainPool& d) {
+void Publish(LiveStatus* st, const uint64_t counters[NFM_CNT_MAX], const uint64_t ring_lost[NFM_MAX_RINGS],
+             const DrainPool& d) {
   if (!st) return;
   for (int i = 0; i < NFM_CNT_MAX; ++i) st->counters[i].store(counters[i], std::memory_order_relaxed);
+  for (int i = 0; i < NFM_MAX_RINGS; ++i) st->ring_lost[i].store(ring_lost[i], std::memory_order_relaxed);
   st->events_decoded.store(d.Decoded(), std::memory_order_relaxed);
   st->events_bad.store(d.Bad(), std::memory_order_relaxed);
   const double fill = d.FillRatio();
@@ -227,6 +229,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   }
 
   uint64_t counters[NFM_CNT_MAX] = {};
+  uint64_t ring_lost[NFM_MAX_RINGS] = {};
   const uint64_t start_mono = MonoNowNs();
   const uint64_t end_mono =
       opts.duration_s > 0 ? start_mono + static_cast<uint64_t>(opts.duration_s * 1e9) : UINT64_MAX;
@@ -253,7 +256,8 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
       st->last_drain_ns.store(wall, std::memory_order_relaxed);
       // Counters first: flows that end below know about losses up to now.
       loader->ReadCounters(counters);
-      Publish(st, counters, *drainer);
+      loader->ReadRingLost(ring_lost, rings);
+      Publish(st, counters, ring_lost, *drainer);
       if (opts.on_sample) opts.on_sample(*st);
       // One second of slack: events still in the rings may be up to that old.
       if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
@@ -281,7 +285,8 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   st->draining.store(false);
   st->last_drain_ns.store(WallNowNs());
   loader->ReadCounters(counters);
-  Publish(st, counters, *drainer);
+  loader->ReadRingLost(ring_lost, rings);
+  Publish(st, counters, ring_lost, *drainer);
   if (opts.on_sample) opts.on_sample(*st);
   drainer->Flush();
   st->SetEngineStats(drainer->Stats());

@@ -86,6 +86,8 @@ struct LiveStatus {
   std::atomic<uint64_t> counters[NFM_CNT_MAX] = {};
   std::atomic<uint64_t> events_decoded{0};  // events handed to the engine
   std::atomic<uint64_t> events_bad{0};      // samples with wrong size/version (not fed)
+  // Events lost per ring (nfm_ring_lost: ring full or empty slot), rings 0 .. rings-1.
+  std::atomic<uint64_t> ring_lost[NFM_MAX_RINGS] = {};
   std::atomic<double> ring_fill_ratio{0.0}; // fullest ring at the last sample: pending/size
   std::atomic<double> ring_fill_peak{0.0};  // highest ring_fill_ratio seen
   std::atomic<uint64_t> last_drain_ns{0};   // CLOCK_REALTIME ns of the last poll round

@@ -213,22 +213,35 @@ Attachment Loader::Attach(const Interface& iface, IngressChoice ingress, XdpMode
 
 const std::vector<int>& Loader::RingFds() const noexcept { return impl_->ring_fds; }
 
-bool Loader::ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept {
-  const int fd = bpf_map__fd(impl_->skel->maps.nfm_counters);
+namespace {
+
+// Sums keys 0 .. n-1 of a per-CPU array of __u64 over the possible CPUs into out[].
+bool SumPerCpu(int fd, int ncpus, uint64_t* out, uint32_t n) noexcept {
   // Per-CPU values are 8-byte aligned slots, one per possible CPU.
   uint64_t vals[1024];
-  if (impl_->ncpus > 1024) return false;
+  if (ncpus > 1024) return false;
   bool ok = true;
-  for (uint32_t k = 0; k < NFM_CNT_MAX; ++k) {
+  for (uint32_t k = 0; k < n; ++k) {
     if (bpf_map_lookup_elem(fd, &k, vals) != 0) {
       ok = false;
       continue;
     }
     uint64_t sum = 0;
-    for (int c = 0; c < impl_->ncpus; ++c) sum += vals[c];
+    for (int c = 0; c < ncpus; ++c) sum += vals[c];
     out[k] = sum;
   }
   return ok;
+}
+
+}  // namespace
+
+bool Loader::ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept {
+  return SumPerCpu(bpf_map__fd(impl_->skel->maps.nfm_counters), impl_->ncpus, out, NFM_CNT_MAX);
+}
+
+bool Loader::ReadRingLost(uint64_t* out, uint32_t n) const noexcept {
+  if (n > NFM_MAX_RINGS) return false;
+  return SumPerCpu(bpf_map__fd(impl_->skel->maps.nfm_ring_lost), impl_->ncpus, out, n);
 }
 
 }  // namespace nfm::live

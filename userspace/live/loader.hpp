@@ -69,6 +69,9 @@ class Loader {
   const std::vector<int>& RingFds() const noexcept;
   // Sums the per-CPU counter slots. Returns false if the map read failed.
   bool ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept;
+  // Sums the per-CPU nfm_ring_lost slots of rings 0 .. n-1 (n <= NFM_MAX_RINGS): events lost
+  // per ring. Returns false if a map read failed.
+  bool ReadRingLost(uint64_t* out, uint32_t n) const noexcept;
 
  private:
   struct Impl;

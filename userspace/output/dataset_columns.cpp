@@ -2,8 +2,12 @@
 // DatasetColumns and LossIntervals implementation.
 #include "output/dataset_columns.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
+
+#include "nfm/flow_hash.h"
 
 namespace nfm {
 
@@ -31,29 +35,44 @@ bool LossIntervals::Overlaps(int64_t first_ns, int64_t last_ns) const {
   return n > 0 && max_to_[n - 1] >= first_ns;
 }
 
-void LossTimeline::Sample(int64_t wall_ns, uint64_t lost_total) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!sampled_) {
+void LossTimeline::Step(Track& t, int32_t ring, int64_t wall_ns, uint64_t total) {
+  if (!t.sampled) {
     // Losses before the first sample happened since the start of capture.
-    sampled_ = true;
-    if (lost_total > 0) {
-      iv_.push_back({INT64_MIN, wall_ns, lost_total});
-      last_was_loss_ = true;
+    t.sampled = true;
+    if (total > 0) {
+      t.iv.push_back({INT64_MIN, wall_ns, total, ring});
+      ++intervals_;
+      t.last_was_loss = true;
     }
-  } else if (lost_total > last_total_) {
-    const uint64_t lost = lost_total - last_total_;
-    if ((last_was_loss_ || iv_.size() >= kMaxIntervals) && !iv_.empty()) {
-      iv_.back().to_ns = wall_ns;
-      iv_.back().lost += lost;
+  } else if (total > t.last_total) {
+    const uint64_t lost = total - t.last_total;
+    if ((t.last_was_loss || intervals_ >= kMaxIntervals) && !t.iv.empty()) {
+      t.iv.back().to_ns = wall_ns;
+      t.iv.back().lost += lost;
     } else {
-      iv_.push_back({last_sample_ns_, wall_ns, lost});
+      t.iv.push_back({last_sample_ns_, wall_ns, lost, ring});
+      ++intervals_;
     }
-    last_was_loss_ = true;
+    t.last_was_loss = true;
   } else {
-    last_was_loss_ = false;
+    t.last_was_loss = false;
   }
-  last_total_ = lost_total;
+  t.last_total = total;
+}
+
+void LossTimeline::Sample(int64_t wall_ns, std::span<const uint64_t> ring_lost, uint64_t other_lost) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (rings_.size() != ring_lost.size()) rings_.resize(ring_lost.size());
+  Step(other_, -1, wall_ns, other_lost);
+  for (size_t r = 0; r < ring_lost.size(); ++r) Step(rings_[r], static_cast<int32_t>(r), wall_ns, ring_lost[r]);
   last_sample_ns_ = wall_ns;
+}
+
+// Intervals are disjoint and in order: the first one ending at or after first_ns decides.
+bool LossTimeline::Overlaps(const Track& t, int64_t first_ns, int64_t end_ns) {
+  auto it = std::lower_bound(t.iv.begin(), t.iv.end(), first_ns,
+                             [](const Interval& v, int64_t x) { return v.to_ns < x; });
+  return it != t.iv.end() && it->from_ns <= end_ns;
 }
 
 bool LossTimeline::Lost(const FlowView& flow) {
@@ -61,13 +80,25 @@ bool LossTimeline::Lost(const FlowView& flow) {
                              : std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (iv_.empty()) return false;
   const int64_t end = std::max(now, flow.last_ns);
-  // Intervals are disjoint and in order: the first one ending at or after first_ns decides.
-  auto it = std::lower_bound(iv_.begin(), iv_.end(), flow.first_ns,
-                             [](const Interval& v, int64_t t) { return v.to_ns < t; });
-  return it != iv_.end() && it->from_ns <= end;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (intervals_ == 0) return false;
+  if (Overlaps(other_, flow.first_ns, end)) return true;
+  if (rings_.empty()) return false;
+  if (!flow.src || !flow.dst) {  // no identity: any ring's loss counts (never fewer marks)
+    for (const Track& t : rings_)
+      if (Overlaps(t, flow.first_ns, end)) return true;
+    return false;
+  }
+  const uint32_t h = nfm_flow_hash(flow.src, htons(flow.sport), flow.dst, htons(flow.dport), flow.proto);
+  return Overlaps(rings_[h & (rings_.size() - 1)], flow.first_ns, end);
+}
+
+std::vector<LossTimeline::Interval> LossTimeline::Intervals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Interval> out = other_.iv;
+  for (const Track& t : rings_) out.insert(out.end(), t.iv.begin(), t.iv.end());
+  return out;
 }
 
 namespace {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,39 +52,53 @@ class CaptureLossOracle final : public LossOracle {
   LossIntervals iv_;
 };
 
-// Live: the drainer's record of ring losses. Sample() is called on the engine's thread with
-// the wall-clock time of each counter sample and the cumulative number of events lost (ring
-// full + no ring + undecodable); an increase means events were lost in (previous sample,
-// this sample]. Adjacent lossy samples merge into one interval. A flow is lossy when such an
-// interval overlaps [first packet, time of export]: it was open when events were lost. The
-// kernel counts losses per CPU, not per ring, so a loss marks the open flows of every ring
-// (exact with --rings 1). Memory: one entry per separate loss period, capped at kMaxIntervals
-// (then the last one is extended: more flows marked, never fewer).
+// Live: the drainer's record of ring losses. Sample() is called with the wall-clock time of
+// each counter sample and the cumulative numbers of events lost: per ring (nfm_ring_lost: ring
+// full or empty slot) and not tied to a ring (undecodable samples). An increase means events
+// were lost in (previous sample, this sample]; adjacent lossy samples of one ring merge into one
+// interval. A flow is lossy when an interval of its own ring, or of no particular ring, overlaps
+// [first packet, time of export]: it was open when events of its ring were lost. Its ring is
+// nfm_flow_hash of its 5-tuple (include/nfm/flow_hash.h, what the BPF programs use) & (rings -
+// 1), so a loss on one ring leaves the flows of the other rings at 0. An IP fragment after the
+// first carries no ports and may go to another ring than its flow; the flow is judged by its
+// 5-tuple's ring. Memory: one entry per separate loss period and ring, about kMaxIntervals in
+// all (then each ring's last one is extended: more flows marked, never fewer).
 class LossTimeline final : public LossOracle {
  public:
   struct Interval {
     int64_t from_ns, to_ns;
     uint64_t lost;
+    int32_t ring;  // -1: not tied to a ring (marks the flows of every ring)
   };
   static constexpr size_t kMaxIntervals = 100000;
   // Sample (the drain thread) and Lost (the thread that exports flows: a drain worker or the
   // output thread with live --threads) may run at the same time: both take mu_.
-  void Sample(int64_t wall_ns, uint64_t lost_total);
+  // ring_lost: cumulative losses of rings 0 .. n-1, n a power of two (the same n every call;
+  // empty: no split by ring); other_lost: cumulative losses of no particular ring.
+  void Sample(int64_t wall_ns, std::span<const uint64_t> ring_lost, uint64_t other_lost);
+  // Every loss counted as not tied to a ring (one ring, or no per-ring counts).
+  void Sample(int64_t wall_ns, uint64_t lost_total) { Sample(wall_ns, {}, lost_total); }
   bool Lost(const FlowView& flow) override;
-  std::vector<Interval> Intervals() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return iv_;
-  }
+  // The ring-wide intervals first, then ring 0, 1, ...; each list in time order.
+  std::vector<Interval> Intervals() const;
   // Clock for the export time (tests replace it).
   int64_t (*now_ns)() = nullptr;
 
  private:
+  struct Track {
+    std::vector<Interval> iv;  // in time order, disjoint
+    uint64_t last_total = 0;
+    bool sampled = false;
+    bool last_was_loss = false;
+  };
+  void Step(Track& t, int32_t ring, int64_t wall_ns, uint64_t total);
+  static bool Overlaps(const Track& t, int64_t first_ns, int64_t end_ns);
+
   mutable std::mutex mu_;
-  std::vector<Interval> iv_;  // in time order, disjoint
+  Track other_;
+  std::vector<Track> rings_;
   int64_t last_sample_ns_ = 0;
-  uint64_t last_total_ = 0;
-  bool sampled_ = false;
-  bool last_was_loss_ = false;
+  size_t intervals_ = 0;  // over all tracks
 };
 
 class DatasetColumns {

@@ -367,6 +367,7 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
         j.I("from_ns", v.from_ns == INT64_MIN ? -1 : v.from_ns);
         j.I("to_ns", v.to_ns);
         j.U("lost", v.lost);
+        j.I("ring", v.ring);
         j.Close('}');
       }
       j.Close(']');

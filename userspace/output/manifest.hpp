@@ -50,6 +50,7 @@ struct ManifestLive {
   struct LossInterval {
     int64_t from_ns, to_ns;
     uint64_t lost;
+    int32_t ring;  // -1: not tied to a ring
   };
   std::vector<LossInterval> loss_intervals;  // --loss-column: the drainer's loss timeline
 };
