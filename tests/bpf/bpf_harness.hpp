@@ -138,35 +138,30 @@ class BpfHarness {
     return std::move(got_);
   }
 
-  CounterArray Counters() const {
-    CounterArray sum{};
-    int ncpu = libbpf_num_possible_cpus();
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
-    int fd = bpf_map__fd(skel_->maps.nfm_counters);
-    for (uint32_t k = 0; k < NFM_CNT_MAX; ++k) {
-      if (bpf_map_lookup_elem(fd, &k, per_cpu.data())) continue;
-      for (uint64_t v : per_cpu) sum[k] += v;
-    }
-    return sum;
-  }
+  CounterArray Counters() const { return SumPerCpu<NFM_CNT_MAX>(bpf_map__fd(skel_->maps.nfm_counters)); }
 
   // nfm_ring_lost summed over CPUs, one entry per ring slot (NFM_MAX_RINGS).
   std::array<uint64_t, NFM_MAX_RINGS> RingLost() const {
-    std::array<uint64_t, NFM_MAX_RINGS> sum{};
-    int ncpu = libbpf_num_possible_cpus();
-    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
-    int fd = bpf_map__fd(skel_->maps.nfm_ring_lost);
-    for (uint32_t k = 0; k < NFM_MAX_RINGS; ++k) {
-      if (bpf_map_lookup_elem(fd, &k, per_cpu.data())) continue;
-      for (uint64_t v : per_cpu) sum[k] += v;
-    }
-    return sum;
+    return SumPerCpu<NFM_MAX_RINGS>(bpf_map__fd(skel_->maps.nfm_ring_lost));
   }
 
   nfm_bpf* skel() { return skel_; }
   size_t bad_samples() const { return bad_samples_; }
 
  private:
+  // Keys 0 .. N-1 of a per-CPU __u64 array, each summed over the possible CPUs.
+  template <size_t N>
+  static std::array<uint64_t, N> SumPerCpu(int fd) {
+    std::array<uint64_t, N> sum{};
+    const int ncpu = libbpf_num_possible_cpus();
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+    for (uint32_t k = 0; k < N; ++k) {
+      if (bpf_map_lookup_elem(fd, &k, per_cpu.data())) continue;
+      for (uint64_t v : per_cpu) sum[k] += v;
+    }
+    return sum;
+  }
+
   struct Ctx {
     BpfHarness* self;
     uint32_t ring;
