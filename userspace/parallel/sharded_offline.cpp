@@ -388,15 +388,9 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
                          NtlStats* ntl_total) {
   constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
   OfflineResult res;
-  std::string err;
   // opts.inputs is written by this (reader) thread; the caller reads it after the run (manifest).
-  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, opts.inputs,
-                              opts.hash_input);
-  if (!set) {
-    res.exit_code = 1;
-    res.error = err;
-    return res;
-  }
+  auto set = OpenInputs(opts, true, res);
+  if (!set) return res;
   n_workers = std::clamp(n_workers, 1u, 64u);
   typename ShardConfig<Engine>::type cfg = cfg_in;
   EngineConfig& base = BaseConfig(cfg);
@@ -441,12 +435,8 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   const bool replicated = ReplicatedReading(opts, n_workers);
   if (replicated) {
     for (unsigned i = 1; i < n_workers; ++i) {
-      sets.push_back(CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, nullptr, false));
-      if (!sets.back()) {  // opened once already: a file vanished meanwhile
-        res.exit_code = 1;
-        res.error = err;
-        return res;
-      }
+      sets.push_back(OpenInputs(opts, false, res));
+      if (!sets.back()) return res;  // opened once already: a file vanished meanwhile
       srcs.push_back(std::make_unique<BatchSource<Engine>>(*sets.back(), mode, base.profile, clocked, n_workers));
     }
   }

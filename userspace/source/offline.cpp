@@ -19,6 +19,18 @@ std::vector<std::string> OfflineInputs(const OfflineOptions& opts) {
   return opts.paths.empty() ? std::vector<std::string>{opts.path} : opts.paths;
 }
 
+std::unique_ptr<CaptureSet> OpenInputs(const OfflineOptions& opts, bool manifest, OfflineResult& res) {
+  std::string err;
+  // scapy and dpkt both return the bytes of a record cut by the end of the file.
+  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err,
+                              manifest ? opts.inputs : nullptr, manifest && opts.hash_input);
+  if (!set) {
+    res.exit_code = 1;
+    res.error = err;
+  }
+  return set;
+}
+
 SkipReason ToSkip(DecodeStatus s) {
   switch (s) {
     case DecodeStatus::kNotIp: return SkipReason::kNotIp;
@@ -54,15 +66,8 @@ void FinishResult(const CaptureSet& set, const LinkCensus& links, OfflineResult&
 template <class Engine>
 OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::atomic<bool>& stop) {
   OfflineResult res;
-  std::string err;
-  // scapy and dpkt both return the bytes of a record cut by the end of the file.
-  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err, opts.inputs,
-                              opts.hash_input);
-  if (!set) {
-    res.exit_code = 1;
-    res.error = err;
-    return res;
-  }
+  auto set = OpenInputs(opts, true, res);
+  if (!set) return res;
   const auto start = std::chrono::steady_clock::now();
   ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
   const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "engine/engine.hpp"
@@ -26,6 +27,12 @@ struct LinkCensus {
     }
   }
 };
+
+// Opens the run's inputs (OfflineInputs(opts)) as one capture set, delivering cut records as
+// the scapy/dpkt-emulating decoders expect. `manifest`: record per-file progress and hashes
+// into opts.inputs as opts.hash_input says (false: a second reader of the same files). On
+// failure: null, with res.exit_code 1 and res.error set.
+std::unique_ptr<CaptureSet> OpenInputs(const OfflineOptions& opts, bool manifest, OfflineResult& res);
 
 // Sets res.error/exit_code (2 when a file was corrupt or truncated) and res.warning.
 void FinishResult(const CaptureSet& set, const LinkCensus& links, OfflineResult& res);
