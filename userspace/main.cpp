@@ -503,6 +503,9 @@ int RunEngine(RunContext& c, Engine& engine) {
     return sharded_run ? sharded_stats : engine.Stats();
   };
   const std::vector<std::unique_ptr<nfm::Manifest>> ipfix_manifests = MakeIpfixManifests(c, inputs, run_stats);
+  // Offline: hash the inputs while reading them when any manifest will list them.
+  const bool hash_inputs = want_manifest || std::any_of(ipfix_manifests.begin(), ipfix_manifests.end(),
+                                                        [](const auto& m) { return m != nullptr; });
   std::vector<std::unique_ptr<nfm::ManifestRows>> ipfix_rows;
   if (want_manifest) {
     SetupManifest(c, manifest, inputs, run_stats);
@@ -590,7 +593,7 @@ int RunEngine(RunContext& c, Engine& engine) {
     const bool scapy_decode = kFlowEngine && profile != nfm::Profile::kCorrected;
     const bool dpkt_decode = std::is_same_v<Engine, nfm::NtlEngine>;
     rc = RunOfflineAndReport(o, engine, c.metrics, cic_decode, scapy_decode, flow_threads, dpkt_decode, &inputs,
-                             want_manifest, &sharded_stats);
+                             hash_inputs, &sharded_stats);
   }
 
   rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests);

@@ -333,6 +333,13 @@ def case_manifest_ipfix():
         check(kinds["duration"] == "float64" and kinds["packets_count"] == "unsigned64", f"kinds {kinds['duration']}")
         check(m["labels"] == {"enabled": False} and m["capture_loss"] == {"column": False}, "no label/loss in IPFIX")
         check(manifest_of(out)["file"]["format"] == "csv", "the CSV's manifest says csv")
+    # IPFIX only (no CSV): its manifest still hashes the inputs while they are read.
+    ipf = d / "only.ipfix"
+    res = run(["--pcap", str(p), "--ipfix", f"file:{ipf}", "-q"])
+    check(res.returncode == 0, show(res))
+    m = manifest_of(ipf)
+    check(m["inputs"][0]["sha256"] == sha256sum(p) and m["file"]["rows"] == len(WANT_LABELS),
+          f"IPFIX-only run: input {m['inputs'][0]}, rows {m['file']['rows']}")
     ipf = d / "nom.ipfix"
     res = run(["--pcap", str(p), "--ipfix", f"file:{ipf}", "--no-manifest", "-q"])
     check(res.returncode == 0 and ipf.exists() and not (d / "nom.ipfix.manifest.json").exists(),
