@@ -2,11 +2,15 @@
 // FlowTable: fixed-capacity open-addressing index (key -> record slot) over a preallocated
 // slab of records, plus three intrusive lists used for expiry and ordering: by creation
 // (flush order, active timeout), by last activity (idle timeout, eviction) and by closing
-// deadline. Never grows after construction; no allocation per packet. The record type is a
-// template parameter (it must start with a `FlowKey key` member) so the table knows nothing
-// about features. Not thread-safe.
+// deadline. All memory is reserved at construction and never reallocated; no allocation per
+// packet. The index starts small and doubles in place (a rehash) while the flows in it exceed a
+// quarter of its slots, up to 2 slots per flow of capacity: a run with few flows touches (and
+// zeroes) little memory and its probes stay in cache. The record type is a template parameter
+// (it must start with a `FlowKey key` member) so the table knows nothing about features. Not
+// thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -123,8 +127,10 @@ class FlowTable {
     capacity_ = static_cast<uint32_t>(capacity);
     uint64_t slots = 1;
     while (slots < capacity * 2) slots <<= 1;
-    mask_ = slots - 1;
-    index_ = ZeroedArray<Slot>(slots, &index_bytes_);
+    max_slots_ = slots;
+    mask_ = std::min<uint64_t>(slots, kInitialSlots) - 1;
+    // Behind the largest index: room for the entries of the last doubling (Grow).
+    index_ = ZeroedArray<Slot>(slots + slots / 2, &index_bytes_);
     records_ = ZeroedArray<Record>(capacity_, &records_bytes_);
     links_ = ZeroedArray<FlowLinks>(capacity_, &links_bytes_);
   }
@@ -165,6 +171,7 @@ class FlowTable {
 
   // Inserts a zero-initialised record under `k`. Precondition: !Full().
   uint32_t Insert(const FlowKey& k, uint64_t h) noexcept {
+    if (uint64_t(size_ + 1) * 4 > mask_ + 1 && mask_ + 1 < max_slots_) Grow();
     const uint32_t id = free_pop();
     std::memset(static_cast<void*>(&records_[id]), 0, sizeof(Record));
     records_[id].key = k;
@@ -233,6 +240,10 @@ class FlowTable {
   uint32_t Next(int l, uint32_t id) const noexcept { return links_[id].next[l]; }
   bool InList(int l, uint32_t id) const noexcept { return links_[id].prev[l] != kNil || head_[l] == id; }
 
+  // Index slots in use now (grows by doubling up to 2 per flow of capacity).
+  uint64_t IndexSlots() const noexcept { return mask_ + 1; }
+  static constexpr uint64_t kInitialSlots = 1u << 16;  // 512 KiB
+
   // Bytes of memory per flow slot (record + key + links + 2 index slots).
   static constexpr size_t BytesPerFlow() { return sizeof(Record) + sizeof(FlowLinks) + 2 * sizeof(Slot); }
 
@@ -255,6 +266,30 @@ class FlowTable {
     uint32_t tag;  // 0 = empty; else high hash bits | 1
     uint32_t id;
   };
+  // Doubles the index (precondition: below max_slots_). Entries are re-inserted cluster by
+  // cluster in probe order, starting after an empty slot, so records sharing a key (nfm2022)
+  // keep their order: ForEach sees them in insertion order at every size. The old entries are
+  // parked behind the largest index (reserved at construction, so no allocation here; released
+  // again afterwards). Amortised O(1) per insert; one pause of O(flows) per doubling.
+  void Grow() noexcept {
+    const uint64_t old_slots = mask_ + 1;
+    Slot* park = index_ + max_slots_;
+    uint64_t start = 0;
+    while (index_[start].tag != 0) ++start;  // exists: at most a quarter of the slots is used
+    uint64_t n = 0;
+    for (uint64_t k = 1; k <= old_slots; ++k) {
+      const Slot& s = index_[(start + k) & mask_];
+      if (s.tag != 0) park[n++] = s;
+    }
+    std::memset(static_cast<void*>(index_), 0, old_slots * sizeof(Slot));  // the upper half is unused (zero)
+    mask_ = old_slots * 2 - 1;
+    for (uint64_t e = 0; e < n; ++e) {
+      uint64_t i = records_[park[e].id].key.Hash() & mask_;
+      while (index_[i].tag != 0) i = (i + 1) & mask_;
+      index_[i] = park[e];
+    }
+    madvise(park, n * sizeof(Slot), MADV_DONTNEED);  // back to untouched zero pages
+  }
   void free_push(uint32_t id) noexcept {
     links_[id].next[0] = free_head_;
     free_head_ = id;
@@ -269,7 +304,8 @@ class FlowTable {
 
   uint32_t capacity_ = 0;
   uint32_t size_ = 0;
-  uint64_t mask_ = 0;
+  uint64_t mask_ = 0;       // index slots in use - 1
+  uint64_t max_slots_ = 0;  // the index's final size
   Slot* index_ = nullptr;
   Record* records_ = nullptr;
   FlowLinks* links_ = nullptr;
