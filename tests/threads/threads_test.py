@@ -426,11 +426,12 @@ def case_progress():
 
 
 def case_replicated():
-    """NFM_SHARD_READ=replicated (every worker reads the whole input; no reader thread) hands the
-    workers the same entries and tags as the pipelined reader: byte-identical CSV (same row
-    order), exit code and stderr, at 2 and 3 workers, for the nfm, cic and ntl engines, on every
-    tests/data capture (corrupt ones included), the shared captures when present, and a capture
-    given as a directory of editcap parts."""
+    """The three ways of reading (the default cooperative workers, NFM_SHARD_READ=pipelined with
+    reader and output threads, NFM_SHARD_READ=replicated where every worker reads the whole
+    input) hand the workers the same entries and tags and merge their flows the same way:
+    byte-identical CSV (same row order), exit code and stderr, at 2 and 3 workers, for the nfm,
+    cic and ntl engines, on every tests/data capture (corrupt ones included), the shared
+    captures when present, and a capture given as a directory of editcap parts."""
     caps = data_captures() + shared_captures()
     configs = [("corrected", []), ("short", ["--idle-timeout", "0.05", "--active-timeout", "0.2"]),
                ("cic", ["--profile", "cic"]), ("ntl", ["--profile", "ntl", "--float-format", ".17g"]),
@@ -448,14 +449,16 @@ def case_replicated():
         for name, extra in configs:
             for n in ("2", "3"):
                 base = ["--pcap", *inp, *extra, "--threads", n]
-                rc1, out1, err1 = run(base, TMP / "p.csv")
-                rc2, out2, err2 = run(base, TMP / "r.csv", env={"NFM_SHARD_READ": "replicated"})
-                n_runs += 1
-                if (rc1, out1, err1) != (rc2, out2, err2):
-                    fails.append(f"{inp[0]} {name} --threads {n}: exit {rc2} vs {rc1}, "
-                                 f"{'same' if out1 == out2 else 'different'} CSV, stderr {err2[:200]!r} vs {err1[:200]!r}")
-    print(f"{n_runs} replicated runs compared with the pipelined reader")
-    check(n_runs > 0 and not fails, "replicated reading differs:\n  " + "\n  ".join(fails[:20]))
+                rc1, out1, err1 = run(base, TMP / "c.csv")
+                for mode in ("pipelined", "replicated"):
+                    rc2, out2, err2 = run(base, TMP / "r.csv", env={"NFM_SHARD_READ": mode})
+                    n_runs += 1
+                    if (rc1, out1, err1) != (rc2, out2, err2):
+                        fails.append(f"{inp[0]} {name} --threads {n} {mode}: exit {rc2} vs {rc1}, "
+                                     f"{'same' if out1 == out2 else 'different'} CSV, "
+                                     f"stderr {err2[:200]!r} vs {err1[:200]!r}")
+    print(f"{n_runs} pipelined and replicated runs compared with the cooperative default")
+    check(n_runs > 0 and not fails, "reading modes differ:\n  " + "\n  ".join(fails[:20]))
 
 
 def case_threads_option():

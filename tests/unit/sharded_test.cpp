@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -161,9 +162,106 @@ TEST(FlowMerger, OrderedAcrossWorkers) {
   EXPECT_TRUE(std::is_sorted(sink.got.begin(), sink.got.end()));
 }
 
+// The flows every worker flushes when the input ends share one tag; they are merged by start
+// (tag2), so both workers' flushes interleave instead of the second waiting for the first.
+TEST(FlowMerger, FinalFlushMergedByStart) {
+  WorkerOutput a(8), b(8);
+  TagCollector sink;
+  FlowMerger m({&a, &b}, {&sink}, /*ordered=*/true);
+  std::thread out([&] { m.Run(); });
+  auto produce = [&](WorkerOutput& o, int w) {
+    QueueExporter qx(o.queue, m.wake);
+    uint8_t addr[16] = {};
+    FlowView v;
+    v.src = v.dst = addr;
+    qx.tag = 10;
+    for (int i = 0; i < 100; ++i) {  // flows ended at entry 10: worker order
+      v.first_ns = w;
+      qx.Export(v);
+    }
+    o.progress.v.store(1000, std::memory_order_release);
+    qx.final_flush = true;
+    qx.tag = 1000;
+    for (int i = 0; i < 3000; ++i) {  // the final flush, start times interleaved across workers
+      v.first_ns = -1000000 + 2 * i + w;  // negative times keep their order too
+      qx.Export(v);
+    }
+    qx.Flush();
+    o.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+    m.wake.Notify();
+  };
+  std::thread p0([&] { produce(a, 0); }), p1([&] { produce(b, 1); });
+  p0.join();
+  p1.join();
+  out.join();
+  ASSERT_EQ(sink.got.size(), 6200u);
+  for (size_t i = 0; i < 200; ++i) EXPECT_EQ(sink.got[i], i < 100 ? 0 : 1);
+  for (size_t i = 200; i < sink.got.size(); ++i) ASSERT_EQ(sink.got[i], -1000000 + int64_t(i - 200)) << i;
+}
+
+// Cooperative mode's shape: no consumer thread; each producer empties the queues itself (under
+// a try_lock) when its own is full and after it is done, until every flow has left in order.
+TEST(FlowMerger, ProducersThatDrainThemselves) {
+  constexpr int kPerWorker = 20000;
+  WorkerOutput a(8), b(8);
+  TagCollector sink;
+  FlowMerger m({&a, &b}, {&sink}, /*ordered=*/true);
+  std::mutex mu;
+  struct Ctx {
+    FlowMerger* m;
+    std::mutex* mu;
+  } ctx{&m, &mu};
+  auto drain = [](void* p) {
+    auto* c = static_cast<Ctx*>(p);
+    std::unique_lock<std::mutex> lk(*c->mu, std::try_to_lock);
+    if (!lk) return false;
+    bool any = false;
+    while (c->m->Step() == FlowMerger::StepResult::kEmitted) any = true;
+    return any;
+  };
+  auto produce = [&](WorkerOutput& o, int w) {
+    QueueExporter qx(o.queue, m.wake);
+    qx.SetDrain(drain, &ctx);
+    uint8_t addr[16] = {};
+    FlowView v;
+    v.src = v.dst = addr;
+    for (int i = 0; i < kPerWorker; ++i) {
+      qx.tag = static_cast<uint64_t>(i / (2 + w));
+      v.first_ns = static_cast<int64_t>(qx.tag) * 4 + w;
+      qx.Export(v);
+      if (i % 5 == 0) {
+        o.progress.v.store(qx.tag, std::memory_order_release);
+        m.wake.Notify();
+      }
+    }
+    o.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+    m.wake.Notify();
+    for (;;) {  // help until every flow has left
+      const uint32_t e = m.wake.Epoch();
+      FlowMerger::StepResult r = FlowMerger::StepResult::kIdle;
+      {
+        std::unique_lock<std::mutex> lk(mu, std::try_to_lock);
+        if (lk)
+          while ((r = m.Step()) == FlowMerger::StepResult::kEmitted) {
+          }
+      }
+      if (r == FlowMerger::StepResult::kDone) {
+        m.wake.Notify();  // the other producer may wait for the lock
+        break;
+      }
+      if (r == FlowMerger::StepResult::kIdle) m.wake.Wait(e);
+    }
+  };
+  std::thread p0([&] { produce(a, 0); }), p1([&] { produce(b, 1); });
+  p0.join();
+  p1.join();
+  ASSERT_EQ(sink.got.size(), 2u * kPerWorker);
+  EXPECT_TRUE(std::is_sorted(sink.got.begin(), sink.got.end()));
+}
+
 // A 341-column feature set (the ntl set's size, more than the old fixed 192-feature copy):
-// every flow crosses the queue with all its values, none is dropped, and the slots are sized
-// by Begin (Fill allocates nothing for flows of the set's size).
+// every flow crosses the queue with all its values, none is dropped, and each slot is sized
+// once, from the set Begin announced, when its first flow arrives (never again after that).
 class FeatureCollector : public FlowExporter {
  public:
   void Export(const FlowView& v) override {
@@ -185,7 +283,7 @@ TEST(FlowQueue, WideFeatureSetNeverDropped) {
   FlowMerger m({&o}, {&sink}, /*ordered=*/true);
   QueueExporter qx(o.queue, m.wake);
   qx.Begin(Profile::kCorrected, wide);
-  EXPECT_EQ(o.queue.Front().cap_features, 341u);  // sized from the set, before any flow
+  EXPECT_EQ(o.queue.Allocations(), 0u);  // slots are sized when first used
   std::thread out([&] { m.Run(); });
   std::vector<FeatureValue> vals(341);
   uint8_t addr[16] = {};
@@ -209,6 +307,9 @@ TEST(FlowQueue, WideFeatureSetNeverDropped) {
   out.join();
   EXPECT_EQ(sink.flows, static_cast<uint64_t>(kFlows));
   EXPECT_EQ(sink.bad, 0u);
+  // Each of the 16 slots allocated its feature and decimal arrays once (set-sized), never again.
+  EXPECT_EQ(o.queue.Allocations(), 2u * 16);
+  EXPECT_EQ(o.queue.Front().cap_features, 341u);
 }
 
 // A flow wider than the queue was sized for (an exporter attached without Begin) still

@@ -2,9 +2,10 @@
 // FlowMerger: the one output thread of a sharded engine. It takes finished flows from every
 // worker's FlowQueue and calls the real exporters (CSV, IPFIX, metrics, ...), so exporters stay
 // single-threaded and workers never wait on I/O (only on a full queue).
-// Ordered mode (offline): flows leave in (tag, worker) order, where tag is the input entry
-// whose processing ended the flow: the output is the same on every run with the same input
-// and worker count. It needs each worker's `progress` (all its future tags are >= it).
+// Ordered mode (offline): flows leave in (tag, tag2, worker) order, where tag is the input
+// entry whose processing ended the flow and tag2 is 0, or the flow's start for the flows
+// flushed when the input ends (FlowCopy): the output is the same on every run with the same
+// input and worker count. It needs each worker's `progress` (all its future tags are >= it).
 // Unordered mode (live): whichever queue has flows, round robin.
 #pragma once
 
@@ -40,8 +41,14 @@ class FlowMerger {
   }
   // Runs until every worker's progress is kDone and its queue is empty.
   void Run();
+  // One step of Run without waiting: emits one flow (kEmitted), or finds nothing to emit yet
+  // (kIdle: read wake.Epoch() before the call to wait for more), or finds every worker done
+  // (kDone). For a thread that has other work too (the sharded replay's reader).
+  enum class StepResult { kEmitted, kIdle, kDone };
+  StepResult Step();
   Signal wake;  // workers notify after pushing flows or moving progress
   uint64_t Flows() const noexcept { return flows_.v.load(std::memory_order_relaxed); }
+  uint64_t sleeps = 0;  // times Run waited for a worker (read after Run returns)
 
  private:
   void Emit(WorkerOutput& o);
@@ -49,6 +56,7 @@ class FlowMerger {
   std::vector<FlowExporter*> exporters_;
   bool ordered_;
   RenderingExporter* pre_ = nullptr;
+  size_t rr_ = 0;  // unordered mode: the queue to start from
   Padded<uint64_t> flows_;
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// RunOfflineSharded: reader (caller's thread) -> broadcast ring of input batches -> N shard
-// workers -> per-worker flow queues -> FlowMerger thread -> exporters. Replicated mode
-// (NFM_SHARD_READ=replicated): no reader thread; every worker reads and decodes the whole input
-// with its own CaptureSet and keeps its shard's entries (the caller's thread is worker 0).
+// RunOfflineSharded: reader -> broadcast ring of input batches -> N shard workers -> per-worker
+// flow queues -> FlowMerger -> exporters. Who reads and who runs the merger: ChooseReadMode
+// (cooperative: the workers themselves; pipelined: a reader thread, the caller's, and an
+// output thread; replicated: every worker reads the whole input itself). The caller's thread
+// is worker 0 in cooperative and replicated mode.
 #include "parallel/sharded_offline.hpp"
 
 #include <sched.h>
@@ -15,7 +16,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -45,6 +48,10 @@ constexpr uint32_t kRing = 16;    // input batches in flight
 constexpr uint32_t kNotifyEvery = 4;
 static_assert(kNotifyEvery < kRing);
 constexpr uint32_t kOutQueue = 512;
+// Cooperative mode: a worker with fewer unprocessed batches than this reads more (up to
+// kCoopReadBurst at a time, while the ring has room).
+constexpr uint64_t kCoopReadAhead = 4;
+constexpr int kCoopReadBurst = 4;
 
 // One input batch, written by the reader, then read (never written) by every worker.
 // Entry j: the packet (or the skipped record), the shard that owns it and the watermark: the
@@ -69,6 +76,30 @@ struct Shared {
   Signal ring_space;  // workers -> reader: a batch was consumed
 };
 
+// Copies a decoded packet into its batch slot with non-temporal stores (x86-64): the slot's
+// cache lines were last read by a worker on another core, so ordinary stores would first
+// fetch each line back from that core and stall the reader (a pipelined reader spent 0.42 CPU s
+// on 2 M packets that way, 0.25 s with these stores). The worker that processes the entry
+// (the reader itself too, in cooperative mode) finds the line in memory instead, which its
+// prefetch ahead (Worker::Process) hides. StoreFence: makes these stores visible before the
+// batch is published (a release store does not order them).
+inline void StreamStore(PacketMeta* dst, const PacketMeta& src) noexcept {
+#if defined(__x86_64__)
+  static_assert(sizeof(PacketMeta) % 8 == 0 && alignof(PacketMeta) >= 8);
+  long long w[sizeof(PacketMeta) / 8];
+  std::memcpy(w, &src, sizeof(w));
+  long long* d = reinterpret_cast<long long*>(dst);
+  for (size_t i = 0; i < sizeof(w) / 8; ++i) __builtin_ia32_movnti64(d + i, w[i]);
+#else
+  *dst = src;
+#endif
+}
+inline void StoreFence() noexcept {
+#if defined(__x86_64__)
+  __builtin_ia32_sfence();
+#endif
+}
+
 // Maps the key hash to a worker (a multiplicative remix, so the table's index bits and the
 // shard choice are independent).
 double ThreadCpuSeconds() {
@@ -78,15 +109,28 @@ double ThreadCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// Whether every worker reads the input itself (see sharded_offline.hpp): only when the
-// environment asks for it (NFM_SHARD_READ=replicated; docs/PERFORMANCE.md "Threads") and every
-// input is a file (stdin can be read once).
-bool ReplicatedReading(const OfflineOptions& opts, unsigned n_workers) {
+// Which threads read and write (see sharded_offline.hpp). Cooperative (the default with 2
+// or more workers): only the N workers; whichever runs dry reads the next batches and
+// whichever gets to it writes the flows that can leave (a lock each, taken only by try_lock).
+// Pipelined
+// (NFM_SHARD_READ=pipelined): a reader thread, the workers and an output thread. Replicated
+// (NFM_SHARD_READ=replicated, files only: stdin can be read once): every worker reads the
+// whole input. The last two are for comparison (docs/PERFORMANCE.md "Threads"); all three
+// give byte-identical output.
+enum class ReadMode { kPipelined, kCooperative, kReplicated };
+
+ReadMode ChooseReadMode(const OfflineOptions& opts, unsigned n_workers) {
   const char* env = std::getenv("NFM_SHARD_READ");
-  if (n_workers < 2 || env == nullptr || std::strcmp(env, "replicated") != 0) return false;
-  for (const std::string& p : OfflineInputs(opts))
-    if (p == "-") return false;
-  return true;
+  const std::string_view want = env ? env : "";
+  if (want == "replicated" && n_workers >= 2) {
+    bool files = true;
+    for (const std::string& p : OfflineInputs(opts)) files = files && p != "-";
+    if (files) return ReadMode::kReplicated;
+  }
+  // One worker (a profile that cannot shard): reader, worker and writer threads are the only
+  // way it uses more than one CPU.
+  if (want == "pipelined" || n_workers == 1) return ReadMode::kPipelined;
+  return ReadMode::kCooperative;
 }
 
 inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
@@ -126,7 +170,7 @@ struct BatchSource {
   const unsigned n_workers;
   LinkCensus links;
   RawPacket raw;
-  PacketMeta second;
+  PacketMeta m, second;  // decoded here, then streamed into the batch
   uint64_t index = 0;    // input entries so far
   uint64_t wm = 0;       // watermark
   uint64_t records = 0;  // capture records read
@@ -144,14 +188,12 @@ struct BatchSource {
       }
       ++records;
       bool has_second = false;
-      PacketMeta& m = b.pkt[n];
       const DecodeStatus st =
           kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
                : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
                                   mode);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
-        PacketMeta& p = b.pkt[n];
-        if (part == 1) p = second;
+        PacketMeta& p = part == 1 ? second : m;
         if (st == DecodeStatus::kOk || part == 1) {
           p.ts_ns = raw.ts_ns;
           p.ts_exp = raw.ts_exp;
@@ -172,6 +214,7 @@ struct BatchSource {
           b.shard[n] = static_cast<uint8_t>((index + n) % n_workers);
         }
         b.wm[n] = wm;
+        StreamStore(&b.pkt[n], p);
         ++n;
       }
       if ((records & 0xfff) == 0 && stop.load(std::memory_order_relaxed)) {
@@ -181,6 +224,7 @@ struct BatchSource {
     }
     b.n = n;
     index += n;
+    StoreFence();
   }
 };
 
@@ -204,6 +248,7 @@ struct Worker {
   uint64_t end_tag = 0;  // set by the reader before `done`
   uint64_t clock_ = 0;   // the global clock (watermark) as far as this worker has read
   std::atomic<uint64_t> open_flows{0};  // for the progress line
+  uint64_t input_waits = 0;
 
   void Process(const InBatch& b) {
     // This worker's entries, for prefetching a few packets ahead.
@@ -235,6 +280,11 @@ struct Worker {
       }
       // FlowEngine: the reader hashed every packet (kPktKeyHashed), so these calls only read
       // the batch. NtlEngine's PrefetchIndex stores its key hash in this worker's own entry.
+      if (k + 16 < n_own) {  // the entry itself (streamed to memory by the reader)
+        const char* e = reinterpret_cast<const char*>(&b.pkt[own[k + 16]]);
+        __builtin_prefetch(e);
+        __builtin_prefetch(e + sizeof(PacketMeta) - 1);
+      }
       if (k + 8 < n_own) engine.PrefetchIndex(const_cast<PacketMeta&>(b.pkt[own[k + 8]]));
       if (k + 4 < n_own) engine.PrefetchFlow(b.pkt[own[k + 4]]);
       ++k;
@@ -283,6 +333,45 @@ struct Worker {
     Finish();
   }
 
+  // Cooperative mode (see ChooseReadMode): process what is there; when about to run dry, read
+  // (c.TryRead); after each batch, write what can leave (c.TryWrite); sleep on merger.wake
+  // (every state change below notifies it) only when none of the three could be done.
+  template <class Coop>
+  void RunCooperative(Coop& c) {
+    uint64_t next = 0;
+    for (;;) {
+      const uint32_t e = merger.wake.Epoch();
+      bool worked = false;
+      if (next < sh.produced.v.load(std::memory_order_acquire)) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const InBatch& b = sh.ring[next % kRing];
+        Process(b);
+        ++next;
+        sh.consumed[id].v.store(next, std::memory_order_release);
+        out.progress.v.store(b.first + b.n, std::memory_order_release);
+        qx.Flush();
+        merger.wake.Notify();  // ring space, progress (the flows: Flush)
+        PublishBatchGauges(t0);
+        worked = true;
+      }
+      if (sh.produced.v.load(std::memory_order_acquire) - next < kCoopReadAhead) worked |= c.TryRead();
+      worked |= c.TryWrite();
+      if (sh.done.v.load(std::memory_order_acquire) && next == sh.produced.v.load(std::memory_order_acquire)) break;
+      if (!worked) {
+        ++input_waits;
+        merger.wake.Wait(e);
+      }
+    }
+    Finish();
+    // Help write until every worker is done and every flow has left.
+    for (;;) {
+      const uint32_t e = merger.wake.Epoch();
+      const FlowMerger::StepResult r = c.Write();
+      if (r == FlowMerger::StepResult::kDone) break;
+      if (r == FlowMerger::StepResult::kIdle) merger.wake.Wait(e);
+    }
+  }
+
   // Wakes the reader (ring space) and the output thread (flows, progress) if they sleep.
   void NotifyOthers() noexcept {
     sh.ring_space.Notify();
@@ -316,6 +405,7 @@ struct Worker {
         NotifyOthers();
       }
       if (sh.done.v.load(std::memory_order_acquire) && next == sh.produced.v.load(std::memory_order_acquire)) break;
+      ++input_waits;
       sh.input.Wait(e);
     }
     Finish();
@@ -324,6 +414,7 @@ struct Worker {
   // End of input: flush the engine (flows tagged after the last entry), report done.
   void Finish() {
     qx.tag = end_tag;
+    qx.final_flush = true;
     engine.Flush(EndReason::kShutdown);
     qx.Flush();
     out.progress.v.store(WorkerOutput::kDone, std::memory_order_release);
@@ -331,8 +422,99 @@ struct Worker {
     if (gauges) {
       gauges->open_flows[id].store(0, std::memory_order_relaxed);
       gauges->cpu_worker_s[id] = ThreadCpuSeconds();  // read after join
+      gauges->worker_input_waits[id] = input_waits;
+      gauges->worker_output_waits[id] = qx.waits;
     }
   }
+};
+
+// The shared state of cooperative mode: the reader's side (src, the ring's producing end, the
+// progress line) under read_mu, the merger and the exporters under write_mu. Both are taken
+// with try_lock only: a worker never waits for a lock, it does other work or sleeps on
+// merger.wake, which every change that could give it work notifies.
+template <class Engine>
+struct Cooperative {
+  Shared& sh;
+  FlowMerger& merger;
+  BatchSource<Engine>& src;
+  std::vector<std::unique_ptr<Worker<Engine>>>& workers;
+  const std::atomic<bool>& stop;
+  ProgressLine& progress;
+  const std::function<uint64_t()>& open_flows_total;
+  ShardGauges* gauges;
+  std::mutex read_mu{}, write_mu{};
+  // Set by a worker that found the lock taken: the holder notifies merger.wake after it
+  // releases the lock (only then, or a worker's own notification would end its wait at once).
+  std::atomic<bool> read_wanted{false}, write_wanted{false};
+  uint64_t produced = 0;  // under read_mu
+
+  // Releases `lk` and wakes whoever found it taken meanwhile.
+  void Release(std::unique_lock<std::mutex>& lk, std::atomic<bool>& wanted) {
+    lk.unlock();
+    if (wanted.exchange(false, std::memory_order_seq_cst)) merger.wake.Notify();
+  }
+  // try_lock that records a failure (see read_wanted).
+  static bool Take(std::unique_lock<std::mutex>& lk, std::atomic<bool>& wanted) {
+    if (lk.try_lock()) return true;
+    wanted.store(true, std::memory_order_seq_cst);
+    return false;
+  }
+
+  // Reads up to kCoopReadBurst batches while the ring has room. Whether anything changed.
+  bool TryRead() {
+    std::unique_lock<std::mutex> lk(read_mu, std::defer_lock);
+    if (!Take(lk, read_wanted)) return false;
+    if (sh.done.v.load(std::memory_order_relaxed)) {
+      Release(lk, read_wanted);
+      return false;
+    }
+    bool any = false;
+    for (int i = 0; i < kCoopReadBurst && !src.eof; ++i) {
+      uint64_t min_consumed = UINT64_MAX;
+      for (unsigned w = 0; w < sh.workers; ++w)
+        min_consumed = std::min(min_consumed, sh.consumed[w].v.load(std::memory_order_acquire));
+      if (gauges) gauges->in_queue_depth.store(produced - min_consumed, std::memory_order_relaxed);
+      if (produced - min_consumed >= kRing) break;
+      InBatch& b = sh.ring[produced % kRing];
+      src.Fill(b, stop);
+      if (b.n) {
+        sh.produced.v.store(++produced, std::memory_order_release);
+        merger.wake.Notify();
+        any = true;
+      }
+      if (progress.On()) progress.Update(src.set.BytesDone(), src.records, open_flows_total(), src.eof);
+    }
+    if (src.eof) {
+      for (auto& w : workers) w->end_tag = src.index;  // read by each worker after `done`
+      sh.done.v.store(true, std::memory_order_release);
+      merger.wake.Notify();
+      any = true;
+    }
+    Release(lk, read_wanted);
+    return any;
+  }
+  // Hands every flow that can leave now to the exporters (unless another worker is at it).
+  bool TryWrite() {
+    std::unique_lock<std::mutex> lk(write_mu, std::defer_lock);
+    if (!Take(lk, write_wanted)) return false;
+    bool any = false;
+    while (merger.Step() == FlowMerger::StepResult::kEmitted) any = true;
+    Release(lk, write_wanted);
+    return any;
+  }
+  // TryWrite for a worker that has finished: kDone when every worker has and no flow is left.
+  FlowMerger::StepResult Write() {
+    std::unique_lock<std::mutex> lk(write_mu, std::defer_lock);
+    if (!Take(lk, write_wanted)) return FlowMerger::StepResult::kIdle;  // the holder notifies
+    FlowMerger::StepResult r;
+    while ((r = merger.Step()) == FlowMerger::StepResult::kEmitted) {
+    }
+    Release(lk, write_wanted);
+    if (r == FlowMerger::StepResult::kDone) merger.wake.Notify();  // the other finished workers
+    return r;
+  }
+  // A worker whose flow queue is full empties queues itself (QueueExporter::SetDrain).
+  static bool Drain(void* self) { return static_cast<Cooperative*>(self)->TryWrite(); }
 };
 
 }  // namespace
@@ -432,7 +614,9 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   // Replicated reading: every worker reads the input itself (files only: stdin is read once).
   std::vector<std::unique_ptr<CaptureSet>> sets;
   std::vector<std::unique_ptr<BatchSource<Engine>>> srcs;
-  const bool replicated = ReplicatedReading(opts, n_workers);
+  const ReadMode read_mode = ChooseReadMode(opts, n_workers);
+  const bool replicated = read_mode == ReadMode::kReplicated;
+  const bool cooperative = read_mode == ReadMode::kCooperative;
   if (replicated) {
     for (unsigned i = 1; i < n_workers; ++i) {
       sets.push_back(OpenInputs(opts, false, res));
@@ -440,8 +624,9 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
       srcs.push_back(std::make_unique<BatchSource<Engine>>(*sets.back(), mode, base.profile, clocked, n_workers));
     }
   }
-  // Spinning before a sleep helps only when every thread has a CPU: reader, workers, output.
-  Signal::SetSpin(AvailableCpus() >= n_workers + (replicated ? 1 : 2) ? 128 : 0);
+  // Spinning before a sleep helps only when every thread has a CPU.
+  const unsigned n_threads = n_workers + (read_mode == ReadMode::kPipelined ? 2 : replicated ? 1 : 0);
+  Signal::SetSpin(AvailableCpus() >= n_threads ? 128 : 0);
 
   std::vector<std::thread> threads;
   std::function<uint64_t()> open_flows_total = [&] {
@@ -449,27 +634,47 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
     for (auto& w : workers) open += w->open_flows.load(std::memory_order_relaxed);
     return open;
   };
+  const auto start = std::chrono::steady_clock::now();
+  ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
+  Cooperative<Engine> coop{sh, merger, src, workers, stop, progress, open_flows_total, gauges};
+  if (cooperative)
+    for (auto& w : workers) w->qx.SetDrain(&Cooperative<Engine>::Drain, &coop);
   try {
-    threads.emplace_back([&] {
-      merger.Run();
-      if (gauges) gauges->cpu_output_s = ThreadCpuSeconds();
-    });
+    if (!cooperative) {
+      threads.emplace_back([&] {
+        merger.Run();
+        if (gauges) {
+          gauges->cpu_output_s = ThreadCpuSeconds();
+          gauges->output_waits = merger.sleeps;
+        }
+      });
+    }
     if (replicated) {  // worker 0 is this thread (below)
       for (unsigned i = 1; i < n_workers; ++i)
         threads.emplace_back([wp = workers[i].get(), sp = srcs[i - 1].get(), &stop, &open_flows_total] {
           wp->RunReading(*sp, stop, nullptr, open_flows_total);
         });
+    } else if (cooperative) {  // worker 0 is this thread (below)
+      for (unsigned i = 1; i < n_workers; ++i)
+        threads.emplace_back([wp = workers[i].get(), &coop] { wp->RunCooperative(coop); });
     } else {
       for (auto& w : workers) threads.emplace_back([wp = w.get()] { wp->Run(); });
     }
   } catch (const std::system_error& e) {
-    // Cannot start every thread: nothing was read yet. Started (pipelined) workers see `done`
-    // and end; the others are marked done for the merger. Started replicated workers read to
-    // the end (`stop` is not ours to set) and are joined.
-    const size_t started_workers = threads.empty() ? 0 : threads.size() - 1;
-    for (size_t i = started_workers + (replicated ? 1 : 0); i < outs.size(); ++i)
+    // Cannot start every thread. Started pipelined workers see `done` and end (nothing was
+    // read); started cooperative workers may have read and processed a few batches (their
+    // flows are written) and then see `done`; the others are marked done for the merger.
+    // Started replicated workers read to the end (`stop` is not ours to set) and are joined.
+    // The run fails (exit 1) either way.
+    if (cooperative) {
+      std::lock_guard<std::mutex> lk(coop.read_mu);
+      for (auto& w : workers) w->end_tag = 0;
+      sh.done.v.store(true, std::memory_order_release);  // before any worker can read
+    }
+    const size_t started_workers = threads.size() - (!cooperative && !threads.empty() ? 1 : 0);
+    for (size_t i = started_workers + (replicated || cooperative ? 1 : 0); i < outs.size(); ++i)
       outs[i]->progress.v.store(WorkerOutput::kDone, std::memory_order_release);
-    if (replicated) outs[0]->progress.v.store(WorkerOutput::kDone, std::memory_order_release);
+    if (replicated || cooperative) outs[0]->progress.v.store(WorkerOutput::kDone, std::memory_order_release);
     sh.done.v.store(true, std::memory_order_release);
     sh.input.Notify();
     merger.wake.Notify();
@@ -479,14 +684,16 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
     return res;
   }
 
-  const auto start = std::chrono::steady_clock::now();
-  ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
   if (replicated) {
     // This thread is worker 0: with the manifest's input bookkeeping and the progress line.
     workers[0]->RunReading(src, stop, &progress, open_flows_total);
     for (auto& t : threads) t.join();
+  } else if (cooperative) {
+    workers[0]->RunCooperative(coop);
+    for (auto& t : threads) t.join();
   } else {
     uint64_t produced = 0;
+    uint64_t reader_waits = 0;
     uint64_t notified = 0;  // batches the workers were woken for
     while (!src.eof) {
       // Wait for a free slot: every worker has consumed the batch kRing ago.
@@ -501,6 +708,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
           notified = produced;
           sh.input.Notify();
         }
+        ++reader_waits;
         sh.ring_space.Wait(e);
       }
       InBatch& b = sh.ring[produced % kRing];
@@ -515,7 +723,10 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
       }
       if (progress.On()) progress.Update(set->BytesDone(), src.records, open_flows_total(), src.eof);
     }
-    if (gauges) gauges->cpu_reader_s = ThreadCpuSeconds();
+    if (gauges) {
+      gauges->cpu_reader_s = ThreadCpuSeconds();
+      gauges->reader_waits = reader_waits;
+    }
     for (auto& w : workers) w->end_tag = src.index;  // read by the workers after `done`
     sh.done.v.store(true, std::memory_order_release);
     sh.input.Notify();

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Sharded offline replay: one reader thread (the caller's) reads and decodes the captures and
-// feeds N shard workers, each with its own engine (FlowEngine, CicEngine or NtlEngine;
-// capacity max_flows / N); one output thread hands their finished flows to the exporters
-// (FlowMerger, ordered).
+// Sharded offline replay: the captures are read and decoded in batches that feed N shard
+// workers, each with its own engine (FlowEngine, CicEngine or NtlEngine; capacity
+// max_flows / N); their finished flows reach the exporters through one ordered merge
+// (FlowMerger). With 2 or more workers there are no other threads: a worker about to run out
+// of input reads the next batches, and a worker whose flow queue fills (or that has just
+// finished a batch) runs the merge, each under a lock taken only by try_lock (cooperative
+// mode; on 2 CPUs 1.8x the one-thread rate where 4 threads managed 1.2x: docs/PERFORMANCE.md).
+// One worker runs with a reader thread (the caller's) and an output thread (pipelined);
+// NFM_SHARD_READ=pipelined forces that for any N.
 // Sharding is by a hash of the flow's unordered (address, port) pair and protocol (FlowEngine:
 // its canonical key hash), so both directions of a flow meet in one worker. Time is packet
 // time: every input entry carries the reader's watermark (the latest packet time so far), which
 // every FlowEngine worker applies in input order, so timeouts end flows exactly as with one
 // engine (the CIC reference and NTL end flows only on their own packets: no clock). The
 // nfm2022 profiles' loose lookup and the corrected CIC set's sweeps cannot be sharded
-// (docs/ARCHITECTURE.md "Threads"): they run one worker (still pipelined with reader and writer).
+// (docs/ARCHITECTURE.md "Threads"): they run one worker (pipelined with reader and writer).
 // With NFM_SHARD_READ=replicated in the environment (files only), there is no reader thread:
 // every worker reads and decodes the whole input itself and keeps its shard's entries. The
 // entries, tags and so the output are the same; it trades N-fold decoding for no hand-off
@@ -37,6 +42,10 @@ struct ShardGauges {
   // caller's thread), the workers and the output thread. The slowest one bounds the rate.
   double cpu_reader_s = 0, cpu_output_s = 0;
   double cpu_worker_s[64] = {};
+  // Times each thread had to wait (set when the run ends): the reader for ring space, the
+  // output thread for flows, each worker for input and for room in its flow queue.
+  uint64_t reader_waits = 0, output_waits = 0;
+  uint64_t worker_input_waits[64] = {}, worker_output_waits[64] = {};
 };
 
 // CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
