@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -174,6 +176,10 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
         std::fprintf(stderr, "nfm-xdp: thread cpu s: reader %.3f, output %.3f, workers", gauges.cpu_reader_s,
                      gauges.cpu_output_s);
         for (unsigned i = 0; i < gauges.workers; ++i) std::fprintf(stderr, " %.3f", gauges.cpu_worker_s[i]);
+        std::fprintf(stderr, "; waits: reader %" PRIu64 ", output %" PRIu64 ", workers (input/output)",
+                     gauges.reader_waits, gauges.output_waits);
+        for (unsigned i = 0; i < gauges.workers; ++i)
+          std::fprintf(stderr, " %" PRIu64 "/%" PRIu64, gauges.worker_input_waits[i], gauges.worker_output_waits[i]);
         std::fprintf(stderr, "\n");
       }
       if (metrics) {
@@ -334,6 +340,33 @@ std::unique_ptr<nfm::LossOracle> MakeLossOracle(const RunContext& c, nfm::LossTi
   }
   iv.Build();
   return std::make_unique<nfm::CaptureLossOracle>(std::move(iv));
+}
+
+// Offline default for --threads: the CPUs, or 1 when every input is a regular file (or a
+// directory of them) and they total less than kSmallInput bytes. Starting workers costs a
+// fixed ~50 ms here (two engines, the batch ring and the flow queues are fresh memory, which is
+// dear on the 2-vCPU VM), so a 183 MB capture of 275k packets replayed 0.079 s with one thread
+// and 0.095 s with two, while 775 MB (2 M packets) took 1.55 s and 0.76 s
+// (docs/PERFORMANCE.md "Threads").
+constexpr uint64_t kSmallInput = 256ull << 20;
+unsigned DefaultOfflineThreads(const std::vector<std::string>& paths, unsigned cpus) {
+  if (cpus < 2) return 1;
+  uint64_t total = 0;
+  for (const std::string& p : paths) {
+    struct stat st {};
+    if (p == "-" || stat(p.c_str(), &st) != 0) return cpus;  // a stream, or an error reported later
+    if (S_ISREG(st.st_mode)) {
+      total += static_cast<uint64_t>(st.st_size);
+    } else if (S_ISDIR(st.st_mode)) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(p, ec))
+        if (e.is_regular_file(ec)) total += e.file_size(ec);
+    } else {
+      return cpus;  // a pipe or device
+    }
+    if (total >= kSmallInput) return cpus;
+  }
+  return 1;
 }
 
 // The run-wide facts of the manifest (options, effective settings, labels, loss) and its input
@@ -528,6 +561,7 @@ int RunEngine(RunContext& c, Engine& engine) {
                    "thread; use --no-manifest for threads\n", o.threads);
     flow_threads = 1;
   }
+  if (want_manifest) manifest.effective.emplace_back("threads", std::to_string(flow_threads));
 
   // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
   decltype(MakeCsvExporter<Engine>(c)) csv;
@@ -649,9 +683,10 @@ int main(int argc, char** argv) {
                      "repeatable; read as one capture merged by timestamp ('-' = stdin)")
           ->group("Source");
   app.add_option("--threads", o.threads,
-                 "Flow engine workers (default: live, the CPUs this process may use, at most one per ring; "
-                 "offline, those CPUs minus 2, at least 1; nfm2022 profiles and --feature-set cic: 1 worker, "
-                 "pipelined with reader and writer when > 1)")
+                 "Flow engine workers (default: the CPUs this process may use; live, at most one per ring; "
+                 "offline, 1 for inputs under 256 MiB in all; nfm2022 profiles and --feature-set cic: 1 "
+                 "worker, pipelined with reader and writer when > 1). Offline rows of N > 1 come in another "
+                 "order than with 1 (the same for the same N; sort to compare)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
   auto* prog_on = app.add_flag("--progress", o.progress_on,
@@ -898,11 +933,10 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<nfm::FlowMetricsObserver> flow_metrics;
   if (metrics) flow_metrics = std::make_unique<nfm::FlowMetricsObserver>(*metrics);
-  // Default workers: live, one per CPU (capped by the rings); offline, the CPUs minus two (the
-  // reader and the output thread need a core each: with 2 CPUs, 2 workers + reader + output
-  // were slower than the single-threaded replay, docs/PERFORMANCE.md "Threads").
+  // Default workers: live, one per CPU (capped by the rings); offline, one per CPU too, except
+  // for small inputs (DefaultOfflineThreads).
   const unsigned cpus = nfm::AvailableCpus();
-  const unsigned threads = o.threads ? o.threads : live_mode ? cpus : (cpus > 3 ? cpus - 2 : 1);
+  const unsigned threads = o.threads ? o.threads : live_mode ? cpus : DefaultOfflineThreads(o.pcap, cpus);
 #ifdef NFM_HAVE_LIVE
   // Outlives the run: the manifest (written when the CSV closes, after the run) and the
   // metrics server (--metrics-linger) read it.

@@ -220,6 +220,8 @@ def case_manifest():
         want_counts[v] = want_counts.get(v, 0) + 1
     check(m["labels"]["rows_by_label"] == want_counts, f"rows_by_label {m['labels']['rows_by_label']}")
     check(m["options"]["--idle-timeout"] == "1000" and m["effective"]["idle_timeout_s"] == "1000", "options")
+    # A small input runs one worker by default; the row order depends on it, so it is recorded.
+    check(m["effective"]["threads"] == "1", f"effective threads {m['effective'].get('threads')}")
     check(m["options"]["--profile"] == "corrected" and m["run"]["interrupted"] is False, "profile/interrupted")
     check(re.fullmatch(r"[0-9a-f]{40}|unknown", m["producer"]["git_commit"]), m["producer"])
     check(m["file"]["bytes"] == out.stat().st_size and m["file"]["final_part"], f"file {m['file']}")

@@ -461,6 +461,34 @@ def case_replicated():
     check(n_runs > 0 and not fails, "reading modes differ:\n  " + "\n  ".join(fails[:20]))
 
 
+def case_default_threads():
+    """Without --threads: one worker for inputs under 256 MiB in all (workers cost more than
+    they save there), else one per CPU; the manifest records which, and the rows are the same
+    set either way."""
+    import json
+    small, _ = nfmtest.pcap_bytes(nfmtest.sample_records())
+    (TMP / "small.pcap").write_bytes(small)
+    cpus = len(os.sched_getaffinity(0))
+    records = []
+    payload = b"x" * 64000  # 4300 records of 64 kB: 275 MB, over the 256 MiB threshold
+    for i in range(4300):
+        records.append((1700000000 + i // 100, (i % 100) * 1000,
+                        nfmtest.ipv4_udp_frame("10.9.0.1", f"10.9.{1 + i % 50}.2", 4000 + i % 50, 53, payload)))
+    big, _ = nfmtest.pcap_bytes(records)
+    (TMP / "big.pcap").write_bytes(big)
+    del big, records
+    want = {"small.pcap": "1", "big.pcap": str(cpus)}
+    for name, threads in want.items():
+        rc, out, err = run(["--pcap", str(TMP / name)], TMP / "d.csv")
+        m = json.loads((TMP / "d.csv.manifest.json").read_text())
+        check(rc == 0 and m["effective"]["threads"] == threads,
+              f"{name}: exit {rc}, effective threads {m['effective'].get('threads')}, expected {threads} ({err[:200]})")
+        rc1, out1, _ = run(["--pcap", str(TMP / name), "--threads", "1"], TMP / "d1.csv")
+        check(rc1 == 0 and sorted_rows(out) == sorted_rows(out1), f"{name}: default rows differ from --threads 1")
+    print(f"default threads: small input 1, 275 MB input {cpus} (CPUs)")
+    (TMP / "big.pcap").unlink()
+
+
 def case_threads_option():
     data, _ = nfmtest.pcap_bytes(nfmtest.sample_records())
     cap = TMP / "o.pcap"
