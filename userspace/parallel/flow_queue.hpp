@@ -162,8 +162,8 @@ class QueueExporter : public FlowExporter {
     FlowCopy& c = q_.Back();
     q_.SizeSlot(c, copy_features_, renderer_ != nullptr);
     c.Fill(flow, tag, copy_features_);
-    // Order-preserving map of the signed start time onto 1..2^64-1 (0 stays the bound).
-    c.tag2 = final_flush ? (static_cast<uint64_t>(flow.first_ns) ^ (1ull << 63)) | 1u : 0;
+    // The signed start time mapped onto the unsigned range in order.
+    c.tag2 = final_flush ? static_cast<uint64_t>(flow.first_ns) ^ (1ull << 63) : 0;
     c.has_rendered = renderer_ != nullptr;
     if (renderer_) c.rendered.assign(renderer_->Render(flow));
     q_.Push();
