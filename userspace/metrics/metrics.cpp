@@ -421,7 +421,7 @@ void Metrics::Impl::Build() {
   csv_rotations = &counter("nfm_csv_rotations_total", "CSV files opened by size-based rotation");
   worker_queue = &BuildGauge()
                       .Name("nfm_worker_queue_depth")
-                      .Help("Finished flows a shard worker has queued for the output thread (--threads > 1)")
+                      .Help("Finished flows a shard worker has queued for output, not yet exported (--threads > 1)")
                       .Register(r);
   worker_busy = &BuildGauge()
                      .Name("nfm_worker_busy_seconds")

@@ -35,7 +35,7 @@ namespace nfm {
 struct ShardGauges {
   unsigned workers = 0;
   std::atomic<uint64_t> open_flows[64] = {};
-  std::atomic<uint64_t> out_queue_depth[64] = {};  // flows waiting for the output thread
+  std::atomic<uint64_t> out_queue_depth[64] = {};  // finished flows not yet exported
   std::atomic<uint64_t> busy_ns[64] = {};          // time spent processing batches
   std::atomic<uint64_t> in_queue_depth{0};         // input batches published, not yet consumed by all
   // CPU seconds each thread used (RUSAGE_THREAD), set when the run ends: the reader (the
