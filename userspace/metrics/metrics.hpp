@@ -94,7 +94,8 @@ class Metrics {
   void OnCsvError();
   void OnCsvRotate();  // a new CSV file was opened by size-based rotation
   // Shard workers (--threads > 1): per worker, finished flows queued for output (read by
-  // the output thread, or by whichever worker holds the output lock) and busy seconds; called by the thread that calls Update.
+  // the output thread, or by whichever worker holds the output lock) and busy seconds;
+  // called by the thread that calls Update.
   struct WorkerLoad {
     double queue_depth = 0, busy_seconds = 0;
   };
