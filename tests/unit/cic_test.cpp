@@ -673,6 +673,29 @@ TEST(DecodeCic, NonEthernetRecordsReparsedAsIpv4) {
   Dec(v6, DecodeStatus::kNotIp);
 }
 
+// jnetpcap's scan_vlan follows the next tag whatever the depth (its scan loop has no limit):
+// 8, 9 and 60 stacked tags of the three TPIDs all reach the IPv4 header (untagged trailer
+// cut not applied: the frame is tagged).
+TEST(DecodeCic, TagStacksOfAnyDepth) {
+  for (int n : {3, 8, 9, 60}) {
+    PacketBuilder b;
+    b.Eth();
+    for (int i = 0; i < n; ++i) b.Vlan(uint16_t(i), i % 3 == 0 ? 0x88a8 : (i % 3 == 1 ? 0x9100 : 0x8100));
+    auto m = Dec(b.IPv4("1.2.3.4", "5.6.7.8").Udp(1, 2).Payload(3).Bytes());
+    EXPECT_EQ(m.proto, 17) << n;
+    EXPECT_EQ(m.dport, 2) << n;
+    EXPECT_EQ(m.payload_ip, 3u) << n;
+  }
+  // A stack cut inside its last tag carries no IPv4 header; pass 2 reads byte 0 (a MAC
+  // address, 0x02: IHL 2) and rejects it.
+  PacketBuilder b;
+  b.Eth();
+  for (int i = 0; i < 10; ++i) b.Vlan(uint16_t(i));
+  auto f = b.Bytes();
+  f.resize(f.size() - 1);
+  Dec(f, DecodeStatus::kNotIp);
+}
+
 // jnetpcap's header chain (packet_protocol.cpp): 802.1ad and old QinQ tags, LLC/SNAP, IPv4 in
 // IPv4, L2TP over UDP/1701 with PPP; PacketReader takes the first TCP header anywhere, else the
 // first UDP header; addresses always from the first IPv4 header.

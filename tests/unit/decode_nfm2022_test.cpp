@@ -130,6 +130,32 @@ TEST(DecodeNfm2022, MplsAnd9100CarryNoIpForScapy) {
   EXPECT_EQ(Decode2022(113, sll, &m, &second, &two), DecodeStatus::kNotIp);
 }
 
+// scapy 2.5 follows 802.1Q and 802.1ad tags until Python's recursion limit: a bare
+// Ether(frame) call (/usr/bin/python3, scapy 2.5.0) still finds IP under 196 tags and gives
+// Raw under 197. The strict decoder stops after 8 (decode.hpp).
+TEST(DecodeNfm2022, TagDepthIsScapysRecursionLimit) {
+  auto stack = [](int n, uint16_t tpid) {
+    PacketBuilder b;
+    b.Eth();
+    for (int i = 0; i < n; ++i) b.Vlan(uint16_t(i & 0xfff), (i % 2) ? 0x8100 : tpid);
+    return b.IPv4("10.0.0.1", "10.0.0.2").Tcp(1, 2).Bytes();
+  };
+  for (int n : {3, 4, 8, 9, 20, 196}) {
+    PacketMeta m, second;
+    bool two;
+    const auto f = stack(n, 0x88a8);
+    EXPECT_EQ(Decode2022(1, f, &m, &second, &two), DecodeStatus::kOk) << n << " tags";
+    EXPECT_EQ(m.sport, 1) << n << " tags";
+    PacketMeta strict;
+    EXPECT_EQ(DecodePacket(1, f.data(), uint32_t(f.size()), uint32_t(f.size()), &strict),
+              n <= 8 ? DecodeStatus::kOk : DecodeStatus::kMalformed)
+        << n << " tags";
+  }
+  PacketMeta m, second;
+  bool two;
+  EXPECT_EQ(Decode2022(1, stack(197, 0x8100), &m, &second, &two), DecodeStatus::kMalformed);
+}
+
 // Encapsulations scapy 2.5's default layers do not dissect (Ether(type=...) / Raw, checked
 // with /usr/bin/python3 scapy 2.5.0: 0x88e7, 0x8926, 0x8903, 0x894f, 0x88e5; PPP 0x0281 is
 // "PPP / Raw"; IP / AH keeps the TCP header inside AH's Raw payload): NetFlowMeter 2022 never

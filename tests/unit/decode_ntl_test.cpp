@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace nfm {
@@ -119,15 +120,83 @@ TEST(DecodeNtl, VersionNibbleIsNotChecked) {
   EXPECT_EQ(m.dport, 80);
 }
 
-TEST(DecodeNtl, TwoVlanTagsAtMost) {
-  auto two = Eth(0x0800, 2, 0x88a8);
-  AppendIpTcp(two, 40, 5, 0);
+// Ethernet header whose tag stack has exactly these TPIDs, outermost first, then `type`.
+std::vector<uint8_t> Tagged(std::initializer_list<uint16_t> tpids, uint16_t type) {
+  std::vector<uint8_t> f = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  uint16_t next = type;
+  std::vector<uint16_t> t(tpids);
+  for (size_t i = 0; i < t.size(); ++i) {
+    f.push_back(static_cast<uint8_t>(t[i] >> 8));
+    f.push_back(static_cast<uint8_t>(t[i]));
+    f.push_back(0);  // TCI
+    f.push_back(static_cast<uint8_t>(10 + i));
+  }
+  f.push_back(static_cast<uint8_t>(next >> 8));
+  f.push_back(static_cast<uint8_t>(next));
+  return f;
+}
+
+// dpkt 1.9.8 unpacks at most two tags per Ethernet._unpack_data call (the second only after
+// 0x8100); a type with no class leaves eth.data as bytes, and Ethernet.__init__ then runs
+// _unpack_data once more on them. Every expectation below was checked against
+// /usr/bin/python3 dpkt 1.9.8 (dpkt.ethernet.Ethernet(frame).data is an IP object or not).
+TEST(DecodeNtl, TagDepthFollowsDpktsTwoPasses) {
+  struct Case {
+    const char* name;
+    std::initializer_list<uint16_t> tpids;
+    bool ip;
+  } cases[] = {
+      {"untagged", {}, true},
+      {"one", {0x8100}, true},
+      {"two 802.1ad + 802.1Q", {0x88a8, 0x8100}, true},
+      {"three 802.1Q", {0x8100, 0x8100, 0x8100}, true},
+      {"four 802.1Q", {0x8100, 0x8100, 0x8100, 0x8100}, true},
+      {"five 802.1Q", {0x8100, 0x8100, 0x8100, 0x8100, 0x8100}, false},
+      {"six 802.1Q", {0x8100, 0x8100, 0x8100, 0x8100, 0x8100, 0x8100}, false},
+      {"802.1ad + three 802.1Q", {0x88a8, 0x8100, 0x8100, 0x8100}, true},
+      {"0x9200 + three 802.1Q", {0x9200, 0x8100, 0x8100, 0x8100}, true},
+      {"0x9100 + 802.1Q", {0x9100, 0x8100}, true},
+      {"0x9100 twice", {0x9100, 0x9100}, true},
+      {"0x9100 three times", {0x9100, 0x9100, 0x9100}, false},  // one tag per pass
+      {"802.1ad three times", {0x88a8, 0x88a8, 0x88a8}, false},
+      {"802.1Q, 802.1ad, 802.1Q", {0x8100, 0x88a8, 0x8100}, true},
+      {"802.1Q, 802.1ad, two 802.1Q", {0x8100, 0x88a8, 0x8100, 0x8100}, false},
+  };
+  for (const auto& c : cases) {
+    auto f = Tagged(c.tpids, 0x0800);
+    AppendIpTcp(f, 40, 5, 0);
+    PacketMeta m;
+    const DecodeStatus st = Decode(f, &m);
+    if (c.ip) {
+      EXPECT_EQ(st, DecodeStatus::kOk) << c.name;
+      EXPECT_EQ(m.dport, 80) << c.name;
+    } else {
+      EXPECT_EQ(st, DecodeStatus::kNotIp) << c.name;
+    }
+  }
+}
+
+TEST(DecodeNtl, TagsThenMplsReachIpInTheSecondPass) {
+  for (auto tpids : {std::initializer_list<uint16_t>{0x8100}, std::initializer_list<uint16_t>{0x8100, 0x8100}}) {
+    auto f = Tagged(tpids, 0x8847);
+    f.insert(f.end(), {0x00, 0x01, 0x01, 0x40});  // one label, bottom of stack
+    AppendIpTcp(f, 40, 5, 0);
+    PacketMeta m;
+    ASSERT_EQ(Decode(f, &m), DecodeStatus::kOk);
+    EXPECT_EQ(m.dport, 80);
+  }
+}
+
+TEST(DecodeNtl, TagStackCutShort) {
   PacketMeta m;
-  ASSERT_EQ(Decode(two, &m), DecodeStatus::kOk);
-  EXPECT_EQ(m.dport, 80);
-  auto three = Eth(0x0800, 3);
-  AppendIpTcp(three, 40, 5, 0);
-  EXPECT_EQ(Decode(three, &m), DecodeStatus::kNotIp);  // the third tag's type is not unpacked
+  // Two tags, the second announcing a third, and nothing after: eth.data is b'', so
+  // Ethernet.__init__ runs no second pass.
+  EXPECT_EQ(Decode(Tagged({0x8100, 0x8100}, 0x8100), &m), DecodeStatus::kNotIp);
+  // Four tags and no IPv4 header: IP NeedData, like any IPv4 header cut short.
+  EXPECT_EQ(Decode(Tagged({0x8100, 0x8100, 0x8100, 0x8100}, 0x0800), &m), DecodeStatus::kTruncated);
+  auto cut = Tagged({0x8100, 0x8100, 0x8100}, 0x0800);
+  cut.resize(cut.size() - 2);  // the third tag has 2 of its 4 bytes: NeedData in the second pass
+  EXPECT_EQ(Decode(cut, &m), DecodeStatus::kTruncated);
 }
 
 TEST(DecodeNtl, MplsNeedsTheByte0x45) {

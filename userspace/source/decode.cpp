@@ -16,6 +16,10 @@ namespace {
 // Bounds on nested headers: enough for real traffic, small enough that a crafted frame
 // cannot make us loop long.
 constexpr int kMaxVlanTags = 8;
+// scapy 2.5 (nfm2022) has no tag limit of its own: each Dot1Q layer dissects the next one
+// recursively until Python's recursion limit, which a bare Ether(frame) call reaches at the
+// 197th tag (the payload then becomes Raw). Measured with /usr/bin/python3 scapy 2.5.0.
+constexpr int kScapyMaxVlanTags = 196;
 constexpr int kMaxMplsLabels = 8;
 constexpr int kMaxIpv6ExtHeaders = 8;
 constexpr int kMaxIpv4AhHeaders = 8;
@@ -214,7 +218,7 @@ void ScapyScanIp(const Frame& f, uint8_t version, uint32_t off, uint32_t bound, 
 // not MPLS: scapy's default layers do not bind them), then IPv4/IPv6.
 void ScapyScanEtherType(const Frame& f, uint16_t type, uint32_t off, uint32_t end, int depth, ScapyLayers* ls) {
   for (int tags = 0; type == kEther8021Q || type == kEther8021AD; ++tags) {
-    if (tags == kMaxVlanTags || end < off + 4) return;
+    if (tags == kScapyMaxVlanTags || end < off + 4) return;
     type = Rd16(f.d + off + 2);
     off += 4;
   }
@@ -578,7 +582,7 @@ DecodeStatus DecodeEtherType(const Frame& f, uint16_t type, uint32_t off, Packet
         [[fallthrough]];
       case kEther8021Q:
       case kEther8021AD:  // 2-byte TCI + 2-byte inner EtherType
-        if (tags++ == kMaxVlanTags) return DecodeStatus::kMalformed;
+        if (tags++ == (f.scapy ? kScapyMaxVlanTags : kMaxVlanTags)) return DecodeStatus::kMalformed;
         if (f.cap < off + 4) return DecodeStatus::kTruncated;
         type = Rd16(f.d + off + 2);
         off += 4;

@@ -47,8 +47,9 @@ std::string LinkTypeText(uint32_t link_type);
 //  * Later fragments (kPktLaterFragment): proto set, ports 0, l4_header_len 0, payloads
 //    count the bytes after the IP header (and IPv6 Fragment header).
 //  * kMalformed: IP version nibble wrong for the link/EtherType, IPv4 ihl < 5, TCP doff < 5
-//    (checked only when the 20-byte header is present), > 8 VLAN tags, > 8 MPLS labels,
-//    > 8 IPv6 extension headers. kTruncated: capture ends inside link/IP/extension headers.
+//    (checked only when the 20-byte header is present), > 8 VLAN tags (kScapy2022: > 196,
+//    scapy's recursion limit), > 8 MPLS labels, > 8 IPv6 extension headers. kTruncated:
+//    capture ends inside link/IP/extension headers.
 //    For kTruncated/kMalformed the fields decoded so far (addresses, proto) may be set.
 //  * Recognized: Ethernet II and 802.3+LLC/SNAP, 802.1Q/802.1ad/0x9100 tags, MPLS
 //    (0x8847/0x8848 and PPP 0x0281/0x0283, payload guessed by version nibble), PPPoE

@@ -130,19 +130,22 @@ bool EthernetIpv4(const uint8_t* d, uint32_t cap, uint32_t* ip, bool* direct) {
   uint16_t type = Rd16(d + 12);
   uint32_t next = 14;
   *direct = true;
-  for (int depth = 0; depth <= kMaxDepth; ++depth) {
+  for (int depth = 0; depth <= kMaxDepth;) {
     if (type == 0x0800) {
       if (next + 20 > cap) return false;
       *ip = next;
       return true;
     }
     *direct = false;
-    if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {  // 802.1Q / 802.1ad / old QinQ
+    // 802.1Q / 802.1ad / old QinQ. jnetpcap's scan_vlan and scan loop set no limit on tags,
+    // so neither do we: each one takes 4 bytes of the record, which bounds the walk.
+    if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
       if (next + 4 > cap) return false;
       type = Rd16(d + next + 2);
       next += 4;
       continue;
     }
+    ++depth;
     if (type < 0x600) {  // 802.3 length: LLC, SNAP with an EtherType
       if (next + 3 > cap || d[next] != 0xaa) return false;
       const uint32_t snap = next + ((d[next + 2] & 1) ? 3 : 4);

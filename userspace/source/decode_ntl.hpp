@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // DecodePacketNtl: a frame as NTLFlowLyzer e2def39 (dpkt 1.9.8) sees it, for --profile ntl:
-// Ethernet II (up to two 802.1Q/802.1ad/0x9100/0x9200 tags, MPLS stacks followed by 0x45),
+// Ethernet II (up to four 802.1Q/802.1ad/0x9100/0x9200 tags in dpkt's two _unpack_data passes,
+// MPLS stacks followed by 0x45, also behind tags),
 // IPv4 with any version nibble, first fragments only, TCP. Header bytes = what dpkt counts
 // (20 + the captured options), payload = bytes after the header up to the IPv4 total length.
 // Everything else is reported with a status the engine counts as skipped. Pure, no allocation.
