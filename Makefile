@@ -4,13 +4,14 @@
 #   make run                 install deps, build, run the live agent on a demo network
 #   make run IFACE=eth0      run the live agent on a real interface
 #   make test                install deps, build, run every test tier
+#   make soak                10-minute live soak test (not part of make test)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 IFACE ?=
 CSV ?= $(BUILD)/flows.csv
 Q := $(if $(V),,@)
 
-.PHONY: all deps build run test test-unit sanitize tsan bench vmlinux format clean
+.PHONY: all deps build run test test-unit sanitize tsan bench soak vmlinux format clean
 
 all: build
 
@@ -42,6 +43,11 @@ tsan:
 
 bench: build
 	$(Q)./bench/run.sh $(BUILD)
+
+# Soak test, outside CI (about 10 minutes, root): live capture with interface churn, a TCP
+# IPFIX collector restarted every minute, CSV rotation + zstd, a scrape every second.
+soak: build
+	$(Q)python3 tests/soak/soak.py --nfm $(BUILD)/nfm-xdp $(SOAK_ARGS)
 
 vmlinux:
 	$(Q)bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/x86/vmlinux.h
