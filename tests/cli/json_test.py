@@ -239,12 +239,25 @@ def case_json_alone_and_stdout():
           f"unwritable --json: {bad.stderr!r}")
 
 
+def pandas_python() -> str:
+    """A Python with pandas: this one, or Debian's (python3-pandas) when this is another install."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if os.access(py, os.X_OK) and subprocess.run([py, "-c", "import pandas"], stderr=subprocess.DEVNULL).returncode == 0:
+            return py
+    raise Skip("python3-pandas is not installed: pandas.read_json(lines=True) NOT checked")
+
+
+PANDAS_READ = """
+import json, sys
+import pandas as pd
+df = pd.read_json(sys.argv[1], lines=True)
+print(json.dumps({"columns": list(df.columns), "rows": len(df),
+                  "numeric": [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]}))
+"""
+
+
 def case_pandas():
-    try:
-        import pandas  # noqa: F401
-    except ImportError:
-        raise Skip("python3-pandas is not installed: pandas.read_json(lines=True) NOT checked")
-    import pandas as pd
+    py = pandas_python()
     cap = a_capture()
     for name, opts in COMBOS:
         out = TMP / f"p-{name}.jsonl"
@@ -252,9 +265,16 @@ def case_pandas():
         check(res.returncode == 0, f"{name}: {res.stderr!r}")
         csv_res = run(["--pcap", str(cap), *opts, "-q"])
         header, rows, _ = nfmtest.read_csv_text(csv_res.stdout)
-        df = pd.read_json(out, lines=True)
-        check(list(df.columns) == header, f"{name}: pandas columns differ from the CSV header")
-        check(len(df) == len(rows), f"{name}: pandas read {len(df)} rows, CSV has {len(rows)}")
+        got = subprocess.run([py, "-c", PANDAS_READ, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             timeout=TIMEOUT)
+        check(got.returncode == 0, f"{name}: pandas.read_json failed: {got.stderr[-400:]!r}")
+        info = json.loads(got.stdout)
+        check(info["columns"] == header, f"{name}: pandas columns differ from the CSV header")
+        check(info["rows"] == len(rows), f"{name}: pandas read {info['rows']} rows, CSV has {len(rows)}")
+        # Every feature column is numeric to pandas (texts only in identity/label columns).
+        for col in ("duration", "Flow Duration", "packets_count", "Total Fwd Packet"):
+            if col in header and rows:
+                check(col in info["numeric"], f"{name}: pandas did not read {col} as a number")
 
 
 def case_compressed_rotation():
