@@ -167,9 +167,9 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   }
   if (const std::string missing = MissingCaptureCapabilities(); !missing.empty()) {
     std::fprintf(stderr,
-                 "nfm-xdp: capture needs CAP_BPF and CAP_NET_ADMIN, this process lacks %s: run as root (sudo), "
-                 "or in a container add %s to securityContext.capabilities.add\n",
-                 missing.c_str(), missing.find(' ') == std::string::npos ? "it" : "them");
+                 "nfm-xdp: capture needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, this process lacks %s: run as "
+                 "root (sudo), or in a container add %s to securityContext.capabilities.add\n",
+                 missing.c_str(), missing.find(',') == std::string::npos ? "it" : "them");
     return 1;
   }
 
