@@ -406,6 +406,7 @@ void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm
         nfm::ManifestInput m;
         m.path = input.path;
         m.format = input.format;
+        m.compression = input.compression;
         m.size = input.size;
         m.sha256 = input.sha256;
         m.sha256_bytes = input.sha256_bytes;

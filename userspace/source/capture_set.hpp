@@ -21,7 +21,8 @@ namespace nfm {
 struct InputProgress {
   std::string path;
   std::string format;
-  uint64_t size = 0;
+  std::string compression = "none";  // CaptureReader::CompressionFormat
+  uint64_t size = 0;                   // as stored
   uint64_t records = 0;
   bool have_times = false;
   uint64_t first_ns = 0, last_ns = 0;  // earliest / latest record time so far
