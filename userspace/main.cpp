@@ -680,8 +680,9 @@ int main(int argc, char** argv) {
 
   [[maybe_unused]] auto* pcap =
       app.add_option("--pcap", o.pcap,
-                     "Replay pcap/pcapng captures: files and/or directories (every regular file inside), "
-                     "repeatable; read as one capture merged by timestamp ('-' = stdin)")
+                     "Replay pcap/pcapng captures, plain or gzip/zstd/xz/bzip2-compressed (told by their "
+                     "first bytes): files and/or directories (every regular file inside), repeatable; read as "
+                     "one capture merged by timestamp ('-' = stdin)")
           ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: the CPUs this process may use; live, at most one per ring; "
