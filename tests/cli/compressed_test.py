@@ -241,14 +241,46 @@ def case_manifest():
         stored = p.read_bytes()
         want = subprocess.run(["sha256sum", str(p)], stdout=subprocess.PIPE, check=True).stdout.split()[0].decode() \
             if shutil.which("sha256sum") else hashlib.sha256(stored).hexdigest()
-        check(inp["compression"] == TOOLS[tool][1], f"{tool}: manifest compression {inp['compression']!r}")
+        check(inp.get("compression") == TOOLS[tool][1], f"{tool}: manifest compression {inp.get('compression')!r}")
         check(inp["sha256"] == want and inp["sha256_complete"] is True,
               f"{tool}: manifest sha256 {inp['sha256']} is not sha256sum of the stored file {want}")
         check(inp["size"] == len(stored) and inp["sha256_bytes"] == len(stored),
               f"{tool}: size {inp['size']}, sha256_bytes {inp['sha256_bytes']}, stored {len(stored)}")
     res = run(["--pcap", str(cap), "--csv", str(TMP / "plain.csv")])
     m = json.loads((TMP / "plain.csv.manifest.json").read_text())
-    check(m["inputs"][0]["compression"] == "none", f"plain capture: compression {m['inputs'][0]['compression']!r}")
+    check(m["inputs"][0].get("compression") == "none", f"plain capture: compression {m['inputs'][0].get('compression')!r}")
+
+
+def case_manifest_modes():
+    """The input digest is the same in every reading mode: one thread, --threads 2 with each
+    NFM_SHARD_READ mode, stdin; plain and compressed. The capture (generated, 6 MB) is large
+    enough to be hashed on the helper thread."""
+    recs = []
+    for i in range(6000):
+        frame = nfmtest.ipv4_udp_frame(f"10.2.{i % 7}.1", "10.3.0.1", 1000 + i % 50, 53, bytes([i % 251]) * 1000)
+        recs.append((1700000000 + i // 100, (i % 100) * 10000, frame))
+    data, _ = nfmtest.pcap_bytes(recs)
+    check(len(data) > 4 << 20, f"generated capture of {len(data)} bytes is under 4 MiB")
+    stored = {"none": data}
+    for tool in tools():
+        stored[TOOLS[tool][1]] = compress(tool, data)
+    modes = [({}, ["--threads", "1"]), ({}, ["--threads", "2"])]
+    modes += [({"NFM_SHARD_READ": m}, ["--threads", "2"]) for m in ("pipelined", "replicated", "cooperative")]
+    for kind, blob in stored.items():
+        p = TMP / f"modes.{kind}"
+        p.write_bytes(blob)
+        want = hashlib.sha256(blob).hexdigest()
+        for env, args in modes + [({}, ["--stdin"])]:
+            csv = TMP / "modes.csv"
+            if args == ["--stdin"]:
+                res = run(["--pcap", "-", "--csv", str(csv)], input=blob)
+            else:
+                res = run(["--pcap", str(p), "--csv", str(csv), *args], env={**os.environ, **env})
+            check(res.returncode == 0, f"{kind} {env} {args}: {show(res)}")
+            inp = json.loads((TMP / "modes.csv.manifest.json").read_text())["inputs"][0]
+            check(inp["sha256"] == want and inp["sha256_bytes"] == len(blob) and inp.get("compression") == kind,
+                  f"{kind} {env} {args}: manifest sha256 {inp['sha256']} over {inp['sha256_bytes']} bytes "
+                  f"({inp.get('compression')}), want {want} over {len(blob)}")
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
