@@ -408,8 +408,7 @@ void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm
         m.format = input.format;
         m.compression = input.compression;
         m.size = input.size;
-        m.sha256 = input.sha256;
-        m.sha256_bytes = input.sha256_bytes;
+        input.Sha256(&m.sha256, &m.sha256_bytes);
         m.sha256_complete = input.sha256_complete;
         m.records = input.records;
         m.have_times = input.have_times;

@@ -79,13 +79,13 @@ ssize_t StoredInput::Read(uint8_t* buf, size_t n) {
       return 0;
     }
     offset_ += uint64_t(r);
-    if (hasher_) hasher_->Add(buf, size_t(r));
+    if (hasher_ && !hasher_->reads_file()) hasher_->Add(buf, size_t(r));
     return r;
   }
 }
 
 void StoredInput::HashRest() {
-  if (!hasher_ || eof_) return;
+  if (!hasher_ || hasher_->reads_file() || eof_) return;  // a file reader reads to the end itself
   std::vector<uint8_t> tmp(256 * 1024);
   while (Read(tmp.data(), tmp.size()) > 0) hasher_->WaitFor(hasher_->Fed());
   hasher_->WaitFor(hasher_->Fed());

@@ -38,11 +38,14 @@ class StoredInput {
   // read error (errno kept in Errno()). Bytes read are fed to the hasher, if any: buf must
   // stay unchanged until hasher()->WaitFor(hasher()->Fed()) returns.
   ssize_t Read(uint8_t* buf, size_t n);
-  // Hashes every stored byte read from now on (before the first Read for the whole input).
+  // A fed hasher gets every stored byte read from now on (set it before the first Read for
+  // the whole input); one that reads the file itself is only kept here.
   void SetHasher(std::unique_ptr<InputHasher> h) { hasher_ = std::move(h); }
   InputHasher* hasher() const noexcept { return hasher_.get(); }
-  // Reads and hashes the bytes not read yet, to the end (for a complete digest).
+  std::unique_ptr<InputHasher> TakeHasher() noexcept { return std::move(hasher_); }
+  // A fed hasher: reads and hashes the bytes not read yet, to the end (for a complete digest).
   void HashRest();
+  int fd() const noexcept { return fd_; }
   uint64_t file_size() const noexcept { return file_size_; }  // 0: not a regular file
   uint64_t stored_offset() const noexcept { return offset_; }  // stored bytes read so far
   bool at_end() const noexcept { return eof_; }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -49,16 +50,32 @@ constexpr uint64_t kInt64Max = uint64_t(std::numeric_limits<int64_t>::max());
 // between two halves so the helper hashes one while the other is parsed.
 class Input {
  public:
+  // The hasher may still read the buffers below: it finishes (and its thread ends) first.
+  ~Input() { src_.SetHasher(nullptr); }
+
   bool Open(const std::string& path, std::string* error, bool hash) {
     if (!src_.Open(path, error)) return false;
-    if (hash) {
-      // A helper thread pays off for inputs of a few MiB and up (its start costs ~0.1 ms);
-      // stdin and pipes have no size: threaded too.
-      const uint64_t size = src_.file_size();
-      const bool threaded = std::thread::hardware_concurrency() >= 2 && (size == 0 || size >= kThreadedHashMin);
-      src_.SetHasher(std::make_unique<InputHasher>(threaded));
-      halves_ = threaded ? 2 : 1;
+    if (!hash) return true;
+    // A helper thread pays off for inputs of a few MiB and up (its start costs ~0.1 ms) when
+    // there is a second CPU. A regular file is read a second time by the helper, from the page
+    // cache into a buffer on its own core: hashing the reader's buffers on another core was
+    // slower than hashing them inline on this VM (docs/PERFORMANCE.md "Input hash"). stdin and
+    // pipes can be read once only: their buffers are fed to a helper thread.
+    // NFM_HASH_MODE=inline|fed|file overrides the choice (benchmarks; "file" needs a file).
+    const uint64_t size = src_.file_size();
+    bool helper = std::thread::hardware_concurrency() >= 2 && (size == 0 || size >= kThreadedHashMin);
+    bool own_read = helper && size > 0;
+    if (const char* m = std::getenv("NFM_HASH_MODE")) {
+      helper = std::strcmp(m, "inline") != 0;
+      own_read = std::strcmp(m, "file") == 0 && size > 0;
     }
+    std::unique_ptr<InputHasher> h;
+    if (own_read) h = InputHasher::ReadingFile(src_.fd());
+    if (!h) {
+      h = std::make_unique<InputHasher>(helper);
+      halves_ = helper ? 2 : 1;
+    }
+    src_.SetHasher(std::move(h));
     return true;
   }
 
@@ -108,7 +125,7 @@ class Input {
       }
       end_ += size_t(n);
     }
-    if (!dec_ && src_.hasher()) ticket_[cur_] = src_.hasher()->Fed();
+    if (!dec_ && src_.hasher() && !src_.hasher()->reads_file()) ticket_[cur_] = src_.hasher()->Fed();
     return std::min(want, end_ - pos_);
   }
   const uint8_t* Cur() const { return base_ + pos_; }
@@ -129,15 +146,21 @@ class Input {
   // The digest of the stored bytes read so far (to_end: of every stored byte, reading the
   // rest once).
   std::string FinishHash(bool to_end, uint64_t* bytes) {
-    InputHasher* h = src_.hasher();
+    std::unique_ptr<InputHasher> h = TakeHasher(to_end);
     if (!h) {
       *bytes = 0;
       return {};
     }
+    return h->Finish(to_end, bytes);
+  }
+  // The hasher, done with this reader's buffers (to_end: fed every stored byte); one reading
+  // the file itself may still be working.
+  std::unique_ptr<InputHasher> TakeHasher(bool to_end) {
+    InputHasher* h = src_.hasher();
+    if (!h) return nullptr;
     if (to_end) src_.HashRest();
-    std::string hex = h->Finish(bytes);
-    src_.SetHasher(nullptr);
-    return hex;
+    if (!h->reads_file()) h->WaitFor(h->Fed());
+    return src_.TakeHasher();
   }
   // Empty, or why the input could not be read further: strerror text for the stored input,
   // the decompressor's one-line reason for a compressed one.
@@ -272,6 +295,7 @@ class Reader final : public CaptureReader {
   uint64_t StoredOffset() const override { return in_.stored_offset(); }
   const char* CompressionFormat() const override { return CompressionName(compression_); }
   std::string FinishSha256(bool to_end, uint64_t* bytes) override { return in_.FinishHash(to_end, bytes); }
+  std::unique_ptr<InputHasher> TakeSha256() override { return in_.TakeHasher(true); }
 
  private:
   uint32_t R32(const uint8_t* p) const {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "source/input_hasher.hpp"
+
 namespace nfm {
 
 // Timestamps: pcap sec*1e9 + frac (µs*1000 or ns), ts_exp -6 / -9. pcapng: units of the
@@ -77,6 +79,10 @@ class CaptureReader {
   // (stdin included). Returns the hex digest of the *bytes hashed bytes (the whole input when
   // to_end, else the prefix read so far); empty without `hash`. Once.
   virtual std::string FinishSha256(bool to_end, uint64_t* bytes) = 0;
+  // FinishSha256(true, ...) without waiting for a hasher that reads the file on its own: the
+  // hasher (null without `hash`), whose Finish(true, ...) gives the digest; it no longer needs
+  // this reader.
+  virtual std::unique_ptr<InputHasher> TakeSha256() = 0;
 };
 
 }  // namespace nfm

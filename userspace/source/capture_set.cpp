@@ -188,8 +188,15 @@ void CaptureSet::Finish(size_t i, int rc) {
     in.drops = f.reader->Drops();
     if (hash_) {  // end of input or corrupt record: the rest is hashed too
       in.sha256_complete = true;
-      in.sha256 = f.reader->FinishSha256(true, &in.sha256_bytes);
-      if (in.size == 0) in.size = in.sha256_bytes;
+      std::unique_ptr<InputHasher> h = f.reader->TakeSha256();
+      if (h && h->reads_file()) {
+        // Still reading the file: the digest is waited for when a manifest asks (the flush
+        // of the open flows runs meanwhile).
+        in.sha256_pending = std::make_shared<PendingDigest>(std::move(h));
+      } else if (h) {
+        in.sha256 = h->Finish(true, &in.sha256_bytes);
+        if (in.size == 0) in.size = in.sha256_bytes;
+      }
     }
   }
   AddStats(closed_stats_, f.reader->Stats());
