@@ -21,22 +21,27 @@ CAP="$TMP/e2e.pcap"
 "$BUILD/bench/replay/gen_pcap" "$CAP" 275000 8500 0 flows 650 2>/dev/null
 PACKETS=275000
 
-declare -A T
+declare -A T C
 run() {  # label capture [env assignments] binary args...
   local label=$1 cap=$2; shift 2
-  /usr/bin/time -o "$TMP/time" -f "%e" env "$@" --pcap "$cap" --csv "$TMP/out.csv" -q --threads 1 >/dev/null 2>&1 || {
+  /usr/bin/time -o "$TMP/time" -f "%e %U %S" env "$@" --pcap "$cap" --csv "$TMP/out.csv" -q --threads 1 \
+    >/dev/null 2>&1 || {
     echo "$label: exit $? ($*)" >&2
     exit 1
   }
-  T[$label]+="$(cat "$TMP/time") "
+  local w u s
+  read -r w u s <"$TMP/time"
+  T[$label]+="$w "
+  C[$label]+="$(echo "$u + $s" | bc) "
 }
-report() {  # label
-  local sorted best med
+report() {  # label: best and median wall time, median CPU time (user + sys, every thread)
+  local sorted best med cpu
   sorted=$(tr ' ' '\n' <<<"${T[$1]}" | sed '/^$/d' | sort -g)
   best=$(head -1 <<<"$sorted")
   med=$(awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}' <<<"$sorted")
-  printf "%-34s best %6.3f s (%5.2f M pkt/s)  median %6.3f s  (runs: %s)\n" "$1" "$best" \
-    "$(echo "$PACKETS / $best / 1000000" | bc -l)" "$med" "${T[$1]}"
+  cpu=$(tr ' ' '\n' <<<"${C[$1]}" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  printf "%-34s best %6.3f s (%5.2f M pkt/s)  median %6.3f s  cpu %6.3f s  (runs: %s)\n" "$1" "$best" \
+    "$(echo "$PACKETS / $best / 1000000" | bc -l)" "$med" "$cpu" "${T[$1]}"
 }
 
 echo "load before: $(uptime)"

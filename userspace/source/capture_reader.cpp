@@ -46,8 +46,8 @@ constexpr uint64_t kInt64Max = uint64_t(std::numeric_limits<int64_t>::max());
 // The parser's window on the capture: a buffer refilled by read(2) straight from the stored
 // input (file, stdin or pipe), or from a Decompressor over it. Not a memory mapping: slower
 // here (above), and a file truncated while mapped kills the process with SIGBUS where read(2)
-// just ends early (a "truncated record" error). With a threaded hasher, the buffer alternates
-// between two halves so the helper hashes one while the other is parsed.
+// just ends early (a "truncated record" error). With a hasher fed on a helper thread, the
+// buffer alternates between two halves so the helper hashes one while the other is parsed.
 class Input {
  public:
   // The hasher may still read the buffers below: it finishes (and its thread ends) first.
@@ -94,7 +94,7 @@ class Input {
   }
 
   // Makes up to `want` bytes available at Cur(); returns how many are (fewer only at the
-  // end of the input or on a read error, see IoError()).
+  // end of the input or on a read error, see io_error()).
   size_t Ensure(size_t want) {
     if (end_ - pos_ >= want || eof_) return std::min(want, end_ - pos_);
     // The unconsumed tail goes to the start of the next half (the same buffer when unhashed),
