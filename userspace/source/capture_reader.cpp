@@ -125,7 +125,16 @@ class Input {
       }
       end_ += size_t(n);
     }
-    if (!dec_ && src_.hasher() && !src_.hasher()->reads_file()) ticket_[cur_] = src_.hasher()->Fed();
+    if (InputHasher* h = src_.hasher()) {
+      if (!h->reads_file()) {
+        if (!dec_) ticket_[cur_] = h->Fed();
+      } else if (src_.stored_offset() > kMaxHashLag) {
+        // Stay at most kMaxHashLag ahead of the file's hasher, so the pages it reads a second
+        // time are still in the page cache (a capture larger than the memory is read from the
+        // disk once).
+        h->WaitFor(src_.stored_offset() - kMaxHashLag);
+      }
+    }
     return std::min(want, end_ - pos_);
   }
   const uint8_t* Cur() const { return base_ + pos_; }
@@ -168,6 +177,7 @@ class Input {
 
  private:
   static constexpr uint64_t kThreadedHashMin = 4u << 20;
+  static constexpr uint64_t kMaxHashLag = 64u << 20;
   // Half h's bytes (stored bytes, fed to the hasher as read) are hashed and may be overwritten.
   void Wait(int h) {
     if (ticket_[h] != 0 && src_.hasher()) src_.hasher()->WaitFor(ticket_[h]);

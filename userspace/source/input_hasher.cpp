@@ -71,7 +71,8 @@ uint64_t InputHasher::Add(const uint8_t* p, size_t n) {
 void InputHasher::WaitFor(uint64_t ticket) {
   if (hashed_.load(std::memory_order_acquire) >= ticket) return;
   std::unique_lock<std::mutex> lk(mu_);
-  done_cv_.wait(lk, [&] { return hashed_.load(std::memory_order_acquire) >= ticket; });
+  // A file reader that ended (end of file, a stop, a read error) hashes nothing more.
+  done_cv_.wait(lk, [&] { return hashed_.load(std::memory_order_acquire) >= ticket || file_done_; });
 }
 
 std::string InputHasher::Finish(bool to_end, uint64_t* bytes) {
@@ -110,7 +111,17 @@ void InputHasher::RunFile() {
     if (n <= 0) break;  // end of file (or an error the reader reports itself)
     sha_.Update(buf.data(), size_t(n));
     off += uint64_t(n);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      hashed_.store(off, std::memory_order_release);
+    }
+    done_cv_.notify_all();
   }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    file_done_ = true;
+  }
+  done_cv_.notify_all();
 }
 
 void PendingDigest::Get(std::string* hex, uint64_t* bytes) {

@@ -39,7 +39,8 @@ class InputHasher {
   // Fed hashers only: queues n bytes at p, which must stay unchanged until WaitFor(returned
   // ticket) returns. Returns the ticket: the number of bytes fed so far.
   uint64_t Add(const uint8_t* p, size_t n);
-  // Waits until the first `ticket` bytes fed are hashed (their buffers may then be reused).
+  // Waits until the first `ticket` bytes fed are hashed (their buffers may then be reused);
+  // for a file reader, until it hashed the file's first `ticket` bytes or ended.
   void WaitFor(uint64_t ticket);
   uint64_t Fed() const noexcept { return fed_; }
   // The hex digest and, in *bytes, how many bytes it covers: every byte fed, or for a file
@@ -66,6 +67,7 @@ class InputHasher {
   std::array<Span, kSlots> ring_{};
   size_t head_ = 0, tail_ = 0;  // ring_[head_..tail_) queued, guarded by mu_
   bool stop_ = false;           // guarded by mu_
+  bool file_done_ = false;      // the file reader ended; guarded by mu_
   std::atomic<uint64_t> hashed_{0};
 };
 
