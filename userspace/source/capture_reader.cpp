@@ -65,7 +65,7 @@ class Input {
     const uint64_t size = src_.file_size();
     bool helper = std::thread::hardware_concurrency() >= 2 && (size == 0 || size >= kThreadedHashMin);
     bool own_read = helper && size > 0;
-    if (const char* m = std::getenv("NFM_HASH_MODE")) {
+    if (const char* m = std::getenv("NFM_HASH_MODE"); m && *m) {
       helper = std::strcmp(m, "inline") != 0;
       own_read = std::strcmp(m, "file") == 0 && size > 0;
     }
