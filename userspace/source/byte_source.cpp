@@ -121,9 +121,9 @@ bool Decompressor::Refill() {
   return true;
 }
 
-ssize_t Decompressor::Fail(const std::string& what) {
+ssize_t Decompressor::Fail(const std::string& what, size_t produced) {
   if (error_.empty()) error_ = what;
-  return -1;
+  return produced > 0 ? ssize_t(produced) : -1;  // the bytes before the damage first
 }
 
 ssize_t Decompressor::Truncated(const char* format) {
@@ -168,8 +168,9 @@ class GzipDecompressor final : public Decompressor {
         in_member_ = false;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
         return Fail(std::string("corrupt gzip data after ") + std::to_string(in_.stored_offset() - in_avail_) +
-                    " stored bytes: " + (z_.msg ? z_.msg : "zlib error " + std::to_string(rc)) +
-                    " (the file is damaged; check it with gzip -t)");
+                        " stored bytes: " + (z_.msg ? z_.msg : "zlib error " + std::to_string(rc)) +
+                        " (the file is damaged; check it with gzip -t)",
+                    produced);
       }
       if (produced > 0) return ssize_t(produced);
     }
@@ -200,7 +201,8 @@ class ZstdDecompressor final : public Decompressor {
       in_avail_ -= ib.pos;
       if (ZSTD_isError(rc))
         return Fail(std::string("corrupt zstd data after ") + std::to_string(in_.stored_offset() - in_avail_) +
-                    " stored bytes: " + ZSTD_getErrorName(rc) + " (the file is damaged; check it with zstd -t)");
+                        " stored bytes: " + ZSTD_getErrorName(rc) + " (the file is damaged; check it with zstd -t)",
+                    ob.pos);
       // rc == 0: a frame ended and everything is flushed; the next bytes start a new frame. A
       // call without progress (no input left) returns a size hint instead: it tells nothing.
       if (ib.pos > 0 || ob.pos > 0) frame_open_ = rc != 0;
@@ -240,7 +242,8 @@ class XzDecompressor final : public Decompressor {
       if (rc == LZMA_BUF_ERROR && !more && produced == 0) return Truncated("xz");
       if (rc != LZMA_OK && rc != LZMA_STREAM_END && rc != LZMA_BUF_ERROR)
         return Fail(std::string("corrupt xz data after ") + std::to_string(in_.stored_offset() - in_avail_) +
-                    " stored bytes: " + What(rc) + " (the file is damaged; check it with xz -t)");
+                        " stored bytes: " + What(rc) + " (the file is damaged; check it with xz -t)",
+                    produced);
       if (produced > 0) return ssize_t(produced);
       if (ended_) return 0;
     }
@@ -298,9 +301,12 @@ class Bzip2Decompressor final : public Decompressor {
       if (rc == BZ_STREAM_END) {
         in_stream_ = false;
       } else if (rc != BZ_OK) {
+        const char* what = rc == BZ_DATA_ERROR_MAGIC ? "bad stream magic"
+                           : rc == BZ_MEM_ERROR      ? "out of memory"
+                                                     : "data error";
         return Fail(std::string("corrupt bzip2 data after ") + std::to_string(in_.stored_offset() - in_avail_) +
-                    " stored bytes: " + (rc == BZ_DATA_ERROR_MAGIC ? "bad stream magic" : rc == BZ_MEM_ERROR ? "out of memory" : "data error") +
-                    " (the file is damaged; check it with bzip2 -t)");
+                        " stored bytes: " + what + " (the file is damaged; check it with bzip2 -t)",
+                    produced);
       }
       if (produced > 0) return ssize_t(produced);
       if (!more && in_stream_) return Truncated("bzip2");

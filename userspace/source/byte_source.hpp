@@ -79,7 +79,9 @@ class Decompressor {
   // Makes stored bytes available at in_next_/in_avail_ (when both are consumed). false at the
   // end of the stored input (in_eof_ set) or on a read error (error_ set).
   bool Refill();
-  ssize_t Fail(const std::string& what);
+  // Records the error (the first one) and returns the `produced` bytes decoded before it, or -1
+  // when none were: the next Read returns -1.
+  ssize_t Fail(const std::string& what, size_t produced = 0);
   ssize_t Truncated(const char* format);
   StoredInput& in_;
   const uint8_t* in_next_ = nullptr;
