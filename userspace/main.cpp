@@ -430,9 +430,9 @@ void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm
         nfm::ManifestInput m;
         m.path = input.path;
         m.format = input.format;
+        m.compression = input.compression;
         m.size = input.size;
-        m.sha256 = input.sha256;
-        m.sha256_bytes = input.sha256_bytes;
+        input.Sha256(&m.sha256, &m.sha256_bytes);
         m.sha256_complete = input.sha256_complete;
         m.records = input.records;
         m.have_times = input.have_times;
@@ -739,8 +739,9 @@ int main(int argc, char** argv) {
 
   [[maybe_unused]] auto* pcap =
       app.add_option("--pcap", o.pcap,
-                     "Replay pcap/pcapng captures: files and/or directories (every regular file inside), "
-                     "repeatable; read as one capture merged by timestamp ('-' = stdin)")
+                     "Replay pcap/pcapng captures, plain or gzip/zstd/xz/bzip2-compressed (told by their "
+                     "first bytes): files and/or directories (every regular file inside), repeatable; read as "
+                     "one capture merged by timestamp ('-' = stdin)")
           ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: the CPUs this process may use; live, at most one per ring; "

@@ -297,6 +297,7 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
     j.Open('{');
     j.Str("path", in.path);
     j.Str("format", in.format);
+    j.Str("compression", in.compression);
     j.U("size", in.size);
     j.StrOrNull("sha256", in.sha256);
     j.U("sha256_bytes", in.sha256_bytes);
