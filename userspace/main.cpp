@@ -258,7 +258,7 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
     nfm::ipfix::IpfixExporter& x = *ipfix[i];
     const bool ok = x.Finish();
     const bool incomplete = offline && nfm::IpfixExportIncomplete(x);
-    if (!o.quiet || !ok || incomplete || x.Stats().records_dropped)
+    if (!o.quiet || !ok || incomplete || x.Stats().records_dropped || x.Stats().records_lost)
       std::fprintf(stderr, "nfm-xdp: %s%s\n", nfm::IpfixSummary(x).c_str(),
                    incomplete ? " (exit status 3: the export is incomplete)" : "");
     if (!ok) rc = WorseStatus(rc, kExitFatal);
