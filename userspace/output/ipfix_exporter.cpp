@@ -456,6 +456,14 @@ void IpfixExporter::Run() {
       waiting_.store(false, std::memory_order_relaxed);
     }
   }
+  // A local collector's socket drops at enqueue time: one last look covers our last datagrams.
+  if (watch && have_drops) {
+    ReceiverInfo r;
+    if (transport_->ProbeReceiver(&r) && r.found && r.drops > drops_seen) {
+      receiver_drops_.fetch_add(r.drops - drops_seen, std::memory_order_relaxed);
+      Lose(static_cast<uint64_t>(r.drops - drops_seen) * std::max<size_t>(last_records, 1));
+    }
+  }
   // Leftovers (drain deadline passed, the destination is gone or given up): counted as dropped.
   if (!mb.Empty()) Drop(mb.Records());
   if (have_pending) Drop(pending_records);
