@@ -186,7 +186,9 @@ std::string Seconds(double s) {
 
 void IpfixExporter::Run() {
   using Clock = std::chrono::steady_clock;
-  const auto secs = [](double s) { return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s)); };
+  const auto secs = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
   const bool datagram = transport_->Datagram();
   const bool retry = retry_;
   MessageBuilder mb(datagram ? std::min(opt_.mtu, kMaxMessageLen) : kMaxMessageLen, opt_.domain);
@@ -360,10 +362,12 @@ void IpfixExporter::Run() {
     if (abandoned_.load()) break;
     const bool empty = head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
     // Done when everything is sent; a run without flows still writes the templates where the
-    // destination is open (a file then holds templates and no data).
-    if (draining && ((empty && mb.Empty() && !have_pending && (!need_templates || !transport_->IsOpen())) ||
-                     now >= drain_deadline))
-      break;
+    // destination is open (a file then holds templates and no data). Offline, it first tries
+    // once to reach a network destination (a run without flows must not report "never
+    // reached" for a collector that is there) and stops at the first failure.
+    const bool templates_settled =
+        !need_templates || (retry ? down_since.has_value() : !transport_->IsOpen());
+    if (draining && ((empty && mb.Empty() && !have_pending && templates_settled) || now >= drain_deadline)) break;
 
     if (!transport_->IsOpen() || transport_->PeerClosed()) {
       if (transport_->IsOpen() == false && connected_.load()) connection_lost();

@@ -121,7 +121,8 @@ std::string IpfixSummary(const ipfix::IpfixExporter& x) {
                      std::to_string(s.records_dropped) + " dropped, " + std::to_string(s.messages) + " messages";
   if (s.records_lost) {
     line += ", " + std::to_string(s.records_lost) + " of the sent records lost";
-    if (s.receiver_drops) line += " (the collector's socket dropped " + std::to_string(s.receiver_drops) + " datagrams)";
+    if (s.receiver_drops)
+      line += " (the collector's socket dropped " + std::to_string(s.receiver_drops) + " datagrams)";
   }
   if (!s.reached && x.Dest().kind != ipfix::Destination::Kind::kFile) line += "; the collector was never reached";
   const std::string err = x.Error();

@@ -33,11 +33,16 @@ std::string ErrnoText(int e) {
 
 bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
   if (a.ss_family != b.ss_family) return false;
-  if (a.ss_family == AF_INET)
-    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
-  if (a.ss_family == AF_INET6)
-    return std::memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &reinterpret_cast<const sockaddr_in6&>(b).sin6_addr,
-                       sizeof(in6_addr)) == 0;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(in6_addr)) == 0;
+  }
   return false;
 }
 
@@ -124,7 +129,8 @@ class UdpTransport : public Transport {
         const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
         int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
         for (auto* a = reinterpret_cast<const rtattr*>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-          if (a->rta_type != INET_DIAG_SKMEMINFO || RTA_PAYLOAD(a) < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1)) continue;
+          if (a->rta_type != INET_DIAG_SKMEMINFO || RTA_PAYLOAD(a) < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))
+            continue;
           const auto* v = static_cast<const uint32_t*>(RTA_DATA(a));
           r->found = true;
           r->queued = v[SK_MEMINFO_RMEM_ALLOC];
