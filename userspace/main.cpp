@@ -49,6 +49,18 @@ std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
 
+// Exit statuses (README "Exit status"). When several apply, the most severe wins, in this order:
+// 1 (an output or input failed outright), 3 (a destination lacks records), 4 (the input was
+// not read to its end), 2 (a capture is damaged; everything readable was processed).
+constexpr int kExitFatal = 1;
+constexpr int kExitExportIncomplete = 3;
+constexpr int kExitInterrupted = 4;
+
+int WorseStatus(int a, int b) {
+  const auto rank = [](int rc) { return rc == 0 ? 0 : rc == 2 ? 1 : rc == kExitInterrupted ? 2 : rc == 3 ? 3 : 4; };
+  return rank(b) > rank(a) ? b : a;
+}
+
 struct CommonOptions {
   std::vector<std::string> pcap;
   unsigned threads = 0;  // 0: the CPUs this process may run on
@@ -243,14 +255,18 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
 // IPFIX: sends what is queued (bounded wait), closes, one summary line per destination.
 // Ends every IPFIX destination; a file: destination with a manifest (manifests[i], may be null)
 // gets <file>.manifest.json once the file is complete. The exit code.
+// Offline, a destination that did not get every record makes the status 3 (live: counted only).
 int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>& ipfix, int rc,
-                const std::vector<std::unique_ptr<nfm::Manifest>>& manifests) {
+                const std::vector<std::unique_ptr<nfm::Manifest>>& manifests, bool offline) {
   for (size_t i = 0; i < ipfix.size(); ++i) {
     nfm::ipfix::IpfixExporter& x = *ipfix[i];
     const bool ok = x.Finish();
-    if (!o.quiet || !ok || x.Stats().records_dropped)
-      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(x).c_str());
-    if (!ok && rc == 0) rc = 1;
+    const bool incomplete = offline && nfm::IpfixExportIncomplete(x);
+    if (!o.quiet || !ok || incomplete || x.Stats().records_dropped || x.Stats().records_lost)
+      std::fprintf(stderr, "nfm-xdp: %s%s\n", nfm::IpfixSummary(x).c_str(),
+                   incomplete ? " (exit status 3: the export is incomplete)" : "");
+    if (!ok) rc = WorseStatus(rc, kExitFatal);
+    if (incomplete) rc = WorseStatus(rc, kExitExportIncomplete);
     if (ok && i < manifests.size() && manifests[i]) {
       const nfm::ipfix::ExporterStats st = x.Stats();
       nfm::Manifest& m = *manifests[i];
@@ -261,7 +277,7 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
       std::string e;
       if (!m.WriteFor(path, "none", bytes, true, &e)) {
         std::fprintf(stderr, "nfm-xdp: %s\n", e.c_str());
-        if (rc == 0) rc = 1;
+        rc = WorseStatus(rc, kExitFatal);
       }
     }
   }
@@ -269,16 +285,19 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
 }
 
 // Closes the JSON Lines output (if any); the exit code.
-int FinishJson(nfm::CsvFileSink* sink, int rc, const std::string& manifest_error) {
+// Closes a file sink (CSV or JSON Lines): a failed flush, any row that could not be written or
+// a manifest that could not be written makes the run fail (data was lost).
+int CloseSink(nfm::CsvFileSink* sink, int rc, const std::string* manifest_error) {
   if (!sink) return rc;
   if (!sink->Finish() || sink->RowsLost()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
+    return WorseStatus(rc, kExitFatal);
   }
-  if (!manifest_error.empty()) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error.c_str());
-    return rc ? rc : 1;
+  // Set by the sink's on_close (the last manifest is written inside Finish above).
+  if (manifest_error && !manifest_error->empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
+    return WorseStatus(rc, kExitFatal);
   }
   return rc;
 }
@@ -294,19 +313,7 @@ int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* m
     while (!g_stop.load() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (!sink) return rc;  // --ipfix without --csv
-  // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink->Finish() || sink->RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  // Set by the sink's on_close (the last manifest is written inside Finish above).
-  if (manifest_error && !manifest_error->empty()) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
-    return rc ? rc : 1;
-  }
-  return rc;
+  return CloseSink(sink, rc, manifest_error);  // no sink: --ipfix or --json without --csv
 }
 
 // What every engine's run shares, made once in main() after the options were checked and the
@@ -632,6 +639,7 @@ int RunEngine(RunContext& c, Engine& engine) {
   if (c.flow_metrics) engine.AddExporter(*c.flow_metrics);
 
   int rc = 0;
+  bool interrupted = false;  // offline: a signal stopped the replay before its input ended
   if (c.live_mode) {
 #ifdef NFM_HAVE_LIVE
     {  // the cic and ntl profiles get their reference's packet view inside RunLive (live/profile_view.hpp)
@@ -686,13 +694,20 @@ int RunEngine(RunContext& c, Engine& engine) {
     const bool dpkt_decode = std::is_same_v<Engine, nfm::NtlEngine>;
     rc = RunOfflineAndReport(o, engine, c.metrics, cic_decode, scapy_decode, flow_threads, dpkt_decode, &inputs,
                              hash_inputs, &sharded_stats);
+    interrupted = g_stop.load();
   }
 
-  rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests);
-  rc = FinishJson(c.json_sink, rc, json_manifest_error);
+  rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests, !c.live_mode);
+  rc = CloseSink(c.json_sink, rc, &json_manifest_error);
   if (c.json_sink) c.json_sink->on_close = nullptr;  // its manifest ends with this frame
   rc = FinishOutput(o, c.sink, c.metrics, rc, &manifest_error);
   if (c.sink) c.sink->on_close = nullptr;  // the manifest ends with this frame
+  // Live, a signal is the normal end of a run; offline it cut the input short.
+  if (interrupted) {
+    rc = WorseStatus(rc, kExitInterrupted);
+    std::fprintf(stderr, "nfm-xdp: interrupted by a signal before the end of the input: the output holds the flows "
+                         "of the packets read so far (exit status %d)\n", rc);
+  }
   return rc;
 }
 
@@ -1022,6 +1037,8 @@ int main(int argc, char** argv) {
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
+  ipfix_opts.offline = !live_mode;
+  ipfix_opts.stop = &g_stop;
   if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;

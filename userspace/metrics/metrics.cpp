@@ -281,7 +281,7 @@ struct Metrics::Impl {
   const live::LiveStatus* live_status = nullptr;
   Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
   Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
-  Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_messages = nullptr;
+  Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_lost = nullptr, *ipfix_messages = nullptr;
   Gauge* ipfix_connected = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
   // Shard workers (issue 12): labels worker="0".."N-1", added on first use.
@@ -430,11 +430,13 @@ void Metrics::Impl::Build() {
 
   auto& ipfix_records = BuildCounter()
                             .Name("nfm_ipfix_records_total")
-                            .Help("IPFIX data records: sent (accepted by the transport) or dropped (queue full, "
-                                  "send failed, not drained at exit)")
+                            .Help("IPFIX data records: sent (accepted by the transport), dropped (never sent: queue "
+                                  "full live, send failed, destination given up, not drained at exit) or lost "
+                                  "(sent, then reported lost by the kernel)")
                             .Register(r);
   ipfix_sent = &ipfix_records.Add({{"result", "sent"}});
   ipfix_dropped = &ipfix_records.Add({{"result", "dropped"}});
+  ipfix_lost = &ipfix_records.Add({{"result", "lost"}});
   ipfix_messages = &counter("nfm_ipfix_messages_total", "IPFIX messages sent");
   ipfix_connected = &gauge("nfm_ipfix_connected", "IPFIX destinations currently connected/open");
 
@@ -610,6 +612,7 @@ void Metrics::OnCsvRotate() { impl_->csv_rotations->Increment(); }
 void Metrics::OnIpfixRecords(bool sent, uint64_t n) {
   (sent ? impl_->ipfix_sent : impl_->ipfix_dropped)->Increment(static_cast<double>(n));
 }
+void Metrics::OnIpfixLost(uint64_t n) { impl_->ipfix_lost->Increment(static_cast<double>(n)); }
 void Metrics::OnIpfixMessage() { impl_->ipfix_messages->Increment(); }
 void Metrics::OnIpfixConnected(bool up) {
   if (up) impl_->ipfix_connected->Increment();

@@ -102,6 +102,7 @@ class Metrics {
   void UpdateWorkers(const std::vector<WorkerLoad>& workers);
   // IPFIX export; called from the exporters' sender threads (thread-safe).
   void OnIpfixRecords(bool sent, uint64_t n);
+  void OnIpfixLost(uint64_t n);  // sent, then lost (nfm_ipfix_records_total{result="lost"})
   void OnIpfixMessage();
   void OnIpfixConnected(bool up);  // nfm_ipfix_connected counts destinations up
 
