@@ -597,6 +597,8 @@ int RunEngine(RunContext& c, Engine& engine) {
       nfm::live::LiveOptions& live = *c.live;
       nfm::live::LiveStatus& status = *c.status;
       live.quiet = o.quiet;
+      live.tunnel_inner = o.tunnel == "inner";
+      live.vxlan_ports = o.vxlan_ports;
       live.threads = flow_threads;
       live.verbose = c.verbose;
       if (loss_timeline) {
