@@ -18,6 +18,10 @@ const volatile __u16 nfm_vxlan_ports[NFM_MAX_VXLAN_PORTS] = { 4789, 8472 };
 #define NFM_GENEVE_PORT	6081	/* RFC 8926 */
 #define NFM_GTPU_PORT	2152	/* 3GPP TS 29.281 */
 #define NFM_MAX_GTP_EXT	2	/* GTP-U extension headers followed (more: unsupported_encap) */
+/* Bound on the tunnel header's and the inner frame's offsets, for the verifier's packet-pointer
+ * arithmetic (a long IPv6 extension chain or Geneve options past it: tunnel_not_opened or
+ * trunc_l2). At tc only the first NFM_TC_PULL_LEN bytes are linear anyway. */
+#define NFM_MAX_INNER_OFF	512
 
 /* Tunnel kinds (the values of user space's TunnelType, userspace/engine/packet.hpp). */
 #define NFM_TUNNEL_NONE		0
@@ -102,8 +106,8 @@ static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 	if (kind == NFM_TUNNEL_NONE)
 		return 2;
 	off = ev->l4_off;
-	if (off > NFM_TC_PULL_LEN)
-		return 2;
+	if (off > NFM_MAX_INNER_OFF)
+		return 1;
 	t = data + off;
 	switch (kind) {
 	case NFM_TUNNEL_VXLAN:
@@ -195,7 +199,7 @@ static __always_inline int nfm_parse_inner(void *data, void *data_end, struct nf
 	void *cur, *base;
 	int ret;
 
-	if (inner_off > NFM_TC_PULL_LEN)
+	if (inner_off > NFM_MAX_INNER_OFF)
 		return -NFM_CNT_TRUNC_L2;
 	cur = data + inner_off;
 	base = cur;
