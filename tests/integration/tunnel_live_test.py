@@ -9,7 +9,7 @@ in each a VXLAN device vx0 (VNI 42, UDP 4789, local/remote = the underlay addres
 "pod" addresses 10.99.21.1 / 10.99.21.2 (static neighbours: no ARP in the tunnel). The agent
 runs in namespace a on the underlay veth (XDP ingress + tcx egress); tcpdump captures the
 pod side (vx0 in namespace a) and the underlay (the veth) at the same time. Traffic between
-the pod addresses: an HTTP download (TCP), UDP request/response, ICMP echo.
+the pod addresses: an HTTP download and a 300 kB upload (TCP), UDP request/response, ICMP echo.
 
   1. --tunnel inner: per 5-tuple of the pod traffic, the live flows have exactly the packet
      and payload-byte counts per direction that the pod-side capture gives (replayed offline,
@@ -17,12 +17,17 @@ the pod addresses: an HTTP download (TCP), UDP request/response, ICMP echo.
      with --tunnel inner gives. No flow is keyed on the tunnel's outer UDP 5-tuple.
   2. --tunnel outer (the default): the same traffic comes back as UDP flows between the
      underlay addresses to port 4789, and no flow carries a pod address.
+  3. --tunnel inner with TSO/GSO on vx0: the underlay's tcx egress sees UDP-tunnel GSO
+     super-packets (one skb, several wire packets); live must still equal the underlay capture
+     replayed offline with --tunnel inner (tcpdump sees the wire segments), per 5-tuple and
+     direction, and at least one gso_split must have happened.
 Exit 0 pass, 1 fail, 77 skipped (not root; no vxlan module; tcpdump/curl missing).
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -34,6 +39,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live_test as lt  # noqa: E402
 
 N = 21
+# A TCP sink (namespace b) and a sender (namespace a): the upload leaves through the agent's
+# tcx egress, where TSO/GSO on vx0 makes super-packets.
+TCP_SINK = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    while c.recv(65536):
+        pass
+    c.close()
+"""
+TCP_SEND = r"""
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+c.sendall(bytes(range(256)) * (int(sys.argv[3]) // 256))
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+c.close()
+"""
 POD_A, POD_B = f"10.99.{N}.1", f"10.99.{N}.2"
 
 
@@ -74,17 +101,19 @@ def pod_traffic(net: lt.Net, tmp: Path) -> None:
     http = net.spawn(net.ns_b, ["python3", "-m", "http.server", "8080", "--bind", POD_B, "--directory", str(www)],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     udp = net.spawn(net.ns_b, ["python3", "-c", lt.UDP_ECHO, POD_B, "5353"])
+    sink = net.spawn(net.ns_b, ["python3", "-c", TCP_SINK, POD_B, "9000"])
     deadline = time.time() + 15
     while time.time() < deadline:
         ss = net.exec_b(["ss", "-ltnu"]).stdout
-        if ":8080" in ss and ":5353" in ss:
+        if ":8080" in ss and ":5353" in ss and ":9000" in ss:
             break
         time.sleep(0.1)
     net.exec_a(["curl", "-sS", "-o", "/dev/null", f"http://{POD_B}:8080/big.bin"])
+    net.exec_a(["python3", "-c", TCP_SEND, POD_B, "9000", "300000"])
     net.exec_a(["python3", "-c", lt.UDP_CLIENT, POD_B, "5353", "5"])
     net.exec_a(["python3", "-c", lt.ICMP_PING, POD_B, "4"])
     time.sleep(0.3)
-    for p in (http, udp):
+    for p in (http, udp, sink):
         p.kill()
         p.wait()
 
@@ -124,9 +153,9 @@ def diff(name_a: str, a: dict, name_b: str, b: dict) -> list[str]:
     return out
 
 
-def run_once(tools: lt.Tools, net: lt.Net, tmp: Path, tunnel: str) -> tuple[Path, Path, Path, dict]:
-    live, err = tmp / f"live_{tunnel}.csv", tmp / f"agent_{tunnel}.err"
-    pod_pcap, under_pcap = tmp / f"pod_{tunnel}.pcap", tmp / f"underlay_{tunnel}.pcap"
+def run_once(tools: lt.Tools, net: lt.Net, tmp: Path, tunnel: str, tag: str) -> tuple[Path, Path, Path, dict]:
+    live, err = tmp / f"live_{tag}.csv", tmp / f"agent_{tag}.err"
+    pod_pcap, under_pcap = tmp / f"pod_{tag}.pcap", tmp / f"underlay_{tag}.pcap"
     td_pod = capture(net, "vx0", pod_pcap)
     td_under = capture(net, net.va, under_pcap)
     extra = ["--tunnel", "inner"] if tunnel == "inner" else []
@@ -149,7 +178,7 @@ def t_tunnel_live(tools: lt.Tools, tmp: Path) -> None:
     with lt.Net(N) as net:
         setup_vxlan(net)
         # 1. --tunnel inner
-        live, pod_pcap, under_pcap, _ = run_once(tools, net, tmp, "inner")
+        live, pod_pcap, under_pcap, _ = run_once(tools, net, tmp, "inner", "inner")
         pod_csv, under_csv = tmp / "pod.csv", tmp / "underlay_inner.csv"
         lt.replay(tools, pod_pcap, pod_csv)
         p = lt.run([tools.offline, "--pcap", str(under_pcap), "--csv", str(under_csv), "--tunnel", "inner"],
@@ -170,7 +199,7 @@ def t_tunnel_live(tools: lt.Tools, tmp: Path) -> None:
         outer = per_direction(live, is_underlay_vxlan(net))
         lt.check(not outer, f"--tunnel inner still has flows on the tunnel's outer UDP 5-tuple: {outer}")
         # 2. --tunnel outer (default)
-        live_o, _, _, _ = run_once(tools, net, tmp, "outer")
+        live_o, _, _, _ = run_once(tools, net, tmp, "outer", "outer")
         pods = per_direction(live_o, is_pod)
         lt.check(not pods, f"--tunnel outer shows pod flows: {pods}")
         tun = per_direction(live_o, is_underlay_vxlan(net))
@@ -178,6 +207,22 @@ def t_tunnel_live(tools: lt.Tools, tmp: Path) -> None:
         lt.log(f"--tunnel outer: {len(tun)} VXLAN flows on UDP 4789, {n} packets")
         want_n = sum(v[0] for dd in want.values() for v in dd.values())
         lt.check(n >= want_n, f"--tunnel outer: {n} tunnel packets, fewer than the {want_n} pod packets")
+        # 3. GSO on the pod side of the tunnel
+        for ns in (net.ns_a, net.ns_b):
+            lt.run(["ip", "netns", "exec", ns, "ethtool", "-K", "vx0", "tso", "on", "gso", "on"])
+        live_g, _, under_g, _ = run_once(tools, net, tmp, "inner", "gso")
+        off_g = tmp / "underlay_gso.csv"
+        p = lt.run([tools.offline, "--pcap", str(under_g), "--csv", str(off_g), "--tunnel", "inner"], check_rc=False)
+        lt.check(p.returncode == 0, f"offline --tunnel inner failed: {p.stderr.strip()}")
+        got_g, off_gd = per_direction(live_g, is_pod), per_direction(off_g, is_pod)
+        d = diff("live --tunnel inner (GSO)", got_g, "underlay capture offline --tunnel inner", off_gd)
+        lt.check(not d, "with GSO, live and offline --tunnel inner differ:\n  " + "\n  ".join(d[:20]))
+        lt.check(len(got_g) >= 3, f"with GSO: expected the pod flows, got {got_g}")
+        man = json.loads(Path(str(live_g) + ".manifest.json").read_text())
+        split = man["live"]["counters_run_total"]["gso_split"]
+        lt.log(f"with GSO on vx0: {split} GSO super-packets split at tcx egress, "
+               f"{man['live']['counters_run_total']['decapsulated']} events decapsulated")
+        lt.check(split > 0, "with TSO/GSO on vx0 no GSO super-packet reached the underlay's tcx egress")
 
 
 def main() -> int:
