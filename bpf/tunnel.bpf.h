@@ -2,10 +2,10 @@
 /* Overlay tunnels (--tunnel inner): after the outer packet parsed, a VXLAN, Geneve, GTP-U, GRE
  * or IP-in-IP packet is parsed once more from its inner frame, and the inner packet's event
  * replaces the outer one. One level: whatever the inner packet carries is not opened again.
- * Switched by rodata (nfm_tunnel_inner), never by #ifdef. The inner parse runs in two global
- * functions (nfm_decap_xdp, nfm_decap_tc), each verified once on its own: an inlined second
- * copy of the parser after the first one would be verified again for every state the first
- * leaves behind (docs/BPF.md "Verifier budget").
+ * Switched by rodata (nfm_tunnel_inner), never by #ifdef. It runs in global functions, each
+ * verified once on its own (nfm_decap_* : tunnel header, count, deliver; nfm_inner_* : the inner
+ * parse): an inlined second copy of the parser after the first one would be verified again for
+ * every state the first leaves behind (docs/BPF.md "Verifier budget").
  */
 #ifndef NFM_TUNNEL_BPF_H
 #define NFM_TUNNEL_BPF_H
@@ -23,7 +23,7 @@ const volatile __u16 nfm_vxlan_ports[NFM_MAX_VXLAN_PORTS] = { 4789, 8472 };
  * trunc_l2). At tc only the first NFM_TC_PULL_LEN bytes are linear anyway. */
 #define NFM_MAX_INNER_OFF	512
 
-/* Tunnel kinds (the values of user space's TunnelType, userspace/engine/packet.hpp). */
+/* Tunnel kinds, internal to this file (the event does not carry them). */
 #define NFM_TUNNEL_NONE		0
 #define NFM_TUNNEL_VXLAN	1
 #define NFM_TUNNEL_GENEVE	2
@@ -57,9 +57,10 @@ static __always_inline __u8 nfm_tunnel_of(const struct nfm_pkt_event *ev)
 	return NFM_TUNNEL_NONE;
 }
 
-/* Inner Ethernet frame: up to NFM_MAX_VLAN tags, then IPv4/IPv6. Pod, VM and mirrored frames
- * carry no MPLS or provider encapsulation; the outer parser's full L2 walk is not repeated here
- * (it would double this function's verifier cost). Returns the EtherType or -reason. */
+/* Inner Ethernet frame: up to NFM_MAX_VLAN tags, then IPv4/IPv6. The outer parser's MPLS and
+ * encapsulation walk is not repeated (pod, VM and mirrored frames do not carry them; every path
+ * added here adds to the verifier's walk); such a frame counts unsupported_encap. Returns the
+ * EtherType or -reason. */
 static __always_inline int nfm_parse_inner_l2(void **cur, void *data_end)
 {
 	struct ethhdr *eth = *cur;
