@@ -12,6 +12,10 @@
  *  3. Parse Ethernet, VLAN/MPLS, IPv4/IPv6 (+ extension chain) and TCP/UDP/ICMP into an
  *     event on the stack (parse.bpf.h). Non-IP or malformed: count the reason, stop.
  *  4. Sample 1-in-nfm_sample_n using this CPU's packet counter (flow-independent).
+ *  4b. --tunnel inner (rodata nfm_tunnel_inner): a VXLAN, Geneve, GTP-U, GRE or IP-in-IP packet
+ *     is parsed again from its inner frame and the inner packet's event replaces the outer one
+ *     (tunnel.bpf.h: global functions nfm_decap_xdp / nfm_decap_tc, which then call
+ *     nfm_deliver).
  *  5. (nfm_deliver, a separately verified global function, for steps 5-6.) Pick ring =
  *     symmetric flow hash & nfm_ring_mask, so both directions of a flow share one ring and
  *     the consumer sees each flow's events in order.
@@ -180,13 +184,15 @@ __noinline int nfm_deliver(struct nfm_pkt_event *ev, __u32 pkt_slot, __u32 gso_s
 	return 0;
 }
 
+#include "tunnel.bpf.h"
+
 /* Steps 1-4, then nfm_deliver. pkt_slot is the hook's packet counter (its per-CPU value drives
  * sampling). gso_segs/gso_size (TC only, else 0): a GSO super-packet that the stack will cut
  * into gso_segs wire packets after this hook (TCP builds them even with GSO/TSO off on the
  * device; software segmentation runs at transmit). One event per wire packet keeps egress
  * counts equal to what a capture of the interface shows. */
-static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_len,
-				       __u32 ifindex, __u8 info, __u32 pkt_slot,
+static __always_inline void nfm_handle(void *ctx, int xdp, void *data, void *data_end,
+				       __u32 frame_len, __u32 ifindex, __u8 info, __u32 pkt_slot,
 				       __u32 gso_segs, __u32 gso_size)
 {
 	struct nfm_pkt_event ev = {};
@@ -207,6 +213,16 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		nfm_count(NFM_CNT_SAMPLED_OUT, 1);
 		return;
 	}
+	/* --tunnel inner: the global decap function delivers the event itself, so nothing after
+	 * the parser branches on its outcome (each such branch is verified again for every state
+	 * the parser leaves; a kind test here took nfm_xdp past 1M instructions). */
+	if (nfm_tunnel_inner) {
+		if (xdp)
+			nfm_decap_xdp(ctx, &ev, pkt_slot, gso_segs, gso_size);
+		else
+			nfm_decap_tc(ctx, &ev, pkt_slot, gso_segs, gso_size);
+		return;
+	}
 	nfm_deliver(&ev, pkt_slot, gso_segs, gso_size);
 }
 
@@ -218,7 +234,7 @@ int nfm_xdp(struct xdp_md *ctx)
 	__u32 len = data_end - data;
 
 	nfm_count(NFM_CNT_XDP_BYTES, len);
-	nfm_handle(data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS, 0, 0);
+	nfm_handle(ctx, 1, data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS, 0, 0);
 	return XDP_PASS;
 }
 
@@ -244,7 +260,7 @@ static __always_inline int nfm_tc(struct __sk_buff *skb, __u8 info, __u32 pkt_sl
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	nfm_handle(data, data_end, len, skb->ifindex, info, pkt_slot, skb->gso_segs,
+	nfm_handle(skb, 0, data, data_end, len, skb->ifindex, info, pkt_slot, skb->gso_segs,
 		   skb->gso_size);
 	return TC_ACT_UNSPEC;
 }

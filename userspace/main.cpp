@@ -86,7 +86,18 @@ struct CommonOptions {
   std::string default_label = "BENIGN";  // --default-label
   bool loss_column = false;              // --loss-column
   bool no_manifest = false;              // --no-manifest
+  std::string tunnel = "outer";          // --tunnel outer|inner
+  std::vector<uint16_t> vxlan_ports;     // --vxlan-port (added to 4789 and 8472)
 };
+
+// --tunnel / --vxlan-port as the decoders take them.
+nfm::TunnelConfig TunnelConfigOf(const CommonOptions& o) {
+  nfm::TunnelConfig t;
+  t.inner = o.tunnel == "inner";
+  for (uint16_t p : o.vxlan_ports)
+    if (!t.IsVxlanPort(p)) t.vxlan_ports[t.n_vxlan_ports++] = p;
+  return t;
+}
 
 // Every option as "name -> value text" for the manifest (given values, else the default).
 std::vector<std::pair<std::string, std::string>> OptionValues(const CLI::App& app) {
@@ -171,6 +182,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   off.scapy_decode = scapy_decode;
   off.cic_decode = cic_decode;
   off.dpkt_decode = dpkt_decode;
+  off.tunnels = TunnelConfigOf(o);
   if (metrics) metrics->SetHealth(true, true);
   nfm::OfflineResult res;
   nfm::EngineStats st;
@@ -646,6 +658,8 @@ int RunEngine(RunContext& c, Engine& engine) {
       nfm::live::LiveOptions& live = *c.live;
       nfm::live::LiveStatus& status = *c.status;
       live.quiet = o.quiet;
+      live.tunnel_inner = o.tunnel == "inner";
+      live.vxlan_ports = o.vxlan_ports;
       live.threads = flow_threads;
       live.verbose = c.verbose;
       if (loss_timeline) {
@@ -852,6 +866,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 31))
       ->capture_default_str()
       ->group("Flows");
+  app.add_option("--tunnel", o.tunnel,
+                 "Overlay tunnels (VXLAN, Geneve, GTP-U, GRE, IP in IP): outer = a tunnel is one flow of its outer "
+                 "headers; inner = the packet inside the tunnel gives the flow and the features (corrected profile; "
+                 "docs/FEATURES.md \"Overlay tunnels\")")
+      ->check(CLI::IsMember({"outer", "inner"}))
+      ->capture_default_str()
+      ->group("Flows");
+  auto* vxlan_port = app.add_option("--vxlan-port", o.vxlan_ports,
+                                    "With --tunnel inner: another UDP destination port that carries VXLAN (4789 and "
+                                    "8472 always do); repeatable, up to 6")
+                         ->check(CLI::Range(1, 65535))
+                         ->group("Flows");
   auto* maddr = app.add_option("--metrics-addr", o.metrics_addr,
                                "Serve Prometheus metrics on HOST:PORT ('' disables; default 127.0.0.1:9477 live, "
                                "off offline)")
@@ -938,6 +964,20 @@ int main(int argc, char** argv) {
 #ifdef NFM_HAVE_LIVE
   live_mode = !live.ifaces.empty();
 #endif
+  if (o.tunnel == "inner" && cfg.profile != nfm::Profile::kCorrected) {
+    std::fprintf(stderr, "nfm-xdp: --tunnel inner works with --profile corrected only; --profile %s counts tunnels "
+                         "as its reference did (drop --tunnel, or use --profile corrected)\n", o.profile.c_str());
+    return 1;
+  }
+  if (vxlan_port->count() > 0 && o.tunnel != "inner") {
+    std::fprintf(stderr, "nfm-xdp: --vxlan-port takes effect with --tunnel inner only; add --tunnel inner\n");
+    return 1;
+  }
+  if (o.vxlan_ports.size() > nfm::TunnelConfig::kMaxVxlanPorts - 2) {
+    std::fprintf(stderr, "nfm-xdp: --vxlan-port: at most %d ports besides 4789 and 8472\n",
+                 nfm::TunnelConfig::kMaxVxlanPorts - 2);
+    return 1;
+  }
   if (!live_mode && o.pcap.empty()) {
     std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
     return 1;

@@ -83,6 +83,12 @@ inline constexpr CounterInfo kCounterTable[] = {
      "tc ingress", "packets the tcx ingress program saw (--ingress tc, or auto next to another XDP program)"},
     {NFM_CNT_TC_IN_BYTES, CounterKind::kSeenBytes, "nfm_hook_bytes_total", "hook=tc,direction=ingress",
      "tc ingress", "bytes of the skbs the tcx ingress program saw"},
+    {NFM_CNT_DECAP, CounterKind::kFlag, "nfm_kernel_events_flagged_total", "flag=decapsulated", "decapsulated",
+     "--tunnel inner: the packet inside a VXLAN/Geneve/GTP-U/GRE/IP-in-IP tunnel made the event"},
+    {NFM_CNT_TUNNEL_KEPT, CounterKind::kFlag, "nfm_kernel_events_flagged_total", "flag=tunnel_not_opened",
+     "tunnel_not_opened",
+     "--tunnel inner: on a tunnel port/protocol but not a header we open (VXLAN without I, GTP-U "
+     "signalling, GRE with routing or version 1): the outer packet made the event"},
 };
 
 // The entry of `slot`, or nullptr when the table lacks it.

@@ -127,6 +127,27 @@ def case_bad_tz():
     usage_error(["--pcap", str(p), "--tz", "mars"], r"--tz")
 
 
+def case_tunnel_options():
+    """--tunnel / --vxlan-port: bad values, a reference profile, ports without --tunnel inner, too many
+    ports; each a one-line error naming the option; without a tunnel the output is the same."""
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--tunnel", "both"], r"--tunnel")
+    for prof in ("nfm2022", "nfm2022-seed", "cic", "ntl"):
+        usage_error(["--pcap", str(p), "--profile", prof, "--tunnel", "inner"], r"--tunnel inner")
+    usage_error(["--pcap", str(p), "--vxlan-port", "9999"], r"--vxlan-port")
+    usage_error(["--pcap", str(p), "--tunnel", "inner", "--vxlan-port", "0"], r"--vxlan-port")
+    usage_error(["--pcap", str(p), "--tunnel", "inner", "--vxlan-port", "70000"], r"--vxlan-port")
+    many = [a for port in range(9000, 9007) for a in ("--vxlan-port", str(port))]
+    usage_error(["--pcap", str(p), "--tunnel", "inner", *many], r"--vxlan-port")
+    ok = run(["--pcap", str(p), "--csv", "-", "--tunnel", "inner", *many[:12]])
+    check(ok.returncode == 0, f"6 extra VXLAN ports must be accepted: {show(ok)}")
+    plain = run(["--pcap", str(p), "--csv", "-"])
+    for extra in (["--tunnel", "outer"], ["--tunnel", "inner"]):
+        res = run(["--pcap", str(p), "--csv", "-", *extra])
+        check(res.returncode == 0 and res.stdout == plain.stdout,
+              f"{extra}: a capture without tunnels must give the same CSV: {show(res)}")
+
+
 def case_missing_pcap():
     missing = TMP / "does-not-exist.pcap"
     res = run(["--pcap", str(missing), "--csv", str(TMP / "o.csv")])

@@ -189,6 +189,8 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     // Wake the drain thread early only when a ring is a quarter full; otherwise the 10 ms
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
+    lc.tunnel_inner = opts.tunnel_inner;
+    lc.vxlan_ports = opts.vxlan_ports;
     InterfaceSet::Config ic;
     ic.names = opts.ifaces;
     ic.ingress = opts.ingress == "xdp" ? IngressChoice::kXdp

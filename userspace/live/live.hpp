@@ -37,6 +37,8 @@ struct LiveOptions {
   bool verbose = false;             // route libbpf's log (verifier output) to stderr
   bool quiet = false;               // no summary line at exit, unless events were lost
   unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
+  bool tunnel_inner = false;        // --tunnel inner: the BPF programs decapsulate (rodata)
+  std::vector<uint16_t> vxlan_ports;  // --vxlan-port: VXLAN ports besides 4789 and 8472 (<= 6)
   // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
   // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
   // Must not throw.

@@ -82,6 +82,9 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   skel->rodata->nfm_sample_n = cfg.sample;
   skel->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
   skel->rodata->nfm_enable_tc = 1;
+  skel->rodata->nfm_tunnel_inner = cfg.tunnel_inner ? 1 : 0;
+  for (size_t i = 0; i < cfg.vxlan_ports.size() && i + 2 < NFM_MAX_VXLAN_PORTS; ++i)
+    skel->rodata->nfm_vxlan_ports[i + 2] = cfg.vxlan_ports[i];
   // tcx links need the program to be loaded for that attach type (kernel checks it on
   // BPF_LINK_CREATE); libbpf 1.1 has no section name for it, so set it by number.
   int err = bpf_program__set_expected_attach_type(

@@ -27,6 +27,8 @@ struct LoaderConfig {
   uint32_t ring_size_bytes = 0;   // power of two, multiple of the page size
   uint32_t sample = 1;
   uint32_t wakeup_bytes = 0;      // rodata nfm_wakeup_bytes
+  bool tunnel_inner = false;      // rodata nfm_tunnel_inner
+  std::vector<uint16_t> vxlan_ports;  // added to rodata nfm_vxlan_ports after 4789, 8472
 };
 
 // The hooks on one interface. Move-only; destruction detaches (closes the link fds).
