@@ -86,6 +86,9 @@ enum nfm_counter {
 				    * not IP/Ethernet, nested encapsulation headers): no event */
 	NFM_CNT_TC_IN_PACKETS,   /* every skb the tcx ingress program saw (used instead of XDP) */
 	NFM_CNT_TC_IN_BYTES,
+	NFM_CNT_DEDUP,           /* copy of a packet whose flow another attached interface owns
+				  * (--dedup): dropped, no event */
+	NFM_CNT_DEDUP_FULL,      /* dedup table bucket full: packet kept without deduplication */
 	NFM_CNT_MAX
 };
 

@@ -30,6 +30,7 @@ struct BpfConfig {
   uint32_t sample_n = 1;
   uint32_t wakeup_bytes = NFM_WAKEUP_BYTES_DEFAULT;
   uint8_t enable_tc = 1;
+  uint8_t dedup = 0;                           // rodata nfm_dedup_on (--dedup)
 };
 
 struct GotEvent {
@@ -55,6 +56,7 @@ class BpfHarness {
     h->skel_->rodata->nfm_sample_n = cfg.sample_n;
     h->skel_->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
     h->skel_->rodata->nfm_enable_tc = cfg.enable_tc;
+    h->skel_->rodata->nfm_dedup_on = cfg.dedup;
     int rc = nfm_bpf__load(h->skel_);
     if (rc) {
       *err_no = -rc;

@@ -700,22 +700,26 @@ TEST(NfmBpfVerifier, ComplexityStaysBelowTheLimit) {
   uint32_t worst = 0;
   for (uint32_t sample_n : {1u, 4u}) {
     for (uint32_t rings : {1u, 2u, static_cast<uint32_t>(NFM_MAX_RINGS)}) {
-      BpfConfig cfg;
-      cfg.sample_n = sample_n;
-      cfg.rings = rings;
-      cfg.ring_bytes = 4096;
-      LOAD_OR_SKIP(h, cfg);
-      bpf_program* prog;
-      bpf_object__for_each_program(prog, h->skel()->obj) {
-        bpf_prog_info info{};
-        uint32_t len = sizeof(info);
-        ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
-        std::printf("verifier: %-15s sample_n=%u rings=%-2u %u instructions processed\n", bpf_program__name(prog),
-                    sample_n, rings, info.verified_insns);
-        ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
-        EXPECT_LT(info.verified_insns, 800000u) << bpf_program__name(prog) << " sample_n=" << sample_n << " rings="
-                                                << rings << " is within 20 % of the verifier's 1M-instruction limit";
-        worst = std::max(worst, info.verified_insns);
+      for (uint8_t dedup : {uint8_t{0}, uint8_t{1}}) {
+        BpfConfig cfg;
+        cfg.sample_n = sample_n;
+        cfg.rings = rings;
+        cfg.dedup = dedup;
+        cfg.ring_bytes = 4096;
+        LOAD_OR_SKIP(h, cfg);
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, h->skel()->obj) {
+          bpf_prog_info info{};
+          uint32_t len = sizeof(info);
+          ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
+          std::printf("verifier: %-15s sample_n=%u rings=%-2u dedup=%u %u instructions processed\n",
+                      bpf_program__name(prog), sample_n, rings, dedup, info.verified_insns);
+          ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
+          EXPECT_LT(info.verified_insns, 800000u)
+              << bpf_program__name(prog) << " sample_n=" << sample_n << " rings=" << rings
+              << " dedup=" << int(dedup) << " is within 20 % of the verifier's 1M-instruction limit";
+          worst = std::max(worst, info.verified_insns);
+        }
       }
     }
   }
