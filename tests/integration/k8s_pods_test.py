@@ -12,7 +12,8 @@ Oracle: tcpdump on eth0 inside every node-1 pod. For every flow of a node-1 pod:
     fwd/bwd packet counts: each packet once, although it crossed 2 to 4 attached interfaces;
   - the pod capture replayed offline gives the same row (live_test.compare_flows: integers
     exact, time values within its stated tolerance).
-Plus: the interface metrics follow the pod churn (attach/detach counters, nfm_interface_up of
+Plus: --where-columns node,iface names the node and, for every TCP/UDP flow, the interface that
+saw it first (the starting pod's veth, or flannel.1 for flows started on node 2); the interface metrics follow the pod churn (attach/detach counters, nfm_interface_up of
 the re-created interface back to 1), copies were dropped and counted (nfm_packets_ignored_total
 {reason="duplicate"}), and a second run shows --iface-exclude and the --max-ifaces refusal.
 
@@ -22,6 +23,7 @@ containernetworking-plugins package is a FAILURE, not a skip: scripts/install-de
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import shutil
@@ -37,6 +39,37 @@ import live_test as lt  # noqa: E402  (helpers: compare_flows, replay, Tools, ts
 from k8s_lab import Lab, LabError, missing_tools  # noqa: E402
 
 METRICS_PORT = 9591
+NODE_NAME = "lab-node-1"
+
+
+def check_where(lab: Lab, live_csv: Path, pods: list, stripped: Path) -> None:
+    """--where-columns node,iface: node is the given name; a TCP/UDP flow is reported by the
+    interface that saw it first: the veth of the node-1 pod that started it, else flannel.1
+    (started on node 2). Writes the CSV without those columns to `stripped` (for comparing with
+    an offline replay, which has no interface)."""
+    flannel = lab.host_links(lab.nodes[0])["flannel.1"]
+    local = {p.ip: (p.host_ifname, p.host_ifindex) for p in pods}
+    with open(live_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    lt.check(rows and list(rows[0])[-3:] == ["node", "iface", "ifindex"],
+             f"--where-columns node,iface: last columns {list(rows[0])[-3:] if rows else None}")
+    checked = 0
+    for r in rows:
+        lt.check(r["node"] == NODE_NAME, f"node column {r['node']!r}, want {NODE_NAME!r}")
+        if r["protocol"] not in ("TCP", "UDP") or not (r["src_ip"] in local or r["dst_ip"] in local):
+            continue
+        want = local.get(r["src_ip"], ("flannel.1", flannel))
+        got = (r["iface"], int(r["ifindex"] or 0))
+        lt.check(got == want, f"flow {r['src_ip']}:{r['src_port']} -> {r['dst_ip']}:{r['dst_port']} "
+                              f"{r['protocol']}: reported by {got}, want {want}")
+        checked += 1
+    lt.check(checked >= 20, f"only {checked} TCP/UDP flows to check the interface of")
+    lt.log(f"--where-columns: {checked} TCP/UDP flows reported by the interface that saw them first")
+    with open(stripped, "w", newline="") as f:
+        keep = list(rows[0])[:-3]
+        w = csv.DictWriter(f, fieldnames=keep, extrasaction="ignore", lineterminator="\r\n")
+        w.writeheader()
+        w.writerows(rows)
 
 
 def serve(lab: Lab, pod) -> None:
@@ -115,7 +148,8 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
             caps[p.name] = (tmp / f"{p.name}.pcap", lab.tcpdump(p, tmp / f"{p.name}.pcap"))
         live_csv, err = tmp / "live.csv", tmp / "agent.err"
         agent = lab.spawn(n1, [tools.live, "--iface", "k8s", "--csv", str(live_csv), "--metrics-addr",
-                               f"127.0.0.1:{METRICS_PORT}", *extra], stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+                               f"127.0.0.1:{METRICS_PORT}", "--where-columns", "node,iface", "--node-name",
+                               NODE_NAME, *extra], stdout=subprocess.DEVNULL, stderr=open(err, "w"))
         # Attached: flannel.1, cni0 and the two pod veths.
         lt.wait_for(lambda: agent.poll() is not None or (lt.metric(metrics(lab), "nfm_interfaces_attached") or 0) >= 4,
                     20, "the agent to attach to 4 interfaces")
@@ -181,6 +215,8 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
                 lt.log("  agent: " + line)
 
         pods = {"a": a, "b": b, "e": e, "b2": b2}
+        plain_csv = tmp / "live.plain.csv"
+        check_where(lab, live_csv, list(pods.values()), plain_csv)
         for name, entry in caps.items():
             if len(entry) > 1 and entry[1] is not None and entry[1].poll() is None:
                 lab.stop_tcpdump(entry[1])
@@ -189,13 +225,13 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
             pcap, pod = entry[0], pods[name]
             ips = {pod.ip}
             want = directional_packets(pcap, ips)
-            got = csv_directional_packets(live_csv, ips)
+            got = csv_directional_packets(plain_csv, ips)
             diffs = [f"{k}: capture {want.get(k)} vs agent {got.get(k)}" for k in sorted(set(want) | set(got))
                      if want.get(k) != got.get(k)]
             lt.check(not diffs, f"pod {name} ({pod.ip}): per-direction packets differ:\n  " + "\n  ".join(diffs[:30]))
             off_csv = tmp / f"{name}.off.csv"
             lt.replay(tools, pcap, off_csv)
-            rows = lt.compare_flows(live_csv, off_csv, lambda k: k[0] in ips or k[2] in ips)
+            rows = lt.compare_flows(plain_csv, off_csv, lambda k: k[0] in ips or k[2] in ips)
             lt.check(not rows, f"pod {name}: live rows differ from the replayed capture:\n  " + "\n  ".join(rows[:30]))
             protos = sorted({k[4] for k in want})
             lt.log(f"pod {name} ({pod.ip}): {len(want)} directions, protocols {', '.join(protos)}: equal")

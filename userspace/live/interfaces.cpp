@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "output/dataset_columns.hpp"
 #include "system.hpp"
 
 namespace nfm::live {
@@ -167,6 +168,7 @@ void InterfaceSet::AttachAll(uint64_t now) {
     e.last_hook = e.att.Hook();
     e.last_mode = e.att.Mode();
     ++n_attached_;
+    if (cfg_.flow_ifaces) cfg_.flow_ifaces->SetName(idx, e.name);
   }
   if (!patterns_.empty()) {
     // Subscribe before the first scan, so an interface created in between is not missed.
@@ -277,6 +279,7 @@ bool InterfaceSet::Check(Entry& e) {
     e.last_error.clear();
     e.refused_noted = false;
     ++n_attached_;
+    if (cfg_.flow_ifaces) cfg_.flow_ifaces->SetName(idx, e.name);
     std::fprintf(stderr, "nfm-xdp: note: attached to %s (ifindex %u, %s + tcx egress)\n", e.name.c_str(), idx,
                  HookWords(e.last_hook, e.last_mode).c_str());
     return true;

@@ -18,6 +18,10 @@
 #include "live.hpp"
 #include "loader.hpp"
 
+namespace nfm {
+class FlowIfaces;  // output/dataset_columns.hpp
+}
+
 namespace nfm::live {
 
 // The `--iface k8s` preset: patterns of the interfaces CNI plugins create on a node
@@ -49,6 +53,7 @@ class InterfaceSet {
     std::vector<std::string> names;  // as given to --iface ("auto", "k8s" and patterns allowed)
     std::vector<std::string> excludes;  // --iface-exclude patterns
     uint32_t max_ifaces = 256;          // attach at most this many interfaces at a time
+    FlowIfaces* flow_ifaces = nullptr;  // --where-columns iface: told each attached name
     IngressChoice ingress = IngressChoice::kAuto;
     XdpMode xdp_mode = XdpMode::kNone;  // kNone = native, else skb
     double rescan_s = 10;               // "auto" re-resolution interval

@@ -229,8 +229,9 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     ic.rescan_s = opts.iface_rescan_s;
     ic.excludes = opts.iface_excludes;
     ic.max_ifaces = opts.max_ifaces;
+    ic.flow_ifaces = opts.flow_ifaces;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, ViewOf(engine));
+    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, ViewOf(engine), opts.flow_ifaces);
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     loader->SetDedupClock(MonoNowNs());
     ifaces = std::make_unique<InterfaceSet>(*loader, ic);

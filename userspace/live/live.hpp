@@ -19,7 +19,8 @@ namespace CLI {
 class App;
 }
 namespace nfm {
-class Metrics;  // metrics.hpp
+class Metrics;     // metrics.hpp
+class FlowIfaces;  // output/dataset_columns.hpp
 }
 
 namespace nfm::live {
@@ -42,6 +43,9 @@ struct LiveOptions {
   bool verbose = false;             // route libbpf's log (verifier output) to stderr
   bool quiet = false;               // no summary line at exit, unless events were lost
   unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
+  // Optional (--where-columns iface): the drain threads record each event's interface here,
+  // and every attached interface's name. Not owned; outlives the run.
+  FlowIfaces* flow_ifaces = nullptr;
   // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
   // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
   // Must not throw.
