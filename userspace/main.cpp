@@ -539,6 +539,7 @@ int RunEngine(RunContext& c, Engine& engine) {
   }
 #endif
   extras.SetWhere(where("node"), where("iface"), NodeName(o), flow_ifaces.get());
+  for (auto& x : *c.ipfix) x->SetWhere(NodeName(o), flow_ifaces.get());
 
   // Manifest next to every closed output file (not for stdout).
   // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
@@ -960,6 +961,8 @@ int main(int argc, char** argv) {
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
+  ipfix_opts.where_node = std::find(o.where_columns.begin(), o.where_columns.end(), "node") != o.where_columns.end();
+  ipfix_opts.where_iface = std::find(o.where_columns.begin(), o.where_columns.end(), "iface") != o.where_columns.end();
   if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;

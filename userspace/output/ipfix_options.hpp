@@ -29,6 +29,8 @@ struct IpfixCliOptions {
   uint32_t queue_flows = 8192;
   double rate = 0;                 // --ipfix-rate: messages per second per destination (0 = unpaced)
   std::string elements;            // --ipfix-elements md|xml: print the element table and exit
+  bool where_node = false;         // --where-columns node: observationDomainName (300)
+  bool where_iface = false;        // --where-columns iface: ingressInterface (10), interfaceName (82)
 };
 
 void SetupIpfixOptions(CLI::App& app, IpfixCliOptions& o);
