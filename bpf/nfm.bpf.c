@@ -16,9 +16,11 @@
  *     is parsed again from its inner frame and the inner packet's event replaces the outer one
  *     (tunnel.bpf.h: global functions nfm_decap_xdp / nfm_decap_tc, which then call
  *     nfm_deliver).
- *  5. (nfm_deliver, a separately verified global function, for steps 5-6.) Pick ring =
- *     symmetric flow hash & nfm_ring_mask, so both directions of a flow share one ring and
- *     the consumer sees each flow's events in order.
+ *  5. (nfm_deliver, a separately verified global function, for steps 5-6.) Symmetric flow
+ *     hash. With nfm_dedup_on: drop the copy of a packet whose flow another attached
+ *     interface owns (dedup.bpf.h: the first interface that saw the flow owns it). Pick
+ *     ring = hash & nfm_ring_mask, so both directions of a flow share one ring and the
+ *     consumer sees each flow's events in order.
  *  6. Reserve, copy, timestamp, submit. Wake the consumer only when this event makes the
  *     unread data in the ring reach nfm_wakeup_bytes (the consumer also polls with a
  *     short timeout). Reserve failure counts NFM_CNT_RING_FULL, an empty ring slot
@@ -35,6 +37,7 @@
 #include "consts.bpf.h"
 #include "counters.bpf.h"
 #include "parse.bpf.h"
+#include "dedup.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -66,10 +69,9 @@ struct {
  * 32-bit murmur3 finaliser (18 dependent multiplies): ~10 ns/packet less in bench/xdp_cost,
  * same spread (8 and 64 rings, random and sequential addresses/ports within +-10 % of
  * uniform). */
-static __always_inline __u32 nfm_event_ring(const struct nfm_pkt_event *ev)
+static __always_inline __u32 nfm_event_ring(__u64 hash64)
 {
-	return nfm_flow_hash(ev->saddr, ev->sport, ev->daddr, ev->dport, ev->proto) &
-	       nfm_ring_mask;
+	return (__u32)(hash64 >> 32) & nfm_ring_mask;
 }
 
 /* Emits one event for `tmpl` (a copy), timestamped now. Returns 0, or the counter slot of
@@ -118,12 +120,24 @@ __noinline int nfm_deliver(struct nfm_pkt_event *ev, __u32 pkt_slot, __u32 gso_s
 			   __u32 gso_size)
 {
 	__u32 idx, segs = 1, hdrs, total, i;
+	__u64 hash;
 	void *ring;
 	int ret;
 
 	if (!ev)
 		return 0;
-	idx = nfm_event_ring(ev);
+	hash = nfm_flow_hash64(ev->saddr, ev->sport, ev->daddr, ev->dport, ev->proto);
+	if (nfm_dedup_on && nfm_dedup_copy(ev, hash)) {
+		/* A copy: counted once per wire packet, like the events it would have given. */
+		if (gso_segs > 1 && gso_size && (ev->proto == 6 || ev->proto == 17) &&
+		    ev->payload_len > gso_size) {
+			segs = gso_segs < NFM_MAX_GSO_SEGS ? gso_segs : NFM_MAX_GSO_SEGS;
+			nfm_count(pkt_slot, segs - 1);
+		}
+		nfm_count(NFM_CNT_DEDUP, segs);
+		return 0;
+	}
+	idx = nfm_event_ring(hash);
 	ring = bpf_map_lookup_elem(&nfm_rings, &idx);
 	if (!ring) {
 		nfm_count(NFM_CNT_NO_RING, 1);

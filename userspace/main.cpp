@@ -3,6 +3,7 @@
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -85,6 +86,8 @@ struct CommonOptions {
   std::string labels;                    // --labels rule file
   std::string default_label = "BENIGN";  // --default-label
   bool loss_column = false;              // --loss-column
+  std::vector<std::string> where_columns;  // --where-columns: node, iface
+  std::string node_name;                 // --node-name (empty: $NODE_NAME, else the host name)
   bool no_manifest = false;              // --no-manifest
   std::string tunnel = "outer";          // --tunnel outer|inner
   std::vector<uint16_t> vxlan_ports;     // --vxlan-port (added to 4789 and 8472)
@@ -356,6 +359,16 @@ struct RunContext {
 #endif
 };
 
+// The node column's value: --node-name, else $NODE_NAME (the DaemonSet sets it from the
+// downward API), else the host name.
+std::string NodeName(const CommonOptions& o) {
+  if (!o.node_name.empty()) return o.node_name;
+  if (const char* env = std::getenv("NODE_NAME"); env != nullptr && *env != '\0') return env;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return {};
+  return host;
+}
+
 // --loss-column: offline, the capture's own drop records (read first, framing only); live, the
 // drainer's loss timeline (fed through live.on_sample; *timeline points to it).
 std::unique_ptr<nfm::LossOracle> MakeLossOracle(const RunContext& c, nfm::LossTimeline** timeline) {
@@ -558,6 +571,19 @@ int RunEngine(RunContext& c, Engine& engine) {
   const std::unique_ptr<nfm::LossOracle> loss = MakeLossOracle(c, &loss_timeline);
   nfm::DatasetColumns extras(c.labels, o.default_label, loss.get());
   extras.SetRowKind(c.cfg.snapshot_interval_s > 0);  // the row_kind column
+  // --where-columns: live, the drain threads record each flow's interface (FlowIfaces).
+  const auto where = [&o](const char* w) {
+    return std::find(o.where_columns.begin(), o.where_columns.end(), w) != o.where_columns.end();
+  };
+  std::unique_ptr<nfm::FlowIfaces> flow_ifaces;
+#ifdef NFM_HAVE_LIVE
+  if (where("iface") && c.live_mode) {
+    flow_ifaces = std::make_unique<nfm::FlowIfaces>(2 * o.max_flows);
+    c.live->flow_ifaces = flow_ifaces.get();
+  }
+#endif
+  extras.SetWhere(where("node"), where("iface"), NodeName(o), flow_ifaces.get());
+  for (auto& x : *c.ipfix) x->SetWhere(NodeName(o), flow_ifaces.get());
 
   // Manifest next to every closed output file (not for stdout).
   // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
@@ -899,6 +925,19 @@ int main(int argc, char** argv) {
                "been lost (live: ring losses while it was open; offline: pcapng drop counts in its span); every "
                "feature set")
       ->group("Data sets");
+  app.add_option("--where-columns", o.where_columns,
+                 "Add columns saying where a flow was seen: node (--node-name), iface (adds iface and ifindex: "
+                 "the interface that reported the flow live; empty offline); comma-separated, before "
+                 "capture_loss and label")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"node", "iface"}))
+      ->type_name("LIST")
+      ->group("Data sets");
+  app.add_option("--node-name", o.node_name,
+                 "Value of the node column (default: $NODE_NAME, e.g. from the Kubernetes downward API, else "
+                 "the host name)")
+      ->type_name("NAME")
+      ->group("Data sets");
   app.add_flag("--no-manifest", o.no_manifest,
                "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
       ->group("Data sets");
@@ -1079,6 +1118,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
   ipfix_opts.offline = !live_mode;
   ipfix_opts.stop = &g_stop;
+  ipfix_opts.where_node = std::find(o.where_columns.begin(), o.where_columns.end(), "node") != o.where_columns.end();
+  ipfix_opts.where_iface = std::find(o.where_columns.begin(), o.where_columns.end(), "iface") != o.where_columns.end();
   if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;

@@ -95,6 +95,9 @@ enum nfm_counter {
 	NFM_CNT_DECAP,           /* --tunnel inner: the event describes the packet inside a tunnel */
 	NFM_CNT_TUNNEL_KEPT,     /* --tunnel inner: on a tunnel's port/protocol, but not a header we
 				  * open (VXLAN without I, GTP-U signalling, ...): outer event */
+	NFM_CNT_DEDUP,           /* copy of a packet whose flow another attached interface owns
+				  * (--dedup): dropped, no event */
+	NFM_CNT_DEDUP_FULL,      /* dedup table bucket full: packet kept without deduplication */
 	NFM_CNT_MAX
 };
 

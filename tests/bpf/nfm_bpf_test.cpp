@@ -824,6 +824,92 @@ TEST(NfmBpfTcIngress, SameEventAsXdpOwnSlotsAndNoVerdict) {
   EXPECT_EQ(c[NFM_CNT_EVENTS], 2u);
 }
 
+// --dedup (bpf/dedup.bpf.h): the first interface that sees a flow owns it; a packet of that
+// flow on another interface is a copy (NFM_CNT_DEDUP per wire segment, no event) while the owner
+// is attached (nfm_dedup_ifs) and has seen the flow within nfm_dedup_hold_s; otherwise the new
+// interface takes the flow over. Under BPF_PROG_RUN every packet arrives on one device, so the
+// other owner is written into the table by hand, at the slot user space computes with
+// nfm_flow_hash64 (which checks that both sides index the table alike).
+struct DedupWay {
+  uint64_t id;
+  uint32_t seen_s, pad;
+};
+struct DedupBucket {
+  DedupWay w[2];
+};
+static_assert(sizeof(DedupBucket) == 32);
+
+TEST(NfmBpfDedup, CopiesOfAnotherInterfacesFlowAreDroppedUntilItGoes) {
+  BpfConfig cfg;
+  cfg.dedup = 1;
+  LOAD_OR_SKIP(h, cfg);
+  const auto fwd = V4().Tcp(40000, 443, kAck, 512).Payload(400).Bytes();
+  const auto rev = PacketBuilder().Eth().IPv4(kB4, kA4).Tcp(443, 40000, kAck, 512).Payload(400).Bytes();
+  int verdict = 0;
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  auto ev = h->Drain();
+  ASSERT_EQ(ev.size(), 1u);
+  const nfm_pkt_event e = ev[0].ev;
+  const uint32_t me = e.ifindex, other = me + 1000;
+  const uint64_t hash = nfm_flow_hash64(e.saddr, e.sport, e.daddr, e.dport, e.proto);
+  const uint32_t idx = static_cast<uint32_t>(hash & 0xffff);
+  const uint64_t tag = hash >> 32;
+  const int tbl = bpf_map__fd(h->skel()->maps.nfm_dedup_tbl);
+  const int ifs = bpf_map__fd(h->skel()->maps.nfm_dedup_ifs);
+  DedupBucket b{};
+  ASSERT_EQ(bpf_map_lookup_elem(tbl, &idx, &b), 0);
+  const bool way1 = b.w[1].id == (tag << 32 | me);
+  ASSERT_TRUE(b.w[0].id == (tag << 32 | me) || way1) << "first packet did not claim its flow at bucket " << idx;
+  DedupWay& owner = b.w[way1 ? 1 : 0];
+
+  // Another attached interface owns the flow: both directions are copies, a GSO skb per segment.
+  owner.id = tag << 32 | other;
+  ASSERT_EQ(bpf_map_update_elem(tbl, &idx, &b, BPF_ANY), 0);
+  const uint8_t one = 1;
+  ASSERT_EQ(bpf_map_update_elem(ifs, &other, &one, BPF_ANY), 0);
+  auto before = h->Counters();
+  ASSERT_EQ(h->Run(true, rev, &verdict), 0);
+  EXPECT_EQ(verdict, kTcUnspec);
+  ASSERT_EQ(h->Run(true, fwd, &verdict, false, /*gso_segs=*/4, /*gso_size=*/100), 0);
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(verdict, 2);  // XDP_PASS: copies are dropped from the report, never from the wire
+  EXPECT_TRUE(h->Drain().empty());
+  auto c = h->Counters();
+  EXPECT_EQ(c[NFM_CNT_DEDUP] - before[NFM_CNT_DEDUP], 1u + 4u + 1u);
+  EXPECT_EQ(c[NFM_CNT_TC_PACKETS] - before[NFM_CNT_TC_PACKETS], 1u + 4u);
+  EXPECT_EQ(c[NFM_CNT_EVENTS], before[NFM_CNT_EVENTS]);
+
+  // The owner's interface is detached: the next packet takes the flow over and is reported.
+  ASSERT_EQ(bpf_map_delete_elem(ifs, &other), 0);
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(h->Drain().size(), 1u);
+  ASSERT_EQ(bpf_map_lookup_elem(tbl, &idx, &b), 0);
+  EXPECT_EQ(b.w[way1 ? 1 : 0].id, tag << 32 | me);
+
+  // Attached but idle for nfm_dedup_hold_s (60 s by the agent's clock): taken over too.
+  ASSERT_EQ(bpf_map_update_elem(ifs, &other, &one, BPF_ANY), 0);
+  b.w[way1 ? 1 : 0].id = tag << 32 | other;
+  b.w[way1 ? 1 : 0].seen_s = 40;
+  ASSERT_EQ(bpf_map_update_elem(tbl, &idx, &b, BPF_ANY), 0);
+  h->skel()->bss->nfm_now_s = 99;  // 59 s later: still the owner's
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_TRUE(h->Drain().empty());
+  h->skel()->bss->nfm_now_s = 100;  // 60 s: replaced
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(h->Drain().size(), 1u);
+
+  // Both ways held by other live flows: the packet is kept, counted as table full.
+  before = h->Counters();
+  b.w[0] = {(tag ^ 1) << 32 | other, 100, 0};
+  b.w[1] = {(tag ^ 2) << 32 | other, 100, 0};
+  ASSERT_EQ(bpf_map_update_elem(tbl, &idx, &b, BPF_ANY), 0);
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(h->Drain().size(), 1u);
+  c = h->Counters();
+  EXPECT_EQ(c[NFM_CNT_DEDUP_FULL] - before[NFM_CNT_DEDUP_FULL], 1u);
+  EXPECT_EQ(c[NFM_CNT_DEDUP], before[NFM_CNT_DEDUP]);
+}
+
 TEST(NfmBpfConfig, DisabledTcIsANoOp) {
   BpfConfig cfg;
   cfg.enable_tc = 0;
@@ -849,25 +935,28 @@ TEST(NfmBpfVerifier, ComplexityStaysBelowTheLimit) {
   for (uint8_t tunnel : {0, 1}) {
   for (uint32_t sample_n : {1u, 4u}) {
     for (uint32_t rings : {1u, 2u, static_cast<uint32_t>(NFM_MAX_RINGS)}) {
-      BpfConfig cfg;
-      cfg.sample_n = sample_n;
-      cfg.rings = rings;
-      cfg.ring_bytes = 4096;
-      cfg.tunnel_inner = tunnel;
-      cfg.extra_vxlan_port = tunnel ? 9999 : 0;
-      LOAD_OR_SKIP(h, cfg);
-      bpf_program* prog;
-      bpf_object__for_each_program(prog, h->skel()->obj) {
-        bpf_prog_info info{};
-        uint32_t len = sizeof(info);
-        ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
-        std::printf("verifier: %-15s tunnel=%s sample_n=%u rings=%-2u %u instructions processed\n",
-                    bpf_program__name(prog), tunnel ? "inner" : "outer", sample_n, rings, info.verified_insns);
-        ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
-        EXPECT_LT(info.verified_insns, 800000u) << bpf_program__name(prog) << " tunnel=" << int(tunnel)
-                                                << " sample_n=" << sample_n << " rings=" << rings
-                                                << " is within 20 % of the verifier's 1M-instruction limit";
-        worst = std::max(worst, info.verified_insns);
+      for (uint8_t dedup : {uint8_t{0}, uint8_t{1}}) {
+        BpfConfig cfg;
+        cfg.sample_n = sample_n;
+        cfg.rings = rings;
+        cfg.dedup = dedup;
+        cfg.ring_bytes = 4096;
+        cfg.tunnel_inner = tunnel;
+        cfg.extra_vxlan_port = tunnel ? 9999 : 0;
+        LOAD_OR_SKIP(h, cfg);
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, h->skel()->obj) {
+          bpf_prog_info info{};
+          uint32_t len = sizeof(info);
+          ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
+          std::printf("verifier: %-15s tunnel=%s sample_n=%u rings=%-2u dedup=%u %u instructions processed\n",
+                      bpf_program__name(prog), tunnel ? "inner" : "outer", sample_n, rings, dedup, info.verified_insns);
+          ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
+          EXPECT_LT(info.verified_insns, 800000u)
+              << bpf_program__name(prog) << " tunnel=" << int(tunnel) << " sample_n=" << sample_n << " rings=" << rings
+              << " dedup=" << int(dedup) << " is within 20 % of the verifier's 1M-instruction limit";
+          worst = std::max(worst, info.verified_insns);
+        }
       }
     }
   }

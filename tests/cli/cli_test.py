@@ -423,6 +423,28 @@ def case_sample_values():
     check(abs(float(u[idx["duration"]]) - 0.005) < 1e-12, f"UDP duration {u[idx['duration']]}")
 
 
+def case_where_columns():
+    """--where-columns node,iface offline: node from --node-name, else $NODE_NAME; iface and
+    ifindex empty (a capture file names no interface); before capture_loss. Bad values are
+    usage errors naming the flag, as are a --max-ifaces out of range and an unknown --dedup."""
+    p, _, _ = sample_pcap()
+    out = TMP / "where.csv"
+    res = run(["--pcap", str(p), "--csv", str(out), "--where-columns", "node,iface", "--node-name", "n-7",
+               "--loss-column", "--no-manifest"])
+    check(res.returncode == 0, f"--where-columns: want exit 0, got {show(res)}")
+    h, rows, _ = csv_rows(out.read_bytes())
+    check(h[-4:] == ["node", "iface", "ifindex", "capture_loss"], f"--where-columns: last columns {h[-4:]}")
+    check(rows and all(r[-4:-1] == ["n-7", "", ""] for r in rows), f"--where-columns: values {[r[-4:] for r in rows]}")
+    env = dict(os.environ, NODE_NAME="from-env")
+    res = run(["--pcap", str(p), "--csv", str(out), "--where-columns", "node", "--no-manifest"], env=env)
+    check(res.returncode == 0, f"--where-columns node: want exit 0, got {show(res)}")
+    h, rows, _ = csv_rows(out.read_bytes())
+    check(h[-1] == "node" and all(r[-1] == "from-env" for r in rows), f"node from $NODE_NAME: {h[-1]} {rows[:1]}")
+    usage_error(["--pcap", str(p), "--where-columns", "pod"], r"--where-columns", one_line=False)
+    usage_error(["--iface", "lo", "--max-ifaces", "0"], r"--max-ifaces", one_line=False)
+    usage_error(["--iface", "lo", "--dedup", "maybe"], r"--dedup", one_line=False)
+
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

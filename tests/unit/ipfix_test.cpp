@@ -181,6 +181,55 @@ TEST(IpfixCodec, UniflowRecordsAndV6) {
   EXPECT_EQ(buf[32 + 5], 6);  // ipVersion
 }
 
+// --where-columns node,iface: observationDomainName (300, 64 bytes), ingressInterface (10) and
+// interfaceName (82, 16 bytes) after the standard elements of every template, NUL-padded;
+// without values (offline) zeros.
+TEST(IpfixCodec, WhereElementsFollowTheStandardOnes) {
+  CodecOptions o;
+  o.uniflow = true;
+  o.where_node = true;
+  o.where_iface = true;
+  RecordCodec codec(kTwoSet, o);
+  const auto& fields = codec.Templates()[0].fields;  // 14 standard + biflowDirection + 3 + 2 features
+  ASSERT_EQ(fields.size(), 20u);
+  EXPECT_EQ(fields[15].id, 300);
+  EXPECT_EQ(fields[15].length, 64);
+  EXPECT_EQ(fields[16].id, 10);
+  EXPECT_EQ(fields[16].length, 4);
+  EXPECT_EQ(fields[17].id, 82);
+  EXPECT_EQ(fields[17].length, 16);
+  for (size_t i = 15; i < 18; ++i) EXPECT_EQ(fields[i].pen, 0u);
+  EXPECT_EQ(codec.Templates()[2].fields.size(), 18u);  // backward: no features
+  TestFlow f;
+  uint8_t buf[512];
+  uint16_t tid = 0;
+  const WhereValues w{"node-1", 7, "calib"};
+  size_t n = codec.EncodeForward(f.v, buf, &tid, &w);
+  Bytes want = kIdentityV4;
+  want.push_back(1);
+  Bytes node(64, 0);
+  std::memcpy(node.data(), "node-1", 6);
+  want.insert(want.end(), node.begin(), node.end());
+  const Bytes idx = {0, 0, 0, 7};
+  want.insert(want.end(), idx.begin(), idx.end());
+  Bytes name(16, 0);
+  std::memcpy(name.data(), "calib", 5);
+  want.insert(want.end(), name.begin(), name.end());
+  const Bytes feats = {0, 0, 0, 0, 0, 0, 0, 42, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0};
+  want.insert(want.end(), feats.begin(), feats.end());
+  EXPECT_EQ(Bytes(buf, buf + n), want);
+  EXPECT_EQ(n, codec.Templates()[0].RecordLength());
+  n = codec.EncodeBackward(f.v, buf, &tid);  // no values: zeros
+  EXPECT_EQ(n, codec.Templates()[2].RecordLength());
+  EXPECT_EQ(Bytes(buf + n - 84, buf + n), Bytes(84, 0));
+  const std::string long_node(70, 'n');
+  const WhereValues longname{long_node, 1, "0123456789abcdefXYZ"};  // cut at 64 / 16
+  n = codec.EncodeForward(f.v, buf, &tid, &longname);
+  EXPECT_EQ(n, codec.Templates()[0].RecordLength());
+  EXPECT_EQ(buf[kIdentityV4.size() + 1 + 63], 'n');
+  EXPECT_EQ(buf[kIdentityV4.size() + 1 + 64 + 4 + 15], 'f');
+}
+
 TEST(IpfixCodec, EndReasons) {
   EXPECT_EQ(FlowEndReasonCode(EndReason::kIdle), 1);
   EXPECT_EQ(FlowEndReasonCode(EndReason::kActiveTimeout), 2);

@@ -3,6 +3,8 @@
 // template (re)sending, reconnect with backoff, and the sent/dropped accounting.
 #include "output/ipfix_exporter.hpp"
 
+#include "output/dataset_columns.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -159,8 +161,16 @@ void IpfixExporter::Export(const FlowView& f) {
   const size_t i = static_cast<size_t>(t % capacity_);
   Slot& s = slots_[i];
   uint8_t* p = data_.get() + i * slot_bytes_;
-  s.len[0] = static_cast<uint16_t>(codec_.EncodeForward(f, p, &s.tid[0]));
-  if (n == 2) s.len[1] = static_cast<uint16_t>(codec_.EncodeBackward(f, p + s.len[0], &s.tid[1]));
+  WhereValues where;
+  std::string ifname;
+  if (opt_.codec.where_node) where.node = node_;
+  if (opt_.codec.where_iface && ifaces_ != nullptr) {
+    where.ifindex = ifaces_->Ifindex(f);
+    if (where.ifindex) ifname = ifaces_->Name(where.ifindex);
+    where.ifname = ifname;
+  }
+  s.len[0] = static_cast<uint16_t>(codec_.EncodeForward(f, p, &s.tid[0], &where));
+  if (n == 2) s.len[1] = static_cast<uint16_t>(codec_.EncodeBackward(f, p + s.len[0], &s.tid[1], &where));
   s.n = n;
   tail_.store(t + 1, std::memory_order_seq_cst);
   // The sender polls every kPollMs; it is woken early only when wake_at_ records wait, so a

@@ -27,6 +27,10 @@
 #include "output/ipfix_template.hpp"
 #include "output/ipfix_transport.hpp"
 
+namespace nfm {
+class FlowIfaces;  // output/dataset_columns.hpp
+}
+
 namespace nfm::ipfix {
 
 struct ExporterOptions {
@@ -106,6 +110,12 @@ class IpfixExporter : public FlowExporter {
   const std::string& Url() const noexcept { return opt_.url; }
   const Destination& Dest() const noexcept { return dest_; }
   const RecordCodec& Codec() const noexcept { return codec_; }
+  // --where-columns (templates from ExporterOptions::codec.where_*): the node name, and the
+  // live per-flow interface table (null offline). Call before the first Export.
+  void SetWhere(std::string node, const FlowIfaces* ifaces) {
+    node_ = std::move(node);
+    ifaces_ = ifaces;
+  }
 
  private:
   IpfixExporter(const ExporterOptions& opt, const FeatureSet& set, ExporterHooks hooks);
@@ -126,6 +136,8 @@ class IpfixExporter : public FlowExporter {
   };
 
   ExporterOptions opt_;
+  std::string node_;
+  const FlowIfaces* ifaces_ = nullptr;
   const FeatureSet& set_;
   ExporterHooks hooks_;
   RecordCodec codec_;

@@ -71,6 +71,8 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
     ipfix::ExporterOptions eo;
     eo.url = url;
     eo.codec.uniflow = o.uniflow;
+    eo.codec.where_node = o.where_node;
+    eo.codec.where_iface = o.where_iface;
     eo.codec.pen = o.pen;
     eo.codec.float_spec = spec;
     eo.mtu = o.mtu;

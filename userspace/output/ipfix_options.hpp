@@ -35,6 +35,8 @@ struct IpfixCliOptions {
   // a destination takes them) and paces UDP by default; `stop` is the run's signal flag.
   bool offline = false;
   const std::atomic<bool>* stop = nullptr;
+  bool where_node = false;         // --where-columns node: observationDomainName (300)
+  bool where_iface = false;        // --where-columns iface: ingressInterface (10), interfaceName (82)
 };
 
 // Offline UDP pacing when --ipfix-rate is not given and the collector's socket cannot be seen

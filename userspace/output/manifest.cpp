@@ -169,6 +169,9 @@ void Manifest::SetColumns(std::string_view header_line, const FeatureSet& set) {
                 {"dst_ip", "address", ""},     {"dst_port", "unsigned", ""},
                 {"protocol", "unsigned", "IP protocol number"},
                 {"capture_loss", "unsigned", "0/1"}, {"label", "text", ""},
+                // --where-columns (node name; live interface name and index, empty when unknown).
+                {"node", "text", ""},          {"iface", "text", ""},
+                {"ifindex", "unsigned", "interface index"},
                 {"row_kind", "text", "snapshot | final"},
                 // The cic set's identity and label columns (CIC.md §5).
                 {"Flow ID", "text", ""},       {"Src IP", "address", ""},
