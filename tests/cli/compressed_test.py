@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import nfmtest  # noqa: E402
+from nfmtest import Failure, Skip, check  # noqa: E402
 
 BIN = ""
 TMP = Path(".")
@@ -39,17 +40,7 @@ TOOLS = {
 }
 
 
-class Failure(Exception):
-    pass
 
-
-class Skip(Exception):
-    pass
-
-
-def check(cond: bool, msg: str):
-    if not cond:
-        raise Failure(msg)
 
 
 def run(args, **kw) -> subprocess.CompletedProcess:
@@ -286,43 +277,6 @@ def case_manifest_modes():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main() -> int:
-    global BIN, TMP
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("case", choices=sorted(CASES) + ["all", "list"])
-    a = ap.parse_args()
-    if a.case == "list":
-        print("\n".join(sorted(CASES)))
-        return 0
-    BIN = a.binary
-    if not os.access(BIN, os.X_OK):
-        print(f"FAIL: binary not executable: {BIN}")
-        return 1
-    names = sorted(CASES) if a.case == "all" else [a.case]
-    failed = skipped = 0
-    with tempfile.TemporaryDirectory(prefix="nfm-compressed-") as d:
-        for n in names:
-            TMP = Path(d) / n
-            TMP.mkdir()
-            try:
-                CASES[n]()
-                print(f"PASS {n}")
-            except Skip as e:
-                print(f"SKIP {n}: {e}")
-                skipped += 1
-            except Failure as e:
-                print(f"FAIL {n}: {e}")
-                failed += 1
-            except subprocess.TimeoutExpired as e:
-                print(f"FAIL {n}: timeout: {e}")
-                failed += 1
-    if len(names) > 1:
-        print(f"{len(names) - failed - skipped} passed, {failed} failed, {skipped} skipped")
-    if failed:
-        return 1
-    return nfmtest.SKIP_CODE if skipped == len(names) else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(nfmtest.run_cases(CASES, globals(), "nfm-compressed-"))

@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import nfmtest  # noqa: E402
+from nfmtest import Failure, Skip, check  # noqa: E402
 
 BIN = ""
 TMP = Path(".")
@@ -49,17 +50,7 @@ NULL_TEXTS = {"", "nan", "NaN", "-nan", "inf", "-inf", "Infinity", "-Infinity"}
 NUM_RE = re.compile(r"[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 
 
-class Failure(Exception):
-    pass
 
-
-class Skip(Exception):
-    pass
-
-
-def check(cond: bool, msg: str):
-    if not cond:
-        raise Failure(msg)
 
 
 def run(args, **kw) -> subprocess.CompletedProcess:
@@ -324,40 +315,6 @@ CASES = {
 }
 
 
-def main() -> int:
-    global BIN, TMP
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("case", choices=sorted(CASES) + ["all", "list"])
-    a = ap.parse_args()
-    if a.case == "list":
-        print("\n".join(sorted(CASES)))
-        return 0
-    BIN = a.binary
-    if not os.access(BIN, os.X_OK):
-        print(f"FAIL: binary not executable: {BIN}")
-        return 1
-    names = sorted(CASES) if a.case == "all" else [a.case]
-    failed = 0
-    with tempfile.TemporaryDirectory(prefix="nfm-json-") as d:
-        for n in names:
-            TMP = Path(d) / n
-            TMP.mkdir()
-            try:
-                CASES[n]()
-                print(f"PASS {n}")
-            except Skip as e:
-                print(f"SKIP {n}: {e}")
-            except Failure as e:
-                print(f"FAIL {n}: {e}")
-                failed += 1
-            except subprocess.TimeoutExpired as e:
-                print(f"FAIL {n}: timeout: {e}")
-                failed += 1
-    if len(names) > 1:
-        print(f"{len(names) - failed} passed, {failed} failed")
-    return 1 if failed else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(nfmtest.run_cases(CASES, globals(), "nfm-json-"))

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import nfmtest  # noqa: E402
+from nfmtest import Failure, Skip, check  # noqa: E402
 
 BIN = ""
 SRC = Path(__file__).resolve().parents[2]
@@ -29,17 +30,7 @@ TMP = Path(".")
 PROFILES = ["corrected", "nfm2022", "nfm2022-seed"]
 
 
-class Failure(Exception):
-    pass
 
-
-class Skip(Exception):
-    pass
-
-
-def check(cond: bool, msg: str):
-    if not cond:
-        raise Failure(msg)
 
 
 def run(args: list[str], csv: Path, env: dict | None = None) -> tuple[int, bytes, str]:
@@ -505,30 +496,6 @@ def case_threads_option():
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 
-def main() -> int:
-    global BIN, TMP
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", required=True)
-    ap.add_argument("case", choices=[*CASES, "all"])
-    args = ap.parse_args()
-    BIN = args.binary
-    names = list(CASES) if args.case == "all" else [args.case]
-    rc = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"nfm-thr-{name}-") as d:
-            TMP = Path(d)
-            try:
-                CASES[name]()
-                print(f"PASS {name}")
-            except Skip as e:
-                print(f"SKIP {name}: {e}")
-                if len(names) == 1:
-                    return nfmtest.SKIP_CODE
-            except Failure as e:
-                print(f"FAIL {name}: {e}")
-                rc = 1
-    return rc
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(nfmtest.run_cases(CASES, globals(), "nfm-thr-"))

@@ -164,3 +164,62 @@ def sample_records() -> list[tuple[int, int, bytes]]:
 
 def eprint(*a):
     print(*a, file=sys.stderr)
+
+
+# ---- the case runner every python test driver shares -------------------------------------
+
+class Failure(Exception):
+    """A check failed: the case fails with this message."""
+
+
+class Skip(Exception):
+    """A prerequisite is missing: the case is skipped, and says what is missing."""
+
+
+def check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise Failure(msg)
+
+
+def run_cases(cases: dict, module: dict, prefix: str, argv: list[str] | None = None) -> int:
+    """The command line of the test drivers: `--binary BIN CASE|all|list`. Each case runs with
+    the driver module's globals BIN (the binary) and TMP (a fresh folder of its own) set, and
+    prints `PASS name`, `SKIP name: why` or `FAIL name: why`; several cases end with the line
+    `N passed, N failed, N skipped`. Exit status: 1 if a case failed, SKIP_CODE (77) when every
+    case skipped, else 0."""
+    import argparse
+    import tempfile
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("case", choices=[*cases, "all", "list"])
+    a = ap.parse_args(argv)
+    if a.case == "list":
+        print("\n".join(cases))
+        return 0
+    if not os.access(a.binary, os.X_OK):
+        print(f"FAIL: binary not executable: {a.binary}")
+        return 1
+    module["BIN"] = a.binary
+    names = list(cases) if a.case == "all" else [a.case]
+    failed = skipped = 0
+    with tempfile.TemporaryDirectory(prefix=prefix) as d:
+        for n in names:
+            module["TMP"] = Path(d) / n
+            module["TMP"].mkdir()
+            try:
+                cases[n]()
+                print(f"PASS {n}", flush=True)
+            except Skip as e:
+                print(f"SKIP {n}: {e}", flush=True)
+                skipped += 1
+            except Failure as e:
+                print(f"FAIL {n}: {e}", flush=True)
+                failed += 1
+            except subprocess.TimeoutExpired as e:
+                print(f"FAIL {n}: timeout: {e}", flush=True)
+                failed += 1
+    if len(names) > 1:
+        print(f"{len(names) - failed - skipped} passed, {failed} failed, {skipped} skipped")
+    if failed:
+        return 1
+    return SKIP_CODE if skipped == len(names) else 0
