@@ -10,7 +10,8 @@ BUILD_PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libel
 RUN_PKGS=(iproute2 ethtool)
 TEST_PKGS=(prometheus tcpdump iperf3 curl tshark python3 python3-yaml netsniff-ng podman debootstrap
            iputils-ping procps nfdump pmacct libfixbuf-tools zstd python3-scapy wireshark-common
-           openjdk-17-jdk-headless)  # JDK 17: oracle of Java Double.toString (profile cic)
+           openjdk-17-jdk-headless  # JDK 17: oracle of Java Double.toString (profile cic)
+           containernetworking-plugins)  # /usr/lib/cni/bridge + host-local: the k8s lab (tests/integration/k8s_lab.py)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 [[ "${1:-}" == "--runtime-only" ]] || want+=("${TEST_PKGS[@]}")

@@ -1,0 +1,337 @@
+# SPDX-License-Identifier: MIT
+"""A Kubernetes-like lab in private network namespaces, built the way a CNI builds a node.
+
+Each node is a network namespace with a Linux bridge (cni0). Pods are network namespaces wired
+to it by Debian's containernetworking-plugins (/usr/lib/cni/bridge + host-local IPAM), run with
+CNI_COMMAND=ADD / DEL exactly as a container runtime does (environment, config JSON on stdin,
+the plugin run inside the node namespace). Nodes are joined by a veth "underlay" (ul0,
+192.168.<b>.<i>/24 in each node, its peer on a bridge in a "switch" namespace) with a VXLAN overlay (flannel.1, VNI 42, UDP 4789, MTU 1450) and, like
+Flannel's vxlan backend, one onlink route per remote pod CIDR via the remote VTEP address
+(10.<b>.<i>.0) with a permanent neighbour entry. Offloads (TSO/GSO/GRO) are off on every veth
+end, the bridge and the VXLAN device, so every hook and every capture sees wire-sized packets.
+
+Nothing is created in, or sends traffic to, the root namespace: all addresses are private to
+the lab's namespaces and the underlay is a veth pair between two node namespaces.
+
+    with Lab(nodes=2) as lab:
+        a = lab.create_pod(0, "a")              # pod on node 0 (eth0, 10.<b>.1.x/24)
+        b = lab.create_pod(1, "b", host_ifname="calib")  # host veth renamed, like Calico
+        lab.exec(a, ["ping", "-c", "1", b.ip])
+        cap = lab.tcpdump(b, Path("/tmp/b.pcap")); ...; lab.stop_tcpdump(cap)
+        lab.delete_pod(a)
+
+Standard library only. Needs root, iproute2, ethtool, tcpdump (for captures) and the CNI
+plugins in /usr/lib/cni (CNI_PATH); LabError names what is missing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CNI_PATH = "/usr/lib/cni"
+VXLAN_PORT = 4789
+VXLAN_VNI = 42
+VXLAN_DEV = "flannel.1"
+BRIDGE = "cni0"
+POD_MTU = 1450  # 1500 - 50 bytes of VXLAN/UDP/IPv4/Ethernet outer headers
+
+
+class LabError(Exception):
+    pass
+
+
+def _run(cmd: list[str], stdin: str | None = None, env: dict | None = None,
+         check: bool = True) -> subprocess.CompletedProcess:
+    p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if check and p.returncode != 0:
+        raise LabError(f"{' '.join(cmd)} -> rc {p.returncode}: {(p.stderr or p.stdout).strip()}")
+    return p
+
+
+def missing_tools() -> list[str]:
+    """What the lab needs and this machine lacks ([] when complete)."""
+    out = [t for t in ("ip", "ethtool") if not shutil.which(t)]
+    out += [f"{CNI_PATH}/{p} (package containernetworking-plugins)" for p in ("bridge", "host-local")
+            if not os.access(f"{CNI_PATH}/{p}", os.X_OK)]
+    return out
+
+
+def _offloads_off(ns: str, dev: str) -> None:
+    _run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"],
+         check=False)  # a bridge or vxlan device may refuse some of them; veths take all three
+
+
+@dataclass
+class Node:
+    index: int           # 1-based: pod CIDR 10.<b>.<index>.0/24
+    ns: str              # network namespace name
+    underlay_ip: str     # on ul0
+    pod_cidr: str
+    vtep_ip: str         # 10.<b>.<index>.0/32 on flannel.1
+    ipam_dir: str        # host-local dataDir of this node
+    pods: list["Pod"] = field(default_factory=list)
+
+
+@dataclass
+class Pod:
+    name: str
+    node: Node
+    ns: str              # the pod's network namespace (/var/run/netns/<ns>)
+    container_id: str
+    ip: str = ""
+    mac: str = ""
+    host_ifname: str = ""  # the host (node-side) veth end
+    host_ifindex: int = 0
+
+
+class Lab:
+    """Nodes and pods in network namespaces; removes everything on exit (also after errors).
+
+    Names carry the process id, so parallel labs do not collide. `b` picks the second octet of
+    the pod network (10.<b>.0.0/16) and the third of the underlay (192.168.<b>.0/24)."""
+
+    def __init__(self, nodes: int = 2, b: int = 244, prefix: str = "nfk"):
+        if not 1 <= nodes <= 8:
+            raise LabError("nodes: 1 .. 8")
+        self.tag = f"{prefix}{os.getpid() % 100000}"
+        self.b = b
+        self.n_nodes = nodes
+        self.nodes: list[Node] = []
+        self.procs: list[subprocess.Popen] = []
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{self.tag}-"))
+        self._seq = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> "Lab":
+        missing = missing_tools()
+        if missing:
+            raise LabError("the k8s lab needs " + ", ".join(missing) + "; run scripts/install-deps.sh")
+        try:
+            self._build()
+        except BaseException:
+            self.cleanup()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cleanup()
+
+    def _build(self) -> None:
+        for i in range(1, self.n_nodes + 1):
+            ns = f"{self.tag}n{i}"
+            _run(["ip", "netns", "add", ns])
+            node = Node(index=i, ns=ns, underlay_ip=f"192.168.{self.b}.{i}",
+                        pod_cidr=f"10.{self.b}.{i}.0/24", vtep_ip=f"10.{self.b}.{i}.0",
+                        ipam_dir=str(self.tmp / f"ipam-n{i}"))
+            self.nodes.append(node)
+            self.node_exec(node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+            for k in ("all", "default"):
+                self.node_exec(node, ["sysctl", "-qw", f"net.ipv4.conf.{k}.rp_filter=0"])
+                # No spontaneous IPv6 (router solicitations, MLD) racing the tests.
+                self.node_exec(node, ["sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
+            _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        if self.n_nodes < 2:
+            return
+        # Underlay: one veth pair per node to a bridge in a switch namespace (a bridge in one
+        # node's namespace would put the other nodes' underlay on that node's interfaces).
+        sw = f"{self.tag}sw"
+        _run(["ip", "netns", "add", sw])
+        self._switch = sw
+        _run(["ip", "-n", sw, "link", "add", "br0", "type", "bridge"])
+        _run(["ip", "-n", sw, "link", "set", "br0", "up"])
+        for node in self.nodes:
+            peer = f"sw{node.index}"
+            _run(["ip", "link", "add", "ul0", "netns", node.ns, "type", "veth", "peer", "name", peer,
+                  "netns", sw])
+            _run(["ip", "-n", sw, "link", "set", peer, "master", "br0", "up"])
+            _run(["ip", "-n", node.ns, "addr", "add", f"{node.underlay_ip}/24", "dev", "ul0"])
+            _run(["ip", "-n", node.ns, "link", "set", "ul0", "up"])
+            _offloads_off(node.ns, "ul0")
+            _offloads_off(sw, peer)
+        for node in self.nodes:
+            # nolearning + one static FDB entry per remote VTEP MAC (below), as Flannel does.
+            _run(["ip", "-n", node.ns, "link", "add", VXLAN_DEV, "type", "vxlan", "id", str(VXLAN_VNI),
+                  "dev", "ul0", "local", node.underlay_ip, "dstport", str(VXLAN_PORT), "nolearning"])
+            _run(["ip", "-n", node.ns, "link", "set", VXLAN_DEV, "mtu", str(POD_MTU), "up"])
+            _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip}/32", "dev", VXLAN_DEV])
+            _offloads_off(node.ns, VXLAN_DEV)
+        for node in self.nodes:
+            for other in self.nodes:
+                if other is node:
+                    continue
+                vtep_mac = self._mac(other.ns, VXLAN_DEV)
+                # Flannel's vxlan backend: route via the remote VTEP address (onlink), a
+                # permanent ARP entry for it, and an FDB entry sending its MAC to the node.
+                _run(["ip", "-n", node.ns, "route", "add", other.pod_cidr, "via", other.vtep_ip, "dev",
+                      VXLAN_DEV, "onlink"])
+                _run(["ip", "-n", node.ns, "neigh", "replace", other.vtep_ip, "lladdr", vtep_mac, "dev",
+                      VXLAN_DEV, "nud", "permanent"])
+                _run(["bridge", "-n", node.ns, "fdb", "append", vtep_mac, "dev", VXLAN_DEV, "dst",
+                      other.underlay_ip])
+
+    def cleanup(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    p.kill()
+                    p.wait(timeout=5)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+        namespaces = [p.ns for n in self.nodes for p in n.pods] + [n.ns for n in self.nodes]
+        if getattr(self, "_switch", None):
+            namespaces.append(self._switch)
+        for ns in namespaces:
+            pids = subprocess.run(["ip", "netns", "pids", ns], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except (OSError, ValueError):
+                    pass
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- pods ---------------------------------------------------------------------------------
+
+    def _cni_conf(self, node: Node) -> str:
+        return json.dumps({
+            "cniVersion": "1.0.0",
+            "name": f"{self.tag}-net",
+            "type": "bridge",
+            "bridge": BRIDGE,
+            "isGateway": True,
+            "ipMasq": False,
+            "hairpinMode": False,
+            "mtu": POD_MTU,
+            "ipam": {"type": "host-local", "ranges": [[{"subnet": node.pod_cidr}]],
+                     "routes": [{"dst": "0.0.0.0/0"}], "dataDir": node.ipam_dir},
+        })
+
+    def _cni(self, command: str, pod: Pod) -> dict:
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "CNI_COMMAND": command,
+               "CNI_CONTAINERID": pod.container_id, "CNI_NETNS": f"/var/run/netns/{pod.ns}",
+               "CNI_IFNAME": "eth0", "CNI_PATH": CNI_PATH}
+        p = _run(["ip", "netns", "exec", pod.node.ns, f"{CNI_PATH}/bridge"], stdin=self._cni_conf(pod.node),
+                 env=env, check=False)
+        if p.returncode != 0:
+            raise LabError(f"CNI {command} of pod {pod.name} on {pod.node.ns}: rc {p.returncode}: "
+                           f"{(p.stdout + p.stderr).strip()}")
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+    def create_pod(self, node: int | Node, name: str, host_ifname: str = "") -> Pod:
+        """CNI ADD of a new pod namespace on `node` (0-based index or Node). `host_ifname`
+        renames the node-side veth afterwards (Calico-style deterministic names), so a pod
+        re-created under the same name gets the same interface name."""
+        node = self.nodes[node] if isinstance(node, int) else node
+        self._seq += 1
+        pod = Pod(name=name, node=node, ns=f"{self.tag}p{self._seq}", container_id=f"{self.tag}-{name}-{self._seq}")
+        _run(["ip", "netns", "add", pod.ns])
+        node.pods.append(pod)
+        _run(["ip", "-n", pod.ns, "link", "set", "lo", "up"])
+        _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
+        _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+        result = self._cni("ADD", pod)
+        ips = result.get("ips") or []
+        if not ips:
+            raise LabError(f"CNI ADD of pod {name}: no IP in the result {result}")
+        pod.ip = ips[0]["address"].split("/")[0]
+        pod.mac = self._mac(pod.ns, "eth0")
+        host = [i for i in result.get("interfaces", []) if not i.get("sandbox") and i.get("name") != BRIDGE]
+        if not host:
+            raise LabError(f"CNI ADD of pod {name}: no host veth in the result {result}")
+        pod.host_ifname = host[0]["name"]
+        if host_ifname:
+            _run(["ip", "-n", node.ns, "link", "set", pod.host_ifname, "down"])
+            _run(["ip", "-n", node.ns, "link", "set", pod.host_ifname, "name", host_ifname])
+            _run(["ip", "-n", node.ns, "link", "set", host_ifname, "up"])
+            pod.host_ifname = host_ifname
+        _offloads_off(pod.ns, "eth0")
+        _offloads_off(node.ns, pod.host_ifname)
+        _offloads_off(node.ns, BRIDGE)
+        pod.host_ifindex = int(json.loads(_run(["ip", "-n", node.ns, "-j", "link", "show",
+                                                pod.host_ifname]).stdout)[0]["ifindex"])
+        return pod
+
+    def delete_pod(self, pod: Pod) -> None:
+        """CNI DEL (removes the veth and releases the address), then the namespace."""
+        self._cni("DEL", pod)
+        _run(["ip", "netns", "del", pod.ns], check=False)
+        pod.node.pods.remove(pod)
+
+    def pods(self) -> list[Pod]:
+        return [p for n in self.nodes for p in n.pods]
+
+    # -- running things -----------------------------------------------------------------------
+
+    def exec(self, where: Pod | Node, cmd: list[str], check: bool = True, **kw) -> subprocess.CompletedProcess:
+        p = subprocess.run(["ip", "netns", "exec", where.ns, *cmd], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, **kw)
+        if check and p.returncode != 0:
+            raise LabError(f"in {where.ns}: {' '.join(cmd)} -> rc {p.returncode}: {p.stderr.strip()}")
+        return p
+
+    def node_exec(self, node: Node, cmd: list[str], check: bool = True) -> subprocess.CompletedProcess:
+        return self.exec(node, cmd, check=check)
+
+    def spawn(self, where: Pod | Node, cmd: list[str], **kw) -> subprocess.Popen:
+        """Background process in a pod's or node's namespace, killed at cleanup."""
+        p = subprocess.Popen(["ip", "netns", "exec", where.ns, *cmd], **kw)
+        self.procs.append(p)
+        return p
+
+    def tcpdump(self, pod: Pod, pcap: Path, snaplen: int = 0) -> subprocess.Popen:
+        """Capture on the pod's eth0 (the pod's own view); returns once tcpdump listens."""
+        if not shutil.which("tcpdump"):
+            raise LabError("tcpdump is not installed; run scripts/install-deps.sh")
+        p = self.spawn(pod, ["tcpdump", "-i", "eth0", "-w", str(pcap), "-U", "-n", "-s", str(snaplen),
+                             "-B", "65536", "--immediate-mode", "--time-stamp-precision=nano"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        buf = ""
+        while time.time() < deadline and "listening on" not in buf:
+            line = p.stderr.readline()
+            if not line:
+                break
+            buf += line
+        if "listening on" not in buf:
+            raise LabError(f"tcpdump in pod {pod.name} did not start: {buf.strip()}")
+        return p
+
+    @staticmethod
+    def stop_tcpdump(p: subprocess.Popen) -> str:
+        """Stops a capture; returns tcpdump's stderr (its drop statistics)."""
+        time.sleep(1.0)  # let tcpdump write out what is still queued on its socket
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=20)
+        return err
+
+    @staticmethod
+    def _mac(ns: str, dev: str) -> str:
+        return json.loads(_run(["ip", "-n", ns, "-j", "link", "show", dev]).stdout)[0]["address"]
+
+    def host_links(self, node: Node) -> dict[str, int]:
+        """Interface name -> ifindex in a node's namespace."""
+        return {l["ifname"]: int(l["ifindex"])
+                for l in json.loads(_run(["ip", "-n", node.ns, "-j", "link", "show"]).stdout)}
+
+
+if __name__ == "__main__":  # smoke test: python3 k8s_lab.py (root)
+    with Lab(nodes=2) as lab:
+        a = lab.create_pod(0, "a")
+        b = lab.create_pod(0, "b", host_ifname="calib")
+        c = lab.create_pod(1, "c")
+        for src, dst in ((a, b), (a, c), (c, b)):
+            r = lab.exec(src, ["ping", "-c", "1", "-W", "2", dst.ip], check=False)
+            print(f"{src.name} ({src.ip}, {src.host_ifname}) -> {dst.name} ({dst.ip}): rc {r.returncode}")
+        lab.delete_pod(b)
+        b2 = lab.create_pod(0, "b", host_ifname="calib")
+        print(f"b re-created: {b2.ip} on {b2.host_ifname} (ifindex {b2.host_ifindex})")
+        print(lab.host_links(lab.nodes[0]))
