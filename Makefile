@@ -11,7 +11,7 @@ IFACE ?=
 CSV ?= $(BUILD)/flows.csv
 Q := $(if $(V),,@)
 
-.PHONY: all deps build run test test-unit sanitize tsan bench soak vmlinux format clean
+.PHONY: all deps build agent run test test-unit sanitize tsan bench soak vmlinux format clean
 
 all: build
 
@@ -22,7 +22,12 @@ build:
 	$(Q)cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	$(Q)cmake --build $(BUILD) -j $(JOBS) $(if $(V),,-- --no-print-directory -s)
 
-run: deps build
+# The agent alone (what `make run` needs): no test, benchmark or fuzz target is compiled.
+agent:
+	$(Q)cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	$(Q)cmake --build $(BUILD) -j $(JOBS) --target nfm-xdp $(if $(V),,-- --no-print-directory -s)
+
+run: deps agent
 ifeq ($(IFACE),)
 	$(Q)./scripts/demo.sh $(BUILD)/nfm-xdp $(CSV)
 else

@@ -29,6 +29,7 @@
 #include "label/labels.hpp"
 #include "nfm/counter_table.hpp"
 #include "output/csv_exporter.hpp"
+#include "output/json_exporter.hpp"
 #include "output/ipfix_options.hpp"
 #include "engine/feature_sets.hpp"
 #include "output/dataset_columns.hpp"
@@ -65,6 +66,9 @@ struct CommonOptions {
   bool metrics_addr_given = false;
   double metrics_linger = 0;
   double csv_rotate_mb = 0;
+  std::string json;             // --json FILE|- (empty: no JSON Lines output)
+  double json_rotate_mb = 0;
+  double snapshot_interval = 0;  // --snapshot-interval (0: off)
   bool quiet = false;
   std::string labels;                    // --labels rule file
   std::string default_label = "BENIGN";  // --default-label
@@ -264,6 +268,21 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
   return rc;
 }
 
+// Closes the JSON Lines output (if any); the exit code.
+int FinishJson(nfm::CsvFileSink* sink, int rc, const std::string& manifest_error) {
+  if (!sink) return rc;
+  if (!sink->Finish() || sink->RowsLost()) {
+    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
+                 static_cast<unsigned long long>(sink->RowsLost()));
+    return rc ? rc : 1;
+  }
+  if (!manifest_error.empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error.c_str());
+    return rc ? rc : 1;
+  }
+  return rc;
+}
+
 // Lingers for the metrics scraper if asked, closes the CSV (if any); the exit code.
 int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* metrics, int rc,
                  const std::string* manifest_error = nullptr) {
@@ -308,6 +327,7 @@ struct RunContext {
   uint32_t ipfix_pen = 0;
   bool ipfix_uniflow = false;
   nfm::CsvFileSink* sink = nullptr;  // null: --ipfix without --csv
+  nfm::CsvFileSink* json_sink = nullptr;  // null: no --json
   nfm::Metrics* metrics = nullptr;
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>* ipfix = nullptr;
   nfm::FlowMetricsObserver* flow_metrics = nullptr;
@@ -400,6 +420,10 @@ void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm
   }
   manifest.loss_column = o.loss_column;
   manifest.loss_source = c.live_mode ? "ring_losses" : "pcapng_isb";
+  if (cfg.snapshot_interval_s > 0) {
+    manifest.snapshot_interval_s = cfg.snapshot_interval_s;
+    manifest.effective.emplace_back("snapshot_interval_s", Num(cfg.snapshot_interval_s));
+  }
   if (!c.live_mode) {
     manifest.inputs = [&inputs](std::vector<nfm::ManifestInput>* v) {
       for (const nfm::InputProgress& input : inputs) {
@@ -514,6 +538,7 @@ int RunEngine(RunContext& c, Engine& engine) {
   nfm::LossTimeline* loss_timeline = nullptr;
   const std::unique_ptr<nfm::LossOracle> loss = MakeLossOracle(c, &loss_timeline);
   nfm::DatasetColumns extras(c.labels, o.default_label, loss.get());
+  extras.SetRowKind(c.cfg.snapshot_interval_s > 0);  // the row_kind column
 
   // Manifest next to every closed output file (not for stdout).
   // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
@@ -540,6 +565,25 @@ int RunEngine(RunContext& c, Engine& engine) {
   const bool hash_inputs = want_manifest || std::any_of(ipfix_manifests.begin(), ipfix_manifests.end(),
                                                         [](const auto& m) { return m != nullptr; });
   std::vector<std::unique_ptr<nfm::ManifestRows>> ipfix_rows;
+  // JSON Lines: its own data-set columns (it decides label and loss of its rows) and manifest.
+  nfm::DatasetColumns json_extras(c.labels, o.default_label, loss.get());
+  json_extras.SetRowKind(c.cfg.snapshot_interval_s > 0);
+  struct stat json_stat {};
+  const bool want_json_manifest = c.json_sink && !o.no_manifest && o.json != "-" &&
+                                  ::stat(o.json.c_str(), &json_stat) == 0 && S_ISREG(json_stat.st_mode);
+  nfm::Manifest json_manifest;
+  std::string json_manifest_error;
+  if (want_json_manifest) {
+    SetupManifest(c, json_manifest, inputs, run_stats);
+    json_manifest.format = "jsonl";
+    c.json_sink->on_close = [&json_manifest, &json_manifest_error](const std::string& path, uint64_t text_bytes,
+                                                                   bool final_part) {
+      std::string e;
+      if (!json_manifest.WriteFor(path, nfm::CodecName(nfm::CodecForPath(path)), text_bytes, final_part, &e) &&
+          json_manifest_error.empty())
+        json_manifest_error = e;
+    };
+  }
   if (want_manifest) {
     SetupManifest(c, manifest, inputs, run_stats);
     c.sink->on_close = [&manifest, &manifest_error](const std::string& path, uint64_t text_bytes, bool final_part) {
@@ -555,20 +599,29 @@ int RunEngine(RunContext& c, Engine& engine) {
   // back to 1. Live is not limited: its manifest reads the published totals (LiveStatus) and the
   // loss timeline locks.
   unsigned flow_threads = c.threads;
-  if (c.threads > 1 && want_manifest && o.csv_rotate_mb > 0 && !c.live_mode) {
+  if (c.threads > 1 && !c.live_mode &&
+      ((want_manifest && o.csv_rotate_mb > 0) || (want_json_manifest && o.json_rotate_mb > 0))) {
     if (o.threads > 1)
-      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: an offline manifest with --csv-rotate-mb needs one "
-                   "thread; use --no-manifest for threads\n", o.threads);
+      std::fprintf(stderr, "nfm-xdp: note: --threads %u ignored: an offline manifest with --csv-rotate-mb or "
+                   "--json-rotate-mb needs one thread; use --no-manifest for threads\n", o.threads);
     flow_threads = 1;
   }
   if (want_manifest) manifest.effective.emplace_back("threads", std::to_string(flow_threads));
+  if (want_json_manifest) json_manifest.effective.emplace_back("threads", std::to_string(flow_threads));
 
-  // Exporters, in the order they see each flow: CSV, IPFIX, then the metrics observer.
+  // Exporters, in the order they see each flow: CSV, JSON Lines, IPFIX, then the metrics observer.
   decltype(MakeCsvExporter<Engine>(c)) csv;
   if (c.sink) {
     csv = MakeCsvExporter<Engine>(c);
     csv->SetDataset(&extras, want_manifest ? &manifest : nullptr);
     engine.AddExporter(*csv);
+  }
+  std::unique_ptr<nfm::JsonLinesExporter> json;
+  if (c.json_sink) {
+    json = std::make_unique<nfm::JsonLinesExporter>(*c.json_sink, std::is_same_v<Engine, nfm::CicEngine>,
+                                                    o.tz == "local", c.float_spec, o.label);
+    json->SetDataset(&json_extras, want_json_manifest ? &json_manifest : nullptr);
+    engine.AddExporter(*json);
   }
   for (auto& x : *c.ipfix) engine.AddExporter(*x);
   for (const auto& m : ipfix_manifests) {
@@ -601,6 +654,10 @@ int RunEngine(RunContext& c, Engine& engine) {
         manifest.live = LiveManifestFacts(c, loss_timeline);
         manifest.Start();
       }
+      if (want_json_manifest) {
+        json_manifest.live = LiveManifestFacts(c, loss_timeline);
+        json_manifest.Start();
+      }
       for (const auto& m : ipfix_manifests) {
         if (!m) continue;
         m->live = LiveManifestFacts(c, nullptr);  // no loss column in IPFIX records
@@ -619,6 +676,7 @@ int RunEngine(RunContext& c, Engine& engine) {
 #endif
   } else {
     if (want_manifest) manifest.Start();
+    if (want_json_manifest) json_manifest.Start();
     for (const auto& m : ipfix_manifests)
       if (m) m->Start();
     sharded_run = flow_threads > 1;  // every engine; RunOfflineAndReport picks the workers each profile can use
@@ -631,6 +689,8 @@ int RunEngine(RunContext& c, Engine& engine) {
   }
 
   rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests);
+  rc = FinishJson(c.json_sink, rc, json_manifest_error);
+  if (c.json_sink) c.json_sink->on_close = nullptr;  // its manifest ends with this frame
   rc = FinishOutput(o, c.sink, c.metrics, rc, &manifest_error);
   if (c.sink) c.sink->on_close = nullptr;  // the manifest ends with this frame
   return rc;
@@ -705,6 +765,14 @@ int main(int argc, char** argv) {
   auto* csv_opt = app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout; default unless --ipfix is given)")
                       ->capture_default_str()
                       ->group("Output");
+  auto* json_opt = app.add_option("--json", o.json,
+                                  "Write rows as JSON Lines to FILE ('-' = stdout): one object per row, the CSV's "
+                                  "columns as typed values (NaN/empty: null); alone or beside --csv; .gz/.zst "
+                                  "compress; live: each row is flushed as it is made")
+                       ->group("Output");
+  app.add_option("--json-rotate-mb", o.json_rotate_mb, "Start a new JSON Lines file after this many MiB (0 = never)")
+      ->check(non_negative)
+      ->group("Output");
   nfm::IpfixCliOptions ipfix_opts;
   nfm::SetupIpfixOptions(app, ipfix_opts);
   app.add_option("--csv-rotate-mb", o.csv_rotate_mb, "Start a new CSV file after this many MiB (0 = never)")
@@ -757,6 +825,12 @@ int main(int argc, char** argv) {
       ->check(positive)
       ->capture_default_str()
       ->group("Flows");
+  auto* snap_opt = app.add_option("--snapshot-interval", o.snapshot_interval,
+                                  "Every SECONDS of packet time, export each open flow that had packets since its "
+                                  "last snapshot with its features so far (row_kind snapshot; the flow continues "
+                                  "and ends with its usual final row). --profile corrected only")
+                       ->check(positive)
+                       ->group("Flows");
   app.add_option("--max-flows", o.max_flows, "Flow table capacity; when full the least recently active flow is "
                                               "exported (reason eviction)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 31))
@@ -804,6 +878,7 @@ int main(int argc, char** argv) {
   cfg.activity_threshold_s = o.activity_threshold;
   cfg.subflow_gap_s = o.subflow_gap;
   cfg.max_flows = o.max_flows;
+  cfg.snapshot_interval_s = o.snapshot_interval;
   nfm::ApplyProfileDefaults(cfg, idle->count() > 0, active->count() > 0, thr->count() > 0);
 
   const bool cic = cfg.profile == nfm::Profile::kCic || o.feature_set == "cic";
@@ -813,6 +888,14 @@ int main(int argc, char** argv) {
   }
   if (o.feature_set == "ntl" && cfg.profile != nfm::Profile::kCorrected && cfg.profile != nfm::Profile::kNtl) {
     std::fprintf(stderr, "nfm-xdp: --feature-set ntl works with --profile corrected (or --profile ntl)\n");
+    return 1;
+  }
+  // Snapshots are interim rows no reference tool writes: the reference profiles reproduce
+  // their tool's rows byte for byte (and end flows lazily, at a later packet of the flow).
+  if (snap_opt->count() > 0 && cfg.profile != nfm::Profile::kCorrected) {
+    std::fprintf(stderr, "nfm-xdp: --snapshot-interval works with --profile corrected (feature sets nfm, cic, ntl); "
+                         "--profile %s reproduces its reference tool's rows, which has no snapshots\n",
+                 o.profile.c_str());
     return 1;
   }
   cfg.ntl_features = o.feature_set == "ntl" && cfg.profile == nfm::Profile::kCorrected;
@@ -893,8 +976,13 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // --ipfix without --csv: no CSV at all.
-  const bool want_csv = ipfix_opts.urls.empty() || csv_opt->count() > 0;
+  // --ipfix or --json without --csv: no CSV at all.
+  const bool want_json = json_opt->count() > 0;
+  const bool want_csv = (ipfix_opts.urls.empty() && !want_json) || csv_opt->count() > 0;
+  if (want_json && want_csv && o.json == "-" && o.csv == "-") {
+    std::fprintf(stderr, "nfm-xdp: --json - and --csv - would both write to stdout; give one of them a file\n");
+    return 1;
+  }
   std::unique_ptr<nfm::CsvFileSink> sink;
   if (want_csv) {
     sink = nfm::CsvFileSink::Open(o.csv, static_cast<uint64_t>(o.csv_rotate_mb * 1024 * 1024), &err);
@@ -902,6 +990,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;
     }
+  }
+
+  std::unique_ptr<nfm::CsvFileSink> json_sink;
+  if (want_json) {
+    json_sink = nfm::CsvFileSink::Open(o.json, static_cast<uint64_t>(o.json_rotate_mb * 1024 * 1024), &err, "JSON",
+                                       "--json");
+    if (!json_sink) {
+      std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
+      return 1;
+    }
+    json_sink->SetLineFlush(live_mode);  // a consumer of the live stream sees each row when it is made
   }
 
   std::unique_ptr<nfm::Metrics> metrics;
@@ -955,6 +1054,7 @@ int main(int argc, char** argv) {
   ctx.threads = threads;
   ctx.labels = labels.get();
   ctx.sink = sink.get();
+  ctx.json_sink = json_sink.get();
   ctx.metrics = metrics.get();
   ctx.ipfix = &ipfix;
   ctx.ipfix_set = &ipfix_set;

@@ -4,6 +4,7 @@
 // are worked out by hand from the spec (its verified examples where it has them).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -671,6 +672,123 @@ TEST(DecodeCic, NonEthernetRecordsReparsedAsIpv4) {
   auto v6 = PacketBuilder().Eth().IPv6("2001:db8::1", "ff02::1").Udp(1, 2).Bytes();
   v6[0] = v6[1] = 0x33;
   Dec(v6, DecodeStatus::kNotIp);
+}
+
+// An ARP request frame built byte by byte: Ethernet dst, src, 0x0806, then the ARP header
+// (hw 1, proto 0x0800, 6, 4, opcode, sender MAC/IP, target MAC/IP), zero-padded or cut to `len`.
+// Pass 2 reads it as IPv4: IHL = low nibble of dst[0], tot_len = dst[2..3], bytes 6-7 (MF =
+// 0x20 of src[0]) from the source MAC, addresses 8.6.0.1 -> 8.0.6.4, option bytes from 20 on
+// (byte 20 = 0x00, the opcode's high byte).
+std::vector<uint8_t> ArpFrame(std::array<uint8_t, 6> dst, std::array<uint8_t, 6> src, size_t len) {
+  std::vector<uint8_t> f(dst.begin(), dst.end());
+  f.insert(f.end(), src.begin(), src.end());
+  for (uint8_t b : {0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01}) f.push_back(b);
+  f.insert(f.end(), src.begin(), src.end());
+  for (uint8_t b : {10, 9, 0, 10, 0, 0, 0, 0, 0, 0, 10, 9, 0, 11}) f.push_back(b);
+  f.resize(len, 0);
+  return f;
+}
+DecodeStatus DecStatus(const std::vector<uint8_t>& f, uint32_t wire = 0) {
+  PacketMeta m;
+  const auto n = static_cast<uint32_t>(f.size());
+  return DecodeCic(f.data(), n, wire ? wire : n, &m);
+}
+constexpr std::array<uint8_t, 6> kBcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// Pass-2 IPv4 header of an ARP broadcast (IHL 15 = 60 bytes, tot_len 0xffff). jnetpcap 1.4:
+// scan_ip4 sets hdr_payload = tot_len - 60, or caplen - 60 when MF (0x2000 of bytes 6-7) is set;
+// adjustForTruncatedPacket cuts the 60-byte header to the record only when offset + 60 +
+// hdr_payload > caplen, which the MF value never is; JPacket.getHeaderByIndex then peers 60
+// bytes of a 42-byte packet and JMemory.peer throws IndexOutOfBoundsException, which
+// PacketReader.getIpv4Info catches: no packet. A 60-byte frame holds the whole header.
+TEST(DecodeCic, ArpBroadcastShorterThanIhlDependsOnTheMfBitOfTheSourceMac) {
+  // src[0] = 0x3c: byte 6 has 0x20 (MF) -> 42 bytes: discarded; 60 bytes: 8.6.0.1 -> 8.0.6.4.
+  const std::array<uint8_t, 6> mf{0x3c, 0x22, 0xfb, 0x01, 0x02, 0x03};
+  EXPECT_EQ(DecStatus(ArpFrame(kBcast, mf, 42)), DecodeStatus::kNotIp);
+  EXPECT_EQ(DecStatus(ArpFrame(kBcast, mf, 59)), DecodeStatus::kNotIp);
+  auto m60 = Dec(ArpFrame(kBcast, mf, 60));
+  EXPECT_EQ(Ip4(m60.saddr), "8.6.0.1");
+  EXPECT_EQ(Ip4(m60.daddr), "8.0.6.4");
+  EXPECT_EQ(m60.proto, 0);
+  // src 02:00:00:00:00:0a (shared/pcaps/edge_non_ip_frames.pcap, all lengths accepted by the
+  // reference): MF clear, fragment offset 0x200. scan_ip4's offset test `frag &
+  // IP4_FRAG_OFF_MASK > 0` is always false (precedence), so the header is cut to 42 bytes: kept.
+  const std::array<uint8_t, 6> edge{0x02, 0, 0, 0, 0, 0x0a};
+  for (size_t len : {42, 43, 46, 50, 54, 59, 60, 64}) {
+    auto m = Dec(ArpFrame(kBcast, edge, len));
+    EXPECT_EQ(Ip4(m.saddr), "8.6.0.1") << len;
+  }
+  // src 08:00:27:e6:e5:59 (shared/pcaps/ndpi_gnutella.pcap, 42-byte broadcasts accepted).
+  Dec(ArpFrame(kBcast, {0x08, 0x00, 0x27, 0xe6, 0xe5, 0x59}, 42));
+}
+
+// Same path without MF: the header is cut only when tot_len (dst[2..3]) runs past the record.
+// dst 0b:..: IHL 11 = 44 bytes > 42.
+TEST(DecodeCic, Pass2HeaderLongerThanTheRecordNeedsTotalLengthPastTheEnd) {
+  const std::array<uint8_t, 6> src{0x52, 0x54, 0x00, 0x12, 0x35, 0x02};  // no MF
+  // tot_len 0x0010 <= 42: hdr_payload = 16 - 44, offset + 44 + payload = 16 <= 42, no cut,
+  // 44 > 42 -> JMemory.peer throws.
+  EXPECT_EQ(DecStatus(ArpFrame({0x0b, 0x00, 0x00, 0x10, 0x00, 0x00}, src, 42)), DecodeStatus::kNotIp);
+  // tot_len 0xffff: cut to 42 bytes; the option walk stops at byte 20 (0x00): kept.
+  auto m = Dec(ArpFrame({0x0b, 0x00, 0xff, 0xff, 0x00, 0x00}, src, 42));
+  EXPECT_EQ(Ip4(m.saddr), "8.6.0.1");
+  // IHL 8 = 32 bytes fits in 42 whatever tot_len (ndpi_gnutella's ARP replies to 08:00:27:..).
+  Dec(ArpFrame({0x08, 0x00, 0x27, 0xe6, 0xe5, 0x59}, src, 42));
+}
+
+// Ip4.decodeHeader walks the options from byte 20 up to IHL*4 with getUByte's bounds check on
+// the peered header; a 20-byte record holds no byte 20. Frames byte by byte: 20 bytes from
+// byte 0, 0x4X/0xfX first byte (IHL), tot_len 0xffff (header cut to the record).
+TEST(DecodeCic, Pass2OptionWalkPastTheRecordDiscards) {
+  auto rec = [](uint8_t b0, std::initializer_list<uint8_t> tail) {
+    std::vector<uint8_t> f{b0, 0x00, 0xff, 0xff, 0, 0, 0x40, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+    f.insert(f.end(), tail);
+    return f;
+  };
+  // 20-byte LLC-like record to ff:ff:..: IHL 15, reads byte 20 -> BufferUnderflowException.
+  EXPECT_EQ(DecStatus(rec(0xff, {})), DecodeStatus::kNotIp);
+  EXPECT_EQ(DecStatus(rec(0x46, {})), DecodeStatus::kNotIp);  // IHL 6: same
+  // IHL 5: no option walk, kept (protocol 17 but no room for UDP -> protocol 0).
+  auto five = Dec(rec(0x45, {}));
+  EXPECT_EQ(Ip4(five.saddr), "1.2.3.4");
+  EXPECT_EQ(five.proto, 0);
+  // 21 bytes, IHL 15: byte 20 = 0 (end of list): kept; 0x1f (id 31, no OptionCode): walk stops,
+  // kept; 0x01 (NOP) then byte 21 missing: discarded; 0x07 (record route) needs its length byte
+  // 21: discarded.
+  Dec(rec(0xff, {0x00}));
+  Dec(rec(0xff, {0x1f}));
+  EXPECT_EQ(DecStatus(rec(0xff, {0x01})), DecodeStatus::kNotIp);
+  EXPECT_EQ(DecStatus(rec(0xff, {0x07})), DecodeStatus::kNotIp);
+  // 22 bytes: 0x07 with length 0 steps 1 to byte 21 (0x00): kept.
+  Dec(rec(0xff, {0x07, 0x00}));
+}
+
+// Pass 1 uses the same Ip4 header; when it throws, getIpv4Info returns null and nextPacket
+// tries pass 2 (here dst 02:..: IHL 2, nothing). Router Alert (94 04 00 00) steps 4 + 1 to
+// byte 25, past IHL*4 = 24: fine. NOP NOP NOP then 0x07 at byte 23 reads its length at 24,
+// past the 24-byte header: BufferUnderflowException.
+TEST(DecodeCic, Pass1Ipv4OptionWalkFailureFallsToPass2) {
+  auto opt = [](std::initializer_list<uint8_t> o) {
+    std::vector<uint8_t> f{0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00,
+                           0x46, 0x00, 0x00, 36, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+    f.insert(f.end(), o);
+    for (uint8_t b : {0x00, 0x35, 0x00, 0x35, 0x00, 12, 0, 0, 1, 2, 3, 4}) f.push_back(b);  // UDP + 4
+    return f;
+  };
+  auto ra = Dec(opt({0x94, 0x04, 0x00, 0x00}));
+  EXPECT_EQ(ra.proto, 17);
+  EXPECT_EQ(ra.payload_ip, 4u);
+  EXPECT_EQ(DecStatus(opt({0x01, 0x01, 0x01, 0x07})), DecodeStatus::kNotIp);
+}
+
+// JScanner.scan throws IllegalArgumentException when the record's wire length is below its
+// captured length; nextPacket catches it around the first scan: the record is discarded.
+TEST(DecodeCic, WireLengthBelowCaptureLengthDiscards) {
+  auto f = PacketBuilder().Eth().IPv4("1.2.3.4", "5.6.7.8").Udp(1, 2).Payload(4).Bytes();
+  const auto n = static_cast<uint32_t>(f.size());
+  EXPECT_EQ(DecStatus(f, n), DecodeStatus::kOk);
+  EXPECT_EQ(DecStatus(f, n + 100), DecodeStatus::kOk);
+  EXPECT_EQ(DecStatus(f, n - 1), DecodeStatus::kNotIp);
 }
 
 // jnetpcap's scan_vlan follows the next tag whatever the depth (its scan loop has no limit):

@@ -2,6 +2,7 @@
 // CicEngine: per-packet procedure of CIC.md §3.1 (reference) or its corrected variant, the
 // §4 state updates and the §5 feature values. Text rendering lives in output/cic_row.cpp.
 #include "engine/cic_engine.hpp"
+#include "engine/touched_flows.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -173,7 +174,13 @@ struct CicEngine::Impl {
         exact(c.profile == Profile::kCic),
         idle_us(static_cast<int64_t>(c.idle_timeout_s * 1e6)),
         grace_us(static_cast<int64_t>(c.close_grace_s * 1e6)),
-        activity_us(exact ? kActivityUs : static_cast<int64_t>(c.activity_threshold_s * 1e6)) {}
+        activity_us(exact ? kActivityUs : static_cast<int64_t>(c.activity_threshold_s * 1e6)) {
+    if (!exact && c.snapshot_interval_s > 0) {
+      snap_us = std::max<int64_t>(1, static_cast<int64_t>(c.snapshot_interval_s * 1e6));
+      touched.Init(table.Capacity());
+      next_snap_us = 0;  // the first packet sets the first snapshot time
+    }
+  }
 
   FlowTable<CicFlow> table;
   std::vector<FlowExporter*> exporters;
@@ -181,6 +188,12 @@ struct CicEngine::Impl {
   const int64_t idle_us, grace_us, activity_us;
   FeatureValue vals[kCicFeatures];
   EngineStats* stats = nullptr;
+  // Snapshots (corrected set, --snapshot-interval): every multiple of snap_us the clock (the
+  // latest packet or AdvanceTime time, µs) reaches, the flows touched since the previous one.
+  int64_t snap_us = 0;
+  int64_t next_snap_us = std::numeric_limits<int64_t>::max();
+  int64_t now_us = 0;
+  TouchedFlows touched;
   // kCic: the reference's HashMap<String, Flow> holds exactly our open flows; it only grows
   // (16, doubling when size > 3/4 capacity) and iterates bucket by bucket, each chain in put
   // order. put_seq and the largest size reproduce its end-of-input order (CIC §3.4, C22).
@@ -315,8 +328,11 @@ struct CicEngine::Impl {
   static FeatureValue L(int64_t x) noexcept { return FeatureValue::Int(x); }
   static FeatureValue Zero() noexcept { return FeatureValue::Uint(0); }  // the literal "0" guard
 
-  void Emit(uint32_t id, EndReason reason) {
-    CicFlow& f = table.At(id);
+  void Emit(uint32_t id, EndReason reason) { EmitFlow(table.At(id), reason, RowKind::kFinal); }
+
+  // The row of flow f (a snapshot: a copy of an open flow's record, since the row records the
+  // flow's last active period into it).
+  void EmitFlow(CicFlow& f, EndReason reason, RowKind kind) {
     if (!exact && f.active_end - f.active_start > 0) {  // C11: record the last active period
       f.active.Add(static_cast<double>(f.active_end - f.active_start));
       f.active_start = f.active_end;
@@ -439,6 +455,7 @@ struct CicEngine::Impl {
     view.ip_version = f.ip_version;
     view.profile = exact ? Profile::kCic : Profile::kCorrected;
     view.reason = reason;
+    view.row_kind = kind;
     view.first_ns = f.start * 1000;
     view.last_ns = f.last_seen * 1000;
     view.packets[0] = static_cast<uint64_t>(nf);
@@ -450,12 +467,35 @@ struct CicEngine::Impl {
     view.set = &kCicSet;
     view.features = std::span<const FeatureValue>(vals, kCicFeatures);
     for (FlowExporter* e : exporters) e->Export(view);
-    stats->flows_exported[static_cast<int>(reason)] += 1;
+    if (kind == RowKind::kFinal) stats->flows_exported[static_cast<int>(reason)] += 1;
+  }
+
+  // ---- snapshots ----
+  void Touch(uint32_t id) noexcept {
+    CicFlow& f = table.At(id);
+    if (f.touched) return;
+    f.touched = 1;
+    touched.Touch(id);
+  }
+  // The clock moved to t: past next_snap_us, every flow touched since the last snapshot is
+  // exported as a snapshot (computed on a copy of its record) and stays open.
+  void Clock(int64_t t) {
+    if (t > now_us) now_us = t;
+    if (now_us < next_snap_us || next_snap_us == std::numeric_limits<int64_t>::max()) return;
+    touched.Drain([this](uint32_t id) {
+      CicFlow& f = table.At(id);
+      if (!f.touched) return;  // ended since it was listed
+      f.touched = 0;
+      CicFlow copy = f;
+      EmitFlow(copy, EndReason::kActiveTimeout, RowKind::kSnapshot);
+    });
+    next_snap_us = NextSnapshotNs(now_us, snap_us);
   }
 
   // Ends flow `id`: written if the profile writes it (kCic: >= 2 packets at timeout/EOF).
   void End(uint32_t id, EndReason reason, bool check_count) {
     CicFlow& f = table.At(id);
+    f.touched = 0;  // its slot, if still listed, is skipped
     if (!check_count || !exact || f.fwd.n + f.bwd.n > 1) Emit(id, reason);
     table.Erase(id);
     stats->flows_active = table.Size();
@@ -470,6 +510,7 @@ struct CicEngine::Impl {
     table.PushBack(kListActivity, id);
     First(table.At(id), p, t);
     table.At(id).put_seq = ++put_seq;
+    if (snap_us) Touch(id);
     while (table.Size() > java_cap / 4 * 3) java_cap *= 2;
     stats->flows_created += 1;
     stats->flows_active = table.Size();
@@ -540,6 +581,7 @@ struct CicEngine::Impl {
   // the clock, time clamped to be monotonic per flow (C16).
   void OnPacketCorrected(const PacketMeta& p, int64_t t) {
     Expire(t);
+    if (snap_us) Clock(t);
     FlowKey fk;
     uint64_t fh;
     const uint32_t id = FindOrCreate(p, t, &fk, &fh);
@@ -563,6 +605,7 @@ struct CicEngine::Impl {
     Act(f, t);
     Add(f, p, fwd, t);
     stats->packets_in_flows += 1;
+    if (snap_us) Touch(id);
     table.PushBack(kListActivity, id);
     if (p.tcp_flags & kFin) (fwd ? f.fin_fwd : f.fin_bwd) += 1;  // C5: every FIN counts
     if (!closing && ((p.tcp_flags & kRst) || (f.fin_fwd > 0 && f.fin_bwd > 0))) {
@@ -625,7 +668,9 @@ void CicEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
 }
 
 void CicEngine::AdvanceTime(uint64_t now_ns) {
-  if (!impl_->exact) impl_->Expire(static_cast<int64_t>(now_ns / 1000));
+  if (impl_->exact) return;
+  impl_->Expire(static_cast<int64_t>(now_ns / 1000));
+  if (impl_->snap_us) impl_->Clock(static_cast<int64_t>(now_ns / 1000));
 }
 
 void CicEngine::Flush(EndReason reason) {

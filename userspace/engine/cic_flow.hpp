@@ -57,7 +57,8 @@ struct CicFlow {
   uint32_t fin_fwd, fin_bwd;
   uint8_t sf_set, bwd_win_set, proto, ip_version;
   uint8_t flags_or[2];  // OR of the TCP flag bytes per direction (FlowView::tcp_flags)
-  uint16_t pad_;
+  uint8_t touched;      // snapshots on: a packet since the last snapshot (engine/touched_flows.hpp)
+  uint8_t pad_;
   uint64_t put_seq;  // kCic: order of the HashMap put that created this entry (row order at EOF)
   CicBulk bulk[2];  // [0] forward, [1] backward
   CicStat len, fwd, bwd, flow_iat, fwd_iat, bwd_iat, active, idle;

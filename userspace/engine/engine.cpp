@@ -3,6 +3,7 @@
 // each finished flow (FlowView) for the corrected and nfm2022 profiles. Time comes only from packet timestamps / AdvanceTime.
 // The rules implemented here are spec §2-§6 (nfm2022) and docs/FEATURES.md (corrected).
 #include "engine/engine.hpp"
+#include "engine/touched_flows.hpp"
 
 #include <arpa/inet.h>
 
@@ -149,6 +150,11 @@ struct FlowEngine::Impl {
     // 2022 timeouts compare microsecond-rounded times (spec §3.2).
     idle_us_limit = cfg.idle_timeout_s * 1e6;
     active_us_limit = cfg.active_timeout_s * 1e6;
+    if (!nfm2022 && cfg.snapshot_interval_s > 0) {
+      snap_ns = std::max<int64_t>(1, SecondsToNs(cfg.snapshot_interval_s));
+      touched.Init(table.Capacity());
+      next_snap = 0;  // the first packet sets the first snapshot time
+    }
   }
   ~Impl() { std::free(ext); }
 
@@ -164,6 +170,11 @@ struct FlowEngine::Impl {
   // (addresses equal) * 2 + (ports equal) - 1, i.e. [ports only, addresses only, both].
   uint64_t degenerate[3] = {0, 0, 0};
   int64_t now = 0;          // latest packet time seen (corrected sweeps)
+  // Snapshots (corrected, --snapshot-interval): every multiple of snap_ns the clock reaches,
+  // the flows with packets since the previous one (kFlowTouched, listed in `touched`).
+  int64_t snap_ns = 0;
+  int64_t next_snap = std::numeric_limits<int64_t>::max();
+  TouchedFlows touched;
   int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
   double idle_us_limit, active_us_limit;
   // The view of the flow being exported (BuildView fills it; exporters read it).
@@ -288,6 +299,7 @@ struct FlowEngine::Impl {
 
   void Export(uint32_t id, EndReason reason) {
     FlowRecord& f = table.At(id);
+    f.bits &= static_cast<uint8_t>(~kFlowTouched);  // its slot, if still listed, is skipped
     if (ntl) BuildNtlView(id, reason, view); else BuildView(id, reason, view);
     for (FlowExporter* x : exporters) x->Export(view);
     ++stats().flows_exported[static_cast<int>(reason)];
@@ -355,7 +367,8 @@ struct FlowEngine::Impl {
       x.hs_other = 1;
     }
   }
-  void BuildNtlView(uint32_t id, EndReason reason, FlowView& v);
+  // snapshot: the flow stays open (its period list is left as it was).
+  void BuildNtlView(uint32_t id, EndReason reason, FlowView& v, bool snapshot = false);
 
   // The flow's cold slot, taken now if it has none.
   FlowCold& ColdOf(FlowRecord& f) noexcept {
@@ -571,6 +584,31 @@ struct FlowEngine::Impl {
     }
   }
 
+  // ---- snapshots ------------------------------------------------------------------------
+  // A packet of flow `id` (snapshots on).
+  void Touch(uint32_t id) noexcept {
+    FlowRecord& f = table.At(id);
+    if (f.bits & kFlowTouched) return;
+    f.bits |= kFlowTouched;
+    touched.Touch(id);
+  }
+  // Snapshots off, or past the representable times: next_snap is INT64_MAX (never).
+  bool SnapshotDue() const noexcept { return now >= next_snap && next_snap != std::numeric_limits<int64_t>::max(); }
+  // The clock reached next_snap: every flow touched since the last snapshot is exported as a
+  // snapshot (features so far; building a view changes no flow state) and stays open.
+  void TakeSnapshots() {
+    touched.Drain([this](uint32_t id) {
+      FlowRecord& f = table.At(id);
+      if (!(f.bits & kFlowTouched)) return;  // ended since it was listed
+      f.bits &= static_cast<uint8_t>(~kFlowTouched);
+      if (ntl) BuildNtlView(id, EndReason::kActiveTimeout, view, true); else BuildView(id, EndReason::kActiveTimeout, view);
+      view.row_kind = RowKind::kSnapshot;
+      for (FlowExporter* x : exporters) x->Export(view);
+      view.row_kind = RowKind::kFinal;
+    });
+    next_snap = NextSnapshotNs(now, snap_ns);
+  }
+
   // ---- termination ----------------------------------------------------------------------
   // Corrected: export everything whose time is up at `t` (idle, closing grace, active).
   void Sweep(int64_t t) {
@@ -698,6 +736,7 @@ struct FlowEngine::Impl {
       now = t;
       Sweep(now);
     }
+    if (SnapshotDue()) TakeSnapshots();
     const FlowKey k = CorrectedKey(p);
     const uint64_t h = p.flags & kPktKeyHashed ? p.key_hash : k.Hash();
     uint32_t id = table.FindAny(k, h);
@@ -718,11 +757,13 @@ struct FlowEngine::Impl {
     if (id == FlowTable<FlowRecord>::kNil) {
       id = Create(p, k);
       AddCorrected(id, p, 0);
+      if (snap_ns) Touch(id);
       return;
     }
     const FlowRecord& f = table.At(id);
     const int d = (AddrEq(p.saddr, f.Src()) && p.sport == f.Sport()) ? 0 : 1;
     AddCorrected(id, p, d);
+    if (snap_ns) Touch(id);
   }
 
   void Flush(EndReason reason) {
@@ -743,6 +784,7 @@ struct FlowEngine::Impl {
     if (uint32_t id = table.Head(kListClosing); id != kNil) q = std::min(q, table.At(id).close_deadline);
     if (uint32_t id = table.Head(kListActivity); id != kNil) q = std::min(q, plus(table.At(id).link_ts, idle_ns));
     if (uint32_t id = table.Head(kListCreated); id != kNil) q = std::min(q, plus(table.At(id).first_ts, active_ns));
+    if (snap_ns && next_snap > 0) q = std::min(q, next_snap - 1);  // AdvanceTime(next_snap) takes a snapshot
     return q;
   }
 
@@ -1034,7 +1076,7 @@ void FlowEngine::Impl::BuildView(uint32_t id, EndReason reason, FlowView& v) {
 }
 
 // The corrected ntl feature set of flow `id` (ntl_compute with corrected semantics).
-void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v) {
+void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v, bool snapshot) {
   const FlowRecord& f = table.At(id);
   NtlExt& x = ntl->ext[id];
   std::vector<ListedPacket>& pk = ntl->pk;
@@ -1065,7 +1107,8 @@ void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v) 
   // Active/idle lists (positive, D5 fixed) with the last active period (D19 fixed).
   PeriodPool::Periods& pr = ntl->periods.Of(&x.periods);
   const int64_t start_act = StartAct(f);
-  if (f.last_ts - start_act > 0) pr.act.push_back(static_cast<double>(f.last_ts - start_act));  // ns
+  const bool pushed = f.last_ts - start_act > 0;
+  if (pushed) pr.act.push_back(static_cast<double>(f.last_ts - start_act));  // ns
   in.act = &pr.act;
   in.idle = &pr.idle;
   in.hs_state = x.hs_state;
@@ -1075,6 +1118,7 @@ void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v) 
   in.hs_other_ns = x.hs_other_ns;
   ntl->values = NtlValues(true);
   ComputeNtlFeatures(in, ntl->scratch, ntl->values);
+  if (snapshot && pushed) pr.act.pop_back();  // the period is still open
   assert(ntl->values.size() == kNtlCorrectedNumFeatures);
   v = FlowView{};
   FillIdentity(f, reason, v);
@@ -1132,6 +1176,7 @@ void FlowEngine::AdvanceTime(uint64_t now_ns) {
   const int64_t t = static_cast<int64_t>(now_ns);
   if (t > impl_->now) impl_->now = t;
   impl_->Sweep(impl_->now);
+  if (impl_->SnapshotDue()) impl_->TakeSnapshots();
 }
 
 void FlowEngine::SyncTime(uint64_t now_ns) noexcept {

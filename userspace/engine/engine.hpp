@@ -43,6 +43,10 @@ struct EngineConfig {
   // also keeps a packet list of up to ntl_max_list_packets packets (16 bytes each).
   bool ntl_features = false;
   uint32_t ntl_max_list_packets = 1u << 16;
+  // Corrected profile only (FlowEngine, the corrected CIC set): > 0 makes the engine export a
+  // snapshot (RowKind::kSnapshot) of every open flow that had packets since its previous one,
+  // each time its clock crosses a multiple of this many seconds since the Unix epoch.
+  double snapshot_interval_s = 0;
 };
 void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given, bool threshold_given);
 

@@ -115,6 +115,7 @@ enum FlowBit : uint8_t {
   kFlowAddrSwapped = 1u << 2,  // flow source address is key.b (else key.a)
   kFlowPortSwapped = 1u << 3,  // flow source port is key.pb (else key.pa)
   kFlowLastBwd = 1u << 4,      // the last packet was backward (see other_ts)
+  kFlowTouched = 1u << 5,      // snapshots on: a packet since the last snapshot (engine/touched_flows.hpp)
 };
 
 // Flag counters are 16-bit in the record: a count never exceeds its direction's packet

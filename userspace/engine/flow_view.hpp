@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// FlowView: what the engine hands to every exporter when a flow ends — identity, end reason,
-// direction counters and every feature as a typed value, computed once. Exporters (CSV, IPFIX,
+// FlowView: what the engine hands to every exporter when a flow ends (or, with snapshots, while
+// it is still open) — identity, end reason, direction counters and every feature as a typed
+// value, computed once. Exporters (CSV, IPFIX,
 // metrics, labels, manifest) read it; none of them reaches into the engine's flow state.
 // A FlowView is valid only during FlowExporter::Export; copy what you keep.
 #pragma once
@@ -32,6 +33,12 @@ enum class EndReason : uint8_t {
   kCount
 };
 const char* EndReasonName(EndReason r) noexcept;  // "idle", "active_timeout", "fin", "rst", "eviction", "shutdown"
+
+// What a row is: the flow's one final row (it ended), or a snapshot of a flow that is still
+// open (--snapshot-interval: the features so far; the flow continues and ends with a final
+// row equal to the one it would have without snapshots).
+enum class RowKind : uint8_t { kFinal = 0, kSnapshot };
+inline const char* RowKindName(RowKind k) noexcept { return k == RowKind::kSnapshot ? "snapshot" : "final"; }
 
 // One feature value. `kind` says how the reference prints it (spec §6.3); the column's
 // IPFIX/storage type (unsigned or float) is fixed per column by the FeatureSet, and every
@@ -107,7 +114,8 @@ struct FlowView {
   uint8_t proto = 0;
   uint8_t ip_version = 0;         // 4 or 6
   Profile profile = Profile::kCorrected;
-  EndReason reason = EndReason::kShutdown;
+  EndReason reason = EndReason::kShutdown;  // snapshots: kActiveTimeout (IPFIX: an interim record)
+  RowKind row_kind = RowKind::kFinal;
   int64_t first_ns = 0;           // first packet time, ns since the Unix epoch (UTC)
   int64_t last_ns = 0;            // last packet time (corrected: latest effective time)
   // Per direction [0] forward (from src), [1] backward.
@@ -122,7 +130,8 @@ struct FlowView {
   std::span<const Decimal> decimals;  // operands of kDecimalFloat values
 };
 
-// Receives finished flows. Export is called on the engine's thread, once per flow, in end
+// Receives finished flows (and snapshots of open ones, row_kind kSnapshot, when the engine
+// makes them). Export is called on the engine's thread, once per final row, in end
 // order; it must not block for long (queue and return). Begin is called once, when the
 // exporter is attached to the engine, before any flow (a CSV writes its header lazily at the
 // first flow, so a run without flows leaves an empty file, as the references do).

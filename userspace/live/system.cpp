@@ -69,9 +69,15 @@ namespace {
 int DropSelf() noexcept {
   // Bounding set first: dropping it needs CAP_SETPCAP, which is about to go. Afterwards an
   // execve as uid 0 cannot regain anything. The loop ends at the first unknown capability.
+  // Without CAP_SETPCAP (a container granted only BPF, PERFMON and NET_ADMIN, as the
+  // DaemonSet asks) the bounding set cannot shrink (EPERM): it stays what the runtime granted,
+  // and the sets below are still emptied (lowering them needs no capability).
   for (long cap = 0; cap < 64; ++cap) {
     if (syscall(SYS_prctl, PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break;
-    if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return errno;
+    if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+      if (errno == EPERM) break;
+      if (errno != EINVAL) return errno;
+    }
   }
   syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL if old: fine
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};

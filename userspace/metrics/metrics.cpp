@@ -583,6 +583,7 @@ void Metrics::ObserveFlow(const FlowSummary& f) {
 }
 
 void FlowMetricsObserver::Export(const FlowView& f) {
+  if (f.row_kind == RowKind::kSnapshot) return;  // the flow histograms describe ended flows
   FlowSummary s;
   s.reason = f.reason;
   s.duration_s = exact::NsToSeconds(f.last_ns - f.first_ns);

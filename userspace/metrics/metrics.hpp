@@ -117,7 +117,8 @@ class Metrics {
   std::unique_ptr<Impl> impl_;
 };
 
-// The exporter through which metrics observe finished flows (histograms). It only reads.
+// The exporter through which metrics observe finished flows (histograms; snapshot rows are
+// not flows that ended and are left out). It only reads.
 class FlowMetricsObserver : public FlowExporter {
  public:
   explicit FlowMetricsObserver(Metrics& metrics) : metrics_(metrics) {}

@@ -32,16 +32,17 @@ bool EndsWith(std::string_view s, std::string_view suf) {
 // Plain and compressed sinks share the FILE and its error handling.
 class FileSink : public ByteSink {
  public:
-  bool OpenFile(const std::string& path, std::string* error) {
+  bool OpenFile(const std::string& path, std::string* error, std::string_view what, std::string_view option) {
     path_ = path;
+    what_ = what;
     if (path == "-") {
       file_ = stdout;
       is_stdout_ = true;
     } else {
       file_ = std::fopen(path.c_str(), "wb");
       if (!file_) {
-        *error = "open CSV output " + path + ": " + ErrnoText(errno) +
-                 "; choose a writable path with --csv (or '-' for stdout)";
+        *error = "open " + what_ + " output " + path + ": " + ErrnoText(errno) + "; choose a writable path with " +
+                 std::string(option) + " (or '-' for stdout)";
         return false;
       }
     }
@@ -55,7 +56,7 @@ class FileSink : public ByteSink {
 
  protected:
   bool Fail(const char* action, int err) {
-    if (error_.empty()) error_ = std::string(action) + " CSV output " + path_ + ": " + ErrnoText(err);
+    if (error_.empty()) error_ = std::string(action) + " " + what_ + " output " + path_ + ": " + ErrnoText(err);
     failed_ = true;
     return false;
   }
@@ -75,10 +76,17 @@ class FileSink : public ByteSink {
     return !failed_;
   }
 
+  bool FlushFile() {
+    if (failed_ || !file_) return false;
+    if (std::fflush(file_) != 0) return Fail("write", errno);
+    return true;
+  }
+
   std::FILE* file_ = nullptr;
   bool is_stdout_ = false;
   bool failed_ = false;
   std::string path_;
+  std::string what_ = "CSV";
 };
 
 class PlainSink final : public FileSink {
@@ -89,6 +97,7 @@ class PlainSink final : public FileSink {
     bytes_in_ += n;
     return true;
   }
+  bool Flush() override { return FlushFile(); }
   bool Close(bool sync) override { return CloseFile(sync); }
 };
 
@@ -103,17 +112,24 @@ class CompressedSink : public FileSink {
       in_.insert(in_.end(), data, data + take);
       data += take;
       n -= take;
-      if (in_.size() == kChunk && !Compress(false)) return false;
+      if (in_.size() == kChunk && !Compress(Mode::kContinue)) return false;
     }
     return true;
   }
+  bool Flush() override {
+    if (failed_ || !file_) return false;
+    return Compress(Mode::kFlush) && FlushFile();
+  }
   bool Close(bool sync) override {
-    if (file_ && !failed_) Compress(true);
+    if (file_ && !failed_) Compress(Mode::kEnd);
     return CloseFile(sync);
   }
 
  protected:
-  virtual bool Compress(bool end) = 0;  // consumes in_ entirely; end: finish the stream
+  enum class Mode { kContinue, kFlush, kEnd };
+  // Consumes in_ entirely; kFlush: ends a block a decompressor can read up to; kEnd: finishes
+  // the stream.
+  virtual bool Compress(Mode mode) = 0;
   std::vector<char> in_;
   std::vector<unsigned char> out_ = std::vector<unsigned char>(kChunk);
 };
@@ -125,7 +141,7 @@ class GzipSink final : public CompressedSink {
     in_.reserve(kChunk);
     // windowBits 15 + 16: gzip wrapper; memLevel 8 (zlib's default).
     if (deflateInit2(&zs_, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-      *error = "open CSV output " + path_ + ": zlib initialisation failed";
+      *error = "open " + what_ + " output " + path_ + ": zlib initialisation failed";
       return false;
     }
     init_ = true;
@@ -136,16 +152,17 @@ class GzipSink final : public CompressedSink {
   }
 
  private:
-  bool Compress(bool end) override {
+  bool Compress(Mode mode) override {
+    const bool end = mode == Mode::kEnd;
     zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
     zs_.avail_in = static_cast<uInt>(in_.size());
     int rc;
     do {
       zs_.next_out = out_.data();
       zs_.avail_out = static_cast<uInt>(out_.size());
-      rc = deflate(&zs_, end ? Z_FINISH : Z_NO_FLUSH);
+      rc = deflate(&zs_, end ? Z_FINISH : mode == Mode::kFlush ? Z_SYNC_FLUSH : Z_NO_FLUSH);
       if (rc == Z_STREAM_ERROR) {
-        error_ = "compress CSV output " + path_ + ": zlib stream error";
+        error_ = "compress " + what_ + " output " + path_ + ": zlib stream error";
         failed_ = true;
         return false;
       }
@@ -166,7 +183,7 @@ class ZstdSink final : public CompressedSink {
     cctx_ = ZSTD_createCCtx();
     if (!cctx_ || ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, 3)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1))) {
-      *error = "open CSV output " + path_ + ": zstd initialisation failed";
+      *error = "open " + what_ + " output " + path_ + ": zstd initialisation failed";
       return false;
     }
     return true;
@@ -174,19 +191,21 @@ class ZstdSink final : public CompressedSink {
   ~ZstdSink() override { ZSTD_freeCCtx(cctx_); }
 
  private:
-  bool Compress(bool end) override {
+  bool Compress(Mode mode) override {
+    const bool end = mode == Mode::kEnd;
+    const ZSTD_EndDirective directive = end ? ZSTD_e_end : mode == Mode::kFlush ? ZSTD_e_flush : ZSTD_e_continue;
     ZSTD_inBuffer in{in_.data(), in_.size(), 0};
     size_t remaining;
     do {
       ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-      remaining = ZSTD_compressStream2(cctx_, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+      remaining = ZSTD_compressStream2(cctx_, &out, &in, directive);
       if (ZSTD_isError(remaining)) {
-        error_ = "compress CSV output " + path_ + ": " + ZSTD_getErrorName(remaining);
+        error_ = "compress " + what_ + " output " + path_ + ": " + ZSTD_getErrorName(remaining);
         failed_ = true;
         return false;
       }
       if (!Raw(out_.data(), out.pos)) return false;
-    } while (end ? remaining != 0 : in.pos < in.size);
+    } while (directive != ZSTD_e_continue ? remaining != 0 : in.pos < in.size);
     in_.clear();
     return true;
   }
@@ -219,26 +238,30 @@ std::string RotatedName(const std::string& path, const std::string& stamp, uint3
   if (EndsWith(p, ".csv")) {
     p.remove_suffix(4);
     ext = EndsWith(path, ".gz") ? ".csv.gz" : ".csv.zst";
+  } else if (EndsWith(p, ".jsonl")) {
+    p.remove_suffix(6);
+    ext = EndsWith(path, ".gz") ? ".jsonl.gz" : ".jsonl.zst";
   }
   // A name that is only the extension (".csv.gz") keeps the tag in front.
   return std::string(p) + tag + std::string(ext);
 }
 
-std::unique_ptr<ByteSink> ByteSink::Open(const std::string& path, std::string* error) {
+std::unique_ptr<ByteSink> ByteSink::Open(const std::string& path, std::string* error, std::string_view what,
+                                         std::string_view option) {
   switch (CodecForPath(path)) {
     case Codec::kGzip: {
       auto s = std::make_unique<GzipSink>();
-      if (!s->OpenFile(path, error) || !s->Init(error)) return nullptr;
+      if (!s->OpenFile(path, error, what, option) || !s->Init(error)) return nullptr;
       return s;
     }
     case Codec::kZstd: {
       auto s = std::make_unique<ZstdSink>();
-      if (!s->OpenFile(path, error) || !s->Init(error)) return nullptr;
+      if (!s->OpenFile(path, error, what, option) || !s->Init(error)) return nullptr;
       return s;
     }
     default: {
       auto s = std::make_unique<PlainSink>();
-      if (!s->OpenFile(path, error)) return nullptr;
+      if (!s->OpenFile(path, error, what, option)) return nullptr;
       return s;
     }
   }

@@ -18,16 +18,22 @@ Codec CodecForPath(std::string_view path) noexcept;
 
 // Name of rotated part n of `path` with time stamp `stamp`: plain files keep the historical
 // <path>.<stamp>.<n>; compressed files keep their extension last so tools recognise them:
-// out.csv.gz -> out.<stamp>.<n>.csv.gz, x.zst -> x.<stamp>.<n>.zst.
+// out.csv.gz -> out.<stamp>.<n>.csv.gz, out.jsonl.zst -> out.<stamp>.<n>.jsonl.zst,
+// x.zst -> x.<stamp>.<n>.zst.
 std::string RotatedName(const std::string& path, const std::string& stamp, uint32_t n);
 
 class ByteSink {
  public:
-  // path "-" = stdout (always plain). Error text: "open CSV output <path>: <reason>; <hint>".
-  static std::unique_ptr<ByteSink> Open(const std::string& path, std::string* error);
+  // path "-" = stdout (always plain). Error text: "open <what> output <path>: <reason>; <hint>"
+  // (what: "CSV", "JSON"; the hint names `option`).
+  static std::unique_ptr<ByteSink> Open(const std::string& path, std::string* error, std::string_view what = "CSV",
+                                        std::string_view option = "--csv");
   virtual ~ByteSink() = default;
   // False once anything failed (Error() says what); later writes are refused.
   virtual bool Write(const char* data, size_t n) = 0;
+  // Hands everything written so far to the file (compressed: a sync/flush point a streaming
+  // decompressor can read up to), so a reader of the file sees it now. False on failure.
+  virtual bool Flush() = 0;
   // Ends the stream (compressed trailer), flushes, fsyncs a real file when `sync` and closes
   // it (stdout is flushed only). Idempotent; false on failure.
   virtual bool Close(bool sync) = 0;

@@ -10,12 +10,15 @@
 
 namespace nfm {
 
-std::unique_ptr<CsvFileSink> CsvFileSink::Open(const std::string& path, uint64_t rotate_bytes, std::string* error) {
+std::unique_ptr<CsvFileSink> CsvFileSink::Open(const std::string& path, uint64_t rotate_bytes, std::string* error,
+                                               std::string_view what, std::string_view option) {
   std::unique_ptr<CsvFileSink> s(new CsvFileSink());
   s->path_ = path;
   s->rotate_bytes_ = rotate_bytes;
   s->is_stdout_ = path == "-";
-  s->out_ = ByteSink::Open(path, error);
+  s->what_ = what;
+  s->option_ = option;
+  s->out_ = ByteSink::Open(path, error, what, option);
   if (!s->out_) return nullptr;
   return s;
 }
@@ -56,7 +59,7 @@ bool CsvFileSink::Rotate() {
   std::rename(path_.c_str(), rotated.c_str());
   if (on_close) on_close(rotated, file_bytes_, false);
   std::string err;
-  out_ = ByteSink::Open(path_, &err);
+  out_ = ByteSink::Open(path_, &err, what_, option_);
   if (!out_) {
     failed_ = true;
     ++write_errors_;
@@ -75,12 +78,20 @@ void CsvFileSink::Header(const std::string& header_line) {
 
 void CsvFileSink::Row(std::string_view row) {
   if (rotate_bytes_ && file_bytes_ + row.size() > rotate_bytes_ && file_bytes_ > header_.size()) Rotate();
-  if (Write(row.data(), row.size())) {
+  if (Write(row.data(), row.size()) && (!line_flush_ || FlushRow())) {
     ++rows_;
   } else {
     ++lost_;
   }
   if (on_row) on_row(row.size());
+}
+
+bool CsvFileSink::FlushRow() {
+  if (out_->Flush()) return true;
+  failed_ = true;
+  ++write_errors_;
+  error_ = out_->Error();
+  return false;
 }
 
 bool CsvFileSink::Finish() {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// CsvFileSink: writes CSV rows to a file or stdout through a large buffer.
+// CsvFileSink: writes CSV rows (or JSON lines: any line-oriented text with an optional header
+// line) to a file or stdout through a large buffer.
 // Opening checks writability up front (so a bad path fails before any input is read). A
 // write error is remembered with its errno; later rows are counted as lost, never dropped
 // silently. Optional size-based rotation (file.csv -> file.csv.<UTC time>.<n>; compressed
@@ -20,8 +21,10 @@ namespace nfm {
 
 class CsvFileSink {
  public:
-  // path "-" = stdout. rotate_bytes 0 = never rotate.
-  static std::unique_ptr<CsvFileSink> Open(const std::string& path, uint64_t rotate_bytes, std::string* error);
+  // path "-" = stdout. rotate_bytes 0 = never rotate. what/option: the output's name in error
+  // texts ("CSV", "--csv"; "JSON", "--json").
+  static std::unique_ptr<CsvFileSink> Open(const std::string& path, uint64_t rotate_bytes, std::string* error,
+                                           std::string_view what = "CSV", std::string_view option = "--csv");
   ~CsvFileSink();
 
   // The header line, written first in every file (also after rotation).
@@ -30,6 +33,9 @@ class CsvFileSink {
   void Row(std::string_view row);
   // Flushes buffers; returns false (and sets Error()) if anything failed.
   bool Finish();
+  // Hand every row to the file as it is written (live JSON Lines: a reader sees each row when
+  // it is made; compressed files get a flush point per row). Off by default.
+  void SetLineFlush(bool on) noexcept { line_flush_ = on; }
 
   // Called for every row after it is handed to the buffer, with its size (metrics).
   std::function<void(size_t)> on_row;
@@ -49,11 +55,13 @@ class CsvFileSink {
  private:
   CsvFileSink() = default;
   bool Write(const char* data, size_t n);
+  bool FlushRow();
   bool Rotate();
 
   std::unique_ptr<ByteSink> out_;
   bool is_stdout_ = false;
   std::string path_;
+  std::string what_, option_;
   std::string header_;
   uint64_t rotate_bytes_ = 0;
   uint64_t file_bytes_ = 0;
@@ -63,6 +71,7 @@ class CsvFileSink {
   uint64_t write_errors_ = 0;
   bool failed_ = false;
   bool finished_ = false;
+  bool line_flush_ = false;
   std::string error_;
 };
 

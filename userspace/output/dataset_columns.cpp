@@ -127,10 +127,12 @@ std::string DatasetColumns::Header(std::string_view header) const {
     // ..., <label column> -> ..., capture_loss, <label column>: the set's own name stays.
     const size_t last = LastFieldStart(body);
     h.assign(body.substr(0, last));
+    if (row_kind_) h += "row_kind,";
     if (loss_) h += "capture_loss,";
     h += body.substr(last);
   } else {
     h.assign(body);
+    if (row_kind_) h += ",row_kind";
     if (loss_) h += ",capture_loss";
     if (labels_) h += ",label";
   }
@@ -149,6 +151,10 @@ std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& fl
   if (own_label_) {
     const size_t last = LastFieldStart(row.substr(0, cut));
     row_.assign(row.data(), last);
+    if (row_kind_) {
+      row_ += RowKindName(flow.row_kind);
+      row_ += ',';
+    }
     if (loss_) row_ += lost_ ? "1," : "0,";
     if (labels_) {
       row_ += label_;
@@ -157,6 +163,10 @@ std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& fl
     }
   } else {
     row_.assign(row.data(), cut);
+    if (row_kind_) {
+      row_ += ',';
+      row_ += RowKindName(flow.row_kind);
+    }
     if (loss_) row_ += lost_ ? ",1" : ",0";
     if (labels_) {
       row_ += ',';

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// DatasetColumns: the optional trailing CSV columns for data sets — `capture_loss` (0/1, with
-// --loss-column) and then `label` (with --labels, always last). It decides both values for a
+// DatasetColumns: the optional trailing CSV columns — `row_kind` (snapshot/final, with
+// --snapshot-interval), `capture_loss` (0/1, with --loss-column) and then `label` (with
+// --labels, always last). It decides both values for a
 // flow (LabelRules; a LossOracle) and appends them to a rendered row. Layouts that already end
 // in a label column (cic `Label`, ntl `label`): --labels rewrites that last field instead of
 // adding one, and capture_loss goes just before it. Without either option it is not used and
@@ -110,8 +111,10 @@ class DatasetColumns {
   // The rendered layout already ends in a label column (cic, ntl): it is kept last and, with
   // labels, its value is replaced; capture_loss is inserted before it. Set before Header().
   void SetOwnLabelColumn(bool own) noexcept { own_label_ = own; }
+  // Adds the row_kind column (snapshots are on); it goes before capture_loss. Set before Header().
+  void SetRowKind(bool on) noexcept { row_kind_ = on; }
 
-  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr; }
+  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr || row_kind_; }
   // Header line with the extra column names inserted before the line end.
   std::string Header(std::string_view header) const;
   // Decides the values for `flow` (available through LastLabel/LastLoss) and returns `row`
@@ -125,6 +128,7 @@ class DatasetColumns {
   std::string default_label_;
   LossOracle* loss_;
   bool own_label_ = false;
+  bool row_kind_ = false;
   std::string row_;
   std::string_view label_;
   bool lost_ = false;

@@ -169,6 +169,7 @@ void Manifest::SetColumns(std::string_view header_line, const FeatureSet& set) {
                 {"dst_ip", "address", ""},     {"dst_port", "unsigned", ""},
                 {"protocol", "unsigned", "IP protocol number"},
                 {"capture_loss", "unsigned", "0/1"}, {"label", "text", ""},
+                {"row_kind", "text", "snapshot | final"},
                 // The cic set's identity and label columns (CIC.md §5).
                 {"Flow ID", "text", ""},       {"Src IP", "address", ""},
                 {"Src Port", "unsigned", ""},  {"Dst IP", "address", ""},
@@ -214,8 +215,12 @@ void Manifest::OnRow(const FlowView& flow, std::string_view label, bool loss) {
   if (rows_ == 0 || flow.first_ns < first_flow_ns_) first_flow_ns_ = flow.first_ns;
   if (rows_ == 0 || flow.last_ns > last_flow_ns_) last_flow_ns_ = flow.last_ns;
   ++rows_;
-  ++flows_by_reason_[static_cast<int>(flow.reason)];
-  packets_in_rows_ += flow.packets[0] + flow.packets[1];
+  if (flow.row_kind == RowKind::kSnapshot) {
+    ++snapshot_rows_;  // a flow still open: its packets are counted by its final row
+  } else {
+    ++flows_by_reason_[static_cast<int>(flow.reason)];
+    packets_in_rows_ += flow.packets[0] + flow.packets[1];
+  }
   if (loss) ++loss_rows_;
   if (!labels_path.empty()) {
     auto it = rows_by_label_.find(label);
@@ -311,6 +316,12 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
   j.Obj("flows_in_file");
   j.U("rows", rows_);
   j.U("packets", packets_in_rows_);
+  if (snapshot_interval_s > 0) {
+    j.Obj("rows_by_kind");
+    j.U("snapshot", snapshot_rows_);
+    j.U("final", rows_ - snapshot_rows_);
+    j.Close('}');
+  }
   j.Obj("by_end_reason");
   for (int r = 0; r < static_cast<int>(EndReason::kCount); ++r)
     j.U(EndReasonName(static_cast<EndReason>(r)), flows_by_reason_[r]);
@@ -380,6 +391,7 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
 
   // Reset the per-file counts whatever happens below: the next file starts now.
   rows_ = 0;
+  snapshot_rows_ = 0;
   packets_in_rows_ = 0;
   loss_rows_ = 0;
   for (auto& v : flows_by_reason_) v = 0;

@@ -59,7 +59,7 @@ class Manifest {
  public:
   // Run-wide facts, fixed before the first file closes.
   std::string mode = "offline";               // "offline" | "live"
-  std::string format = "csv";                 // the file's format: "csv" | "ipfix" (RFC 5655 file)
+  std::string format = "csv";                 // the file's format: "csv" | "jsonl" | "ipfix" (RFC 5655 file)
   std::vector<std::string> command_line;
   std::vector<std::pair<std::string, std::string>> options;    // every option: name -> value text
   std::vector<std::pair<std::string, std::string>> effective;  // resolved settings (profile defaults applied)
@@ -68,6 +68,7 @@ class Manifest {
   uint64_t label_rules = 0;
   bool loss_column = false;
   std::string loss_source;  // "ring_losses" (live) | "pcapng_isb" (offline)
+  double snapshot_interval_s = 0;  // > 0: rows include snapshots (flows_in_file.rows_by_kind)
 
   // Providers called when a file closes (each may be empty).
   std::function<void(std::vector<ManifestInput>*)> inputs;
@@ -83,7 +84,7 @@ class Manifest {
   void SetColumns(std::string_view header_line, const FeatureSet& set);
   // Starts the run clock and the first file's live counter baseline.
   void Start();
-  // One row went into the current file.
+  // One row went into the current file (a snapshot row counts as a row, not as a flow ended).
   void OnRow(const FlowView& flow, std::string_view label, bool loss);
   // Writes <closed_path>.manifest.json for the file that just closed, then starts counting the
   // next file. `uncompressed_bytes` is the CSV text size; `final_part` says it is the run's last.
@@ -93,6 +94,7 @@ class Manifest {
  private:
   uint32_t part_ = 0;
   uint64_t rows_ = 0;
+  uint64_t snapshot_rows_ = 0;  // rows_ that are snapshots of open flows
   uint64_t flows_by_reason_[static_cast<int>(EndReason::kCount)] = {};
   uint64_t packets_in_rows_ = 0;
   int64_t first_flow_ns_ = 0, last_flow_ns_ = 0;

@@ -3,6 +3,9 @@
 // native scanner (packet_protocol.cpp: scan_ethernet/vlan/llc/snap/ip4/icmp/udp/l2tp/ppp) and
 // PacketReader's choice of headers: addresses from the first IPv4 header, then the first TCP
 // header anywhere in the chain, else the first UDP header. Every read is bounded by cap_len.
+// Version: CICFlowMeter ships the native library jnetpcap-1.4.r1425 (its build.gradle); where
+// jnetpcap's sources differ between revisions, the behaviour measured on the reference decides
+// (see Ip4HeaderDecodes).
 #include "source/decode_cic.hpp"
 
 #include <cstring>
@@ -90,6 +93,49 @@ void ScanIpv4(Chain& c, uint32_t ip, int depth) {
   }
 }
 
+// Whether PacketReader.getIpv4Info gets the IPv4 header at `ip` without an exception, given the
+// scanner's buffer length `buf_len` (the record, or less after the Ethernet trailer cut) and the
+// record's captured length `cap`. Callers have checked ip + 20 <= cap (scan_ip4 records nothing
+// otherwise; it cuts the Ethernet trailer after that check). jnetpcap 1.4, in order:
+//  1. scan_ip4 (packet_protocol.cpp): length = IHL*4; hdr_payload = tot_len - length, or, when
+//     the MF flag (0x2000 of bytes 6-7) is set, buf_len - length - offset. The fragment-offset
+//     test next to it, `frag & IP4_FRAG_OFF_MASK > 0`, is always false (`>` binds first and
+//     ~0xE000 is negative), so offset bits alone do not select this branch. (The later
+//     trunk-ia64 r1433 tests IP4_GET_FRAG_OFF properly; the reference is not that build: it
+//     accepts the 42-byte ARP broadcasts of shared/pcaps/edge_non_ip_frames.pcap from
+//     02:00:00:00:00:0a, whose offset bits are 0x200, which the r1433 test would reject by 2.)
+//  2. record_header (packet_jsmall_scanner.cpp): hdr_payload 0 becomes the rest of the buffer
+//     (at least 0); adjustForTruncatedPacket cuts the header to buf_len - offset only when
+//     offset + length + hdr_payload > buf_len, i.e. never when MF is set or tot_len <= buf_len.
+//  3. JPacket.getHeaderByIndex: header.peer(packet, offset, length); JMemory.peer throws
+//     IndexOutOfBoundsException when offset + length exceeds the packet (cap bytes).
+//  4. Ip4.decodeHeader (via JHeader.decode): reads bytes 4-19 (hashcode: id, addresses, type),
+//     then walks the options from byte 20 while i < IHL*4, with JBuffer.getUByte's bounds check
+//     (BufferUnderflowException past the peered length): id = byte & 0x1f; an id without an
+//     OptionCode (22, 26-31) stops the walk; 1 (NOP) steps 1; 0 (end of list) stops; any other
+//     reads the length byte at i + 1 and steps length + 1.
+bool Ip4HeaderDecodes(const uint8_t* d, uint32_t ip, uint32_t buf_len, uint32_t cap) {
+  const uint8_t* h = d + ip;
+  const int64_t o = ip, buf = buf_len;
+  const int64_t len = (h[0] & 0x0f) * 4;
+  if (len == 0) return false;  // scan.length 0: no header recorded
+  int64_t payload = (h[6] & 0x20) ? buf - len - o : int64_t(Rd16(h + 2)) - len;
+  if (payload == 0) payload = buf - (o + len) > 0 ? buf - (o + len) : 0;
+  int64_t size = len;
+  if (o + len + payload > buf && o + len > buf) size = buf - o;
+  if (o + size > int64_t(cap)) return false;  // 3.
+  if (size < 20) return false;                // 4: bytes 4-19
+  for (int64_t i = 20; i < len; ++i) {
+    if (i >= size) return false;
+    const int id = h[i] & 0x1f;
+    if (id == 22 || id > 25 || id == 0) break;
+    if (id == 1) continue;
+    if (i + 1 >= size) return false;
+    i += h[i + 1];
+  }
+  return true;
+}
+
 // The first IPv4 header at `ip` supplies the addresses; the chain supplies the transport.
 void FillIpv4(const uint8_t* d, uint32_t ip, uint32_t end, PacketMeta* out) {
   const uint8_t* h = d + ip;
@@ -167,6 +213,11 @@ DecodeStatus DecodeCic(const uint8_t* d, uint32_t cap, uint32_t wire_len, Packet
   out->cap_len = cap;
   out->wire_len = wire_len;
   if (d == nullptr) return DecodeStatus::kNotIp;
+  // JScanner.scan (packet_jsmall_scanner.cpp) throws IllegalArgumentException("wirelen < buffer
+  // len") before scanning; PacketReader.nextPacket catches it around packet.scan(Ethernet.ID):
+  // the record is discarded, pass 2 never runs. libpcap delivers such a record of a 2.4 file as
+  // it is.
+  if (wire_len < cap) return DecodeStatus::kNotIp;
   uint32_t ip = 0;
   bool direct = false;
   if (EthernetIpv4(d, cap, &ip, &direct)) {
@@ -174,14 +225,17 @@ DecodeStatus DecodeCic(const uint8_t* d, uint32_t cap, uint32_t wire_len, Packet
     if (direct) {  // untagged: the Ethernet trailer is cut at the IP total length
       const uint32_t tot = Rd16(d + ip + 2);
       if (ip + tot < cap) end = ip + tot;
-    } else {
-      out->flags |= kPktEthPadding;  // informational: padding counts as payload (C17)
     }
-    FillIpv4(d, ip, end, out);
-    return DecodeStatus::kOk;
+    // getIpv4Info returns null when the Ip4 header throws; nextPacket then runs pass 2.
+    if (Ip4HeaderDecodes(d, ip, end, cap)) {
+      if (!direct) out->flags |= kPktEthPadding;  // informational: padding counts as payload (C17)
+      FillIpv4(d, ip, end, out);
+      return DecodeStatus::kOk;
+    }
   }
-  // Pass 2: the record from byte 0 as IPv4, no version check, padding counted.
-  if (cap < 20 || (d[0] & 0x0fu) < 5) return DecodeStatus::kNotIp;
+  // Pass 2 (getVPNInfo: scan as L2TP, which any record of 2 bytes or more gives, then as Ip4):
+  // the record from byte 0 as IPv4, no version check, padding counted. scan_ip4 needs 20 bytes.
+  if (cap < 20 || !Ip4HeaderDecodes(d, 0, cap, cap)) return DecodeStatus::kNotIp;
   FillIpv4(d, 0, cap, out);
   return DecodeStatus::kOk;
 }
