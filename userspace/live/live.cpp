@@ -165,8 +165,11 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
                          "--ring-size a power of two >= %ld KiB, --sample >= 1\n", page / 1024);
     return 1;
   }
-  if (!HasCaptureCapabilities()) {
-    std::fprintf(stderr, "nfm-xdp: capture needs CAP_BPF and CAP_NET_ADMIN; run with sudo\n");
+  if (const std::string missing = MissingCaptureCapabilities(); !missing.empty()) {
+    std::fprintf(stderr,
+                 "nfm-xdp: capture needs CAP_BPF and CAP_NET_ADMIN, this process lacks %s: run as root (sudo), "
+                 "or in a container add %s to securityContext.capabilities.add\n",
+                 missing.c_str(), missing.find(' ') == std::string::npos ? "it" : "them");
     return 1;
   }
 

@@ -56,10 +56,14 @@ bool HasCap(const __user_cap_data_struct data[2], int cap) noexcept {
 
 }  // namespace
 
-bool HasCaptureCapabilities() noexcept {
+std::string MissingCaptureCapabilities() {
   __user_cap_data_struct d[2] = {};
-  if (!CapGet(d)) return false;
-  return HasCap(d, CAP_NET_ADMIN) && (HasCap(d, CAP_BPF) || HasCap(d, CAP_SYS_ADMIN));
+  if (!CapGet(d)) return "CAP_BPF and CAP_NET_ADMIN";
+  const bool bpf = HasCap(d, CAP_BPF) || HasCap(d, CAP_SYS_ADMIN);
+  const bool net = HasCap(d, CAP_NET_ADMIN);
+  if (bpf && net) return "";
+  if (!bpf && !net) return "CAP_BPF and CAP_NET_ADMIN";
+  return bpf ? "CAP_NET_ADMIN" : "CAP_BPF";
 }
 
 namespace {

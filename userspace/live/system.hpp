@@ -11,9 +11,10 @@
 
 namespace nfm::live {
 
-// True when the effective set has CAP_NET_ADMIN and CAP_BPF (CAP_SYS_ADMIN stands in for
-// CAP_BPF, as the kernel allows).
-bool HasCaptureCapabilities() noexcept;
+// The capture capabilities the effective set lacks, as "CAP_BPF", "CAP_NET_ADMIN" or both
+// ("CAP_BPF and CAP_NET_ADMIN"); empty when capture may start. CAP_SYS_ADMIN stands in for
+// CAP_BPF, as the kernel allows.
+std::string MissingCaptureCapabilities();
 
 // Drops every capability (effective, permitted, inheritable, ambient, bounding) of the
 // calling thread, then of every other thread of the process (capabilities are per thread;
