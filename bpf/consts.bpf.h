@@ -18,6 +18,12 @@
 #define ETH_P_FABRICPATH 0x8903	/* Cisco FabricPath */
 #define ETH_P_NSH	0x894F	/* Network Service Header, RFC 8300 */
 #define ETH_P_MACSEC	0x88E5	/* IEEE 802.1AE */
+#define NFM_ETH_P_TEB	0x6558	/* transparent Ethernet bridging (Geneve, GRE payload type) */
+
+/* IP protocols that carry a tunnel (include/uapi/linux/in.h). */
+#define NFM_IPPROTO_IPIP	4	/* IPv4 in IP */
+#define NFM_IPPROTO_IPV6	41	/* IPv6 in IP */
+#define NFM_IPPROTO_GRE		47
 
 /* NSH next protocol values (RFC 8300 §11.2.5). */
 #define NFM_NSH_IPV4	1

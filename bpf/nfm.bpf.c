@@ -12,9 +12,15 @@
  *  3. Parse Ethernet, VLAN/MPLS, IPv4/IPv6 (+ extension chain) and TCP/UDP/ICMP into an
  *     event on the stack (parse.bpf.h). Non-IP or malformed: count the reason, stop.
  *  4. Sample 1-in-nfm_sample_n using this CPU's packet counter (flow-independent).
- *  5. (nfm_deliver, a separately verified global function, for steps 5-6.) Pick ring =
- *     symmetric flow hash & nfm_ring_mask, so both directions of a flow share one ring and
- *     the consumer sees each flow's events in order.
+ *  4b. --tunnel inner (rodata nfm_tunnel_inner): a VXLAN, Geneve, GTP-U, GRE or IP-in-IP packet
+ *     is parsed again from its inner frame and the inner packet's event replaces the outer one
+ *     (tunnel.bpf.h: global functions nfm_decap_xdp / nfm_decap_tc, which then call
+ *     nfm_deliver).
+ *  5. (nfm_deliver, a separately verified global function, for steps 5-6.) Symmetric flow
+ *     hash. With nfm_dedup_on: drop the copy of a packet whose flow another attached
+ *     interface owns (dedup.bpf.h: the first interface that saw the flow owns it). Pick
+ *     ring = hash & nfm_ring_mask, so both directions of a flow share one ring and the
+ *     consumer sees each flow's events in order.
  *  6. Reserve, copy, timestamp, submit. Wake the consumer only when this event makes the
  *     unread data in the ring reach nfm_wakeup_bytes (the consumer also polls with a
  *     short timeout). Reserve failure counts NFM_CNT_RING_FULL, an empty ring slot
@@ -31,6 +37,7 @@
 #include "consts.bpf.h"
 #include "counters.bpf.h"
 #include "parse.bpf.h"
+#include "dedup.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -62,10 +69,9 @@ struct {
  * 32-bit murmur3 finaliser (18 dependent multiplies): ~10 ns/packet less in bench/xdp_cost,
  * same spread (8 and 64 rings, random and sequential addresses/ports within +-10 % of
  * uniform). */
-static __always_inline __u32 nfm_event_ring(const struct nfm_pkt_event *ev)
+static __always_inline __u32 nfm_event_ring(__u64 hash64)
 {
-	return nfm_flow_hash(ev->saddr, ev->sport, ev->daddr, ev->dport, ev->proto) &
-	       nfm_ring_mask;
+	return (__u32)(hash64 >> 32) & nfm_ring_mask;
 }
 
 /* Emits one event for `tmpl` (a copy), timestamped now. Returns 0, or the counter slot of
@@ -114,12 +120,24 @@ __noinline int nfm_deliver(struct nfm_pkt_event *ev, __u32 pkt_slot, __u32 gso_s
 			   __u32 gso_size)
 {
 	__u32 idx, segs = 1, hdrs, total, i;
+	__u64 hash;
 	void *ring;
 	int ret;
 
 	if (!ev)
 		return 0;
-	idx = nfm_event_ring(ev);
+	hash = nfm_flow_hash64(ev->saddr, ev->sport, ev->daddr, ev->dport, ev->proto);
+	if (nfm_dedup_on && nfm_dedup_copy(ev, hash)) {
+		/* A copy: counted once per wire packet, like the events it would have given. */
+		if (gso_segs > 1 && gso_size && (ev->proto == 6 || ev->proto == 17) &&
+		    ev->payload_len > gso_size) {
+			segs = gso_segs < NFM_MAX_GSO_SEGS ? gso_segs : NFM_MAX_GSO_SEGS;
+			nfm_count(pkt_slot, segs - 1);
+		}
+		nfm_count(NFM_CNT_DEDUP, segs);
+		return 0;
+	}
+	idx = nfm_event_ring(hash);
 	ring = bpf_map_lookup_elem(&nfm_rings, &idx);
 	if (!ring) {
 		nfm_count(NFM_CNT_NO_RING, 1);
@@ -180,13 +198,15 @@ __noinline int nfm_deliver(struct nfm_pkt_event *ev, __u32 pkt_slot, __u32 gso_s
 	return 0;
 }
 
+#include "tunnel.bpf.h"
+
 /* Steps 1-4, then nfm_deliver. pkt_slot is the hook's packet counter (its per-CPU value drives
  * sampling). gso_segs/gso_size (TC only, else 0): a GSO super-packet that the stack will cut
  * into gso_segs wire packets after this hook (TCP builds them even with GSO/TSO off on the
  * device; software segmentation runs at transmit). One event per wire packet keeps egress
  * counts equal to what a capture of the interface shows. */
-static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_len,
-				       __u32 ifindex, __u8 info, __u32 pkt_slot,
+static __always_inline void nfm_handle(void *ctx, int xdp, void *data, void *data_end,
+				       __u32 frame_len, __u32 ifindex, __u8 info, __u32 pkt_slot,
 				       __u32 gso_segs, __u32 gso_size)
 {
 	struct nfm_pkt_event ev = {};
@@ -207,6 +227,16 @@ static __always_inline void nfm_handle(void *data, void *data_end, __u32 frame_l
 		nfm_count(NFM_CNT_SAMPLED_OUT, 1);
 		return;
 	}
+	/* --tunnel inner: the global decap function delivers the event itself, so nothing after
+	 * the parser branches on its outcome (each such branch is verified again for every state
+	 * the parser leaves; a kind test here took nfm_xdp past 1M instructions). */
+	if (nfm_tunnel_inner) {
+		if (xdp)
+			nfm_decap_xdp(ctx, &ev, pkt_slot, gso_segs, gso_size);
+		else
+			nfm_decap_tc(ctx, &ev, pkt_slot, gso_segs, gso_size);
+		return;
+	}
 	nfm_deliver(&ev, pkt_slot, gso_segs, gso_size);
 }
 
@@ -218,7 +248,7 @@ int nfm_xdp(struct xdp_md *ctx)
 	__u32 len = data_end - data;
 
 	nfm_count(NFM_CNT_XDP_BYTES, len);
-	nfm_handle(data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS, 0, 0);
+	nfm_handle(ctx, 1, data, data_end, len, ctx->ingress_ifindex, 0, NFM_CNT_XDP_PACKETS, 0, 0);
 	return XDP_PASS;
 }
 
@@ -244,7 +274,7 @@ static __always_inline int nfm_tc(struct __sk_buff *skb, __u8 info, __u32 pkt_sl
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	nfm_handle(data, data_end, len, skb->ifindex, info, pkt_slot, skb->gso_segs,
+	nfm_handle(skb, 0, data, data_end, len, skb->ifindex, info, pkt_slot, skb->gso_segs,
 		   skb->gso_size);
 	return TC_ACT_UNSPEC;
 }

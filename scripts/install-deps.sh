@@ -6,10 +6,10 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
             libcli11-dev prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-            libclang-rt-14-dev libzstd-dev libfixbuf-dev)
+            libclang-rt-14-dev libzstd-dev liblzma-dev libbz2-dev libfixbuf-dev)
 RUN_PKGS=(iproute2 ethtool)
 TEST_PKGS=(prometheus tcpdump iperf3 curl tshark python3 python3-yaml netsniff-ng podman debootstrap
-           iputils-ping procps nfdump pmacct libfixbuf-tools zstd python3-scapy wireshark-common
+           iputils-ping procps nfdump pmacct libfixbuf-tools zstd xz-utils bzip2 python3-scapy wireshark-common
            openjdk-17-jdk-headless  # JDK 17: oracle of Java Double.toString (profile cic)
            python3-pandas python3-sklearn  # examples/live_detector and its test; pandas.read_json check
            containernetworking-plugins  # /usr/lib/cni/bridge + host-local: the k8s lab (tests/integration/k8s_lab.py)

@@ -3,6 +3,7 @@
 // engine and the CSV sink, wires metrics, handles signals and exit codes. No packet logic here.
 #include <CLI/CLI.hpp>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -49,6 +50,18 @@ std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
 
+// Exit statuses (README "Exit status"). When several apply, the most severe wins, in this order:
+// 1 (an output or input failed outright), 3 (a destination lacks records), 4 (the input was
+// not read to its end), 2 (a capture is damaged; everything readable was processed).
+constexpr int kExitFatal = 1;
+constexpr int kExitExportIncomplete = 3;
+constexpr int kExitInterrupted = 4;
+
+int WorseStatus(int a, int b) {
+  const auto rank = [](int rc) { return rc == 0 ? 0 : rc == 2 ? 1 : rc == kExitInterrupted ? 2 : rc == 3 ? 3 : 4; };
+  return rank(b) > rank(a) ? b : a;
+}
+
 struct CommonOptions {
   std::vector<std::string> pcap;
   unsigned threads = 0;  // 0: the CPUs this process may run on
@@ -73,8 +86,21 @@ struct CommonOptions {
   std::string labels;                    // --labels rule file
   std::string default_label = "BENIGN";  // --default-label
   bool loss_column = false;              // --loss-column
+  std::vector<std::string> where_columns;  // --where-columns: node, iface
+  std::string node_name;                 // --node-name (empty: $NODE_NAME, else the host name)
   bool no_manifest = false;              // --no-manifest
+  std::string tunnel = "outer";          // --tunnel outer|inner
+  std::vector<uint16_t> vxlan_ports;     // --vxlan-port (added to 4789 and 8472)
 };
+
+// --tunnel / --vxlan-port as the decoders take them.
+nfm::TunnelConfig TunnelConfigOf(const CommonOptions& o) {
+  nfm::TunnelConfig t;
+  t.inner = o.tunnel == "inner";
+  for (uint16_t p : o.vxlan_ports)
+    if (!t.IsVxlanPort(p)) t.vxlan_ports[t.n_vxlan_ports++] = p;
+  return t;
+}
 
 // Every option as "name -> value text" for the manifest (given values, else the default).
 std::vector<std::pair<std::string, std::string>> OptionValues(const CLI::App& app) {
@@ -159,6 +185,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
   off.scapy_decode = scapy_decode;
   off.cic_decode = cic_decode;
   off.dpkt_decode = dpkt_decode;
+  off.tunnels = TunnelConfigOf(o);
   if (metrics) metrics->SetHealth(true, true);
   nfm::OfflineResult res;
   nfm::EngineStats st;
@@ -243,14 +270,18 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
 // IPFIX: sends what is queued (bounded wait), closes, one summary line per destination.
 // Ends every IPFIX destination; a file: destination with a manifest (manifests[i], may be null)
 // gets <file>.manifest.json once the file is complete. The exit code.
+// Offline, a destination that did not get every record makes the status 3 (live: counted only).
 int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>>& ipfix, int rc,
-                const std::vector<std::unique_ptr<nfm::Manifest>>& manifests) {
+                const std::vector<std::unique_ptr<nfm::Manifest>>& manifests, bool offline) {
   for (size_t i = 0; i < ipfix.size(); ++i) {
     nfm::ipfix::IpfixExporter& x = *ipfix[i];
     const bool ok = x.Finish();
-    if (!o.quiet || !ok || x.Stats().records_dropped)
-      std::fprintf(stderr, "nfm-xdp: %s\n", nfm::IpfixSummary(x).c_str());
-    if (!ok && rc == 0) rc = 1;
+    const bool incomplete = offline && nfm::IpfixExportIncomplete(x);
+    if (!o.quiet || !ok || incomplete || x.Stats().records_dropped || x.Stats().records_lost)
+      std::fprintf(stderr, "nfm-xdp: %s%s\n", nfm::IpfixSummary(x).c_str(),
+                   incomplete ? " (exit status 3: the export is incomplete)" : "");
+    if (!ok) rc = WorseStatus(rc, kExitFatal);
+    if (incomplete) rc = WorseStatus(rc, kExitExportIncomplete);
     if (ok && i < manifests.size() && manifests[i]) {
       const nfm::ipfix::ExporterStats st = x.Stats();
       nfm::Manifest& m = *manifests[i];
@@ -261,7 +292,7 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
       std::string e;
       if (!m.WriteFor(path, "none", bytes, true, &e)) {
         std::fprintf(stderr, "nfm-xdp: %s\n", e.c_str());
-        if (rc == 0) rc = 1;
+        rc = WorseStatus(rc, kExitFatal);
       }
     }
   }
@@ -269,16 +300,19 @@ int FinishIpfix(const CommonOptions& o, std::vector<std::unique_ptr<nfm::ipfix::
 }
 
 // Closes the JSON Lines output (if any); the exit code.
-int FinishJson(nfm::CsvFileSink* sink, int rc, const std::string& manifest_error) {
+// Closes a file sink (CSV or JSON Lines): a failed flush, any row that could not be written or
+// a manifest that could not be written makes the run fail (data was lost).
+int CloseSink(nfm::CsvFileSink* sink, int rc, const std::string* manifest_error) {
   if (!sink) return rc;
   if (!sink->Finish() || sink->RowsLost()) {
     std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
                  static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
+    return WorseStatus(rc, kExitFatal);
   }
-  if (!manifest_error.empty()) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error.c_str());
-    return rc ? rc : 1;
+  // Set by the sink's on_close (the last manifest is written inside Finish above).
+  if (manifest_error && !manifest_error->empty()) {
+    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
+    return WorseStatus(rc, kExitFatal);
   }
   return rc;
 }
@@ -294,19 +328,7 @@ int FinishOutput(const CommonOptions& o, nfm::CsvFileSink* sink, nfm::Metrics* m
     while (!g_stop.load() && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  if (!sink) return rc;  // --ipfix without --csv
-  // A failed flush or any row that could not be written makes the run fail (data was lost).
-  if (!sink->Finish() || sink->RowsLost()) {
-    std::fprintf(stderr, "nfm-xdp: %s; %llu flow rows could not be written\n", sink->Error().c_str(),
-                 static_cast<unsigned long long>(sink->RowsLost()));
-    return rc ? rc : 1;
-  }
-  // Set by the sink's on_close (the last manifest is written inside Finish above).
-  if (manifest_error && !manifest_error->empty()) {
-    std::fprintf(stderr, "nfm-xdp: %s\n", manifest_error->c_str());
-    return rc ? rc : 1;
-  }
-  return rc;
+  return CloseSink(sink, rc, manifest_error);  // no sink: --ipfix or --json without --csv
 }
 
 // What every engine's run shares, made once in main() after the options were checked and the
@@ -336,6 +358,16 @@ struct RunContext {
   nfm::live::LiveStatus* status = nullptr;  // outlives the run: the manifest and --metrics-linger read it
 #endif
 };
+
+// The node column's value: --node-name, else $NODE_NAME (the DaemonSet sets it from the
+// downward API), else the host name.
+std::string NodeName(const CommonOptions& o) {
+  if (!o.node_name.empty()) return o.node_name;
+  if (const char* env = std::getenv("NODE_NAME"); env != nullptr && *env != '\0') return env;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return {};
+  return host;
+}
 
 // --loss-column: offline, the capture's own drop records (read first, framing only); live, the
 // drainer's loss timeline (fed through live.on_sample; *timeline points to it).
@@ -430,9 +462,9 @@ void SetupManifest(const RunContext& c, nfm::Manifest& manifest, std::vector<nfm
         nfm::ManifestInput m;
         m.path = input.path;
         m.format = input.format;
+        m.compression = input.compression;
         m.size = input.size;
-        m.sha256 = input.sha256;
-        m.sha256_bytes = input.sha256_bytes;
+        input.Sha256(&m.sha256, &m.sha256_bytes);
         m.sha256_complete = input.sha256_complete;
         m.records = input.records;
         m.have_times = input.have_times;
@@ -539,6 +571,19 @@ int RunEngine(RunContext& c, Engine& engine) {
   const std::unique_ptr<nfm::LossOracle> loss = MakeLossOracle(c, &loss_timeline);
   nfm::DatasetColumns extras(c.labels, o.default_label, loss.get());
   extras.SetRowKind(c.cfg.snapshot_interval_s > 0);  // the row_kind column
+  // --where-columns: live, the drain threads record each flow's interface (FlowIfaces).
+  const auto where = [&o](const char* w) {
+    return std::find(o.where_columns.begin(), o.where_columns.end(), w) != o.where_columns.end();
+  };
+  std::unique_ptr<nfm::FlowIfaces> flow_ifaces;
+#ifdef NFM_HAVE_LIVE
+  if (where("iface") && c.live_mode) {
+    flow_ifaces = std::make_unique<nfm::FlowIfaces>(2 * o.max_flows);
+    c.live->flow_ifaces = flow_ifaces.get();
+  }
+#endif
+  extras.SetWhere(where("node"), where("iface"), NodeName(o), flow_ifaces.get());
+  for (auto& x : *c.ipfix) x->SetWhere(NodeName(o), flow_ifaces.get());
 
   // Manifest next to every closed output file (not for stdout).
   // Only regular files get one: never /dev/null.manifest.json, a FIFO's neighbour, ...
@@ -632,12 +677,15 @@ int RunEngine(RunContext& c, Engine& engine) {
   if (c.flow_metrics) engine.AddExporter(*c.flow_metrics);
 
   int rc = 0;
+  bool interrupted = false;  // offline: a signal stopped the replay before its input ended
   if (c.live_mode) {
 #ifdef NFM_HAVE_LIVE
     {  // the cic and ntl profiles get their reference's packet view inside RunLive (live/profile_view.hpp)
       nfm::live::LiveOptions& live = *c.live;
       nfm::live::LiveStatus& status = *c.status;
       live.quiet = o.quiet;
+      live.tunnel_inner = o.tunnel == "inner";
+      live.vxlan_ports = o.vxlan_ports;
       live.threads = flow_threads;
       live.verbose = c.verbose;
       if (loss_timeline) {
@@ -686,13 +734,20 @@ int RunEngine(RunContext& c, Engine& engine) {
     const bool dpkt_decode = std::is_same_v<Engine, nfm::NtlEngine>;
     rc = RunOfflineAndReport(o, engine, c.metrics, cic_decode, scapy_decode, flow_threads, dpkt_decode, &inputs,
                              hash_inputs, &sharded_stats);
+    interrupted = g_stop.load();
   }
 
-  rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests);
-  rc = FinishJson(c.json_sink, rc, json_manifest_error);
+  rc = FinishIpfix(o, *c.ipfix, rc, ipfix_manifests, !c.live_mode);
+  rc = CloseSink(c.json_sink, rc, &json_manifest_error);
   if (c.json_sink) c.json_sink->on_close = nullptr;  // its manifest ends with this frame
   rc = FinishOutput(o, c.sink, c.metrics, rc, &manifest_error);
   if (c.sink) c.sink->on_close = nullptr;  // the manifest ends with this frame
+  // Live, a signal is the normal end of a run; offline it cut the input short.
+  if (interrupted) {
+    rc = WorseStatus(rc, kExitInterrupted);
+    std::fprintf(stderr, "nfm-xdp: interrupted by a signal before the end of the input: the output holds the flows "
+                         "of the packets read so far (exit status %d)\n", rc);
+  }
   return rc;
 }
 
@@ -739,8 +794,9 @@ int main(int argc, char** argv) {
 
   [[maybe_unused]] auto* pcap =
       app.add_option("--pcap", o.pcap,
-                     "Replay pcap/pcapng captures: files and/or directories (every regular file inside), "
-                     "repeatable; read as one capture merged by timestamp ('-' = stdin)")
+                     "Replay pcap/pcapng captures, plain or gzip/zstd/xz/bzip2-compressed (told by their "
+                     "first bytes): files and/or directories (every regular file inside), repeatable; read as "
+                     "one capture merged by timestamp ('-' = stdin)")
           ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: the CPUs this process may use; live, at most one per ring; "
@@ -836,6 +892,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 31))
       ->capture_default_str()
       ->group("Flows");
+  app.add_option("--tunnel", o.tunnel,
+                 "Overlay tunnels (VXLAN, Geneve, GTP-U, GRE, IP in IP): outer = a tunnel is one flow of its outer "
+                 "headers; inner = the packet inside the tunnel gives the flow and the features (corrected profile; "
+                 "docs/FEATURES.md \"Overlay tunnels\")")
+      ->check(CLI::IsMember({"outer", "inner"}))
+      ->capture_default_str()
+      ->group("Flows");
+  auto* vxlan_port = app.add_option("--vxlan-port", o.vxlan_ports,
+                                    "With --tunnel inner: another UDP destination port that carries VXLAN (4789 and "
+                                    "8472 always do); repeatable, up to 6")
+                         ->check(CLI::Range(1, 65535))
+                         ->group("Flows");
   auto* maddr = app.add_option("--metrics-addr", o.metrics_addr,
                                "Serve Prometheus metrics on HOST:PORT ('' disables; default 127.0.0.1:9477 live, "
                                "off offline)")
@@ -856,6 +924,19 @@ int main(int argc, char** argv) {
                "Add a column capture_loss before the label column (if any): 1 when events of the flow may have "
                "been lost (live: ring losses while it was open; offline: pcapng drop counts in its span); every "
                "feature set")
+      ->group("Data sets");
+  app.add_option("--where-columns", o.where_columns,
+                 "Add columns saying where a flow was seen: node (--node-name), iface (adds iface and ifindex: "
+                 "the interface that reported the flow live; empty offline); comma-separated, before "
+                 "capture_loss and label")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"node", "iface"}))
+      ->type_name("LIST")
+      ->group("Data sets");
+  app.add_option("--node-name", o.node_name,
+                 "Value of the node column (default: $NODE_NAME, e.g. from the Kubernetes downward API, else "
+                 "the host name)")
+      ->type_name("NAME")
       ->group("Data sets");
   app.add_flag("--no-manifest", o.no_manifest,
                "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
@@ -922,6 +1003,20 @@ int main(int argc, char** argv) {
 #ifdef NFM_HAVE_LIVE
   live_mode = !live.ifaces.empty();
 #endif
+  if (o.tunnel == "inner" && cfg.profile != nfm::Profile::kCorrected) {
+    std::fprintf(stderr, "nfm-xdp: --tunnel inner works with --profile corrected only; --profile %s counts tunnels "
+                         "as its reference did (drop --tunnel, or use --profile corrected)\n", o.profile.c_str());
+    return 1;
+  }
+  if (vxlan_port->count() > 0 && o.tunnel != "inner") {
+    std::fprintf(stderr, "nfm-xdp: --vxlan-port takes effect with --tunnel inner only; add --tunnel inner\n");
+    return 1;
+  }
+  if (o.vxlan_ports.size() > nfm::TunnelConfig::kMaxVxlanPorts - 2) {
+    std::fprintf(stderr, "nfm-xdp: --vxlan-port: at most %d ports besides 4789 and 8472\n",
+                 nfm::TunnelConfig::kMaxVxlanPorts - 2);
+    return 1;
+  }
   if (!live_mode && o.pcap.empty()) {
     std::fprintf(stderr, "nfm-xdp: no packet source; give --pcap FILE or --iface IF (see --help)\n");
     return 1;
@@ -1021,6 +1116,10 @@ int main(int argc, char** argv) {
 
   // IPFIX destinations: URLs parsed and names resolved now, before any capture starts.
   std::vector<std::unique_ptr<nfm::ipfix::IpfixExporter>> ipfix;
+  ipfix_opts.offline = !live_mode;
+  ipfix_opts.stop = &g_stop;
+  ipfix_opts.where_node = std::find(o.where_columns.begin(), o.where_columns.end(), "node") != o.where_columns.end();
+  ipfix_opts.where_iface = std::find(o.where_columns.begin(), o.where_columns.end(), "iface") != o.where_columns.end();
   if (!nfm::CreateIpfixExporters(ipfix_opts, ipfix_set, *float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
     return 1;

@@ -11,7 +11,15 @@
 // every run (so no program always runs first), median of --runs.
 //
 //   sudo ./xdp_cost [--repeat N] [--runs R] [--mode drain|nodrain] [--wakeup BYTES]
-//                   [--compare OBJ] [--no-rings]
+//                   [--compare OBJ] [--no-rings] [--tunnel-inner] [--frame tcp|vxlan] [--dedup]
+//
+// --tunnel-inner: loads nfm_xdp with rodata nfm_tunnel_inner = 1 (--tunnel inner), so every
+//   packet also goes through the decapsulation step (an untunnelled frame: the tunnel test).
+// --frame vxlan: the 64-byte frame inside VXLAN (UDP 4789): 114 bytes.
+// --dedup: also runs a second instance of this build's nfm_xdp with nfm_dedup_on = 1 (--dedup,
+//   bpf/dedup.bpf.h) in the same runs on its own 128 MiB ring. Every packet of the bench flow
+//   takes the owner path (the flow is owned by the interface that sees it: the kept-packet
+//   cost, the common case); the copy path drops the packet before the ring and is cheaper.
 //
 // --no-rings: leaves nfm_rings empty (nfm_xdp and --compare), so they stop at the ring lookup
 //   and count NFM_CNT_NO_RING: the cost of parse + hash + counters alone.
@@ -134,7 +142,7 @@ int main(int argc, char** argv) {
   uint32_t repeat = 1000000, runs = 9, wakeup = NFM_WAKEUP_BYTES_DEFAULT;
   bool drain = true;
   std::string compare;
-  bool no_rings = false;
+  bool no_rings = false, tunnel_inner = false, vxlan = false, dedup = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--repeat" && i + 1 < argc) repeat = uint32_t(std::strtoul(argv[++i], nullptr, 10));
@@ -143,10 +151,13 @@ int main(int argc, char** argv) {
     else if (a == "--wakeup" && i + 1 < argc) wakeup = uint32_t(std::strtoul(argv[++i], nullptr, 0));
     else if (a == "--compare" && i + 1 < argc) compare = argv[++i];
     else if (a == "--no-rings") no_rings = true;
+    else if (a == "--tunnel-inner") tunnel_inner = true;
+    else if (a == "--frame" && i + 1 < argc) vxlan = std::string(argv[++i]) == "vxlan";
+    else if (a == "--dedup") dedup = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--repeat N] [--runs R] [--mode drain|nodrain] [--wakeup BYTES] "
-                   "[--compare OBJ] [--no-rings]\n",
+                   "[--compare OBJ] [--no-rings] [--tunnel-inner] [--frame tcp|vxlan] [--dedup]\n",
                    argv[0]);
       return 2;
     }
@@ -159,6 +170,7 @@ int main(int argc, char** argv) {
   nfm_bpf* skel = nfm_bpf__open();
   if (skel) {
     skel->rodata->nfm_wakeup_bytes = wakeup;
+    skel->rodata->nfm_tunnel_inner = tunnel_inner ? 1 : 0;
     if (nfm_bpf__load(skel)) {
       nfm_bpf__destroy(skel);
       skel = nullptr;
@@ -193,12 +205,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ring_buffer__new / load empty XDP: %s\n", strerror(errno));
     return 1;
   }
-  const auto frame = nfm::test::PacketBuilder()
-                         .Eth()
+  nfm::test::PacketBuilder fb;
+  if (vxlan) fb.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 4789).Raw({0x08, 0, 0, 0, 0, 0, 42, 0});
+  const auto frame = fb.Eth()
                          .IPv4("10.0.0.1", "10.0.0.2")
                          .Tcp(40000, 443, nfm::test::kAck | nfm::test::kPsh, 512)
                          .Payload(10)
-                         .Bytes();  // 64 bytes
+                         .Bytes();  // 64 bytes (vxlan: 114)
 
   int cmp_fd = -1;
   bpf_object* cmp_obj = nullptr;
@@ -222,6 +235,28 @@ int main(int argc, char** argv) {
     cmp_fd = bpf_program__fd(prog);
   }
 
+  nfm_bpf* skel_d = nullptr;  // --dedup: the same object with nfm_dedup_on = 1
+  int dd_ring = -1;
+  uint64_t dd_consumed = 0;
+  if (dedup) {
+    skel_d = nfm_bpf__open();
+    if (skel_d) {
+      skel_d->rodata->nfm_wakeup_bytes = wakeup;
+      skel_d->rodata->nfm_dedup_on = 1;
+    }
+    if (!skel_d || nfm_bpf__load(skel_d)) {
+      std::fprintf(stderr, "--dedup: load nfm_bpf with nfm_dedup_on = 1: %s\n", strerror(errno));
+      return 1;
+    }
+    dd_ring = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "nfm_dd_ring", 0, 0, kRingBytes, nullptr);
+    if (dd_ring < 0 ||
+        (!no_rings && bpf_map_update_elem(bpf_map__fd(skel_d->maps.nfm_rings), &zero, &dd_ring, BPF_ANY)) ||
+        ring_buffer__add(rb, dd_ring, Count, &dd_consumed)) {
+      std::fprintf(stderr, "--dedup ring: %s\n", strerror(errno));
+      return 1;
+    }
+  }
+
   std::atomic<bool> stop{false};
   std::thread consumer;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -237,6 +272,8 @@ int main(int argc, char** argv) {
   const int nfm_fd = bpf_program__fd(skel->progs.nfm_xdp);
   std::vector<int> fds = {empty_fd, nfm_fd, floor_fd};
   if (cmp_fd >= 0) fds.push_back(cmp_fd);
+  const size_t dd_index = fds.size();
+  if (skel_d) fds.push_back(bpf_program__fd(skel_d->progs.nfm_xdp));
   const uint32_t nprog = uint32_t(fds.size());
   std::vector<std::vector<double>> t(nprog);
   for (uint32_t r = 0; r < runs; ++r) {  // interleaved, so drift hits all alike
@@ -262,10 +299,11 @@ int main(int argc, char** argv) {
     for (uint64_t v : per_cpu) cnt[k] += v;
   }
   const double me = Median(t[0]), mn = Median(t[1]), mf = Median(t[2]);
-  std::printf("xdp_cost: %u runs x %u repeats, %zu-byte TCP/IPv4 frame, mode %s, ring 128 MiB, "
-              "nfm_wakeup_bytes %u%s\n",
-              runs, repeat, frame.size(), drain ? "drain (consumer thread)" : "nodrain", wakeup,
-              no_rings ? ", nfm_rings EMPTY (--no-rings)" : "");
+  std::printf("xdp_cost: %u runs x %u repeats, %zu-byte TCP/IPv4%s frame, mode %s, ring 128 MiB, "
+              "nfm_wakeup_bytes %u%s%s\n",
+              runs, repeat, frame.size(), vxlan ? " in VXLAN" : "", drain ? "drain (consumer thread)" : "nodrain",
+              wakeup, no_rings ? ", nfm_rings EMPTY (--no-rings)" : "",
+              tunnel_inner ? ", nfm_xdp with --tunnel inner" : "");
   std::printf("empty XDP : %.1f ns/packet (median)\n", me);
   std::printf("nfm_xdp   : %.1f ns/packet (median)\n", mn);
   std::printf("ratio     : %.2fx (target <= 2.5x)\n", mn / me);
@@ -281,7 +319,22 @@ int main(int argc, char** argv) {
     std::printf("compare   : %.1f ns/packet (median), %.2fx: nfm_xdp of %s (consumed %llu)\n", mc,
                 mc / me, compare.c_str(), (unsigned long long)cmp_consumed);
   }
-  if (cnt[NFM_CNT_RING_FULL] || floor_consumed != uint64_t(runs) * repeat ||
+  bool dd_invalid = false;
+  if (skel_d) {
+    uint64_t dcnt[NFM_CNT_MAX] = {};
+    for (uint32_t k = 0; k < NFM_CNT_MAX; ++k) {
+      if (bpf_map_lookup_elem(bpf_map__fd(skel_d->maps.nfm_counters), &k, per_cpu.data())) continue;
+      for (uint64_t v : per_cpu) dcnt[k] += v;
+    }
+    const double md = Median(t[dd_index]);
+    std::printf("dedup     : %.1f ns/packet (median), %.2fx: nfm_xdp with --dedup, %+.1f ns (%+.1f %%) vs nfm_xdp "
+                "(consumed %llu, duplicate %llu, table_full %llu, ring_full %llu)\n",
+                md, md / me, md - mn, 100.0 * (md - mn) / mn, (unsigned long long)dd_consumed,
+                (unsigned long long)dcnt[NFM_CNT_DEDUP], (unsigned long long)dcnt[NFM_CNT_DEDUP_FULL],
+                (unsigned long long)dcnt[NFM_CNT_RING_FULL]);
+    dd_invalid = dcnt[NFM_CNT_RING_FULL] || dcnt[NFM_CNT_DEDUP] || (!no_rings && dd_consumed != uint64_t(runs) * repeat);
+  }
+  if (dd_invalid || cnt[NFM_CNT_RING_FULL] || floor_consumed != uint64_t(runs) * repeat ||
       (cmp_obj && !no_rings && cmp_consumed != uint64_t(runs) * repeat))
     std::printf("INVALID: reservations failed (ring full); these numbers are not the cost of "
                 "delivered events\n");
@@ -292,6 +345,8 @@ int main(int argc, char** argv) {
   if (cmp_obj) bpf_object__close(cmp_obj);
   if (cmp_ring >= 0) close(cmp_ring);
   close(empty_fd);
+  if (dd_ring >= 0) close(dd_ring);
+  if (skel_d) nfm_bpf__destroy(skel_d);
   nfm_bpf__destroy(skel);
   return 0;
 }

@@ -13,7 +13,7 @@
 namespace nfm {
 
 // How a slot is accounted for. Per packet a hook sees, exactly one of kEvents, kLoss,
-// kSampled, kNoEvent grows (a GSO/GRO skb counts as its segments); kFlag rides on kEvents.
+// kSampled, kNoEvent, kDuplicate grows (a GSO/GRO skb counts as its segments); kFlag rides on kEvents.
 enum class CounterKind : uint8_t {
   kSeenPackets,  // packets one hook saw: nfm_packets_total and the summary's "hooks saw"
   kSeenBytes,    // their bytes: nfm_bytes_total
@@ -22,6 +22,7 @@ enum class CounterKind : uint8_t {
   kSampled,      // skipped on purpose by 1-in-N sampling
   kNoEvent,      // not IP or malformed: no event, not a loss ("without event")
   kFlag,         // an emitted event carries a caveat (also counted under kEvents)
+  kDuplicate,    // a copy of a packet another captured interface reports (--dedup): no event
 };
 
 struct CounterInfo {
@@ -83,6 +84,16 @@ inline constexpr CounterInfo kCounterTable[] = {
      "tc ingress", "packets the tcx ingress program saw (--ingress tc, or auto next to another XDP program)"},
     {NFM_CNT_TC_IN_BYTES, CounterKind::kSeenBytes, "nfm_hook_bytes_total", "hook=tc,direction=ingress",
      "tc ingress", "bytes of the skbs the tcx ingress program saw"},
+    {NFM_CNT_DECAP, CounterKind::kFlag, "nfm_kernel_events_flagged_total", "flag=decapsulated", "decapsulated",
+     "--tunnel inner: the packet inside a VXLAN/Geneve/GTP-U/GRE/IP-in-IP tunnel made the event"},
+    {NFM_CNT_TUNNEL_KEPT, CounterKind::kFlag, "nfm_kernel_events_flagged_total", "flag=tunnel_not_opened",
+     "tunnel_not_opened",
+     "--tunnel inner: on a tunnel port/protocol but not a header we open (VXLAN without I, GTP-U "
+     "signalling, GRE with routing or version 1): the outer packet made the event"},
+    {NFM_CNT_DEDUP, CounterKind::kDuplicate, "nfm_packets_ignored_total", "reason=duplicate", "duplicate",
+     "copy of a packet whose flow another captured interface owns (--dedup): counted once, there"},
+    {NFM_CNT_DEDUP_FULL, CounterKind::kFlag, "nfm_kernel_events_flagged_total", "flag=dedup_table_full",
+     "dedup_table_full", "dedup owner table bucket full: packet kept without deduplication"},
 };
 
 // The entry of `slot`, or nullptr when the table lacks it.

@@ -20,6 +20,9 @@
 #define NFM_MAX_RINGS 64
 /* At most this many events for one GSO super-packet seen at TC egress (64 KiB / 1 KiB MSS). */
 #define NFM_MAX_GSO_SEGS 64
+/* rodata nfm_vxlan_ports[]: UDP ports that carry VXLAN with --tunnel inner (4789, 8472, and up
+ * to 6 more from --vxlan-port). */
+#define NFM_MAX_VXLAN_PORTS 8
 /* Default rodata nfm_wakeup_bytes: force a consumer wake-up only once this much unread data
  * sits in a ring (0 = let the kernel decide, i.e. submit with flags 0). */
 #define NFM_WAKEUP_BYTES_DEFAULT (64u * 1024u)
@@ -36,7 +39,9 @@ struct nfm_pkt_event {
 	__u64 ts_ns;       /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, host order */
 	__u8 saddr[16];    /* network order; IPv4 as ::ffff:a.b.c.d */
 	__u8 daddr[16];    /* network order; IPv4 as ::ffff:a.b.c.d */
-	__u32 frame_len;   /* host order: bytes of the frame (XDP: data_end - data; TC: skb->len) */
+	__u32 frame_len;   /* host order: bytes of the frame (XDP: data_end - data; TC: skb->len);
+			    * decapsulated (--tunnel inner): from the inner frame's first byte
+			    * (inner Ethernet header, else inner IP header) to the frame end */
 	__u32 payload_len; /* host order: min(IP end, frame end) - (l4_off + l4_hdr_len), >= 0.
 			    * IP end from IPv4 total length / IPv6 payload length; 0 there
 			    * (TSO, jumbogram) means the frame end. Later fragment: the
@@ -45,7 +50,8 @@ struct nfm_pkt_event {
 	__be16 sport;      /* network order; 0 when no L4 ports (ICMP, later fragment, other) */
 	__be16 dport;      /* network order */
 	__u16 window;      /* host order: raw TCP window field, 0 if not TCP */
-	__u16 l4_off;      /* host order: offset of the L4 header from the frame start */
+	__u16 l4_off;      /* host order: offset of the L4 header from the frame start (the inner
+			    * frame's start when decapsulated) */
 	__u8 l4_hdr_len;   /* TCP doff*4, UDP/ICMP/ICMPv6 8, else 0 */
 	__u8 proto;        /* IP protocol number (IPv6: after the extension chain) */
 	__u8 tcp_flags;    /* full TCP flag byte (FIN 0x01 ... CWR 0x80) */
@@ -86,6 +92,12 @@ enum nfm_counter {
 				    * not IP/Ethernet, nested encapsulation headers): no event */
 	NFM_CNT_TC_IN_PACKETS,   /* every skb the tcx ingress program saw (used instead of XDP) */
 	NFM_CNT_TC_IN_BYTES,
+	NFM_CNT_DECAP,           /* --tunnel inner: the event describes the packet inside a tunnel */
+	NFM_CNT_TUNNEL_KEPT,     /* --tunnel inner: on a tunnel's port/protocol, but not a header we
+				  * open (VXLAN without I, GTP-U signalling, ...): outer event */
+	NFM_CNT_DEDUP,           /* copy of a packet whose flow another attached interface owns
+				  * (--dedup): dropped, no event */
+	NFM_CNT_DEDUP_FULL,      /* dedup table bucket full: packet kept without deduplication */
 	NFM_CNT_MAX
 };
 

@@ -35,8 +35,9 @@ NFM_HASH_INLINE __u64 nfm_ep_fold(const __u8 *addr, __be16 port)
 	return w[0] ^ w[1] ^ ((__u64)port << 48);
 }
 
-NFM_HASH_INLINE __u32 nfm_flow_hash(const __u8 *saddr, __be16 sport, const __u8 *daddr,
-				    __be16 dport, __u8 proto)
+/* All 64 bits (the dedup table of the BPF side uses the low bits as index, the high ones as tag). */
+NFM_HASH_INLINE __u64 nfm_flow_hash64(const __u8 *saddr, __be16 sport, const __u8 *daddr,
+				      __be16 dport, __u8 proto)
 {
 	__u64 a = nfm_ep_fold(saddr, sport), b = nfm_ep_fold(daddr, dport);
 	__u64 x = a ^ b;
@@ -45,7 +46,13 @@ NFM_HASH_INLINE __u32 nfm_flow_hash(const __u8 *saddr, __be16 sport, const __u8 
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 32;
 	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h >> 32;
+	return h;
+}
+
+NFM_HASH_INLINE __u32 nfm_flow_hash(const __u8 *saddr, __be16 sport, const __u8 *daddr,
+				    __be16 dport, __u8 proto)
+{
+	return nfm_flow_hash64(saddr, sport, daddr, dport, proto) >> 32;
 }
 
 #undef NFM_HASH_INLINE

@@ -30,6 +30,9 @@ struct BpfConfig {
   uint32_t sample_n = 1;
   uint32_t wakeup_bytes = NFM_WAKEUP_BYTES_DEFAULT;
   uint8_t enable_tc = 1;
+  uint8_t tunnel_inner = 0;                    // rodata nfm_tunnel_inner (--tunnel inner)
+  uint16_t extra_vxlan_port = 0;               // a third nfm_vxlan_ports entry, 0 = none
+  uint8_t dedup = 0;                           // rodata nfm_dedup_on (--dedup)
 };
 
 struct GotEvent {
@@ -55,6 +58,9 @@ class BpfHarness {
     h->skel_->rodata->nfm_sample_n = cfg.sample_n;
     h->skel_->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
     h->skel_->rodata->nfm_enable_tc = cfg.enable_tc;
+    h->skel_->rodata->nfm_tunnel_inner = cfg.tunnel_inner;
+    h->skel_->rodata->nfm_vxlan_ports[2] = cfg.extra_vxlan_port;
+    h->skel_->rodata->nfm_dedup_on = cfg.dedup;
     int rc = nfm_bpf__load(h->skel_);
     if (rc) {
       *err_no = -rc;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../common/packet_builder.hpp"
+#include "nfm/counter_table.hpp"
 #include "bpf_harness.hpp"
 #include "nfm/flow_hash.h"
 
@@ -81,6 +82,10 @@ struct Case {
   // (seq 1, ack 0) when a TCP header is read (proto 6, neither L4_TRUNC nor LATER_FRAG), else 0.
   bool seq_given = false;
   uint32_t tcp_seq = 0, tcp_ack = 0;
+  // --tunnel inner: offset of the inner frame (the event's frame_len is the frame's size minus
+  // it; l4_off counts from it) and a flag slot that moves too (NFM_CNT_DECAP, ...), or -1.
+  uint32_t inner_off = 0;
+  int flag = -1;
 };
 
 Case WithSeq(Case c, uint32_t seq, uint32_t ack) {
@@ -362,6 +367,7 @@ void CheckCase(BpfHarness& h, bool tc, const Case& c) {
   want[c.outcome] += 1;
   if (want_event && (c.info & kFrag)) want[NFM_CNT_FRAGMENT] = 1;
   if (want_event && (c.info & kL4Trunc)) want[NFM_CNT_L4_TRUNC] = 1;
+  if (c.flag >= 0) want[c.flag] += 1;
   for (int k = 0; k < NFM_CNT_MAX; ++k) EXPECT_EQ(delta[k], want[k]) << "counter slot " << k;
 
   ASSERT_EQ(events.size(), want_event ? 1u : 0u);
@@ -370,7 +376,7 @@ void CheckCase(BpfHarness& h, bool tc, const Case& c) {
   EXPECT_GT(e.ts_ns, 0u);
   EXPECT_EQ(std::memcmp(e.saddr, Addr(c.saddr).data(), 16), 0) << "saddr";
   EXPECT_EQ(std::memcmp(e.daddr, Addr(c.daddr).data(), 16), 0) << "daddr";
-  EXPECT_EQ(e.frame_len, c.frame.size());
+  EXPECT_EQ(e.frame_len, c.frame.size() - c.inner_off);
   EXPECT_EQ(e.payload_len, c.payload_len);
   EXPECT_EQ(e.ifindex, 1u);  // BPF_PROG_RUN without ctx ifindex: loopback
   EXPECT_EQ(ntohs(e.sport), c.sport);
@@ -463,6 +469,148 @@ TEST_P(NfmBpf, TruncationSweep) {
       }
       CheckCase(*h, GetParam(), c);
       if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// ---- Overlay tunnels (--tunnel inner) -------------------------------------------------------
+// Outer Ethernet 14 + IPv4 20 + UDP 8 = 42; VXLAN, Geneve base and GTP-U base headers 8 each.
+constexpr const char* kOuterA = "192.168.0.1";
+constexpr const char* kOuterB = "192.168.0.2";
+
+std::vector<uint8_t> Vxlan(uint8_t flags = 0x08) { return {flags, 0, 0, 0, 0, 0, 42, 0}; }
+PacketBuilder UdpTunnel(uint16_t dport) {
+  PacketBuilder b;
+  b.Eth().IPv4(kOuterA, kOuterB).Udp(40000, dport);
+  return b;
+}
+Case Inner(Case c, uint32_t inner_off) {
+  c.inner_off = inner_off;
+  c.flag = NFM_CNT_DECAP;
+  return c;
+}
+
+std::vector<Case> TunnelTable() {
+  std::vector<Case> t;
+  // VXLAN 4789, inner Ethernet/IPv4/TCP + 10: inner frame at 50 (14 + 20 + 20 + 10 = 64 bytes).
+  t.push_back(Inner(Ev("vxlan_4789_v4_tcp",
+                       UdpTunnel(4789).Raw(Vxlan()).Eth().IPv4(kA4, kB4).Tcp(1234, 80, kAck, 700).Payload(10).Bytes(),
+                       kA4, kB4, 1234, 80, 6, 34, 20, 10, 700, kAck), 50));
+  // VXLAN 8472 (Linux default), inner VLAN-tagged IPv6/UDP + 5.
+  t.push_back(Inner(Ev("vxlan_8472_vlan_v6_udp",
+                       UdpTunnel(8472).Raw(Vxlan()).Eth().Vlan(7).IPv6(kA6, kB6).Udp(53, 5353).Payload(5).Bytes(),
+                       kA6, kB6, 53, 5353, 17, 58, 8, 5, 0, 0, kV6), 50));
+  // The extra port of the harness configuration (--vxlan-port 9999).
+  t.push_back(Inner(Ev("vxlan_9999_v4_icmp",
+                       UdpTunnel(9999).Raw(Vxlan()).Eth().IPv4(kA4, kB4).Icmp(8, 0).Payload(12).Bytes(),
+                       kA4, kB4, 0, 0, 1, 34, 8, 12), 50));
+  // Geneve, 8 bytes of options, Ethernet: inner frame at 42 + 8 + 8 = 58.
+  t.push_back(Inner(Ev("geneve_opts_eth_v4_tcp",
+                       UdpTunnel(6081).Raw({0x02, 0, 0x65, 0x58, 0, 0, 9, 0, 0x01, 0x02, 0x80, 0x01, 1, 2, 3, 4})
+                           .Eth().IPv4(kA4, kB4).Tcp(5, 6, kSyn, 9).Bytes(),
+                       kA4, kB4, 5, 6, 6, 34, 20, 0, 9, kSyn), 58));
+  // Geneve carrying IPv4 directly (0x0800): inner frame = the IP packet at 50.
+  t.push_back(Inner(Ev("geneve_ipv4", UdpTunnel(6081).Raw({0, 0, 0x08, 0x00, 0, 0, 9, 0}).IPv4(kA4, kB4)
+                                          .Udp(7, 8).Payload(3).Bytes(),
+                       kA4, kB4, 7, 8, 17, 20, 8, 3), 50));
+  // GTP-U, E set, a 4-byte PDU session container: IP at 42 + 8 + 4 + 4 = 58.
+  t.push_back(Inner(Ev("gtpu_ext_v4_tcp",
+                       UdpTunnel(2152).Raw({0x34, 0xff, 0, 32, 0, 0, 0x10, 1, 0, 0, 0, 0x85, 0x01, 0x10, 0x09, 0x00})
+                           .IPv4(kA4, kB4).Tcp(9, 10, kAck, 4).Bytes(),
+                       kA4, kB4, 9, 10, 6, 20, 20, 0, 4, kAck), 58));
+  // GRE with key, IPv4: inner at 14 + 20 + 8 = 42.
+  t.push_back(Inner(Ev("gre_key_v4_udp",
+                       PacketBuilder().Eth().IPv4(kOuterA, kOuterB).SetIpProto(47)
+                           .Raw({0x20, 0, 0x08, 0x00, 0, 0, 0x30, 0x39}).IPv4(kA4, kB4).Udp(1, 2).Payload(4).Bytes(),
+                       kA4, kB4, 1, 2, 17, 20, 8, 4), 42));
+  // GRE 0x6558 with key and sequence number: Ethernet at 14 + 20 + 12 = 46.
+  t.push_back(Inner(Ev("gre_teb_v6_tcp",
+                       PacketBuilder().Eth().IPv4(kOuterA, kOuterB).SetIpProto(47)
+                           .Raw({0x30, 0, 0x65, 0x58, 0, 0, 0, 1, 0, 0, 0, 2}).Eth().IPv6(kA6, kB6).Tcp(3, 4, kAck, 2)
+                           .Bytes(),
+                       kA6, kB6, 3, 4, 6, 54, 20, 0, 2, kAck, kV6), 46));
+  // 4in4 and 6in4: the inner IP header at 34.
+  t.push_back(Inner(Ev("ipip_4in4", PacketBuilder().Eth().IPv4(kOuterA, kOuterB).IPv4(kA4, kB4).Udp(11, 12).Bytes(),
+                       kA4, kB4, 11, 12, 17, 20, 8, 0), 34));
+  t.push_back(Inner(Ev("ipip_6in4", PacketBuilder().Eth().IPv4(kOuterA, kOuterB).IPv6(kA6, kB6).Udp(11, 12).Bytes(),
+                       kA6, kB6, 11, 12, 17, 40, 8, 0, 0, 0, kV6), 34));
+  // Not opened: VXLAN without the I flag keeps the outer event (UDP payload 8 + 42).
+  {
+    Case c = Ev("vxlan_no_i_flag", UdpTunnel(4789).Raw(Vxlan(0)).Eth().IPv4(kA4, kB4).Udp(1, 2).Bytes(), kOuterA,
+                kOuterB, 40000, 4789, 17, 34, 8, 50);
+    c.flag = NFM_CNT_TUNNEL_KEPT;
+    t.push_back(c);
+  }
+  // Not a tunnel: a UDP packet to port 53 with decapsulation on.
+  t.push_back(Ev("plain_udp", V4().Udp(1000, 53).Payload(20).Bytes(), kA4, kB4, 1000, 53, 17, 34, 8, 20));
+  // Broken tunnels: counted, no event.
+  t.push_back(NoEv("vxlan_cut_in_header", [] {
+    auto f = UdpTunnel(4789).Raw(Vxlan()).Eth().IPv4(kA4, kB4).Udp(1, 2).Bytes();
+    f.resize(46);
+    return f;
+  }(), NFM_CNT_TRUNC_L2));
+  t.push_back(NoEv("vxlan_cut_in_inner_ip", [] {
+    auto f = UdpTunnel(4789).Raw(Vxlan()).Eth().IPv4(kA4, kB4).Udp(1, 2).Bytes();
+    f.resize(70);
+    return f;
+  }(), NFM_CNT_TRUNC_L3));
+  t.push_back(NoEv("vxlan_inner_arp", UdpTunnel(4789).Raw(Vxlan()).Eth(0x0806).Payload(28).Bytes(), NFM_CNT_NOT_IP));
+  t.push_back(NoEv("geneve_lldp", UdpTunnel(6081).Raw({0, 0, 0x88, 0xcc, 0, 0, 1, 0}).Payload(30).Bytes(),
+                   NFM_CNT_UNSUPPORTED_ENCAP));
+  t.push_back(NoEv("geneve_options_past_the_end",
+                   UdpTunnel(6081).Raw({0x3f, 0, 0x65, 0x58, 0, 0, 1, 0}).Payload(30).Bytes(), NFM_CNT_TRUNC_L2));
+  t.push_back(NoEv("vxlan_inner_ihl_4",
+                   UdpTunnel(4789).Raw(Vxlan()).Eth().IPv4(kA4, kB4).SetIhl(4).Udp(1, 2).Bytes(), NFM_CNT_BAD_IHL));
+  return t;
+}
+
+BpfConfig TunnelConfig() {
+  BpfConfig cfg;
+  cfg.tunnel_inner = 1;
+  cfg.extra_vxlan_port = 9999;
+  return cfg;
+}
+
+TEST_P(NfmBpf, TunnelInnerCases) {
+  LOAD_OR_SKIP(h, TunnelConfig());
+  for (const Case& c : TunnelTable()) CheckCase(*h, GetParam(), c);
+}
+
+TEST_P(NfmBpf, TunnelOuterByDefault) {
+  LOAD_OR_SKIP(h, BpfConfig{});
+  // Without --tunnel inner the same VXLAN frame is one outer UDP packet: payload 8 + 64.
+  CheckCase(*h, GetParam(),
+            Ev("vxlan_outer", UdpTunnel(4789).Raw(Vxlan()).Eth().IPv4(kA4, kB4).Tcp(1234, 80, kAck, 700).Payload(10)
+                                  .Bytes(),
+               kOuterA, kOuterB, 40000, 4789, 17, 34, 8, 72));
+}
+
+// Every cut of tunnelled frames: pass, exactly one outcome, never more than one event.
+TEST_P(NfmBpf, TunnelTruncationSweep) {
+  LOAD_OR_SKIP(h, TunnelConfig());
+  const std::vector<std::vector<uint8_t>> frames = {
+      UdpTunnel(4789).Raw(Vxlan()).Eth().Vlan(3).IPv6(kA6, kB6).HopByHop(1).Tcp(1, 2).Payload(4).Bytes(),
+      UdpTunnel(6081).Raw({0x01, 0, 0x65, 0x58, 0, 0, 1, 0, 1, 2, 3, 0}).Eth().IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+      UdpTunnel(2152).Raw({0x34, 0xff, 0, 32, 0, 0, 0x10, 1, 0, 0, 0, 0x85, 0x01, 0x10, 0x09, 0x00})
+          .IPv6(kA6, kB6).Udp(1, 2).Bytes(),
+      PacketBuilder().Eth().IPv4(kOuterA, kOuterB).SetIpProto(47).Raw({0xb0, 0, 0x65, 0x58, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+                                                                         0, 0, 2})
+          .Eth().IPv4(kA4, kB4).Tcp(1, 2).Bytes()};
+  for (const auto& full : frames) {
+    for (size_t len = GetParam() ? 34 : 14; len <= full.size(); ++len) {
+      const std::vector<uint8_t> f(full.begin(), full.begin() + long(len));
+      SCOPED_TRACE("cut at " + std::to_string(len));
+      const CounterArray before = h->Counters();
+      int verdict = 0;
+      ASSERT_EQ(h->Run(GetParam(), f, &verdict), 0) << strerror(errno);
+      EXPECT_EQ(verdict, GetParam() ? kTcUnspec : kXdpPass);
+      const CounterArray after = h->Counters();
+      const auto events = h->Drain();
+      uint64_t outcomes = 0;
+      for (const CounterInfo& ci : kCounterTable)
+        if (ci.kind == CounterKind::kEvents || ci.kind == CounterKind::kNoEvent) outcomes += after[ci.slot] - before[ci.slot];
+      EXPECT_EQ(outcomes, 1u);
+      EXPECT_EQ(events.size(), after[NFM_CNT_EVENTS] - before[NFM_CNT_EVENTS]);
     }
   }
 }
@@ -676,6 +824,92 @@ TEST(NfmBpfTcIngress, SameEventAsXdpOwnSlotsAndNoVerdict) {
   EXPECT_EQ(c[NFM_CNT_EVENTS], 2u);
 }
 
+// --dedup (bpf/dedup.bpf.h): the first interface that sees a flow owns it; a packet of that
+// flow on another interface is a copy (NFM_CNT_DEDUP per wire segment, no event) while the owner
+// is attached (nfm_dedup_ifs) and has seen the flow within nfm_dedup_hold_s; otherwise the new
+// interface takes the flow over. Under BPF_PROG_RUN every packet arrives on one device, so the
+// other owner is written into the table by hand, at the slot user space computes with
+// nfm_flow_hash64 (which checks that both sides index the table alike).
+struct DedupWay {
+  uint64_t id;
+  uint32_t seen_s, pad;
+};
+struct DedupBucket {
+  DedupWay w[2];
+};
+static_assert(sizeof(DedupBucket) == 32);
+
+TEST(NfmBpfDedup, CopiesOfAnotherInterfacesFlowAreDroppedUntilItGoes) {
+  BpfConfig cfg;
+  cfg.dedup = 1;
+  LOAD_OR_SKIP(h, cfg);
+  const auto fwd = V4().Tcp(40000, 443, kAck, 512).Payload(400).Bytes();
+  const auto rev = PacketBuilder().Eth().IPv4(kB4, kA4).Tcp(443, 40000, kAck, 512).Payload(400).Bytes();
+  int verdict = 0;
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  auto ev = h->Drain();
+  ASSERT_EQ(ev.size(), 1u);
+  const nfm_pkt_event e = ev[0].ev;
+  const uint32_t me = e.ifindex, other = me + 1000;
+  const uint64_t hash = nfm_flow_hash64(e.saddr, e.sport, e.daddr, e.dport, e.proto);
+  const uint32_t idx = static_cast<uint32_t>(hash & 0xffff);
+  const uint64_t tag = hash >> 32;
+  const int tbl = bpf_map__fd(h->skel()->maps.nfm_dedup_tbl);
+  const int ifs = bpf_map__fd(h->skel()->maps.nfm_dedup_ifs);
+  DedupBucket b{};
+  ASSERT_EQ(bpf_map_lookup_elem(tbl, &idx, &b), 0);
+  const bool way1 = b.w[1].id == (tag << 32 | me);
+  ASSERT_TRUE(b.w[0].id == (tag << 32 | me) || way1) << "first packet did not claim its flow at bucket " << idx;
+  DedupWay& owner = b.w[way1 ? 1 : 0];
+
+  // Another attached interface owns the flow: both directions are copies, a GSO skb per segment.
+  owner.id = tag << 32 | other;
+  ASSERT_EQ(bpf_map_update_elem(tbl, &idx, &b, BPF_ANY), 0);
+  const uint8_t one = 1;
+  ASSERT_EQ(bpf_map_update_elem(ifs, &other, &one, BPF_ANY), 0);
+  auto before = h->Counters();
+  ASSERT_EQ(h->Run(true, rev, &verdict), 0);
+  EXPECT_EQ(verdict, kTcUnspec);
+  ASSERT_EQ(h->Run(true, fwd, &verdict, false, /*gso_segs=*/4, /*gso_size=*/100), 0);
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(verdict, 2);  // XDP_PASS: copies are dropped from the report, never from the wire
+  EXPECT_TRUE(h->Drain().empty());
+  auto c = h->Counters();
+  EXPECT_EQ(c[NFM_CNT_DEDUP] - before[NFM_CNT_DEDUP], 1u + 4u + 1u);
+  EXPECT_EQ(c[NFM_CNT_TC_PACKETS] - before[NFM_CNT_TC_PACKETS], 1u + 4u);
+  EXPECT_EQ(c[NFM_CNT_EVENTS], before[NFM_CNT_EVENTS]);
+
+  // The owner's interface is detached: the next packet takes the flow over and is reported.
+  ASSERT_EQ(bpf_map_delete_elem(ifs, &other), 0);
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(h->Drain().size(), 1u);
+  ASSERT_EQ(bpf_map_lookup_elem(tbl, &idx, &b), 0);
+  EXPECT_EQ(b.w[way1 ? 1 : 0].id, tag << 32 | me);
+
+  // Attached but idle for nfm_dedup_hold_s (60 s by the agent's clock): taken over too.
+  ASSERT_EQ(bpf_map_update_elem(ifs, &other, &one, BPF_ANY), 0);
+  b.w[way1 ? 1 : 0].id = tag << 32 | other;
+  b.w[way1 ? 1 : 0].seen_s = 40;
+  ASSERT_EQ(bpf_map_update_elem(tbl, &idx, &b, BPF_ANY), 0);
+  h->skel()->bss->nfm_now_s = 99;  // 59 s later: still the owner's
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_TRUE(h->Drain().empty());
+  h->skel()->bss->nfm_now_s = 100;  // 60 s: replaced
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(h->Drain().size(), 1u);
+
+  // Both ways held by other live flows: the packet is kept, counted as table full.
+  before = h->Counters();
+  b.w[0] = {(tag ^ 1) << 32 | other, 100, 0};
+  b.w[1] = {(tag ^ 2) << 32 | other, 100, 0};
+  ASSERT_EQ(bpf_map_update_elem(tbl, &idx, &b, BPF_ANY), 0);
+  ASSERT_EQ(h->Run(false, fwd, &verdict), 0);
+  EXPECT_EQ(h->Drain().size(), 1u);
+  c = h->Counters();
+  EXPECT_EQ(c[NFM_CNT_DEDUP_FULL] - before[NFM_CNT_DEDUP_FULL], 1u);
+  EXPECT_EQ(c[NFM_CNT_DEDUP], before[NFM_CNT_DEDUP]);
+}
+
 TEST(NfmBpfConfig, DisabledTcIsANoOp) {
   BpfConfig cfg;
   cfg.enable_tc = 0;
@@ -698,26 +932,34 @@ TEST(NfmBpfConfig, DisabledTcIsANoOp) {
 // program within 20 % of the limit.
 TEST(NfmBpfVerifier, ComplexityStaysBelowTheLimit) {
   uint32_t worst = 0;
+  for (uint8_t tunnel : {0, 1}) {
   for (uint32_t sample_n : {1u, 4u}) {
     for (uint32_t rings : {1u, 2u, static_cast<uint32_t>(NFM_MAX_RINGS)}) {
-      BpfConfig cfg;
-      cfg.sample_n = sample_n;
-      cfg.rings = rings;
-      cfg.ring_bytes = 4096;
-      LOAD_OR_SKIP(h, cfg);
-      bpf_program* prog;
-      bpf_object__for_each_program(prog, h->skel()->obj) {
-        bpf_prog_info info{};
-        uint32_t len = sizeof(info);
-        ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
-        std::printf("verifier: %-15s sample_n=%u rings=%-2u %u instructions processed\n", bpf_program__name(prog),
-                    sample_n, rings, info.verified_insns);
-        ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
-        EXPECT_LT(info.verified_insns, 800000u) << bpf_program__name(prog) << " sample_n=" << sample_n << " rings="
-                                                << rings << " is within 20 % of the verifier's 1M-instruction limit";
-        worst = std::max(worst, info.verified_insns);
+      for (uint8_t dedup : {uint8_t{0}, uint8_t{1}}) {
+        BpfConfig cfg;
+        cfg.sample_n = sample_n;
+        cfg.rings = rings;
+        cfg.dedup = dedup;
+        cfg.ring_bytes = 4096;
+        cfg.tunnel_inner = tunnel;
+        cfg.extra_vxlan_port = tunnel ? 9999 : 0;
+        LOAD_OR_SKIP(h, cfg);
+        bpf_program* prog;
+        bpf_object__for_each_program(prog, h->skel()->obj) {
+          bpf_prog_info info{};
+          uint32_t len = sizeof(info);
+          ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
+          std::printf("verifier: %-15s tunnel=%s sample_n=%u rings=%-2u dedup=%u %u instructions processed\n",
+                      bpf_program__name(prog), tunnel ? "inner" : "outer", sample_n, rings, dedup, info.verified_insns);
+          ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
+          EXPECT_LT(info.verified_insns, 800000u)
+              << bpf_program__name(prog) << " tunnel=" << int(tunnel) << " sample_n=" << sample_n << " rings=" << rings
+              << " dedup=" << int(dedup) << " is within 20 % of the verifier's 1M-instruction limit";
+          worst = std::max(worst, info.verified_insns);
+        }
       }
     }
+  }
   }
   std::printf("verifier: worst %u of 1000000 (%.1f %%)\n", worst, worst / 1e4);
 }

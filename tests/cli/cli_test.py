@@ -127,6 +127,27 @@ def case_bad_tz():
     usage_error(["--pcap", str(p), "--tz", "mars"], r"--tz")
 
 
+def case_tunnel_options():
+    """--tunnel / --vxlan-port: bad values, a reference profile, ports without --tunnel inner, too many
+    ports; each a one-line error naming the option; without a tunnel the output is the same."""
+    p, _, _ = sample_pcap()
+    usage_error(["--pcap", str(p), "--tunnel", "both"], r"--tunnel")
+    for prof in ("nfm2022", "nfm2022-seed", "cic", "ntl"):
+        usage_error(["--pcap", str(p), "--profile", prof, "--tunnel", "inner"], r"--tunnel inner")
+    usage_error(["--pcap", str(p), "--vxlan-port", "9999"], r"--vxlan-port")
+    usage_error(["--pcap", str(p), "--tunnel", "inner", "--vxlan-port", "0"], r"--vxlan-port")
+    usage_error(["--pcap", str(p), "--tunnel", "inner", "--vxlan-port", "70000"], r"--vxlan-port")
+    many = [a for port in range(9000, 9007) for a in ("--vxlan-port", str(port))]
+    usage_error(["--pcap", str(p), "--tunnel", "inner", *many], r"--vxlan-port")
+    ok = run(["--pcap", str(p), "--csv", "-", "--tunnel", "inner", *many[:12]])
+    check(ok.returncode == 0, f"6 extra VXLAN ports must be accepted: {show(ok)}")
+    plain = run(["--pcap", str(p), "--csv", "-"])
+    for extra in (["--tunnel", "outer"], ["--tunnel", "inner"]):
+        res = run(["--pcap", str(p), "--csv", "-", *extra])
+        check(res.returncode == 0 and res.stdout == plain.stdout,
+              f"{extra}: a capture without tunnels must give the same CSV: {show(res)}")
+
+
 def case_missing_pcap():
     missing = TMP / "does-not-exist.pcap"
     res = run(["--pcap", str(missing), "--csv", str(TMP / "o.csv")])
@@ -400,6 +421,28 @@ def case_sample_values():
     # duration 0.03 s, 0.005 s: compare numerically (default float text is shortest round-trip)
     check(abs(float(t[idx["duration"]]) - 0.03) < 1e-12, f"TCP duration {t[idx['duration']]}")
     check(abs(float(u[idx["duration"]]) - 0.005) < 1e-12, f"UDP duration {u[idx['duration']]}")
+
+
+def case_where_columns():
+    """--where-columns node,iface offline: node from --node-name, else $NODE_NAME; iface and
+    ifindex empty (a capture file names no interface); before capture_loss. Bad values are
+    usage errors naming the flag, as are a --max-ifaces out of range and an unknown --dedup."""
+    p, _, _ = sample_pcap()
+    out = TMP / "where.csv"
+    res = run(["--pcap", str(p), "--csv", str(out), "--where-columns", "node,iface", "--node-name", "n-7",
+               "--loss-column", "--no-manifest"])
+    check(res.returncode == 0, f"--where-columns: want exit 0, got {show(res)}")
+    h, rows, _ = csv_rows(out.read_bytes())
+    check(h[-4:] == ["node", "iface", "ifindex", "capture_loss"], f"--where-columns: last columns {h[-4:]}")
+    check(rows and all(r[-4:-1] == ["n-7", "", ""] for r in rows), f"--where-columns: values {[r[-4:] for r in rows]}")
+    env = dict(os.environ, NODE_NAME="from-env")
+    res = run(["--pcap", str(p), "--csv", str(out), "--where-columns", "node", "--no-manifest"], env=env)
+    check(res.returncode == 0, f"--where-columns node: want exit 0, got {show(res)}")
+    h, rows, _ = csv_rows(out.read_bytes())
+    check(h[-1] == "node" and all(r[-1] == "from-env" for r in rows), f"node from $NODE_NAME: {h[-1]} {rows[:1]}")
+    usage_error(["--pcap", str(p), "--where-columns", "pod"], r"--where-columns", one_line=False)
+    usage_error(["--iface", "lo", "--max-ifaces", "0"], r"--max-ifaces", one_line=False)
+    usage_error(["--iface", "lo", "--dedup", "maybe"], r"--dedup", one_line=False)
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -287,7 +287,9 @@ def case_manifest_sigterm():
     except subprocess.TimeoutExpired:
         proc.kill()
         raise Failure("SIGTERM'd replay did not exit")
-    check(proc.returncode == 0, f"exit {proc.returncode}: {err[:300]!r}")
+    # Exit status 4: an offline run stopped before the end of its input (README "Exit status").
+    check(proc.returncode == 4, f"exit {proc.returncode}, want 4: {err[:300]!r}")
+    check(b"interrupted by a signal" in err, f"the summary does not say it was interrupted: {err[:300]!r}")
     m = manifest_of(out)
     check(m["run"]["interrupted"] is True, f"run {m['run']}")
     inp = m["inputs"][0]

@@ -40,6 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (st == nfm::DecodeStatus::kOk && (meta.payload_frame > frame_bound || meta.payload_ip > cap)) __builtin_trap();
     if (link == 147 && st != nfm::DecodeStatus::kUnsupportedLink) __builtin_trap();
   }
+  {  // --tunnel inner (kStrict): the inner frame is a sub-range of the captured bytes
+    nfm::TunnelConfig t;
+    t.inner = true;
+    nfm::PacketMeta meta;
+    if (nfm::DecodePacket(link, frame.get(), cap, wire, &meta, nfm::DecodeMode::kStrict, &t) ==
+            nfm::DecodeStatus::kOk &&
+        (meta.payload_frame > cap || meta.payload_ip > cap || meta.cap_len > cap))
+      __builtin_trap();
+  }
   {  // kCic (profile cic) ignores the link type: Ethernet first, then IPv4 from byte 0
     nfm::PacketMeta meta;
     if (nfm::DecodePacket(link, frame.get(), cap, wire, &meta, nfm::DecodeMode::kCic) == nfm::DecodeStatus::kOk &&

@@ -128,6 +128,7 @@ class Lab:
         for i in range(1, self.n_nodes + 1):
             ns = f"{self.tag}n{i}"
             _run(["ip", "netns", "add", ns])
+            self._private_resolver(ns)
             node = Node(index=i, ns=ns, underlay_ip=f"192.168.{self.b}.{i}",
                         pod_cidr=f"10.{self.b}.{i}.0/24", vtep_ip=f"10.{self.b}.{i}.0",
                         ipam_dir=str(self.tmp / f"ipam-n{i}"))
@@ -177,6 +178,14 @@ class Lab:
                 _run(["bridge", "-n", node.ns, "fdb", "append", vtep_mac, "dev", VXLAN_DEV, "dst",
                       other.underlay_ip])
 
+    @staticmethod
+    def _private_resolver(ns: str) -> None:
+        """`ip netns exec` bind-mounts /etc/netns/<ns>/* over /etc: a resolver on the namespace's
+        own loopback keeps name lookups (Python's http.server calls getfqdn) inside the lab."""
+        d = Path("/etc/netns") / ns
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
     def cleanup(self) -> None:
         for p in self.procs:
             if p.poll() is None:
@@ -197,6 +206,7 @@ class Lab:
                 except (OSError, ValueError):
                     pass
             subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+            shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- pods ---------------------------------------------------------------------------------
@@ -234,6 +244,7 @@ class Lab:
         self._seq += 1
         pod = Pod(name=name, node=node, ns=f"{self.tag}p{self._seq}", container_id=f"{self.tag}-{name}-{self._seq}")
         _run(["ip", "netns", "add", pod.ns])
+        self._private_resolver(pod.ns)
         node.pods.append(pod)
         _run(["ip", "-n", pod.ns, "link", "set", "lo", "up"])
         _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
@@ -264,6 +275,7 @@ class Lab:
         """CNI DEL (removes the veth and releases the address), then the namespace."""
         self._cni("DEL", pod)
         _run(["ip", "netns", "del", pod.ns], check=False)
+        shutil.rmtree(Path("/etc/netns") / pod.ns, ignore_errors=True)
         pod.node.pods.remove(pod)
 
     def pods(self) -> list[Pod]:

@@ -701,8 +701,8 @@ def t_cli_errors(tools: Tools, tmp: Path) -> None:
         # Without privileges (uid 0 but no capabilities).
         p = net.exec_a(["setpriv", "--inh-caps=-all", "--bounding-set=-all", tools.live, "--iface",
                         net.va, "--csv", csvp, "--metrics-addr", ""], check_rc=False)
-        check(p.returncode != 0 and "capture needs CAP_BPF and CAP_NET_ADMIN, this process lacks CAP_BPF and "
-              "CAP_NET_ADMIN: run as root (sudo)" in p.stderr,
+        check(p.returncode != 0 and "capture needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, this process lacks "
+              "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN: run as root (sudo)" in p.stderr,
               f"no privileges: rc {p.returncode}, stderr {p.stderr!r}")
         # Someone else's XDP program: a second agent with --ingress xdp must refuse and name the
         # program id (auto would capture next to it with tcx: test coexist_xdp).

@@ -334,7 +334,8 @@ class Container:
         return self.proc is not None and self.proc.poll() is None
 
     def stderr(self) -> str:
-        self.err.flush()
+        if not self.err.closed:
+            self.err.flush()
         return self.err_path.read_text()
 
     def stop(self) -> int:

@@ -138,11 +138,16 @@ def main():
     check(sc.get("privileged") is False, "not privileged by default (privileged-patch.yaml is the fallback)")
     args_ = c.get("args", [])
     flags = {}
+    ifaces = []
     for a in args_:
         m = re.match(r"(--[\w-]+)=(.*)", a)
         if m:
             flags[m.group(1)] = m.group(2)
-    check(flags.get("--iface") == "auto", "--iface=auto (the agent picks the interfaces)")
+            if m.group(1) == "--iface":
+                ifaces.append(m.group(2))
+    check("k8s" in ifaces, "--iface=k8s (the pods' interfaces, attached as pods come and go)")
+    check("auto" in ifaces, "--iface=auto (the node's default-route interfaces)")
+    check(flags.get("--where-columns") == "node,iface", "--where-columns=node,iface (join with pod metadata)")
     check(float(flags.get("--csv-rotate-mb", "0") or 0) > 0, "--csv-rotate-mb > 0 (size-based rotation)")
     csv_path = flags.get("--csv", "")
     check("$(NODE_NAME)" in csv_path, "CSV file name includes the node name")

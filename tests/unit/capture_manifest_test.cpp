@@ -39,9 +39,8 @@ TEST(CaptureSha256, EqualsSha256sumForEveryTestCapture) {
     const std::string want = SystemSha256(Data(f));
     for (int stop_after : {-1, 0, 1}) {  // read everything / nothing / one record, then finish
       std::string err;
-      auto r = CaptureReader::Open(Data(f), &err);
+      auto r = CaptureReader::Open(Data(f), &err, /*hash=*/true);
       ASSERT_NE(r, nullptr) << err;
-      r->EnableSha256();
       RawPacket p;
       int n = 0;
       while ((stop_after < 0 || n < stop_after) && r->Next(&p) == 1) ++n;
@@ -78,9 +77,8 @@ TEST(CaptureSha256, StreamInputFromAPipe) {
   const int saved = dup(0);
   dup2(fileno(pipe), 0);
   std::string err;
-  auto r = CaptureReader::Open("-", &err);
+  auto r = CaptureReader::Open("-", &err, /*hash=*/true);
   ASSERT_NE(r, nullptr) << err;
-  r->EnableSha256();
   RawPacket p;
   for (int i = 0; i < 5000; ++i) ASSERT_EQ(r->Next(&p), 1);
   uint64_t bytes = 0;

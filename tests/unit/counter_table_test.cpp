@@ -108,19 +108,21 @@ TEST(CounterTable, EverySlotReachesItsOwnSeriesInTheLiveMetrics) {
 TEST(CounterTable, EveryPacketKindIsAccountedOnce) {
   // Each hook has a packet and a byte slot; losses are ring_full and no_ring today, and every
   // kind the live summary adds up exists.
-  int seen = 0, bytes = 0, loss = 0, events = 0, no_event = 0;
+  int seen = 0, bytes = 0, loss = 0, events = 0, no_event = 0, duplicate = 0;
   for (const CounterInfo& c : kCounterTable) {
     seen += c.kind == CounterKind::kSeenPackets;
     bytes += c.kind == CounterKind::kSeenBytes;
     loss += c.kind == CounterKind::kLoss;
     events += c.kind == CounterKind::kEvents;
     no_event += c.kind == CounterKind::kNoEvent;
+    duplicate += c.kind == CounterKind::kDuplicate;
   }
   EXPECT_EQ(seen, 3);  // xdp, tc egress, tc ingress
   EXPECT_EQ(bytes, seen);
   EXPECT_EQ(events, 1);
   EXPECT_EQ(loss, 2);
   EXPECT_GE(no_event, 1);
+  EXPECT_EQ(duplicate, 1);  // --dedup's dropped copies
   uint64_t c[NFM_CNT_MAX] = {};
   c[NFM_CNT_RING_FULL] = 3;
   c[NFM_CNT_NO_RING] = 4;

@@ -209,6 +209,44 @@ TEST(DatasetColumns, OwnLabelColumnIsReplacedAndStaysLast) {
   EXPECT_EQ(loss_only.Extend("1,2,Unknown\r\n", v), "1,2,1,Unknown\r\n");
 }
 
+// --where-columns: node, iface, ifindex go before capture_loss and label (and before a set's own
+// label column); the interface is the one the drain noted for the flow's 5-tuple, in either
+// direction, by name as it was attached; a name with a comma is quoted (RFC 4180).
+TEST(DatasetColumns, WhereColumnsComeBeforeLossAndLabel) {
+  uint8_t a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 244, 1, 2};
+  uint8_t b[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 244, 2, 3};
+  FlowIfaces ifaces(16);
+  ifaces.Note(b, 8080, a, 40000, 6, 7);  // a backward packet: the key is symmetric
+  ifaces.SetName(7, "calib");
+  FlowView v = Flow(5, 20);
+  v.src = a;
+  v.dst = b;
+  v.sport = 40000;
+  v.dport = 8080;
+  v.proto = 6;
+  EXPECT_EQ(ifaces.Ifindex(v), 7u);
+  LossIntervals iv;
+  iv.Add(0, 10);
+  iv.Build();
+  CaptureLossOracle loss(iv);
+  DatasetColumns cols(nullptr, "B", &loss);
+  cols.SetWhere(true, true, "node-1", &ifaces);
+  EXPECT_TRUE(cols.Enabled());
+  EXPECT_EQ(cols.Header("a,b\r\n"), "a,b,node,iface,ifindex,capture_loss\r\n");
+  EXPECT_EQ(cols.Extend("1,2\r\n", v), "1,2,node-1,calib,7,1\r\n");
+  ifaces.SetName(7, "we,ird\"");
+  EXPECT_EQ(cols.Extend("1,2\r\n", v), "1,2,node-1,\"we,ird\"\"\",7,1\r\n");
+  v.dport = 8081;  // another flow: nothing noted, both fields empty
+  EXPECT_EQ(ifaces.Ifindex(v), 0u);
+  EXPECT_EQ(cols.Extend("1,2\r\n", v), "1,2,node-1,,,1\r\n");
+
+  DatasetColumns own(nullptr, "B", nullptr);  // cic/ntl: before the set's own label column
+  own.SetOwnLabelColumn(true);
+  own.SetWhere(false, true, "", nullptr);  // offline: no interface known
+  EXPECT_EQ(own.Header("x,Label\n"), "x,iface,ifindex,Label\n");
+  EXPECT_EQ(own.Extend("1,NeedManualLabel\n", v), "1,,,NeedManualLabel\n");
+}
+
 TEST(RotatedName, ExtensionStaysLastForCompressedFiles) {
   EXPECT_EQ(RotatedName("out.csv", "20260101T000000Z", 3), "out.csv.20260101T000000Z.3");
   EXPECT_EQ(RotatedName("d/out.csv.gz", "T", 1), "d/out.T.1.csv.gz");

@@ -347,6 +347,231 @@ TEST_P(DecodeCases, Fields) {
 INSTANTIATE_TEST_SUITE_P(All, DecodeCases, ::testing::ValuesIn(Cases()),
                          [](const ::testing::TestParamInfo<Case>& i) { return i.param.name; });
 
+// ---- Overlay tunnels (--tunnel inner) -----------------------------------------------------
+// Offsets by hand: outer Ethernet 14 + IPv4 20 + UDP 8 = 42; VXLAN / Geneve base / GTP-U base 8.
+
+// VXLAN header (RFC 7348): flags (I = 0x08), 3 reserved, VNI 24 bits, 1 reserved.
+std::vector<uint8_t> VxlanHdr(uint8_t flags = 0x08, uint32_t vni = 42) {
+  return {flags, 0, 0, 0, uint8_t(vni >> 16), uint8_t(vni >> 8), uint8_t(vni), 0};
+}
+
+struct TunnelResult {
+  DecodeStatus st;
+  PacketMeta m;
+};
+
+TunnelResult DecodeTunnel(const std::vector<uint8_t>& frame, bool inner = true, uint16_t extra_port = 0,
+                          DecodeMode mode = DecodeMode::kStrict) {
+  std::vector<uint8_t> buf(frame);  // exact size: ASan sees any over-read
+  TunnelConfig t;
+  t.inner = inner;
+  if (extra_port) t.vxlan_ports[t.n_vxlan_ports++] = extra_port;
+  TunnelResult r;
+  const uint32_t n = uint32_t(buf.size());
+  r.st = DecodePacket(1, buf.data(), n, n + 4, &r.m, mode, &t);
+  return r;
+}
+
+PacketBuilder VxlanOuter(uint16_t dport = 4789) {
+  PacketBuilder b;
+  b.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, dport).Raw(VxlanHdr());
+  return b;
+}
+
+TEST(DecodeTunnels, VxlanInnerGivesKeyAndLengths) {
+  // 204 bytes: inner frame (Ethernet) starts at 50 and is 154 bytes long.
+  const auto f = VxlanOuter().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80, kSyn, 100).Payload(100).Bytes();
+  ASSERT_EQ(f.size(), 204u);
+  const TunnelResult r = DecodeTunnel(f);
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelVxlan);
+  EXPECT_EQ(r.m.proto, 6);
+  EXPECT_EQ(r.m.sport, 1234);
+  EXPECT_EQ(r.m.dport, 80);
+  EXPECT_EQ(r.m.saddr[15], 1);
+  EXPECT_EQ(r.m.saddr[12], 10);
+  EXPECT_EQ(r.m.daddr[15], 2);
+  EXPECT_EQ(r.m.l4_header_len, 20);
+  EXPECT_EQ(r.m.payload_ip, 100u);
+  EXPECT_EQ(r.m.payload_frame, 100u);
+  EXPECT_EQ(r.m.cap_len, 154u);
+  EXPECT_EQ(r.m.wire_len, 158u);  // wire 208 - 50
+  EXPECT_EQ(int(r.m.tcp_flags), int(kSyn));
+  EXPECT_EQ(r.m.window, 100);
+  // 8472 too; another port only when configured.
+  EXPECT_EQ(DecodeTunnel(VxlanOuter(8472).Eth().IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2).Bytes()).m.tunnel,
+            kTunnelVxlan);
+  const auto f9999 = VxlanOuter(9999).Eth().IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2).Bytes();
+  EXPECT_EQ(DecodeTunnel(f9999).m.dport, 9999);
+  EXPECT_EQ(DecodeTunnel(f9999, true, 9999).m.dport, 2);
+}
+
+TEST(DecodeTunnels, OuterModeAndReferenceModesKeepTheOuterPacket) {
+  const auto f = VxlanOuter().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80).Payload(100).Bytes();
+  const TunnelResult r = DecodeTunnel(f, false);
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelNone);
+  EXPECT_EQ(r.m.dport, 4789);
+  EXPECT_EQ(r.m.cap_len, 204u);
+  EXPECT_EQ(r.m.payload_ip, 162u);  // 8 VXLAN + 154 inner frame
+  // nfm2022's decoder ignores the option (D20: its own tunnel handling, TCP anywhere).
+  const TunnelResult s1 = DecodeTunnel(f, true, 0, DecodeMode::kScapy2022);
+  const TunnelResult s0 = DecodeTunnel(f, false, 0, DecodeMode::kScapy2022);
+  EXPECT_EQ(std::memcmp(&s1.m, &s0.m, sizeof s0.m), 0);
+  EXPECT_EQ(s1.m.tunnel, kTunnelNone);
+}
+
+TEST(DecodeTunnels, HeadersThatAreNotOpened) {
+  // VXLAN without the I flag: not a VXLAN packet the kernel would accept; outer flow.
+  PacketBuilder b;
+  b.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 4789).Raw(VxlanHdr(0x00)).Eth()
+      .IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2);
+  TunnelResult r = DecodeTunnel(b.Bytes());
+  EXPECT_EQ(r.m.tunnel, kTunnelNone);
+  EXPECT_EQ(r.m.dport, 4789);
+  // Geneve version 1.
+  PacketBuilder g;
+  g.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 6081).Raw({0x40, 0, 0x65, 0x58, 0, 0, 1, 0}).Eth()
+      .IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2);
+  r = DecodeTunnel(g.Bytes());
+  EXPECT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.dport, 6081);
+  // GTP-U Echo Request (message type 1): signalling.
+  PacketBuilder e;
+  e.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(2152, 2152).Raw({0x32, 0x01, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0});
+  r = DecodeTunnel(e.Bytes());
+  EXPECT_EQ(r.m.dport, 2152);
+  EXPECT_EQ(r.m.tunnel, kTunnelNone);
+  // GRE with the routing bit (RFC 1701) and enhanced GRE (version 1, PPTP).
+  for (const std::vector<uint8_t> gre : {std::vector<uint8_t>{0x40, 0, 0x08, 0, 0, 0, 0, 0},
+                                         std::vector<uint8_t>{0x30, 0x81, 0x88, 0x0b, 0, 8, 0, 1, 0, 0, 0, 1}}) {
+    PacketBuilder x;
+    x.Eth().IPv4("192.168.0.1", "192.168.0.2").SetIpProto(47).Raw(gre).IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2);
+    r = DecodeTunnel(x.Bytes());
+    EXPECT_EQ(int(r.st), int(DecodeStatus::kOk));
+    EXPECT_EQ(r.m.proto, 47);
+    EXPECT_EQ(r.m.tunnel, kTunnelNone);
+  }
+  // An outer IP fragment is not opened (the inner packet is not whole).
+  PacketBuilder fr;
+  fr.Eth().IPv4("192.168.0.1", "192.168.0.2").Ipv4Frag(true, 0).Udp(40000, 4789).Raw(VxlanHdr()).Eth()
+      .IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2);
+  r = DecodeTunnel(fr.Bytes());
+  EXPECT_EQ(r.m.dport, 4789);
+  EXPECT_EQ(int(r.m.flags & kPktFragment), int(kPktFragment));
+}
+
+TEST(DecodeTunnels, BrokenTunnelsAreCountedNotFlows) {
+  const auto f = VxlanOuter().Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(1234, 80).Payload(10).Bytes();
+  // Cut inside the VXLAN header, inside the inner Ethernet header, inside the inner IPv4 header.
+  for (size_t cut : {46u, 60u, 70u}) {
+    const std::vector<uint8_t> c(f.begin(), f.begin() + long(cut));
+    EXPECT_EQ(int(DecodeTunnel(c).st), int(DecodeStatus::kTruncated)) << cut;
+  }
+  // Inner ARP: not IP.
+  PacketBuilder a;
+  a.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 4789).Raw(VxlanHdr()).Eth(0x0806).Payload(28);
+  EXPECT_EQ(int(DecodeTunnel(a.Bytes()).st), int(DecodeStatus::kNotIp));
+  // Geneve payload type LLDP (0x88cc): a tunnel we open but a payload we do not follow.
+  PacketBuilder l;
+  l.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 6081).Raw({0, 0, 0x88, 0xcc, 0, 0, 1, 0}).Payload(20);
+  EXPECT_EQ(int(DecodeTunnel(l.Bytes()).st), int(DecodeStatus::kUnsupportedEncap));
+  // Geneve options longer than the packet.
+  PacketBuilder o;
+  o.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 6081).Raw({0x3f, 0, 0x65, 0x58, 0, 0, 1, 0}).Payload(20);
+  EXPECT_EQ(int(DecodeTunnel(o.Bytes()).st), int(DecodeStatus::kTruncated));
+  // GTP-U extension header of length 0.
+  PacketBuilder z;
+  z.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(2152, 2152)
+      .Raw({0x34, 0xff, 0, 40, 0, 0, 0, 1, 0, 0, 0, 0x85, 0, 0, 0, 0}).IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2);
+  EXPECT_EQ(int(DecodeTunnel(z.Bytes()).st), int(DecodeStatus::kMalformed));
+}
+
+TEST(DecodeTunnels, GeneveGtpGreIpInIp) {
+  // Geneve, 8 bytes of options (opt len 2), payload IPv4: inner IP at 42 + 8 + 8 = 58.
+  PacketBuilder g;
+  g.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(40000, 6081)
+      .Raw({0x02, 0, 0x08, 0x00, 0x12, 0x34, 0x56, 0, 0x01, 0x02, 0x80, 0x01, 9, 9, 9, 9})
+      .IPv4("10.0.0.1", "10.0.0.2").Udp(7, 8).Payload(5);
+  TunnelResult r = DecodeTunnel(g.Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelGeneve);
+  EXPECT_EQ(r.m.dport, 8);
+  EXPECT_EQ(r.m.cap_len, 20u + 8 + 5);
+  EXPECT_EQ(r.m.payload_ip, 5u);
+  // GTP-U with E: 4 optional bytes (next type 0x85), a 4-byte PDU session container: IP at 58.
+  PacketBuilder t;
+  t.Eth().IPv4("192.168.0.1", "192.168.0.2").Udp(2152, 2152)
+      .Raw({0x34, 0xff, 0, 36, 0, 0, 0x10, 0x01, 0, 0, 0, 0x85, 0x01, 0x10, 0x09, 0x00})
+      .IPv6("2001:db8::1", "2001:db8::2").Tcp(5, 6).Payload(3);
+  r = DecodeTunnel(t.Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelGtpU);
+  EXPECT_EQ(r.m.ip_version, 6);
+  EXPECT_EQ(r.m.sport, 5);
+  EXPECT_EQ(r.m.cap_len, 40u + 20 + 3);
+  // GRE with key and sequence number, 0x6558: inner Ethernet at 14 + 20 + 12 = 46.
+  PacketBuilder e;
+  e.Eth().IPv4("192.168.0.1", "192.168.0.2").SetIpProto(47).Raw({0x30, 0, 0x65, 0x58, 0, 0, 4, 0xd2, 0, 0, 0, 1})
+      .Eth().IPv4("10.0.0.1", "10.0.0.2").Tcp(11, 12).Payload(7);
+  r = DecodeTunnel(e.Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelGre);
+  EXPECT_EQ(r.m.dport, 12);
+  EXPECT_EQ(r.m.cap_len, 14u + 20 + 20 + 7);
+  // GRE with checksum, payload IPv6.
+  PacketBuilder c;
+  c.Eth().IPv4("192.168.0.1", "192.168.0.2").SetIpProto(47).Raw({0x80, 0, 0x86, 0xdd, 0, 0, 0, 0})
+      .IPv6("2001:db8::1", "2001:db8::2").Udp(1, 2);
+  r = DecodeTunnel(c.Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.ip_version, 6);
+  EXPECT_EQ(r.m.dport, 2);
+  // 6in4 and 4in6.
+  r = DecodeTunnel(PacketBuilder().Eth().IPv4("192.168.0.1", "192.168.0.2").IPv6("2001:db8::1", "2001:db8::2")
+                       .Udp(3, 4).Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelIpIp);
+  EXPECT_EQ(r.m.ip_version, 6);
+  EXPECT_EQ(r.m.cap_len, 48u);
+  r = DecodeTunnel(PacketBuilder().Eth().IPv6("2001:db8::1", "2001:db8::2").IPv4("10.0.0.1", "10.0.0.2")
+                       .Tcp(3, 4).Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.ip_version, 4);
+  EXPECT_EQ(r.m.sport, 3);
+  EXPECT_EQ(r.m.cap_len, 40u);
+}
+
+TEST(DecodeTunnels, OneLevelOnly) {
+  // VXLAN in VXLAN: the first tunnel is opened; its inner packet (the second tunnel's outer
+  // UDP packet between 172.16.0.1 and 172.16.0.2) is the flow.
+  PacketBuilder b = VxlanOuter();
+  b.Eth().IPv4("172.16.0.1", "172.16.0.2").Udp(50000, 4789).Raw(VxlanHdr()).Eth().IPv4("10.0.0.1", "10.0.0.2")
+      .Tcp(1, 2);
+  const TunnelResult r = DecodeTunnel(b.Bytes());
+  ASSERT_EQ(int(r.st), int(DecodeStatus::kOk));
+  EXPECT_EQ(r.m.tunnel, kTunnelVxlan);
+  EXPECT_EQ(r.m.proto, 17);
+  EXPECT_EQ(r.m.dport, 4789);
+  EXPECT_EQ(r.m.saddr[12], 172);
+}
+
+TEST(DecodeTunnels, GarbageAfterTunnelPortsNeverCrashes) {
+  // Every cut of tunnelled frames, and random bytes after the tunnel headers (ASan run).
+  std::vector<std::vector<uint8_t>> frames = {
+      VxlanOuter().Eth().Vlan(5).IPv6("2001:db8::1", "2001:db8::2").HopByHop().Tcp(1, 2).Payload(3).Bytes()};
+  uint32_t x = 12345;
+  for (int i = 0; i < 200; ++i) {
+    std::vector<uint8_t> junk(64);
+    for (auto& v : junk) v = uint8_t((x = x * 1103515245 + 12345) >> 16);
+    for (uint16_t port : {4789, 6081, 2152}) frames.push_back(PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2")
+                                                                  .Udp(1, port).Raw(junk).Bytes());
+    frames.push_back(PacketBuilder().Eth().IPv4("1.1.1.1", "2.2.2.2").SetIpProto(47).Raw(junk).Bytes());
+  }
+  for (const auto& f : frames)
+    for (size_t n = 14; n <= f.size(); ++n) (void)DecodeTunnel(std::vector<uint8_t>(f.begin(), f.begin() + long(n)));
+}
+
 TEST(Decode, AddressesV4MappedAndV6) {
   auto f = PacketBuilder().Eth().IPv4("10.1.2.3", "192.168.255.254").Udp(1, 2).Bytes();
   PacketMeta m;

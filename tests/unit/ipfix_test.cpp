@@ -2,7 +2,8 @@
 // IPFIX encoder unit tests: template and message layout against hand-written bytes, MTU
 // split, RFC 7011 sequence numbers, template refresh (fake clock), queue overflow
 // accounting, TCP template resend on reconnect, URL parsing; the cic/ntl value kinds
-// (signed64, NaN encodings) and element numbering against hand-computed bytes and ids.
+// (signed64, NaN encodings) and element numbering against hand-computed bytes and ids; offline
+// delivery (waiting for a slow local UDP collector's socket, giving up an absent collector).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -178,6 +179,55 @@ TEST(IpfixCodec, UniflowRecordsAndV6) {
   EXPECT_EQ(n, codec.Templates()[1].RecordLength());
   EXPECT_EQ(Bytes(buf, buf + 16), Bytes(g.src.begin(), g.src.end()));
   EXPECT_EQ(buf[32 + 5], 6);  // ipVersion
+}
+
+// --where-columns node,iface: observationDomainName (300, 64 bytes), ingressInterface (10) and
+// interfaceName (82, 16 bytes) after the standard elements of every template, NUL-padded;
+// without values (offline) zeros.
+TEST(IpfixCodec, WhereElementsFollowTheStandardOnes) {
+  CodecOptions o;
+  o.uniflow = true;
+  o.where_node = true;
+  o.where_iface = true;
+  RecordCodec codec(kTwoSet, o);
+  const auto& fields = codec.Templates()[0].fields;  // 14 standard + biflowDirection + 3 + 2 features
+  ASSERT_EQ(fields.size(), 20u);
+  EXPECT_EQ(fields[15].id, 300);
+  EXPECT_EQ(fields[15].length, 64);
+  EXPECT_EQ(fields[16].id, 10);
+  EXPECT_EQ(fields[16].length, 4);
+  EXPECT_EQ(fields[17].id, 82);
+  EXPECT_EQ(fields[17].length, 16);
+  for (size_t i = 15; i < 18; ++i) EXPECT_EQ(fields[i].pen, 0u);
+  EXPECT_EQ(codec.Templates()[2].fields.size(), 18u);  // backward: no features
+  TestFlow f;
+  uint8_t buf[512];
+  uint16_t tid = 0;
+  const WhereValues w{"node-1", 7, "calib"};
+  size_t n = codec.EncodeForward(f.v, buf, &tid, &w);
+  Bytes want = kIdentityV4;
+  want.push_back(1);
+  Bytes node(64, 0);
+  std::memcpy(node.data(), "node-1", 6);
+  want.insert(want.end(), node.begin(), node.end());
+  const Bytes idx = {0, 0, 0, 7};
+  want.insert(want.end(), idx.begin(), idx.end());
+  Bytes name(16, 0);
+  std::memcpy(name.data(), "calib", 5);
+  want.insert(want.end(), name.begin(), name.end());
+  const Bytes feats = {0, 0, 0, 0, 0, 0, 0, 42, 0x3f, 0xe0, 0, 0, 0, 0, 0, 0};
+  want.insert(want.end(), feats.begin(), feats.end());
+  EXPECT_EQ(Bytes(buf, buf + n), want);
+  EXPECT_EQ(n, codec.Templates()[0].RecordLength());
+  n = codec.EncodeBackward(f.v, buf, &tid);  // no values: zeros
+  EXPECT_EQ(n, codec.Templates()[2].RecordLength());
+  EXPECT_EQ(Bytes(buf + n - 84, buf + n), Bytes(84, 0));
+  const std::string long_node(70, 'n');
+  const WhereValues longname{long_node, 1, "0123456789abcdefXYZ"};  // cut at 64 / 16
+  n = codec.EncodeForward(f.v, buf, &tid, &longname);
+  EXPECT_EQ(n, codec.Templates()[0].RecordLength());
+  EXPECT_EQ(buf[kIdentityV4.size() + 1 + 63], 'n');
+  EXPECT_EQ(buf[kIdentityV4.size() + 1 + 64 + 4 + 15], 'f');
 }
 
 TEST(IpfixCodec, EndReasons) {
@@ -437,6 +487,113 @@ TEST(IpfixExporter, TcpTemplatesOnEveryConnect) {
   EXPECT_GE(x->Stats().connects, 2u);
   close(c2);
   close(ls);
+}
+
+TEST(IpfixTransport, ProbesALocalUdpReceiver) {
+  uint16_t port = 0;
+  const int fd = UdpListener(&port);
+  Destination d;
+  std::string err;
+  ASSERT_TRUE(ParseDestination("udp://127.0.0.1:" + std::to_string(port), &d, &err)) << err;
+  auto t = MakeTransport(d);
+  ASSERT_TRUE(t->Open(&err)) << err;
+  ASSERT_TRUE(t->LocalReceiver()) << "127.0.0.1 is this host";
+  ReceiverInfo r;
+  ASSERT_TRUE(t->ProbeReceiver(&r));
+  EXPECT_TRUE(r.found);
+  EXPECT_EQ(r.queued, 0u);
+  EXPECT_GE(r.rcvbuf, 4u << 20) << "UdpListener asked for 4 MiB";
+  const Bytes msg(1000, 0x55);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(t->Send(msg, &err)) << err;
+  ASSERT_TRUE(t->ProbeReceiver(&r));
+  EXPECT_GE(r.queued, 3u * 1000) << "three unread datagrams";
+  close(fd);  // the collector goes away
+  ASSERT_TRUE(t->ProbeReceiver(&r));
+  EXPECT_FALSE(r.found);
+}
+
+TEST(IpfixExporter, OfflineWaitsForASlowLocalUdpCollector) {
+  // A collector whose socket holds a few datagrams and that reads slowly: offline (hold) the
+  // sender waits for room in its buffer, so every record arrives and the kernel drops none.
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  const int small = 8192;  // the kernel doubles it: about 7 datagrams of 1 KB
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  socklen_t l = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l);
+  ExporterOptions o;
+  o.url = "udp://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  o.hold = true;
+  o.queue_flows = 4;
+  std::string err;
+  auto x = IpfixExporter::Create(o, kTwoSet, &err);
+  ASSERT_TRUE(x) << err;
+  constexpr int kFlows = 120;
+  std::atomic<int> records{0};
+  std::thread reader([&] {
+    std::map<uint16_t, size_t> tlen;
+    for (;;) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 2000) <= 0) break;
+      uint8_t b[70000];
+      const ssize_t n = recv(fd, b, sizeof(b), 0);
+      if (n <= 0) break;
+      records += ParseMessage(b, static_cast<size_t>(n), tlen).total_records;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  TestFlow f;
+  for (int i = 0; i < kFlows; ++i) x->Export(f.v);
+  EXPECT_TRUE(x->Finish());
+  reader.join();
+  const ExporterStats s = x->Stats();
+  EXPECT_EQ(s.records_sent, static_cast<uint64_t>(kFlows));
+  EXPECT_EQ(s.records_dropped, 0u);
+  EXPECT_EQ(s.records_lost, 0u);
+  EXPECT_EQ(s.receiver_drops, 0u);
+  EXPECT_TRUE(s.reached);
+  EXPECT_EQ(records.load(), kFlows) << "every record reached the collector";
+  close(fd);
+}
+
+TEST(IpfixExporter, OfflineWaitsThenGivesUpAnAbsentCollector) {
+  const int hold = socket(AF_INET, SOCK_STREAM, 0);  // bound, not listening: connect is refused
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(hold, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  socklen_t l = sizeof(a);
+  getsockname(hold, reinterpret_cast<sockaddr*>(&a), &l);
+  ExporterOptions o;
+  o.url = "tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  o.hold = true;
+  o.retry_s = 0.5;
+  o.queue_flows = 4;
+  std::vector<std::string> notices;
+  ExporterHooks hooks;
+  hooks.on_notice = [&](const std::string& line) { notices.push_back(line); };
+  std::string err;
+  auto x = IpfixExporter::Create(o, kTwoSet, &err, hooks);
+  ASSERT_TRUE(x) << err;
+  TestFlow f;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) x->Export(f.v);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(400)) << "the engine waits while the collector may come";
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  EXPECT_TRUE(x->Finish());  // network loss: the caller's exit status, not a failed output
+  const ExporterStats s = x->Stats();
+  EXPECT_EQ(s.records_sent, 0u);
+  EXPECT_EQ(s.records_dropped, 10u);
+  EXPECT_TRUE(s.gave_up);
+  EXPECT_FALSE(s.reached);
+  ASSERT_EQ(notices.size(), 2u) << "one line when the outage begins, one when given up";
+  EXPECT_NE(notices[1].find(o.url), std::string::npos) << notices[1];
+  EXPECT_NE(notices[1].find("--ipfix-retry"), std::string::npos) << notices[1];
+  close(hold);
 }
 
 TEST(IpfixExporter, FileAndBadMtu) {

@@ -254,6 +254,36 @@ TEST(Metrics, InterfaceUpAndAttachInfoFollowTheInterfaces) {
   EXPECT_EQ(t.find(R"(nfm_attach_info{hook="xdp",iface="va")"), std::string::npos) << t;
 }
 
+// Pattern interfaces (pods) leave the snapshot's list when they go: their series are removed,
+// and come back when an interface of that name is attached again; the life-cycle counters
+// count each change.
+TEST(Metrics, PatternInterfacesLeaveWithTheirSeries) {
+  Metrics m("", BuildInfo{"1", "k", "live", "none"});
+  KernelSnapshot k;
+  k.interface_list = {{"cni0", true, "xdp", "skb"}, {"calia", true, "tcx_ingress", "none"}};
+  k.iface_events[0] = 2;  // attached
+  m.Update(SampleStats(), &k);
+  std::string t = m.Render();
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="calia"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_interface_events_total{event="attached"})"), 2);
+  k.interface_list.pop_back();  // calia is gone
+  k.iface_events[1] = 1;        // detached
+  m.Update(SampleStats(), &k);
+  t = m.Render();
+  EXPECT_EQ(t.find(R"(iface="calia")"), std::string::npos) << t;
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="cni0"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_interface_events_total{event="detached"})"), 1);
+  k.interface_list.push_back({"calia", true, "tcx_ingress", "none"});  // the pod is back
+  k.iface_events[0] = 3;
+  k.iface_events[2] = 4;  // refused_limit
+  m.Update(SampleStats(), &k);
+  t = m.Render();
+  EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="calia"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="calia",xdp_mode="none"})"), 1);
+  EXPECT_EQ(Value(t, R"(nfm_interface_events_total{event="attached"})"), 3);
+  EXPECT_EQ(Value(t, R"(nfm_interface_events_total{event="refused_limit"})"), 4);
+}
+
 TEST(Metrics, CreateReportsErrorsWithoutThrowing) {
   std::string err;
   EXPECT_EQ(Metrics::Create("nonsense", BuildInfo{}, &err), nullptr);
@@ -308,7 +338,7 @@ TEST(Metrics, EveryNameHasThePrefixAndNoHighCardinalityLabel) {
       const std::string l = (*it)[1].str();
       EXPECT_TRUE(l == "reason" || l == "hook" || l == "direction" || l == "flag" || l == "le" || l == "version" ||
                   l == "kernel" || l == "mode" || l == "attach_mode" || l == "iface" || l == "xdp_mode" ||
-                  l == "result")
+                  l == "result" || l == "event")
           << "unexpected label " << l << " in " << line;
     }
     ++series;

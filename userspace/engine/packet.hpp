@@ -19,6 +19,17 @@ enum PacketFlag : uint8_t {
   kPktKeyHashed = 1u << 6,        // key_hash holds the engine's flow-key hash of this packet
 };
 
+// PacketMeta::tunnel: the overlay a decapsulated packet came out of. Values are the IPFIX
+// tunnel column's codes too (docs/FEATURES.md "Overlay tunnels"); append only.
+enum TunnelType : uint8_t {
+  kTunnelNone = 0,
+  kTunnelVxlan = 1,
+  kTunnelGeneve = 2,
+  kTunnelGtpU = 3,
+  kTunnelGre = 4,
+  kTunnelIpIp = 5,  // IPv4 or IPv6 directly in IPv4 or IPv6 (protocols 4, 41)
+};
+
 // Plain value type, trivially copyable, 88 bytes. Addresses are IPv4-mapped IPv6
 // (::ffff:a.b.c.d) for IPv4 so one key type serves both families. Ports host order.
 struct PacketMeta {
@@ -46,7 +57,9 @@ struct PacketMeta {
   // reference (scapy) holds it: -6 for microsecond pcap, -9 for nanosecond pcap,
   // pcapng: the shortest exact decimal (e.g. 1.5 -> -1; never above 0). Live: -9.
   int8_t ts_exp = -6;
-  uint8_t reserved_[3] = {};
+  // TunnelType of the tunnel this packet was taken out of (--tunnel inner), kTunnelNone if none.
+  uint8_t tunnel = 0;
+  uint8_t reserved_[2] = {};
   // TCP sequence / acknowledgement numbers (host order), used only by the ntl handshake
   // features (spec §8.3); 0 if not TCP or not captured. Filled by DecodeNtl and kStrict.
   uint32_t tcp_seq = 0;

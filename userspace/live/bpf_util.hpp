@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -56,6 +57,31 @@ class UniqueFd {
 
  private:
   int fd_ = -1;
+};
+
+// One key of a BPF map that we inserted; destruction deletes it (the map fd is borrowed and
+// must outlive this owner).
+class MapKeyOwner {
+ public:
+  MapKeyOwner() = default;
+  MapKeyOwner(int map_fd, uint32_t key) noexcept : map_fd_(map_fd), key_(key) {}
+  MapKeyOwner(MapKeyOwner&& o) noexcept : map_fd_(std::exchange(o.map_fd_, -1)), key_(o.key_) {}
+  MapKeyOwner& operator=(MapKeyOwner&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      map_fd_ = std::exchange(o.map_fd_, -1);
+      key_ = o.key_;
+    }
+    return *this;
+  }
+  MapKeyOwner(const MapKeyOwner&) = delete;
+  MapKeyOwner& operator=(const MapKeyOwner&) = delete;
+  ~MapKeyOwner() { Reset(); }
+  void Reset() noexcept;  // loader.cpp (bpf_map_delete_elem)
+
+ private:
+  int map_fd_ = -1;
+  uint32_t key_ = 0;
 };
 
 // Owns a generated skeleton through its static open/load/destroy functions (move-only).

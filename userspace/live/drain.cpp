@@ -13,7 +13,11 @@
 
 #include <chrono>
 
+#include <cstddef>
+#include <cstring>
+
 #include "bpf_util.hpp"
+#include "output/dataset_columns.hpp"
 #include "engine/feature_sets.hpp"
 #include "event_decode.hpp"
 #include "parallel/flow_merge.hpp"
@@ -59,6 +63,11 @@ int Drainer::OnSample(void* ctx, void* data, size_t size) noexcept {
     return 0;  // keep going: one bad sample must not stop the drain
   }
   ++self->decoded_;
+  if (self->target_.ifaces) {  // --where-columns iface: the interface of this event's flow
+    uint32_t ifindex = 0;
+    std::memcpy(&ifindex, static_cast<const uint8_t*>(data) + offsetof(nfm_pkt_event, ifindex), sizeof ifindex);
+    self->target_.ifaces->Note(meta.saddr, meta.sport, meta.daddr, meta.dport, meta.proto, ifindex);
+  }
   try {
     self->target_.on_packet(self->target_.engine, meta);
   } catch (...) {
@@ -107,9 +116,15 @@ double Drainer::FillRatio() const noexcept {
 // ---- DrainPool ----------------------------------------------------------------------------
 
 struct DrainPool::Worker {
-  Worker(const std::vector<int>& fds, uint32_t ring_size, const EngineConfig& cfg, FlowMerger& merger)
-      : engine(cfg), out(1024), qx(out.queue, merger.wake), drainer(fds, ring_size, PacketTarget::Of(engine)) {
+  Worker(const std::vector<int>& fds, uint32_t ring_size, const EngineConfig& cfg, FlowMerger& merger,
+         FlowIfaces* ifaces)
+      : engine(cfg), out(1024), qx(out.queue, merger.wake), drainer(fds, ring_size, Target(engine, ifaces)) {
     engine.AddExporter(qx);
+  }
+  static PacketTarget Target(FlowEngine& e, FlowIfaces* ifaces) {
+    PacketTarget t = PacketTarget::Of(e);
+    t.ifaces = ifaces;
+    return t;
   }
   FlowEngine engine;
   WorkerOutput out;
@@ -129,7 +144,8 @@ struct DrainPool::Worker {
 DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target, Hooks hooks)
     : hooks_(hooks), single_drainer_(std::make_unique<Drainer>(ring_fds, ring_size, target)) {}
 
-DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine) {
+DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine,
+                     FlowIfaces* ifaces) {
   if (workers > ring_fds.size()) workers = static_cast<unsigned>(ring_fds.size());
   const EngineConfig& cfg = engine.Config();
   EngineConfig wcfg = cfg;
@@ -139,7 +155,7 @@ DrainPool::DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsig
   for (unsigned i = 0; i < workers; ++i) {
     std::vector<int> mine;  // worker i: rings i, i + workers, ...
     for (size_t r = i; r < ring_fds.size(); r += workers) mine.push_back(ring_fds[r]);
-    workers_.push_back(std::make_unique<Worker>(mine, ring_size, wcfg, *merger_));
+    workers_.push_back(std::make_unique<Worker>(mine, ring_size, wcfg, *merger_, ifaces));
     merger_->AddOutput(&workers_.back()->out);
   }
   merger_thread_ = std::thread([this] { merger_->Run(); });

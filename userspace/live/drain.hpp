@@ -19,6 +19,7 @@ struct ring_buffer;
 
 namespace nfm {
 class FlowMerger;
+class FlowIfaces;  // output/dataset_columns.hpp
 }
 
 namespace nfm::live {
@@ -29,6 +30,7 @@ namespace nfm::live {
 struct PacketTarget {
   void* engine = nullptr;
   void (*on_packet)(void* engine, const PacketMeta& meta) = nullptr;
+  FlowIfaces* ifaces = nullptr;  // --where-columns iface: each event's interface is noted here
   template <class Engine>
   static PacketTarget Of(Engine& e, LiveView view = LiveView::kNative) {
     switch (view) {
@@ -100,15 +102,18 @@ class DrainPool {
   // `view`: the reference view the packets pass through first (kNative for FlowEngine).
   template <class Engine>
   static std::unique_ptr<DrainPool> Create(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers,
-                                           Engine& engine, LiveView view = LiveView::kNative) {
+                                           Engine& engine, LiveView view = LiveView::kNative,
+                                           FlowIfaces* ifaces = nullptr) {
     Hooks h{&engine, [](void* e, uint64_t t) { static_cast<Engine*>(e)->AdvanceTime(t); },
             [](void* e) { static_cast<Engine*>(e)->Flush(EndReason::kShutdown); },
             [](const void* e) { return static_cast<const Engine*>(e)->Stats(); }};
     if constexpr (std::is_same_v<Engine, FlowEngine>) {
       if (workers > 1 && ring_fds.size() > 1 && view == LiveView::kNative)
-        return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine));
+        return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine, ifaces));
     }
-    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, PacketTarget::Of(engine, view), h));
+    PacketTarget t = PacketTarget::Of(engine, view);
+    t.ifaces = ifaces;
+    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, t, h));
   }
   ~DrainPool();
   unsigned Workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
@@ -143,7 +148,8 @@ class DrainPool {
   };
   struct Worker;
   DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target, Hooks hooks);
-  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine);
+  DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine,
+            FlowIfaces* ifaces);
   void RunWorker(Worker& w) noexcept;
   Hooks hooks_{};
   std::unique_ptr<Drainer> single_drainer_;

@@ -42,9 +42,26 @@ void SetupLiveOptions(CLI::App& app, LiveOptions& opts) {
       },
       "POW2");
   app.add_option("--iface", opts.ifaces,
-                 "Capture on this interface (repeatable; \"auto\" = interfaces of the default routes)")
+                 "Capture on this interface (repeatable): a name, a shell pattern ('veth*'), \"auto\" = "
+                 "interfaces of the default routes, \"k8s\" = the CNI interfaces (veth*, cni0, cali*, lxc*, ...); "
+                 "pattern interfaces are attached and detached as they come and go")
       ->type_name("IF")
       ->allow_extra_args(false);  // one interface per --iface
+  app.add_option("--iface-exclude", opts.iface_excludes,
+                 "Never capture on interfaces matching this shell pattern (repeatable; applies to patterns "
+                 "and k8s)")
+      ->type_name("PATTERN")
+      ->allow_extra_args(false);
+  app.add_option("--max-ifaces", opts.max_ifaces,
+                 "Attach to at most N interfaces at a time; more matches are refused with a warning")
+      ->check(CLI::Range(1u, 4096u))
+      ->type_name("N")
+      ->capture_default_str();
+  app.add_option("--dedup", opts.dedup,
+                 "Count each packet once when it crosses several captured interfaces (a flow is kept at the "
+                 "first interface that saw it): auto (on when --iface can give more than one interface), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   app.add_option("--ingress", opts.ingress,
                  "Ingress hook: auto (XDP, or a tcx link when another XDP program is attached), xdp, tc")
       ->check(CLI::IsMember({"auto", "xdp", "tc"}))
@@ -83,6 +100,16 @@ int PrintStderr(enum libbpf_print_level, const char* fmt, va_list ap) {
 }
 int PrintNothing(enum libbpf_print_level, const char*, va_list) { return 0; }
 
+// --dedup auto: on whenever the interface set can hold more than one interface (a pattern,
+// the k8s preset, auto, or several --iface); with one interface it could never drop anything.
+bool DedupWanted(const LiveOptions& o) {
+  if (o.dedup != "auto") return o.dedup == "on";
+  if (o.ifaces.size() > 1) return true;
+  for (const std::string& n : o.ifaces)
+    if (n == "auto" || n == "k8s" || IsPattern(n)) return true;
+  return false;
+}
+
 uint32_t DefaultRings() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1) n = 1;
@@ -110,6 +137,10 @@ void PublishInterfaces(LiveStatus* st, const InterfaceSet& set) {
   st->interfaces.store(set.UpCount());
   st->xdp_mode.store(set.WeakestXdpMode());
   st->attached.store(set.UpCount() > 0);
+  st->iface_attached.store(set.Attached());
+  st->iface_detached.store(set.Detached());
+  st->iface_refused.store(set.Refused());
+  st->iface_failed.store(set.Failed());
 }
 
 // "xdp 5, tc egress 3, tc ingress 0": every kSeenPackets slot, in table order.
@@ -167,9 +198,9 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   }
   if (const std::string missing = MissingCaptureCapabilities(); !missing.empty()) {
     std::fprintf(stderr,
-                 "nfm-xdp: capture needs CAP_BPF and CAP_NET_ADMIN, this process lacks %s: run as root (sudo), "
-                 "or in a container add %s to securityContext.capabilities.add\n",
-                 missing.c_str(), missing.find(' ') == std::string::npos ? "it" : "them");
+                 "nfm-xdp: capture needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, this process lacks %s: run as "
+                 "root (sudo), or in a container add %s to securityContext.capabilities.add\n",
+                 missing.c_str(), missing.find(',') == std::string::npos ? "it" : "them");
     return 1;
   }
 
@@ -189,6 +220,9 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     // Wake the drain thread early only when a ring is a quarter full; otherwise the 10 ms
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
+    lc.tunnel_inner = opts.tunnel_inner;
+    lc.vxlan_ports = opts.vxlan_ports;
+    lc.dedup = DedupWanted(opts);
     InterfaceSet::Config ic;
     ic.names = opts.ifaces;
     ic.ingress = opts.ingress == "xdp" ? IngressChoice::kXdp
@@ -198,9 +232,13 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
                   : opts.xdp_mode == "skb"  ? XdpMode::kSkb
                                             : XdpMode::kNone;
     ic.rescan_s = opts.iface_rescan_s;
+    ic.excludes = opts.iface_excludes;
+    ic.max_ifaces = opts.max_ifaces;
+    ic.flow_ifaces = opts.flow_ifaces;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, ViewOf(engine));
+    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, ViewOf(engine), opts.flow_ifaces);
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
+    loader->SetDedupClock(MonoNowNs());
     ifaces = std::make_unique<InterfaceSet>(*loader, ic);
     ifaces->AttachAll(MonoNowNs());
     // Everything that needs privileges is done: programs, rings and their mappings exist.
@@ -255,6 +293,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     if (ifaces->Poll(now)) PublishInterfaces(st, *ifaces);
     if (now >= next_tick) {
       next_tick = now + 100000000ull;
+      loader->SetDedupClock(now);
       const uint64_t wall = WallNowNs();
       st->last_drain_ns.store(wall, std::memory_order_relaxed);
       // Counters first: flows that end below know about losses up to now.
@@ -320,17 +359,24 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   // Packets the parser rejected or that carry no IP: no event, not a loss. With these, the
   // summary accounts for every packet: hooks = events + sampled + no event + ring_full + no_ring.
   const uint64_t no_event = SumKind(counters, CounterKind::kNoEvent);
+  // With --dedup: copies of packets another captured interface reported (after the rest, so
+  // the line reads as before without it).
+  std::string dedup_words;
+  if (DedupWanted(opts)) {
+    dedup_words = "; dedup dropped " + std::to_string(SumKind(counters, CounterKind::kDuplicate)) +
+                  " copies (" + std::to_string(counters[NFM_CNT_DEDUP_FULL]) + " kept, table full)";
+  }
   std::fprintf(stderr,
                "nfm-xdp: live %s (%s + tcx egress) %.1f s: hooks saw %llu packets "
                "(%s), %llu events, %llu sampled out, %llu without event (not IP or "
-               "malformed), %s; %llu flows (%llu exported)%s\n",
+               "malformed), %s; %llu flows (%llu exported)%s%s\n",
                names.c_str(), hooks.c_str(), secs,
                static_cast<unsigned long long>(SumKind(counters, CounterKind::kSeenPackets)),
                HookCounts(counters).c_str(), static_cast<unsigned long long>(drainer->Decoded()),
                static_cast<unsigned long long>(SumKind(counters, CounterKind::kSampled)),
                static_cast<unsigned long long>(no_event), loss.c_str(),
                static_cast<unsigned long long>(es.flows_created),
-               static_cast<unsigned long long>(exported), EngineSkips(es).c_str());
+               static_cast<unsigned long long>(exported), EngineSkips(es).c_str(), dedup_words.c_str());
   return exit_code;
 }
 

@@ -19,14 +19,20 @@ namespace CLI {
 class App;
 }
 namespace nfm {
-class Metrics;  // metrics.hpp
+class Metrics;     // metrics.hpp
+class FlowIfaces;  // output/dataset_columns.hpp
 }
 
 namespace nfm::live {
 
 // Every member has a default: CLI11 leaves a variable untouched when its flag is absent.
 struct LiveOptions {
-  std::vector<std::string> ifaces;  // "auto" = interfaces carrying the default routes
+  // Names, shell patterns (fnmatch: `veth*`), "auto" = interfaces carrying the default routes,
+  // "k8s" = the CNI interface preset (interfaces.hpp, K8sPreset()).
+  std::vector<std::string> ifaces;
+  std::vector<std::string> iface_excludes;  // patterns never attached (wins over --iface patterns)
+  uint32_t max_ifaces = 256;        // attached interfaces at most; more are refused (metric)
+  std::string dedup = "auto";       // auto (on with patterns / k8s / auto / several interfaces) | on | off
   std::string xdp_mode = "auto";    // auto | native | skb
   std::string ingress = "auto";     // auto (XDP unless another XDP program is there, else tcx) | xdp | tc
   double iface_rescan_s = 10;       // --iface auto: re-resolve the default-route interfaces this often
@@ -37,6 +43,11 @@ struct LiveOptions {
   bool verbose = false;             // route libbpf's log (verifier output) to stderr
   bool quiet = false;               // no summary line at exit, unless events were lost
   unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
+  bool tunnel_inner = false;        // --tunnel inner: the BPF programs decapsulate (rodata)
+  std::vector<uint16_t> vxlan_ports;  // --vxlan-port: VXLAN ports besides 4789 and 8472 (<= 6)
+  // Optional (--where-columns iface): the drain threads record each event's interface here,
+  // and every attached interface's name. Not owned; outlives the run.
+  FlowIfaces* flow_ifaces = nullptr;
   // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
   // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
   // Must not throw.
@@ -91,6 +102,11 @@ struct LiveStatus {
   std::atomic<double> ring_fill_ratio{0.0}; // fullest ring at the last sample: pending/size
   std::atomic<double> ring_fill_peak{0.0};  // highest ring_fill_ratio seen
   std::atomic<uint64_t> last_drain_ns{0};   // CLOCK_REALTIME ns of the last poll round
+  // Interface life cycle since start (nfm_interface_events_total{event}).
+  std::atomic<uint64_t> iface_attached{0};  // attach succeeded (start, pattern match, re-attach)
+  std::atomic<uint64_t> iface_detached{0};  // detached because the interface went away / stopped matching
+  std::atomic<uint64_t> iface_refused{0};   // not attached: --max-ifaces interfaces attached already
+  std::atomic<uint64_t> iface_failed{0};    // an attach attempt failed (retried)
 
   // Every interface ever captured on (also those gone now), in the order first seen.
   void SetInterfaces(std::vector<InterfaceStatus> list) {

@@ -53,6 +53,11 @@ std::string ProgramWords(uint32_t id) {
 
 }  // namespace
 
+void MapKeyOwner::Reset() noexcept {
+  if (map_fd_ >= 0) bpf_map_delete_elem(map_fd_, &key_);
+  map_fd_ = -1;
+}
+
 bool Attachment::Defunct() const noexcept {
   // XDP and tcx link info both start their union member with the interface index (xdp.ifindex,
   // tcx.ifindex), which the kernel zeroes when the device goes away; Debian 12's UAPI header
@@ -72,6 +77,7 @@ struct Loader::Impl {
   std::vector<UniqueFd> rings;
   std::vector<int> ring_fds;
   int ncpus = 1;
+  bool dedup = false;
 
   explicit Impl(Skeleton<nfm_bpf> s) : skel(std::move(s)) {}
 };
@@ -82,6 +88,11 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   skel->rodata->nfm_sample_n = cfg.sample;
   skel->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
   skel->rodata->nfm_enable_tc = 1;
+  skel->rodata->nfm_tunnel_inner = cfg.tunnel_inner ? 1 : 0;
+  for (size_t i = 0; i < cfg.vxlan_ports.size() && i + 2 < NFM_MAX_VXLAN_PORTS; ++i)
+    skel->rodata->nfm_vxlan_ports[i + 2] = cfg.vxlan_ports[i];
+  skel->rodata->nfm_dedup_on = cfg.dedup ? 1 : 0;
+  skel->rodata->nfm_dedup_hold_s = cfg.dedup_hold_s;
   // tcx links need the program to be loaded for that attach type (kernel checks it on
   // BPF_LINK_CREATE); libbpf 1.1 has no section name for it, so set it by number.
   int err = bpf_program__set_expected_attach_type(
@@ -98,6 +109,7 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   const int ncpus = libbpf_num_possible_cpus();
   if (ncpus <= 0) throw BpfError("count", "possible CPUs", -ncpus);
   impl_->ncpus = ncpus;
+  impl_->dedup = cfg.dedup;
 
   // One RINGBUF per shard, created here (the size is a run-time choice) and stored in the
   // ARRAY_OF_MAPS before anything is attached, so the programs never see an empty slot.
@@ -208,7 +220,20 @@ Attachment Loader::Attach(const Interface& iface, IngressChoice ingress, XdpMode
                    fd == -EINVAL ? "the kernel lacks tcx links (Linux 6.6+)" : "");
   }
   a.egress_ = UniqueFd(fd);
+  if (impl_->dedup) {
+    // Owners of flows in the dedup table must be attached interfaces (dedup.bpf.h).
+    const int map_fd = bpf_map__fd(impl_->skel->maps.nfm_dedup_ifs);
+    const uint32_t key = iface.ifindex;
+    const uint8_t one = 1;
+    const int err = bpf_map_update_elem(map_fd, &key, &one, BPF_ANY);
+    if (err) throw BpfError("register", iface.name + " in map nfm_dedup_ifs", -err, "raise --max-ifaces below 4096");
+    a.dedup_if_ = MapKeyOwner(map_fd, key);
+  }
   return a;
+}
+
+void Loader::SetDedupClock(uint64_t mono_ns) noexcept {
+  if (impl_->dedup && impl_->skel->bss) impl_->skel->bss->nfm_now_s = static_cast<uint32_t>(mono_ns / 1000000000ull);
 }
 
 const std::vector<int>& Loader::RingFds() const noexcept { return impl_->ring_fds; }

@@ -27,6 +27,10 @@ struct LoaderConfig {
   uint32_t ring_size_bytes = 0;   // power of two, multiple of the page size
   uint32_t sample = 1;
   uint32_t wakeup_bytes = 0;      // rodata nfm_wakeup_bytes
+  bool tunnel_inner = false;      // rodata nfm_tunnel_inner
+  std::vector<uint16_t> vxlan_ports;  // added to rodata nfm_vxlan_ports after 4789, 8472
+  bool dedup = false;             // rodata nfm_dedup_on: each packet once across interfaces
+  uint32_t dedup_hold_s = 60;     // rodata nfm_dedup_hold_s
 };
 
 // The hooks on one interface. Move-only; destruction detaches (closes the link fds).
@@ -48,6 +52,7 @@ class Attachment {
  private:
   friend class Loader;
   UniqueFd ingress_, egress_;
+  MapKeyOwner dedup_if_;  // our ifindex in nfm_dedup_ifs (with --dedup) while attached
   IngressHook hook_ = IngressHook::kNone;
   XdpMode mode_ = XdpMode::kNone;
   unsigned ifindex_ = 0;
@@ -67,6 +72,9 @@ class Loader {
   Attachment Attach(const Interface& iface, IngressChoice ingress, XdpMode mode, bool quiet_note = false);
 
   const std::vector<int>& RingFds() const noexcept;
+  // Advances the dedup clock (nfm_now_s, seconds of CLOCK_MONOTONIC); the drain thread calls
+  // it about every 100 ms. No-op without dedup.
+  void SetDedupClock(uint64_t mono_ns) noexcept;
   // Sums the per-CPU counter slots. Returns false if the map read failed.
   bool ReadCounters(uint64_t out[NFM_CNT_MAX]) const noexcept;
   // Sums the per-CPU nfm_ring_lost slots of rings 0 .. n-1 (n <= NFM_MAX_RINGS): events lost

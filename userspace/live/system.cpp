@@ -25,6 +25,9 @@
 
 #include "bpf_util.hpp"
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -58,12 +61,16 @@ bool HasCap(const __user_cap_data_struct data[2], int cap) noexcept {
 
 std::string MissingCaptureCapabilities() {
   __user_cap_data_struct d[2] = {};
-  if (!CapGet(d)) return "CAP_BPF and CAP_NET_ADMIN";
-  const bool bpf = HasCap(d, CAP_BPF) || HasCap(d, CAP_SYS_ADMIN);
-  const bool net = HasCap(d, CAP_NET_ADMIN);
-  if (bpf && net) return "";
-  if (!bpf && !net) return "CAP_BPF and CAP_NET_ADMIN";
-  return bpf ? "CAP_NET_ADMIN" : "CAP_BPF";
+  const bool got = CapGet(d);
+  const bool admin = got && HasCap(d, CAP_SYS_ADMIN);  // stands in for CAP_BPF and CAP_PERFMON
+  std::string missing;
+  for (const auto& [cap, name] : {std::pair{CAP_BPF, "CAP_BPF"}, std::pair{CAP_PERFMON, "CAP_PERFMON"},
+                                  std::pair{CAP_NET_ADMIN, "CAP_NET_ADMIN"}}) {
+    if (got && (HasCap(d, cap) || (admin && cap != CAP_NET_ADMIN))) continue;
+    missing += missing.empty() ? "" : ", ";
+    missing += name;
+  }
+  return missing;
 }
 
 namespace {

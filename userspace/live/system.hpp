@@ -11,9 +11,10 @@
 
 namespace nfm::live {
 
-// The capture capabilities the effective set lacks, as "CAP_BPF", "CAP_NET_ADMIN" or both
-// ("CAP_BPF and CAP_NET_ADMIN"); empty when capture may start. CAP_SYS_ADMIN stands in for
-// CAP_BPF, as the kernel allows.
+// The capture capabilities the effective set lacks, comma-separated ("CAP_PERFMON",
+// "CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN"); empty when capture may start. CAP_PERFMON is needed
+// too: without it the verifier refuses the programs' packet pointer arithmetic. CAP_SYS_ADMIN
+// stands in for CAP_BPF and CAP_PERFMON, as the kernel allows.
 std::string MissingCaptureCapabilities();
 
 // Drops every capability (effective, permitted, inheritable, ambient, bounding) of the

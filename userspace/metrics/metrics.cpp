@@ -14,6 +14,8 @@
 #endif
 
 #include <arpa/inet.h>
+
+#include <algorithm>
 #include <CivetServer.h>  // CivetCallbacks (derives from mg_callbacks)
 #include <civetweb.h>
 #include <netinet/in.h>
@@ -275,13 +277,14 @@ struct Metrics::Impl {
     std::string hook, xdp_mode;  // labels of `info`
   };
   std::map<std::string, IfaceSeries> iface_series;
+  AbsCounter iface_events[4];  // nfm_interface_events_total, KernelSnapshot::iface_events order
   Gauge *flows_active = nullptr, *table_capacity = nullptr, *table_fill = nullptr;
   Gauge *ring_fill = nullptr, *ring_peak = nullptr, *ring_size = nullptr, *interfaces = nullptr;
   AbsCounter bad_events;
   const live::LiveStatus* live_status = nullptr;
   Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
   Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
-  Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_messages = nullptr;
+  Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_lost = nullptr, *ipfix_messages = nullptr;
   Gauge* ipfix_connected = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
   // Shard workers (issue 12): labels worker="0".."N-1", added on first use.
@@ -306,6 +309,18 @@ prometheus::Family<Counter>& Metrics::Impl::CounterFamily(std::string_view name,
 }
 
 void Metrics::Impl::SetInterfaces(const std::vector<InterfaceSnapshot>& list) {
+  // Pattern-matched interfaces (pods) leave the list when they go: drop their series, so the
+  // cardinality follows the node's pods instead of growing with every pod ever seen.
+  for (auto it = iface_series.begin(); it != iface_series.end();) {
+    const bool listed = std::any_of(list.begin(), list.end(), [&](const InterfaceSnapshot& i) { return i.name == it->first; });
+    if (listed) {
+      ++it;
+      continue;
+    }
+    if (it->second.info != nullptr) attach_info_family->Remove(it->second.info);
+    if (it->second.up != nullptr) iface_up_family->Remove(it->second.up);
+    it = iface_series.erase(it);
+  }
   for (const InterfaceSnapshot& i : list) {
     IfaceSeries& s = iface_series[i.name];
     if (s.up == nullptr) s.up = &iface_up_family->Add({{"iface", i.name}});
@@ -398,6 +413,14 @@ void Metrics::Impl::Build() {
                                   "xdp_mode = native, skb or none")
                             .Register(r);
 
+  auto& ifev = BuildCounter()
+                   .Name("nfm_interface_events_total")
+                   .Help("Live: capture interfaces attached (start, pattern match, re-attach), detached (gone, "
+                         "replaced, no longer matching), refused_limit (--max-ifaces reached), attach_failed")
+                   .Register(r);
+  const char* ifev_names[4] = {"attached", "detached", "refused_limit", "attach_failed"};
+  for (int i = 0; i < 4; ++i) iface_events[i].c = &ifev.Add({{"event", ifev_names[i]}});
+
   flows_created.c = &counter("nfm_flows_created_total", "Flows created in the flow table");
   auto& exp = BuildCounter().Name("nfm_flows_exported_total").Help("Flows exported (CSV rows produced), by end reason").Register(r);
   for (int i = 0; i < kEndCount; ++i) exported[i].c = &exp.Add({{"reason", EndReasonName(static_cast<EndReason>(i))}});
@@ -430,11 +453,13 @@ void Metrics::Impl::Build() {
 
   auto& ipfix_records = BuildCounter()
                             .Name("nfm_ipfix_records_total")
-                            .Help("IPFIX data records: sent (accepted by the transport) or dropped (queue full, "
-                                  "send failed, not drained at exit)")
+                            .Help("IPFIX data records: sent (accepted by the transport), dropped (never sent: queue "
+                                  "full live, send failed, destination given up, not drained at exit) or lost "
+                                  "(sent, then reported lost by the kernel)")
                             .Register(r);
   ipfix_sent = &ipfix_records.Add({{"result", "sent"}});
   ipfix_dropped = &ipfix_records.Add({{"result", "dropped"}});
+  ipfix_lost = &ipfix_records.Add({{"result", "lost"}});
   ipfix_messages = &counter("nfm_ipfix_messages_total", "IPFIX messages sent");
   ipfix_connected = &gauge("nfm_ipfix_connected", "IPFIX destinations currently connected/open");
 
@@ -507,6 +532,10 @@ void Metrics::Update(const EngineStats& s, const live::LiveStatus& st) {
   k.ring_size_bytes = st.ring_size_bytes.load(std::memory_order_relaxed);
   k.interfaces = st.interfaces.load(std::memory_order_relaxed);
   k.events_bad = st.events_bad.load(std::memory_order_relaxed);
+  k.iface_events[0] = st.iface_attached.load(std::memory_order_relaxed);
+  k.iface_events[1] = st.iface_detached.load(std::memory_order_relaxed);
+  k.iface_events[2] = st.iface_refused.load(std::memory_order_relaxed);
+  k.iface_events[3] = st.iface_failed.load(std::memory_order_relaxed);
   for (const live::InterfaceStatus& i : st.Interfaces()) {
     InterfaceSnapshot is;
     is.name = i.name;
@@ -565,6 +594,7 @@ void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
     m.bytes.Set(SumKind(c, CounterKind::kSeenBytes));
     for (int i = 0; i < NFM_CNT_MAX; ++i) m.kernel[i].Set(c[i]);
     m.SetInterfaces(k->interface_list);
+    for (int i = 0; i < 4; ++i) m.iface_events[i].Set(k->iface_events[i]);
     m.bad_events.Set(k->events_bad);
     m.ring_fill->Set(k->ring_fill_ratio);
     m.ring_peak->Set(k->ring_fill_peak);
@@ -610,6 +640,7 @@ void Metrics::OnCsvRotate() { impl_->csv_rotations->Increment(); }
 void Metrics::OnIpfixRecords(bool sent, uint64_t n) {
   (sent ? impl_->ipfix_sent : impl_->ipfix_dropped)->Increment(static_cast<double>(n));
 }
+void Metrics::OnIpfixLost(uint64_t n) { impl_->ipfix_lost->Increment(static_cast<double>(n)); }
 void Metrics::OnIpfixMessage() { impl_->ipfix_messages->Increment(); }
 void Metrics::OnIpfixConnected(bool up) {
   if (up) impl_->ipfix_connected->Increment();

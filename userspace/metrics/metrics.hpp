@@ -53,9 +53,11 @@ struct KernelSnapshot {
   uint32_t interfaces = 0;              // interfaces the hooks are attached to
   uint64_t events_bad = 0;              // ring samples with wrong size/version (not fed)
   const char* attach_mode = nullptr;    // XDP mode actually attached ("native", "skb"); null: unchanged
-  // Every interface captured on so far (also those gone now); series are never dropped
-  // for a name once seen, only set to 0.
+  // Every named interface captured on so far (also those gone now: set to 0) and every
+  // pattern-matched interface present now; the series of a name missing here are removed.
   std::vector<InterfaceSnapshot> interface_list;
+  // nfm_interface_events_total{event="attached","detached","refused_limit","attach_failed"}.
+  uint64_t iface_events[4] = {};
 };
 
 // Owns the registry, the metric families and (when addr is not empty) the HTTP server.
@@ -102,6 +104,7 @@ class Metrics {
   void UpdateWorkers(const std::vector<WorkerLoad>& workers);
   // IPFIX export; called from the exporters' sender threads (thread-safe).
   void OnIpfixRecords(bool sent, uint64_t n);
+  void OnIpfixLost(uint64_t n);  // sent, then lost (nfm_ipfix_records_total{result="lost"})
   void OnIpfixMessage();
   void OnIpfixConnected(bool up);  // nfm_ipfix_connected counts destinations up
 

@@ -119,19 +119,98 @@ size_t LastFieldStart(std::string_view body) noexcept {
 
 }  // namespace
 
+FlowIfaces::FlowIfaces(uint64_t min_slots) : names_(kNames) {
+  uint64_t n = 1024;
+  while (n < min_slots && n < (1ull << 26)) n <<= 1;
+  slots_ = std::make_unique<std::atomic<uint64_t>[]>(n);
+  for (uint64_t i = 0; i < n; ++i) slots_[i].store(0, std::memory_order_relaxed);
+  mask_ = n - 1;
+}
+
+void FlowIfaces::Note(const uint8_t* saddr, uint16_t sport, const uint8_t* daddr, uint16_t dport, uint8_t proto,
+                      uint32_t ifindex) noexcept {
+  const uint64_t h = nfm_flow_hash64(saddr, htons(sport), daddr, htons(dport), proto);
+  const uint64_t v = (h >> 32) << 32 | ifindex;
+  std::atomic<uint64_t>& slot = slots_[h & mask_];
+  if (slot.load(std::memory_order_relaxed) != v) slot.store(v, std::memory_order_relaxed);
+}
+
+uint32_t FlowIfaces::Ifindex(const FlowView& f) const noexcept {
+  if (f.src == nullptr || f.dst == nullptr) return 0;
+  const uint64_t h = nfm_flow_hash64(f.src, htons(f.sport), f.dst, htons(f.dport), f.proto);
+  const uint64_t v = slots_[h & mask_].load(std::memory_order_relaxed);
+  return (v >> 32) == (h >> 32) ? static_cast<uint32_t>(v) : 0;
+}
+
+void FlowIfaces::SetName(uint32_t ifindex, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& e : names_) {
+    if (e.first == ifindex) {
+      e.second = name;
+      return;
+    }
+  }
+  names_[next_name_] = {ifindex, name};
+  next_name_ = (next_name_ + 1) % kNames;
+}
+
+std::string FlowIfaces::Name(uint32_t ifindex) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& e : names_)
+    if (e.first == ifindex && ifindex != 0) return e.second;
+  return {};
+}
+
+namespace {
+
+// RFC 4180: quoted when it holds a comma, a quote or a line break (interface names may).
+void AppendCsvField(std::string& out, std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (char ch : v) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+void DatasetColumns::AppendWhere(std::string& out, const FlowView& flow) const {
+  if (where_node_) {
+    out += ',';
+    AppendCsvField(out, node_name_);
+  }
+  if (where_iface_) {
+    const uint32_t idx = ifaces_ ? ifaces_->Ifindex(flow) : 0;
+    out += ',';
+    if (idx) AppendCsvField(out, ifaces_->Name(idx));
+    out += ',';
+    if (idx) out += std::to_string(idx);
+  }
+}
+
 std::string DatasetColumns::Header(std::string_view header) const {
   const size_t cut = BodyEnd(header);
   const std::string_view body = header.substr(0, cut);
+  std::string where;
+  if (where_node_) where += ",node";
+  if (where_iface_) where += ",iface,ifindex";
   std::string h;
   if (own_label_) {
     // ..., <label column> -> ..., capture_loss, <label column>: the set's own name stays.
     const size_t last = LastFieldStart(body);
     h.assign(body.substr(0, last));
+    if (!where.empty()) h.append(where, 1).append(",");
     if (row_kind_) h += "row_kind,";
     if (loss_) h += "capture_loss,";
     h += body.substr(last);
   } else {
     h.assign(body);
+    h += where;
     if (row_kind_) h += ",row_kind";
     if (loss_) h += ",capture_loss";
     if (labels_) h += ",label";
@@ -151,6 +230,11 @@ std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& fl
   if (own_label_) {
     const size_t last = LastFieldStart(row.substr(0, cut));
     row_.assign(row.data(), last);
+    if (where_node_ || where_iface_) {  // the row ends in ',' here: the where fields take their own
+      row_.pop_back();
+      AppendWhere(row_, flow);
+      row_ += ',';
+    }
     if (row_kind_) {
       row_ += RowKindName(flow.row_kind);
       row_ += ',';
@@ -163,6 +247,7 @@ std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& fl
     }
   } else {
     row_.assign(row.data(), cut);
+    AppendWhere(row_, flow);
     if (row_kind_) {
       row_ += ',';
       row_ += RowKindName(flow.row_kind);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// DatasetColumns: the optional trailing CSV columns — `row_kind` (snapshot/final, with
+// DatasetColumns: the optional trailing CSV columns for data sets — `node`, `iface`, `ifindex`
+// (where the flow was seen, with --where-columns), `row_kind` (snapshot/final, with
 // --snapshot-interval), `capture_loss` (0/1, with --loss-column) and then `label` (with
 // --labels, always last). It decides both values for a
 // flow (LabelRules; a LossOracle) and appends them to a rendered row. Layouts that already end
@@ -10,6 +11,8 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -102,6 +105,35 @@ class LossTimeline final : public LossOracle {
   size_t intervals_ = 0;  // over all tracks
 };
 
+// Live: which interface reported each flow's packets (--where-columns iface). A direct-mapped
+// table of 2^k words, indexed by the low bits of the flow's symmetric 64-bit hash
+// (nfm_flow_hash64, as the BPF side) and holding (high 32 hash bits << 32) | ifindex; the drain
+// threads store the ifindex of every event (one relaxed store, no allocation), the exporting
+// thread reads it back when the flow ends. Two live flows in one slot: the later one wins and
+// the other reads 0 (unknown), never a wrong interface unless 48 hash bits collide. With
+// --dedup all events of a flow come from its owner interface. Also keeps the names of the last
+// kNames attached interfaces by ifindex (ifindexes are not reused while a namespace lives), so
+// a flow exported after its pod's veth went away still gets the name. Thread-safe.
+class FlowIfaces {
+ public:
+  static constexpr size_t kNames = 8192;
+  explicit FlowIfaces(uint64_t min_slots);  // rounded up to a power of two
+  // Drain threads, per event. Addresses as in the event (16 bytes), ports host order.
+  void Note(const uint8_t* saddr, uint16_t sport, const uint8_t* daddr, uint16_t dport, uint8_t proto,
+            uint32_t ifindex) noexcept;
+  // The ifindex recorded for the flow's 5-tuple, 0 when unknown.
+  uint32_t Ifindex(const FlowView& flow) const noexcept;
+  void SetName(uint32_t ifindex, const std::string& name);  // at attach
+  std::string Name(uint32_t ifindex) const;                 // "" when unknown
+
+ private:
+  std::unique_ptr<std::atomic<uint64_t>[]> slots_;
+  uint64_t mask_ = 0;
+  mutable std::mutex mu_;
+  std::vector<std::pair<uint32_t, std::string>> names_;  // ring of kNames
+  size_t next_name_ = 0;
+};
+
 class DatasetColumns {
  public:
   // labels may be null (no label column); loss may be null (no capture_loss column).
@@ -114,7 +146,16 @@ class DatasetColumns {
   // Adds the row_kind column (snapshots are on); it goes before capture_loss. Set before Header().
   void SetRowKind(bool on) noexcept { row_kind_ = on; }
 
-  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr || row_kind_; }
+  // --where-columns: `node` (node_name) and/or `iface`, `ifindex` (from ifaces; null offline:
+  // both fields empty). Set before Header().
+  void SetWhere(bool node, bool iface, std::string node_name, const FlowIfaces* ifaces) {
+    where_node_ = node;
+    where_iface_ = iface;
+    node_name_ = std::move(node_name);
+    ifaces_ = ifaces;
+  }
+
+  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr || row_kind_ || where_node_ || where_iface_; }
   // Header line with the extra column names inserted before the line end.
   std::string Header(std::string_view header) const;
   // Decides the values for `flow` (available through LastLabel/LastLoss) and returns `row`
@@ -129,9 +170,13 @@ class DatasetColumns {
   LossOracle* loss_;
   bool own_label_ = false;
   bool row_kind_ = false;
+  bool where_node_ = false, where_iface_ = false;
+  std::string node_name_;
+  const FlowIfaces* ifaces_ = nullptr;
   std::string row_;
   std::string_view label_;
   bool lost_ = false;
+  void AppendWhere(std::string& out, const FlowView& flow) const;  // ",node,iface,ifindex" parts
 };
 
 }  // namespace nfm

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include "engine/cic_engine.hpp"
 #include "engine/feature_sets.hpp"
 #include "engine/ntl_features.hpp"
@@ -45,9 +47,15 @@ void SetupIpfixOptions(CLI::App& app, IpfixCliOptions& o) {
       ->capture_default_str()
       ->group(g);
   app.add_option("--ipfix-rate", o.rate,
-                 "Send at most this many messages per second per destination (0 = unpaced); the queue "
-                 "absorbs bursts")
+                 "Send at most this many messages per second per destination (0 = unpaced; offline UDP: paced "
+                 "by a local collector's free buffer, else 2000/s; docs/IPFIX.md); the queue absorbs bursts")
       ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--ipfix-retry", o.retry_s,
+                 "Offline: seconds a network destination may take no message (unreachable, refusing, not "
+                 "reading) while records wait; then the rest are dropped and the exit status is 3")
+      ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str()
       ->group(g);
   app.add_option("--ipfix-elements", o.elements,
@@ -63,6 +71,8 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
     ipfix::ExporterOptions eo;
     eo.url = url;
     eo.codec.uniflow = o.uniflow;
+    eo.codec.where_node = o.where_node;
+    eo.codec.where_iface = o.where_iface;
     eo.codec.pen = o.pen;
     eo.codec.float_spec = spec;
     eo.mtu = o.mtu;
@@ -70,13 +80,19 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
     eo.template_refresh_s = o.template_refresh_s;
     eo.queue_flows = o.queue_flows;
     eo.max_messages_per_s = o.rate;
+    eo.hold = o.offline;
+    eo.retry_s = o.retry_s;
+    eo.stop = o.stop;
+    if (o.offline) eo.blind_messages_per_s = kOfflineUdpRate;
     ipfix::ExporterHooks hooks;
     if (metrics) {
       hooks.on_sent = [metrics](uint64_t n) { metrics->OnIpfixRecords(true, n); };
       hooks.on_dropped = [metrics](uint64_t n) { metrics->OnIpfixRecords(false, n); };
       hooks.on_message = [metrics] { metrics->OnIpfixMessage(); };
       hooks.on_connected = [metrics](bool up) { metrics->OnIpfixConnected(up); };
+      hooks.on_lost = [metrics](uint64_t n) { metrics->OnIpfixLost(n); };
     }
+    hooks.on_notice = [](const std::string& line) { std::fprintf(stderr, "nfm-xdp: %s\n", line.c_str()); };
     std::string err;
     auto x = ipfix::IpfixExporter::Create(eo, set, &err, std::move(hooks));
     if (!x) {
@@ -105,9 +121,22 @@ std::string IpfixSummary(const ipfix::IpfixExporter& x) {
   const ipfix::ExporterStats s = x.Stats();
   std::string line = "ipfix " + x.Url() + ": " + std::to_string(s.records_sent) + " records sent, " +
                      std::to_string(s.records_dropped) + " dropped, " + std::to_string(s.messages) + " messages";
+  if (s.records_lost) {
+    line += ", " + std::to_string(s.records_lost) + " of the sent records lost";
+    if (s.receiver_drops)
+      line += " (the collector's socket dropped " + std::to_string(s.receiver_drops) + " datagrams)";
+  }
+  if (!s.reached && x.Dest().kind != ipfix::Destination::Kind::kFile) line += "; the collector was never reached";
   const std::string err = x.Error();
-  if (!err.empty() && (s.records_dropped || s.send_errors)) line += "; last error: " + err;
+  if (s.gave_up) line += "; given up (see above)";
+  else if (!err.empty() && (s.records_dropped || s.records_lost || s.send_errors)) line += "; last error: " + err;
   return line;
+}
+
+bool IpfixExportIncomplete(const ipfix::IpfixExporter& x) {
+  const ipfix::ExporterStats s = x.Stats();
+  return s.records_dropped || s.records_lost || s.gave_up ||
+         (!s.reached && x.Dest().kind != ipfix::Destination::Kind::kFile);
 }
 
 }  // namespace nfm

@@ -4,6 +4,7 @@
 // so main can exit 1 before any capture starts.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,8 +29,20 @@ struct IpfixCliOptions {
   double template_refresh_s = 60;
   uint32_t queue_flows = 8192;
   double rate = 0;                 // --ipfix-rate: messages per second per destination (0 = unpaced)
+  double retry_s = 30;             // --ipfix-retry: offline, how long a destination may take nothing
   std::string elements;            // --ipfix-elements md|xml: print the element table and exit
+  // Set by main before CreateIpfixExporters: an offline run holds records (never drops while
+  // a destination takes them) and paces UDP by default; `stop` is the run's signal flag.
+  bool offline = false;
+  const std::atomic<bool>* stop = nullptr;
+  bool where_node = false;         // --where-columns node: observationDomainName (300)
+  bool where_iface = false;        // --where-columns iface: ingressInterface (10), interfaceName (82)
 };
+
+// Offline UDP pacing when --ipfix-rate is not given and the collector's socket cannot be seen
+// (messages per second): what nfcapd and nfacctd with the kernel's default socket buffer took
+// without a drop on a loaded 2-CPU host (docs/IPFIX.md "Delivery").
+inline constexpr double kOfflineUdpRate = 2000;
 
 void SetupIpfixOptions(CLI::App& app, IpfixCliOptions& o);
 
@@ -47,7 +60,12 @@ const FeatureSet& IpfixFeatureSet(Profile profile, const std::string& feature_se
 // --ipfix-elements: the text to print ("md" or "xml"), empty for an unknown format.
 std::string IpfixElementsText(const std::string& format, const FeatureSet& set, uint32_t pen);
 
-// "ipfix udp://h:4739: 120 records sent, 0 dropped, 118 messages" (+ "; last error: ...").
+// "ipfix udp://h:4739: 120 records sent, 0 dropped, 118 messages" (+ ", 3 lost after sending"
+// + "; last error: ...").
 std::string IpfixSummary(const ipfix::IpfixExporter& x);
+
+// Offline: the destination did not get every record (dropped, lost after sending, given up)
+// or was never reached. Live loss is counted, not an exit status.
+bool IpfixExportIncomplete(const ipfix::IpfixExporter& x);
 
 }  // namespace nfm

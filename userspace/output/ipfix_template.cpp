@@ -2,6 +2,7 @@
 // nfm-xdp's IPFIX templates, FlowView -> data record encoding, and the generated element table.
 #include "output/ipfix_template.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -46,6 +47,31 @@ constexpr StdElement kStd[] = {
     {6, 2, kReversePen, "reverseTcpControlBits", "unsigned16", "", kBiflowOnly, "OR of the backward TCP flag bytes (RFC 5103)"},
     {239, 1, 0, "biflowDirection", "unsigned8", "", kUniflowOnly, "1 forward record (initiator), 2 backward record (reverse initiator)"},
 };
+
+// --where-columns elements, after the standard ones in every template when enabled.
+struct WhereElement {
+  uint16_t id;
+  uint16_t length;
+  const char* name;
+  const char* type;
+  const char* in;
+  const char* meaning;
+};
+constexpr WhereElement kWhere[] = {
+    {300, kNodeNameLen, "observationDomainName", "string", "--where-columns node",
+     "Node that observed the flow (--node-name, $NODE_NAME, else the host name); NUL-padded to 64 bytes, longer names cut"},
+    {10, 4, "ingressInterface", "unsigned32", "--where-columns iface",
+     "Index of the interface that reported the flow (live; 0 unknown/offline)"},
+    {82, kIfNameLen, "interfaceName", "string", "--where-columns iface",
+     "Name of that interface when it was attached; NUL-padded to 16 bytes (IFNAMSIZ); empty unknown/offline"},
+};
+
+uint8_t* PutFixedString(uint8_t* p, std::string_view v, size_t len) {
+  const size_t n = std::min(v.size(), len);
+  std::memcpy(p, v.data(), n);
+  std::memset(p + n, 0, len - n);
+  return p + len;
+}
 
 bool Included(In in, bool v6, bool uniflow) {
   switch (in) {
@@ -195,6 +221,11 @@ RecordCodec::RecordCodec(const FeatureSet& set, const CodecOptions& opt) : set_(
       t.id = back ? (v6 ? kTemplateBackV6 : kTemplateBackV4) : (v6 ? kTemplateV6 : kTemplateV4);
       for (const StdElement& e : kStd)
         if (Included(e.in, v6, opt.uniflow)) t.fields.push_back({e.id, e.length, e.pen});
+      if (opt.where_node) t.fields.push_back({kWhere[0].id, kWhere[0].length, 0});
+      if (opt.where_iface) {
+        t.fields.push_back({kWhere[1].id, kWhere[1].length, 0});
+        t.fields.push_back({kWhere[2].id, kWhere[2].length, 0});
+      }
       if (!back)
         for (size_t i = 0; i < set.columns.size(); ++i) t.fields.push_back({FeatureElementId(set, i), 8, opt.pen});
       t.AppendTo(template_body_);
@@ -245,18 +276,36 @@ uint8_t* PutIdentity(const FlowView& f, bool uniflow, bool back, uint8_t* p) {
 
 }  // namespace
 
-size_t RecordCodec::EncodeForward(const FlowView& f, uint8_t* out, uint16_t* template_id) const {
+namespace {
+
+uint8_t* PutWhere(const CodecOptions& opt, const WhereValues* w, uint8_t* p) {
+  const WhereValues none;
+  if (w == nullptr) w = &none;
+  if (opt.where_node) p = PutFixedString(p, w->node, kNodeNameLen);
+  if (opt.where_iface) {
+    p = Put32(p, w->ifindex);
+    p = PutFixedString(p, w->ifname, kIfNameLen);
+  }
+  return p;
+}
+
+}  // namespace
+
+size_t RecordCodec::EncodeForward(const FlowView& f, uint8_t* out, uint16_t* template_id,
+                                  const WhereValues* where) const {
   *template_id = f.ip_version == 6 ? kTemplateV6 : kTemplateV4;
   uint8_t* p = PutIdentity(f, opt_.uniflow, false, out);
+  p = PutWhere(opt_, where, p);
   const size_t n = std::min(f.features.size(), set_.columns.size());
   for (size_t i = 0; i < n; ++i) p = PutFeature(p, types_[i], f.features[i], f.decimals, opt_.float_spec);
   for (size_t i = n; i < set_.columns.size(); ++i) p = Put64(p, 0);  // never: the set fixes the count
   return static_cast<size_t>(p - out);
 }
 
-size_t RecordCodec::EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* template_id) const {
+size_t RecordCodec::EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* template_id,
+                                   const WhereValues* where) const {
   *template_id = f.ip_version == 6 ? kTemplateBackV6 : kTemplateBackV4;
-  return static_cast<size_t>(PutIdentity(f, true, true, out) - out);
+  return static_cast<size_t>(PutWhere(opt_, where, PutIdentity(f, true, true, out)) - out);
 }
 
 // ------------------------------------------------------------------ element table
@@ -345,6 +394,7 @@ std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen) {
   static const char* kIn[] = {"all", "IPv4", "IPv6", "biflow", "uniflow"};
   for (const StdElement& e : kStd)
     out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in], ""});
+  for (const WhereElement& e : kWhere) out.push_back({0, e.id, e.name, e.type, "", e.meaning, e.in, ""});
   const Family fam = FamilyOf(set);
   for (size_t i = 0; i < set.columns.size(); ++i) {
     const FeatureInfo& c = set.columns[i];

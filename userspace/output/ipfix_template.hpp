@@ -60,8 +60,22 @@ inline constexpr uint64_t kNanTextBits = 0x7ff8000000000001ull;
 uint8_t* PutFeature(uint8_t* p, ElementType t, const FeatureValue& v, std::span<const Decimal> decimals,
                     const fmt::FloatSpec& spec);
 
+// --where-columns in IPFIX: fixed-length strings, NUL-padded (RFC 7011 §6.1.6 allows any
+// length; a collector trims the padding): the node name in observationDomainName (300,
+// kNodeNameLen bytes, longer names cut) and the interface in ingressInterface (10, unsigned32)
+// + interfaceName (82, IFNAMSIZ bytes). Unknown: 0 and an empty name.
+inline constexpr uint16_t kNodeNameLen = 64;
+inline constexpr uint16_t kIfNameLen = 16;
+struct WhereValues {
+  std::string_view node;
+  uint32_t ifindex = 0;
+  std::string_view ifname;
+};
+
 struct CodecOptions {
   bool uniflow = false;
+  bool where_node = false;   // observationDomainName in every template
+  bool where_iface = false;  // ingressInterface + interfaceName in every template
   uint32_t pen = kDefaultPen;
   fmt::FloatSpec float_spec;  // the CSV's float format: float features carry the printed value
 };
@@ -78,10 +92,13 @@ class RecordCodec {
 
   // Encodes the forward record (biflow: the one record) into out (>= MaxRecordLength()
   // bytes); returns its length and sets *template_id.
-  size_t EncodeForward(const FlowView& f, uint8_t* out, uint16_t* template_id) const;
+  // `where`: the --where-columns values (null: empty).
+  size_t EncodeForward(const FlowView& f, uint8_t* out, uint16_t* template_id,
+                       const WhereValues* where = nullptr) const;
   // Uniflow: the backward record (swapped identity, backward counters). Caller checks
   // f.packets[1] > 0.
-  size_t EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* template_id) const;
+  size_t EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* template_id,
+                        const WhereValues* where = nullptr) const;
 
  private:
   const FeatureSet& set_;

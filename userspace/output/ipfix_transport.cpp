@@ -3,15 +3,24 @@
 #include "output/ipfix_transport.hpp"
 
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace nfm::ipfix {
 namespace {
@@ -22,11 +31,27 @@ std::string ErrnoText(int e) {
   return std::string(name ? name : "error") + " (" + (abbrev ? abbrev : "?") + ")";
 }
 
+bool SameAddress(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family == AF_INET6) {
+    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+    return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(in6_addr)) == 0;
+  }
+  return false;
+}
+
 class UdpTransport : public Transport {
  public:
   explicit UdpTransport(const Destination& d) : d_(d) {}
   ~UdpTransport() override {
     if (fd_ >= 0) ::close(fd_);
+    if (diag_fd_ >= 0) ::close(diag_fd_);
   }
   bool Open(std::string* error) override {
     if (fd_ >= 0) return true;
@@ -42,18 +67,94 @@ class UdpTransport : public Transport {
       fd_ = -1;
       return false;
     }
+    // The destination is on this host when the kernel picked it as our own source address
+    // (an address of ours, loopback included, is routed through lo). Then the collector's
+    // socket is visible to sock_diag: its queue, buffer and drops.
+    local_len_ = sizeof(local_);
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&local_), &local_len_) == 0 && SameAddress(local_, d_.addr)) {
+      diag_fd_ = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    }
     return true;
+  }
+  bool LocalReceiver() const override { return diag_fd_ >= 0; }
+  // One inet_diag lookup of the socket a datagram from us to the destination is delivered to
+  // (udp_dump_one: "src" is the sender, "dst" the receiver), with its memory counters.
+  bool ProbeReceiver(ReceiverInfo* r) override {
+    if (diag_fd_ < 0) return false;
+    struct {
+      nlmsghdr nlh;
+      inet_diag_req_v2 req;
+    } q{};
+    q.nlh.nlmsg_len = sizeof(q);
+    q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    q.nlh.nlmsg_flags = NLM_F_REQUEST;
+    q.nlh.nlmsg_seq = ++diag_seq_;
+    q.req.sdiag_family = static_cast<uint8_t>(d_.addr.ss_family);
+    q.req.sdiag_protocol = IPPROTO_UDP;
+    q.req.idiag_ext = 1u << (INET_DIAG_SKMEMINFO - 1);
+    q.req.idiag_states = ~0u;
+    q.req.id.idiag_cookie[0] = q.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    if (d_.addr.ss_family == AF_INET) {
+      const auto* src = reinterpret_cast<const sockaddr_in*>(&local_);
+      const auto* dst = reinterpret_cast<const sockaddr_in*>(&d_.addr);
+      q.req.id.idiag_sport = src->sin_port;
+      q.req.id.idiag_dport = dst->sin_port;
+      std::memcpy(q.req.id.idiag_src, &src->sin_addr, 4);
+      std::memcpy(q.req.id.idiag_dst, &dst->sin_addr, 4);
+    } else {
+      const auto* src = reinterpret_cast<const sockaddr_in6*>(&local_);
+      const auto* dst = reinterpret_cast<const sockaddr_in6*>(&d_.addr);
+      q.req.id.idiag_sport = src->sin6_port;
+      q.req.id.idiag_dport = dst->sin6_port;
+      std::memcpy(q.req.id.idiag_src, &src->sin6_addr, 16);
+      std::memcpy(q.req.id.idiag_dst, &dst->sin6_addr, 16);
+    }
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    if (::sendto(diag_fd_, &q, sizeof(q), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) return false;
+    alignas(nlmsghdr) uint8_t buf[4096];
+    for (;;) {
+      const ssize_t got = ::recv(diag_fd_, buf, sizeof(buf), 0);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      int n = static_cast<int>(got);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+        if (h->nlmsg_seq != diag_seq_) continue;  // a late answer to an earlier question
+        if (h->nlmsg_type == NLMSG_ERROR) {
+          const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+          *r = ReceiverInfo{};
+          return e->error == -ENOENT;  // nothing bound: found = false
+        }
+        if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
+        const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+        int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+        for (auto* a = reinterpret_cast<const rtattr*>(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+          if (a->rta_type != INET_DIAG_SKMEMINFO || RTA_PAYLOAD(a) < sizeof(uint32_t) * (SK_MEMINFO_DROPS + 1))
+            continue;
+          const auto* v = static_cast<const uint32_t*>(RTA_DATA(a));
+          r->found = true;
+          r->queued = v[SK_MEMINFO_RMEM_ALLOC];
+          r->rcvbuf = v[SK_MEMINFO_RCVBUF];
+          r->drops = v[SK_MEMINFO_DROPS];
+          return true;
+        }
+        return false;  // no memory counters in the answer
+      }
+    }
   }
   bool IsOpen() const override { return fd_ >= 0; }
   bool Send(std::span<const uint8_t> msg, std::string* error) override {
     const ssize_t n = ::send(fd_, msg.data(), msg.size(), MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(msg.size())) return true;
+    refused_ = n < 0 && errno == ECONNREFUSED;
     *error = "send to " + d_.url + ": " + (n < 0 ? ErrnoText(errno) : std::string("short datagram"));
     return false;
   }
+  bool Refused() const override { return refused_; }
   bool Close(std::string*) override {
     if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    if (diag_fd_ >= 0) ::close(diag_fd_);
+    fd_ = diag_fd_ = -1;
     return true;
   }
   bool Datagram() const override { return true; }
@@ -61,6 +162,11 @@ class UdpTransport : public Transport {
  private:
   Destination d_;
   int fd_ = -1;
+  int diag_fd_ = -1;  // NETLINK_SOCK_DIAG, only for a destination on this host
+  uint32_t diag_seq_ = 0;
+  bool refused_ = false;
+  sockaddr_storage local_{};
+  socklen_t local_len_ = 0;
 };
 
 class TcpTransport : public Transport {
@@ -102,6 +208,7 @@ class TcpTransport : public Transport {
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     fd_ = fd;
+    unacked_ = 0;
     return true;
   }
   bool IsOpen() const override { return fd_ >= 0; }
@@ -127,13 +234,20 @@ class TcpTransport : public Transport {
       const int e = n < 0 ? errno : EPIPE;
       *error = "send to " + d_.url + ": " +
                (e == EAGAIN || e == EWOULDBLOCK ? std::string("collector not reading (send timeout)") : ErrnoText(e));
-      Drop();
+      Drop(off);
       return false;
     }
     return true;
   }
   bool Close(std::string*) override {
     if (fd_ >= 0) {
+      // Until the collector's host acknowledged every byte (at most the send timeout): what
+      // is still unacknowledged then is reported by Unacknowledged().
+      const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(send_timeout_s_);
+      int outq = 0;
+      while (::ioctl(fd_, SIOCOUTQ, &outq) == 0 && outq > 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (outq > 0) unacked_ = static_cast<uint64_t>(outq);
       ::shutdown(fd_, SHUT_WR);
       ::close(fd_);
     }
@@ -141,9 +255,16 @@ class TcpTransport : public Transport {
     return true;
   }
   bool Datagram() const override { return false; }
+  uint64_t Unacknowledged() const override { return unacked_; }
 
  private:
-  bool Drop() {
+  // `partial`: bytes of the message whose Send failed (the caller accounts for that message).
+  bool Drop(size_t partial = 0) {
+    // SIOCOUTQ: written minus acknowledged bytes (write_seq - snd_una); still valid after a
+    // reset, which only purges the queue.
+    int outq = 0;
+    if (::ioctl(fd_, SIOCOUTQ, &outq) == 0 && static_cast<size_t>(std::max(outq, 0)) > partial)
+      unacked_ = static_cast<uint64_t>(outq) - partial;
     ::close(fd_);
     fd_ = -1;
     return true;
@@ -151,6 +272,7 @@ class TcpTransport : public Transport {
   Destination d_;
   double send_timeout_s_;
   int fd_ = -1;
+  uint64_t unacked_ = 0;
 };
 
 class FileTransport : public Transport {

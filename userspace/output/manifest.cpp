@@ -169,6 +169,9 @@ void Manifest::SetColumns(std::string_view header_line, const FeatureSet& set) {
                 {"dst_ip", "address", ""},     {"dst_port", "unsigned", ""},
                 {"protocol", "unsigned", "IP protocol number"},
                 {"capture_loss", "unsigned", "0/1"}, {"label", "text", ""},
+                // --where-columns (node name; live interface name and index, empty when unknown).
+                {"node", "text", ""},          {"iface", "text", ""},
+                {"ifindex", "unsigned", "interface index"},
                 {"row_kind", "text", "snapshot | final"},
                 // The cic set's identity and label columns (CIC.md §5).
                 {"Flow ID", "text", ""},       {"Src IP", "address", ""},
@@ -297,6 +300,7 @@ bool Manifest::WriteFor(const std::string& closed_path, const std::string& compr
     j.Open('{');
     j.Str("path", in.path);
     j.Str("format", in.format);
+    j.Str("compression", in.compression);
     j.U("size", in.size);
     j.StrOrNull("sha256", in.sha256);
     j.U("sha256_bytes", in.sha256_bytes);

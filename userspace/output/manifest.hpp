@@ -28,7 +28,8 @@ struct ManifestColumn {
 struct ManifestInput {
   std::string path;
   std::string format;          // "pcap", "pcap-ns", "pcapng"
-  uint64_t size = 0;           // bytes (0: unknown, e.g. stdin before the end)
+  std::string compression = "none";  // as stored: "none", "gzip", "zstd", "xz", "bzip2"
+  uint64_t size = 0;           // bytes as stored (0: unknown, e.g. stdin before the end)
   std::string sha256;          // empty: not known yet (input still being read)
   uint64_t sha256_bytes = 0;   // bytes the digest covers
   bool sha256_complete = false;  // the digest covers the whole input

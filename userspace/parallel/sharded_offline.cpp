@@ -161,10 +161,11 @@ template <class Engine>
 struct BatchSource {
   static constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
   static constexpr bool kNtl = std::is_same_v<Engine, NtlEngine>;
-  BatchSource(CaptureSet& s, DecodeMode m, Profile p, bool c, unsigned n)
-      : set(s), mode(m), profile(p), clocked(c), n_workers(n) {}
+  BatchSource(CaptureSet& s, DecodeMode m, const TunnelConfig& t, Profile p, bool c, unsigned n)
+      : set(s), mode(m), tunnels(t), profile(p), clocked(c), n_workers(n) {}
   CaptureSet& set;
   const DecodeMode mode;
+  const TunnelConfig tunnels;
   const Profile profile;
   const bool clocked;
   const unsigned n_workers;
@@ -191,7 +192,7 @@ struct BatchSource {
       const DecodeStatus st =
           kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
                : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
-                                  mode);
+                                  mode, &tunnels);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
         PacketMeta& p = part == 1 ? second : m;
         if (st == DecodeStatus::kOk || part == 1) {
@@ -610,7 +611,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
                          : opts.scapy_decode ? DecodeMode::kScapy2022
                                              : DecodeMode::kStrict;
-  BatchSource<Engine> src(*set, mode, base.profile, clocked, n_workers);
+  BatchSource<Engine> src(*set, mode, opts.tunnels, base.profile, clocked, n_workers);
   // Replicated reading: every worker reads the input itself (files only: stdin is read once).
   std::vector<std::unique_ptr<CaptureSet>> sets;
   std::vector<std::unique_ptr<BatchSource<Engine>>> srcs;
@@ -621,7 +622,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
     for (unsigned i = 1; i < n_workers; ++i) {
       sets.push_back(OpenInputs(opts, false, res));
       if (!sets.back()) return res;  // opened once already: a file vanished meanwhile
-      srcs.push_back(std::make_unique<BatchSource<Engine>>(*sets.back(), mode, base.profile, clocked, n_workers));
+      srcs.push_back(std::make_unique<BatchSource<Engine>>(*sets.back(), mode, opts.tunnels, base.profile, clocked, n_workers));
     }
   }
   // Spinning before a sleep helps only when every thread has a CPU.

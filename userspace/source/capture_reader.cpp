@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: MIT
 // CaptureReader implementation: classic pcap (draft-ietf-opsawg-pcap) and pcapng
-// (draft-ietf-opsawg-pcapng) read from a file, stdin or a pipe in chunks (see Input).
+// (draft-ietf-opsawg-pcapng) read from a file, stdin or a pipe in chunks (see Input), plain or
+// compressed (source/byte_source.hpp).
 // It validates framing only (lengths, magic numbers); it never looks inside packet bytes.
 #include "source/capture_reader.hpp"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <thread>
 #include <vector>
 
-#include "source/sha256.hpp"
+#include "source/byte_source.hpp"
 
 namespace nfm {
 namespace {
@@ -44,64 +43,97 @@ constexpr uint32_t kBlockEpb = 6;
 
 constexpr uint64_t kInt64Max = uint64_t(std::numeric_limits<int64_t>::max());
 
-std::string Errno(int e) { return std::strerror(e); }
-
-// Byte source: a buffer refilled from the descriptor (file, stdin or pipe) by read(2). Not a
-// memory mapping: slower here (above), and a file truncated while mapped kills the process
-// with SIGBUS where read(2) just ends early (a "truncated record" error).
+// The parser's window on the capture: a buffer refilled by read(2) straight from the stored
+// input (file, stdin or pipe), or from a Decompressor over it. Not a memory mapping: slower
+// here (above), and a file truncated while mapped kills the process with SIGBUS where read(2)
+// just ends early (a "truncated record" error). With a hasher fed on a helper thread, the
+// buffer alternates between two halves so the helper hashes one while the other is parsed.
 class Input {
  public:
-  ~Input() {
-    if (fd_ > 0) close(fd_);
-  }
+  // The hasher may still read the buffers below: it finishes (and its thread ends) first.
+  ~Input() { src_.SetHasher(nullptr); }
 
-  bool Open(const std::string& path, std::string* error) {
-    if (path == "-") {
-      fd_ = 0;
-    } else {
-      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd_ < 0) {
-        *error = Errno(errno) + "; check the path and permissions";
-        return false;
-      }
+  bool Open(const std::string& path, std::string* error, bool hash) {
+    if (!src_.Open(path, error)) return false;
+    if (!hash) return true;
+    // A helper thread pays off for inputs of a few MiB and up (its start costs ~0.1 ms) when
+    // there is a second CPU. A regular file is read a second time by the helper, from the page
+    // cache into a buffer on its own core: hashing the reader's buffers on another core was
+    // slower than hashing them inline on this VM (docs/PERFORMANCE.md "Input hash"). stdin and
+    // pipes can be read once only: their buffers are fed to a helper thread.
+    // NFM_HASH_MODE=inline|fed|file overrides the choice (benchmarks; "file" needs a file).
+    const uint64_t size = src_.file_size();
+    bool helper = std::thread::hardware_concurrency() >= 2 && (size == 0 || size >= kThreadedHashMin);
+    bool own_read = helper && size > 0;
+    if (const char* m = std::getenv("NFM_HASH_MODE"); m && *m) {
+      helper = std::strcmp(m, "inline") != 0;
+      own_read = std::strcmp(m, "file") == 0 && size > 0;
     }
-    struct stat st {};
-    if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
-      file_size_ = uint64_t(st.st_size);
-      posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);  // larger read-ahead from disk
+    std::unique_ptr<InputHasher> h;
+    if (own_read) h = InputHasher::ReadingFile(src_.fd());
+    if (!h) {
+      h = std::make_unique<InputHasher>(helper);
+      halves_ = helper ? 2 : 1;
     }
+    src_.SetHasher(std::move(h));
     return true;
   }
 
+  // Called once, after the first Ensure: when the first bytes are a compression format's magic,
+  // they and the rest of the stored input go through a decompressor from now on.
+  Compression StartDecompressing() {
+    const Compression c = SniffCompression(Cur(), end_ - pos_);
+    if (c == Compression::kNone) return c;
+    dec_ = Decompressor::Make(c, src_, Cur(), end_ - pos_);
+    Wait(0);  // the buffer now holds decompressed bytes only: no hashing of it to wait for
+    Wait(1);
+    pos_ = end_ = 0;
+    eof_ = false;
+    error_.clear();
+    return c;
+  }
+
   // Makes up to `want` bytes available at Cur(); returns how many are (fewer only at the
-  // end of the input or on a read error, see IoError()).
+  // end of the input or on a read error, see io_error()).
   size_t Ensure(size_t want) {
     if (end_ - pos_ >= want || eof_) return std::min(want, end_ - pos_);
-    if (pos_ > 0) {
-      HashUpTo(pos_);  // the consumed bytes are about to be overwritten
-      hashed_ = 0;
-      std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
-      end_ -= pos_;
-      pos_ = 0;
+    // The unconsumed tail goes to the start of the next half (the same buffer when unhashed),
+    // then the rest is read behind it.
+    const int next = (cur_ + 1) % halves_;
+    Wait(next);
+    std::vector<uint8_t>& nb = buf_[next];
+    const size_t tail = end_ - pos_;
+    if (next == cur_) {
+      if (pos_ > 0) std::memmove(nb.data(), base_ + pos_, tail);
+      if (nb.size() < want || nb.size() < kStreamChunk) nb.resize(std::max(want, kStreamChunk));
+    } else {
+      if (nb.size() < want || nb.size() < kStreamChunk) nb.resize(std::max(want, kStreamChunk));
+      if (tail > 0) std::memcpy(nb.data(), base_ + pos_, tail);
     }
+    end_ = tail;
+    pos_ = 0;
+    cur_ = next;
     prefetched_ = pos_;  // the buffer moved (and is refilled below)
-    if (buf_.size() < want || buf_.size() < kStreamChunk) {
-      buf_.resize(std::max(want, kStreamChunk));
-    }
-    base_ = buf_.data();
+    base_ = nb.data();
     while (end_ < want) {
-      ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        io_errno_ = errno;
-        eof_ = true;
-        break;
-      }
-      if (n == 0) {
+      uint8_t* dst = nb.data() + end_;
+      const ssize_t n = dec_ ? dec_->Read(dst, nb.size() - end_) : src_.Read(dst, nb.size() - end_);
+      if (n <= 0) {
+        if (n < 0) error_ = dec_ ? dec_->Error() : std::string(std::strerror(src_.Errno()));
         eof_ = true;
         break;
       }
       end_ += size_t(n);
+    }
+    if (InputHasher* h = src_.hasher()) {
+      if (!h->reads_file()) {
+        if (!dec_) ticket_[cur_] = h->Fed();
+      } else if (src_.stored_offset() > kMaxHashLag) {
+        // Stay at most kMaxHashLag ahead of the file's hasher, so the pages it reads a second
+        // time are still in the page cache (a capture larger than the memory is read from the
+        // disk once).
+        h->WaitFor(src_.stored_offset() - kMaxHashLag);
+      }
     }
     return std::min(want, end_ - pos_);
   }
@@ -109,7 +141,6 @@ class Input {
   void Advance(size_t n) {
     pos_ += n;
     offset_ += n;
-    if (hashing_ && pos_ - hashed_ >= kHashChunk) HashUpTo(pos_);
     // Record headers form a dependent chain through memory (each one's length locates the
     // next), so each would be a cache miss: stream the bytes kPrefetchAhead ahead of the read
     // position into the cache (replay of a 1.5 GB capture: 0.43 -> 0.23 s of CPU).
@@ -117,53 +148,53 @@ class Input {
     for (; prefetched_ < until; prefetched_ += 64) __builtin_prefetch(base_ + prefetched_);
   }
   uint64_t offset() const { return offset_; }
-  uint64_t file_size() const { return file_size_; }
+  uint64_t stored_offset() const { return src_.stored_offset(); }
+  uint64_t file_size() const { return src_.file_size(); }
+  bool compressed() const { return dec_ != nullptr; }
 
-  void EnableHash() { hashing_ = true; }
-  // Hashes what was consumed (to_end: and everything after it, reading to EOF).
+  // The digest of the stored bytes read so far (to_end: of every stored byte, reading the
+  // rest once).
   std::string FinishHash(bool to_end, uint64_t* bytes) {
-    if (!hashing_) {
+    std::unique_ptr<InputHasher> h = TakeHasher(to_end);
+    if (!h) {
       *bytes = 0;
       return {};
     }
-    HashUpTo(to_end ? end_ : pos_);
-    if (to_end && !eof_) {
-      std::vector<uint8_t> tmp(kStreamChunk);
-      for (;;) {
-        const ssize_t n = ::read(fd_, tmp.data(), tmp.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        sha_.Update(tmp.data(), size_t(n));
-      }
-      eof_ = true;
-    }
-    hashing_ = false;
-    *bytes = sha_.Bytes();
-    return sha_.HexFinal();
+    return h->Finish(to_end, bytes);
   }
-  int io_errno() const { return io_errno_; }
+  // The hasher, done with this reader's buffers (to_end: fed every stored byte); one reading
+  // the file itself may still be working.
+  std::unique_ptr<InputHasher> TakeHasher(bool to_end) {
+    InputHasher* h = src_.hasher();
+    if (!h) return nullptr;
+    if (to_end) src_.HashRest();
+    if (!h->reads_file()) h->WaitFor(h->Fed());
+    return src_.TakeHasher();
+  }
+  // Empty, or why the input could not be read further: strerror text for the stored input,
+  // the decompressor's one-line reason for a compressed one.
+  const std::string& io_error() const { return error_; }
 
  private:
-  int fd_ = -1;
-  void HashUpTo(size_t p) {
-    if (hashing_ && p > hashed_) {
-      sha_.Update(base_ + hashed_, p - hashed_);
-      hashed_ = p;
-    }
+  static constexpr uint64_t kThreadedHashMin = 4u << 20;
+  static constexpr uint64_t kMaxHashLag = 64u << 20;
+  // Half h's bytes (stored bytes, fed to the hasher as read) are hashed and may be overwritten.
+  void Wait(int h) {
+    if (ticket_[h] != 0 && src_.hasher()) src_.hasher()->WaitFor(ticket_[h]);
+    ticket_[h] = 0;
   }
-  static constexpr size_t kHashChunk = 64 * 1024;
-  bool hashing_ = false;
-  size_t hashed_ = 0;  // bytes of base_ before this are hashed
-  Sha256 sha_;
-  std::vector<uint8_t> buf_;
+  StoredInput src_;
+  std::unique_ptr<Decompressor> dec_;
+  std::vector<uint8_t> buf_[2];
+  int halves_ = 1, cur_ = 0;
+  uint64_t ticket_[2] = {0, 0};  // hasher tickets of the stored bytes in each half
   const uint8_t* base_ = nullptr;
   size_t pos_ = 0, end_ = 0;
   static constexpr size_t kPrefetchAhead = 4096;
   size_t prefetched_ = 0;  // bytes before base_ + prefetched_ were prefetched
   bool eof_ = false;
-  int io_errno_ = 0;
+  std::string error_;
   uint64_t offset_ = 0;
-  uint64_t file_size_ = 0;
 };
 
 struct Interface {
@@ -180,19 +211,26 @@ class Reader final : public CaptureReader {
  public:
   explicit Reader(std::string name) : name_(std::move(name)) {}
 
-  bool Init(const std::string& path, std::string* error) {
+  bool Init(const std::string& path, bool hash, std::string* error) {
     std::string why;
-    if (!in_.Open(path, &why)) {
+    if (!in_.Open(path, &why, hash)) {
       *error = "open capture " + name_ + ": " + why;
       return false;
     }
     size_t a = in_.Ensure(24);
-    if (in_.io_errno() != 0) {
-      *error = "open capture " + name_ + ": read error: " + Errno(in_.io_errno());
+    if (a > 0 && in_.io_error().empty()) {
+      compression_ = in_.StartDecompressing();
+      if (compression_ != Compression::kNone) a = in_.Ensure(24);
+    }
+    if (!in_.io_error().empty()) {
+      *error = "open capture " + name_ + ": " + (in_.compressed() ? "" : "read error: ") + in_.io_error();
       return false;
     }
     if (a == 0) {
-      *error = "open capture " + name_ + ": empty file (0 bytes); expected a pcap or pcapng header";
+      *error = "open capture " + name_ + ": empty " +
+               (in_.compressed() ? std::string(CompressionName(compression_)) + " stream (0 bytes decompressed)"
+                                 : std::string("file (0 bytes)")) +
+               "; expected a pcap or pcapng header";
       return false;
     }
     const uint8_t* p = in_.Cur();
@@ -232,6 +270,7 @@ class Reader final : public CaptureReader {
       char hex[32];
       std::snprintf(hex, sizeof hex, "0x%02x%02x%02x%02x", p[0], p[1], p[2], p[3]);
       *error = "open capture " + name_ + ": not a pcap or pcapng file (first bytes " + hex +
+               (in_.compressed() ? std::string(" after ") + CompressionName(compression_) + " decompression" : "") +
                "); check the path or convert it with editcap";
       return false;
     }
@@ -263,8 +302,10 @@ class Reader final : public CaptureReader {
   const CaptureStats& Stats() const override { return stats_; }
   const char* Format() const override { return pcapng_ ? "pcapng" : ns_ ? "pcap-ns" : "pcap"; }
   const std::vector<CaptureDrop>& Drops() const override { return drops_; }
-  void EnableSha256() override { in_.EnableHash(); }
+  uint64_t StoredOffset() const override { return in_.stored_offset(); }
+  const char* CompressionFormat() const override { return CompressionName(compression_); }
   std::string FinishSha256(bool to_end, uint64_t* bytes) override { return in_.FinishHash(to_end, bytes); }
+  std::unique_ptr<InputHasher> TakeSha256() override { return in_.TakeHasher(true); }
 
  private:
   uint32_t R32(const uint8_t* p) const {
@@ -291,13 +332,21 @@ class Reader final : public CaptureReader {
   // Records the first error; every later Next() returns -1 too.
   int Fail(uint64_t offset, const std::string& what, const std::string& hint) {
     failed_ = true;
-    if (in_.io_errno() != 0) {
-      error_ = "capture " + name_ + ": read error at byte offset " + std::to_string(offset) +
-               ": " + Errno(in_.io_errno()) + "; all " + std::to_string(stats_.records) +
+    if (!in_.io_error().empty() && in_.compressed()) {
+      // The decompressor's reason; offsets of the capture count decompressed bytes.
+      error_ = "capture " + name_ + ": " + in_.io_error() + ", at decompressed byte offset " +
+               std::to_string(in_.offset()) + "; all " + std::to_string(stats_.records) +
                " earlier records were read";
       return -1;
     }
-    error_ = "capture " + name_ + ": " + what + " at byte offset " + std::to_string(offset) +
+    if (!in_.io_error().empty()) {
+      error_ = "capture " + name_ + ": read error at byte offset " + std::to_string(offset) +
+               ": " + in_.io_error() + "; all " + std::to_string(stats_.records) +
+               " earlier records were read";
+      return -1;
+    }
+    const char* dec = in_.compressed() ? "decompressed " : "";
+    error_ = "capture " + name_ + ": " + what + " at " + dec + "byte offset " + std::to_string(offset) +
              " (" + hint + "); all " + std::to_string(stats_.records) +
              " earlier records were read";
     return -1;
@@ -306,7 +355,7 @@ class Reader final : public CaptureReader {
   int NextPcap(RawPacket* pkt) {
     const size_t h = rec_hdr_len_;
     size_t a = in_.Ensure(h);
-    if (a == 0) return in_.io_errno() ? Fail(in_.offset(), "", "") : 0;
+    if (a == 0) return in_.io_error().empty() ? 0 : Fail(in_.offset(), "", "");
     if (a < h)
       return Fail(in_.offset(), "truncated record header",
                   std::to_string(h) + "-byte header, " + std::to_string(a) +
@@ -451,7 +500,7 @@ class Reader final : public CaptureReader {
     for (;;) {
       const uint64_t off = in_.offset();
       size_t a = in_.Ensure(12);
-      if (a == 0) return in_.io_errno() ? Fail(off, "", "") : 0;
+      if (a == 0) return in_.io_error().empty() ? 0 : Fail(off, "", "");
       if (a < 8)
         return Fail(off, "truncated block header",
                     std::to_string(a) + " of 8 bytes left; the file was cut");
@@ -596,6 +645,7 @@ class Reader final : public CaptureReader {
   bool swap_ = false;
   bool failed_ = false;
   bool deliver_partial_ = false;
+  Compression compression_ = Compression::kNone;
   size_t rec_hdr_len_ = 16;
   uint32_t link_type_ = 0;
   std::vector<Interface> ifaces_;
@@ -606,10 +656,10 @@ class Reader final : public CaptureReader {
 
 }  // namespace
 
-std::unique_ptr<CaptureReader> CaptureReader::Open(const std::string& path, std::string* error) {
+std::unique_ptr<CaptureReader> CaptureReader::Open(const std::string& path, std::string* error, bool hash) {
   auto r = std::make_unique<Reader>(path == "-" ? std::string("<stdin>") : path);
   std::string err;
-  if (!r->Init(path, &err)) {
+  if (!r->Init(path, hash, &err)) {
     if (error != nullptr) *error = err;
     return nullptr;
   }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CaptureReader: reads classic pcap (µs/ns, either byte order) and pcapng (SHB/IDB/EPB/SPB/
 // OPB, several interfaces with different link types, if_tsresol, either byte order) from a
-// file or stdin ("-"). Our own parser (no libpcap): it must report the byte offset of a
+// file or stdin ("-"), stored plain or gzip/zstd/xz/bzip2-compressed (told by magic bytes). Our own parser (no libpcap): it must report the byte offset of a
 // corrupt or truncated record and keep every record before it. Does not decode packets.
 // Not thread-safe. The buffer behind RawPacket::data is valid until the next Next() call.
 #pragma once
@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "source/input_hasher.hpp"
 
 namespace nfm {
 
@@ -49,29 +51,38 @@ class CaptureReader {
  public:
   // Opens `path` ("-" = stdin). On failure returns nullptr and sets *error to a one-line
   // message naming the file, the reason, and a hint (e.g. "not a pcap or pcapng file").
-  static std::unique_ptr<CaptureReader> Open(const std::string& path, std::string* error);
+  // `hash`: compute the SHA-256 of the input as stored (the compressed bytes of a compressed
+  // file) from the bytes as they are read, on a helper thread for inputs of a few MiB and more
+  // (see FinishSha256).
+  static std::unique_ptr<CaptureReader> Open(const std::string& path, std::string* error, bool hash = false);
   virtual ~CaptureReader() = default;
 
-  // 1: a packet was read into *pkt. 0: clean end of input. -1: corrupt/truncated input;
-  // Error() then says what and at which byte offset ("... at byte offset 1234").
+  // 1: a packet was read into *pkt. 0: clean end of input. -1: corrupt/truncated input
+  // (a corrupt or truncated compressed stream included); Error() then says what and at which
+  // byte offset ("... at byte offset 1234"; of the decompressed bytes for a compressed input).
   virtual int Next(RawPacket* pkt) = 0;
   virtual const std::string& Error() const = 0;
   // Classic pcap cut inside a record's data: return the bytes that are there as one last,
   // shorter record (what scapy, and so NetFlowMeter 2022, does) before reporting the error.
   virtual void SetDeliverPartialRecord(bool on) = 0;
-  virtual uint64_t Offset() const = 0;    // bytes consumed so far
-  virtual uint64_t FileSize() const = 0;  // 0 when unknown (stdin, pipe)
+  virtual uint64_t Offset() const = 0;    // capture bytes consumed so far (decompressed)
+  virtual uint64_t StoredOffset() const = 0;  // stored bytes read so far (compressed, read ahead)
+  virtual uint64_t FileSize() const = 0;  // stored size; 0 when unknown (stdin, pipe)
+  virtual const char* CompressionFormat() const = 0;  // "none", "gzip", "zstd", "xz", "bzip2"
   virtual const CaptureStats& Stats() const = 0;
   virtual const char* Format() const = 0;  // "pcap", "pcap-ns", "pcapng"
   // Drop intervals from the ISBs read so far (only intervals with drops > 0).
   virtual const std::vector<CaptureDrop>& Drops() const = 0;
 
-  // SHA-256 of the input, computed from the bytes as the reader consumes them (no second
-  // read). Enable before the first Next(). FinishSha256 hashes the bytes not consumed yet up to
-  // the end of the input when `to_end` (reading them once; stdin included), and returns the
-  // hex digest of the *bytes hashed bytes (the whole input when to_end, else a prefix).
-  virtual void EnableSha256() = 0;
+  // With Open's `hash`: the SHA-256 of the stored input, computed from the bytes as the reader
+  // reads them (no second read). `to_end`: the bytes not read yet are read once and hashed too
+  // (stdin included). Returns the hex digest of the *bytes hashed bytes (the whole input when
+  // to_end, else the prefix read so far); empty without `hash`. Once.
   virtual std::string FinishSha256(bool to_end, uint64_t* bytes) = 0;
+  // FinishSha256(true, ...) without waiting for a hasher that reads the file on its own: the
+  // hasher (null without `hash`), whose Finish(true, ...) gives the digest; it no longer needs
+  // this reader.
+  virtual std::unique_ptr<InputHasher> TakeSha256() = 0;
 };
 
 }  // namespace nfm

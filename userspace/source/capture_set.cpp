@@ -79,7 +79,7 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
   }
   if (set->files_.size() == 1) {  // one input (maybe stdin): streamed, no first pass
     File& f = set->files_[0];
-    f.reader = CaptureReader::Open(f.path, error);
+    f.reader = CaptureReader::Open(f.path, error, set->hash_);
     if (!f.reader) return nullptr;
     f.reader->SetDeliverPartialRecord(deliver_partial);
     f.size = f.reader->FileSize();
@@ -90,8 +90,8 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
       InputProgress& in = (*infos)[0];
       in.path = f.path;
       in.format = f.reader->Format();
+      in.compression = f.reader->CompressionFormat();
       in.size = f.size;
-      if (set->hash_) f.reader->EnableSha256();
     }
     const int rc = f.reader->Next(&f.head);
     if (rc == 1) set->HeapPush(0); else set->Finish(0, rc);
@@ -107,8 +107,8 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
     set->bytes_total_ += f.size;
     f.info.path = f.path;
     f.info.format = r->Format();
+    f.info.compression = r->CompressionFormat();
     f.info.size = f.size;
-    if (set->hash_) r->EnableSha256();
     RawPacket raw;
     const int rc = r->Next(&raw);
     if (rc == 1) {
@@ -117,11 +117,16 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
       // No packet (header only) or corrupt from the first record: nothing to merge.
       if (rc < 0) set->errors_.push_back(r->Error());
       f.info.drops = r->Drops();
-      if (set->hash_) {
-        f.info.sha256_complete = true;
-        f.info.sha256 = r->FinishSha256(true, &f.info.sha256_bytes);
+      const CaptureStats stats = r->Stats();
+      if (set->hash_) {  // it never joins the merge: hash it now (one more read of it)
+        r.reset();
+        std::string err;
+        if (auto h = CaptureReader::Open(f.path, &err, true)) {
+          f.info.sha256_complete = true;
+          f.info.sha256 = h->FinishSha256(true, &f.info.sha256_bytes);
+        }
       }
-      AddStats(set->closed_stats_, r->Stats());
+      AddStats(set->closed_stats_, stats);
       f.done = true;
       set->bytes_closed_ += f.size;
     }
@@ -145,7 +150,7 @@ const std::string& CaptureSet::CurrentPath() const {
 uint64_t CaptureSet::BytesDone() const noexcept {
   uint64_t b = bytes_closed_;
   for (const File& f : files_)
-    if (f.reader) b += f.reader->Offset();
+    if (f.reader) b += f.reader->StoredOffset();
   return b;
 }
 
@@ -183,12 +188,19 @@ void CaptureSet::Finish(size_t i, int rc) {
     in.drops = f.reader->Drops();
     if (hash_) {  // end of input or corrupt record: the rest is hashed too
       in.sha256_complete = true;
-      in.sha256 = f.reader->FinishSha256(true, &in.sha256_bytes);
-      if (in.size == 0) in.size = in.sha256_bytes;
+      std::unique_ptr<InputHasher> h = f.reader->TakeSha256();
+      if (h && h->reads_file()) {
+        // Still reading the file: the digest is waited for when a manifest asks (the flush
+        // of the open flows runs meanwhile).
+        in.sha256_pending = std::make_shared<PendingDigest>(std::move(h));
+      } else if (h) {
+        in.sha256 = h->Finish(true, &in.sha256_bytes);
+        if (in.size == 0) in.size = in.sha256_bytes;
+      }
     }
   }
   AddStats(closed_stats_, f.reader->Stats());
-  bytes_closed_ += f.size ? f.size : f.reader->Offset();
+  bytes_closed_ += f.size ? f.size : f.reader->StoredOffset();
   f.reader.reset();
   f.done = true;
 }
@@ -197,7 +209,7 @@ bool CaptureSet::Join(size_t i) {
   File& f = files_[i];
   if (f.done) return false;
   std::string err;
-  f.reader = CaptureReader::Open(f.path, &err);
+  f.reader = CaptureReader::Open(f.path, &err, hash_);
   if (!f.reader) {  // it opened in the first pass: it changed since
     errors_.push_back(err);
     f.done = true;
@@ -205,7 +217,6 @@ bool CaptureSet::Join(size_t i) {
     return false;
   }
   f.reader->SetDeliverPartialRecord(deliver_partial_);
-  if (hash_) f.reader->EnableSha256();
   const int rc = f.reader->Next(&f.head);
   if (rc != 1) {
     Finish(i, rc);

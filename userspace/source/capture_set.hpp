@@ -21,14 +21,22 @@ namespace nfm {
 struct InputProgress {
   std::string path;
   std::string format;
-  uint64_t size = 0;
+  std::string compression = "none";  // CaptureReader::CompressionFormat
+  uint64_t size = 0;                   // as stored
   uint64_t records = 0;
   bool have_times = false;
   uint64_t first_ns = 0, last_ns = 0;  // earliest / latest record time so far
-  std::string sha256;                   // set when the file is done (see Open's `hash`)
-  uint64_t sha256_bytes = 0;
+  std::string sha256;                   // set when the file is done (see Open's `hash`),
+  uint64_t sha256_bytes = 0;            // or then by sha256_pending->Get (see Sha256())
+  std::shared_ptr<PendingDigest> sha256_pending;
   bool sha256_complete = false;
   std::vector<CaptureDrop> drops;       // pcapng ISB drop intervals (set when the file is done)
+  // sha256 and sha256_bytes, waiting for a pending digest (any thread, after the file is done).
+  void Sha256(std::string* hex, uint64_t* bytes) const {
+    *hex = sha256;
+    *bytes = sha256_bytes;
+    if (sha256_pending) sha256_pending->Get(hex, bytes);
+  }
 };
 
 class CaptureSet {

@@ -52,11 +52,23 @@ struct Frame {
   bool scapy;    // DecodeMode::kScapy2022
   PacketMeta* scapy_second = nullptr;  // kScapy2022: a second packet from the same frame (D20)
   bool* scapy_has_second = nullptr;
+  const TunnelConfig* tun = nullptr;  // kStrict with --tunnel inner and not yet inside a tunnel
 };
 
 // L4 header at `l4`. `ip_end`: end of the IP packet per its length field, clamped to the
 // capture (bounds payload_ip). `dissect_end`: where a dissector that honours the IP length
 // (scapy's IP.extract_padding) stops looking for the L4 header; see DecodePacket's contract.
+DecodeStatus DecodeL4(const Frame& f, uint32_t l4, uint32_t ip_end, uint32_t dissect_end,
+                      PacketMeta* out);
+DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out);
+
+// DecodeL4, then (--tunnel inner) the tunnel the transport header announces, if any.
+DecodeStatus DecodeL4OrTunnel(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out) {
+  const DecodeStatus st = DecodeL4(f, l4, ip_end, ip_end, out);
+  if (f.tun == nullptr || st != DecodeStatus::kOk) return st;
+  return Decap(f, l4, ip_end, out);
+}
+
 DecodeStatus DecodeL4(const Frame& f, uint32_t l4, uint32_t ip_end, uint32_t dissect_end,
                       PacketMeta* out) {
   const uint8_t* p = f.d + l4;
@@ -470,7 +482,7 @@ DecodeStatus DecodeIpv4(const Frame& f, uint32_t off, PacketMeta* out) {
     l4 += (uint32_t(f.d[l4 + 1]) + 2) * 4;
     if (l4 > f.cap) return DecodeStatus::kTruncated;
   }
-  return DecodeL4(f, l4, ip_end, ip_end, out);
+  return DecodeL4OrTunnel(f, l4, ip_end, out);
 }
 
 // IPv6, RFC 8200, with a bounded walk over the extension-header chain (§4).
@@ -517,7 +529,7 @@ DecodeStatus DecodeIpv6(const Frame& f, uint32_t off, PacketMeta* out) {
     if (cur > f.cap) return DecodeStatus::kTruncated;
   }
   // ESP (50), No Next Header (59) and unknown protocols land in DecodeL4's default branch.
-  return DecodeL4(f, cur, ip_end, ip_end, out);
+  return DecodeL4OrTunnel(f, cur, ip_end, out);
 }
 
 DecodeStatus DecodeMpls(const Frame& f, uint32_t off, PacketMeta* out);
@@ -677,6 +689,129 @@ DecodeStatus DecodeEthernet(const Frame& f, uint32_t off, PacketMeta* out) {
     next = off + 22;
   }
   return DecodeEtherType(f, type, next, out);
+}
+
+// ---- Overlay tunnels (--tunnel inner, kStrict) ---------------------------------------------
+//
+// The tunnel header after the outer transport header at `l4` (out holds the outer packet),
+// layouts as Wireshark 4.0 dissects them:
+//   VXLAN (RFC 7348)    flags (I = 0x08 must be set), 3 reserved, VNI (24 bits), 1 reserved;
+//                       then an Ethernet frame
+//   Geneve (RFC 8926)   Ver (2 bits, 0) | Opt Len (6 bits, 4-byte words), O | C | 6 reserved,
+//                       protocol type (16), VNI (24), reserved (8); options; then the protocol
+//                       type's payload: 0x6558 Ethernet, 0x0800 IPv4, 0x86dd IPv6
+//   GTP-U (3GPP TS 29.281 §5)  flags: version (3 bits, 1) | PT (1) | spare | E | S | PN;
+//                       message type (0xff G-PDU carries a user packet), length (16),
+//                       TEID (32); 4 more bytes (sequence number 16, N-PDU number 8, next
+//                       extension header type 8) when E, S or PN is set; with E, extension
+//                       headers (length in 4-byte words, content, next type) until type 0;
+//                       then an IPv4 or IPv6 packet (version nibble)
+//   GRE (RFC 2784, RFC 2890)  C | R | K | S | 9 reserved bits | version (3 bits, 0); protocol
+//                       type (16); checksum + reserved (4) if C, key (4) if K, sequence
+//                       number (4) if S; R set (RFC 1701 routing) and versions other than 0
+//                       (PPTP's enhanced GRE) are not opened; payload 0x6558 Ethernet
+//                       (transparent Ethernet bridging), 0x0800 IPv4, 0x86dd IPv6
+//   IP in IP            protocol 4 (IPv4) or 41 (IPv6) directly after the outer IP header
+// A header that is not one of these (VXLAN without I, Geneve version != 0, GTP-U signalling
+// messages, GRE with R or version != 0) leaves the outer packet as it is. An open tunnel whose
+// payload is cut gives kTruncated, a payload type not listed kUnsupportedEncap, an inner frame
+// that is not IP kNotIp; otherwise `out` is rewritten with the inner packet, whose frame
+// starts at the inner Ethernet header (VXLAN, Geneve and GRE 0x6558) or the inner IP header:
+// cap_len and wire_len lose the bytes before it, every other field is the inner packet's.
+constexpr uint16_t kGenevePort = 6081;
+constexpr uint16_t kGtpUPort = 2152;
+constexpr uint16_t kEtherTeb = 0x6558;  // transparent Ethernet bridging
+constexpr int kMaxGtpExtHeaders = 8;
+
+DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out) {
+  if (out->flags & (kPktFragment | kPktL4Truncated)) return DecodeStatus::kOk;
+  uint8_t type = kTunnelNone;
+  uint32_t inner = 0;
+  uint16_t ether = 0;  // 0: an IP packet, version by nibble
+  const uint8_t* d = f.d;
+  switch (out->proto) {
+    case 17: {
+      const uint32_t u = l4 + 8;  // the UDP payload
+      if (f.tun->IsVxlanPort(out->dport)) {
+        if (ip_end < u + 8) return ip_end > u ? DecodeStatus::kTruncated : DecodeStatus::kOk;
+        if (!(d[u] & 0x08)) return DecodeStatus::kOk;
+        type = kTunnelVxlan;
+        inner = u + 8;
+        ether = kEtherTeb;
+      } else if (out->dport == kGenevePort) {
+        if (ip_end < u + 8) return ip_end > u ? DecodeStatus::kTruncated : DecodeStatus::kOk;
+        if ((d[u] >> 6) != 0) return DecodeStatus::kOk;
+        type = kTunnelGeneve;
+        inner = u + 8 + (d[u] & 0x3fu) * 4;
+        ether = Rd16(d + u + 2);
+      } else if (out->dport == kGtpUPort) {
+        if (ip_end < u + 8) return ip_end > u ? DecodeStatus::kTruncated : DecodeStatus::kOk;
+        const uint8_t fl = d[u];
+        if ((fl >> 5) != 1 || !(fl & 0x10) || d[u + 1] != 0xff) return DecodeStatus::kOk;
+        type = kTunnelGtpU;
+        inner = u + 8;
+        if (fl & 0x07) {
+          if (ip_end < inner + 4) return DecodeStatus::kTruncated;
+          uint8_t next = (fl & 0x04) ? d[inner + 3] : 0;
+          inner += 4;
+          for (int n = 0; next != 0; ++n) {
+            if (n == kMaxGtpExtHeaders) return DecodeStatus::kMalformed;
+            if (ip_end < inner + 1) return DecodeStatus::kTruncated;
+            const uint32_t len = uint32_t(d[inner]) * 4;
+            if (len == 0) return DecodeStatus::kMalformed;
+            if (ip_end < inner + len) return DecodeStatus::kTruncated;
+            next = d[inner + len - 1];
+            inner += len;
+          }
+        }
+      } else {
+        return DecodeStatus::kOk;
+      }
+      break;
+    }
+    case 47: {
+      if (ip_end < l4 + 4) return ip_end > l4 ? DecodeStatus::kTruncated : DecodeStatus::kOk;
+      const uint8_t fl = d[l4];
+      if ((fl & 0x40) || (d[l4 + 1] & 0x07) != 0) return DecodeStatus::kOk;
+      type = kTunnelGre;
+      ether = Rd16(d + l4 + 2);
+      inner = l4 + 4 + ((fl & 0x80) ? 4 : 0) + ((fl & 0x20) ? 4 : 0) + ((fl & 0x10) ? 4 : 0);
+      break;
+    }
+    case 4:
+      type = kTunnelIpIp;
+      inner = l4;
+      ether = kEtherIpv4;
+      break;
+    case 41:
+      type = kTunnelIpIp;
+      inner = l4;
+      ether = kEtherIpv6;
+      break;
+    default:
+      return DecodeStatus::kOk;
+  }
+  if (ip_end < inner) return DecodeStatus::kTruncated;
+  if (ether != 0 && ether != kEtherTeb && ether != kEtherIpv4 && ether != kEtherIpv6)
+    return DecodeStatus::kUnsupportedEncap;
+  // The inner frame: from `inner` to the end of the capture, decoded with no further tunnels.
+  const uint32_t before = out->cap_len > f.cap - inner ? out->cap_len - (f.cap - inner) : 0;
+  const uint32_t wire = out->wire_len > before ? out->wire_len - before : 0;
+  *out = PacketMeta{};
+  out->cap_len = f.cap - inner;
+  out->wire_len = wire;
+  out->tunnel = type;
+  Frame g = f;
+  g.d = f.d + inner;
+  g.cap = f.cap - inner;
+  g.tun = nullptr;
+  if (ether == kEtherTeb) return DecodeEthernet(g, 0, out);
+  if (ether != 0) return DecodeEtherType(g, ether, 0, out);
+  if (g.cap < 1) return DecodeStatus::kTruncated;
+  const uint8_t v = g.d[0] >> 4;  // GTP-U T-PDU: IPv4, IPv6, or (5G) Ethernet / unstructured
+  if (v == 4) return DecodeIpv4(g, 0, out);
+  if (v == 6) return DecodeIpv6(g, 0, out);
+  return DecodeStatus::kNotIp;
 }
 
 // ---- IEEE 802.11 (LINKTYPE_IEEE802_11 105, _RADIOTAP 127, _PRISM 119, PPI 192) ----------
@@ -1093,20 +1228,23 @@ std::string LinkTypeText(uint32_t link_type) {
 }
 
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
-                          uint32_t wire_len, PacketMeta* out, DecodeMode mode) noexcept {
-  return DecodePacket2022(link_type, data, cap_len, wire_len, out, nullptr, nullptr, mode);
+                          uint32_t wire_len, PacketMeta* out, DecodeMode mode,
+                          const TunnelConfig* tunnels) noexcept {
+  return DecodePacket2022(link_type, data, cap_len, wire_len, out, nullptr, nullptr, mode, tunnels);
 }
 
 DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
-                              bool* has_second, DecodeMode mode) noexcept {
+                              bool* has_second, DecodeMode mode,
+                              const TunnelConfig* tunnels) noexcept {
   if (has_second) *has_second = false;
   if (mode == DecodeMode::kCic) return DecodeCic(data, cap_len, wire_len, out);
   *out = PacketMeta{};
   out->cap_len = cap_len;
   out->wire_len = wire_len;
   if (data == nullptr) cap_len = 0;
-  const Frame f{data, cap_len, mode == DecodeMode::kScapy2022, second, has_second};
+  const Frame f{data, cap_len, mode == DecodeMode::kScapy2022, second, has_second,
+                mode == DecodeMode::kStrict && tunnels != nullptr && tunnels->inner ? tunnels : nullptr};
   return DecodeLink(f, link_type, wire_len, 0, out);
 }
 

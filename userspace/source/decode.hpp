@@ -64,15 +64,35 @@ std::string LinkTypeText(uint32_t link_type);
 // kCic: CICFlowMeter master's view (source/decode_cic.hpp); the link type is ignored.
 enum class DecodeMode : uint8_t { kStrict, kScapy2022, kCic };
 
+// Overlay tunnels the strict decoder opens with --tunnel inner (kStrict only; the reference
+// profiles decode as their references did). One level: the inner packet of the first tunnel
+// gives the flow key and the lengths, whatever it carries (a tunnel in a tunnel is reported
+// as the flow of the middle layer). Tunnel detection: UDP destination port (VXLAN: any port of
+// vxlan_ports, Geneve 6081, GTP-U 2152), IP protocol 47 (GRE), 4 and 41 (IP in IP).
+// Outer IP fragments are not opened. docs/FEATURES.md "Overlay tunnels".
+struct TunnelConfig {
+  static constexpr int kMaxVxlanPorts = 8;
+  bool inner = false;
+  uint16_t vxlan_ports[kMaxVxlanPorts] = {4789, 8472};
+  uint8_t n_vxlan_ports = 2;
+  bool IsVxlanPort(uint16_t port) const noexcept {
+    for (int i = 0; i < n_vxlan_ports; ++i)
+      if (vxlan_ports[i] == port) return true;
+    return false;
+  }
+};
+
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                           uint32_t wire_len, PacketMeta* out,
-                          DecodeMode mode = DecodeMode::kStrict) noexcept;
+                          DecodeMode mode = DecodeMode::kStrict,
+                          const TunnelConfig* tunnels = nullptr) noexcept;
 
 // As DecodePacket, and in kScapy2022 mode a frame may yield a second packet (NetFlowMeter
 // 2022 makes one packet for "a TCP layer anywhere" and one for "a UDP layer anywhere", e.g.
 // TCP inside VXLAN: spec §1.1, D20). *has_second tells; `second` and `has_second` may be null.
 DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
-                              bool* has_second, DecodeMode mode) noexcept;
+                              bool* has_second, DecodeMode mode,
+                              const TunnelConfig* tunnels = nullptr) noexcept;
 
 }  // namespace nfm

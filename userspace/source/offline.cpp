@@ -97,7 +97,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       slot.status = opts.dpkt_decode
                         ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta)
                         : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
-                                           &has_second, mode);
+                                           &has_second, mode, &opts.tunnels);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;

@@ -11,6 +11,7 @@
 
 #include "engine/engine.hpp"
 #include "source/capture_set.hpp"
+#include "source/decode.hpp"
 
 namespace nfm {
 
@@ -28,6 +29,7 @@ struct OfflineOptions {
   std::vector<InputProgress>* inputs = nullptr;
   bool hash_input = false;
   bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
+  TunnelConfig tunnels;       // --tunnel inner: the strict decoder opens overlay tunnels
 };
 
 // Reads a capture's framing to the end and returns its pcapng drop intervals (for the offline

@@ -1,0 +1,293 @@
+# SPDX-License-Identifier: MIT
+"""Pods, not nodes: nfm-xdp with `--iface k8s` inside a CNI-built lab node (k8s_lab.py).
+
+Two nodes (bridge cni0 + host-local IPAM by the CNI plugins, VXLAN overlay flannel.1 between
+them); the agent runs in node 1's namespace only. Pods a and b (host veth renamed to
+"calib<pid>", Calico-style) on node 1, c and d on node 2. TCP (HTTP), UDP (echo) and ICMP
+between pods on the same node and across nodes, started from both ends; pod e is created while
+the agent runs, pod b is deleted and re-created under the same interface name.
+
+Oracle: tcpdump on eth0 inside every node-1 pod. For every flow of a node-1 pod:
+  - packets per direction (tshark's dissection of the pod capture) equal the agent's
+    fwd/bwd packet counts: each packet once, although it crossed 2 to 4 attached interfaces;
+  - the pod capture replayed offline gives the same row (live_test.compare_flows: integers
+    exact, time values within its stated tolerance).
+Plus: --where-columns node,iface names the node and, for every TCP/UDP flow, the interface that
+saw it first (the starting pod's veth, or flannel.1 for flows started on node 2); the interface metrics follow the pod churn (attach/detach counters, nfm_interface_up of
+the re-created interface back to 1), copies were dropped and counted (nfm_packets_ignored_total
+{reason="duplicate"}), and a second run shows --iface-exclude and the --max-ifaces refusal.
+
+Exit codes: 0 pass, 1 fail, 77 skipped (not root, or a kernel feature missing). A missing
+containernetworking-plugins package is a FAILURE, not a skip: scripts/install-deps.sh installs it.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import live_test as lt  # noqa: E402  (helpers: compare_flows, replay, Tools, tshark checks)
+from k8s_lab import Lab, LabError, missing_tools  # noqa: E402
+
+METRICS_PORT = 9591
+NODE_NAME = "lab-node-1"
+
+
+def check_where(lab: Lab, live_csv: Path, pods: list, stripped: Path) -> None:
+    """--where-columns node,iface: node is the given name; a TCP/UDP flow is reported by the
+    interface that saw it first: the veth of the node-1 pod that started it, else flannel.1
+    (started on node 2). Writes the CSV without those columns to `stripped` (for comparing with
+    an offline replay, which has no interface)."""
+    flannel = lab.host_links(lab.nodes[0])["flannel.1"]
+    local = {p.ip: (p.host_ifname, p.host_ifindex) for p in pods}
+    with open(live_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    lt.check(rows and list(rows[0])[-3:] == ["node", "iface", "ifindex"],
+             f"--where-columns node,iface: last columns {list(rows[0])[-3:] if rows else None}")
+    checked = 0
+    for r in rows:
+        lt.check(r["node"] == NODE_NAME, f"node column {r['node']!r}, want {NODE_NAME!r}")
+        if r["protocol"] not in ("TCP", "UDP") or not (r["src_ip"] in local or r["dst_ip"] in local):
+            continue
+        want = local.get(r["src_ip"], ("flannel.1", flannel))
+        got = (r["iface"], int(r["ifindex"] or 0))
+        lt.check(got == want, f"flow {r['src_ip']}:{r['src_port']} -> {r['dst_ip']}:{r['dst_port']} "
+                              f"{r['protocol']}: reported by {got}, want {want}")
+        checked += 1
+    lt.check(checked >= 20, f"only {checked} TCP/UDP flows to check the interface of")
+    lt.log(f"--where-columns: {checked} TCP/UDP flows reported by the interface that saw them first")
+    with open(stripped, "w", newline="") as f:
+        keep = list(rows[0])[:-3]
+        w = csv.DictWriter(f, fieldnames=keep, extrasaction="ignore", lineterminator="\r\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def serve(lab: Lab, pod) -> None:
+    """HTTP on 8080 and a UDP echo on 5353 in the pod; returns once both listen."""
+    www = lab.tmp / f"www-{pod.name}"
+    www.mkdir(exist_ok=True)
+    (www / "small.txt").write_text("hello\n" * 40)
+    (www / "big.bin").write_bytes(os.urandom(120_000))
+    lab.spawn(pod, ["python3", "-m", "http.server", "8080", "--bind", pod.ip, "--directory", str(www)],
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lab.spawn(pod, ["python3", "-c", lt.UDP_ECHO, pod.ip, "5353"], stdout=subprocess.DEVNULL,
+              stderr=subprocess.DEVNULL)
+    lt.wait_for(lambda: ":8080" in (s := lab.exec(pod, ["ss", "-ltnu"]).stdout) and ":5353" in s, 15,
+                f"servers in pod {pod.name}")
+
+
+def traffic(lab: Lab, src, dst) -> None:
+    """TCP, UDP and ICMP from `src` to `dst` (both directions of each flow)."""
+    for name in ("small.txt", "big.bin"):
+        lab.exec(src, ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", f"http://{dst.ip}:8080/{name}"])
+    lab.exec(src, ["python3", "-c", lt.UDP_CLIENT, dst.ip, "5353", "3"])
+    lab.exec(src, ["python3", "-c", lt.ICMP_PING, dst.ip, "3"])
+
+
+def metrics(lab: Lab) -> str:
+    return lab.exec(lab.nodes[0], ["curl", "-s", "--max-time", "2", f"http://127.0.0.1:{METRICS_PORT}/metrics"],
+                    check=False).stdout
+
+
+def directional_packets(pcap: Path, ips: set[str]) -> dict[tuple, int]:
+    """(src, sport, dst, dport, proto) -> packets, by tshark (independent of our decoders)."""
+    fields = ["ip.src", "ip.dst", "ip.proto", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
+    cmd = ["tshark", "-r", str(pcap), "-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
+    for f in fields:
+        cmd += ["-e", f]
+    names = {"1": "ICMP", "6": "TCP", "17": "UDP"}
+    out: dict[tuple, int] = {}
+    for line in lt.run(cmd).stdout.splitlines():
+        v = dict(zip(fields, line.split("\t")))
+        proto = names.get(v.get("ip.proto", ""))
+        if not proto or not (v["ip.src"] in ips or v["ip.dst"] in ips):
+            continue
+        sp = v.get("tcp.srcport") or v.get("udp.srcport") or "0"
+        dp = v.get("tcp.dstport") or v.get("udp.dstport") or "0"
+        k = (v["ip.src"], sp, v["ip.dst"], dp, proto)
+        out[k] = out.get(k, 0) + 1
+    return out
+
+
+def csv_directional_packets(path: Path, ips: set[str]) -> dict[tuple, int]:
+    _, flows = lt.read_flows(path)
+    out: dict[tuple, int] = {}
+    for k, r in flows.items():
+        if not (k[0] in ips or k[2] in ips):
+            continue
+        fwd = (k[0], k[1], k[2], k[3], k[4])
+        bwd = (k[2], k[3], k[0], k[1], k[4])
+        out[fwd] = out.get(fwd, 0) + int(r["fwd_packets_count"])
+        if int(r["bwd_packets_count"]):
+            out[bwd] = out.get(bwd, 0) + int(r["bwd_packets_count"])
+    return out
+
+
+def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
+    calib = f"calib{os.getpid() % 100000}"[:15]
+    with Lab(nodes=2) as lab:
+        n1 = lab.nodes[0]
+        a = lab.create_pod(0, "a")
+        b = lab.create_pod(0, "b", host_ifname=calib)
+        c = lab.create_pod(1, "c")
+        d = lab.create_pod(1, "d")
+        for p in (a, b, c, d):
+            serve(lab, p)
+        caps = {}
+        for p in (a, b):
+            caps[p.name] = (tmp / f"{p.name}.pcap", lab.tcpdump(p, tmp / f"{p.name}.pcap"))
+        live_csv, err = tmp / "live.csv", tmp / "agent.err"
+        agent = lab.spawn(n1, [tools.live, "--iface", "k8s", "--csv", str(live_csv), "--metrics-addr",
+                               f"127.0.0.1:{METRICS_PORT}", "--where-columns", "node,iface", "--node-name",
+                               NODE_NAME, *extra], stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+        # Attached: flannel.1, cni0 and the two pod veths.
+        lt.wait_for(lambda: agent.poll() is not None or (lt.metric(metrics(lab), "nfm_interfaces_attached") or 0) >= 4,
+                    20, "the agent to attach to 4 interfaces")
+        lt.check(agent.poll() is None, f"agent exited early: {err.read_text()}")
+        m0 = metrics(lab)
+        lt.check(lt.metric(m0, f'nfm_interface_up{{iface="{a.host_ifname}"}}') == 1, "pod a's veth not attached")
+        lt.check(lt.metric(m0, f'nfm_interface_up{{iface="{calib}"}}') == 1, f"{calib} not attached")
+        lt.check(lt.metric(m0, 'nfm_interface_up{iface="flannel.1"}') == 1, "flannel.1 not attached")
+        lt.check(lt.metric(m0, 'nfm_interface_up{iface="ul0"}') is None, "the underlay ul0 matched the k8s preset")
+
+        # Same node and across nodes, each started from both ends.
+        for src, dst in ((a, b), (b, a), (a, c), (c, a), (b, d), (d, b)):
+            traffic(lab, src, dst)
+
+        # A pod appears while the agent runs: attached within a second (netlink link events).
+        e = lab.create_pod(0, "e")
+        t0 = time.time()
+        lt.wait_for(lambda: lt.metric(metrics(lab), f'nfm_interface_up{{iface="{e.host_ifname}"}}') == 1, 5,
+                    f"new pod e's veth {e.host_ifname} to be attached")
+        lt.log(f"pod e ({e.host_ifname}) attached {time.time() - t0:.2f} s after CNI ADD returned")
+        lt.check(time.time() - t0 < 1.5, "new pod interface attached later than a second")
+        caps["e"] = (tmp / "e.pcap", lab.tcpdump(e, tmp / "e.pcap"))
+        serve(lab, e)
+        traffic(lab, e, a)
+        traffic(lab, c, e)
+
+        # Pod b goes and comes back under the same interface name (and a new address).
+        attached_before = lt.metric(metrics(lab), 'nfm_interface_events_total{event="attached"}')
+        caps["b"] = (caps["b"][0], caps["b"][1], lab.stop_tcpdump(caps["b"][1]))[:2]
+        lab.delete_pod(b)
+        lt.wait_for(lambda: lt.metric(metrics(lab), f'nfm_interface_up{{iface="{calib}"}}') is None, 5,
+                    f"{calib}'s series to go after pod b was deleted")
+        detached = lt.metric(metrics(lab), 'nfm_interface_events_total{event="detached"}')
+        lt.check(detached is not None and detached >= 1, "no detach counted after pod b was deleted")
+        b2 = lab.create_pod(0, "b", host_ifname=calib)
+        lt.wait_for(lambda: lt.metric(metrics(lab), f'nfm_interface_up{{iface="{calib}"}}') == 1, 5,
+                    f"{calib} to be attached again after pod b was re-created")
+        attached_after = lt.metric(metrics(lab), 'nfm_interface_events_total{event="attached"}')
+        lt.check(attached_after >= attached_before + 1, f"attach counter {attached_before} -> {attached_after}")
+        caps["b2"] = (tmp / "b2.pcap", lab.tcpdump(b2, tmp / "b2.pcap"))
+        serve(lab, b2)
+        traffic(lab, b2, a)
+        traffic(lab, d, b2)
+
+        time.sleep(0.5)
+        final = metrics(lab)
+        agent.send_signal(signal.SIGINT)
+        try:
+            agent.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise lt.Failure("agent did not stop within 30 s of SIGINT")
+        stderr = err.read_text()
+        lt.check(agent.returncode == 0, f"agent exit code {agent.returncode}: {stderr}")
+        s = lt.parse_summary(stderr)
+        lt.log(s["line"])
+        lt.check(s["lost"] == 0, "ring losses in a light-traffic run")
+        dup = lt.metric(final, 'nfm_packets_ignored_total{reason="duplicate"}')
+        lt.log(f"copies dropped by dedup (metric): {dup}")
+        lt.check(dup is not None and dup > 0, "no packet copy was dropped, though traffic crossed several interfaces")
+        lt.check("dedup dropped" in stderr, "summary line lacks the dedup count")
+        for line in stderr.splitlines():
+            if "attached to" in line or "detached" in line or "gone" in line:
+                lt.log("  agent: " + line)
+
+        pods = {"a": a, "b": b, "e": e, "b2": b2}
+        plain_csv = tmp / "live.plain.csv"
+        check_where(lab, live_csv, list(pods.values()), plain_csv)
+        for name, entry in caps.items():
+            if len(entry) > 1 and entry[1] is not None and entry[1].poll() is None:
+                lab.stop_tcpdump(entry[1])
+        total_flows = 0
+        for name, entry in caps.items():
+            pcap, pod = entry[0], pods[name]
+            ips = {pod.ip}
+            want = directional_packets(pcap, ips)
+            got = csv_directional_packets(plain_csv, ips)
+            diffs = [f"{k}: capture {want.get(k)} vs agent {got.get(k)}" for k in sorted(set(want) | set(got))
+                     if want.get(k) != got.get(k)]
+            lt.check(not diffs, f"pod {name} ({pod.ip}): per-direction packets differ:\n  " + "\n  ".join(diffs[:30]))
+            off_csv = tmp / f"{name}.off.csv"
+            lt.replay(tools, pcap, off_csv)
+            rows = lt.compare_flows(plain_csv, off_csv, lambda k: k[0] in ips or k[2] in ips)
+            lt.check(not rows, f"pod {name}: live rows differ from the replayed capture:\n  " + "\n  ".join(rows[:30]))
+            protos = sorted({k[4] for k in want})
+            lt.log(f"pod {name} ({pod.ip}): {len(want)} directions, protocols {', '.join(protos)}: equal")
+            total_flows += len(want)
+        lt.check(total_flows >= 24, f"expected at least 24 flow directions, got {total_flows}")
+
+        # --iface-exclude and --max-ifaces: veths excluded; of flannel.1, cni0 and calib only 2 fit.
+        err2 = tmp / "agent2.err"
+        p2 = lab.spawn(n1, [tools.live, "--iface", "k8s", "--iface-exclude", "veth*", "--max-ifaces", "2",
+                            "--duration", "1.5", "--csv", str(tmp / "limit.csv"), "--metrics-addr", ""],
+                       stdout=subprocess.DEVNULL, stderr=open(err2, "w"))
+        p2.wait(timeout=30)
+        out2 = err2.read_text()
+        lt.check(p2.returncode == 0, f"limited agent exit code {p2.returncode}: {out2}")
+        lt.check("--max-ifaces limit" in out2, f"no --max-ifaces refusal printed:\n{out2}")
+        attached = [l for l in out2.splitlines() if "note: attached to" in l]
+        lt.check(len(attached) == 2, f"expected 2 attached interfaces with --max-ifaces 2:\n{out2}")
+        lt.check(not any("attached to veth" in l for l in attached), f"--iface-exclude 'veth*' ignored:\n{out2}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nfm", required=True)
+    ap.add_argument("--harness", default="")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--agent-arg", action="append", default=[],
+                    help="extra agent argument (e.g. --agent-arg=--dedup=off shows the test failing)")
+    a = ap.parse_args()
+    lt.kernel_ready()
+    missing = missing_tools() + [t for t in ("tcpdump", "tshark") if not shutil.which(t)]
+    if missing:
+        # Not a skip: scripts/install-deps.sh installs all of them, so CI must have them.
+        print(f"FAIL k8s_pods: MISSING {', '.join(missing)}; run scripts/install-deps.sh", flush=True)
+        return 1
+    tools = lt.Tools(a.nfm, a.harness)
+    tmp = Path(tempfile.mkdtemp(prefix="nfm-k8s-pods-"))
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+    start = time.time()
+    try:
+        t_k8s_pods(tools, tmp, a.agent_arg)
+    except (lt.Failure, LabError) as e:
+        msg = str(e)
+        if "lacks" in msg and "kernel" in msg:
+            lt.skip(f"KERNEL FEATURE MISSING: {msg}")
+        print(f"FAIL k8s_pods: {msg}", flush=True)
+        print(f"(files in {tmp})")
+        return 1
+    print(f"PASS k8s_pods ({time.time() - start:.0f} s)")
+    if not a.keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
