@@ -20,8 +20,8 @@ mkdir -p "$cache/debs"
 
 build_pkgs=(build-essential cmake pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
             libcli11-dev prometheus-cpp-dev libcivetweb-dev libgtest-dev libgmock-dev
-            libbenchmark-dev libzstd-dev python3)
-runtime_pkgs=(libbpf1 libelf1 zlib1g libzstd1 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1
+            libbenchmark-dev libzstd-dev liblzma-dev libbz2-dev python3)
+runtime_pkgs=(libbpf1 libelf1 zlib1g libzstd1 liblzma5 libbz2-1.0 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 libcivetweb1
               iproute2)
 collector_pkgs=(nfdump)  # the optional IPFIX collector example (deploy/k8s/collector/)
 
