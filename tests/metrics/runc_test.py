@@ -360,8 +360,10 @@ def run(a, work: Path) -> None:
               f"(the manifest's --csv with $(NODE_NAME))")
         cont_flows = csv_flows(files[0])
         agent_args = b.config["process"]["args"]
-        iface_auto = any(x in ("--iface=auto", "auto") for x in agent_args)
-        if iface_auto:
+        # What the manifest attaches to: the pods' interfaces (the k8s preset: the CNI bridge's
+        # veths) or only the uplink (--iface=auto).
+        pods_seen = any(x in ("--iface=k8s", "--iface=veth*") for x in agent_args)
+        if not pods_seen:
             # --iface=auto: the node's uplink only. Same-node pod traffic never reaches it and the
             # cross-node traffic crosses it inside VXLAN: tunnel flows (outer UDP 4789).
             tunnel = sum(v[0] + v[1] for k, v in cont_flows.items() if k[3] == "4789" or k[1] == "4789")
@@ -371,11 +373,17 @@ def run(a, work: Path) -> None:
             log(f"container: --iface=auto sees the uplink: {tunnel} packets in VXLAN tunnel flows "
                 f"({cross} pod UDP packets sent across nodes)")
         else:
+            # Each packet once (--dedup across the pods' veths, the bridge and the uplink with
+            # --tunnel inner): every pod flow with exactly the packets sent, none twice.
             for k, n in sent.items():
                 got = cont_flows.get(k)
                 check(got is not None and got[0] == n and got[1] == 0,
                       f"container: flow {k}: {got}, sent {n} packets one way")
-            log(f"container: {len(sent)} pod UDP flows (same node and across nodes) with their packet counts")
+            tunnel = [k for k in cont_flows if "4789" in (k[1], k[3])]
+            if "--tunnel=inner" in agent_args:
+                check(not tunnel, f"container: --tunnel=inner, yet flows keyed on the VXLAN port: {tunnel}")
+            log(f"container: {len(sent)} pod UDP flows (same node and across nodes) with their packet counts, "
+                f"{len(tunnel)} tunnel flows")
         got_coll = nfdump_flows(coll_dir)
         for k, v in cont_flows.items():
             back = (k[2], k[3], k[0], k[1])
