@@ -12,7 +12,8 @@ TEST_PKGS=(prometheus tcpdump iperf3 curl tshark python3 python3-yaml netsniff-n
            iputils-ping procps nfdump pmacct libfixbuf-tools zstd xz-utils bzip2 python3-scapy wireshark-common
            openjdk-17-jdk-headless  # JDK 17: oracle of Java Double.toString (profile cic)
            python3-pandas python3-sklearn  # examples/live_detector and its test; pandas.read_json check
-           containernetworking-plugins)  # /usr/lib/cni/bridge + host-local: the k8s lab (tests/integration/k8s_lab.py)
+           containernetworking-plugins  # /usr/lib/cni/bridge + host-local: the k8s lab (tests/integration/k8s_lab.py)
+           runc)  # the DaemonSet's pod under a real OCI runtime (tests/metrics/runc_test.py)
 
 want=("${BUILD_PKGS[@]}" "${RUN_PKGS[@]}")
 [[ "${1:-}" == "--runtime-only" ]] || want+=("${TEST_PKGS[@]}")
