@@ -339,7 +339,9 @@ def report(a, tmp, outdir, samples, sent, sent_churn, churns, stderr, coll, dura
     lt.log("\nsoak figures (for docs/PERFORMANCE.md):")
     lt.log(f"| run | {a.minutes:g} min, {len(samples)} scrapes, {churns} interface re-creations, "
            f"{coll['restarts']} collector restarts ({coll['connections']} connections) |")
-    lt.log(f"| RSS after warm-up | {rss0 >> 10} KiB -> max {rss_max >> 10} KiB |")
+    thirds = [warm[int(i * (len(warm) - 1) / 4)]["rss"] >> 10 for i in range(5)]
+    lt.log(f"| RSS after warm-up | {rss0 >> 10} KiB -> max {rss_max >> 10} KiB; at each quarter of the rest: "
+           f"{' / '.join(str(x) for x in thirds)} KiB |")
     lt.log(f"| open descriptors after warm-up | {fds[0]}..{fds[-1]} |")
     lt.log(f"| BPF maps held | {maps} maps, memlock {mapb} bytes |")
     lt.log(f"| CSV | {len(rows)} rows in {parts} zstd parts; flows sent: {len(sent)} on the stable interface, "
