@@ -25,8 +25,8 @@
 //   * packets per flow: a minimum (TCP 8: SYN, SYN/ACK, ACK, one data packet each way,
 //     FIN/ACK, FIN/ACK, ACK; UDP 2: one request and its response), plus a share of the
 //     remaining packets by weight lognormal(0, 1.2) (UDP weights x0.25: UDP flows are short),
-//     rounded so the total is exactly PACKETS; UDP flows get an even count (request/response
-//     pairs); the odd packet left over goes to a TCP flow;
+//     rounded so the total is exactly PACKETS (or the minimums, if PACKETS is smaller); UDP flows
+//     get an even count (request/response pairs), so without TCP flows an odd PACKETS is one short;
 //   * duration: TCP lognormal(median 3 s, sigma 1.5), UDP lognormal(median 0.5 s, sigma 1.5),
 //     capped at 100 s (below the default 120-s idle timeout: one row per flow) and at the
 //     end of the span (less 20 ms); a flow has a round-trip time uniform in 0.1-5 ms: TCP
@@ -171,7 +171,7 @@ class TimedMix {
       flows_[i].total += static_cast<uint32_t>(extra);
       given += extra;
     }
-    for (uint64_t r = left - given, k = 0; r > 0 && tcp > 0; ++k) {
+    for (uint64_t r = left - given, k = 0; n > 0 && r > 0 && (tcp > 0 || r >= 2); ++k) {
       const uint32_t i = static_cast<uint32_t>(k % n);
       if (flows_[i].udp) {
         if (r >= 2) flows_[i].total += 2, r -= 2;
