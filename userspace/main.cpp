@@ -569,8 +569,6 @@ int RunEngine(RunContext& c, Engine& engine) {
   constexpr bool kFlowEngine = std::is_same_v<Engine, nfm::FlowEngine>;
   nfm::LossTimeline* loss_timeline = nullptr;
   const std::unique_ptr<nfm::LossOracle> loss = MakeLossOracle(c, &loss_timeline);
-  nfm::DatasetColumns extras(c.labels, o.default_label, loss.get());
-  extras.SetRowKind(c.cfg.snapshot_interval_s > 0);  // the row_kind column
   // --where-columns: live, the drain threads record each flow's interface (FlowIfaces).
   const auto where = [&o](const char* w) {
     return std::find(o.where_columns.begin(), o.where_columns.end(), w) != o.where_columns.end();
@@ -582,7 +580,14 @@ int RunEngine(RunContext& c, Engine& engine) {
     c.live->flow_ifaces = flow_ifaces.get();
   }
 #endif
-  extras.SetWhere(where("node"), where("iface"), NodeName(o), flow_ifaces.get());
+  // The data-set columns of one output (the CSV and the JSON Lines output have one each: each
+  // decides the label and loss of the rows it writes): row_kind, where, loss, label.
+  const auto dataset_columns = [&](nfm::DatasetColumns& d) {
+    d.SetRowKind(c.cfg.snapshot_interval_s > 0);
+    d.SetWhere(where("node"), where("iface"), NodeName(o), flow_ifaces.get());
+  };
+  nfm::DatasetColumns extras(c.labels, o.default_label, loss.get());
+  dataset_columns(extras);
   for (auto& x : *c.ipfix) x->SetWhere(NodeName(o), flow_ifaces.get());
 
   // Manifest next to every closed output file (not for stdout).
@@ -612,7 +617,7 @@ int RunEngine(RunContext& c, Engine& engine) {
   std::vector<std::unique_ptr<nfm::ManifestRows>> ipfix_rows;
   // JSON Lines: its own data-set columns (it decides label and loss of its rows) and manifest.
   nfm::DatasetColumns json_extras(c.labels, o.default_label, loss.get());
-  json_extras.SetRowKind(c.cfg.snapshot_interval_s > 0);
+  dataset_columns(json_extras);
   struct stat json_stat {};
   const bool want_json_manifest = c.json_sink && !o.no_manifest && o.json != "-" &&
                                   ::stat(o.json.c_str(), &json_stat) == 0 && S_ISREG(json_stat.st_mode);

@@ -183,7 +183,8 @@ def case_roundtrip_shared():
 
 
 def case_roundtrip_dataset_columns():
-    extra = ["--labels", str(rules_file()), "--default-label", "OTHER", "--loss-column"]
+    extra = ["--labels", str(rules_file()), "--default-label", "OTHER", "--loss-column",
+             "--where-columns", "node,iface", "--node-name", "lab-node-1"]
     caps = local_captures()
     shared = nfmtest.find_shared(str(REPO))
     if shared is not None:

@@ -45,7 +45,7 @@ std::string_view Body(std::string_view line) {
 // column stays a string: it prints names (TCP, UDP, ICMP) or a number.
 bool NumericTextColumn(std::string_view name) {
   return name == "src_port" || name == "dst_port" || name == "Src Port" || name == "Dst Port" ||
-         name == "Protocol" || name == "capture_loss";
+         name == "Protocol" || name == "capture_loss" || name == "ifindex";
 }
 
 bool IsInteger(std::string_view s) {
@@ -178,7 +178,9 @@ std::string_view JsonLinesExporter::Render(const FlowView& flow) {
       continue;
     }
     const std::string_view text = i < fields_.size() ? fields_[i] : std::string_view();
-    if (c.kind == Col::kNumber && IsInteger(text)) {
+    if (text.empty()) {  // no value (e.g. iface/ifindex offline): null, like an empty feature
+      line_ += "null";
+    } else if (c.kind == Col::kNumber && IsInteger(text)) {
       line_ += text;
     } else {
       line_ += JsonQuote(text);
