@@ -68,7 +68,7 @@ constexpr WhereElement kWhere[] = {
 
 uint8_t* PutFixedString(uint8_t* p, std::string_view v, size_t len) {
   const size_t n = std::min(v.size(), len);
-  std::memcpy(p, v.data(), n);
+  if (n) std::memcpy(p, v.data(), n);  // an empty view may have no data pointer
   std::memset(p + n, 0, len - n);
   return p + len;
 }
