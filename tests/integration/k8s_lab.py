@@ -63,9 +63,22 @@ def missing_tools() -> list[str]:
     return out
 
 
-def _offloads_off(ns: str, dev: str) -> None:
-    _run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"],
-         check=False)  # a bridge or vxlan device may refuse some of them; veths take all three
+def _offloads_off(ns: str, dev: str, strict: bool = False) -> None:
+    """TSO, GSO and GRO off. A bridge or vxlan device may refuse some of them; a veth takes all
+    three, and with strict=True they are read back (ethtool -k) and set again until they are off:
+    a pod whose eth0 kept GSO on would be captured as super-packets by tcpdump while every hook
+    reports wire segments."""
+    want = ("tcp-segmentation-offload", "generic-segmentation-offload", "generic-receive-offload")
+    for _ in range(10):
+        _run(["ip", "netns", "exec", ns, "ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"],
+             check=False)
+        if not strict:
+            return
+        shown = _run(["ip", "netns", "exec", ns, "ethtool", "-k", dev], check=False).stdout
+        if all(f"{k}: off" in shown for k in want):
+            return
+        time.sleep(0.1)
+    raise LabError(f"offloads still on for {dev} in {ns} after 10 tries: {shown.strip()[:300]}")
 
 
 @dataclass
@@ -264,8 +277,8 @@ class Lab:
             _run(["ip", "-n", node.ns, "link", "set", pod.host_ifname, "name", host_ifname])
             _run(["ip", "-n", node.ns, "link", "set", host_ifname, "up"])
             pod.host_ifname = host_ifname
-        _offloads_off(pod.ns, "eth0")
-        _offloads_off(node.ns, pod.host_ifname)
+        _offloads_off(pod.ns, "eth0", strict=True)
+        _offloads_off(node.ns, pod.host_ifname, strict=True)
         _offloads_off(node.ns, BRIDGE)
         pod.host_ifindex = int(json.loads(_run(["ip", "-n", node.ns, "-j", "link", "show",
                                                 pod.host_ifname]).stdout)[0]["ifindex"])
