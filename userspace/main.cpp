@@ -21,22 +21,22 @@
 #include <utility>
 #include <vector>
 
-#include "engine/cic_engine.hpp"
+#include "engine/cic/cic_engine.hpp"
 #include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
-#include "engine/ntl_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 #include "metrics/metrics.hpp"
 #include "label/labels.hpp"
 #include "nfm/counter_table.hpp"
 #include "output/csv_exporter.hpp"
 #include "output/json_exporter.hpp"
-#include "output/ipfix_options.hpp"
-#include "engine/feature_sets.hpp"
+#include "cli/ipfix_options.hpp"
+#include "engine/nfm_features.hpp"
 #include "output/dataset_columns.hpp"
 #include "output/manifest.hpp"
 #include "output/numfmt.hpp"
-#include "parallel/sharded_offline.hpp"
+#include "parallel/sharded_run.hpp"
 #include "source/sha256.hpp"
 #include "source/offline.hpp"
 #include "version.hpp"
@@ -1169,11 +1169,11 @@ int main(int argc, char** argv) {
   ctx.live = &live;
   ctx.status = &status;
 #endif
-  if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic_engine.hpp)
+  if (cic) {  // CICFlowMeter's life cycle: its own engine (engine/cic/cic_engine.hpp)
     nfm::CicEngine engine(cfg);
     return RunEngine(ctx, engine);
   }
-  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl_engine.hpp
+  if (cfg.profile == nfm::Profile::kNtl) {  // NTLFlowLyzer's life cycle: engine/ntl/ntl_engine.hpp
     nfm::NtlConfig ncfg;
     ncfg.base = cfg;
     ncfg.max_list_packets = o.ntl_max_packets;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/cic_engine.hpp"
+#include "engine/cic/cic_engine.hpp"
 #include "output/cic_row.hpp"
 #include "source/capture_reader.hpp"
 #include "source/decode.hpp"

@@ -31,7 +31,7 @@
 #include "output/csv_writer.hpp"
 #include "source/decode.hpp"
 #include "engine/engine.hpp"
-#include "engine/ntl_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 #include "engine/flow_record.hpp"
 #include "engine/flow_table.hpp"
 #include "traffic_model.hpp"

@@ -278,7 +278,7 @@ def case_split_data():
 
 # ----------------------------------------------------------------- the shard function
 # A replica of FlowKey::Hash over the corrected key (engine/flow_table.hpp, engine.cpp
-# CorrectedKey) and ShardOf (parallel/sharded_offline.cpp), only to build captures whose
+# CorrectedKey) and ShardOf (parallel/sharded_run.cpp), only to build captures whose
 # flows land on chosen workers. It decides nothing the test checks.
 M64 = (1 << 64) - 1
 

@@ -12,8 +12,8 @@
 
 #include "../common/packet_builder.hpp"
 #include "../tools/engine_harness.hpp"
-#include "engine/cic_engine.hpp"
-#include "engine/cic_flow.hpp"
+#include "engine/cic/cic_engine.hpp"
+#include "engine/cic/cic_flow.hpp"
 #include "output/cic_row.hpp"
 #include "output/java_double.hpp"
 #include "source/decode.hpp"

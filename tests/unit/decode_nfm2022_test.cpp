@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// DecodePacket2022 on tunnels: NetFlowMeter 2022 makes one packet for "a TCP layer anywhere"
+// DecodePacket on tunnels: NetFlowMeter 2022 makes one packet for "a TCP layer anywhere"
 // and one for "a UDP layer anywhere", with the outer IPv4 addresses and the outer protocol
 // label (spec §1.1, D20). Expected values are hand-computed from the frames built here.
 #include <gtest/gtest.h>
@@ -30,7 +30,7 @@ TEST(DecodeNfm2022, TcpInsideVxlanYieldsTwoPackets) {
   ASSERT_EQ(frame.size(), 14u + 20 + 8 + 8 + 14 + 20 + 20 + 10);
   PacketMeta tcp, udp;
   bool two = false;
-  ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &tcp, &udp, &two, DecodeMode::kScapy2022),
+  ASSERT_EQ(DecodePacket(1, frame.data(), frame.size(), frame.size(), &tcp, &udp, &two, DecodeMode::kScapy2022),
             DecodeStatus::kOk);
   ASSERT_TRUE(two);
   // First: the inner TCP layer with the outer addresses and the outer protocol (17 -> "UDP").
@@ -53,7 +53,7 @@ TEST(DecodeNfm2022, TcpInsideVxlanYieldsTwoPackets) {
   // The strict decoder sees only the outer UDP packet.
   PacketMeta strict;
   bool two_strict = true;
-  DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &strict, &udp, &two_strict, DecodeMode::kStrict);
+  DecodePacket(1, frame.data(), frame.size(), frame.size(), &strict, &udp, &two_strict, DecodeMode::kStrict);
   EXPECT_FALSE(two_strict);
   EXPECT_EQ(strict.dport, 4789);
 }
@@ -64,7 +64,7 @@ TEST(DecodeNfm2022, TcpInsideIpInIpIsOnePacketLabelledByOuterProtocol) {
   std::vector<uint8_t> frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").SetIpProto(4).Raw(inner).Bytes();
   PacketMeta m, second;
   bool two = true;
-  ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &m, &second, &two, DecodeMode::kScapy2022),
+  ASSERT_EQ(DecodePacket(1, frame.data(), frame.size(), frame.size(), &m, &second, &two, DecodeMode::kScapy2022),
             DecodeStatus::kOk);
   EXPECT_FALSE(two);
   EXPECT_TRUE(AddrIs(m.saddr, kOuterSrc));
@@ -84,7 +84,7 @@ TEST(DecodeNfm2022, UdpInsideGre) {
   std::vector<uint8_t> frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").SetIpProto(47).Raw(gre).Bytes();
   PacketMeta m, second;
   bool two = true;
-  ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &m, &second, &two, DecodeMode::kScapy2022),
+  ASSERT_EQ(DecodePacket(1, frame.data(), frame.size(), frame.size(), &m, &second, &two, DecodeMode::kScapy2022),
             DecodeStatus::kOk);
   EXPECT_FALSE(two);
   EXPECT_EQ(m.proto, 47);
@@ -102,7 +102,7 @@ TEST(DecodeNfm2022, UdpInsideGre) {
 DecodeStatus Decode2022(uint32_t link, const std::vector<uint8_t>& frame, PacketMeta* m, PacketMeta* second,
                         bool* two) {
   *two = false;
-  return DecodePacket2022(link, frame.data(), static_cast<uint32_t>(frame.size()), static_cast<uint32_t>(frame.size()),
+  return DecodePacket(link, frame.data(), static_cast<uint32_t>(frame.size()), static_cast<uint32_t>(frame.size()),
                           m, second, two, DecodeMode::kScapy2022);
 }
 

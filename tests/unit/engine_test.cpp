@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "../tools/engine_harness.hpp"
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 
 namespace {
 

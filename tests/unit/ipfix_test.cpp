@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/cic_engine.hpp"
-#include "engine/feature_sets.hpp"
-#include "engine/ntl_features.hpp"
+#include "engine/cic/cic_engine.hpp"
+#include "engine/nfm_features.hpp"
+#include "engine/ntl/ntl_features.hpp"
 #include "output/ipfix_exporter.hpp"
 #include "output/ipfix_message.hpp"
 #include "output/ipfix_template.hpp"

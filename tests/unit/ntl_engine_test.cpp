@@ -4,13 +4,13 @@
 // names (N1), the idle statistics gated on the active list (N3), the unwrapped sequence check
 // (N4), delta-len tie order, nanosecond captures, and the 347-column layout. Expected values
 // are worked out by hand from spec §8 in each test.
-#include "engine/ntl_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 
 #include <gtest/gtest.h>
 
 #include <optional>
 
-#include "engine/ntl_features.hpp"
+#include "engine/ntl/ntl_features.hpp"
 #include "output/csv_row.hpp"
 #include "../tools/engine_harness.hpp"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ntl_stats: NumPy/SciPy/statistics arithmetic of NTLFlowLyzer's list statistics, with values
 // computed by hand (each case says how).
-#include "engine/ntl_stats.hpp"
+#include "engine/ntl/ntl_stats.hpp"
 
 #include <gtest/gtest.h>
 

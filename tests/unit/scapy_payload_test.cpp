@@ -3,7 +3,7 @@
 // sizes are hand-computed from the BER rules (minimal length fields, minimal integers as
 // scapy's BERcodec_INTEGER writes them); tests/differential/scapy_payload_test.py checks the
 // same module against scapy itself. Also: bounded work on deep or huge input, and the hook
-// in DecodePacket2022 (padding after the IP packet is kept as is).
+// in DecodePacket (padding after the IP packet is kept as is).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -165,7 +165,7 @@ TEST(ScapyPayload, DecodeFollowsVxlanOnlyWhereScapyWould) {
     std::vector<uint8_t> frame = PacketBuilder().Eth().IPv4("192.0.2.1", "192.0.2.2").Udp(sport, 4789).Raw(vxlan).Bytes();
     PacketMeta m, second;
     bool two = false;
-    ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
+    ASSERT_EQ(DecodePacket(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
                                DecodeMode::kScapy2022), DecodeStatus::kOk);
     EXPECT_EQ(two, sport == 40000) << sport;
     EXPECT_EQ(m.sport, sport == 40000 ? 1234 : sport) << sport;
@@ -178,12 +178,12 @@ TEST(ScapyPayload, DecodeKeepsEthernetPaddingAfterTheRebuiltLayer) {
                                    .Raw(kUnbindAd).Trailer(7).Bytes();
   PacketMeta m, second;
   bool two = false;
-  ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
+  ASSERT_EQ(DecodePacket(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
                              DecodeMode::kScapy2022), DecodeStatus::kOk);
   EXPECT_EQ(m.payload_frame, 7u + 7u);  // rebuilt LDAP + Padding
   EXPECT_EQ(m.payload_ip, 19u);         // wire bytes, unchanged
   // The strict decoder (corrected profile) never re-encodes.
-  ASSERT_EQ(DecodePacket2022(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
+  ASSERT_EQ(DecodePacket(1, frame.data(), frame.size(), frame.size(), &m, &second, &two,
                              DecodeMode::kStrict), DecodeStatus::kOk);
   EXPECT_EQ(m.payload_frame, 19u + 7u);
   EXPECT_EQ(m.payload_ip, 19u);

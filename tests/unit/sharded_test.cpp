@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 #include "output/csv_row.hpp"
 #include "parallel/flow_merge.hpp"
-#include "parallel/sharded_offline.hpp"
+#include "parallel/sharded_run.hpp"
 #include "source/capture_set.hpp"
 #include "source/offline.hpp"
 

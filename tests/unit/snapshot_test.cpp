@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "../tools/engine_harness.hpp"
-#include "engine/cic_engine.hpp"
-#include "engine/feature_sets.hpp"
+#include "engine/cic/cic_engine.hpp"
+#include "engine/nfm_features.hpp"
 #include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "output/json_exporter.hpp"

@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 #include "engine/exact.hpp"
 #include "engine/flow_record.hpp"
 #include "engine/flow_table.hpp"
-#include "engine/ntl_compute.hpp"
-#include "engine/ntl_features.hpp"
+#include "engine/ntl/ntl_compute.hpp"
+#include "engine/ntl/ntl_features.hpp"
 
 namespace nfm {
 

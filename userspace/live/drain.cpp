@@ -18,11 +18,11 @@
 
 #include "bpf_util.hpp"
 #include "output/dataset_columns.hpp"
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 #include "event_decode.hpp"
 #include "parallel/flow_merge.hpp"
 #include "parallel/flow_queue.hpp"
-#include "parallel/sharded_offline.hpp"  // AddStats
+#include "parallel/sharded_run.hpp"  // AddStats
 
 namespace nfm::live {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "engine/cic_engine.hpp"
+#include "engine/cic/cic_engine.hpp"
 #include "output/java_double.hpp"
 
 namespace nfm {

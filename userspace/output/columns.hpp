@@ -7,14 +7,14 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 
 namespace nfm {
 
 inline constexpr int kNumColumns = 121;
 inline constexpr int kNumSeedColumns = 115;
 
-// The 7 identity columns, then the features of engine/feature_sets.hpp.
+// The 7 identity columns, then the features of engine/nfm_features.hpp.
 inline constexpr std::array<std::string_view, 7> kIdentityColumns = {
     "flow_id", "timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "protocol"};
 inline constexpr std::array<std::string_view, kNumColumns> kColumnNames = [] {

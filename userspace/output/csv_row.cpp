@@ -15,7 +15,7 @@
 
 #include "engine/exact.hpp"
 #include "output/java_double.hpp"
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 
 namespace nfm {
 

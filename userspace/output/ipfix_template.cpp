@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-#include "engine/ntl_features.hpp"
+#include "engine/ntl/ntl_features.hpp"
 #include "output/feature_value.hpp"
 
 namespace nfm::ipfix {

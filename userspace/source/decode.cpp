@@ -1230,10 +1230,10 @@ std::string LinkTypeText(uint32_t link_type) {
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                           uint32_t wire_len, PacketMeta* out, DecodeMode mode,
                           const TunnelConfig* tunnels) noexcept {
-  return DecodePacket2022(link_type, data, cap_len, wire_len, out, nullptr, nullptr, mode, tunnels);
+  return DecodePacket(link_type, data, cap_len, wire_len, out, nullptr, nullptr, mode, tunnels);
 }
 
-DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
+DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
                               bool* has_second, DecodeMode mode,
                               const TunnelConfig* tunnels) noexcept {

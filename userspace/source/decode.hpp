@@ -90,7 +90,7 @@ DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_
 // As DecodePacket, and in kScapy2022 mode a frame may yield a second packet (NetFlowMeter
 // 2022 makes one packet for "a TCP layer anywhere" and one for "a UDP layer anywhere", e.g.
 // TCP inside VXLAN: spec §1.1, D20). *has_second tells; `second` and `has_second` may be null.
-DecodeStatus DecodePacket2022(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
+DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
                               bool* has_second, DecodeMode mode,
                               const TunnelConfig* tunnels = nullptr) noexcept;

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "engine/ntl_engine.hpp"
-#include "engine/cic_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
+#include "engine/cic/cic_engine.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
 #include "source/decode_ntl.hpp"
@@ -96,7 +96,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       bool has_second = false;
       slot.status = opts.dpkt_decode
                         ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta)
-                        : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
+                        : DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
                                            &has_second, mode, &opts.tunnels);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;

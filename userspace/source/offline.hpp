@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Offline source: replays pcap/pcapng files (or stdin) through the flow engine, as one capture
 // (CaptureSet: merged by timestamp). It owns the read/decode loop and the progress line; it
-// knows nothing about CSV or metrics. The sharded (multi-threaded) replay is parallel/sharded_offline.hpp.
+// knows nothing about CSV or metrics. The sharded (multi-threaded) replay is parallel/sharded_run.hpp.
 #pragma once
 
 #include <atomic>

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/flow_view.hpp"
-#include "engine/ntl_features.hpp"
+#include "engine/ntl/ntl_features.hpp"
 
 namespace nfm {
 

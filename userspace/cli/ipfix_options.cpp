@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // --ipfix* flags (CLI11) and exporter construction; see ipfix_options.hpp.
-#include "output/ipfix_options.hpp"
+#include "cli/ipfix_options.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
-#include "engine/cic_engine.hpp"
-#include "engine/feature_sets.hpp"
-#include "engine/ntl_features.hpp"
+#include "engine/cic/cic_engine.hpp"
+#include "engine/nfm_features.hpp"
+#include "engine/ntl/ntl_features.hpp"
 #include "metrics/metrics.hpp"
 #include "output/ipfix_template.hpp"
 

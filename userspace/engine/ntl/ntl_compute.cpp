@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ComputeNtlFeatures (see ntl_compute.hpp): the 339 (reference) / 341 (corrected) values of a
 // flow in the arithmetic of NTLFlowLyzer's libraries (ntl_stats) or, corrected, exact.
-#include "engine/ntl_compute.hpp"
+#include "engine/ntl/ntl_compute.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "engine/exact.hpp"
-#include "engine/ntl_stats.hpp"
+#include "engine/ntl/ntl_stats.hpp"
 
 namespace nfm {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // NumPy/SciPy/statistics arithmetic of NTLFlowLyzer's list statistics, reproduced operation
 // by operation (see ntl_stats.hpp). Checked against numpy 1.24 / scipy 1.10 on random lists.
-#include "engine/ntl_stats.hpp"
+#include "engine/ntl/ntl_stats.hpp"
 
 #include <cmath>
 #include <limits>

@@ -3,7 +3,7 @@
 // per packet (counts, flags, bulk, active/idle, subflows, handshake, end test) and a bounded
 // packet list (16 bytes per packet, in 256-byte chunks from a pool) for the list statistics,
 // which are computed once when the flow ends, in the reference's arithmetic (ntl_stats).
-#include "engine/ntl_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -15,9 +15,9 @@
 
 #include "engine/exact.hpp"
 #include "engine/flow_table.hpp"
-#include "engine/ntl_compute.hpp"
-#include "engine/ntl_features.hpp"
-#include "engine/ntl_stats.hpp"
+#include "engine/ntl/ntl_compute.hpp"
+#include "engine/ntl/ntl_features.hpp"
+#include "engine/ntl/ntl_stats.hpp"
 
 namespace nfm {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CicEngine: per-packet procedure of CIC.md §3.1 (reference) or its corrected variant, the
 // §4 state updates and the §5 feature values. Text rendering lives in output/cic_row.cpp.
-#include "engine/cic_engine.hpp"
+#include "engine/cic/cic_engine.hpp"
 #include "engine/touched_flows.hpp"
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "engine/cic_flow.hpp"
+#include "engine/cic/cic_flow.hpp"
 #include "engine/flow_table.hpp"
 
 namespace nfm {

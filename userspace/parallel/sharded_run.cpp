@@ -4,7 +4,7 @@
 // (cooperative: the workers themselves; pipelined: a reader thread, the caller's, and an
 // output thread; replicated: every worker reads the whole input itself). The caller's thread
 // is worker 0 in cooperative and replicated mode.
-#include "parallel/sharded_offline.hpp"
+#include "parallel/sharded_run.hpp"
 
 #include <sched.h>
 #include <sys/resource.h>
@@ -22,10 +22,10 @@
 #include <system_error>
 #include <thread>
 
-#include "engine/cic_engine.hpp"
-#include "engine/feature_sets.hpp"
+#include "engine/cic/cic_engine.hpp"
+#include "engine/nfm_features.hpp"
 #include "engine/flow_table.hpp"
-#include "engine/ntl_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 #include "parallel/flow_merge.hpp"
 #include "parallel/flow_queue.hpp"
 #include "parallel/signal.hpp"
@@ -109,7 +109,7 @@ double ThreadCpuSeconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-// Which threads read and write (see sharded_offline.hpp). Cooperative (the default with 2
+// Which threads read and write (see sharded_run.hpp). Cooperative (the default with 2
 // or more workers): only the N workers; whichever runs dry reads the next batches and
 // whichever gets to it writes the flows that can leave (a lock each, taken only by try_lock).
 // Pipelined
@@ -191,7 +191,7 @@ struct BatchSource {
       bool has_second = false;
       const DecodeStatus st =
           kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
-               : DecodePacket2022(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
+               : DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
                                   mode, &tunnels);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
         PacketMeta& p = part == 1 ? second : m;

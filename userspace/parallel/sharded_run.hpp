@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "engine/ntl_engine.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 #include "source/offline.hpp"
 
 namespace nfm {

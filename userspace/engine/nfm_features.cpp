@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The FeatureSet objects the engines hand out with every FlowView.
-#include "engine/feature_sets.hpp"
+#include "engine/nfm_features.hpp"
 
 namespace nfm {
 
