@@ -4,11 +4,20 @@
 # bpf, integration, metrics and image tests, the unit/offline tiers again under ASan+UBSan,
 # the threaded tests under ThreadSanitizer, then a short libFuzzer run (crash inputs land in tests/regress/).
 # Tests that need root or a kernel feature skip with a loud message naming what is missing.
+#
+# Two lanes run side by side once the main build's offline tiers passed:
+#   live lane (foreground): integration and metrics tiers (network namespaces, serial), then the
+#     image tier. These wait on traffic, timers, the disk and the Debian archive more than on the CPU.
+#   sanitizer lane (background, nice 19): ASan+UBSan build and tests, TSan, the fuzz run. CPU only,
+#     no namespace, port or file shared with the live lane; niced so live tests keep their CPU.
+# The sanitizer lane's log is printed when it ends. Set NFM_TEST_SERIAL=1 to run the lanes one after the other.
 # Usage: scripts/run-tests.sh [BUILD_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 JOBS=$(nproc)
+T0=$SECONDS
+stamp() { printf '[%02d:%02d]' $(((SECONDS - T0) / 60)) $(((SECONDS - T0) % 60)); }
 
 if [[ ! -d ../shared ]]; then
   echo "############################################################################"
@@ -18,30 +27,56 @@ if [[ ! -d ../shared ]]; then
 fi
 [[ $(id -u) -eq 0 ]] || echo "NOTE: not root: bpf/integration/metrics-live tests will skip (they need CAP_BPF/CAP_NET_ADMIN)"
 
+# ASan+UBSan, TSan and fuzz, in this order; the exit status says whether all passed.
+sanitizer_lane() {
+  local st=0 ASAN="$BUILD-asan"
+  echo "== $(stamp) sanitizer build (ASan+UBSan): unit, cli and differential tiers"
+  cmake -S . -B "$ASAN" -DCMAKE_BUILD_TYPE=Debug -DNFM_SANITIZE=ON -DNFM_WITH_BPF=OFF >/dev/null || return 1
+  cmake --build "$ASAN" -j "$JOBS" -- --no-print-directory -s || return 1
+  (cd "$ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+     ctest -j "$JOBS" -L 'unit|cli|differential|regress' --output-on-failure) || st=1
+  echo "== $(stamp) ThreadSanitizer build: threaded unit tests and threaded CLI runs"
+  ./scripts/run-tsan.sh "$BUILD-tsan" || st=1
+  echo "== $(stamp) short fuzz run (libFuzzer, clang): decoder and capture reader + engine"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-45} ./tests/fuzz/run-short.sh "$BUILD-fuzz" || st=1
+  echo "== $(stamp) sanitizer lane done (status $st)"
+  return $st
+}
+
 status=0
-echo "== main build: all tiers"
+echo "== $(stamp) main build: all tiers"
 if ! cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null; then exit 1; fi
 cmake --build "$BUILD" -j "$JOBS" -- --no-print-directory -s || exit 1
-# Tiers that attach to network namespaces run serially (they share veth/netns tooling).
 (cd "$BUILD" && ctest -j "$JOBS" -LE 'integration|image|metrics' --output-on-failure) || status=1
-# Live tests share this machine's two cores with whatever else runs: a live test that fails is
-# run once more and must pass then (--repeat until-pass:2); the first failure stays in the log.
+echo "== $(stamp) offline tiers done"
+
+lane_log="$BUILD/sanitizer-lane.log"
+lane_pid=
+if [[ ${NFM_TEST_SERIAL:-0} == 1 ]]; then
+  sanitizer_lane || status=1
+else
+  echo "== $(stamp) sanitizer lane started in the background (nice 19; log: $lane_log, printed when it ends)"
+  (renice -n 19 -p $BASHPID >/dev/null; sanitizer_lane) >"$lane_log" 2>&1 &
+  lane_pid=$!
+  trap 'trap - INT TERM; kill 0' INT TERM  # the lane dies with the script
+fi
+
+# Live tiers attach to network namespaces and run serially (they share veth/netns tooling).
+# A live test that fails is run once more and must pass then (--repeat until-pass:2); the
+# first failure stays in the log.
+echo "== $(stamp) live tiers: integration and metrics"
 (cd "$BUILD" && ctest -L 'integration|metrics' -LE image --output-on-failure --repeat until-pass:2) || status=1
+echo "== $(stamp) image tier"
 (cd "$BUILD" && ctest -L 'image' --output-on-failure) || status=1
+echo "== $(stamp) live lane done"
 
-echo "== sanitizer build (ASan+UBSan): unit, cli and differential tiers"
-ASAN="$BUILD-asan"
-cmake -S . -B "$ASAN" -DCMAKE_BUILD_TYPE=Debug -DNFM_SANITIZE=ON -DNFM_WITH_BPF=OFF >/dev/null || exit 1
-cmake --build "$ASAN" -j "$JOBS" -- --no-print-directory -s || exit 1
-(cd "$ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-   ctest -j "$JOBS" -L 'unit|cli|differential|regress' --output-on-failure) || status=1
+if [[ -n $lane_pid ]]; then
+  wait "$lane_pid" || status=1
+  echo "== sanitizer lane log ($lane_log):"
+  cat "$lane_log"
+fi
 
-echo "== ThreadSanitizer build: threaded unit tests and threaded CLI runs"
-./scripts/run-tsan.sh "$BUILD-tsan" || status=1
-
-echo "== short fuzz run (libFuzzer, clang): decoder and capture reader + engine"
-FUZZ_SECONDS=${FUZZ_SECONDS:-45} ./tests/fuzz/run-short.sh "$BUILD-fuzz" || status=1
-
+echo "== $(stamp) total"
 if [[ $status -ne 0 ]]; then
   echo "run-tests: SOME TESTS FAILED (see above)"
 else
