@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// pipeline_bench: the kernel -> user pipeline without a NIC (issue 6).
+// pipeline_bench: the kernel -> user pipeline without a NIC.
 //
 // The real BPF object is loaded by the project's Loader (rings created exactly as RunLive
 // does: --rings shards of --ring-size KiB, rodata nfm_wakeup_bytes = ring size / 4) and is

@@ -4,7 +4,7 @@
 # gen_pcap's timed mix (fixed seed: the same bytes every time) and checks them:
 #   bench.pcap    5,500 TCP + 3,000 UDP flows over 300 s, 275,000 packets, 655 B frames (~184 MB)
 #   dataset.pcap  44,000 TCP + 24,000 UDP flows over 2,400 s, 2,190,000 packets, 655 B (~1.47 GB:
-#                 the tracker's "1.5 GB" rounded; 2.19 M records of 16 + 655 B are 1.47 GB)
+#                 "1.5 GB" rounded; 2.19 M records of 16 + 655 B are 1.47 GB)
 # Checks (each within 2 %, flows exactly): packets, file size, average frame and span by
 # `capinfos` (package wireshark-common; skipped with a note when absent), and the TCP and UDP
 # rows of a one-thread replay by BUILD's nfm-xdp (default timeouts: one row per flow).

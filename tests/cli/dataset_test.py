@@ -296,7 +296,7 @@ def case_manifest_sigterm():
 
 # ------------------------------------------------------------------------ loss column
 def case_manifest_ipfix():
-    # An IPFIX file: output gets its own manifest (issue 13): format ipfix, its size, one row per
+    # An IPFIX file: output gets its own manifest: format ipfix, its size, one row per
     # flow (the CSV of the same run is the reference), IPFIX records = flows in biflow mode and
     # flows + flows with backward packets in uniflow mode, the inputs' SHA-256, the elements as
     # columns, no label/loss column; --no-manifest writes none.

@@ -912,7 +912,7 @@ def run_set_case(args, tmp, fam):
     <fam> (corrected) against our own CSV of the same run (file)."""
     # run_agent adds --float-format .17g (cic ignores it: Java's Double.toString).
     ref_args = ["--profile", "cic", "--tz", "utc"] if fam == "cic" else ["--profile", "ntl"]
-    tol = 0.0 if fam == "cic" else 1e-9  # ntl: the differential test's bound (issue 14); exact counted
+    tol = 0.0 if fam == "cic" else 1e-9  # ntl: the differential test's bound; exact counted
     model = set_elements(args.binary, ref_args)
     check(len(model) == (76 if fam == "cic" else 339), f"{fam}: {len(model)} feature elements")
     tally = Tally()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Sharded engine and multi-file input (issue 12), label "threads".
+"""Sharded engine and multi-file input, label "threads".
 
   threads_test.py --binary build/nfm-xdp CASE     (CTest registers each case separately)
 
@@ -63,7 +63,7 @@ def data_captures() -> list[Path]:
     return nfmtest.list_captures(SRC / "tests" / "data")
 
 
-# The other engines and feature sets (issue 16): (name, arguments, timeout variants). CicEngine
+# The other engines and feature sets: (name, arguments, timeout variants). CicEngine
 # (--profile cic: the reference, no clock; --feature-set cic: corrected, idle expiry by the
 # clock), NtlEngine (--profile ntl: lazy end test) and the FlowEngine's ntl feature set (341
 # columns: more than the old fixed-size flow copy held).

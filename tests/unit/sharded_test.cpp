@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Threaded parts of issue 12: the sharded offline replay gives the same flows as the single
+// Threaded parts: the sharded offline replay gives the same flows as the single
 // engine (rows rendered by CsvRowRenderer, compared as sorted lists) and is deterministic;
 // FlowMerger's ordered merge; CaptureSet's timestamp merge of files. These also run under
 // ThreadSanitizer (scripts/run-tests.sh, make tsan).
