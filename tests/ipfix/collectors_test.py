@@ -57,6 +57,7 @@ SKIP = 77
 SRC = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(SRC / "tests" / "tools"))
 import nfmtest  # noqa: E402
+from ipfix_stream import IpfixStreamCounter  # noqa: E402
 
 PROTO = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMPV6": 58, "IPV6-ICMP": 58}
 problems = []
@@ -1029,36 +1030,15 @@ class Collector(threading.Thread):
         c, _ = ls.accept()
         ls.close()
         c.settimeout(30)
-        buf = b""
-        tlen = {}
+        counter = IpfixStreamCounter()
         while limit is None or self.records[idx] < limit:
             data = c.recv(65536)
             if not data:
                 break
-            buf += data
-            while len(buf) >= 16 and len(buf) >= struct.unpack("!H", buf[2:4])[0]:
-                n = struct.unpack("!H", buf[2:4])[0]
-                msg, buf = buf[:n], buf[n:]
-                off = 16
-                while off + 4 <= n:
-                    sid, sl = struct.unpack("!HH", msg[off:off + 4])
-                    if sid == 2:
-                        self.templates[idx] += 1
-                        q = off + 4
-                        while q + 4 <= off + sl:
-                            tid, cnt = struct.unpack("!HH", msg[q:q + 4])
-                            q += 4
-                            rl = 0
-                            for _ in range(cnt):
-                                eid, ln = struct.unpack("!HH", msg[q:q + 4])
-                                rl += ln
-                                q += 8 if eid & 0x8000 else 4
-                            tlen[tid] = rl
-                    elif sid in tlen:
-                        self.records[idx] += (sl - 4) // tlen[sid]
-                    else:
-                        self.error = f"connection {idx + 1}: data set {sid} before its template"
-                    off += sl
+            counter.feed(data)
+            self.records[idx], self.templates[idx] = counter.records, counter.templates
+            if counter.errors and self.error is None:
+                self.error = f"connection {idx + 1}: {counter.errors[0]}"
         c.close()
 
     def run(self):

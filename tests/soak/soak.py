@@ -39,8 +39,10 @@ import live_test as lt  # noqa: E402  (Net, agent start/stop, metrics helpers)
 # A TCP IPFIX collector that serves one connection for `period` seconds, closes it and its
 # listening socket, stays down 1 s, and listens again; on SIGTERM it writes its counts.
 COLLECTOR = r"""
-import json, signal, socket, struct, sys, time
+import json, signal, socket, sys, time
 port, period, out = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, sys.argv[4])
+from ipfix_stream import IpfixStreamCounter
 st = {"records": 0, "templates": 0, "connections": 0, "restarts": 0, "errors": []}
 stop = False
 def term(*_):
@@ -62,7 +64,7 @@ while not stop:
         continue
     st["connections"] += 1
     c.settimeout(0.5)
-    buf, tlen = b"", {}
+    counter = IpfixStreamCounter()
     while not stop and time.time() < end:
         try:
             d = c.recv(65536)
@@ -70,28 +72,11 @@ while not stop:
             continue
         if not d:
             break
-        buf += d
-        while len(buf) >= 16 and len(buf) >= struct.unpack("!H", buf[2:4])[0]:
-            n = struct.unpack("!H", buf[2:4])[0]
-            msg, buf = buf[:n], buf[n:]
-            off = 16
-            while off + 4 <= n:
-                sid, sl = struct.unpack("!HH", msg[off:off + 4])
-                if sid == 2:
-                    st["templates"] += 1
-                    q = off + 4
-                    while q + 4 <= off + sl:
-                        tid, cnt = struct.unpack("!HH", msg[q:q + 4]); q += 4; rl = 0
-                        for _ in range(cnt):
-                            eid, ln = struct.unpack("!HH", msg[q:q + 4]); rl += ln
-                            q += 8 if eid & 0x8000 else 4
-                        tlen[tid] = rl
-                elif sid in tlen:
-                    st["records"] += (sl - 4) // tlen[sid]
-                elif sid >= 256:
-                    st["errors"].append(f"data set {sid} before its template")
-                off += sl
+        counter.feed(d)
     c.close()
+    st["records"] += counter.records
+    st["templates"] += counter.templates
+    st["errors"] += counter.errors
     if not stop:
         st["restarts"] += 1
         time.sleep(1.0)
@@ -209,7 +194,8 @@ def run(a, tmp: Path) -> None:
         make_pair(net, va2, vb2, ip_a2, ip_b2)
         mport, cport = 19521, 19522
         cstats = tmp / "collector.json"
-        coll = net.spawn(net.ns_a, ["python3", "-c", COLLECTOR, str(cport), str(a.collector_s), str(cstats)])
+        coll = net.spawn(net.ns_a, ["python3", "-c", COLLECTOR, str(cport), str(a.collector_s), str(cstats),
+                             str(HERE.parent / "tools")])
         net.spawn(net.ns_a, ["python3", "-c", lt.UDP_SINK, "7100", "7101"])
         sender = net.spawn(net.ns_b, ["python3", "-c", SENDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                            text=True)
