@@ -193,18 +193,14 @@ def main() -> int:
 
     shared = nfmtest.find_shared(args.source_dir)
     if shared is None:
-        print("*" * 78)
-        print("SKIP: ../shared not found: differential tests against the reference were not run")
-        print("*" * 78)
+        nfmtest.loud("SKIP: ../shared not found: differential tests against the reference were not run")
         return nfmtest.SKIP_CODE
     if not os.access(args.binary, os.X_OK):
         print(f"FAIL: binary not found or not executable: {args.binary}")
         return 1
     expected_dir = shared / "expected" / args.profile
     if not expected_dir.is_dir():
-        print("*" * 78)
-        print(f"SKIP: {expected_dir} not found: no reference CSVs for --profile {args.profile}")
-        print("*" * 78)
+        nfmtest.loud(f"SKIP: {expected_dir} not found: no reference CSVs for --profile {args.profile}")
         return nfmtest.SKIP_CODE
     captures = nfmtest.only_filter(nfmtest.list_captures(shared / "pcaps"))
     if not captures:

@@ -139,17 +139,15 @@ def main() -> int:
     ap.add_argument("--binary", required=True)
     ap.add_argument("--source-dir", default=str(Path(__file__).resolve().parents[2]))
     args = ap.parse_args()
-    tshark = os.environ.get("NFM_TSHARK") or shutil.which("tshark")
+    tshark = nfmtest.find_tshark()
     if not tshark:
         print("SKIP: tshark not found")
         return nfmtest.SKIP_CODE
     shared = nfmtest.find_shared(args.source_dir)
     captures: list[Path] = []
     if shared is None:
-        print("*" * 78)
-        print("SKIP: ../shared not found: tshark coverage on the shared corpus was not run "
-              "(tests/data only)")
-        print("*" * 78)
+        nfmtest.loud("SKIP: ../shared not found: tshark coverage on the shared corpus was not run "
+                     "(tests/data only)")
     else:
         captures += nfmtest.list_captures(shared / "pcaps")
     captures += nfmtest.list_captures(Path(args.source_dir) / "tests" / "data")

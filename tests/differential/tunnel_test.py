@@ -26,7 +26,6 @@ tests/data is still checked.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -150,16 +149,14 @@ def main() -> int:
     ap.add_argument("--binary", required=True)
     ap.add_argument("--source-dir", default=str(Path(__file__).resolve().parents[2]))
     args = ap.parse_args()
-    tshark = os.environ.get("NFM_TSHARK") or shutil.which("tshark")
+    tshark = nfmtest.find_tshark()
     if not tshark:
         print("SKIP: tshark not found")
         return nfmtest.SKIP_CODE
     caps = sorted((Path(args.source_dir) / "tests" / "data").glob("tunnel_*.pcap"))
     shared = nfmtest.find_shared(args.source_dir)
     if shared is None:
-        print("*" * 78)
-        print("NOTE: ../shared not found: only tests/data/tunnel_*.pcap checked")
-        print("*" * 78)
+        nfmtest.loud("NOTE: ../shared not found: only tests/data/tunnel_*.pcap checked")
     else:
         extra = [c for c in nfmtest.list_captures(shared / "pcaps")
                  if any(w in c.name.lower() for w in ("vxlan", "geneve", "gtp", "gre", "ipip"))]

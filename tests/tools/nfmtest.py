@@ -10,6 +10,7 @@ import csv
 import io
 import ipaddress
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -31,6 +32,18 @@ def find_shared(source_dir: str | None = None) -> Path | None:
     p = (Path(source_dir) / ".." / "shared").resolve()
     return p if (p / "pcaps").is_dir() else None
 
+
+
+def loud(message: str) -> None:
+    """A line that must not be missed in a long log (a skipped tier, a narrowed check)."""
+    print("*" * 78)
+    print(message)
+    print("*" * 78)
+
+
+def find_tshark() -> str | None:
+    """tshark's path: $NFM_TSHARK, else the one on PATH; None when absent."""
+    return os.environ.get("NFM_TSHARK") or shutil.which("tshark")
 
 def list_captures(folder: Path) -> list[Path]:
     if not folder.is_dir():
