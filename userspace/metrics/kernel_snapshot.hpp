@@ -2,7 +2,8 @@
 // KernelSnapshot: everything the metrics show about a live capture (BPF counters, rings,
 // attach state per interface, health, the drain workers' engine totals and loads), as one
 // plain value, and KernelSnapshotBoard, the one place a live source publishes it and metrics
-// read it. Neither type knows the live source or Prometheus.
+// read it. Neither type knows the live source or Prometheus. The snapshot types are plain
+// values (copy freely); between threads they travel only through the board.
 #pragma once
 
 #include <chrono>

@@ -180,8 +180,8 @@ struct HealthState {
   std::atomic<double> stale_after_s{30.0};
 
   struct Now {
-    bool attached, draining;
-    double age_s;  // since the last update; -1: never updated
+    bool attached = false, draining = false;
+    double age_s = -1.0;  // since the last update; -1: never updated
   };
   static int64_t NowNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
