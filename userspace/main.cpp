@@ -261,7 +261,7 @@ int RunOfflineAndReport(const CommonOptions& o, Engine& engine, nfm::Metrics* me
     }
   }
   if (metrics) {
-    metrics->Update(st, nullptr);
+    metrics->Update(st);
     metrics->SetHealth(false, false);
   }
   return rc;
@@ -355,7 +355,7 @@ struct RunContext {
   nfm::FlowMetricsObserver* flow_metrics = nullptr;
 #ifdef NFM_HAVE_LIVE
   nfm::live::LiveOptions* live = nullptr;
-  nfm::live::LiveStatus* status = nullptr;  // outlives the run: the manifest and --metrics-linger read it
+  nfm::live::LiveStatus* status = nullptr;  // outlives the run: the manifest reads it
 #endif
 };
 
@@ -716,8 +716,7 @@ int RunEngine(RunContext& c, Engine& engine) {
         m->live = LiveManifestFacts(c, nullptr);  // no loss column in IPFIX records
         m->Start();
       }
-      if (c.metrics) c.metrics->AttachLive(&status);
-      rc = nfm::live::RunLive(live, engine, g_stop, &status, c.metrics);
+      rc = nfm::live::RunLive(live, engine, g_stop, &status, c.metrics ? &c.metrics->KernelBoard() : nullptr);
       if constexpr (std::is_same_v<Engine, nfm::NtlEngine>) {
         if (!o.quiet) {
           std::fprintf(stderr, "nfm-xdp: ntl packet lists: peak %.1f MiB; %llu flows reached --ntl-max-packets\n",
@@ -1141,8 +1140,7 @@ int main(int argc, char** argv) {
   const unsigned cpus = nfm::AvailableCpus();
   const unsigned threads = o.threads ? o.threads : live_mode ? cpus : DefaultOfflineThreads(o.pcap, cpus);
 #ifdef NFM_HAVE_LIVE
-  // Outlives the run: the manifest (written when the CSV closes, after the run) and the
-  // metrics server (--metrics-linger) read it.
+  // Outlives the run: the manifest (written when the CSV closes, after the run) reads it.
   nfm::live::LiveStatus status;
 #endif
   RunContext ctx;

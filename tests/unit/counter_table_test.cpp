@@ -82,7 +82,7 @@ TEST(CounterTable, EverySlotReachesItsOwnSeriesInTheLiveMetrics) {
   Metrics m("", BuildInfo{"1", "k", "live", "native"});
   KernelSnapshot k;
   for (int i = 0; i < NFM_CNT_MAX; ++i) k.counters[i] = 1000 + 17 * static_cast<uint64_t>(i);
-  m.Update(EngineStats{}, &k);  // engine totals 0: the shared not_ip series holds the kernel value only
+  m.KernelBoard().Publish(k);  // engine totals 0: the shared not_ip series holds the kernel value only
   const auto series = Parse(m.Render());
   std::set<std::string> used;
   for (int slot = 0; slot < NFM_CNT_MAX; ++slot) {

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 // Metrics: fixed names and labels, offline vs live sources, counters fed from absolute values,
-// histograms, and the HTTP side (/metrics, /healthz, /livez, bind errors) on loopback.
+// histograms, the live route (a KernelSnapshot published on the board, read at scrape time),
+// and the HTTP side (/metrics, /healthz, /livez, bind errors) on loopback.
 #include "metrics/metrics.hpp"
-
-#include "live/live.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -59,6 +60,12 @@ HttpReply Get(int port, const std::string& path) {
   return r;
 }
 
+// What the live source does every drain tick: the engine totals go with the kernel values.
+void Publish(Metrics& m, const EngineStats& s, KernelSnapshot k) {
+  k.engine = s;
+  m.KernelBoard().Publish(std::move(k));
+}
+
 EngineStats SampleStats() {
   EngineStats s;
   s.packets = 100;
@@ -82,7 +89,7 @@ EngineStats SampleStats() {
 TEST(Metrics, OfflineExportsEngineTotalsUnderFixedNames) {
   BuildInfo info{"9.9.9", "6.1.0-test", "offline", "none"};
   Metrics m("", info);
-  m.Update(SampleStats(), nullptr);
+  m.Update(SampleStats());
   const std::string t = m.Render();
   EXPECT_EQ(Value(t, "nfm_packets_total"), 100);
   EXPECT_EQ(Value(t, "nfm_bytes_total"), 64000);
@@ -122,7 +129,7 @@ TEST(Metrics, EncryptedAndUnsupportedEncapAreNamedIgnoreReasons) {
   s.skipped[static_cast<int>(SkipReason::kEncrypted)] = 3;
   s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)] = 5;
   Metrics off("", BuildInfo{"1", "k", "offline", "none"});
-  off.Update(s, nullptr);
+  off.Update(s);
   std::string t = off.Render();
   EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"encrypted\"}"), 3);
   EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"unsupported_encap\"}"), 5);
@@ -130,7 +137,7 @@ TEST(Metrics, EncryptedAndUnsupportedEncapAreNamedIgnoreReasons) {
   KernelSnapshot k;
   k.counters[NFM_CNT_ENCRYPTED] = 7;
   k.counters[NFM_CNT_UNSUPPORTED_ENCAP] = 11;
-  live.Update(s, &k);
+  Publish(live, s, k);
   t = live.Render();
   EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"encrypted\"}"), 10);
   EXPECT_EQ(Value(t, "nfm_packets_ignored_total{reason=\"unsupported_encap\"}"), 16);
@@ -141,15 +148,15 @@ TEST(Metrics, EncryptedAndUnsupportedEncapAreNamedIgnoreReasons) {
 TEST(Metrics, CountersFollowAbsoluteValuesAndNeverDecrease) {
   Metrics m("", BuildInfo{"1", "k", "offline", "none"});
   EngineStats s = SampleStats();
-  m.Update(s, nullptr);
+  m.Update(s);
   s.packets = 150;
-  m.Update(s, nullptr);
+  m.Update(s);
   EXPECT_EQ(Value(m.Render(), "nfm_packets_total"), 150);
   s.packets = 10;  // source reset (e.g. re-attach): the counter rebases instead of going down
-  m.Update(s, nullptr);
+  m.Update(s);
   EXPECT_EQ(Value(m.Render(), "nfm_packets_total"), 150);
   s.packets = 15;
-  m.Update(s, nullptr);
+  m.Update(s);
   EXPECT_EQ(Value(m.Render(), "nfm_packets_total"), 155);
 }
 
@@ -172,7 +179,7 @@ TEST(Metrics, LiveTakesPacketsFromKernelCounters) {
   k.interfaces = 2;
   k.attach_mode = "skb";
   EngineStats s = SampleStats();
-  m.Update(s, &k);
+  Publish(m, s, k);
   const std::string t = m.Render();
   EXPECT_EQ(Value(t, "nfm_packets_total"), 1500);
   EXPECT_EQ(Value(t, "nfm_bytes_total"), 140000);
@@ -196,43 +203,100 @@ TEST(Metrics, LiveTakesPacketsFromKernelCounters) {
   EXPECT_NE(t.find("attach_mode=\"skb\""), std::string::npos);
 }
 
-TEST(Metrics, LiveStatusFeedsKernelValuesAndHealth) {
-  Metrics m("", BuildInfo{"1", "k", "live", "auto"});
-  live::LiveStatus st;
-  st.counters[NFM_CNT_XDP_PACKETS] = 7;
-  st.counters[NFM_CNT_TC_PACKETS] = 5;
-  st.counters[NFM_CNT_RING_FULL] = 2;
-  st.events_bad = 1;
-  st.ring_fill_ratio = 0.25;
-  st.ring_fill_peak = 0.75;
-  st.xdp_mode = live::XdpMode::kNative;
-  st.attached = true;
-  st.draining = true;
-  m.AttachLive(&st);
-  m.Update(SampleStats(), static_cast<const KernelSnapshot*>(nullptr));  // reads the attached status
-  std::string t = m.Render();
+// Live values are read from the latest snapshot when the registry is collected: nothing is
+// pushed into the metrics, a scrape after a newer snapshot sees the newer values, and the
+// snapshot's attached/draining and publication time are the health.
+TEST(Metrics, ScrapeReadsTheLatestPublishedSnapshot) {
+  Metrics m("127.0.0.1:0", BuildInfo{"1", "k", "live", "auto"});
+  ASSERT_GT(m.Port(), 0);
+  EXPECT_EQ(Value(Get(m.Port(), "/metrics").body, "nfm_packets_total"), 0);  // nothing published yet
+  KernelSnapshot k;
+  k.counters[NFM_CNT_XDP_PACKETS] = 7;
+  k.counters[NFM_CNT_TC_PACKETS] = 5;
+  k.counters[NFM_CNT_RING_FULL] = 2;
+  k.events_bad = 1;
+  k.ring_fill_peak = 0.75;
+  k.attach_mode = "native";
+  k.attached = true;
+  k.draining = true;
+  k.workers = {{3, 1.5}, {0, 2.0}};
+  Publish(m, SampleStats(), k);
+  std::string t = Get(m.Port(), "/metrics").body;
   EXPECT_EQ(Value(t, "nfm_packets_total"), 12);
+  EXPECT_EQ(Value(t, "nfm_engine_packets_total"), 100);
   EXPECT_EQ(Value(t, "nfm_events_lost_total{reason=\"ring_full\"}"), 2);
   EXPECT_EQ(Value(t, "nfm_events_lost_total{reason=\"bad_event\"}"), 1);
   EXPECT_EQ(Value(t, "nfm_ring_fill_peak_ratio"), 0.75);
   EXPECT_EQ(Value(t, "nfm_capture_attached"), 1);
+  EXPECT_EQ(Value(t, "nfm_worker_queue_depth{worker=\"0\"}"), 3);
+  EXPECT_EQ(Value(t, "nfm_worker_busy_seconds{worker=\"1\"}"), 2);
+  EXPECT_GT(Value(t, "nfm_last_update_timestamp_seconds"), 1.6e9);
   EXPECT_NE(t.find("attach_mode=\"native\""), std::string::npos);
-  st.counters[NFM_CNT_XDP_PACKETS] = 17;
-  st.draining = false;
-  m.Update(SampleStats(), st);
+  EXPECT_EQ(Get(m.Port(), "/healthz").status, 200);
+  k.counters[NFM_CNT_XDP_PACKETS] = 17;
+  k.attach_mode.clear();  // no XDP attached now: the label keeps the last mode
+  k.draining = false;
+  Publish(m, SampleStats(), k);
   t = m.Render();
   EXPECT_EQ(Value(t, "nfm_packets_total"), 22);
   EXPECT_EQ(Value(t, "nfm_capture_draining"), 0);
+  EXPECT_NE(t.find("attach_mode=\"native\""), std::string::npos);
   int status = 0;
   m.HealthBody(&status);
   EXPECT_EQ(status, 503);
+  EXPECT_EQ(Get(m.Port(), "/healthz").status, 503);
+}
+
+// A drain thread that stops publishing makes /livez fail: the age is the snapshot's.
+TEST(Metrics, StaleSnapshotFailsLiveness) {
+  Metrics m("127.0.0.1:0", BuildInfo{"1", "k", "live", "native"});
+  KernelSnapshot k;
+  k.attached = k.draining = true;
+  Publish(m, SampleStats(), k);
+  EXPECT_EQ(Get(m.Port(), "/healthz").status, 200);
+  m.SetStaleAfter(0.05);
+  usleep(120000);
+  EXPECT_EQ(Get(m.Port(), "/livez").status, 503);
+  EXPECT_EQ(Get(m.Port(), "/metrics").status, 200);  // a scrape does not make it fresh
+  EXPECT_EQ(Get(m.Port(), "/livez").status, 503);
+  Publish(m, SampleStats(), k);
+  EXPECT_EQ(Get(m.Port(), "/livez").status, 200);
+}
+
+// One publisher, concurrent scrapes (run under ASan/UBSan with the unit tier): every scrape
+// sees one whole snapshot and the counter never goes down.
+TEST(Metrics, ConcurrentScrapesWhilePublishing) {
+  Metrics m("", BuildInfo{"1", "k", "live", "native"});
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    KernelSnapshot k;
+    for (uint64_t i = 1; i <= 2000; ++i) {
+      k.counters[NFM_CNT_XDP_PACKETS] = i;
+      k.interface_list = {{"eth" + std::to_string(i % 3), true, "xdp", "native"}};
+      Publish(m, SampleStats(), k);
+    }
+    done = true;
+  });
+  auto scrape = [&] {
+    double last = 0;
+    while (!done) {
+      const double v = Value(m.Render(), "nfm_packets_total");
+      EXPECT_GE(v, last);
+      last = v;
+    }
+  };
+  std::thread a(scrape), b(scrape);
+  publisher.join();
+  a.join();
+  b.join();
+  EXPECT_EQ(Value(m.Render(), "nfm_packets_total"), 2000);
 }
 
 TEST(Metrics, InterfaceUpAndAttachInfoFollowTheInterfaces) {
   Metrics m("", BuildInfo{"1", "k", "live", "none"});
   KernelSnapshot k;
   k.interface_list = {{"va", true, "xdp", "native"}, {"vb", true, "tcx_ingress", "none"}};
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   std::string t = m.Render();
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="va"})"), 1);
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="vb"})"), 1);
@@ -240,14 +304,14 @@ TEST(Metrics, InterfaceUpAndAttachInfoFollowTheInterfaces) {
   EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="vb",xdp_mode="none"})"), 1);
   // va disappears: up 0, its attach_info series goes; vb unchanged.
   k.interface_list[0] = {"va", false, "none", "none"};
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   t = m.Render();
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="va"})"), 0);
   EXPECT_EQ(t.find(R"(iface="va",xdp_mode)"), std::string::npos) << t;
   EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="vb",xdp_mode="none"})"), 1);
   // va comes back, now with tcx (someone else took XDP meanwhile).
   k.interface_list[0] = {"va", true, "tcx_ingress", "none"};
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   t = m.Render();
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="va"})"), 1);
   EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="va",xdp_mode="none"})"), 1);
@@ -262,13 +326,13 @@ TEST(Metrics, PatternInterfacesLeaveWithTheirSeries) {
   KernelSnapshot k;
   k.interface_list = {{"cni0", true, "xdp", "skb"}, {"calia", true, "tcx_ingress", "none"}};
   k.iface_events[0] = 2;  // attached
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   std::string t = m.Render();
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="calia"})"), 1);
   EXPECT_EQ(Value(t, R"(nfm_interface_events_total{event="attached"})"), 2);
   k.interface_list.pop_back();  // calia is gone
   k.iface_events[1] = 1;        // detached
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   t = m.Render();
   EXPECT_EQ(t.find(R"(iface="calia")"), std::string::npos) << t;
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="cni0"})"), 1);
@@ -276,7 +340,7 @@ TEST(Metrics, PatternInterfacesLeaveWithTheirSeries) {
   k.interface_list.push_back({"calia", true, "tcx_ingress", "none"});  // the pod is back
   k.iface_events[0] = 3;
   k.iface_events[2] = 4;  // refused_limit
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   t = m.Render();
   EXPECT_EQ(Value(t, R"(nfm_interface_up{iface="calia"})"), 1);
   EXPECT_EQ(Value(t, R"(nfm_attach_info{hook="tcx_ingress",iface="calia",xdp_mode="none"})"), 1);
@@ -318,7 +382,7 @@ TEST(Metrics, EveryNameHasThePrefixAndNoHighCardinalityLabel) {
   Metrics m("", BuildInfo{"1", "k", "live", "native"});
   KernelSnapshot k;
   k.interface_list = {{"eth0", true, "xdp", "native"}, {"eth1", false, "none", "none"}};
-  m.Update(SampleStats(), &k);
+  Publish(m, SampleStats(), k);
   const std::string t = m.Render();
   const std::regex sample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? )");
   const std::regex label(R"(([a-z_]+)=")");
@@ -357,7 +421,7 @@ TEST(Metrics, ServesMetricsAndHealthOnLoopback) {
   EXPECT_NE(r.body.find("\"attached\":false"), std::string::npos) << r.body;
   EXPECT_EQ(Get(m.Port(), "/livez").status, 200);  // starting is alive
   m.SetHealth(true, true);
-  m.Update(SampleStats(), nullptr);
+  m.Update(SampleStats());
   r = Get(m.Port(), "/healthz");
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_NE(r.body.find("\"status\":\"ok\""), std::string::npos) << r.body;
@@ -373,12 +437,12 @@ TEST(Metrics, ServesMetricsAndHealthOnLoopback) {
 TEST(Metrics, StaleEngineFailsLiveness) {
   Metrics m("127.0.0.1:0", BuildInfo{"1", "k", "live", "native"});
   m.SetHealth(true, true);
-  m.Update(SampleStats(), nullptr);
+  m.Update(SampleStats());
   m.SetStaleAfter(0.05);
   usleep(120000);
   EXPECT_EQ(Get(m.Port(), "/livez").status, 503);
   EXPECT_EQ(Get(m.Port(), "/healthz").status, 503);
-  m.Update(SampleStats(), nullptr);
+  m.Update(SampleStats());
   EXPECT_EQ(Get(m.Port(), "/livez").status, 200);
 }
 

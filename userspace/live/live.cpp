@@ -23,8 +23,9 @@
 #include "engine/cic/cic_engine.hpp"
 #include "engine/ntl/ntl_engine.hpp"
 #include "loader.hpp"
-#include "metrics/metrics.hpp"
+#include "metrics/kernel_snapshot.hpp"
 #include "nfm/counter_table.hpp"
+#include "status_snapshot.hpp"
 #include "system.hpp"
 
 namespace nfm::live {
@@ -143,6 +144,17 @@ void PublishInterfaces(LiveStatus* st, const InterfaceSet& set) {
   st->iface_failed.store(set.Failed());
 }
 
+// The metrics' view of the run (kernel_snapshot.hpp): the status just published, the engine
+// totals and the worker loads, all of this tick.
+void PublishSnapshot(KernelSnapshotBoard* board, const LiveStatus& st, const DrainPool& d) {
+  if (!board) return;
+  KernelSnapshot k = SnapshotOf(st);
+  k.engine = d.Stats();
+  for (const auto& g : d.Gauges())
+    k.workers.push_back({static_cast<double>(g.out_queue), static_cast<double>(g.busy_ns) / 1e9});
+  board->Publish(std::move(k));
+}
+
 // "xdp 5, tc egress 3, tc ingress 0": every kSeenPackets slot, in table order.
 std::string HookCounts(const uint64_t counters[NFM_CNT_MAX]) {
   std::string s;
@@ -183,7 +195,7 @@ std::string EngineSkips(const EngineStats& es) {
 
 template <class Engine>
 int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
-            Metrics* metrics) {
+            KernelSnapshotBoard* board) {
   libbpf_set_print(opts.verbose ? PrintStderr : PrintNothing);
   LiveStatus local_status;
   LiveStatus* st = status ? status : &local_status;
@@ -303,14 +315,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
       if (opts.on_sample) opts.on_sample(*st);
       // One second of slack: events still in the rings may be up to that old.
       if (wall > 1000000000ull) drainer->AdvanceTime(wall - 1000000000ull);
-      if (metrics) {
-        metrics->Update(drainer->Stats(), *st);
-        std::vector<Metrics::WorkerLoad> loads;
-        for (const auto& g : drainer->Gauges())
-          loads.push_back({static_cast<double>(g.out_queue), static_cast<double>(g.busy_ns) / 1e9});
-        if (!loads.empty()) metrics->UpdateWorkers(loads);
-      }
-      if (opts.on_tick) opts.on_tick(*st);
+      PublishSnapshot(board, *st, *drainer);
     }
   }
 
@@ -332,8 +337,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   if (opts.on_sample) opts.on_sample(*st);
   drainer->Flush();
   st->SetEngineStats(drainer->Stats());
-  if (metrics) metrics->Update(drainer->Stats(), *st);
-  if (opts.on_tick) opts.on_tick(*st);
+  PublishSnapshot(board, *st, *drainer);
 
   const EngineStats es = drainer->Stats();
   uint64_t exported = 0;
@@ -380,8 +384,11 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
   return exit_code;
 }
 
-template int RunLive<FlowEngine>(const LiveOptions&, FlowEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
-template int RunLive<CicEngine>(const LiveOptions&, CicEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
-template int RunLive<NtlEngine>(const LiveOptions&, NtlEngine&, const std::atomic<bool>&, LiveStatus*, Metrics*);
+template int RunLive<FlowEngine>(const LiveOptions&, FlowEngine&, const std::atomic<bool>&, LiveStatus*,
+                                 KernelSnapshotBoard*);
+template int RunLive<CicEngine>(const LiveOptions&, CicEngine&, const std::atomic<bool>&, LiveStatus*,
+                                KernelSnapshotBoard*);
+template int RunLive<NtlEngine>(const LiveOptions&, NtlEngine&, const std::atomic<bool>&, LiveStatus*,
+                                KernelSnapshotBoard*);
 
 }  // namespace nfm::live

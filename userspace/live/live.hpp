@@ -2,7 +2,7 @@
 // Live capture source: loads the BPF programs, attaches XDP or tcx (ingress) and tcx (egress)
 // to the chosen interfaces, follows them as they disappear and come back, drains the ring
 // buffers into a FlowEngine, and detaches on stop. It does not write CSV or serve metrics;
-// it only feeds the engine and publishes LiveStatus.
+// it only feeds the engine and publishes LiveStatus (and, for the metrics, a KernelSnapshot).
 #pragma once
 
 #include <atomic>
@@ -19,7 +19,7 @@ namespace CLI {
 class App;
 }
 namespace nfm {
-class Metrics;     // metrics.hpp
+class KernelSnapshotBoard;  // metrics/kernel_snapshot.hpp
 class FlowIfaces;  // output/dataset_columns.hpp
 }
 
@@ -48,10 +48,6 @@ struct LiveOptions {
   // Optional (--where-columns iface): the drain threads record each event's interface here,
   // and every attached interface's name. Not owned; outlives the run.
   FlowIfaces* flow_ifaces = nullptr;
-  // Optional: called on the drain thread (the engine's thread) about every 100 ms and once
-  // after the final flush, so the caller can push engine.Stats() and `status` to metrics.
-  // Must not throw.
-  std::function<void(const struct LiveStatus&)> on_tick;
   // Optional: called on the drain thread right after each counter sample (about every 100 ms)
   // and once after the final drain, before the final flush (loss timeline of --loss-column).
   std::function<void(const struct LiveStatus&)> on_sample;
@@ -62,7 +58,7 @@ struct LiveOptions {
 void SetupLiveOptions(CLI::App& app, LiveOptions& opts);
 
 enum class XdpMode : uint8_t { kNone = 0, kNative, kSkb };
-// "none", "native", "skb". Inline: metrics (nfm_core) uses it without linking nfm_live.
+// "none", "native", "skb". Inline: header-only users (status_snapshot.hpp) need no nfm_live.
 inline const char* XdpModeName(XdpMode m) noexcept {
   return m == XdpMode::kNative ? "native" : m == XdpMode::kSkb ? "skb" : "none";
 }
@@ -138,14 +134,14 @@ struct LiveStatus {
 // Runs a live capture until `stop` becomes true or opts.duration_s elapses. The calling
 // thread is the drain thread: it alone touches `engine`. Returns the process exit code
 // (0 after a clean stop, also when events were lost; 1 on setup failure). Throws nothing:
-// setup errors are printed as one line on stderr. `status` may be null. `metrics` (may be
-// null) gets Update(engine.Stats(), *status) on the drain thread about every 100 ms and
-// once after the final flush; opts.on_tick is called right after it.
+// setup errors are printed as one line on stderr. `status` may be null. `board` (may be
+// null) gets the run's KernelSnapshot (status_snapshot.hpp, plus the engine totals and worker
+// loads) published by the drain thread about every 100 ms and once after the final flush.
 // Engine: FlowEngine, CicEngine or NtlEngine (OnPacket, OnSkipped, AdvanceTime, Flush, Stats);
 // live.cpp instantiates all three. CicEngine in profile kCic and NtlEngine get their reference's
 // packet view first (profile_view.hpp: IPv4 only, the rest counted in EngineStats::skipped).
 template <class Engine>
 int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
-            Metrics* metrics = nullptr);
+            KernelSnapshotBoard* board = nullptr);
 
 }  // namespace nfm::live

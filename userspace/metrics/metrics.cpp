@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Metrics: prometheus-cpp families created once, refreshed from engine/kernel snapshots by the
-// engine thread, served by prometheus-cpp's Exposer (embedded civetweb). /healthz and /livez
+// Metrics: prometheus-cpp families created once, refreshed from the engine's totals by the
+// engine thread (offline) or from the latest published KernelSnapshot at each scrape (live),
+// served by prometheus-cpp's Exposer (embedded civetweb). /healthz and /livez
 // are answered by a civetweb begin_request callback on the same listener, because Exposer
 // 1.0.1 only serves registered collectables (always 200, Prometheus text format).
 #include "metrics/metrics.hpp"
 
 #include "engine/exact.hpp"
 #include "nfm/counter_table.hpp"
-
-#if __has_include("live/live.hpp")
-#include "live/live.hpp"
-#define NFM_METRICS_HAVE_LIVE_STATUS 1
-#endif
 
 #include <arpa/inet.h>
 
@@ -34,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/family.h>
@@ -173,34 +170,41 @@ std::string ProbeListenError(const ListenAddr& a) {
 }
 
 // Health as seen by the HTTP threads; shared between Metrics and the request callback.
+// Live, the latest published KernelSnapshot is the health; until one is published (and
+// offline) the values SetHealth and Update store here are.
 struct HealthState {
   std::string mode;
+  std::shared_ptr<const KernelSnapshotBoard> board;
   std::atomic<bool> attached{false}, draining{false};
   std::atomic<int64_t> last_update_ns{0};  // steady clock; 0 = never updated
   std::atomic<double> stale_after_s{30.0};
 
+  struct Now {
+    bool attached = false, draining = false;
+    double age_s = -1.0;  // since the last update; -1: never updated
+  };
   static int64_t NowNs() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
-  double AgeSeconds() const {
-    const int64_t last = last_update_ns.load();
-    return last == 0 ? -1.0 : static_cast<double>(NowNs() - last) / 1e9;
+  Now Read() const {
+    const std::shared_ptr<const KernelSnapshot> k = board ? board->Latest() : nullptr;
+    const int64_t last = k ? k->published_mono_ns : last_update_ns.load();
+    const double age = last == 0 ? -1.0 : static_cast<double>(NowNs() - last) / 1e9;
+    return k ? Now{k->attached, k->draining, age} : Now{attached.load(), draining.load(), age};
   }
-  // Stalled = the engine thread stopped refreshing. Never updated yet = still starting.
-  bool Fresh() const {
+  // Stalled = the engine (or drain) thread stopped refreshing. Never updated yet = still starting.
+  bool Fresh(const Now& n) const {
     const double limit = stale_after_s.load();
-    const double age = AgeSeconds();
-    return limit <= 0 || age < 0 || age <= limit;
+    return limit <= 0 || n.age_s < 0 || n.age_s <= limit;
   }
-  bool Ready() const { return attached.load() && draining.load() && Fresh(); }
-  std::string Json() const {
+  bool Ready(const Now& n) const { return n.attached && n.draining && Fresh(n); }
+  std::string Json(const Now& n) const {
     char age[32];
-    std::snprintf(age, sizeof(age), "%.3f", AgeSeconds());
-    return std::string("{\"status\":\"") + (Ready() ? "ok" : "not ready") + "\",\"mode\":\"" + mode +
-           "\",\"attached\":" + (attached.load() ? "true" : "false") +
-           ",\"draining\":" + (draining.load() ? "true" : "false") + ",\"fresh\":" + (Fresh() ? "true" : "false") +
-           ",\"last_update_age_seconds\":" + age + "}\n";
+    std::snprintf(age, sizeof(age), "%.3f", n.age_s);
+    return std::string("{\"status\":\"") + (Ready(n) ? "ok" : "not ready") + "\",\"mode\":\"" + mode +
+           "\",\"attached\":" + (n.attached ? "true" : "false") + ",\"draining\":" + (n.draining ? "true" : "false") +
+           ",\"fresh\":" + (Fresh(n) ? "true" : "false") + ",\"last_update_age_seconds\":" + age + "}\n";
   }
 };
 
@@ -225,11 +229,12 @@ int BeginRequest(mg_connection* conn) {
   int status = 503;
   std::string body = "{\"status\":\"starting\"}\n";
   if (h && live) {
-    status = h->Fresh() ? 200 : 503;
+    status = h->Fresh(h->Read()) ? 200 : 503;
     body = status == 200 ? "{\"status\":\"alive\"}\n" : "{\"status\":\"stalled\"}\n";
   } else if (h) {
-    status = h->Ready() ? 200 : 503;
-    body = h->Json();
+    const HealthState::Now n = h->Read();
+    status = h->Ready(n) ? 200 : 503;
+    body = h->Json(n);
   }
   const bool head = ri->request_method != nullptr && std::strcmp(ri->request_method, "HEAD") == 0;
   mg_printf(conn,
@@ -252,6 +257,22 @@ struct Metrics::Impl {
   int port = 0;
 
   std::shared_ptr<HealthState> health = std::make_shared<HealthState>();
+  std::shared_ptr<KernelSnapshotBoard> board = std::make_shared<KernelSnapshotBoard>();
+
+  // What the exposer collects: the registry, after the latest live snapshot was applied.
+  struct Scrape : prometheus::Collectable {
+    Impl* m = nullptr;
+    std::vector<prometheus::MetricFamily> Collect() const override {
+      m->Refresh();
+      return m->registry->Collect();
+    }
+  };
+  std::shared_ptr<Scrape> scrape = std::make_shared<Scrape>();
+
+  // Serialises every writer of the series below: the engine thread (Update, UpdateWorkers)
+  // and scrape threads applying a snapshot (Refresh).
+  std::mutex update_mu;
+  uint64_t applied_sequence = 0;  // KernelSnapshot::sequence last applied
 
   // Families (owned by the registry) and the series created at startup.
   prometheus::Family<Gauge>* build_info_family = nullptr;
@@ -281,17 +302,20 @@ struct Metrics::Impl {
   Gauge *flows_active = nullptr, *table_capacity = nullptr, *table_fill = nullptr;
   Gauge *ring_fill = nullptr, *ring_peak = nullptr, *ring_size = nullptr, *interfaces = nullptr;
   AbsCounter bad_events;
-  const live::LiveStatus* live_status = nullptr;
   Gauge *attached_g = nullptr, *draining_g = nullptr, *last_update_ts = nullptr;
   Counter *csv_rows = nullptr, *csv_bytes = nullptr, *csv_errors = nullptr, *csv_rotations = nullptr;
   Counter *ipfix_sent = nullptr, *ipfix_dropped = nullptr, *ipfix_lost = nullptr, *ipfix_messages = nullptr;
   Gauge* ipfix_connected = nullptr;
   Histogram *duration = nullptr, *flow_packets = nullptr, *flow_bytes = nullptr;
-  // Shard workers (issue 12): labels worker="0".."N-1", added on first use.
+  // Shard workers: labels worker="0".."N-1", added on first use.
   prometheus::Family<Gauge>*worker_queue = nullptr, *worker_busy = nullptr;
   std::vector<Gauge*> worker_queue_g, worker_busy_g;
 
   void Build();
+  void Refresh();  // applies the latest published KernelSnapshot, if it is new
+  void ApplyEngine(const EngineStats& s);
+  void ApplyKernel(const KernelSnapshot& k);
+  void ApplyWorkers(const std::vector<WorkerLoad>& workers);
   void SetAttachMode(const std::string& mode);
   prometheus::Family<Counter>& CounterFamily(std::string_view name, std::string_view fallback_help);
   void SetInterfaces(const std::vector<InterfaceSnapshot>& list);
@@ -478,6 +502,8 @@ Metrics::Metrics(const std::string& addr, const BuildInfo& info) : impl_(std::ma
   if (impl_->info.version.empty()) impl_->info.version = "unknown";
   if (impl_->info.attach_mode.empty()) impl_->info.attach_mode = "none";
   impl_->health->mode = impl_->info.mode;
+  impl_->health->board = impl_->board;
+  impl_->scrape->m = impl_.get();
   impl_->Build();
   if (addr.empty()) return;
 
@@ -496,7 +522,7 @@ Metrics::Metrics(const std::string& addr, const BuildInfo& info) : impl_(std::ma
   }
   const auto ports = impl_->exposer->GetListeningPorts();
   impl_->port = ports.empty() ? la.port : ports.front();
-  impl_->exposer->RegisterCollectable(impl_->registry);
+  impl_->exposer->RegisterCollectable(impl_->scrape);
   std::lock_guard<std::mutex> lock(g_servers_mu);
   g_servers[impl_->port] = impl_->health;
 }
@@ -521,87 +547,77 @@ std::unique_ptr<Metrics> Metrics::Create(const std::string& addr, const BuildInf
   }
 }
 
-void Metrics::AttachLive(const live::LiveStatus* status) { impl_->live_status = status; }
+KernelSnapshotBoard& Metrics::KernelBoard() { return *impl_->board; }
 
-void Metrics::Update(const EngineStats& s, const live::LiveStatus& st) {
-#ifdef NFM_METRICS_HAVE_LIVE_STATUS
-  KernelSnapshot k;
-  for (int i = 0; i < NFM_CNT_MAX; ++i) k.counters[i] = st.counters[i].load(std::memory_order_relaxed);
-  k.ring_fill_ratio = st.ring_fill_ratio.load(std::memory_order_relaxed);
-  k.ring_fill_peak = st.ring_fill_peak.load(std::memory_order_relaxed);
-  k.ring_size_bytes = st.ring_size_bytes.load(std::memory_order_relaxed);
-  k.interfaces = st.interfaces.load(std::memory_order_relaxed);
-  k.events_bad = st.events_bad.load(std::memory_order_relaxed);
-  k.iface_events[0] = st.iface_attached.load(std::memory_order_relaxed);
-  k.iface_events[1] = st.iface_detached.load(std::memory_order_relaxed);
-  k.iface_events[2] = st.iface_refused.load(std::memory_order_relaxed);
-  k.iface_events[3] = st.iface_failed.load(std::memory_order_relaxed);
-  for (const live::InterfaceStatus& i : st.Interfaces()) {
-    InterfaceSnapshot is;
-    is.name = i.name;
-    is.up = i.up;
-    is.hook = live::IngressHookName(i.hook);
-    is.xdp_mode = live::XdpModeName(i.xdp_mode);
-    k.interface_list.push_back(std::move(is));
-  }
-  switch (st.xdp_mode.load(std::memory_order_relaxed)) {
-    case live::XdpMode::kNative: k.attach_mode = "native"; break;
-    case live::XdpMode::kSkb: k.attach_mode = "skb"; break;
-    default: k.attach_mode = nullptr; break;
-  }
-  SetHealth(st.attached.load(std::memory_order_relaxed), st.draining.load(std::memory_order_relaxed));
-  Update(s, &k);
-#else
-  (void)st;
-  Update(s, static_cast<const KernelSnapshot*>(nullptr));
-#endif
+void Metrics::Impl::ApplyEngine(const EngineStats& s) {
+  engine_packets.Set(s.packets);
+  packets_in_flows.Set(s.packets_in_flows);
+  flows_created.Set(s.flows_created);
+  out_of_order.Set(s.out_of_order);
+  list_capped.Set(s.list_capped_flows);
+  for (int i = 0; i < kEndCount; ++i) exported[i].Set(s.flows_exported[i]);
+  decode_truncated.Set(s.skipped[static_cast<int>(SkipReason::kTruncated)]);
+  decode_malformed.Set(s.skipped[static_cast<int>(SkipReason::kMalformed)]);
+  ignored_not_ip_engine.Set(s.skipped[static_cast<int>(SkipReason::kNotIp)]);
+  ignored_unsupported.Set(s.skipped[static_cast<int>(SkipReason::kUnsupported)]);
+  ignored_later_fragment.Set(s.skipped[static_cast<int>(SkipReason::kLaterFragment)]);
+  ignored_encrypted_engine.Set(s.skipped[static_cast<int>(SkipReason::kEncrypted)]);
+  ignored_encap_engine.Set(s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)]);
+  flows_active->Set(static_cast<double>(s.flows_active));
+  table_capacity->Set(static_cast<double>(s.table_capacity));
+  table_fill->Set(s.table_capacity ? static_cast<double>(s.flows_active) / static_cast<double>(s.table_capacity) : 0.0);
 }
 
-void Metrics::Update(const EngineStats& s, const KernelSnapshot* k) {
-  Impl& m = *impl_;
-  if (k == nullptr && m.live_status != nullptr) {
-    const live::LiveStatus* st = m.live_status;
-    m.live_status = nullptr;  // the overload calls back here with a snapshot
-    Update(s, *st);
-    m.live_status = st;
-    return;
-  }
-  m.engine_packets.Set(s.packets);
-  m.packets_in_flows.Set(s.packets_in_flows);
-  m.flows_created.Set(s.flows_created);
-  m.out_of_order.Set(s.out_of_order);
-  m.list_capped.Set(s.list_capped_flows);
-  for (int i = 0; i < kEndCount; ++i) m.exported[i].Set(s.flows_exported[i]);
-  m.decode_truncated.Set(s.skipped[static_cast<int>(SkipReason::kTruncated)]);
-  m.decode_malformed.Set(s.skipped[static_cast<int>(SkipReason::kMalformed)]);
-  m.ignored_not_ip_engine.Set(s.skipped[static_cast<int>(SkipReason::kNotIp)]);
-  m.ignored_unsupported.Set(s.skipped[static_cast<int>(SkipReason::kUnsupported)]);
-  m.ignored_later_fragment.Set(s.skipped[static_cast<int>(SkipReason::kLaterFragment)]);
-  m.ignored_encrypted_engine.Set(s.skipped[static_cast<int>(SkipReason::kEncrypted)]);
-  m.ignored_encap_engine.Set(s.skipped[static_cast<int>(SkipReason::kUnsupportedEncap)]);
-  m.flows_active->Set(static_cast<double>(s.flows_active));
-  m.table_capacity->Set(static_cast<double>(s.table_capacity));
-  m.table_fill->Set(s.table_capacity ? static_cast<double>(s.flows_active) / static_cast<double>(s.table_capacity) : 0.0);
+void Metrics::Impl::ApplyKernel(const KernelSnapshot& k) {
+  const uint64_t* c = k.counters;
+  packets.Set(SumKind(c, CounterKind::kSeenPackets));
+  bytes.Set(SumKind(c, CounterKind::kSeenBytes));
+  for (int i = 0; i < NFM_CNT_MAX; ++i) kernel[i].Set(c[i]);
+  SetInterfaces(k.interface_list);
+  for (int i = 0; i < 4; ++i) iface_events[i].Set(k.iface_events[i]);
+  bad_events.Set(k.events_bad);
+  ring_fill->Set(k.ring_fill_ratio);
+  ring_peak->Set(k.ring_fill_peak);
+  ring_size->Set(static_cast<double>(k.ring_size_bytes));
+  interfaces->Set(k.interfaces);
+  if (!k.attach_mode.empty()) SetAttachMode(k.attach_mode);
+}
 
-  if (k == nullptr) {  // offline: the engine saw every packet read
-    m.packets.Set(s.packets);
-    m.bytes.Set(s.bytes);
-    m.pcap_packets.Set(s.packets);
-    m.pcap_bytes.Set(s.bytes);
-  } else {
-    const uint64_t* c = k->counters;
-    m.packets.Set(SumKind(c, CounterKind::kSeenPackets));
-    m.bytes.Set(SumKind(c, CounterKind::kSeenBytes));
-    for (int i = 0; i < NFM_CNT_MAX; ++i) m.kernel[i].Set(c[i]);
-    m.SetInterfaces(k->interface_list);
-    for (int i = 0; i < 4; ++i) m.iface_events[i].Set(k->iface_events[i]);
-    m.bad_events.Set(k->events_bad);
-    m.ring_fill->Set(k->ring_fill_ratio);
-    m.ring_peak->Set(k->ring_fill_peak);
-    m.ring_size->Set(static_cast<double>(k->ring_size_bytes));
-    m.interfaces->Set(k->interfaces);
-    if (k->attach_mode != nullptr && *k->attach_mode != '\0') m.SetAttachMode(k->attach_mode);
+void Metrics::Impl::ApplyWorkers(const std::vector<WorkerLoad>& workers) {
+  for (size_t i = worker_queue_g.size(); i < workers.size(); ++i) {
+    const std::string w = std::to_string(i);
+    worker_queue_g.push_back(&worker_queue->Add({{"worker", w}}));
+    worker_busy_g.push_back(&worker_busy->Add({{"worker", w}}));
   }
+  for (size_t i = 0; i < workers.size(); ++i) {
+    worker_queue_g[i]->Set(workers[i].queue_depth);
+    worker_busy_g[i]->Set(workers[i].busy_seconds);
+  }
+}
+
+void Metrics::Impl::Refresh() {
+  const std::shared_ptr<const KernelSnapshot> k = board->Latest();
+  if (!k) return;
+  std::lock_guard<std::mutex> lock(update_mu);
+  if (k->sequence <= applied_sequence) return;  // applied already (or older than what was)
+  applied_sequence = k->sequence;
+  attached_g->Set(k->attached ? 1 : 0);
+  draining_g->Set(k->draining ? 1 : 0);
+  ApplyEngine(k->engine);
+  ApplyKernel(*k);
+  ApplyWorkers(k->workers);
+  last_update_ts->Set(static_cast<double>(k->published_wall_ns) / 1e9);
+}
+
+void Metrics::Update(const EngineStats& s) {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.update_mu);
+  m.ApplyEngine(s);
+  // Offline: the engine saw every packet read.
+  m.packets.Set(s.packets);
+  m.bytes.Set(s.bytes);
+  m.pcap_packets.Set(s.packets);
+  m.pcap_bytes.Set(s.bytes);
   m.last_update_ts->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   m.health->last_update_ns.store(HealthState::NowNs());
 }
@@ -648,27 +664,20 @@ void Metrics::OnIpfixConnected(bool up) {
 }
 
 void Metrics::UpdateWorkers(const std::vector<WorkerLoad>& workers) {
-  Impl& m = *impl_;
-  for (size_t i = m.worker_queue_g.size(); i < workers.size(); ++i) {
-    const std::string w = std::to_string(i);
-    m.worker_queue_g.push_back(&m.worker_queue->Add({{"worker", w}}));
-    m.worker_busy_g.push_back(&m.worker_busy->Add({{"worker", w}}));
-  }
-  for (size_t i = 0; i < workers.size(); ++i) {
-    m.worker_queue_g[i]->Set(workers[i].queue_depth);
-    m.worker_busy_g[i]->Set(workers[i].busy_seconds);
-  }
+  std::lock_guard<std::mutex> lock(impl_->update_mu);
+  impl_->ApplyWorkers(workers);
 }
 
 int Metrics::Port() const { return impl_->exposer ? impl_->port : 0; }
 
 std::string Metrics::Render() const {
-  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+  return prometheus::TextSerializer().Serialize(impl_->scrape->Collect());
 }
 
 std::string Metrics::HealthBody(int* status) const {
-  if (status != nullptr) *status = impl_->health->Ready() ? 200 : 503;
-  return impl_->health->Json();
+  const HealthState::Now n = impl_->health->Read();
+  if (status != nullptr) *status = impl_->health->Ready(n) ? 200 : 503;
+  return impl_->health->Json(n);
 }
 
 }  // namespace nfm

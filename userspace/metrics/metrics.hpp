@@ -2,7 +2,8 @@
 // Prometheus metrics of the agent (prometheus-cpp, pull): a fixed set of low-cardinality
 // families registered once at construction, an HTTP exposer for /metrics, and /healthz +
 // /livez answered on the same port. Flow tuples and addresses are never labels.
-// Metrics does not read the engine itself: the thread that owns the engine pushes snapshots.
+// Metrics only observe: offline, the engine's thread pushes its totals (Update); live, the
+// live source publishes KernelSnapshots on KernelBoard() and every scrape reads the latest.
 #pragma once
 
 #include <cstddef>
@@ -12,12 +13,9 @@
 #include <vector>
 
 #include "engine/engine.hpp"
-#include "nfm/event.h"
+#include "metrics/kernel_snapshot.hpp"
 
 namespace nfm {
-namespace live {
-struct LiveStatus;  // live/live.hpp: published by the live source's drain thread
-}
 
 // Per-flow numbers the histograms observe.
 struct FlowSummary {
@@ -32,37 +30,14 @@ struct BuildInfo {
   std::string version;             // NFM_VERSION
   std::string kernel;              // empty: uname(2) release
   std::string mode = "offline";    // "live" (XDP/TC hooks) or "offline" (capture file)
-  std::string attach_mode = "none";  // "native", "skb", ...; offline: "none". Updatable via KernelSnapshot
+  std::string attach_mode = "none";  // "native", "skb", ...; offline: "none". Live: replaced by KernelSnapshot::attach_mode
 };
 
-// One capture interface (live): nfm_interface_up{iface} and nfm_attach_info{iface,hook,xdp_mode}.
-struct InterfaceSnapshot {
-  std::string name;
-  bool up = false;
-  std::string hook = "none";      // "xdp" | "tcx_ingress" while up
-  std::string xdp_mode = "none";  // "native" | "skb" with hook "xdp"
-};
-
-// What the kernel side reports, summed over CPUs and rings by the live source.
-// Counters are absolute values since attach (Metrics turns them into counter increments).
-struct KernelSnapshot {
-  uint64_t counters[NFM_CNT_MAX] = {};  // index: enum nfm_counter, summed over CPUs
-  double ring_fill_ratio = 0.0;         // fullest ring: bytes pending / ring size, 0..1
-  uint64_t ring_size_bytes = 0;         // size of one ring buffer
-  double ring_fill_peak = 0.0;          // highest ring_fill_ratio seen so far
-  uint32_t interfaces = 0;              // interfaces the hooks are attached to
-  uint64_t events_bad = 0;              // ring samples with wrong size/version (not fed)
-  const char* attach_mode = nullptr;    // XDP mode actually attached ("native", "skb"); null: unchanged
-  // Every named interface captured on so far (also those gone now: set to 0) and every
-  // pattern-matched interface present now; the series of a name missing here are removed.
-  std::vector<InterfaceSnapshot> interface_list;
-  // nfm_interface_events_total{event="attached","detached","refused_limit","attach_failed"}.
-  uint64_t iface_events[4] = {};
-};
-
-// Owns the registry, the metric families and (when addr is not empty) the HTTP server.
-// Thread safety: Update, ObserveFlow and OnCsv* are called by one thread (the engine's);
-// SetHealth may be called from any thread; scrapes run on the server's own threads.
+// Owns the registry, the metric families, the live snapshot board and (when addr is not
+// empty) the HTTP server.
+// Thread safety: Update, UpdateWorkers, ObserveFlow and OnCsv* are called by one thread (the
+// engine's); KernelBoard() is published to by the live source's drain thread; SetHealth may
+// be called from any thread; scrapes, Render() and HealthBody() run on any thread.
 class Metrics {
  public:
   // addr: "HOST:PORT" ("127.0.0.1:9477", "[::1]:9477", "0.0.0.0:9477"; port 0 = any free port).
@@ -77,30 +52,28 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // Refresh every engine- and kernel-derived value. kernel == nullptr: offline mode
-  // (packets/bytes come from the engine and are labelled hook="pcap").
-  void Update(const EngineStats& stats, const KernelSnapshot* kernel);
-  // Live: kernel counters, ring fill, attach mode and health (attached/draining) from the
-  // live source's status (e.g. from LiveOptions::on_tick on the drain thread).
-  void Update(const EngineStats& stats, const live::LiveStatus& status);
-  // Remember the live status; later Update(stats, nullptr) calls read it (may be null).
-  void AttachLive(const live::LiveStatus* status);
+  // Offline: refresh every engine-derived value (packets/bytes come from the engine and are
+  // labelled hook="pcap").
+  void Update(const EngineStats& stats);
+  // Live: the one way kernel state, interface state, health and the drain workers' engine
+  // totals reach the metrics. The live source publishes a KernelSnapshot here every drain
+  // tick (threading rule: kernel_snapshot.hpp); each scrape, Render() and /healthz read the
+  // latest one. Lives as long as this object.
+  KernelSnapshotBoard& KernelBoard();
   // One exported flow: feeds the duration/packets/bytes histograms.
   void ObserveFlow(const FlowSummary& flow);
-  // Health as the capture source sees it (Update with a LiveStatus sets it too); /healthz is 200 only when both are true and
-  // Update() was called within the last stale_after_s seconds (default 30).
+  // Health as the offline source sees it; /healthz is 200 only when both are true and Update()
+  // was called within the last stale_after_s seconds (default 30). Once a KernelSnapshot is
+  // published, its attached/draining and publication time are the health instead.
   void SetHealth(bool attached, bool draining);
   void SetStaleAfter(double seconds);  // 0 disables the staleness check
   // CSV writer outcome: one successfully written row of `bytes` bytes / one failed write.
   void OnCsvRow(std::size_t bytes);
   void OnCsvError();
   void OnCsvRotate();  // a new CSV file was opened by size-based rotation
-  // Shard workers (--threads > 1): per worker, finished flows queued for output (read by
-  // the output thread, or by whichever worker holds the output lock) and busy seconds;
-  // called by the thread that calls Update.
-  struct WorkerLoad {
-    double queue_depth = 0, busy_seconds = 0;
-  };
+  // Offline shard workers (--threads > 1): per worker, finished flows queued for output and
+  // busy seconds; called by the thread that calls Update. Live: KernelSnapshot::workers.
+  using WorkerLoad = nfm::WorkerLoad;
   void UpdateWorkers(const std::vector<WorkerLoad>& workers);
   // IPFIX export; called from the exporters' sender threads (thread-safe).
   void OnIpfixRecords(bool sent, uint64_t n);
