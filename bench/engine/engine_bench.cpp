@@ -30,6 +30,7 @@
 #include "output/csv_exporter.hpp"
 #include "output/csv_writer.hpp"
 #include "source/decode.hpp"
+#include "engine/contract.hpp"
 #include "engine/engine.hpp"
 #include "engine/ntl/ntl_engine.hpp"
 #include "engine/flow_record.hpp"
@@ -72,7 +73,7 @@ struct Rows {
   CountingSink counting;
   uint64_t Count() const { return csv ? csv->RowsWritten() : counting.rows; }
   // Opens /dev/null when !counting; false (with *err) on failure.
-  template <class Engine>
+  template <nfm::FlowEngineLike Engine>
   bool Attach(Engine& engine, bool use_counting, std::string* err) {
     if (use_counting) {
       engine.AddExporter(counting);
@@ -86,7 +87,7 @@ struct Rows {
   }
 };
 
-template <bool kPrefetch, class Engine>
+template <bool kPrefetch, nfm::FlowEngineLike Engine>
 void Feed(Engine& engine, std::vector<nfm::PacketMeta>& ev) {
   const size_t n = ev.size();
   for (size_t i = 0; i < n; ++i) {
@@ -228,7 +229,7 @@ const RealTraffic& LoadRealTraffic() {
 // stream at once, copy c with every address's byte 12 XORed with c (the first IPv4 octet;
 // the same bijection on both addresses keeps each flow's two directions together) and
 // c * 997 ns later: the same real flows, many more of them open at once.
-template <class Engine>
+template <nfm::FlowEngineLike Engine>
 void RunRealPasses(benchmark::State& state, const RealTraffic& rt, Engine& engine, Rows& rows, int copies);
 
 void BM_EngineRealCaptures(benchmark::State& state) {
@@ -268,7 +269,7 @@ void BM_EngineRealCaptures(benchmark::State& state) {
   RunRealPasses(state, rt, engine, rows, copies);
 }
 
-template <class Engine>
+template <nfm::FlowEngineLike Engine>
 void RunRealPasses(benchmark::State& state, const RealTraffic& rt, Engine& engine, Rows& rows, int copies) {
   const int64_t step = rt.span_ns + 200 * int64_t{1000000000};
   std::vector<nfm::PacketMeta> pass;

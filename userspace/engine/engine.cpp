@@ -3,6 +3,7 @@
 // each finished flow (FlowView) for the corrected and nfm2022 profiles. Time comes only from packet timestamps / AdvanceTime.
 // The rules implemented here are spec §2-§6 (nfm2022) and docs/FEATURES.md (corrected).
 #include "engine/engine.hpp"
+#include "engine/contract.hpp"
 #include "engine/touched_flows.hpp"
 
 #include <arpa/inet.h>
@@ -19,11 +20,19 @@
 #include "engine/nfm_features.hpp"
 #include "engine/exact.hpp"
 #include "engine/flow_record.hpp"
+#include "engine/flow_key.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/invariant.hpp"
 #include "engine/ntl/ntl_compute.hpp"
 #include "engine/ntl/ntl_features.hpp"
+#include "engine/ntl/handshake.hpp"
+#include "engine/ntl/packet_list.hpp"
+#include "engine/tcp_flags.hpp"
 
 namespace nfm {
+
+static_assert(FlowEngineLike<FlowEngine>);
+static_assert(ShardClockedEngine<FlowEngine>);
 
 const char* EndReasonName(EndReason r) noexcept {
   switch (r) {
@@ -67,7 +76,6 @@ void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given,
 namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
 // Column order of the flag-count features: FIN, PSH, URG, ECE, SYN, ACK, CWR, RST as bit numbers.
 constexpr int kFlagColumnBits[8] = {0, 3, 5, 6, 1, 4, 7, 2};
 // kFlagSpread.v[flags][b] = bit b of the TCP flag byte (one 16-bit lane per flag).
@@ -106,13 +114,9 @@ namespace {
 // when EngineConfig::ntl_features is set): the packet list, the handshake walk, the
 // active/idle period lists.
 struct NtlExt {
-  uint32_t chunk_head, chunk_tail, listed;
+  PacketList list;
+  TcpHandshake hs;
   uint32_t periods;  // slot + 1 in NtlState::periods; 0 = none
-  uint32_t hs_seq, hs_ack;
-  uint8_t hs_state;
-  uint8_t hs_other;
-  uint8_t capped;
-  int64_t hs_first, hs_last, hs_other_ns;
 };
 struct NtlState {
   explicit NtlState(uint32_t capacity) {
@@ -127,7 +131,6 @@ struct NtlState {
   NtlScratch scratch;
   NtlValues values{true};
   uint32_t max_list = 1u << 16;
-  uint64_t capped_flows = 0;
 };
 }  // namespace
 
@@ -186,38 +189,7 @@ struct FlowEngine::Impl {
   EngineStats& stats() { return engine.stats_; }
   const EngineConfig& cfg() { return engine.cfg_; }
 
-  // ---- keys ---------------------------------------------------------------------------
-  // Byte-wise (memcmp) order of two 16-byte addresses, as two big-endian words.
-  static int AddrCmp(const uint8_t* x, const uint8_t* y) noexcept {
-    uint64_t a[2], b[2];
-    std::memcpy(a, x, 16);
-    std::memcpy(b, y, 16);
-    for (int i = 0; i < 2; ++i) {
-      const uint64_t u = __builtin_bswap64(a[i]), v = __builtin_bswap64(b[i]);
-      if (u != v) return u < v ? -1 : 1;
-    }
-    return 0;
-  }
-  static FlowKey CorrectedKey(const PacketMeta& p) noexcept {
-    FlowKey k{};
-    int c = AddrCmp(p.saddr, p.daddr);
-    bool swap = c > 0 || (c == 0 && p.sport > p.dport);
-    std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
-    std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
-    k.pa = swap ? p.dport : p.sport;
-    k.pb = swap ? p.sport : p.dport;
-    k.proto = p.proto;
-    return k;
-  }
-  static FlowKey LooseKey(const uint8_t* x, const uint8_t* y, uint16_t u, uint16_t v) noexcept {
-    FlowKey k{};
-    bool swap = AddrCmp(x, y) > 0;
-    std::memcpy(k.a, swap ? y : x, 16);
-    std::memcpy(k.b, swap ? x : y, 16);
-    k.pa = std::min(u, v);
-    k.pb = std::max(u, v);
-    return k;
-  }
+  // ---- keys (engine/flow_key.hpp) ---------------------------------------------------------
   // 0: neither; 1: equal ports only; 2: equal addresses only; 3: both.
   static int LooseDegenerate(const FlowRecord& f) noexcept {
     return (AddrEq(f.key.a, f.key.b) ? 2 : 0) + (f.key.pa == f.key.pb ? 1 : 0);
@@ -245,7 +217,7 @@ struct FlowEngine::Impl {
         }
       });
     };
-    consider(LooseKey(p.saddr, p.daddr, p.sport, p.dport));
+    consider(Nfm2022Key(p.saddr, p.daddr, p.sport, p.dport));
     if ((degenerate[0] | degenerate[1] | degenerate[2]) == 0) return best;
     // Flows whose two addresses (or ports) are equal match more packets: look them up under
     // every degenerate key the packet could match, for the kinds of such flows that are open
@@ -262,7 +234,7 @@ struct FlowEngine::Impl {
         uint16_t u = pi == 0 ? p.sport : ports[pi - 1];
         uint16_t v = pi == 0 ? p.dport : ports[pi - 1];
         if (pi == 2 && p.sport == p.dport) continue;
-        consider(LooseKey(x, y, u, v));
+        consider(Nfm2022Key(x, y, u, v));
       }
     }
     return best;
@@ -314,58 +286,17 @@ struct FlowEngine::Impl {
 
   // ---- corrected ntl feature set ----------------------------------------------------------
   void NtlRelease(NtlExt& x) {
-    for (uint32_t c = x.chunk_head; c;) {
-      const uint32_t next = ntl->chunks.At(c).next;
-      ntl->chunks.Free(c);
-      c = next;
-    }
+    PacketListRelease(ntl->chunks, x.list);
     ntl->periods.Release(&x.periods);
     x = NtlExt{};
   }
   // A packet with effective time t (never before the flow's previous packet).
   void NtlAdd(uint32_t id, const PacketMeta& p, int d, int64_t t) {
     NtlExt& x = ntl->ext[id];
-    if (x.listed < ntl->max_list) {
-      if (x.listed % kChunkPackets == 0) {
-        const uint32_t c = ntl->chunks.Alloc();
-        if (x.chunk_tail) ntl->chunks.At(x.chunk_tail).next = c; else x.chunk_head = c;
-        x.chunk_tail = c;
-      }
-      ListedPacket& lp = ntl->chunks.At(x.chunk_tail).p[x.listed % kChunkPackets];
-      lp.ts_ns = t;
-      lp.packed = std::min<uint64_t>(p.cap_len, 0x1fffff) | std::min<uint64_t>(p.payload_ip, 0x1fffff) << 21 |
-                  static_cast<uint64_t>(std::min<uint16_t>(p.l4_header_len, 0xff)) << 42 |
-                  static_cast<uint64_t>(d) << 50;
-      ++x.listed;
-    } else if (!x.capped) {
-      x.capped = 1;
-      ++ntl->capped_flows;
+    if (PacketListAppend(ntl->chunks, x.list, ntl->max_list, ListedPacket::Of(p, d, t)) == ListAppend::kCapped)
       ++stats().list_capped_flows;
-    }
     if (p.proto != 6) return;
-    // Handshake walk (spec §8.3) with N4 fixed: sequence numbers compared modulo 2^32.
-    const uint8_t fl = p.tcp_flags;
-    if (x.hs_state == 3) {
-      if (!x.hs_other) {
-        x.hs_other_ns = t;
-        x.hs_other = 1;
-      }
-    } else if (x.hs_state == 0 && (fl & kSyn)) {
-      x.hs_first = t;
-      x.hs_seq = p.tcp_seq;
-      x.hs_state = 1;
-    } else if (x.hs_state == 1 && (fl & kSyn) && (fl & kAck) && static_cast<uint32_t>(p.tcp_ack - 1) == x.hs_seq) {
-      x.hs_seq = p.tcp_seq;
-      x.hs_ack = p.tcp_ack;
-      x.hs_state = 2;
-    } else if (x.hs_state == 2 && (fl & kAck) && static_cast<uint32_t>(p.tcp_ack - 1) == x.hs_seq &&
-               x.hs_ack == p.tcp_seq) {
-      x.hs_last = t;
-      x.hs_state = 3;
-    } else if (!x.hs_other) {
-      x.hs_other_ns = t;
-      x.hs_other = 1;
-    }
+    HandshakeStep<HandshakeSeq::kModular>(x.hs, p.tcp_flags, p.tcp_seq, p.tcp_ack, t);  // N4 fixed
   }
   // snapshot: the flow stays open (its period list is left as it was).
   void BuildNtlView(uint32_t id, EndReason reason, FlowView& v, bool snapshot = false);
@@ -475,8 +406,8 @@ struct FlowEngine::Impl {
     // Subflow gaps (spec §4.1).
     if (n_all > 0 && t - prev > kNsPerSec) ++f.sfcount;
     Bulk<true>(f, &x, d, t, te, p.payload_frame);
-    if (p.tcp_flags & kFin) ++x.fin_count;
-    if (p.tcp_flags & kRst) ++x.rst_count;
+    if (p.tcp_flags & kTcpFin) ++x.fin_count;
+    if (p.tcp_flags & kTcpRst) ++x.rst_count;
   }
 
   // Bulk state machine, spec §4.3. The 2022 variant (k2022) reproduces D8 for the backward
@@ -568,9 +499,9 @@ struct FlowEngine::Impl {
     }
     if (n_all > 0 && t - prev > subflow_ns) ++f.sfcount;
     Bulk<false>(f, nullptr, d, t, 0, p.payload_ip);  // D8 fixed
-    if (p.tcp_flags & kFin) f.bits |= d == 0 ? kFlowFinFwd : kFlowFinBwd;
+    if (p.tcp_flags & kTcpFin) f.bits |= d == 0 ? kFlowFinFwd : kFlowFinBwd;
     if (!f.closing) {
-      if (p.tcp_flags & kRst) {
+      if (p.tcp_flags & kTcpRst) {
         f.closing = static_cast<uint8_t>(EndReason::kRst) + 1;
       } else if ((f.bits & (kFlowFinFwd | kFlowFinBwd)) == (kFlowFinFwd | kFlowFinBwd)) {
         f.closing = static_cast<uint8_t>(EndReason::kFin) + 1;  // D11: one FIN per direction
@@ -688,27 +619,19 @@ struct FlowEngine::Impl {
 
   void OnPacket(const PacketMeta& p) {
     EngineStats& st = stats();
-    ++st.packets;
-    st.bytes += p.wire_len;
-    if (p.flags & kPktLaterFragment) {
-      ++st.skipped[static_cast<int>(SkipReason::kLaterFragment)];
-      return;
-    }
+    if (p.flags & kPktLaterFragment) return st.CountSkipped(SkipReason::kLaterFragment, p.wire_len);
     if (nfm2022) {
       // NetFlowMeter 2022 sees IPv4 TCP/UDP only, and only when scapy decoded the whole
       // fixed transport header (spec §1.1).
-      if (p.ip_version != 4 || (p.proto != 6 && p.proto != 17 && !(p.flags & kPktScapyTunnel))) {
-        ++st.skipped[static_cast<int>(SkipReason::kUnsupported)];
-        return;
-      }
-      if (p.flags & kPktL4Truncated) {
-        ++st.skipped[static_cast<int>(SkipReason::kTruncated)];
-        return;
-      }
+      if (p.ip_version != 4 || (p.proto != 6 && p.proto != 17 && !(p.flags & kPktScapyTunnel)))
+        return st.CountSkipped(SkipReason::kUnsupported, p.wire_len);
+      if (p.flags & kPktL4Truncated) return st.CountSkipped(SkipReason::kTruncated, p.wire_len);
+      ++st.packets;
+      st.bytes += p.wire_len;
       ++st.packets_in_flows;
       uint32_t id = LooseLookup(p);
       if (id == FlowTable<FlowRecord>::kNil) {
-        FlowKey k = LooseKey(p.saddr, p.daddr, p.sport, p.dport);
+        FlowKey k = Nfm2022Key(p.saddr, p.daddr, p.sport, p.dport);
         id = Create(p, k);
         Add2022(id, p, 0);
         return;
@@ -718,7 +641,7 @@ struct FlowEngine::Impl {
       EndReason reason;
       if (EndTest2022(f, ext[id], p, &reason)) {
         Export(id, reason);
-        FlowKey k = LooseKey(p.saddr, p.daddr, p.sport, p.dport);
+        FlowKey k = Nfm2022Key(p.saddr, p.daddr, p.sport, p.dport);
         id = Create(p, k);
         Add2022(id, p, d);  // keeps the direction mark of the lookup (D9)
       } else {
@@ -726,10 +649,10 @@ struct FlowEngine::Impl {
       }
       return;
     }
-    if (p.flags & kPktPortsMissing) {  // a TCP/UDP packet without ports has no 5-tuple
-      ++st.skipped[static_cast<int>(SkipReason::kTruncated)];
-      return;
-    }
+    if (p.flags & kPktPortsMissing)  // a TCP/UDP packet without ports has no 5-tuple
+      return st.CountSkipped(SkipReason::kTruncated, p.wire_len);
+    ++st.packets;
+    st.bytes += p.wire_len;
     ++st.packets_in_flows;
     const int64_t t = static_cast<int64_t>(p.ts_ns);
     if (t > now) {
@@ -737,12 +660,12 @@ struct FlowEngine::Impl {
       Sweep(now);
     }
     if (SnapshotDue()) TakeSnapshots();
-    const FlowKey k = CorrectedKey(p);
+    const FlowKey k = CanonicalKey(p);
     const uint64_t h = p.flags & kPktKeyHashed ? p.key_hash : k.Hash();
     uint32_t id = table.FindAny(k, h);
     if (id != FlowTable<FlowRecord>::kNil) {
       const FlowRecord& f = table.At(id);
-      const bool fresh_syn = (p.tcp_flags & (kSyn | kAck)) == kSyn && p.proto == 6;
+      const bool fresh_syn = (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn && p.proto == 6;
       if (f.closing && (t > f.close_deadline || fresh_syn)) {
         Export(id, static_cast<EndReason>(f.closing - 1));
         id = FlowTable<FlowRecord>::kNil;
@@ -771,7 +694,7 @@ struct FlowEngine::Impl {
   }
 
   FlowKey KeyFor(const PacketMeta& p) const noexcept {
-    return nfm2022 ? LooseKey(p.saddr, p.daddr, p.sport, p.dport) : CorrectedKey(p);
+    return nfm2022 ? Nfm2022Key(p.saddr, p.daddr, p.sport, p.dport) : CanonicalKey(p);
   }
 
   // The latest time t at which Sweep(t) changes nothing: every list head's deadline
@@ -1080,12 +1003,7 @@ void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v, 
   const FlowRecord& f = table.At(id);
   NtlExt& x = ntl->ext[id];
   std::vector<ListedPacket>& pk = ntl->pk;
-  pk.clear();
-  for (uint32_t c = x.chunk_head, left = x.listed; c && left; c = ntl->chunks.At(c).next) {
-    const uint32_t k = std::min(left, kChunkPackets);
-    pk.insert(pk.end(), ntl->chunks.At(c).p, ntl->chunks.At(c).p + k);
-    left -= k;
-  }
+  PacketListCopy(ntl->chunks, x.list, pk);
   NtlInput in;
   in.corrected = true;
   in.pk = std::span<const ListedPacket>(pk.data(), pk.size());
@@ -1111,15 +1029,15 @@ void FlowEngine::Impl::BuildNtlView(uint32_t id, EndReason reason, FlowView& v, 
   if (pushed) pr.act.push_back(static_cast<double>(f.last_ts - start_act));  // ns
   in.act = &pr.act;
   in.idle = &pr.idle;
-  in.hs_state = x.hs_state;
-  in.hs_other = x.hs_other && x.hs_state == 3;
-  in.hs_first_ns = x.hs_first;
-  in.hs_last_ns = x.hs_last;
-  in.hs_other_ns = x.hs_other_ns;
+  in.hs_state = x.hs.state;
+  in.hs_other = x.hs.other && x.hs.state == 3;
+  in.hs_first_ns = x.hs.first_ns;
+  in.hs_last_ns = x.hs.last_ns;
+  in.hs_other_ns = x.hs.other_ns;
   ntl->values = NtlValues(true);
   ComputeNtlFeatures(in, ntl->scratch, ntl->values);
   if (snapshot && pushed) pr.act.pop_back();  // the period is still open
-  assert(ntl->values.size() == kNtlCorrectedNumFeatures);
+  NFM_INVARIANT(ntl->values.size() == kNtlCorrectedNumFeatures);
   v = FlowView{};
   FillIdentity(f, reason, v);
   v.set = &kNtlCorrectedFeatureSet;
@@ -1151,8 +1069,8 @@ void FlowEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
 }
 
 uint64_t FlowEngine::KeyHash(Profile profile, const PacketMeta& pkt) noexcept {
-  return (profile == Profile::kCorrected ? Impl::CorrectedKey(pkt)
-                                         : Impl::LooseKey(pkt.saddr, pkt.daddr, pkt.sport, pkt.dport))
+  return (profile == Profile::kCorrected ? CanonicalKey(pkt)
+                                         : Nfm2022Key(pkt.saddr, pkt.daddr, pkt.sport, pkt.dport))
       .Hash();
 }
 
@@ -1165,11 +1083,7 @@ void FlowEngine::PrefetchFlow(const PacketMeta& pkt) const noexcept {
   impl_->table.PrefetchRecord(pkt.flags & kPktKeyHashed ? pkt.key_hash : impl_->KeyFor(pkt).Hash());
 }
 
-void FlowEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
-  ++stats_.packets;
-  stats_.bytes += wire_len;
-  ++stats_.skipped[static_cast<int>(reason)];
-}
+void FlowEngine::OnSkipped(SkipReason reason, uint32_t wire_len) { stats_.CountSkipped(reason, wire_len); }
 
 void FlowEngine::AdvanceTime(uint64_t now_ns) {
   if (impl_->nfm2022) return;  // 2022 termination is lazy (spec §3.3)

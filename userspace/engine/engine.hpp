@@ -3,6 +3,7 @@
 // Time comes only from packet timestamps (and AdvanceTime); the engine never reads a clock.
 // It does not know whether packets come from a capture file or from the kernel.
 // Not thread-safe: one thread feeds it; Stats() may be copied by that thread for others.
+// The calls every engine shares are the engine contract (FlowEngineLike, engine/contract.hpp).
 #pragma once
 
 #include <cstdint>
@@ -62,6 +63,15 @@ struct EngineStats {
   uint64_t table_capacity = 0;
   uint64_t out_of_order = 0;       // packets whose timestamp went backwards within a flow
   uint64_t list_capped_flows = 0;  // ntl feature sets: flows whose packet list reached its bound
+
+  // A packet offered to the engine that becomes part of no flow: counted once in packets and
+  // bytes and once under its reason. Every engine's skip accounting (OnSkipped and its own
+  // scope checks) goes through here.
+  void CountSkipped(SkipReason reason, uint32_t wire_len) noexcept {
+    ++packets;
+    bytes += wire_len;
+    ++skipped[static_cast<int>(reason)];
+  }
 };
 
 }  // namespace nfm

@@ -19,34 +19,9 @@
 #include <sys/mman.h>
 #include <type_traits>
 
+#include "engine/flow_key.hpp"
+
 namespace nfm {
-
-// Canonical flow key. For the corrected profile: the two (address, port) endpoints in
-// ascending order plus the protocol. For nfm2022: ascending address pair, ascending port pair,
-// protocol 0 (the 2022 lookup ignores protocol and port/address pairing, spec §2.1).
-struct FlowKey {
-  uint8_t a[16];
-  uint8_t b[16];
-  uint16_t pa;
-  uint16_t pb;
-  uint8_t proto;
-  uint8_t pad_[3];
-
-  bool operator==(const FlowKey& o) const noexcept { return std::memcmp(this, &o, sizeof(*this)) == 0; }
-  uint64_t Hash() const noexcept {
-    uint64_t w[5];
-    std::memcpy(w, this, sizeof(w));
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (uint64_t x : w) {
-      h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-      h *= 0xff51afd7ed558ccdULL;
-      h ^= h >> 33;
-    }
-    return h;
-  }
-};
-static_assert(sizeof(FlowKey) == 40);
-static_assert(std::has_unique_object_representations_v<FlowKey>);
 
 // Links every record carries (indices into the slab; kNil = none). A record is in list l
 // when prev[l] != kNil or it is the head of l.

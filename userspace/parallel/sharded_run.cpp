@@ -138,20 +138,10 @@ inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
   return static_cast<uint32_t>(((x >> 32) * n) >> 32);
 }
 
-// Hash of the packet's unordered (address, port) pair and protocol: the same for both
-// directions. CicEngine and NtlEngine key flows by the 5-tuple in either direction, so this
-// keeps every packet of one of their flows in one shard.
-uint64_t SymmetricKeyHash(const PacketMeta& p) noexcept {
-  FlowKey k{};
-  const int c = std::memcmp(p.saddr, p.daddr, 16);
-  const bool swap = c > 0 || (c == 0 && p.sport > p.dport);
-  std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
-  std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
-  k.pa = swap ? p.dport : p.sport;
-  k.pb = swap ? p.sport : p.dport;
-  k.proto = p.proto;
-  return k.Hash();
-}
+// Hash of the packet's canonical key (engine/flow_key.hpp): the same for both directions.
+// CicEngine and NtlEngine key flows by the 5-tuple in either direction, so this keeps every
+// packet of one of their flows in one shard.
+uint64_t SymmetricKeyHash(const PacketMeta& p) noexcept { return CanonicalKey(p).Hash(); }
 
 // Reads, decodes and shards input entries into batches: the reader thread's job in the
 // pipelined mode, every worker's own job in the replicated mode (each reads the whole input

@@ -2,6 +2,7 @@
 // CicEngine: per-packet procedure of CIC.md §3.1 (reference) or its corrected variant, the
 // §4 state updates and the §5 feature values. Text rendering lives in output/cic_row.cpp.
 #include "engine/cic/cic_engine.hpp"
+#include "engine/contract.hpp"
 #include "engine/touched_flows.hpp"
 
 #include <algorithm>
@@ -12,9 +13,13 @@
 #include <vector>
 
 #include "engine/cic/cic_flow.hpp"
+#include "engine/flow_key.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/tcp_flags.hpp"
 
 namespace nfm {
+
+static_assert(FlowEngineLike<CicEngine>);
 
 double CicStat::Std() const noexcept {
   if (n == 0) return __builtin_nan("");
@@ -28,7 +33,6 @@ constexpr int64_t kFlowTimeoutUs = 120000000;  // Cmd: FLOW_TIMEOUT
 constexpr int64_t kActivityUs = 5000000;        // Cmd: ACTIVITY_TIMEOUT
 constexpr int64_t kBulkGapUs = 1000000;
 constexpr int64_t kSubflowGapUs = 1000000;
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kUrg = 0x20;
 
 using FI = FeatureInfo;
 constexpr FeatureType U = FeatureType::kUnsigned, F = FeatureType::kFloat;
@@ -111,17 +115,6 @@ constexpr FeatureInfo kCicColumns[kCicFeatures] = {
     FI{"Idle Min", F, "microseconds"},
 };
 const FeatureSet kCicSet{"cic", std::span<const FeatureInfo>(kCicColumns)};
-
-FlowKey MakeKey(const uint8_t* s, const uint8_t* d, uint16_t sp, uint16_t dp, uint8_t proto) noexcept {
-  FlowKey k;
-  std::memcpy(k.a, s, 16);
-  std::memcpy(k.b, d, 16);
-  k.pa = sp;
-  k.pb = dp;
-  k.proto = proto;
-  k.pad_[0] = k.pad_[1] = k.pad_[2] = 0;
-  return k;
-}
 
 // Java String.hashCode of the flow key text "src-dst-sport-dport-proto" (IPv4 dotted), then
 // HashMap's spread h ^ (h >>> 16) (CIC §3.4).
@@ -281,11 +274,11 @@ struct CicEngine::Impl {
     f.init_win_fwd = p.window;
     f.fwd_last = t;
     f.fwd_bytes += pl;
-    f.psh[0] = (p.tcp_flags & kPsh) ? 1 : 0;
-    f.urg[0] = (p.tcp_flags & kUrg) ? 1 : 0;
+    f.psh[0] = (p.tcp_flags & kTcpPsh) ? 1 : 0;
+    f.urg[0] = (p.tcp_flags & kTcpUrg) ? 1 : 0;
     f.flags_or[0] = p.tcp_flags;
     if (!exact && pl >= 1) f.act_data_fwd = 1;  // C9
-    if (!exact && (p.tcp_flags & kFin)) f.fin_fwd = 1;
+    if (!exact && (p.tcp_flags & kTcpFin)) f.fin_fwd = 1;
   }
 
   // §4.2: every later packet.
@@ -316,8 +309,8 @@ struct CicEngine::Impl {
     f.flags_or[fwd ? 0 : 1] |= p.tcp_flags;
     if (!exact) {  // C2: PSH/URG per direction over all packets
       const int d = fwd ? 0 : 1;
-      f.psh[d] += (p.tcp_flags & kPsh) ? 1 : 0;
-      f.urg[d] += (p.tcp_flags & kUrg) ? 1 : 0;
+      f.psh[d] += (p.tcp_flags & kTcpPsh) ? 1 : 0;
+      f.urg[d] += (p.tcp_flags & kTcpUrg) ? 1 : 0;
     }
     f.flow_iat.Add(static_cast<double>(t - f.last_seen));
     f.last_seen = t;
@@ -521,11 +514,11 @@ struct CicEngine::Impl {
   // The flow p belongs to, looked up under its key and then the reversed one (§3.1); when
   // neither exists, creates a flow for p and returns kNil. *fk / *fh: p's own key and hash.
   uint32_t FindOrCreate(const PacketMeta& p, int64_t t, FlowKey* fk, uint64_t* fh) {
-    *fk = MakeKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
+    *fk = DirectedKey(p.saddr, p.daddr, p.sport, p.dport, p.proto);
     *fh = fk->Hash();
     uint32_t id = table.FindAny(*fk, *fh);
     if (id != FlowTable<CicFlow>::kNil) return id;
-    const FlowKey bk = MakeKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
+    const FlowKey bk = DirectedKey(p.daddr, p.saddr, p.dport, p.sport, p.proto);
     id = table.FindAny(bk, bk.Hash());
     if (id == FlowTable<CicFlow>::kNil) Create(*fk, *fh, p, t);
     return id;
@@ -545,7 +538,7 @@ struct CicEngine::Impl {
       return;
     }
     const bool fwd = std::memcmp(p.saddr, f.key.a, 16) == 0;  // C6: IP only
-    if (p.tcp_flags & kFin) {
+    if (p.tcp_flags & kTcpFin) {
       if (fwd) {
         f.fin_fwd += 1;
         if (f.fin_fwd != 1) return;  // C5: repeated forward FIN dropped
@@ -566,7 +559,7 @@ struct CicEngine::Impl {
       End(id, EndReason::kFin, false);
       return;
     }
-    if (p.tcp_flags & kRst) {
+    if (p.tcp_flags & kTcpRst) {
       Add(f, p, fwd, t);
       stats->packets_in_flows += 1;
       End(id, EndReason::kRst, false);
@@ -592,7 +585,7 @@ struct CicEngine::Impl {
       t = f.last_seen;  // C16
     }
     const bool closing = f.close_deadline != 0;
-    if ((closing && (t > f.close_deadline || (p.tcp_flags & kSyn))) || t - f.start > kFlowTimeoutUs ||
+    if ((closing && (t > f.close_deadline || (p.tcp_flags & kTcpSyn))) || t - f.start > kFlowTimeoutUs ||
         t - f.last_seen > idle_us) {
       const EndReason r = closing ? ((f.flag_cnt[2] != 0) ? EndReason::kRst : EndReason::kFin)
                           : t - f.last_seen > idle_us ? EndReason::kIdle
@@ -607,8 +600,8 @@ struct CicEngine::Impl {
     stats->packets_in_flows += 1;
     if (snap_us) Touch(id);
     table.PushBack(kListActivity, id);
-    if (p.tcp_flags & kFin) (fwd ? f.fin_fwd : f.fin_bwd) += 1;  // C5: every FIN counts
-    if (!closing && ((p.tcp_flags & kRst) || (f.fin_fwd > 0 && f.fin_bwd > 0))) {
+    if (p.tcp_flags & kTcpFin) (fwd ? f.fin_fwd : f.fin_bwd) += 1;  // C5: every FIN counts
+    if (!closing && ((p.tcp_flags & kTcpRst) || (f.fin_fwd > 0 && f.fin_bwd > 0))) {
       f.close_deadline = t + grace_us;  // C4: FIN both ways (or RST), then the final ACK
       table.PushBack(kListClosing, id);
     }
@@ -647,12 +640,10 @@ void CicEngine::AddExporter(FlowExporter& e) {
 const std::vector<FlowExporter*>& CicEngine::Exporters() const noexcept { return impl_->exporters; }
 
 void CicEngine::OnPacket(const PacketMeta& p) {
+  if (impl_->exact && p.ip_version != 4)  // Cmd: readIP6 = false (C20)
+    return stats_.CountSkipped(SkipReason::kUnsupported, p.wire_len);
   stats_.packets += 1;
   stats_.bytes += p.wire_len;
-  if (impl_->exact && p.ip_version != 4) {  // Cmd: readIP6 = false (C20)
-    stats_.skipped[static_cast<int>(SkipReason::kUnsupported)] += 1;
-    return;
-  }
   const int64_t t = static_cast<int64_t>(p.ts_ns / 1000);  // µs, truncated (§1.3)
   if (impl_->exact) {
     impl_->OnPacketExact(p, t);
@@ -661,11 +652,7 @@ void CicEngine::OnPacket(const PacketMeta& p) {
   }
 }
 
-void CicEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
-  stats_.packets += 1;
-  stats_.bytes += wire_len;
-  stats_.skipped[static_cast<int>(reason)] += 1;
-}
+void CicEngine::OnSkipped(SkipReason reason, uint32_t wire_len) { stats_.CountSkipped(reason, wire_len); }
 
 void CicEngine::AdvanceTime(uint64_t now_ns) {
   if (impl_->exact) return;

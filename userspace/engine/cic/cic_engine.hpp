@@ -3,7 +3,8 @@
 // engine because the life cycle differs from NetFlowMeter's (flows cut at FIN, 120 s flow
 // timeout from the start, 5 s activity threshold, IP-only direction). Profile kCic reproduces
 // master 98a5eba defects included; any other profile gives the corrected CIC set (C1-C22 fixed,
-// docs/FEATURES.md). Same packet interface as FlowEngine, so the offline replay drives either.
+// docs/FEATURES.md). Satisfies the engine contract (FlowEngineLike, engine/contract.hpp), so the
+// offline replay drives it like FlowEngine.
 // Finished flows go to FlowExporters as FlowViews (set CicFeatureSet()); no text here.
 // Fixed-capacity flow table, no allocation per packet. Not thread-safe.
 #pragma once

@@ -3,7 +3,7 @@
 // the per-flow numbers its engine kept online. Two semantics: the reference's (NtlEngine,
 // --profile ntl, bit for bit, defects N1-N5 and the 2022 ones it keeps) and the corrected one
 // (FlowEngine with --feature-set ntl: N1-N4 and the 2022 defects fixed, kNtlCorrectedFeatureSet).
-// Also the bounded packet list both engines keep (16 bytes per packet, 256-byte chunks of 15).
+// Also the active/idle period lists both engines keep (the packet lists: ntl/packet_list.hpp).
 // No I/O; no per-flow heap allocation once the scratch vectors have grown.
 #pragma once
 
@@ -14,58 +14,9 @@
 
 #include "engine/flow_view.hpp"
 #include "engine/ntl/ntl_features.hpp"
+#include "engine/ntl/packet_list.hpp"
 
 namespace nfm {
-
-// One listed packet: time and the three sizes NTLFlowLyzer keeps (frame length = len(buf),
-// payload = len(tcp.data), header = len(tcp) - len(tcp.data)) and the direction mark.
-struct ListedPacket {
-  int64_t ts_ns;
-  uint64_t packed;  // frame 0..20 | payload 21..41 | header 42..49 | backward 50
-  uint32_t Frame() const noexcept { return static_cast<uint32_t>(packed & 0x1fffff); }
-  uint32_t Payload() const noexcept { return static_cast<uint32_t>((packed >> 21) & 0x1fffff); }
-  uint32_t Header() const noexcept { return static_cast<uint32_t>((packed >> 42) & 0xff); }
-  int Dir() const noexcept { return static_cast<int>((packed >> 50) & 1); }
-};
-static_assert(sizeof(ListedPacket) == 16);
-
-inline constexpr uint32_t kChunkPackets = 15;
-struct Chunk {
-  ListedPacket p[kChunkPackets];
-  uint32_t next;  // chunk index + 1; 0 = last
-  uint32_t pad_[3];
-};
-static_assert(sizeof(Chunk) == 256);
-
-// Chunks in blocks that never move; a free list of chunk indices. Allocation happens once
-// per 15 listed packets and reuses freed chunks, so steady state does no heap allocation.
-class ChunkPool {
- public:
-  uint32_t Alloc() {
-    if (free_.empty()) {
-      blocks_.emplace_back(new Chunk[kBlock]);
-      const uint32_t base = static_cast<uint32_t>((blocks_.size() - 1) * kBlock);
-      for (uint32_t i = kBlock; i-- > 0;) free_.push_back(base + i + 1);
-    }
-    const uint32_t id = free_.back();
-    free_.pop_back();
-    ++used_;
-    At(id).next = 0;
-    return id;
-  }
-  void Free(uint32_t id) {
-    free_.push_back(id);
-    --used_;
-  }
-  Chunk& At(uint32_t id) { return blocks_[(id - 1) / kBlock][(id - 1) % kBlock]; }
-  uint64_t UsedBytes() const { return static_cast<uint64_t>(used_) * sizeof(Chunk); }
-
- private:
-  static constexpr uint32_t kBlock = 1024;
-  std::vector<std::unique_ptr<Chunk[]>> blocks_;
-  std::vector<uint32_t> free_;
-  uint64_t used_ = 0;
-};
 
 // The active/idle period lists of the flows that have any (only flows with a gap above the
 // activity threshold): pairs of vectors reused across flows through a free list. A flow holds a

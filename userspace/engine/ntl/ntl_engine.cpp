@@ -4,9 +4,9 @@
 // packet list (16 bytes per packet, in 256-byte chunks from a pool) for the list statistics,
 // which are computed once when the flow ends, in the reference's arithmetic (ntl_stats).
 #include "engine/ntl/ntl_engine.hpp"
+#include "engine/contract.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <cmath>
 #include <cstring>
@@ -14,27 +14,29 @@
 #include <vector>
 
 #include "engine/exact.hpp"
+#include "engine/flow_key.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/invariant.hpp"
 #include "engine/ntl/ntl_compute.hpp"
 #include "engine/ntl/ntl_features.hpp"
 #include "engine/ntl/ntl_stats.hpp"
+#include "engine/ntl/handshake.hpp"
+#include "engine/ntl/packet_list.hpp"
+#include "engine/tcp_flags.hpp"
 
 namespace nfm {
 
-namespace {
+static_assert(FlowEngineLike<NtlEngine>);
 
-constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kAck = 0x10;
+namespace {
 
 enum NtlBit : uint16_t {
   kAddrSwapped = 1u << 0,
   kPortSwapped = 1u << 1,
   kNsTime = 1u << 2,      // nanosecond capture: the reference's timestamps are Decimals
   kRstSeen = 1u << 3,
-  kHsDone = 1u << 4,      // handshake features computed (a packet came after state 3)
-  kHsOther = 1u << 5,     // a non-handshake packet time is recorded
   kBulkDurF = 1u << 6,    // forward bulk duration was updated (int 0 until then)
   kBulkDurB = 1u << 7,
-  kCapped = 1u << 8,
 };
 
 struct NtlBulk {
@@ -45,15 +47,12 @@ struct NtlBulk {
 struct NtlRecord {
   FlowKey key;
   uint16_t bits;
-  uint8_t hs_state;
-  uint8_t pad_;
   uint16_t init_win[2];
   uint32_t n[2];
   uint32_t fin[2];
   uint32_t sfcount;
   uint32_t periods;  // period-list slot + 1; 0 = none
-  uint32_t chunk_head, chunk_tail, listed;
-  uint32_t hs_seq, hs_ack;
+  PacketList list;
   uint64_t pay[2];
   uint64_t ip_bytes[2];  // FlowView: IP header + payload bytes as dpkt saw them
   uint8_t flags_or[2];
@@ -62,23 +61,9 @@ struct NtlRecord {
   double first_ts, last_ts;  // float(timestamp) of the first / last packet
   double sf_last;
   double start_act, end_act;
-  int64_t hs_first_ns, hs_last_ns, hs_other_ns;
+  TcpHandshake hs;
   NtlBulk bulk[2];
 };
-
-int AddrCmp(const uint8_t* x, const uint8_t* y) noexcept { return std::memcmp(x, y, 16); }
-
-FlowKey KeyOf(const PacketMeta& p) noexcept {
-  FlowKey k{};
-  const int c = AddrCmp(p.saddr, p.daddr);
-  const bool swap = c > 0 || (c == 0 && p.sport > p.dport);
-  std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
-  std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
-  k.pa = swap ? p.dport : p.sport;
-  k.pb = swap ? p.sport : p.dport;
-  k.proto = p.proto;
-  return k;
-}
 
 }  // namespace
 
@@ -168,55 +153,21 @@ struct NtlEngine::Impl {
     b.last = t;
   }
 
-  void Handshake(NtlRecord& f, const PacketMeta& p, int64_t t) noexcept {
-    if (f.bits & kHsDone) return;
-    const uint8_t fl = p.tcp_flags;
-    const int64_t ack_minus_1 = static_cast<int64_t>(p.tcp_ack) - 1;  // no 32-bit wrap (N4)
-    if (f.hs_state == 3) {
-      if (!(f.bits & kHsOther)) {
-        f.hs_other_ns = t;
-        f.bits |= kHsOther;
-      }
-      f.bits |= kHsDone;
-    } else if (f.hs_state == 0 && (fl & kSyn)) {
-      f.hs_first_ns = t;
-      f.hs_seq = p.tcp_seq;
-      f.hs_state = 1;
-    } else if (f.hs_state == 1 && (fl & kSyn) && (fl & kAck) && static_cast<int64_t>(f.hs_seq) == ack_minus_1) {
-      f.hs_seq = p.tcp_seq;
-      f.hs_ack = p.tcp_ack;
-      f.hs_state = 2;
-    } else if (f.hs_state == 2 && (fl & kAck) && static_cast<int64_t>(f.hs_seq) == ack_minus_1 && f.hs_ack == p.tcp_seq) {
-      f.hs_last_ns = t;
-      f.hs_state = 3;
-    } else if (!(f.bits & kHsOther)) {
-      f.hs_other_ns = t;
-      f.bits |= kHsOther;
-    }
-  }
-
   void Add(uint32_t id, const PacketMeta& p, int d) {
     NtlRecord& f = table.At(id);
     const int64_t tns = static_cast<int64_t>(p.ts_ns);
     const double t = NtlTsDouble(tns, f.bits & kNsTime);
-    // The list.
-    if (f.listed < max_list) {
-      if (f.listed % kChunkPackets == 0) {
-        const uint32_t c = chunks.Alloc();
-        if (f.chunk_tail) chunks.At(f.chunk_tail).next = c; else f.chunk_head = c;
-        f.chunk_tail = c;
-        const uint64_t b = chunks.UsedBytes();
-        if (b > engine.ntl_stats_.list_bytes_peak) engine.ntl_stats_.list_bytes_peak = b;
-      }
-      ListedPacket& lp = chunks.At(f.chunk_tail).p[f.listed % kChunkPackets];
-      lp.ts_ns = tns;
-      lp.packed = std::min<uint64_t>(p.cap_len, 0x1fffff) | std::min<uint64_t>(p.payload_ip, 0x1fffff) << 21 |
-                  static_cast<uint64_t>(std::min<uint16_t>(p.l4_header_len, 0xff)) << 42 | static_cast<uint64_t>(d) << 50;
-      ++f.listed;
-    } else if (!(f.bits & kCapped)) {
-      f.bits |= kCapped;
-      ++engine.ntl_stats_.capped_flows;
-      ++stats().list_capped_flows;
+    switch (PacketListAppend(chunks, f.list, max_list, ListedPacket::Of(p, d, tns))) {
+      case ListAppend::kListedNewChunk:
+        engine.ntl_stats_.list_bytes_peak = std::max(engine.ntl_stats_.list_bytes_peak, chunks.UsedBytes());
+        break;
+      case ListAppend::kCapped:
+        ++engine.ntl_stats_.capped_flows;
+        ++stats().list_capped_flows;
+        break;
+      case ListAppend::kListed:
+      case ListAppend::kRefused:
+        break;
     }
     if (f.n[d] == 0) f.init_win[d] = p.window;
     ++f.n[d];
@@ -239,29 +190,20 @@ struct NtlEngine::Impl {
     if (t - f.sf_last > 1) ++f.sfcount;
     f.sf_last = t;
     Bulk(f, d, t, p.payload_ip);
-    if (p.tcp_flags & kFin) ++f.fin[d];
-    if (p.tcp_flags & kRst) f.bits |= kRstSeen;
-    Handshake(f, p, tns);
+    if (p.tcp_flags & kTcpFin) ++f.fin[d];
+    if (p.tcp_flags & kTcpRst) f.bits |= kRstSeen;
+    HandshakeStep<HandshakeSeq::kNoWrap>(f.hs, p.tcp_flags, p.tcp_seq, p.tcp_ack, tns);  // N4
   }
 
   void OnPacket(const PacketMeta& p) {
     EngineStats& st = stats();
+    if (p.flags & kPktLaterFragment) return st.CountSkipped(SkipReason::kLaterFragment, p.wire_len);
+    if (p.ip_version != 4 || p.proto != 6) return st.CountSkipped(SkipReason::kUnsupported, p.wire_len);
+    if (p.flags & kPktL4Truncated) return st.CountSkipped(SkipReason::kTruncated, p.wire_len);
     ++st.packets;
     st.bytes += p.wire_len;
-    if (p.flags & kPktLaterFragment) {
-      ++st.skipped[static_cast<int>(SkipReason::kLaterFragment)];
-      return;
-    }
-    if (p.ip_version != 4 || p.proto != 6) {
-      ++st.skipped[static_cast<int>(SkipReason::kUnsupported)];
-      return;
-    }
-    if (p.flags & kPktL4Truncated) {
-      ++st.skipped[static_cast<int>(SkipReason::kTruncated)];
-      return;
-    }
     ++st.packets_in_flows;
-    const FlowKey k = KeyOf(p);
+    const FlowKey k = CanonicalKey(p);
     const uint64_t h = p.flags & kPktKeyHashed ? p.key_hash : k.Hash();
     uint32_t id = table.FindAny(k, h);
     if (id == FlowTable<NtlRecord>::kNil) {
@@ -306,13 +248,7 @@ struct NtlEngine::Impl {
 void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   NtlRecord& f = table.At(id);
   const bool ns_time = f.bits & kNsTime;
-  // Gather the listed packets.
-  pk.clear();
-  for (uint32_t c = f.chunk_head, left = f.listed; c && left; c = chunks.At(c).next) {
-    const uint32_t k = std::min(left, kChunkPackets);
-    pk.insert(pk.end(), chunks.At(c).p, chunks.At(c).p + k);
-    left -= k;
-  }
+  PacketListCopy(chunks, f.list, pk);
   NtlValues out;
   NtlInput in;
   in.ns_time = ns_time;
@@ -333,17 +269,14 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   const PeriodPool::Periods& pr = periods.Peek(f.periods);
   in.act = &pr.act;
   in.idle = &pr.idle;
-  in.hs_state = f.hs_state;
-  in.hs_done = f.bits & kHsDone;
-  in.hs_first_ns = f.hs_first_ns;
-  in.hs_last_ns = f.hs_last_ns;
-  in.hs_other_ns = f.hs_other_ns;
+  in.hs_state = f.hs.state;
+  in.hs_done = f.hs.done;
+  in.hs_first_ns = f.hs.first_ns;
+  in.hs_last_ns = f.hs.last_ns;
+  in.hs_other_ns = f.hs.other_ns;
   ComputeNtlFeatures(in, scratch_lists, out);
   // ---- hand the flow to the exporters -------------------------------------------------------
-  if (out.size() != kNtlNumFeatures) {  // a bug, never data: make it loud
-    std::fprintf(stderr, "nfm-xdp: ntl flow has %d features instead of %d\n", out.size(), kNtlNumFeatures);
-    std::abort();
-  }
+  NFM_INVARIANT(out.size() == kNtlNumFeatures);
   FlowView view;
   view.src = f.bits & kAddrSwapped ? f.key.b : f.key.a;
   view.dst = f.bits & kAddrSwapped ? f.key.a : f.key.b;
@@ -369,11 +302,7 @@ void NtlEngine::Impl::Export(uint32_t id, EndReason reason) {
   --stats().flows_active;
 
   // Release the list and periods.
-  for (uint32_t c = f.chunk_head; c;) {
-    const uint32_t next = chunks.At(c).next;
-    chunks.Free(c);
-    c = next;
-  }
+  PacketListRelease(chunks, f.list);
   periods.Release(&f.periods);
   table.Erase(id);
 }
@@ -388,20 +317,16 @@ NtlEngine::~NtlEngine() = default;
 void NtlEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
 
 void NtlEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
-  pkt.key_hash = KeyOf(pkt).Hash();
+  pkt.key_hash = CanonicalKey(pkt).Hash();
   pkt.flags |= kPktKeyHashed;
   impl_->table.PrefetchSlot(pkt.key_hash);
 }
 
 void NtlEngine::PrefetchFlow(const PacketMeta& pkt) const noexcept {
-  impl_->table.PrefetchRecord(pkt.flags & kPktKeyHashed ? pkt.key_hash : KeyOf(pkt).Hash());
+  impl_->table.PrefetchRecord(pkt.flags & kPktKeyHashed ? pkt.key_hash : CanonicalKey(pkt).Hash());
 }
 
-void NtlEngine::OnSkipped(SkipReason reason, uint32_t wire_len) {
-  ++stats_.packets;
-  stats_.bytes += wire_len;
-  ++stats_.skipped[static_cast<int>(reason)];
-}
+void NtlEngine::OnSkipped(SkipReason reason, uint32_t wire_len) { stats_.CountSkipped(reason, wire_len); }
 
 void NtlEngine::AdvanceTime(uint64_t) {}
 

@@ -3,8 +3,8 @@
 // with the reverse key first, the lazy end test on microsecond-rounded datetimes (FIN in both
 // directions, RST, activity timeout, maximum duration), double timestamps sec + usec/1e6, and
 // the 339 features computed when a flow ends from its bounded per-flow packet list (ntl_stats).
-// Same packet interface as FlowEngine, so RunOffline drives either; each finished flow goes to
-// the exporters as a FlowView over kNtlFeatureSet. Not thread-safe. It does not decode packets
+// Satisfies the engine contract (FlowEngineLike, engine/contract.hpp), so RunOffline drives it
+// like FlowEngine; each finished flow goes to the exporters as a FlowView over kNtlFeatureSet. Not thread-safe. It does not decode packets
 // (DecodePacketNtl does) nor render text (the exporters do: output/csv_row prints the label).
 #pragma once
 
