@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The feature tables (engine/feature_columns.hpp, nfm_features.hpp, ntl/ntl_features.hpp, the
 // cic table): the unit rule, one definition per quantity, directions, and the column ids
-// FlowEngine::BuildView writes through (every column once, in table order, on every branch
+// FlowEngine::BuildView writes through (every column exactly once, on every branch
 // the engine takes: one-packet, one-direction, bulk, idle and subflow flows, snapshots, in
-// each profile of the nfm set).
+// each profile of the nfm set), and the cic fill and ntl checkpoints likewise.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,12 +17,16 @@
 #include "engine/cic/cic_engine.hpp"
 #include "engine/column_writer.hpp"
 #include "engine/nfm_features.hpp"
+#include "engine/ntl/ntl_engine.hpp"
 #include "engine/ntl/ntl_features.hpp"
 
 namespace {
 
 using namespace nfm;
 using namespace nfm::enginetest;
+
+// Every engine in this binary checks the rows it fills (release builds skip the check).
+const bool kChecksOn = (SetColumnChecks(true), true);
 
 const FeatureSet* const kSets[] = {&NfmFeatureSet(), &CicFeatureSet(), &kNtlFeatureSet, &kNtlCorrectedFeatureSet};
 
@@ -143,9 +147,9 @@ TEST(FeatureTables, ColumnIdsNameTheirPosition) {
 // A two-column stand-in for a set's column ids.
 enum class TwoCol { a, b, kCount };
 
-TEST(ColumnWriter, AcceptsEachColumnOnceInOrder) {
+TEST(ColumnWriter, AcceptsEachColumnOnce) {
   FeatureValue v[2];
-  ColumnWriter<TwoCol> w(v);
+  ColumnWriter<TwoCol, true> w(v);
   w.Put(TwoCol::a, FeatureValue::Uint(1));
   w.Put(TwoCol::b, FeatureValue::Uint(2));
   EXPECT_TRUE(w.Complete());
@@ -153,42 +157,50 @@ TEST(ColumnWriter, AcceptsEachColumnOnceInOrder) {
   EXPECT_EQ(v[1].u, 2u);
 }
 
-TEST(ColumnWriter, RejectsMissingRepeatedAndMisplacedColumns) {
+TEST(ColumnWriter, RejectsMissingAndRepeatedColumns) {
   FeatureValue v[2];
   {
-    ColumnWriter<TwoCol> w(v);  // b never written
+    ColumnWriter<TwoCol, true> w(v);  // b never written
     w.Put(TwoCol::a, FeatureValue::Uint(1));
     EXPECT_FALSE(w.Complete());
-    EXPECT_EQ(w.FirstOutOfOrder(), 1);
+    EXPECT_EQ(w.FirstMissing(), 1);
   }
   {
-    ColumnWriter<TwoCol> w(v);  // a skipped
+    ColumnWriter<TwoCol, true> w(v);  // a skipped
     w.Put(TwoCol::b, FeatureValue::Uint(2));
     EXPECT_FALSE(w.Complete());
-    EXPECT_EQ(w.FirstOutOfOrder(), 0);
+    EXPECT_EQ(w.FirstMissing(), 0);
   }
   {
-    ColumnWriter<TwoCol> w(v);  // a twice
+    ColumnWriter<TwoCol, true> w(v);  // a twice
     w.Put(TwoCol::a, FeatureValue::Uint(1));
     w.Put(TwoCol::a, FeatureValue::Uint(1));
     w.Put(TwoCol::b, FeatureValue::Uint(2));
     EXPECT_FALSE(w.Complete());
   }
   {
-    ColumnWriter<TwoCol> w(v);  // out of order
-    w.Put(TwoCol::b, FeatureValue::Uint(2));
+    ColumnWriter<TwoCol, true> w(v);  // a twice, b never
+    w.Put(TwoCol::a, FeatureValue::Uint(1));
     w.Put(TwoCol::a, FeatureValue::Uint(1));
     EXPECT_FALSE(w.Complete());
-    EXPECT_EQ(w.FirstOutOfOrder(), 0);
+    EXPECT_EQ(w.FirstMissing(), 1);
+  }
+  {
+    ColumnWriter<TwoCol, true> w(v);  // order does not matter: each value lands in its column
+    w.Put(TwoCol::b, FeatureValue::Uint(2));
+    w.Put(TwoCol::a, FeatureValue::Uint(1));
+    EXPECT_TRUE(w.Complete());
+    EXPECT_EQ(v[0].u, 1u);
+    EXPECT_EQ(v[1].u, 2u);
   }
 }
 
 TEST(ColumnWriterDeathTest, FailureNamesSetAndColumn) {
   EXPECT_DEATH(ColumnOrderFailure(NfmFeatureSet(), 2),
-               "nfm row not written in column order at column 2 \\(fwd_packets_count\\)");
+               "nfm row out of step with its column table at column 2 \\(fwd_packets_count\\)");
 }
 
-// Flows that take every branch of BuildView; a row not written in column order aborts.
+// Flows that take every branch of BuildView; a row with a column missing or written twice aborts.
 std::vector<PacketMeta> BranchFlows() {
   const uint64_t t = Us(1700000000, 0);
   const char* a = "10.0.0.1";
@@ -223,6 +235,7 @@ std::vector<PacketMeta> BranchFlows() {
 }
 
 TEST(FeatureTables, BuildViewWritesEveryColumnOnceOnEveryBranch) {
+  ASSERT_TRUE(kChecksOn && ColumnChecks());
   void (*with_snapshots)(EngineConfig&) = [](EngineConfig& c) { c.snapshot_interval_s = 1; };
   for (Profile prof : {Profile::kCorrected, Profile::kNfm2022, Profile::kNfm2022Seed}) {
     for (auto tweak : {static_cast<void (*)(EngineConfig&)>(nullptr), with_snapshots}) {
@@ -236,14 +249,19 @@ TEST(FeatureTables, BuildViewWritesEveryColumnOnceOnEveryBranch) {
   }
 }
 
-// Counts the rows a CicEngine exports (its fill aborts on a row out of column order).
+// Counts the rows an engine exports (its fill aborts on a row out of step with its table).
 class CountRows : public FlowExporter {
  public:
+  explicit CountRows(size_t columns) : columns_(columns) {}
   void Export(const FlowView& v) override {
     ++rows;
-    EXPECT_EQ(v.features.size(), 76u);
+    EXPECT_EQ(v.features.size(), columns_);
+    EXPECT_EQ(v.features.size(), v.set->columns.size());
   }
   int rows = 0;
+
+ private:
+  size_t columns_;
 };
 
 TEST(FeatureTables, CicRowWritesEveryColumnOnceOnEveryBranch) {
@@ -253,12 +271,42 @@ TEST(FeatureTables, CicRowWritesEveryColumnOnceOnEveryBranch) {
     ApplyProfileDefaults(cfg, false, false, false);
     cfg.max_flows = 1024;
     CicEngine engine(cfg);
-    CountRows sink;
+    CountRows sink(76);
     engine.AddExporter(sink);
     for (const PacketMeta& m : BranchFlows()) engine.OnPacket(m);
     engine.Flush(EndReason::kShutdown);
     EXPECT_GE(sink.rows, 3) << static_cast<int>(prof);
   }
+}
+
+// ComputeNtlFeatures checks its column checkpoints (NtlValues::At) and the count: reference
+// semantics (NtlEngine, with timestamps as the reference holds them in either resolution) and
+// the corrected set (FlowEngine, --feature-set ntl).
+TEST(FeatureTables, NtlRowsReachEveryCheckpointOnEveryBranch) {
+  for (int8_t ts_exp : {-6, -9}) {
+    NtlConfig cfg;
+    cfg.base.profile = Profile::kNtl;
+    ApplyProfileDefaults(cfg.base, false, false, false);
+    NtlEngine engine(cfg);
+    CountRows sink(339);
+    engine.AddExporter(sink);
+    for (PacketMeta m : BranchFlows()) {
+      m.ts_exp = ts_exp;
+      engine.OnPacket(m);
+    }
+    engine.Flush();
+    EXPECT_GE(sink.rows, 3);
+  }
+  EngineConfig cfg;
+  cfg.profile = Profile::kCorrected;
+  ApplyProfileDefaults(cfg, false, false, false);
+  cfg.ntl_features = true;
+  FlowEngine engine(cfg);
+  CountRows sink(341);
+  engine.AddExporter(sink);
+  for (const PacketMeta& m : BranchFlows()) engine.OnPacket(m);
+  engine.Flush(EndReason::kShutdown);
+  EXPECT_GE(sink.rows, 3);
 }
 
 }  // namespace

@@ -359,124 +359,132 @@ struct CicEngine::Impl {
     const int64_t dur = f.last_seen - f.start;
     const double dur_s = static_cast<double>(dur) / 1000000.0;
     using C = CicCol;
-    ColumnWriter<C> w(vals);
-    auto Put = [&w](C c, FeatureValue x) __attribute__((always_inline)) { w.Put(c, x); };
-    Put(C::kFlowDuration, L(dur));
-    Put(C::kTotalFwdPacket, L(nf));
-    Put(C::kTotalBwdPackets, L(nb));
-    Put(C::kTotalLengthOfFwdPacket, J(f.fwd.sum));
-    Put(C::kTotalLengthOfBwdPacket, J(f.bwd.sum));
-    auto stat4 = [&](const CicStat& s, const C (&col)[4]) {  // max, min, mean, std or the "0" guard
-      if (s.n == 0) {
-        w.PutEach(col, Zero());
+    // Writes the 76 values through `w` (a ColumnWriter<CicCol, kCheck>).
+    auto fill = [&](auto& w) __attribute__((always_inline)) {
+      auto Put = [&w](C c, FeatureValue x) __attribute__((always_inline)) { w.Put(c, x); };
+      Put(C::kFlowDuration, L(dur));
+      Put(C::kTotalFwdPacket, L(nf));
+      Put(C::kTotalBwdPackets, L(nb));
+      Put(C::kTotalLengthOfFwdPacket, J(f.fwd.sum));
+      Put(C::kTotalLengthOfBwdPacket, J(f.bwd.sum));
+      auto stat4 = [&](const CicStat& s, const C (&col)[4]) {  // max, min, mean, std or the "0" guard
+        if (s.n == 0) {
+          w.PutEach(col, Zero());
+        } else {
+          Put(col[0], J(s.Max()));
+          Put(col[1], J(s.Min()));
+          Put(col[2], J(s.Mean()));
+          Put(col[3], J(s.Std()));
+        }
+      };
+      stat4(f.fwd, {C::kFwdPacketLengthMax, C::kFwdPacketLengthMin, C::kFwdPacketLengthMean, C::kFwdPacketLengthStd});
+      stat4(f.bwd, {C::kBwdPacketLengthMax, C::kBwdPacketLengthMin, C::kBwdPacketLengthMean, C::kBwdPacketLengthStd});
+      const double bytes = static_cast<double>(f.fwd_bytes + f.bwd_bytes);
+      const double pkts = static_cast<double>(nf + nb);
+      if (exact || dur != 0) {  // C15: no guard in the reference
+        Put(C::kFlowBytesS, J(bytes / dur_s));
+        Put(C::kFlowPacketsS, J(pkts / dur_s));
       } else {
-        Put(col[0], J(s.Max()));
-        Put(col[1], J(s.Min()));
-        Put(col[2], J(s.Mean()));
-        Put(col[3], J(s.Std()));
+        Put(C::kFlowBytesS, J(0.0));
+        Put(C::kFlowPacketsS, J(0.0));
+      }
+      static constexpr C kFlowIat[4] = {C::kFlowIATMean, C::kFlowIATStd, C::kFlowIATMax, C::kFlowIATMin};
+      if (exact || f.flow_iat.n > 0) {
+        Put(C::kFlowIATMean, J(f.flow_iat.Mean()));
+        Put(C::kFlowIATStd, J(f.flow_iat.Std()));
+        Put(C::kFlowIATMax, J(f.flow_iat.Max()));
+        Put(C::kFlowIATMin, J(f.flow_iat.Min()));
+      } else {
+        w.PutEach(kFlowIat, Zero());
+      }
+      auto iat5 = [&](const CicStat& s, int64_t n, const C (&col)[5]) {
+        if (n <= 1) {
+          w.PutEach(col, Zero());
+        } else {
+          Put(col[0], J(s.sum));
+          Put(col[1], J(s.Mean()));
+          Put(col[2], J(s.Std()));
+          Put(col[3], J(s.Max()));
+          Put(col[4], J(s.Min()));
+        }
+      };
+      iat5(f.fwd_iat, nf, {C::kFwdIATTotal, C::kFwdIATMean, C::kFwdIATStd, C::kFwdIATMax, C::kFwdIATMin});
+      iat5(f.bwd_iat, nb, {C::kBwdIATTotal, C::kBwdIATMean, C::kBwdIATStd, C::kBwdIATMax, C::kBwdIATMin});
+      Put(C::kFwdPSHFlags, L(f.psh[0]));
+      Put(C::kBwdPSHFlags, L(f.psh[1]));
+      Put(C::kFwdURGFlags, L(f.urg[0]));
+      Put(C::kBwdURGFlags, L(f.urg[1]));
+      Put(C::kFwdHeaderLength, L(f.fwd_hdr));
+      Put(C::kBwdHeaderLength, L(f.bwd_hdr));
+      Put(C::kFwdPacketsS, J(dur > 0 ? static_cast<double>(nf) / dur_s : 0.0));
+      Put(C::kBwdPacketsS, J(dur > 0 ? static_cast<double>(nb) / dur_s : 0.0));
+      Put(C::kPacketLengthMin, J(f.len.Min()));
+      Put(C::kPacketLengthMax, J(f.len.Max()));
+      Put(C::kPacketLengthMean, J(f.len.Mean()));
+      Put(C::kPacketLengthStd, J(f.len.Std()));
+      Put(C::kPacketLengthVariance, J(f.len.Variance()));
+      static constexpr int kFlagBits[8] = {0, 1, 2, 3, 4, 5, 7, 6};  // FIN SYN RST PSH ACK URG CWR ECE
+      static constexpr C kFlagCols[8] = {C::kFINFlagCount, C::kSYNFlagCount, C::kRSTFlagCount, C::kPSHFlagCount,
+                                         C::kACKFlagCount, C::kURGFlagCount, C::kCWRFlagCount, C::kECEFlagCount};
+      for (int i = 0; i < 8; ++i) Put(kFlagCols[i], L(f.flag_cnt[kFlagBits[i]]));
+      if (exact) {
+        Put(C::kDownUpRatio, J(nf > 0 ? static_cast<double>(nb / nf) : 0.0));  // C14: integer division
+      } else {
+        Put(C::kDownUpRatio, J(nf > 0 ? static_cast<double>(nb) / static_cast<double>(nf) : 0.0));
+      }
+      Put(C::kAveragePacketSize, J(nf + nb > 0 ? f.len.sum / pkts : 0.0));
+      Put(C::kFwdSegmentSizeAvg, J(nf > 0 ? f.fwd.sum / static_cast<double>(nf) : 0.0));
+      Put(C::kBwdSegmentSizeAvg, J(nb > 0 ? f.bwd.sum / static_cast<double>(nb) : 0.0));
+      static constexpr C kBulkCols[2][3] = {{C::kFwdBytesBulkAvg, C::kFwdPacketBulkAvg, C::kFwdBulkRateAvg},
+                                            {C::kBwdBytesBulkAvg, C::kBwdPacketBulkAvg, C::kBwdBulkRateAvg}};
+      for (int d = 0; d < 2; ++d) {
+        const CicBulk& b = f.bulk[d];
+        Put(kBulkCols[d][0], L(b.states != 0 ? b.bytes / b.states : 0));
+        Put(kBulkCols[d][1], L(b.states != 0 ? b.pkts / b.states : 0));
+        Put(kBulkCols[d][2], L(b.dur != 0 ? JavaLong(static_cast<double>(b.bytes) /
+                                                     (static_cast<double>(b.dur) / 1000000.0))
+                                          : 0));
+      }
+      if (exact) {  // C13: sf_count = number of gaps, integer division
+        const int64_t sf = f.sf_count;
+        Put(C::kSubflowFwdPackets, L(sf > 0 ? nf / sf : 0));
+        Put(C::kSubflowFwdBytes, L(sf > 0 ? f.fwd_bytes / sf : 0));
+        Put(C::kSubflowBwdPackets, L(sf > 0 ? nb / sf : 0));
+        Put(C::kSubflowBwdBytes, L(sf > 0 ? f.bwd_bytes / sf : 0));
+      } else {
+        const double sf = static_cast<double>(f.sf_count + 1);
+        Put(C::kSubflowFwdPackets, J(static_cast<double>(nf) / sf));
+        Put(C::kSubflowFwdBytes, J(static_cast<double>(f.fwd_bytes) / sf));
+        Put(C::kSubflowBwdPackets, J(static_cast<double>(nb) / sf));
+        Put(C::kSubflowBwdBytes, J(static_cast<double>(f.bwd_bytes) / sf));
+      }
+      Put(C::kFWDInitWinBytes, L(f.init_win_fwd));
+      Put(C::kBwdInitWinBytes, L(f.init_win_bwd));
+      Put(C::kFwdActDataPkts, L(f.act_data_fwd));
+      Put(C::kFwdSegSizeMin, L(exact ? f.fwd_hdr_min : f.fwd_seg_min));  // C10
+      static constexpr C kPeriodCols[2][4] = {{C::kActiveMean, C::kActiveStd, C::kActiveMax, C::kActiveMin},
+                                              {C::kIdleMean, C::kIdleStd, C::kIdleMax, C::kIdleMin}};
+      for (int which = 0; which < 2; ++which) {
+        const CicStat& s = which == 0 ? f.active : f.idle;
+        const C(&col)[4] = kPeriodCols[which];
+        if (s.n == 0) {
+          w.PutEach(col, Zero());
+        } else {
+          Put(col[0], J(s.Mean()));
+          Put(col[1], J(s.Std()));
+          Put(col[2], J(s.Max()));
+          Put(col[3], J(s.Min()));
+        }
       }
     };
-    stat4(f.fwd, {C::kFwdPacketLengthMax, C::kFwdPacketLengthMin, C::kFwdPacketLengthMean, C::kFwdPacketLengthStd});
-    stat4(f.bwd, {C::kBwdPacketLengthMax, C::kBwdPacketLengthMin, C::kBwdPacketLengthMean, C::kBwdPacketLengthStd});
-    const double bytes = static_cast<double>(f.fwd_bytes + f.bwd_bytes);
-    const double pkts = static_cast<double>(nf + nb);
-    if (exact || dur != 0) {  // C15: no guard in the reference
-      Put(C::kFlowBytesS, J(bytes / dur_s));
-      Put(C::kFlowPacketsS, J(pkts / dur_s));
+    if (ColumnChecks()) [[unlikely]] {
+      ColumnWriter<C, true> w(vals);
+      fill(w);
+      if (!w.Complete()) ColumnOrderFailure(kCicSet, w.FirstMissing());
     } else {
-      Put(C::kFlowBytesS, J(0.0));
-      Put(C::kFlowPacketsS, J(0.0));
+      ColumnWriter<C, false> w(vals);
+      fill(w);
     }
-    static constexpr C kFlowIat[4] = {C::kFlowIATMean, C::kFlowIATStd, C::kFlowIATMax, C::kFlowIATMin};
-    if (exact || f.flow_iat.n > 0) {
-      Put(C::kFlowIATMean, J(f.flow_iat.Mean()));
-      Put(C::kFlowIATStd, J(f.flow_iat.Std()));
-      Put(C::kFlowIATMax, J(f.flow_iat.Max()));
-      Put(C::kFlowIATMin, J(f.flow_iat.Min()));
-    } else {
-      w.PutEach(kFlowIat, Zero());
-    }
-    auto iat5 = [&](const CicStat& s, int64_t n, const C (&col)[5]) {
-      if (n <= 1) {
-        w.PutEach(col, Zero());
-      } else {
-        Put(col[0], J(s.sum));
-        Put(col[1], J(s.Mean()));
-        Put(col[2], J(s.Std()));
-        Put(col[3], J(s.Max()));
-        Put(col[4], J(s.Min()));
-      }
-    };
-    iat5(f.fwd_iat, nf, {C::kFwdIATTotal, C::kFwdIATMean, C::kFwdIATStd, C::kFwdIATMax, C::kFwdIATMin});
-    iat5(f.bwd_iat, nb, {C::kBwdIATTotal, C::kBwdIATMean, C::kBwdIATStd, C::kBwdIATMax, C::kBwdIATMin});
-    Put(C::kFwdPSHFlags, L(f.psh[0]));
-    Put(C::kBwdPSHFlags, L(f.psh[1]));
-    Put(C::kFwdURGFlags, L(f.urg[0]));
-    Put(C::kBwdURGFlags, L(f.urg[1]));
-    Put(C::kFwdHeaderLength, L(f.fwd_hdr));
-    Put(C::kBwdHeaderLength, L(f.bwd_hdr));
-    Put(C::kFwdPacketsS, J(dur > 0 ? static_cast<double>(nf) / dur_s : 0.0));
-    Put(C::kBwdPacketsS, J(dur > 0 ? static_cast<double>(nb) / dur_s : 0.0));
-    Put(C::kPacketLengthMin, J(f.len.Min()));
-    Put(C::kPacketLengthMax, J(f.len.Max()));
-    Put(C::kPacketLengthMean, J(f.len.Mean()));
-    Put(C::kPacketLengthStd, J(f.len.Std()));
-    Put(C::kPacketLengthVariance, J(f.len.Variance()));
-    static constexpr int kFlagBits[8] = {0, 1, 2, 3, 4, 5, 7, 6};  // FIN SYN RST PSH ACK URG CWR ECE
-    static constexpr C kFlagCols[8] = {C::kFINFlagCount, C::kSYNFlagCount, C::kRSTFlagCount, C::kPSHFlagCount,
-                                       C::kACKFlagCount, C::kURGFlagCount, C::kCWRFlagCount, C::kECEFlagCount};
-    for (int i = 0; i < 8; ++i) Put(kFlagCols[i], L(f.flag_cnt[kFlagBits[i]]));
-    if (exact) {
-      Put(C::kDownUpRatio, J(nf > 0 ? static_cast<double>(nb / nf) : 0.0));  // C14: integer division
-    } else {
-      Put(C::kDownUpRatio, J(nf > 0 ? static_cast<double>(nb) / static_cast<double>(nf) : 0.0));
-    }
-    Put(C::kAveragePacketSize, J(nf + nb > 0 ? f.len.sum / pkts : 0.0));
-    Put(C::kFwdSegmentSizeAvg, J(nf > 0 ? f.fwd.sum / static_cast<double>(nf) : 0.0));
-    Put(C::kBwdSegmentSizeAvg, J(nb > 0 ? f.bwd.sum / static_cast<double>(nb) : 0.0));
-    static constexpr C kBulkCols[2][3] = {{C::kFwdBytesBulkAvg, C::kFwdPacketBulkAvg, C::kFwdBulkRateAvg},
-                                          {C::kBwdBytesBulkAvg, C::kBwdPacketBulkAvg, C::kBwdBulkRateAvg}};
-    for (int d = 0; d < 2; ++d) {
-      const CicBulk& b = f.bulk[d];
-      Put(kBulkCols[d][0], L(b.states != 0 ? b.bytes / b.states : 0));
-      Put(kBulkCols[d][1], L(b.states != 0 ? b.pkts / b.states : 0));
-      Put(kBulkCols[d][2], L(b.dur != 0 ? JavaLong(static_cast<double>(b.bytes) /
-                                                   (static_cast<double>(b.dur) / 1000000.0))
-                                        : 0));
-    }
-    if (exact) {  // C13: sf_count = number of gaps, integer division
-      const int64_t sf = f.sf_count;
-      Put(C::kSubflowFwdPackets, L(sf > 0 ? nf / sf : 0));
-      Put(C::kSubflowFwdBytes, L(sf > 0 ? f.fwd_bytes / sf : 0));
-      Put(C::kSubflowBwdPackets, L(sf > 0 ? nb / sf : 0));
-      Put(C::kSubflowBwdBytes, L(sf > 0 ? f.bwd_bytes / sf : 0));
-    } else {
-      const double sf = static_cast<double>(f.sf_count + 1);
-      Put(C::kSubflowFwdPackets, J(static_cast<double>(nf) / sf));
-      Put(C::kSubflowFwdBytes, J(static_cast<double>(f.fwd_bytes) / sf));
-      Put(C::kSubflowBwdPackets, J(static_cast<double>(nb) / sf));
-      Put(C::kSubflowBwdBytes, J(static_cast<double>(f.bwd_bytes) / sf));
-    }
-    Put(C::kFWDInitWinBytes, L(f.init_win_fwd));
-    Put(C::kBwdInitWinBytes, L(f.init_win_bwd));
-    Put(C::kFwdActDataPkts, L(f.act_data_fwd));
-    Put(C::kFwdSegSizeMin, L(exact ? f.fwd_hdr_min : f.fwd_seg_min));  // C10
-    static constexpr C kPeriodCols[2][4] = {{C::kActiveMean, C::kActiveStd, C::kActiveMax, C::kActiveMin},
-                                            {C::kIdleMean, C::kIdleStd, C::kIdleMax, C::kIdleMin}};
-    for (int which = 0; which < 2; ++which) {
-      const CicStat& s = which == 0 ? f.active : f.idle;
-      const C(&col)[4] = kPeriodCols[which];
-      if (s.n == 0) {
-        w.PutEach(col, Zero());
-      } else {
-        Put(col[0], J(s.Mean()));
-        Put(col[1], J(s.Std()));
-        Put(col[2], J(s.Max()));
-        Put(col[3], J(s.Min()));
-      }
-    }
-    if (!w.Complete()) [[unlikely]]
-      ColumnOrderFailure(kCicSet, w.FirstOutOfOrder());
 
     FlowView view;
     view.src = f.key.a;
