@@ -609,10 +609,18 @@ TEST(IpfixExporter, FileAndBadMtu) {
   EXPECT_NE(err.find("MTU 100 is too small"), std::string::npos) << err;
 }
 
-TEST(IpfixDocs, FeatureMeaning) {
-  EXPECT_EQ(FeatureMeaning("fwd_payload_bytes_mean"), "Mean of payload bytes per packet, forward packets");
-  EXPECT_EQ(FeatureMeaning("bwd_syn_flag_counts"), "Packets with the SYN flag set, backward packets");
-  EXPECT_EQ(FeatureMeaning("packet_IAT_std"), "Standard deviation (population) of packet inter-arrival times");
+TEST(IpfixDocs, MeaningIsTheTableDescription) {
+  auto meaning = [](const FeatureSet& set, std::string_view column) {
+    for (const ElementDoc& e : ElementTable(set, 32473))
+      if (e.column == column) return e.meaning;
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(meaning(NfmFeatureSet(), "fwd_payload_bytes_mean"), "Mean of payload bytes per packet, forward packets");
+  EXPECT_EQ(meaning(NfmFeatureSet(), "bwd_syn_flag_counts"), "Packets with the SYN flag set, backward packets");
+  EXPECT_EQ(meaning(NfmFeatureSet(), "packet_IAT_std"), "Standard deviation (population) of packet inter-arrival times");
+  // A column both sets have reads the same in both, but for what the ntl set adds.
+  EXPECT_EQ(meaning(kNtlFeatureSet, "fwd_payload_bytes_mean"), meaning(NfmFeatureSet(), "fwd_payload_bytes_mean"));
+  EXPECT_EQ(meaning(kNtlFeatureSet, "duration"), meaning(NfmFeatureSet(), "duration") + std::string(kNtlEmptyOnNsNote));
 }
 
 
@@ -693,9 +701,10 @@ TEST(IpfixNumbering, IdsTypesNames) {
 }
 
 // A two-column stand-in for the cic set: the codec's template ids and record bytes.
-constexpr FeatureInfo kCicCols[] = {{"Flow Duration", FeatureType::kUnsigned, "microseconds"},
-                                    {"Flow Bytes/s", FeatureType::kFloat, "bytes/second"}};
-const FeatureSet kMiniCic{"cic", std::span<const FeatureInfo>(kCicCols)};
+constexpr FeatureInfo kCicCols[] = {
+    {"Flow Duration", FeatureType::kUnsigned, "microseconds", FeatureDir::kBoth, "", IpfixType::kSigned64},
+    {"Flow Bytes/s", FeatureType::kFloat, "bytes/second"}};
+const FeatureSet kMiniCic{"cic", std::span<const FeatureInfo>(kCicCols), FeatureSetId::kCic};
 
 TEST(IpfixCodec, CicRecord) {
   RecordCodec codec(kMiniCic, CodecOptions{});

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/column_writer.hpp"
 #include "engine/nfm_features.hpp"
 #include "engine/exact.hpp"
 #include "engine/flow_record.hpp"
@@ -743,17 +744,17 @@ void FlowEngine::Impl::FillIdentity(const FlowRecord& f, EndReason reason, FlowV
 }
 
 // Fills `v` with flow `id`'s identity, counters and the 114 feature values (spec §5.2; the
-// profile decides each value's kind, spec §6.3). Valid until the next BuildView.
+// profile decides each value's kind, spec §6.3). Valid until the next BuildView. Every value is
+// written through its NfmCol id; ColumnWriter checks each column is written exactly once.
 void FlowEngine::Impl::BuildView(uint32_t id, EndReason reason, FlowView& v) {
+  using C = NfmCol;
   const FlowRecord& f = table.At(id);
   // An ending flow's record is often cold: request all of its lines now, so the misses
   // overlap instead of stalling one by one as the features reach them.
   for (size_t off = 0; off < sizeof(FlowRecord); off += 64) __builtin_prefetch(reinterpret_cast<const char*>(&f) + off);
   const bool c = !nfm2022;  // corrected
   const Nfm2022Ext* x = ext ? &ext[id] : nullptr;
-  FeatureValue* out = values;
   int n_dec = 0;
-  auto Put = [&](FeatureValue fv) __attribute__((always_inline)) { *out++ = fv; };
   // Value kinds (spec §6.3). In the corrected profile every float column uses the float
   // format (R = X) and "no data" is 0.0 in a float column; in 2022 it is the text "0".
   auto Iv = [](uint64_t u) __attribute__((always_inline)) { return FeatureValue::Uint(u); };
@@ -778,219 +779,269 @@ void FlowEngine::Impl::BuildView(uint32_t id, EndReason reason, FlowView& v) {
   const uint64_t nF = f.n[0], nB = f.n[1], nP = nF + nB;
   const uint64_t payF = f.pay[0].sum, payB = f.pay[1].sum, payP = payF + payB;
 
-  // 1 duration; 2-4 counts; 5-7 payload totals.
-  const double dur = NsToSeconds(f.last_ts - f.first_ts);
-  Put(Sv(f.last_ts - f.first_ts));  // = R(p, dur)
-  Put(Iv(nP));
-  Put(Iv(nF));
-  Put(Iv(nB));
-  Put(Iv(payP));
-  Put(Iv(payF));
-  Put(Iv(payB));
+  // Writes the 114 values through `w` (a ColumnWriter<NfmCol, kCheck>).
+  auto fill = [&](auto& w) __attribute__((always_inline)) {
+    auto Put = [&w](C col, FeatureValue fv) __attribute__((always_inline)) { w.Put(col, fv); };
 
-  // 8-22 payload statistics.
-  const exact::IntMoments mP = Moments::Merge(f.pay[0], f.pay[1], nP);
-  const exact::IntMoments mF = f.pay[0].With(nF), mB = f.pay[1].With(nB);
-  // Max/min over all packets from the per-direction values of the directions that have packets.
-  auto all_max = [&](const auto (&mx)[2]) { return nF && nB ? std::max(mx[0], mx[1]) : nF ? mx[0] : mx[1]; };
-  auto all_min = [&](const auto (&mn)[2]) { return nF && nB ? std::min(mn[0], mn[1]) : nF ? mn[0] : mn[1]; };
-  const uint32_t maxP = all_max(f.pay_max), minP = all_min(f.pay_min);
-  Put(Iv(maxP));
-  Put(Iv(minP));
-  Put(Xv(mP.Mean()));
-  Put(Xv(mP.PStd()));
-  Put(Xv(mP.PVar()));
-  for (int d = 0; d < 2; ++d) {
-    const exact::IntMoments& md = d == 0 ? mF : mB;
-    if (c) {  // D3 fixed: per-direction statistics
-      if (f.n[d]) {
-        Put(Iv(f.pay_max[d]));
-        Put(Iv(f.pay_min[d]));
-        Put(Xv(md.Mean()));
-        Put(Xv(md.PStd()));
-      } else {
-        Put(Iv(0));
-        Put(Iv(0));
-        Put(Zv());
-        Put(Zv());
+    // 1 duration; 2-4 counts; 5-7 payload totals.
+    const double dur = NsToSeconds(f.last_ts - f.first_ts);
+    Put(C::duration, Sv(f.last_ts - f.first_ts));  // = R(p, dur)
+    Put(C::packets_count, Iv(nP));
+    Put(C::fwd_packets_count, Iv(nF));
+    Put(C::bwd_packets_count, Iv(nB));
+    Put(C::total_payload_bytes, Iv(payP));
+    Put(C::fwd_total_payload_bytes, Iv(payF));
+    Put(C::bwd_total_payload_bytes, Iv(payB));
+
+    // 8-22 payload statistics.
+    const exact::IntMoments mP = Moments::Merge(f.pay[0], f.pay[1], nP);
+    const exact::IntMoments mF = f.pay[0].With(nF), mB = f.pay[1].With(nB);
+    // Max/min over all packets from the per-direction values of the directions that have packets.
+    auto all_max = [&](const auto (&mx)[2]) { return nF && nB ? std::max(mx[0], mx[1]) : nF ? mx[0] : mx[1]; };
+    auto all_min = [&](const auto (&mn)[2]) { return nF && nB ? std::min(mn[0], mn[1]) : nF ? mn[0] : mn[1]; };
+    const uint32_t maxP = all_max(f.pay_max), minP = all_min(f.pay_min);
+    Put(C::payload_bytes_max, Iv(maxP));
+    Put(C::payload_bytes_min, Iv(minP));
+    Put(C::payload_bytes_mean, Xv(mP.Mean()));
+    Put(C::payload_bytes_std, Xv(mP.PStd()));
+    Put(C::payload_bytes_variance, Xv(mP.PVar()));
+    static constexpr C kPay[2][5] = {
+        {C::fwd_payload_bytes_max, C::fwd_payload_bytes_min, C::fwd_payload_bytes_mean, C::fwd_payload_bytes_std,
+         C::fwd_payload_bytes_variance},
+        {C::bwd_payload_bytes_max, C::bwd_payload_bytes_min, C::bwd_payload_bytes_mean, C::bwd_payload_bytes_std,
+         C::bwd_payload_bytes_variance}};
+    for (int d = 0; d < 2; ++d) {
+      const C(&col)[5] = kPay[d];
+      const exact::IntMoments& md = d == 0 ? mF : mB;
+      if (c) {  // D3 fixed: per-direction statistics
+        if (f.n[d]) {
+          Put(col[0], Iv(f.pay_max[d]));
+          Put(col[1], Iv(f.pay_min[d]));
+          Put(col[2], Xv(md.Mean()));
+          Put(col[3], Xv(md.PStd()));
+        } else {
+          Put(col[0], Iv(0));
+          Put(col[1], Iv(0));
+          Put(col[2], Zv());
+          Put(col[3], Zv());
+        }
+      } else {  // D3: over all packets
+        Put(col[0], Iv(maxP));
+        Put(col[1], Iv(minP));
+        Put(col[2], Xv(mP.Mean()));
+        Put(col[3], Xv(mP.PStd()));
       }
-    } else {  // D3: over all packets
-      Put(Iv(maxP));
-      Put(Iv(minP));
-      Put(Xv(mP.Mean()));
-      Put(Xv(mP.PStd()));
+      if (f.n[d]) Put(col[4], Xv(md.PVar())); else Put(col[4], Zv());
     }
-    if (f.n[d]) Put(Xv(md.PVar())); else Put(Zv());
-  }
 
-  // 23-37 header statistics.
-  const exact::IntMoments hP = Moments64::Merge(f.hdr[0], f.hdr[1], nP);
-  Put(Iv(f.hdr[0].sum + f.hdr[1].sum));
-  Put(Iv(all_max(f.hdr_max)));
-  Put(Iv(all_min(f.hdr_min)));
-  Put(Xv(hP.Mean()));
-  Put(Xv(hP.PStd()));
-  for (int d = 0; d < 2; ++d) {
-    if (f.n[d]) {
-      const exact::IntMoments h = f.hdr[d].With(f.n[d]);
-      Put(Iv(f.hdr[d].sum));
-      Put(Iv(f.hdr_max[d]));
-      Put(Iv(f.hdr_min[d]));
-      Put(Xv(h.Mean()));
-      Put(Xv(h.PStd()));
-    } else {
-      Put(Iv(0));
-      Put(Iv(0));
-      Put(Iv(0));
-      Put(Zv());
-      Put(Zv());
+    // 23-37 header statistics.
+    const exact::IntMoments hP = Moments64::Merge(f.hdr[0], f.hdr[1], nP);
+    Put(C::total_header_bytes, Iv(f.hdr[0].sum + f.hdr[1].sum));
+    Put(C::max_header_bytes, Iv(all_max(f.hdr_max)));
+    Put(C::min_header_bytes, Iv(all_min(f.hdr_min)));
+    Put(C::mean_header_bytes, Xv(hP.Mean()));
+    Put(C::std_header_bytes, Xv(hP.PStd()));
+    static constexpr C kHdr[2][5] = {
+        {C::fwd_total_header_bytes, C::fwd_max_header_bytes, C::fwd_min_header_bytes, C::fwd_mean_header_bytes,
+         C::fwd_std_header_bytes},
+        {C::bwd_total_header_bytes, C::bwd_max_header_bytes, C::bwd_min_header_bytes, C::bwd_mean_header_bytes,
+         C::bwd_std_header_bytes}};
+    for (int d = 0; d < 2; ++d) {
+      const C(&col)[5] = kHdr[d];
+      if (f.n[d]) {
+        const exact::IntMoments h = f.hdr[d].With(f.n[d]);
+        Put(col[0], Iv(f.hdr[d].sum));
+        Put(col[1], Iv(f.hdr_max[d]));
+        Put(col[2], Iv(f.hdr_min[d]));
+        Put(col[3], Xv(h.Mean()));
+        Put(col[4], Xv(h.PStd()));
+      } else {
+        Put(col[0], Iv(0));
+        Put(col[1], Iv(0));
+        Put(col[2], Iv(0));
+        Put(col[3], Zv());
+        Put(col[4], Zv());
+      }
     }
-  }
 
-  // 38-40 average segment sizes (payload only).
-  if (nF) Put(Rv(ratio(payF, nF))); else Put(Zv());
-  if (nB) Put(Rv(ratio(payB, nB))); else Put(Zv());
-  Put(Rv(ratio(payP, nP)));
+    // 38-40 average segment sizes (payload only).
+    if (nF) Put(C::fwd_avg_segment_size, Rv(ratio(payF, nF))); else Put(C::fwd_avg_segment_size, Zv());
+    if (nB) Put(C::bwd_avg_segment_size, Rv(ratio(payB, nB))); else Put(C::bwd_avg_segment_size, Zv());
+    Put(C::avg_segment_size, Rv(ratio(payP, nP)));
 
-  // 41-42 initial windows.
-  Put(Iv(f.init_win[0]));  // 0 while the direction has no packet
-  Put(Iv(f.init_win[1]));
+    // 41-42 initial windows.
+    Put(C::fwd_init_win_bytes, Iv(f.init_win[0]));  // 0 while the direction has no packet
+    Put(C::bwd_init_win_bytes, Iv(f.init_win[1]));
 
-  // 43-50 active / idle. Periods closed by a gap are in the cold slot (none without one).
-  PeriodStats act{}, idle{};
-  if (f.cold) {
-    act = cold.At(f.cold).act;
-    idle = cold.At(f.cold).idle;
-  }
-  if (c) {
-    // D19: the last active period is recorded when the flow ends.
-    const int64_t start_act = StartAct(f);
-    if (f.last_ts - start_act > 0) AddPeriod(act, f.last_ts - start_act, 0);
-  }
-  for (int which = 0; which < 2; ++which) {
-    const PeriodStats& s = which == 0 ? act : idle;
-    if (s.n == 0) {
-      Put(Zv());
-      Put(Zv());
-      Put(Zv());
-      Put(Zv());
-      continue;
+    // 43-50 active / idle. Periods closed by a gap are in the cold slot (none without one).
+    PeriodStats act{}, idle{};
+    if (f.cold) {
+      act = cold.At(f.cold).act;
+      idle = cold.At(f.cold).idle;
     }
-    Put(Dnsv(s.min, s.min_exp));
-    Put(Dnsv(s.max, s.max_exp));
     if (c) {
-      const exact::IntMoments m = s.m.With(s.n);
-      Put(Xv(m.Mean() / 1e9));
-      Put(Xv(m.PStd() / 1e9));
-    } else {
-      const exact::DecimalMoments& dm = which == 0 ? x->act : x->idle;
-      Put(DecimalFloatv(dm.Mean()));
-      Put(DecimalFloatv(dm.PStd()));
+      // D19: the last active period is recorded when the flow ends.
+      const int64_t start_act = StartAct(f);
+      if (f.last_ts - start_act > 0) AddPeriod(act, f.last_ts - start_act, 0);
     }
-  }
+    static constexpr C kPeriod[2][4] = {{C::active_min, C::active_max, C::active_mean, C::active_std},
+                                        {C::idle_min, C::idle_max, C::idle_mean, C::idle_std}};
+    for (int which = 0; which < 2; ++which) {
+      const C(&col)[4] = kPeriod[which];
+      const PeriodStats& s = which == 0 ? act : idle;
+      if (s.n == 0) {
+        w.PutEach(col, Zv());
+        continue;
+      }
+      Put(col[0], Dnsv(s.min, s.min_exp));
+      Put(col[1], Dnsv(s.max, s.max_exp));
+      if (c) {
+        const exact::IntMoments m = s.m.With(s.n);
+        Put(col[2], Xv(m.Mean() / 1e9));
+        Put(col[3], Xv(m.PStd() / 1e9));
+      } else {
+        const exact::DecimalMoments& dm = which == 0 ? x->act : x->idle;
+        Put(col[2], DecimalFloatv(dm.Mean()));
+        Put(col[3], DecimalFloatv(dm.PStd()));
+      }
+    }
 
-  // 51-57 rates (over the rounded whole-flow duration, D18) and down/up ratio.
-  if (dur != 0.0) {
-    Put(Rv(static_cast<double>(payP) / dur));
-    Put(Rv(static_cast<double>(payF) / dur));
-    Put(Rv(static_cast<double>(payB) / dur));
-    Put(Rv(static_cast<double>(nP) / dur));
-    Put(Rv(static_cast<double>(nB) / dur));
-    Put(Rv(static_cast<double>(nF) / dur));
-  } else {
-    for (int i = 0; i < 6; ++i) Put(Zv());
-  }
-  if (nF) Put(Rv(ratio(nB, nF))); else Put(Zv());
+    // 51-57 rates (over the rounded whole-flow duration, D18) and down/up ratio.
+    static constexpr C kRate[6] = {C::bytes_rate,   C::fwd_bytes_rate,   C::bwd_bytes_rate,
+                                   C::packets_rate, C::bwd_packets_rate, C::fwd_packets_rate};
+    if (dur != 0.0) {
+      const uint64_t num[6] = {payP, payF, payB, nP, nB, nF};
+      for (int i = 0; i < 6; ++i) Put(kRate[i], Rv(static_cast<double>(num[i]) / dur));
+    } else {
+      w.PutEach(kRate, Zv());
+    }
+    if (nF) Put(C::down_up_rate, Rv(ratio(nB, nF))); else Put(C::down_up_rate, Zv());
 
-  // 58-71 bulk.
-  auto bulk_ratev = [&](const BulkState& b) {
-    if (b.dur == 0) return Zv();
-    // 2022 divides by the exact decimal duration (spec §6.5): one rounding.
-    return Rv(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
-                                     static_cast<unsigned __int128>(b.dur < 0 ? -static_cast<__int128>(b.dur) : b.dur)) *
-                    (b.dur < 0 ? -1.0 : 1.0));
+    // 58-71 bulk.
+    auto bulk_ratev = [&](const BulkState& b) {
+      if (b.dur == 0) return Zv();
+      // 2022 divides by the exact decimal duration (spec §6.5): one rounding.
+      return Rv(exact::RatioToDouble(static_cast<__int128>(b.bytes) * kNsPerSec,
+                                       static_cast<unsigned __int128>(b.dur < 0 ? -static_cast<__int128>(b.dur) : b.dur)) *
+                      (b.dur < 0 ? -1.0 : 1.0));
+    };
+    static constexpr C kBulkAvg[2][3] = {
+        {C::avg_fwd_bytes_per_bulk, C::avg_fwd_packets_per_bulk, C::avg_fwd_bulk_rate},
+        {C::avg_bwd_bytes_per_bulk, C::avg_bwd_packets_bulk_rate, C::avg_bwd_bulk_rate}};
+    for (int d = 0; d < 2; ++d) {
+      const C(&col)[3] = kBulkAvg[d];
+      const BulkState& b = f.bulk[d];
+      if (b.states) {
+        Put(col[0], Rv(ratio(b.bytes, b.states)));
+        Put(col[1], Rv(ratio(b.pkts, b.states)));
+      } else {
+        Put(col[0], Zv());
+        Put(col[1], Zv());
+      }
+      Put(col[2], bulk_ratev(b));
+    }
+    static constexpr C kBulk[2][4] = {
+        {C::fwd_bulk_state_count, C::fwd_bulk_total_size, C::fwd_bulk_per_packet, C::fwd_bulk_duration},
+        {C::bwd_bulk_state_count, C::bwd_bulk_total_size, C::bwd_bulk_per_packet, C::bwd_bulk_duration}};
+    for (int d = 0; d < 2; ++d) {
+      const C(&col)[4] = kBulk[d];
+      const BulkState& b = f.bulk[d];
+      Put(col[0], Iv(b.states));
+      Put(col[1], Iv(b.bytes));
+      Put(col[2], Iv(b.pkts));
+      if (b.states) Put(col[3], Dnsv(b.dur, x ? x->bulk_dur_exp[d] : 0)); else Put(col[3], Zv());  // a duration was recorded
+    }
+
+    // 72-95 flag counts: all, forward, backward; columns FIN, PSH, URG, ECE, SYN, ACK, CWR, RST
+    // (kFlagColumnBits).
+    static constexpr C kFlags[3][8] = {
+        {C::fin_flag_counts, C::psh_flag_counts, C::urg_flag_counts, C::ece_flag_counts, C::syn_flag_counts,
+         C::ack_flag_counts, C::cwr_flag_counts, C::rst_flag_counts},
+        {C::fwd_fin_flag_counts, C::fwd_psh_flag_counts, C::fwd_urg_flag_counts, C::fwd_ece_flag_counts,
+         C::fwd_syn_flag_counts, C::fwd_ack_flag_counts, C::fwd_cwr_flag_counts, C::fwd_rst_flag_counts},
+        {C::bwd_fin_flag_counts, C::bwd_psh_flag_counts, C::bwd_urg_flag_counts, C::bwd_ece_flag_counts,
+         C::bwd_syn_flag_counts, C::bwd_ack_flag_counts, C::bwd_cwr_flag_counts, C::bwd_rst_flag_counts}};
+    for (int i = 0; i < 8; ++i) {
+      const int bit = kFlagColumnBits[i];
+      Put(kFlags[0][i], Iv(static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit)));
+    }
+    for (int d = 0; d < 2; ++d)
+      for (int i = 0; i < 8; ++i) Put(kFlags[1 + d][i], Iv(FlagCount(f, d, kFlagColumnBits[i])));
+
+    // 96-110 IAT statistics: all, forward, backward; mean, std, max, min, total.
+    static constexpr C kIat[3][5] = {
+        {C::packets_IAT_mean, C::packet_IAT_std, C::packet_IAT_max, C::packet_IAT_min, C::packet_IAT_total},
+        {C::fwd_packets_IAT_mean, C::fwd_packets_IAT_std, C::fwd_packets_IAT_max, C::fwd_packets_IAT_min,
+         C::fwd_packets_IAT_total},
+        {C::bwd_packets_IAT_mean, C::bwd_packets_IAT_std, C::bwd_packets_IAT_max, C::bwd_packets_IAT_min,
+         C::bwd_packets_IAT_total}};
+    for (int l = 0; l < 3; ++l) {
+      const C(&col)[5] = kIat[l];
+      const uint64_t n = l == 0 ? nP : f.n[l - 1];
+      if (n == 0 || (c && n == 1)) {  // corrected: no interval in a 0/1-packet list (D6)
+        w.PutEach(col, Zv());
+        continue;
+      }
+      if (!c && n == 1) {  // D6: the 1-packet "IAT" is the packet's epoch timestamp
+        const int64_t ts = l == 0 ? f.first_ts : f.LastDirTs(l - 1);
+        const double v = NsToSeconds(ts);
+        Put(col[0], Xv(v));
+        Put(col[1], Xv(0.0));
+        Put(col[2], Rv(v));
+        Put(col[3], Rv(v));
+        Put(col[4], Rv(v));
+        continue;
+      }
+      if (c) {
+        // Sums of the all and fwd lists telescope (effective times, first packet forward).
+        const uint64_t sum = l == 0   ? static_cast<uint64_t>(f.last_ts) - static_cast<uint64_t>(f.first_ts)
+                             : l == 1 ? static_cast<uint64_t>(f.LastDirTs(0)) - static_cast<uint64_t>(f.first_ts)
+                                      : f.iat_bwd_sum;
+        exact::IntMoments m;
+        m.n = n - 1;
+        m.sum = sum;
+        m.sum_sq = f.iat_sq[l].Get();
+        Put(col[0], Xv(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec)));
+        Put(col[1], Xv(m.PStd() / 1e9));
+        Put(col[2], Sv(f.iat_max[l]));
+        Put(col[3], Sv(f.iat_min[l]));
+        Put(col[4], Sv(static_cast<int64_t>(sum)));
+      } else {
+        Put(col[0], Xv(x->iat[l].Mean()));
+        Put(col[1], Xv(x->iat[l].PStd()));
+        Put(col[2], Rv(NsToSeconds(f.iat_max[l])));
+        Put(col[3], Rv(NsToSeconds(f.iat_min[l])));
+        Put(col[4], Rv(x->iat_total[l]));
+      }
+    }
+
+    // 111-114 subflows.
+    static constexpr C kSubflow[4] = {C::subflow_fwd_packets, C::subflow_bwd_packets, C::subflow_fwd_bytes,
+                                      C::subflow_bwd_bytes};
+    if (c) {
+      const uint64_t k = static_cast<uint64_t>(f.sfcount) + 1;  // D13: gaps + 1
+      Put(C::subflow_fwd_packets, Rv(ratio(nF, k)));
+      Put(C::subflow_bwd_packets, Rv(ratio(nB, k)));
+      Put(C::subflow_fwd_bytes, Rv(ratio(payF, k)));
+      Put(C::subflow_bwd_bytes, Rv(ratio(payB, k)));  // D4 fixed
+    } else if (f.sfcount) {
+      Put(C::subflow_fwd_packets, Rv(ratio(nF, f.sfcount)));
+      Put(C::subflow_bwd_packets, Rv(ratio(nB, f.sfcount)));
+      Put(C::subflow_fwd_bytes, Rv(ratio(payF, f.sfcount)));
+      Put(C::subflow_bwd_bytes, Rv(ratio(payF, f.sfcount)));  // D4: forward bytes again
+    } else {
+      w.PutEach(kSubflow, Zv());
+    }
   };
-  for (int d = 0; d < 2; ++d) {
-    const BulkState& b = f.bulk[d];
-    if (b.states) {
-      Put(Rv(ratio(b.bytes, b.states)));
-      Put(Rv(ratio(b.pkts, b.states)));
-    } else {
-      Put(Zv());
-      Put(Zv());
-    }
-    Put(bulk_ratev(b));
-  }
-  for (int d = 0; d < 2; ++d) {
-    const BulkState& b = f.bulk[d];
-    Put(Iv(b.states));
-    Put(Iv(b.bytes));
-    Put(Iv(b.pkts));
-    if (b.states) Put(Dnsv(b.dur, x ? x->bulk_dur_exp[d] : 0)); else Put(Zv());  // a duration was recorded
-  }
-
-  // 72-95 flag counts: all, forward, backward.
-  for (int bit : kFlagColumnBits) Put(Iv(static_cast<uint64_t>(FlagCount(f, 0, bit)) + FlagCount(f, 1, bit)));
-  for (int d = 0; d < 2; ++d)
-    for (int bit : kFlagColumnBits) Put(Iv(FlagCount(f, d, bit)));
-
-  // 96-110 IAT statistics: all, forward, backward.
-  for (int l = 0; l < 3; ++l) {
-    const uint64_t n = l == 0 ? nP : f.n[l - 1];
-    if (n == 0 || (c && n == 1)) {  // corrected: no interval in a 0/1-packet list (D6)
-      for (int i = 0; i < 5; ++i) Put(Zv());
-      continue;
-    }
-    if (!c && n == 1) {  // D6: the 1-packet "IAT" is the packet's epoch timestamp
-      const int64_t ts = l == 0 ? f.first_ts : f.LastDirTs(l - 1);
-      const double v = NsToSeconds(ts);
-      Put(Xv(v));
-      Put(Xv(0.0));
-      Put(Rv(v));
-      Put(Rv(v));
-      Put(Rv(v));
-      continue;
-    }
-    if (c) {
-      // Sums of the all and fwd lists telescope (effective times, first packet forward).
-      const uint64_t sum = l == 0   ? static_cast<uint64_t>(f.last_ts) - static_cast<uint64_t>(f.first_ts)
-                           : l == 1 ? static_cast<uint64_t>(f.LastDirTs(0)) - static_cast<uint64_t>(f.first_ts)
-                                    : f.iat_bwd_sum;
-      exact::IntMoments m;
-      m.n = n - 1;
-      m.sum = sum;
-      m.sum_sq = f.iat_sq[l].Get();
-      Put(Xv(exact::RatioToDouble(static_cast<__int128>(m.sum), static_cast<unsigned __int128>(n - 1) * kNsPerSec)));
-      Put(Xv(m.PStd() / 1e9));
-      Put(Sv(f.iat_max[l]));
-      Put(Sv(f.iat_min[l]));
-      Put(Sv(static_cast<int64_t>(sum)));
-    } else {
-      Put(Xv(x->iat[l].Mean()));
-      Put(Xv(x->iat[l].PStd()));
-      Put(Rv(NsToSeconds(f.iat_max[l])));
-      Put(Rv(NsToSeconds(f.iat_min[l])));
-      Put(Rv(x->iat_total[l]));
-    }
-  }
-
-  // 111-114 subflows.
-  if (c) {
-    const uint64_t k = static_cast<uint64_t>(f.sfcount) + 1;  // D13: gaps + 1
-    Put(Rv(ratio(nF, k)));
-    Put(Rv(ratio(nB, k)));
-    Put(Rv(ratio(payF, k)));
-    Put(Rv(ratio(payB, k)));  // D4 fixed
-  } else if (f.sfcount) {
-    Put(Rv(ratio(nF, f.sfcount)));
-    Put(Rv(ratio(nB, f.sfcount)));
-    Put(Rv(ratio(payF, f.sfcount)));
-    Put(Rv(ratio(payF, f.sfcount)));  // D4: forward bytes again
+  if (ColumnChecks()) [[unlikely]] {
+    ColumnWriter<C, true> w(values);
+    fill(w);
+    if (!w.Complete()) ColumnOrderFailure(NfmFeatureSet(), w.FirstMissing());
   } else {
-    for (int i = 0; i < 4; ++i) Put(Zv());
+    ColumnWriter<C, false> w(values);
+    fill(w);
   }
-
-  assert(out == values + kNumNfmFeatures && n_dec <= kMaxDecimals);
+  assert(n_dec <= kMaxDecimals);
 
   FillIdentity(f, reason, v);
   v.set = &NfmFeatureSet();

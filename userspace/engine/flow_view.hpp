@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -91,19 +92,50 @@ static_assert(sizeof(FeatureValue) == 16);
 // Texts of FeatureValue::Kind::kText values.
 inline constexpr std::string_view kFeatureTexts[] = {"not a complete handshake"};
 
-// Value type of a feature column, fixed per column (IPFIX: unsigned64 / float64).
+// Value type of a feature column, fixed per column: what the CSV prints is an integer or a float.
 enum class FeatureType : uint8_t { kUnsigned, kFloat };
 
+// The packets a column is computed over: one direction, both, or none (a state code).
+enum class FeatureDir : uint8_t { kNone, kFwd, kBwd, kBoth };
+
+// IPFIX abstract data type of a feature column's element (RFC 7012 §3.1).
+enum class IpfixType : uint8_t { kUnsigned64, kSigned64, kFloat64 };
+
+// One feature column. The tables (engine/feature_columns.hpp, engine/nfm_features.hpp,
+// engine/ntl/ntl_features.hpp, engine/cic/cic_engine.cpp) give every field; the CSV header,
+// the manifest, JSON and the IPFIX templates and information model read them.
 struct FeatureInfo {
-  std::string_view name;     // CSV column name
-  FeatureType type;
-  std::string_view unit;     // "packets", "bytes", "seconds", "bytes/second", "" (ratio/count)
+  std::string_view name;         // CSV column name
+  FeatureType type = FeatureType::kUnsigned;
+  std::string_view unit;         // unit rule: engine/feature_columns.hpp
+  FeatureDir dir = FeatureDir::kBoth;
+  std::string_view description;  // one sentence, starts with a capital, no final period
+  IpfixType ipfix = IpfixType::kUnsigned64;
+  std::string_view note;         // what this set adds to the description ("" if nothing)
+
+  constexpr FeatureInfo() = default;
+  // The IPFIX type defaults to the value type's: unsigned64 or float64.
+  constexpr FeatureInfo(std::string_view n, FeatureType t, std::string_view u, FeatureDir d = FeatureDir::kBoth,
+                        std::string_view desc = {}, std::optional<IpfixType> ip = std::nullopt) noexcept
+      : name(n), type(t), unit(u), dir(d), description(desc),
+        ipfix(ip ? *ip : t == FeatureType::kFloat ? IpfixType::kFloat64 : IpfixType::kUnsigned64) {}
+};
+
+// Which feature set a FeatureSet is; exporters switch on it, never on the name.
+enum class FeatureSetId : uint8_t {
+  kNfm,           // the 114 NetFlowMeter features (corrected, nfm2022, nfm2022-seed)
+  kCic,           // CICFlowMeter's 76 features (--profile cic, --feature-set cic)
+  kNtl,           // NTLFlowLyzer's 339 features (--profile ntl)
+  kNtlCorrected,  // the 341 of --feature-set ntl
+  kOther,         // ad-hoc sets (unit tests)
 };
 
 // An ordered feature set (the columns after the identity columns).
 struct FeatureSet {
-  std::string_view name;                 // "nfm" (the 114 features), ...
+  std::string_view name;                 // "nfm", "cic", "ntl", "ntl-corrected" (text only)
   std::span<const FeatureInfo> columns;
+  FeatureSetId id = FeatureSetId::kOther;
+  bool IsNtl() const noexcept { return id == FeatureSetId::kNtl || id == FeatureSetId::kNtlCorrected; }
 };
 
 struct FlowView {

@@ -5,7 +5,7 @@
 namespace nfm {
 
 const FeatureSet& NfmFeatureSet() noexcept {
-  static const FeatureSet set{"nfm", std::span<const FeatureInfo>(kNfmFeatures)};
+  static const FeatureSet set{"nfm", std::span<const FeatureInfo>(kNfmFeatures), FeatureSetId::kNfm};
   return set;
 }
 

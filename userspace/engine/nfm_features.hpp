@@ -1,133 +1,153 @@
 // SPDX-License-Identifier: MIT
-// The 114 NetFlowMeter features (spec §5.2) as a FeatureSet: column name, value type (fixed per
-// column: what the CSV prints is an integer or a float) and unit. The CSV header
-// (output/columns.hpp) and the IPFIX element table are generated from this one table.
+// The 114 NetFlowMeter features (spec §5.2) as a FeatureSet, in CSV order: NFM_NFM_COLUMNS
+// lists them, the column definitions are shared (engine/feature_columns.hpp) but for the three
+// only this set has. The CSV header (output/columns.hpp), the IPFIX element table and NfmCol,
+// the ids FlowEngine::BuildView writes through, are generated from this one list.
 #pragma once
 
 #include <array>
+#include <cstdint>
 
-#include "engine/flow_view.hpp"
+#include "engine/feature_columns.hpp"
+
+namespace nfm::col {
+
+NFM_COLUMN(fwd_avg_segment_size, kFloat, "bytes", kFwd,
+           "Average segment size (payload bytes / packets), forward packets")
+NFM_COLUMN(bwd_avg_segment_size, kFloat, "bytes", kBwd,
+           "Average segment size (payload bytes / packets), backward packets")
+NFM_COLUMN(avg_segment_size, kFloat, "bytes", kBoth,
+           "Average segment size (payload bytes / packets)")
+
+}  // namespace nfm::col
+
+// clang-format off
+#define NFM_NFM_COLUMNS(X) \
+  X(duration) \
+  X(packets_count) \
+  X(fwd_packets_count) \
+  X(bwd_packets_count) \
+  X(total_payload_bytes) \
+  X(fwd_total_payload_bytes) \
+  X(bwd_total_payload_bytes) \
+  X(payload_bytes_max) \
+  X(payload_bytes_min) \
+  X(payload_bytes_mean) \
+  X(payload_bytes_std) \
+  X(payload_bytes_variance) \
+  X(fwd_payload_bytes_max) \
+  X(fwd_payload_bytes_min) \
+  X(fwd_payload_bytes_mean) \
+  X(fwd_payload_bytes_std) \
+  X(fwd_payload_bytes_variance) \
+  X(bwd_payload_bytes_max) \
+  X(bwd_payload_bytes_min) \
+  X(bwd_payload_bytes_mean) \
+  X(bwd_payload_bytes_std) \
+  X(bwd_payload_bytes_variance) \
+  X(total_header_bytes) \
+  X(max_header_bytes) \
+  X(min_header_bytes) \
+  X(mean_header_bytes) \
+  X(std_header_bytes) \
+  X(fwd_total_header_bytes) \
+  X(fwd_max_header_bytes) \
+  X(fwd_min_header_bytes) \
+  X(fwd_mean_header_bytes) \
+  X(fwd_std_header_bytes) \
+  X(bwd_total_header_bytes) \
+  X(bwd_max_header_bytes) \
+  X(bwd_min_header_bytes) \
+  X(bwd_mean_header_bytes) \
+  X(bwd_std_header_bytes) \
+  X(fwd_avg_segment_size) \
+  X(bwd_avg_segment_size) \
+  X(avg_segment_size) \
+  X(fwd_init_win_bytes) \
+  X(bwd_init_win_bytes) \
+  X(active_min) \
+  X(active_max) \
+  X(active_mean) \
+  X(active_std) \
+  X(idle_min) \
+  X(idle_max) \
+  X(idle_mean) \
+  X(idle_std) \
+  X(bytes_rate) \
+  X(fwd_bytes_rate) \
+  X(bwd_bytes_rate) \
+  X(packets_rate) \
+  X(bwd_packets_rate) \
+  X(fwd_packets_rate) \
+  X(down_up_rate) \
+  X(avg_fwd_bytes_per_bulk) \
+  X(avg_fwd_packets_per_bulk) \
+  X(avg_fwd_bulk_rate) \
+  X(avg_bwd_bytes_per_bulk) \
+  X(avg_bwd_packets_bulk_rate) \
+  X(avg_bwd_bulk_rate) \
+  X(fwd_bulk_state_count) \
+  X(fwd_bulk_total_size) \
+  X(fwd_bulk_per_packet) \
+  X(fwd_bulk_duration) \
+  X(bwd_bulk_state_count) \
+  X(bwd_bulk_total_size) \
+  X(bwd_bulk_per_packet) \
+  X(bwd_bulk_duration) \
+  X(fin_flag_counts) \
+  X(psh_flag_counts) \
+  X(urg_flag_counts) \
+  X(ece_flag_counts) \
+  X(syn_flag_counts) \
+  X(ack_flag_counts) \
+  X(cwr_flag_counts) \
+  X(rst_flag_counts) \
+  X(fwd_fin_flag_counts) \
+  X(fwd_psh_flag_counts) \
+  X(fwd_urg_flag_counts) \
+  X(fwd_ece_flag_counts) \
+  X(fwd_syn_flag_counts) \
+  X(fwd_ack_flag_counts) \
+  X(fwd_cwr_flag_counts) \
+  X(fwd_rst_flag_counts) \
+  X(bwd_fin_flag_counts) \
+  X(bwd_psh_flag_counts) \
+  X(bwd_urg_flag_counts) \
+  X(bwd_ece_flag_counts) \
+  X(bwd_syn_flag_counts) \
+  X(bwd_ack_flag_counts) \
+  X(bwd_cwr_flag_counts) \
+  X(bwd_rst_flag_counts) \
+  X(packets_IAT_mean) \
+  X(packet_IAT_std) \
+  X(packet_IAT_max) \
+  X(packet_IAT_min) \
+  X(packet_IAT_total) \
+  X(fwd_packets_IAT_mean) \
+  X(fwd_packets_IAT_std) \
+  X(fwd_packets_IAT_max) \
+  X(fwd_packets_IAT_min) \
+  X(fwd_packets_IAT_total) \
+  X(bwd_packets_IAT_mean) \
+  X(bwd_packets_IAT_std) \
+  X(bwd_packets_IAT_max) \
+  X(bwd_packets_IAT_min) \
+  X(bwd_packets_IAT_total) \
+  X(subflow_fwd_packets) \
+  X(subflow_bwd_packets) \
+  X(subflow_fwd_bytes) \
+  X(subflow_bwd_bytes)
+// clang-format on
 
 namespace nfm {
 
-inline constexpr int kNumNfmFeatures = 114;
+// Column ids of the nfm set: NfmCol::<name> is the position of column <name>.
+enum class NfmCol : uint8_t { NFM_NFM_COLUMNS(NFM_COLUMN_ENUM) kCount };
 
-inline constexpr std::array<FeatureInfo, kNumNfmFeatures> kNfmFeatures = {{
-    {"duration", FeatureType::kFloat, "seconds"},
-    {"packets_count", FeatureType::kUnsigned, "packets"},
-    {"fwd_packets_count", FeatureType::kUnsigned, "packets"},
-    {"bwd_packets_count", FeatureType::kUnsigned, "packets"},
-    {"total_payload_bytes", FeatureType::kUnsigned, "bytes"},
-    {"fwd_total_payload_bytes", FeatureType::kUnsigned, "bytes"},
-    {"bwd_total_payload_bytes", FeatureType::kUnsigned, "bytes"},
-    {"payload_bytes_max", FeatureType::kUnsigned, "bytes"},
-    {"payload_bytes_min", FeatureType::kUnsigned, "bytes"},
-    {"payload_bytes_mean", FeatureType::kFloat, "bytes"},
-    {"payload_bytes_std", FeatureType::kFloat, "bytes"},
-    {"payload_bytes_variance", FeatureType::kFloat, "bytes"},
-    {"fwd_payload_bytes_max", FeatureType::kUnsigned, "bytes"},
-    {"fwd_payload_bytes_min", FeatureType::kUnsigned, "bytes"},
-    {"fwd_payload_bytes_mean", FeatureType::kFloat, "bytes"},
-    {"fwd_payload_bytes_std", FeatureType::kFloat, "bytes"},
-    {"fwd_payload_bytes_variance", FeatureType::kFloat, "bytes"},
-    {"bwd_payload_bytes_max", FeatureType::kUnsigned, "bytes"},
-    {"bwd_payload_bytes_min", FeatureType::kUnsigned, "bytes"},
-    {"bwd_payload_bytes_mean", FeatureType::kFloat, "bytes"},
-    {"bwd_payload_bytes_std", FeatureType::kFloat, "bytes"},
-    {"bwd_payload_bytes_variance", FeatureType::kFloat, "bytes"},
-    {"total_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"max_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"min_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"mean_header_bytes", FeatureType::kFloat, "bytes"},
-    {"std_header_bytes", FeatureType::kFloat, "bytes"},
-    {"fwd_total_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"fwd_max_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"fwd_min_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"fwd_mean_header_bytes", FeatureType::kFloat, "bytes"},
-    {"fwd_std_header_bytes", FeatureType::kFloat, "bytes"},
-    {"bwd_total_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"bwd_max_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"bwd_min_header_bytes", FeatureType::kUnsigned, "bytes"},
-    {"bwd_mean_header_bytes", FeatureType::kFloat, "bytes"},
-    {"bwd_std_header_bytes", FeatureType::kFloat, "bytes"},
-    {"fwd_avg_segment_size", FeatureType::kFloat, "bytes"},
-    {"bwd_avg_segment_size", FeatureType::kFloat, "bytes"},
-    {"avg_segment_size", FeatureType::kFloat, "bytes"},
-    {"fwd_init_win_bytes", FeatureType::kUnsigned, "bytes"},
-    {"bwd_init_win_bytes", FeatureType::kUnsigned, "bytes"},
-    {"active_min", FeatureType::kFloat, "seconds"},
-    {"active_max", FeatureType::kFloat, "seconds"},
-    {"active_mean", FeatureType::kFloat, "seconds"},
-    {"active_std", FeatureType::kFloat, "seconds"},
-    {"idle_min", FeatureType::kFloat, "seconds"},
-    {"idle_max", FeatureType::kFloat, "seconds"},
-    {"idle_mean", FeatureType::kFloat, "seconds"},
-    {"idle_std", FeatureType::kFloat, "seconds"},
-    {"bytes_rate", FeatureType::kFloat, "bytes/second"},
-    {"fwd_bytes_rate", FeatureType::kFloat, "bytes/second"},
-    {"bwd_bytes_rate", FeatureType::kFloat, "bytes/second"},
-    {"packets_rate", FeatureType::kFloat, "packets/second"},
-    {"bwd_packets_rate", FeatureType::kFloat, "packets/second"},
-    {"fwd_packets_rate", FeatureType::kFloat, "packets/second"},
-    {"down_up_rate", FeatureType::kFloat, ""},
-    {"avg_fwd_bytes_per_bulk", FeatureType::kFloat, "bytes"},
-    {"avg_fwd_packets_per_bulk", FeatureType::kFloat, "packets"},
-    {"avg_fwd_bulk_rate", FeatureType::kFloat, "bytes/second"},
-    {"avg_bwd_bytes_per_bulk", FeatureType::kFloat, "bytes"},
-    {"avg_bwd_packets_bulk_rate", FeatureType::kFloat, "bytes/second"},
-    {"avg_bwd_bulk_rate", FeatureType::kFloat, "bytes/second"},
-    {"fwd_bulk_state_count", FeatureType::kUnsigned, ""},
-    {"fwd_bulk_total_size", FeatureType::kUnsigned, "bytes"},
-    {"fwd_bulk_per_packet", FeatureType::kUnsigned, "packets"},
-    {"fwd_bulk_duration", FeatureType::kFloat, "seconds"},
-    {"bwd_bulk_state_count", FeatureType::kUnsigned, ""},
-    {"bwd_bulk_total_size", FeatureType::kUnsigned, "bytes"},
-    {"bwd_bulk_per_packet", FeatureType::kUnsigned, "packets"},
-    {"bwd_bulk_duration", FeatureType::kFloat, "seconds"},
-    {"fin_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"psh_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"urg_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"ece_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"syn_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"ack_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"cwr_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"rst_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_fin_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_psh_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_urg_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_ece_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_syn_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_ack_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_cwr_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"fwd_rst_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_fin_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_psh_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_urg_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_ece_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_syn_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_ack_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_cwr_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"bwd_rst_flag_counts", FeatureType::kUnsigned, "packets"},
-    {"packets_IAT_mean", FeatureType::kFloat, "seconds"},
-    {"packet_IAT_std", FeatureType::kFloat, "seconds"},
-    {"packet_IAT_max", FeatureType::kFloat, "seconds"},
-    {"packet_IAT_min", FeatureType::kFloat, "seconds"},
-    {"packet_IAT_total", FeatureType::kFloat, "seconds"},
-    {"fwd_packets_IAT_mean", FeatureType::kFloat, "seconds"},
-    {"fwd_packets_IAT_std", FeatureType::kFloat, "seconds"},
-    {"fwd_packets_IAT_max", FeatureType::kFloat, "seconds"},
-    {"fwd_packets_IAT_min", FeatureType::kFloat, "seconds"},
-    {"fwd_packets_IAT_total", FeatureType::kFloat, "seconds"},
-    {"bwd_packets_IAT_mean", FeatureType::kFloat, "seconds"},
-    {"bwd_packets_IAT_std", FeatureType::kFloat, "seconds"},
-    {"bwd_packets_IAT_max", FeatureType::kFloat, "seconds"},
-    {"bwd_packets_IAT_min", FeatureType::kFloat, "seconds"},
-    {"bwd_packets_IAT_total", FeatureType::kFloat, "seconds"},
-    {"subflow_fwd_packets", FeatureType::kFloat, "packets"},
-    {"subflow_bwd_packets", FeatureType::kFloat, "packets"},
-    {"subflow_fwd_bytes", FeatureType::kFloat, "bytes"},
-    {"subflow_bwd_bytes", FeatureType::kFloat, "bytes"},
-}};
+inline constexpr int kNumNfmFeatures = static_cast<int>(NfmCol::kCount);
+static_assert(kNumNfmFeatures == 114);
+
+inline constexpr std::array<FeatureInfo, kNumNfmFeatures> kNfmFeatures = {{NFM_NFM_COLUMNS(NFM_COLUMN_REF)}};
 
 // The set handed out in FlowView::set by the corrected and nfm2022 profiles.
 const FeatureSet& NfmFeatureSet() noexcept;

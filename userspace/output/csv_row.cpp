@@ -90,7 +90,7 @@ const char* ProtoName(uint8_t proto, Profile profile) noexcept {
 CsvRowRenderer::CsvRowRenderer(Profile profile, bool local_tz, const fmt::FloatSpec& spec, const FeatureSet* set,
                                std::string label)
     : profile_(profile), local_tz_(local_tz), set_(set), label_(std::move(label)), spec_(spec) {
-  ntl_set_ = set && (set->name == "ntl" || set->name == "ntl-corrected");
+  ntl_set_ = set && set->IsNtl();
   spec_is_repr_ = spec_.kind == fmt::FloatSpec::Kind::kRepr;
   zero_len_ = static_cast<size_t>(fmt::WriteFloat(zero_text_, 0.0, spec_) - zero_text_);
   if (label_.size() > kMaxFieldChars - 4) label_.resize(kMaxFieldChars - 4);

@@ -121,11 +121,16 @@ const char* ElementTypeName(ElementType t) noexcept {
 }
 
 namespace {
+// Sets that share an element id range and naming (ntl: the reference's and the corrected set).
 enum class Family : uint8_t { kNfm, kCic, kNtl, kOther };
 Family FamilyOf(const FeatureSet& set) {
-  if (set.name == "nfm") return Family::kNfm;
-  if (set.name == "cic") return Family::kCic;
-  if (set.name == "ntl" || set.name == "ntl-corrected") return Family::kNtl;
+  switch (set.id) {
+    case FeatureSetId::kNfm: return Family::kNfm;
+    case FeatureSetId::kCic: return Family::kCic;
+    case FeatureSetId::kNtl:
+    case FeatureSetId::kNtlCorrected: return Family::kNtl;
+    case FeatureSetId::kOther: break;
+  }
   return Family::kOther;
 }
 }  // namespace
@@ -154,10 +159,7 @@ uint16_t FeatureElementId(const FeatureSet& set, size_t column) {
   return pos;  // a set without its own range (unit-test sets): column positions, like nfm
 }
 
-ElementType FeatureElementType(const FeatureSet& set, size_t column) {
-  if (set.columns[column].type == FeatureType::kFloat) return ElementType::kFloat64;
-  return FamilyOf(set) == Family::kCic ? ElementType::kSigned64 : ElementType::kUnsigned64;
-}
+ElementType FeatureElementType(const FeatureSet& set, size_t column) { return set.columns[column].ipfix; }
 
 std::string FeatureElementName(const FeatureSet& set, size_t column) {
   const std::string_view c = set.columns[column].name;
@@ -310,98 +312,15 @@ size_t RecordCodec::EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* te
 
 // ------------------------------------------------------------------ element table
 
-std::string FeatureMeaning(std::string_view c) {
-  std::string dir;
-  if (c.starts_with("fwd_")) {
-    dir = ", forward packets";
-    c.remove_prefix(4);
-  } else if (c.starts_with("bwd_")) {
-    dir = ", backward packets";
-    c.remove_prefix(4);
-  }
-  auto stat = [](std::string_view s) -> std::string {
-    if (s == "max") return "Maximum";
-    if (s == "min") return "Minimum";
-    if (s == "mean") return "Mean";
-    if (s == "std") return "Standard deviation (population)";
-    if (s == "variance") return "Variance (population)";
-    if (s == "total") return "Sum";
-    return std::string(s);
-  };
-  auto ends = [&](std::string_view suf) { return c.ends_with(suf); };
-  std::string m;
-  if (c == "duration") m = "Flow duration: last minus first packet time";
-  else if (ends("packets_count")) m = "Number of packets";
-  else if (c == "total_payload_bytes") m = "Sum of payload bytes";
-  else if (c.starts_with("payload_bytes_")) m = stat(c.substr(14)) + " of payload bytes per packet";
-  else if (c == "total_header_bytes") m = "Sum of transport-header bytes";
-  else if (ends("_header_bytes")) m = stat(c.substr(0, c.find('_'))) + " of transport-header bytes per packet";
-  else if (c == "avg_segment_size") m = "Average segment size (payload bytes / packets)";
-  else if (c == "init_win_bytes") m = "TCP window field of the first packet";
-  else if (c.starts_with("active_")) m = stat(c.substr(7)) + " of active period lengths";
-  else if (c.starts_with("idle_")) m = stat(c.substr(5)) + " of idle period lengths";
-  else if (c == "bytes_rate") m = "Payload bytes per second of flow duration";
-  else if (c == "packets_rate") m = "Packets per second of flow duration";
-  else if (c == "down_up_rate") m = "Backward packets / forward packets";
-  else if (c.starts_with("avg_") && c.find("bulk") != std::string_view::npos) m = "Bulk transfer average: " + std::string(c.substr(4));
-  else if (c.starts_with("bulk_")) m = "Bulk transfers: " + std::string(c.substr(5));
-  else if (ends("_flag_counts")) {
-    std::string flag(c.substr(0, c.find('_')));
-    for (char& ch : flag) ch = static_cast<char>(ch - 'a' + 'A');
-    m = "Packets with the " + flag + " flag set";
-  } else if (c.find("IAT_") != std::string_view::npos) {
-    m = stat(c.substr(c.find("IAT_") + 4)) + " of packet inter-arrival times";
-  } else if (c.starts_with("subflow_")) {
-    const std::string_view rest = c.substr(8);
-    m = std::string("Average ") + (rest.ends_with("bytes") ? "payload bytes" : "packets") + " per subflow" +
-        (rest.starts_with("fwd") ? ", forward packets" : ", backward packets");
-  } else {
-    m = std::string(c);
-  }
-  return m + dir;
-}
-
-namespace {
-
-// ntl names: "<stat>_<quantity>" ("median_fwd_payload_bytes_delta_len") or plain ones.
-std::string NtlMeaning(std::string_view c) {
-  static constexpr std::pair<std::string_view, std::string_view> kStats[] = {
-      {"min_", "Minimum"}, {"max_", "Maximum"}, {"mean_", "Mean"}, {"mode_", "Mode (smallest on ties)"},
-      {"variance_", "Variance"}, {"std_", "Standard deviation"}, {"median_", "Median"},
-      {"skewness_", "Skewness"}, {"cov_", "Coefficient of variation"}};
-  auto words = [](std::string_view x) {
-    std::string w(x);
-    for (char& ch : w) ch = ch == '_' ? ' ' : ch;
-    return w;
-  };
-  std::string m;
-  for (const auto& [prefix, stat] : kStats)
-    if (c.starts_with(prefix)) m = std::string(stat) + " of " + words(c.substr(prefix.size()));
-  if (m.empty()) m = words(c);
-  if (c == "duration" || c == "bytes_rate" || c == "fwd_bytes_rate" || c == "bwd_bytes_rate" ||
-      c == "packets_rate" || c == "fwd_packets_rate" || c == "bwd_packets_rate")
-    m += " (--profile ntl: NaN on a nanosecond capture, where the reference prints an empty field)";
-  if (c == "handshake_duration" || c == "delta_start")
-    m += " (--profile ntl: NaN payload 1 = \"not a complete handshake\"; corrected: NaN)";
-  m[0] = static_cast<char>(m[0] >= 'a' && m[0] <= 'z' ? m[0] - 'a' + 'A' : m[0]);
-  return m;
-}
-
-}  // namespace
-
 std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen) {
   std::vector<ElementDoc> out;
   static const char* kIn[] = {"all", "IPv4", "IPv6", "biflow", "uniflow"};
   for (const StdElement& e : kStd)
     out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in], ""});
   for (const WhereElement& e : kWhere) out.push_back({0, e.id, e.name, e.type, "", e.meaning, e.in, ""});
-  const Family fam = FamilyOf(set);
   for (size_t i = 0; i < set.columns.size(); ++i) {
     const FeatureInfo& c = set.columns[i];
-    std::string meaning;
-    if (fam == Family::kCic) meaning = "CICFlowMeter's `" + std::string(c.name) + "` (docs/FEATURES.md, CIC set)";
-    else if (fam == Family::kNtl) meaning = NtlMeaning(c.name);
-    else meaning = FeatureMeaning(c.name);
+    std::string meaning = std::string(c.description) + std::string(c.note);
     out.push_back({pen, FeatureElementId(set, i), FeatureElementName(set, i), ElementTypeName(FeatureElementType(set, i)),
                    std::string(c.unit), std::move(meaning), "forward/biflow", std::string(c.name)});
   }

@@ -30,8 +30,8 @@ inline constexpr uint16_t kTemplateBackV6 = 259;
 // flowEndReason (IANA) for an engine EndReason.
 uint8_t FlowEndReasonCode(EndReason r) noexcept;
 
-// IPFIX data type of a feature element (fixed per set and column; docs/IPFIX.md).
-enum class ElementType : uint8_t { kUnsigned64, kSigned64, kFloat64 };
+// IPFIX data type of a feature element: the column's FeatureInfo::ipfix (docs/IPFIX.md).
+using ElementType = IpfixType;
 const char* ElementTypeName(ElementType t) noexcept;  // "unsigned64", "signed64", "float64"
 
 // Feature element numbering (docs/IPFIX.md "Element numbering"): every feature set has its own
@@ -44,8 +44,8 @@ const char* ElementTypeName(ElementType t) noexcept;  // "unsigned64", "signed64
 inline constexpr uint16_t kCicIdBase = 1000;
 inline constexpr uint16_t kNtlIdBase = 2000;
 uint16_t FeatureElementId(const FeatureSet& set, size_t column);
-// CIC's integer columns are Java long/int (durations may be negative): signed64; other
-// integer columns unsigned64; float columns float64.
+// The column's table entry says (FeatureInfo::ipfix): CIC's integer columns are Java long/int
+// (durations may be negative): signed64; other integer columns unsigned64; float columns float64.
 ElementType FeatureElementType(const FeatureSet& set, size_t column);
 // The element name: nfm the CSV column; cic "cic_" + the column with every run of other
 // characters than [A-Za-z0-9] as '_' ("Flow Bytes/s" -> cic_Flow_Bytes_s); ntl "ntl_" + column.
@@ -127,8 +127,4 @@ std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen);
 // fbInfoModelReadXMLFile read it).
 std::string ElementTableMarkdown(const FeatureSet& set, uint32_t pen);
 std::string InfoModelXml(const FeatureSet& set, uint32_t pen);
-// A plain-English meaning derived from a column name ("fwd_payload_bytes_mean" -> "Mean
-// payload bytes per packet, forward packets").
-std::string FeatureMeaning(std::string_view column);
-
 }  // namespace nfm::ipfix

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/cic/cic_flow.hpp"
+#include "engine/column_writer.hpp"
 #include "engine/flow_key.hpp"
 #include "engine/flow_table.hpp"
 #include "engine/tcp_flags.hpp"
@@ -34,87 +35,104 @@ constexpr int64_t kActivityUs = 5000000;        // Cmd: ACTIVITY_TIMEOUT
 constexpr int64_t kBulkGapUs = 1000000;
 constexpr int64_t kSubflowGapUs = 1000000;
 
-using FI = FeatureInfo;
+// The 76 feature columns of CIC.md §5 in CSV order: id, CSV name, value type, unit, direction.
+// Integer columns are Java longs (IPFIX signed64); the unit rule is engine/feature_columns.hpp's.
+// Subflow columns: corrected divides as reals (C13), so they are float columns.
+// clang-format off
+#define NFM_CIC_COLUMNS(X) \
+  X(kFlowDuration, "Flow Duration", U, "microseconds", kBoth) \
+  X(kTotalFwdPacket, "Total Fwd Packet", U, "packets", kFwd) \
+  X(kTotalBwdPackets, "Total Bwd packets", U, "packets", kBwd) \
+  X(kTotalLengthOfFwdPacket, "Total Length of Fwd Packet", F, "bytes", kFwd) \
+  X(kTotalLengthOfBwdPacket, "Total Length of Bwd Packet", F, "bytes", kBwd) \
+  X(kFwdPacketLengthMax, "Fwd Packet Length Max", F, "bytes", kFwd) \
+  X(kFwdPacketLengthMin, "Fwd Packet Length Min", F, "bytes", kFwd) \
+  X(kFwdPacketLengthMean, "Fwd Packet Length Mean", F, "bytes", kFwd) \
+  X(kFwdPacketLengthStd, "Fwd Packet Length Std", F, "bytes", kFwd) \
+  X(kBwdPacketLengthMax, "Bwd Packet Length Max", F, "bytes", kBwd) \
+  X(kBwdPacketLengthMin, "Bwd Packet Length Min", F, "bytes", kBwd) \
+  X(kBwdPacketLengthMean, "Bwd Packet Length Mean", F, "bytes", kBwd) \
+  X(kBwdPacketLengthStd, "Bwd Packet Length Std", F, "bytes", kBwd) \
+  X(kFlowBytesS, "Flow Bytes/s", F, "bytes/second", kBoth) \
+  X(kFlowPacketsS, "Flow Packets/s", F, "packets/second", kBoth) \
+  X(kFlowIATMean, "Flow IAT Mean", F, "microseconds", kBoth) \
+  X(kFlowIATStd, "Flow IAT Std", F, "microseconds", kBoth) \
+  X(kFlowIATMax, "Flow IAT Max", F, "microseconds", kBoth) \
+  X(kFlowIATMin, "Flow IAT Min", F, "microseconds", kBoth) \
+  X(kFwdIATTotal, "Fwd IAT Total", F, "microseconds", kFwd) \
+  X(kFwdIATMean, "Fwd IAT Mean", F, "microseconds", kFwd) \
+  X(kFwdIATStd, "Fwd IAT Std", F, "microseconds", kFwd) \
+  X(kFwdIATMax, "Fwd IAT Max", F, "microseconds", kFwd) \
+  X(kFwdIATMin, "Fwd IAT Min", F, "microseconds", kFwd) \
+  X(kBwdIATTotal, "Bwd IAT Total", F, "microseconds", kBwd) \
+  X(kBwdIATMean, "Bwd IAT Mean", F, "microseconds", kBwd) \
+  X(kBwdIATStd, "Bwd IAT Std", F, "microseconds", kBwd) \
+  X(kBwdIATMax, "Bwd IAT Max", F, "microseconds", kBwd) \
+  X(kBwdIATMin, "Bwd IAT Min", F, "microseconds", kBwd) \
+  X(kFwdPSHFlags, "Fwd PSH Flags", U, "packets", kFwd) \
+  X(kBwdPSHFlags, "Bwd PSH Flags", U, "packets", kBwd) \
+  X(kFwdURGFlags, "Fwd URG Flags", U, "packets", kFwd) \
+  X(kBwdURGFlags, "Bwd URG Flags", U, "packets", kBwd) \
+  X(kFwdHeaderLength, "Fwd Header Length", U, "bytes", kFwd) \
+  X(kBwdHeaderLength, "Bwd Header Length", U, "bytes", kBwd) \
+  X(kFwdPacketsS, "Fwd Packets/s", F, "packets/second", kFwd) \
+  X(kBwdPacketsS, "Bwd Packets/s", F, "packets/second", kBwd) \
+  X(kPacketLengthMin, "Packet Length Min", F, "bytes", kBoth) \
+  X(kPacketLengthMax, "Packet Length Max", F, "bytes", kBoth) \
+  X(kPacketLengthMean, "Packet Length Mean", F, "bytes", kBoth) \
+  X(kPacketLengthStd, "Packet Length Std", F, "bytes", kBoth) \
+  X(kPacketLengthVariance, "Packet Length Variance", F, "bytes^2", kBoth) \
+  X(kFINFlagCount, "FIN Flag Count", U, "packets", kBoth) \
+  X(kSYNFlagCount, "SYN Flag Count", U, "packets", kBoth) \
+  X(kRSTFlagCount, "RST Flag Count", U, "packets", kBoth) \
+  X(kPSHFlagCount, "PSH Flag Count", U, "packets", kBoth) \
+  X(kACKFlagCount, "ACK Flag Count", U, "packets", kBoth) \
+  X(kURGFlagCount, "URG Flag Count", U, "packets", kBoth) \
+  X(kCWRFlagCount, "CWR Flag Count", U, "packets", kBoth) \
+  X(kECEFlagCount, "ECE Flag Count", U, "packets", kBoth) \
+  X(kDownUpRatio, "Down/Up Ratio", F, "", kBoth) \
+  X(kAveragePacketSize, "Average Packet Size", F, "bytes", kBoth) \
+  X(kFwdSegmentSizeAvg, "Fwd Segment Size Avg", F, "bytes", kFwd) \
+  X(kBwdSegmentSizeAvg, "Bwd Segment Size Avg", F, "bytes", kBwd) \
+  X(kFwdBytesBulkAvg, "Fwd Bytes/Bulk Avg", U, "bytes", kFwd) \
+  X(kFwdPacketBulkAvg, "Fwd Packet/Bulk Avg", U, "packets", kFwd) \
+  X(kFwdBulkRateAvg, "Fwd Bulk Rate Avg", U, "bytes/second", kFwd) \
+  X(kBwdBytesBulkAvg, "Bwd Bytes/Bulk Avg", U, "bytes", kBwd) \
+  X(kBwdPacketBulkAvg, "Bwd Packet/Bulk Avg", U, "packets", kBwd) \
+  X(kBwdBulkRateAvg, "Bwd Bulk Rate Avg", U, "bytes/second", kBwd) \
+  X(kSubflowFwdPackets, "Subflow Fwd Packets", F, "packets", kFwd) \
+  X(kSubflowFwdBytes, "Subflow Fwd Bytes", F, "bytes", kFwd) \
+  X(kSubflowBwdPackets, "Subflow Bwd Packets", F, "packets", kBwd) \
+  X(kSubflowBwdBytes, "Subflow Bwd Bytes", F, "bytes", kBwd) \
+  X(kFWDInitWinBytes, "FWD Init Win Bytes", U, "bytes", kFwd) \
+  X(kBwdInitWinBytes, "Bwd Init Win Bytes", U, "bytes", kBwd) \
+  X(kFwdActDataPkts, "Fwd Act Data Pkts", U, "packets", kFwd) \
+  X(kFwdSegSizeMin, "Fwd Seg Size Min", U, "bytes", kFwd) \
+  X(kActiveMean, "Active Mean", F, "microseconds", kBoth) \
+  X(kActiveStd, "Active Std", F, "microseconds", kBoth) \
+  X(kActiveMax, "Active Max", F, "microseconds", kBoth) \
+  X(kActiveMin, "Active Min", F, "microseconds", kBoth) \
+  X(kIdleMean, "Idle Mean", F, "microseconds", kBoth) \
+  X(kIdleStd, "Idle Std", F, "microseconds", kBoth) \
+  X(kIdleMax, "Idle Max", F, "microseconds", kBoth) \
+  X(kIdleMin, "Idle Min", F, "microseconds", kBoth)
+// clang-format on
+
 constexpr FeatureType U = FeatureType::kUnsigned, F = FeatureType::kFloat;
-constexpr FeatureInfo kCicColumns[kCicFeatures] = {
-    FI{"Flow Duration", U, "microseconds"},
-    FI{"Total Fwd Packet", U, "packets"},
-    FI{"Total Bwd packets", U, "packets"},
-    FI{"Total Length of Fwd Packet", F, "bytes"},
-    FI{"Total Length of Bwd Packet", F, "bytes"},
-    FI{"Fwd Packet Length Max", F, "bytes"},
-    FI{"Fwd Packet Length Min", F, "bytes"},
-    FI{"Fwd Packet Length Mean", F, "bytes"},
-    FI{"Fwd Packet Length Std", F, "bytes"},
-    FI{"Bwd Packet Length Max", F, "bytes"},
-    FI{"Bwd Packet Length Min", F, "bytes"},
-    FI{"Bwd Packet Length Mean", F, "bytes"},
-    FI{"Bwd Packet Length Std", F, "bytes"},
-    FI{"Flow Bytes/s", F, "bytes/second"},
-    FI{"Flow Packets/s", F, "packets/second"},
-    FI{"Flow IAT Mean", F, "microseconds"},
-    FI{"Flow IAT Std", F, "microseconds"},
-    FI{"Flow IAT Max", F, "microseconds"},
-    FI{"Flow IAT Min", F, "microseconds"},
-    FI{"Fwd IAT Total", F, "microseconds"},
-    FI{"Fwd IAT Mean", F, "microseconds"},
-    FI{"Fwd IAT Std", F, "microseconds"},
-    FI{"Fwd IAT Max", F, "microseconds"},
-    FI{"Fwd IAT Min", F, "microseconds"},
-    FI{"Bwd IAT Total", F, "microseconds"},
-    FI{"Bwd IAT Mean", F, "microseconds"},
-    FI{"Bwd IAT Std", F, "microseconds"},
-    FI{"Bwd IAT Max", F, "microseconds"},
-    FI{"Bwd IAT Min", F, "microseconds"},
-    FI{"Fwd PSH Flags", U, "packets"},
-    FI{"Bwd PSH Flags", U, "packets"},
-    FI{"Fwd URG Flags", U, "packets"},
-    FI{"Bwd URG Flags", U, "packets"},
-    FI{"Fwd Header Length", U, "bytes"},
-    FI{"Bwd Header Length", U, "bytes"},
-    FI{"Fwd Packets/s", F, "packets/second"},
-    FI{"Bwd Packets/s", F, "packets/second"},
-    FI{"Packet Length Min", F, "bytes"},
-    FI{"Packet Length Max", F, "bytes"},
-    FI{"Packet Length Mean", F, "bytes"},
-    FI{"Packet Length Std", F, "bytes"},
-    FI{"Packet Length Variance", F, ""},
-    FI{"FIN Flag Count", U, "packets"},
-    FI{"SYN Flag Count", U, "packets"},
-    FI{"RST Flag Count", U, "packets"},
-    FI{"PSH Flag Count", U, "packets"},
-    FI{"ACK Flag Count", U, "packets"},
-    FI{"URG Flag Count", U, "packets"},
-    FI{"CWR Flag Count", U, "packets"},
-    FI{"ECE Flag Count", U, "packets"},
-    FI{"Down/Up Ratio", F, ""},
-    FI{"Average Packet Size", F, "bytes"},
-    FI{"Fwd Segment Size Avg", F, "bytes"},
-    FI{"Bwd Segment Size Avg", F, "bytes"},
-    FI{"Fwd Bytes/Bulk Avg", U, "bytes"},
-    FI{"Fwd Packet/Bulk Avg", U, "packets"},
-    FI{"Fwd Bulk Rate Avg", U, "bytes/second"},
-    FI{"Bwd Bytes/Bulk Avg", U, "bytes"},
-    FI{"Bwd Packet/Bulk Avg", U, "packets"},
-    FI{"Bwd Bulk Rate Avg", U, "bytes/second"},
-    FI{"Subflow Fwd Packets", F, "packets"},  // corrected: real division (C13)
-    FI{"Subflow Fwd Bytes", F, "bytes"},  // corrected: real division (C13)
-    FI{"Subflow Bwd Packets", F, "packets"},  // corrected: real division (C13)
-    FI{"Subflow Bwd Bytes", F, "bytes"},  // corrected: real division (C13)
-    FI{"FWD Init Win Bytes", U, "bytes"},
-    FI{"Bwd Init Win Bytes", U, "bytes"},
-    FI{"Fwd Act Data Pkts", U, "packets"},
-    FI{"Fwd Seg Size Min", U, "bytes"},
-    FI{"Active Mean", F, "microseconds"},
-    FI{"Active Std", F, "microseconds"},
-    FI{"Active Max", F, "microseconds"},
-    FI{"Active Min", F, "microseconds"},
-    FI{"Idle Mean", F, "microseconds"},
-    FI{"Idle Std", F, "microseconds"},
-    FI{"Idle Max", F, "microseconds"},
-    FI{"Idle Min", F, "microseconds"},
-};
-const FeatureSet kCicSet{"cic", std::span<const FeatureInfo>(kCicColumns)};
+constexpr FeatureDir kFwd = FeatureDir::kFwd, kBwd = FeatureDir::kBwd, kBoth = FeatureDir::kBoth;
+
+// Column ids: CicCol::kFlowDuration is the position of "Flow Duration", and so on.
+#define NFM_CIC_ENUM(id, name, type, unit, dir) id,
+enum class CicCol : uint8_t { NFM_CIC_COLUMNS(NFM_CIC_ENUM) kCount };
+#undef NFM_CIC_ENUM
+static_assert(static_cast<int>(CicCol::kCount) == kCicFeatures);
+
+#define NFM_CIC_INFO(id, name, type, unit, dir) \
+  FeatureInfo{name, type, unit, dir, "CICFlowMeter's `" name "` (docs/FEATURES.md, CIC set)", \
+              type == FeatureType::kFloat ? IpfixType::kFloat64 : IpfixType::kSigned64},
+constexpr FeatureInfo kCicColumns[kCicFeatures] = {NFM_CIC_COLUMNS(NFM_CIC_INFO)};
+#undef NFM_CIC_INFO
+const FeatureSet kCicSet{"cic", std::span<const FeatureInfo>(kCicColumns), FeatureSetId::kCic};
 
 // Java String.hashCode of the flow key text "src-dst-sport-dport-proto" (IPv4 dotted), then
 // HashMap's spread h ^ (h >>> 16) (CIC §3.4).
@@ -333,110 +351,132 @@ struct CicEngine::Impl {
     const int64_t nf = f.fwd.n, nb = f.bwd.n;
     const int64_t dur = f.last_seen - f.start;
     const double dur_s = static_cast<double>(dur) / 1000000.0;
-    FeatureValue* v = vals;
-    *v++ = L(dur);
-    *v++ = L(nf);
-    *v++ = L(nb);
-    *v++ = J(f.fwd.sum);
-    *v++ = J(f.bwd.sum);
-    auto stat4 = [&](const CicStat& s) {  // max, min, mean, std or the "0" guard
-      if (s.n == 0) {
-        for (int i = 0; i < 4; ++i) *v++ = Zero();
+    using C = CicCol;
+    // Writes the 76 values through `w` (a ColumnWriter<CicCol, kCheck>).
+    auto fill = [&](auto& w) __attribute__((always_inline)) {
+      auto Put = [&w](C c, FeatureValue x) __attribute__((always_inline)) { w.Put(c, x); };
+      Put(C::kFlowDuration, L(dur));
+      Put(C::kTotalFwdPacket, L(nf));
+      Put(C::kTotalBwdPackets, L(nb));
+      Put(C::kTotalLengthOfFwdPacket, J(f.fwd.sum));
+      Put(C::kTotalLengthOfBwdPacket, J(f.bwd.sum));
+      auto stat4 = [&](const CicStat& s, const C (&col)[4]) {  // max, min, mean, std or the "0" guard
+        if (s.n == 0) {
+          w.PutEach(col, Zero());
+        } else {
+          Put(col[0], J(s.Max()));
+          Put(col[1], J(s.Min()));
+          Put(col[2], J(s.Mean()));
+          Put(col[3], J(s.Std()));
+        }
+      };
+      stat4(f.fwd, {C::kFwdPacketLengthMax, C::kFwdPacketLengthMin, C::kFwdPacketLengthMean, C::kFwdPacketLengthStd});
+      stat4(f.bwd, {C::kBwdPacketLengthMax, C::kBwdPacketLengthMin, C::kBwdPacketLengthMean, C::kBwdPacketLengthStd});
+      const double bytes = static_cast<double>(f.fwd_bytes + f.bwd_bytes);
+      const double pkts = static_cast<double>(nf + nb);
+      if (exact || dur != 0) {  // C15: no guard in the reference
+        Put(C::kFlowBytesS, J(bytes / dur_s));
+        Put(C::kFlowPacketsS, J(pkts / dur_s));
       } else {
-        *v++ = J(s.Max());
-        *v++ = J(s.Min());
-        *v++ = J(s.Mean());
-        *v++ = J(s.Std());
+        Put(C::kFlowBytesS, J(0.0));
+        Put(C::kFlowPacketsS, J(0.0));
+      }
+      static constexpr C kFlowIat[4] = {C::kFlowIATMean, C::kFlowIATStd, C::kFlowIATMax, C::kFlowIATMin};
+      if (exact || f.flow_iat.n > 0) {
+        Put(C::kFlowIATMean, J(f.flow_iat.Mean()));
+        Put(C::kFlowIATStd, J(f.flow_iat.Std()));
+        Put(C::kFlowIATMax, J(f.flow_iat.Max()));
+        Put(C::kFlowIATMin, J(f.flow_iat.Min()));
+      } else {
+        w.PutEach(kFlowIat, Zero());
+      }
+      auto iat5 = [&](const CicStat& s, int64_t n, const C (&col)[5]) {
+        if (n <= 1) {
+          w.PutEach(col, Zero());
+        } else {
+          Put(col[0], J(s.sum));
+          Put(col[1], J(s.Mean()));
+          Put(col[2], J(s.Std()));
+          Put(col[3], J(s.Max()));
+          Put(col[4], J(s.Min()));
+        }
+      };
+      iat5(f.fwd_iat, nf, {C::kFwdIATTotal, C::kFwdIATMean, C::kFwdIATStd, C::kFwdIATMax, C::kFwdIATMin});
+      iat5(f.bwd_iat, nb, {C::kBwdIATTotal, C::kBwdIATMean, C::kBwdIATStd, C::kBwdIATMax, C::kBwdIATMin});
+      Put(C::kFwdPSHFlags, L(f.psh[0]));
+      Put(C::kBwdPSHFlags, L(f.psh[1]));
+      Put(C::kFwdURGFlags, L(f.urg[0]));
+      Put(C::kBwdURGFlags, L(f.urg[1]));
+      Put(C::kFwdHeaderLength, L(f.fwd_hdr));
+      Put(C::kBwdHeaderLength, L(f.bwd_hdr));
+      Put(C::kFwdPacketsS, J(dur > 0 ? static_cast<double>(nf) / dur_s : 0.0));
+      Put(C::kBwdPacketsS, J(dur > 0 ? static_cast<double>(nb) / dur_s : 0.0));
+      Put(C::kPacketLengthMin, J(f.len.Min()));
+      Put(C::kPacketLengthMax, J(f.len.Max()));
+      Put(C::kPacketLengthMean, J(f.len.Mean()));
+      Put(C::kPacketLengthStd, J(f.len.Std()));
+      Put(C::kPacketLengthVariance, J(f.len.Variance()));
+      static constexpr int kFlagBits[8] = {0, 1, 2, 3, 4, 5, 7, 6};  // FIN SYN RST PSH ACK URG CWR ECE
+      static constexpr C kFlagCols[8] = {C::kFINFlagCount, C::kSYNFlagCount, C::kRSTFlagCount, C::kPSHFlagCount,
+                                         C::kACKFlagCount, C::kURGFlagCount, C::kCWRFlagCount, C::kECEFlagCount};
+      for (int i = 0; i < 8; ++i) Put(kFlagCols[i], L(f.flag_cnt[kFlagBits[i]]));
+      if (exact) {
+        Put(C::kDownUpRatio, J(nf > 0 ? static_cast<double>(nb / nf) : 0.0));  // C14: integer division
+      } else {
+        Put(C::kDownUpRatio, J(nf > 0 ? static_cast<double>(nb) / static_cast<double>(nf) : 0.0));
+      }
+      Put(C::kAveragePacketSize, J(nf + nb > 0 ? f.len.sum / pkts : 0.0));
+      Put(C::kFwdSegmentSizeAvg, J(nf > 0 ? f.fwd.sum / static_cast<double>(nf) : 0.0));
+      Put(C::kBwdSegmentSizeAvg, J(nb > 0 ? f.bwd.sum / static_cast<double>(nb) : 0.0));
+      static constexpr C kBulkCols[2][3] = {{C::kFwdBytesBulkAvg, C::kFwdPacketBulkAvg, C::kFwdBulkRateAvg},
+                                            {C::kBwdBytesBulkAvg, C::kBwdPacketBulkAvg, C::kBwdBulkRateAvg}};
+      for (int d = 0; d < 2; ++d) {
+        const CicBulk& b = f.bulk[d];
+        Put(kBulkCols[d][0], L(b.states != 0 ? b.bytes / b.states : 0));
+        Put(kBulkCols[d][1], L(b.states != 0 ? b.pkts / b.states : 0));
+        Put(kBulkCols[d][2], L(b.dur != 0 ? JavaLong(static_cast<double>(b.bytes) /
+                                                     (static_cast<double>(b.dur) / 1000000.0))
+                                          : 0));
+      }
+      if (exact) {  // C13: sf_count = number of gaps, integer division
+        const int64_t sf = f.sf_count;
+        Put(C::kSubflowFwdPackets, L(sf > 0 ? nf / sf : 0));
+        Put(C::kSubflowFwdBytes, L(sf > 0 ? f.fwd_bytes / sf : 0));
+        Put(C::kSubflowBwdPackets, L(sf > 0 ? nb / sf : 0));
+        Put(C::kSubflowBwdBytes, L(sf > 0 ? f.bwd_bytes / sf : 0));
+      } else {
+        const double sf = static_cast<double>(f.sf_count + 1);
+        Put(C::kSubflowFwdPackets, J(static_cast<double>(nf) / sf));
+        Put(C::kSubflowFwdBytes, J(static_cast<double>(f.fwd_bytes) / sf));
+        Put(C::kSubflowBwdPackets, J(static_cast<double>(nb) / sf));
+        Put(C::kSubflowBwdBytes, J(static_cast<double>(f.bwd_bytes) / sf));
+      }
+      Put(C::kFWDInitWinBytes, L(f.init_win_fwd));
+      Put(C::kBwdInitWinBytes, L(f.init_win_bwd));
+      Put(C::kFwdActDataPkts, L(f.act_data_fwd));
+      Put(C::kFwdSegSizeMin, L(exact ? f.fwd_hdr_min : f.fwd_seg_min));  // C10
+      static constexpr C kPeriodCols[2][4] = {{C::kActiveMean, C::kActiveStd, C::kActiveMax, C::kActiveMin},
+                                              {C::kIdleMean, C::kIdleStd, C::kIdleMax, C::kIdleMin}};
+      for (int which = 0; which < 2; ++which) {
+        const CicStat& s = which == 0 ? f.active : f.idle;
+        const C(&col)[4] = kPeriodCols[which];
+        if (s.n == 0) {
+          w.PutEach(col, Zero());
+        } else {
+          Put(col[0], J(s.Mean()));
+          Put(col[1], J(s.Std()));
+          Put(col[2], J(s.Max()));
+          Put(col[3], J(s.Min()));
+        }
       }
     };
-    stat4(f.fwd);
-    stat4(f.bwd);
-    const double bytes = static_cast<double>(f.fwd_bytes + f.bwd_bytes);
-    const double pkts = static_cast<double>(nf + nb);
-    if (exact || dur != 0) {  // C15: no guard in the reference
-      *v++ = J(bytes / dur_s);
-      *v++ = J(pkts / dur_s);
+    if (ColumnChecks()) [[unlikely]] {
+      ColumnWriter<C, true> w(vals);
+      fill(w);
+      if (!w.Complete()) ColumnOrderFailure(kCicSet, w.FirstMissing());
     } else {
-      *v++ = J(0.0);
-      *v++ = J(0.0);
-    }
-    if (exact || f.flow_iat.n > 0) {
-      *v++ = J(f.flow_iat.Mean());
-      *v++ = J(f.flow_iat.Std());
-      *v++ = J(f.flow_iat.Max());
-      *v++ = J(f.flow_iat.Min());
-    } else {
-      for (int i = 0; i < 4; ++i) *v++ = Zero();
-    }
-    auto iat5 = [&](const CicStat& s, int64_t n) {
-      if (n <= 1) {
-        for (int i = 0; i < 5; ++i) *v++ = Zero();
-      } else {
-        *v++ = J(s.sum);
-        *v++ = J(s.Mean());
-        *v++ = J(s.Std());
-        *v++ = J(s.Max());
-        *v++ = J(s.Min());
-      }
-    };
-    iat5(f.fwd_iat, nf);
-    iat5(f.bwd_iat, nb);
-    *v++ = L(f.psh[0]);
-    *v++ = L(f.psh[1]);
-    *v++ = L(f.urg[0]);
-    *v++ = L(f.urg[1]);
-    *v++ = L(f.fwd_hdr);
-    *v++ = L(f.bwd_hdr);
-    *v++ = J(dur > 0 ? static_cast<double>(nf) / dur_s : 0.0);
-    *v++ = J(dur > 0 ? static_cast<double>(nb) / dur_s : 0.0);
-    *v++ = J(f.len.Min());
-    *v++ = J(f.len.Max());
-    *v++ = J(f.len.Mean());
-    *v++ = J(f.len.Std());
-    *v++ = J(f.len.Variance());
-    static constexpr int kFlagBits[8] = {0, 1, 2, 3, 4, 5, 7, 6};  // FIN SYN RST PSH ACK URG CWR ECE
-    for (int b : kFlagBits) *v++ = L(f.flag_cnt[b]);
-    if (exact) {
-      *v++ = J(nf > 0 ? static_cast<double>(nb / nf) : 0.0);  // C14: integer division
-    } else {
-      *v++ = J(nf > 0 ? static_cast<double>(nb) / static_cast<double>(nf) : 0.0);
-    }
-    *v++ = J(nf + nb > 0 ? f.len.sum / pkts : 0.0);
-    *v++ = J(nf > 0 ? f.fwd.sum / static_cast<double>(nf) : 0.0);
-    *v++ = J(nb > 0 ? f.bwd.sum / static_cast<double>(nb) : 0.0);
-    for (const CicBulk& b : f.bulk) {
-      *v++ = L(b.states != 0 ? b.bytes / b.states : 0);
-      *v++ = L(b.states != 0 ? b.pkts / b.states : 0);
-      *v++ = L(b.dur != 0 ? JavaLong(static_cast<double>(b.bytes) /
-                                     (static_cast<double>(b.dur) / 1000000.0))
-                          : 0);
-    }
-    if (exact) {  // C13: sf_count = number of gaps, integer division
-      const int64_t sf = f.sf_count;
-      *v++ = L(sf > 0 ? nf / sf : 0);
-      *v++ = L(sf > 0 ? f.fwd_bytes / sf : 0);
-      *v++ = L(sf > 0 ? nb / sf : 0);
-      *v++ = L(sf > 0 ? f.bwd_bytes / sf : 0);
-    } else {
-      const double sf = static_cast<double>(f.sf_count + 1);
-      *v++ = J(static_cast<double>(nf) / sf);
-      *v++ = J(static_cast<double>(f.fwd_bytes) / sf);
-      *v++ = J(static_cast<double>(nb) / sf);
-      *v++ = J(static_cast<double>(f.bwd_bytes) / sf);
-    }
-    *v++ = L(f.init_win_fwd);
-    *v++ = L(f.init_win_bwd);
-    *v++ = L(f.act_data_fwd);
-    *v++ = L(exact ? f.fwd_hdr_min : f.fwd_seg_min);  // C10
-    for (const CicStat* s : {&f.active, &f.idle}) {
-      if (s->n == 0) {
-        for (int i = 0; i < 4; ++i) *v++ = Zero();
-      } else {
-        *v++ = J(s->Mean());
-        *v++ = J(s->Std());
-        *v++ = J(s->Max());
-        *v++ = J(s->Min());
-      }
+      ColumnWriter<C, false> w(vals);
+      fill(w);
     }
 
     FlowView view;

@@ -4,10 +4,12 @@
 #include "engine/ntl/ntl_compute.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string_view>
 
+#include "engine/column_writer.hpp"
 #include "engine/exact.hpp"
 #include "engine/ntl/ntl_stats.hpp"
 
@@ -195,6 +197,26 @@ ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std
 
 }  // namespace
 
+namespace {
+// Position in the corrected set of each reference column's name.
+constexpr std::array<int16_t, kNtlNumFeatures> kCorrectedPosition = [] {
+  std::array<int16_t, kNtlNumFeatures> pos{};
+  for (int i = 0; i < kNtlNumFeatures; ++i) {
+    pos[i] = -1;
+    for (int k = 0; k < kNtlCorrectedNumFeatures; ++k)
+      if (kNtlCorrectedFeatures[k].name == kNtlFeatures[i].name) pos[i] = static_cast<int16_t>(k);
+  }
+  return pos;
+}();
+}  // namespace
+
+void NtlValues::At(NtlCol c) const {
+  const int ref = static_cast<int>(c);
+  const int want = corrected_ ? kCorrectedPosition[ref] : ref;
+  if (n_ != want) [[unlikely]]
+    ColumnOrderFailure(corrected_ ? kNtlCorrectedFeatureSet : kNtlFeatureSet, want);
+}
+
 void NtlValues::Z() {
   if (corrected_) {
     const FeatureInfo* cols = kNtlCorrectedFeatures.data();
@@ -232,7 +254,9 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
     return v.size();
   };
 
+  using N = NtlCol;
   // duration
+  out.At(N::duration);
   const double dur = in.duration;
   if (ns_time) out.Empty(); else out.R(dur);
   out.U(nP);
@@ -271,10 +295,16 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   };
   // payload over P (unguarded), F, B (guarded on an empty direction).
   tri(payload);
-  for (int w = 0; w < 3; ++w) EmitStats(out, st[w], stn[w] == 0, "MNasvdkco");
+  static constexpr N kPayloadAt[3] = {N::payload_bytes_max, N::fwd_payload_bytes_max, N::bwd_payload_bytes_max};
+  for (int w = 0; w < 3; ++w) {
+    out.At(kPayloadAt[w]);
+    EmitStats(out, st[w], stn[w] == 0, "MNasvdkco");
+  }
   // header: total, max, min, mean, std, median, skewness, cov, mode, variance.
   tri(header);
+  static constexpr N kHeaderAt[3] = {N::total_header_bytes, N::fwd_total_header_bytes, N::bwd_total_header_bytes};
   for (int w = 0; w < 3; ++w) {
+    out.At(kHeaderAt[w]);
     if (stn[w] == 0) {
       out.Z();
     } else {
@@ -285,7 +315,12 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   // segment size (header + payload) over F, B, P: mean, max, min, std, variance, median,
   // skewness, cov, mode.
   tri(segment);
-  for (int w : {1, 2, 0}) EmitStats(out, st[w], stn[w] == 0, "aMNsvdkco");
+  static constexpr N kSegmentAt[3] = {N::segment_size_mean, N::fwd_segment_size_mean, N::bwd_segment_size_mean};
+  for (int w : {1, 2, 0}) {
+    out.At(kSegmentAt[w]);
+    EmitStats(out, st[w], stn[w] == 0, "aMNsvdkco");
+  }
+  out.At(N::fwd_init_win_bytes);
   out.U(in.init_win[0]);
   out.U(in.init_win[1]);
 
@@ -310,23 +345,28 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       return s;
     };
     const std::vector<double>& A = in.act ? *in.act : kNone;
+    out.At(N::active_min);
     EmitStats(out, A.empty() ? ListStats{} : period_stats(A), A.empty(), "nxasdkcov");
     const std::vector<double>& I = in.idle ? *in.idle : kNone;
     const ListStats s = period_stats(I);
+    out.At(N::idle_min);
     EmitStats(out, s, I.empty(), "nxas");
     EmitStats(out, s, c ? I.empty() : A.empty(), "dkcov");  // N3: the reference gates on the active list
   }
 
   // rates over the whole-flow duration (D18); a nanosecond capture's duration raises.
   const uint64_t rate_num[6] = {payP, payF, payB, nP, nB, nF};
+  out.At(N::bytes_rate);
   for (uint64_t x : rate_num) {
     if (ns_time) out.Empty();
     else if (dur == 0.0) out.Z();
     else out.R(static_cast<double>(x) / dur);
   }
+  out.At(N::down_up_rate);
   if (nF) out.R(static_cast<double>(nB) / static_cast<double>(nF)); else out.Z();
 
   // bulk.
+  out.At(N::avg_fwd_bytes_per_bulk);
   for (int d = 0; d < 2; ++d) {
     const NtlBulkOut& b = in.bulk[d];
     if (b.states) {
@@ -344,6 +384,7 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       out.R(static_cast<double>(b.bytes) / b.dur);
     }
   }
+  out.At(N::fwd_bulk_state_count);
   for (int d = 0; d < 2; ++d) {
     const NtlBulkOut& b = in.bulk[d];
     out.U(b.states);
@@ -353,20 +394,25 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   }
 
   // flags: counts all/fwd/bwd, ratios in total, ratios in direction.
+  out.At(N::fin_flag_counts);
   for (int bit : kFlagColumnBits) out.U(static_cast<uint64_t>(in.flags[0][bit]) + in.flags[1][bit]);
   for (int d = 0; d < 2; ++d)
     for (int bit : kFlagColumnBits) out.U(in.flags[d][bit]);
+  out.At(N::fin_flag_percentage_in_total);
   for (int bit : kFlagColumnBits)
     out.R(static_cast<double>(in.flags[0][bit] + in.flags[1][bit]) / static_cast<double>(nP));
   for (int d = 0; d < 2; ++d)
     for (int bit : kFlagColumnBits) out.R(static_cast<double>(in.flags[d][bit]) / static_cast<double>(nP));
+  out.At(N::fwd_fin_flag_percentage_in_fwd_packets);
   for (int d = 0; d < 2; ++d)
     for (int bit : kFlagColumnBits) {
       if (in.n[d]) out.R(static_cast<double>(in.flags[d][bit]) / static_cast<double>(in.n[d])); else out.Z();
     }
 
   // IAT over P, F, B (arrival order; a 1-packet list holds the timestamp, D6).
+  static constexpr N kIatAt[3] = {N::packets_IAT_mean, N::fwd_packets_IAT_mean, N::bwd_packets_IAT_mean};
   for (int dir = -1; dir <= 1; ++dir) {
+    out.At(kIatAt[dir + 1]);
     v.clear();
     int64_t prev_ns = 0, first_ns = 0;
     __int128 dsum = 0;
@@ -431,6 +477,7 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   }
 
   // subflows (sfcount = gaps > 1 s; D4: bwd bytes repeat the fwd bytes).
+  out.At(N::subflow_fwd_packets);
   if (c) {  // D13: gaps + 1 subflows; D4 fixed
     const double k = static_cast<double>(in.sfcount + 1);
     out.R(static_cast<double>(nF) / k);
@@ -448,6 +495,7 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   }
 
   // handshake.
+  out.At(N::delta_start);
   if (c) {  // N4: a handshake completed by the last packet counts; absent values are NaN
     out.X(in.hs_state == 3 && in.hs_other ? exact::RatioToDouble(in.hs_other_ns - in.hs_last_ns, kNsPerSec) : nan);
     out.X(in.hs_state == 3 ? exact::RatioToDouble(in.hs_last_ns - in.hs_first_ns, kNsPerSec) : nan);
@@ -463,6 +511,7 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
     out.Text(0);
     out.Text(0);
   }
+  out.At(N::handshake_state);
   out.U(in.hs_state);
 
   // Sorted order of the listed packets: by timestamp, equal timestamps in reverse arrival
@@ -514,15 +563,19 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
   // N1: the reference's all-packet min/max are overwritten by the backward ones under the bwd
   // names (25 columns); corrected: 27 columns, each list with its own min/max.
   dt_minmax(c ? 0 : 2);
+  out.At(N::mean_packets_delta_time);
   dt_rest(0);
   if (c) dt_minmax(2);
+  out.At(N::mean_bwd_packets_delta_time);
   dt_rest(2);
+  out.At(N::min_fwd_packets_delta_time);
   dt_minmax(1);
   dt_rest(1);
 
   // delta len of frame length, header bytes, payload bytes; each over P, B, F.
-  auto delta_len = [&](auto get) {
+  auto delta_len = [&](auto get, const N (&at)[3]) {
     for (int dir : {-1, 1, 0}) {
+      out.At(at[dir + 1]);
       v.clear();
       double prev = 0;
       bool have = false;
@@ -538,9 +591,13 @@ void ComputeNtlFeatures(const NtlInput& in, NtlScratch& sc, NtlValues& out) {
       EmitStats(out, n ? IntStats(v.data(), n, sorted, scratch) : ListStats{}, n == 0, "nxaovsdkc");
     }
   };
-  delta_len(frame);
-  delta_len(header);
-  delta_len(payload);
+  delta_len(frame, {N::min_packets_delta_len, N::min_fwd_packets_delta_len, N::min_bwd_packets_delta_len});
+  delta_len(header,
+            {N::min_header_bytes_delta_len, N::min_fwd_header_bytes_delta_len, N::min_bwd_header_bytes_delta_len});
+  delta_len(payload,
+            {N::min_payload_bytes_delta_len, N::min_fwd_payload_bytes_delta_len, N::min_bwd_payload_bytes_delta_len});
+  if (out.size() != (c ? kNtlCorrectedNumFeatures : kNtlNumFeatures)) [[unlikely]]
+    ColumnOrderFailure(c ? kNtlCorrectedFeatureSet : kNtlFeatureSet, out.size());
 }
 
 }  // namespace nfm

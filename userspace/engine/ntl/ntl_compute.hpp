@@ -89,6 +89,9 @@ class NtlValues {
     Push(v);
   }
   int size() const { return n_; }
+  // Checkpoint: the next value is column `c` of the reference set (corrected: the column of
+  // that name in the corrected set). A mismatch is a bug, never data: ColumnOrderFailure.
+  void At(NtlCol c) const;
   static constexpr int kMax = kNtlCorrectedNumFeatures + 8;
   FeatureValue vals[kMax];
   Decimal dec[4];
