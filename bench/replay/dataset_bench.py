@@ -14,6 +14,8 @@ SET:
   threads-bench    the same on bench.pcap
   manifest         the default run vs --no-manifest --threads 1, on bench.pcap
   snapshot         --snapshot-interval 10 vs without (--no-manifest --threads 1), on bench.pcap
+  snapshot-default the same with the default options (manifest, default threads)
+  snapshot-t2      the same with --no-manifest --threads 2
 """
 import glob, os, resource, statistics, subprocess, sys, time
 
@@ -48,6 +50,9 @@ SETS = {
     "manifest": ("bench.pcap", 275000, {"default": [], "no-manifest t1": NM + ["--threads", "1"]}),
     "snapshot": ("bench.pcap", 275000, {"off": NM + ["--threads", "1"],
                                         "snapshot 10 s": NM + ["--threads", "1", "--snapshot-interval", "10"]}),
+    "snapshot-default": ("bench.pcap", 275000, {"off": [], "snapshot 10 s": ["--snapshot-interval", "10"]}),
+    "snapshot-t2": ("bench.pcap", 275000, {"off": NM + ["--threads", "2"],
+                                           "snapshot 10 s": NM + ["--threads", "2", "--snapshot-interval", "10"]}),
 }
 cap, pkts, variants = SETS[SET]
 cap = f"{D}/{cap}"
