@@ -21,6 +21,7 @@
 #include "source/capture_reader.hpp"
 #include "source/decode.hpp"
 #include "engine/engine.hpp"
+#include "profile/profile_table.hpp"
 #include "source/offline.hpp"
 #include "output/csv_row.hpp"
 
@@ -74,7 +75,7 @@ void RunProfiles(const std::string& path) {
     engine.AddExporter(sink);
     nfm::OfflineOptions o;
     o.path = path;
-    o.scapy_decode = prof != nfm::Profile::kCorrected;
+    o.decode = prof != nfm::Profile::kCorrected ? nfm::DecodeMode::kScapy2022 : nfm::DecodeMode::kStrict;
     nfm::OfflineResult r = nfm::RunOffline(o, engine, stop);
     if (r.exit_code != 0 && r.error.empty()) __builtin_trap();  // failures must say why
     if (r.exit_code != 0 && r.error.find('\n') != std::string::npos) __builtin_trap();  // one line

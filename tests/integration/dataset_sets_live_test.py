@@ -61,7 +61,9 @@ def run_set(tools: lt.Tools, net: lt.Net, tmp: Path, name: str) -> None:
         server = net.spawn(net.ns_a, ["python3", "-m", "http.server", "8080", "--bind", net.ip_a],
                            cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-    agent = lt.start_agent(tools, net, out, [*args, "--labels", str(rules), "--loss-column", "--idle-timeout", "30"],
+    # --profile cic has no idle timeout (CICFlowMeter's fixed ones; the option is refused).
+    idle = [] if "cic" in args and "--profile" in args else ["--idle-timeout", "30"]
+    agent = lt.start_agent(tools, net, out, [*args, "--labels", str(rules), "--loss-column", *idle],
                            err_path=err)
     try:
         sender = send_udp(net, [30000, 30001, 30002], 9000, 3, 0.05) if traffic == "udp" else \

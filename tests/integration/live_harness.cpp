@@ -13,6 +13,7 @@
 #include "output/csv_exporter.hpp"
 #include "output/csv_writer.hpp"
 #include "engine/engine.hpp"
+#include "profile/profile_table.hpp"
 #include "live.hpp"
 #include "source/offline.hpp"
 

@@ -16,6 +16,7 @@
 #include "engine/cic/cic_flow.hpp"
 #include "output/cic_row.hpp"
 #include "output/java_double.hpp"
+#include "profile/profile_table.hpp"
 #include "source/decode.hpp"
 #include "source/decode_cic.hpp"
 

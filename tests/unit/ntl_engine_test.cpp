@@ -12,6 +12,7 @@
 
 #include "engine/ntl/ntl_features.hpp"
 #include "output/csv_row.hpp"
+#include "profile/profile_table.hpp"
 #include "../tools/engine_harness.hpp"
 
 namespace nfm {

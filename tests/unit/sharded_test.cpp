@@ -109,19 +109,6 @@ TEST(Sharded, DeterministicOrder) {
   for (const std::string& cap : Captures()) EXPECT_EQ(Sharded(cap, cfg, 3), Sharded(cap, cfg, 3)) << cap;
 }
 
-TEST(Sharded, Nfm2022RunsOneWorker) {
-  EXPECT_EQ(ShardWorkersFor(Profile::kNfm2022, 8), 1u);
-  EXPECT_EQ(ShardWorkersFor(Profile::kNfm2022Seed, 8), 1u);
-  EXPECT_EQ(ShardWorkersFor(Profile::kCorrected, 8), 8u);
-  EXPECT_EQ(ShardWorkersFor(Profile::kCorrected, 100), 64u);
-}
-
-TEST(Sharded, CicReferenceShardsCorrectedCicDoesNot) {
-  EXPECT_EQ(CicShardWorkersFor(Profile::kCic, 4), 4u);
-  EXPECT_EQ(CicShardWorkersFor(Profile::kCorrected, 4), 1u);
-  EXPECT_EQ(CicShardWorkersFor(Profile::kCic, 100), 64u);
-}
-
 // Two producer threads push tagged flows; the merger must emit them in (tag, worker) order.
 class TagCollector : public FlowExporter {
  public:

@@ -17,6 +17,7 @@
 #include "output/cic_row.hpp"
 #include "output/csv_writer.hpp"
 #include "output/json_exporter.hpp"
+#include "profile/profile_table.hpp"
 
 namespace {
 

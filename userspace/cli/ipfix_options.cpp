@@ -104,10 +104,13 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
   return true;
 }
 
-const FeatureSet& IpfixFeatureSet(Profile profile, const std::string& feature_set) {
-  if (profile == Profile::kCic || feature_set == "cic") return CicFeatureSet();
-  if (profile == Profile::kNtl) return kNtlFeatureSet;
-  if (feature_set == "ntl") return kNtlCorrectedFeatureSet;
+const FeatureSet& IpfixFeatureSet(IpfixSet set) {
+  switch (set) {
+    case IpfixSet::kCic: return CicFeatureSet();
+    case IpfixSet::kNtl: return kNtlFeatureSet;
+    case IpfixSet::kNtlCorrected: return kNtlCorrectedFeatureSet;
+    case IpfixSet::kNfm: break;
+  }
   return NfmFeatureSet();
 }
 

@@ -12,6 +12,7 @@
 
 #include "output/ipfix_exporter.hpp"
 #include "output/numfmt.hpp"
+#include "profile/profile_table.hpp"
 
 namespace CLI {
 class App;
@@ -52,10 +53,10 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
                           Metrics* metrics, std::vector<std::unique_ptr<ipfix::IpfixExporter>>* out,
                           std::string* error);
 
-// The feature set whose elements --ipfix sends (and --ipfix-elements prints) for a profile and
-// --feature-set value: the set the engine of that run hands to its exporters (cic: CicEngine;
-// --profile ntl: NtlEngine's 339; --feature-set ntl: the corrected 341; else the nfm set).
-const FeatureSet& IpfixFeatureSet(Profile profile, const std::string& feature_set);
+// The feature set whose elements --ipfix sends (and --ipfix-elements prints) for a profile row's
+// IpfixSet: the set the engine of that run hands to its exporters (cic: CicEngine; --profile
+// ntl: NtlEngine's 339; --feature-set ntl: the corrected 341; else the nfm set).
+const FeatureSet& IpfixFeatureSet(IpfixSet set);
 
 // --ipfix-elements: the text to print ("md" or "xml"), empty for an unknown format.
 std::string IpfixElementsText(const std::string& format, const FeatureSet& set, uint32_t pen);

@@ -60,20 +60,6 @@ const char* SkipReasonName(SkipReason r) noexcept {
   }
 }
 
-void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given, bool threshold_given) {
-  if (cfg.profile == Profile::kCorrected) {
-    if (!idle_given) cfg.idle_timeout_s = 120.0;
-    if (!active_given) cfg.active_timeout_s = 1800.0;
-    if (!threshold_given) cfg.activity_threshold_s = 5.0;
-  } else {
-    // NetFlowMeter 2022 code defaults (spec §3.2, §4.2): activity_timeout 5000 s,
-    // max_flow_duration 120000 s, active/idle threshold hard-coded at 100 s.
-    if (!idle_given) cfg.idle_timeout_s = 5000.0;
-    if (!active_given) cfg.active_timeout_s = 120000.0;
-    if (!threshold_given) cfg.activity_threshold_s = 100.0;
-  }
-}
-
 namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;

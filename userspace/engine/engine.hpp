@@ -32,7 +32,7 @@ const char* SkipReasonName(SkipReason r) noexcept;
 
 struct EngineConfig {
   Profile profile = Profile::kCorrected;
-  // Seconds. Profile defaults are applied by ApplyProfileDefaults() when the user gave none.
+  // Seconds. Each profile's defaults are in profile/profile_table.hpp (ApplyProfileDefaults).
   double idle_timeout_s = 120.0;        // corrected: idle timeout; nfm2022: activity_timeout (5000)
   double active_timeout_s = 1800.0;     // corrected: active timeout; nfm2022: max_flow_duration (120000)
   double activity_threshold_s = 5.0;    // active/idle split (nfm2022: hard-coded 100 s)
@@ -49,7 +49,6 @@ struct EngineConfig {
   // each time its clock crosses a multiple of this many seconds since the Unix epoch.
   double snapshot_interval_s = 0;
 };
-void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given, bool threshold_given);
 
 // Counters the engine maintains; plain integers, read by metrics and the final summary.
 struct EngineStats {

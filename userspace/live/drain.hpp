@@ -107,10 +107,8 @@ class DrainPool {
     Hooks h{&engine, [](void* e, uint64_t t) { static_cast<Engine*>(e)->AdvanceTime(t); },
             [](void* e) { static_cast<Engine*>(e)->Flush(EndReason::kShutdown); },
             [](const void* e) { return static_cast<const Engine*>(e)->Stats(); }};
-    if constexpr (std::is_same_v<Engine, FlowEngine>) {
-      if (workers > 1 && ring_fds.size() > 1 && view == LiveView::kNative)
-        return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine, ifaces));
-    }
+    if (workers > 1 && ring_fds.size() > 1 && view == LiveView::kNative)
+      if (auto pool = Sharded(ring_fds, ring_size, workers, engine, ifaces)) return pool;
     PacketTarget t = PacketTarget::Of(engine, view);
     t.ifaces = ifaces;
     return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, t, h));
@@ -147,6 +145,16 @@ class DrainPool {
     EngineStats (*stats)(const void*);
   };
   struct Worker;
+  // Several workers, each with its own engine of the caller's config: FlowEngine only (the
+  // other engines run one drain worker).
+  static std::unique_ptr<DrainPool> Sharded(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers,
+                                            FlowEngine& engine, FlowIfaces* ifaces) {
+    return std::unique_ptr<DrainPool>(new DrainPool(ring_fds, ring_size, workers, engine, ifaces));
+  }
+  template <class Engine>
+  static std::unique_ptr<DrainPool> Sharded(const std::vector<int>&, uint32_t, unsigned, Engine&, FlowIfaces*) {
+    return nullptr;
+  }
   DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, PacketTarget target, Hooks hooks);
   DrainPool(const std::vector<int>& ring_fds, uint32_t ring_size, unsigned workers, FlowEngine& engine,
             FlowIfaces* ifaces);

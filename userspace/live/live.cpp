@@ -15,7 +15,6 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <type_traits>
 
 #include "bpf_util.hpp"
 #include "drain.hpp"
@@ -25,6 +24,7 @@
 #include "loader.hpp"
 #include "metrics/kernel_snapshot.hpp"
 #include "nfm/counter_table.hpp"
+#include "run/summary.hpp"
 #include "status_snapshot.hpp"
 #include "system.hpp"
 
@@ -150,8 +150,9 @@ void PublishSnapshot(KernelSnapshotBoard* board, const LiveStatus& st, const Dra
   if (!board) return;
   KernelSnapshot k = SnapshotOf(st);
   k.engine = d.Stats();
-  for (const auto& g : d.Gauges())
-    k.workers.push_back({static_cast<double>(g.out_queue), static_cast<double>(g.busy_ns) / 1e9});
+  std::vector<WorkerSample> workers;
+  for (const auto& g : d.Gauges()) workers.push_back({g.out_queue, g.busy_ns});
+  k.workers = WorkerLoads(workers);
   board->Publish(std::move(k));
 }
 
@@ -163,18 +164,6 @@ std::string HookCounts(const uint64_t counters[NFM_CNT_MAX]) {
     s += (s.empty() ? "" : ", ") + std::string(c.summary) + " " + std::to_string(counters[c.slot]);
   }
   return s;
-}
-
-// The reference profiles see packets as their tools' decoders do (profile_view.hpp).
-template <class Engine>
-LiveView ViewOf(const Engine& engine) {
-  if constexpr (std::is_same_v<Engine, CicEngine>) {
-    return engine.Config().profile == Profile::kCic ? LiveView::kCic : LiveView::kNative;
-  } else if constexpr (std::is_same_v<Engine, NtlEngine>) {
-    return LiveView::kNtl;  // NtlEngine runs only --profile ntl
-  } else {
-    return LiveView::kNative;
-  }
 }
 
 // "; engine skipped 5 packets (not_ip 3, unsupported 2)" when packets reached the engine (or
@@ -248,7 +237,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     ic.max_ifaces = opts.max_ifaces;
     ic.flow_ifaces = opts.flow_ifaces;
     loader = std::make_unique<Loader>(lc, opts.verbose);
-    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, ViewOf(engine), opts.flow_ifaces);
+    drainer = DrainPool::Create(loader->RingFds(), ring_bytes, opts.threads, engine, opts.view, opts.flow_ifaces);
     drainer->SetClockOffset(MonotonicToWallOffsetNs());
     loader->SetDedupClock(MonoNowNs());
     ifaces = std::make_unique<InterfaceSet>(*loader, ic);

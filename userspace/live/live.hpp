@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "live/profile_view.hpp"
 #include "nfm/event.h"
 
 namespace CLI {
@@ -43,6 +44,7 @@ struct LiveOptions {
   bool verbose = false;             // route libbpf's log (verifier output) to stderr
   bool quiet = false;               // no summary line at exit, unless events were lost
   unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
+  LiveView view = LiveView::kNative;  // the reference profiles' packet view (profile_view.hpp)
   bool tunnel_inner = false;        // --tunnel inner: the BPF programs decapsulate (rodata)
   std::vector<uint16_t> vxlan_ports;  // --vxlan-port: VXLAN ports besides 4789 and 8472 (<= 6)
   // Optional (--where-columns iface): the drain threads record each event's interface here,
@@ -138,8 +140,8 @@ struct LiveStatus {
 // null) gets the run's KernelSnapshot (status_snapshot.hpp, plus the engine totals and worker
 // loads) published by the drain thread about every 100 ms and once after the final flush.
 // Engine: FlowEngine, CicEngine or NtlEngine (OnPacket, OnSkipped, AdvanceTime, Flush, Stats);
-// live.cpp instantiates all three. CicEngine in profile kCic and NtlEngine get their reference's
-// packet view first (profile_view.hpp: IPv4 only, the rest counted in EngineStats::skipped).
+// live.cpp instantiates all three. Packets pass opts.view first (the reference profiles: their
+// tool's view, profile_view.hpp: IPv4 only, the rest counted in EngineStats::skipped).
 template <class Engine>
 int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& stop, LiveStatus* status,
             KernelSnapshotBoard* board = nullptr);

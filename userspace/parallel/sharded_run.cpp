@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
@@ -31,7 +32,6 @@
 #include "parallel/signal.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
-#include "source/decode_ntl.hpp"
 #include "source/offline_common.hpp"
 #include "source/progress.hpp"
 
@@ -147,10 +147,20 @@ uint64_t SymmetricKeyHash(const PacketMeta& p) noexcept { return CanonicalKey(p)
 // pipelined mode, every worker's own job in the replicated mode (each reads the whole input
 // and keeps its shard). Entry numbering, shards and watermarks depend only on the input, so
 // both modes hand the workers the same entries.
+// Engines whose key hash the reader can compute (FlowEngine::KeyHash), so workers skip it.
+template <class Engine>
+constexpr bool kReaderHashes = requires(Profile profile, const PacketMeta& p) {
+  { Engine::KeyHash(profile, p) } -> std::convertible_to<uint64_t>;
+};
+// Engines with a clock a worker can follow (QuietUntil/SyncTime): FlowEngine.
+template <class Engine>
+constexpr bool kFollowsClock = requires(Engine& e, uint64_t t) {
+  { e.QuietUntil() } -> std::convertible_to<uint64_t>;
+  e.SyncTime(t);
+};
+
 template <class Engine>
 struct BatchSource {
-  static constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
-  static constexpr bool kNtl = std::is_same_v<Engine, NtlEngine>;
   BatchSource(CaptureSet& s, DecodeMode m, const TunnelConfig& t, Profile p, bool c, unsigned n)
       : set(s), mode(m), tunnels(t), profile(p), clocked(c), n_workers(n) {}
   CaptureSet& set;
@@ -180,17 +190,15 @@ struct BatchSource {
       ++records;
       bool has_second = false;
       const DecodeStatus st =
-          kNtl ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m)
-               : DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second,
-                                  mode, &tunnels);
+          DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second, mode, &tunnels);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
         PacketMeta& p = part == 1 ? second : m;
         if (st == DecodeStatus::kOk || part == 1) {
           p.ts_ns = raw.ts_ns;
           p.ts_exp = raw.ts_exp;
           uint64_t h;
-          if constexpr (kFlowEngine) {
-            h = p.key_hash = FlowEngine::KeyHash(profile, p);
+          if constexpr (kReaderHashes<Engine>) {
+            h = p.key_hash = Engine::KeyHash(profile, p);
             p.flags |= kPktKeyHashed;
           } else {
             h = SymmetricKeyHash(p);  // the engine hashes its own key (in the worker)
@@ -222,7 +230,7 @@ struct BatchSource {
 template <class Engine>
 struct Worker {
   using Config = typename ShardConfig<Engine>::type;
-  static constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
+  static constexpr bool kClock = kFollowsClock<Engine>;
   Worker(unsigned i, const Config& cfg, bool clocked_in, Shared& s, FlowMerger& m, WorkerOutput& o,
          ShardGauges* g)
       : id(i), engine(cfg), clocked(clocked_in), sh(s), merger(m), out(o), qx(o.queue, m.wake), gauges(g) {
@@ -249,13 +257,13 @@ struct Worker {
       if (b.shard[j] == id && b.skip[j] == 0) own[n_own++] = static_cast<uint16_t>(j);
     uint32_t k = 0;
     uint64_t quiet = 0;
-    if constexpr (kFlowEngine) quiet = engine.QuietUntil();
+    if constexpr (kClock) quiet = engine.QuietUntil();
     for (uint32_t j = 0; j < b.n; ++j) {
       const uint64_t wm = b.wm[j];
       qx.tag = b.first + j;
       // The single engine sweeps exactly when its clock moves forward, before the packet that
       // moves it: do the same where the global clock moves and this shard has something due.
-      if constexpr (kFlowEngine) {
+      if constexpr (kClock) {
         if (clocked && wm > clock_) {
           clock_ = wm;
           if (wm > quiet) {
@@ -279,7 +287,7 @@ struct Worker {
       if (k + 8 < n_own) engine.PrefetchIndex(const_cast<PacketMeta&>(b.pkt[own[k + 8]]));
       if (k + 4 < n_own) engine.PrefetchFlow(b.pkt[own[k + 4]]);
       ++k;
-      if constexpr (kFlowEngine) {
+      if constexpr (kClock) {
         engine.SyncTime(clock_);  // OnPacket then sweeps only where the single engine would
         engine.OnPacket(b.pkt[j]);
         quiet = engine.QuietUntil();
@@ -531,18 +539,6 @@ unsigned AvailableCpus() {
   return n > 0 ? static_cast<unsigned>(n) : 1;
 }
 
-unsigned ShardWorkersFor(Profile profile, unsigned requested) {
-  if (requested < 1) return 1;
-  if (profile != Profile::kCorrected) return 1;  // loose lookup: see docs/ARCHITECTURE.md
-  return std::min(requested, 64u);
-}
-
-unsigned CicShardWorkersFor(Profile profile, unsigned requested) {
-  if (requested < 1) return 1;
-  if (profile != Profile::kCic) return 1;  // sweeps at each packet's own time: see the header
-  return std::min(requested, 64u);
-}
-
 namespace {
 EngineConfig& BaseConfig(EngineConfig& c) { return c; }
 EngineConfig& BaseConfig(NtlConfig& c) { return c.base; }
@@ -559,7 +555,6 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
                          unsigned n_workers, const std::vector<FlowExporter*>& exporters,
                          const std::atomic<bool>& stop, EngineStats* total, ShardGauges* gauges,
                          NtlStats* ntl_total) {
-  constexpr bool kFlowEngine = std::is_same_v<Engine, FlowEngine>;
   OfflineResult res;
   // opts.inputs is written by this (reader) thread; the caller reads it after the run (manifest).
   auto set = OpenInputs(opts, true, res);
@@ -569,10 +564,10 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   EngineConfig& base = BaseConfig(cfg);
   base.max_flows = std::max<uint64_t>(1, base.max_flows / n_workers);
   // Engines whose clock expires flows (AdvanceTime): the reader's watermark matters to them.
-  // FlowEngine corrected: packets it puts into flows move its clock. The nfm2022 profiles, the
-  // CIC reference and NTL end flows lazily; the corrected CIC set runs one worker
-  // (CicShardWorkersFor), whose own packets drive its sweeps.
-  const bool clocked = kFlowEngine && base.profile == Profile::kCorrected;
+  // FlowEngine corrected: packets it puts into flows move its clock. The profiles that end
+  // flows lazily say so (opts.shared_clock false); the corrected CIC set runs one worker, whose
+  // own packets drive its sweeps.
+  const bool clocked = kFollowsClock<Engine> && opts.shared_clock;
   if (gauges) gauges->workers = n_workers;
 
   Shared sh(n_workers);
@@ -598,9 +593,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
       workers.back()->qx.SetRenderer(renderers.back().get(), /*copy_features=*/exporters.size() > 1);
     }
   }
-  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
-                         : opts.scapy_decode ? DecodeMode::kScapy2022
-                                             : DecodeMode::kStrict;
+  const DecodeMode mode = opts.decode;
   BatchSource<Engine> src(*set, mode, opts.tunnels, base.profile, clocked, n_workers);
   // Replicated reading: every worker reads the input itself (files only: stdin is read once).
   std::vector<std::unique_ptr<CaptureSet>> sets;

@@ -14,7 +14,8 @@
 // every FlowEngine worker applies in input order, so timeouts end flows exactly as with one
 // engine (the CIC reference and NTL end flows only on their own packets: no clock). The
 // nfm2022 profiles' loose lookup and the corrected CIC set's sweeps cannot be sharded
-// (docs/ARCHITECTURE.md "Threads"): they run one worker (pipelined with reader and writer).
+// (docs/ARCHITECTURE.md "Threads"): they run one worker (pipelined with reader and writer;
+// the worker limit of each profile is in profile/profile_table.hpp).
 // With NFM_SHARD_READ=replicated in the environment (files only), there is no reader thread:
 // every worker reads and decodes the whole input itself and keeps its shard's entries. The
 // entries, tags and so the output are the same; it trades N-fold decoding for no hand-off
@@ -50,14 +51,6 @@ struct ShardGauges {
 
 // CPUs in this process's affinity mask (taskset, cgroup cpusets), at least 1.
 unsigned AvailableCpus();
-
-// Workers the nfm2022 profiles can use for `requested` (1: see the header comment).
-unsigned ShardWorkersFor(Profile profile, unsigned requested);
-// Workers a CicEngine can use: the reference (kCic) shards (no clock: flows end on their own
-// packets); the corrected CIC set runs one worker, because it sweeps before every packet at
-// that packet's own time over lists in arrival order, so when timestamps go backwards which
-// flows a sweep ends depends on flows of other shards (docs/ARCHITECTURE.md "Threads").
-unsigned CicShardWorkersFor(Profile profile, unsigned requested);
 
 // Replays like RunOffline with `workers` shard workers (>= 1; 64 at most). `exporters` must
 // have had Begin already (e.g. from FlowEngine::AddExporter of the caller's engine). Exporters see every

@@ -5,6 +5,7 @@
 #include "source/decode.hpp"
 
 #include "source/decode_cic.hpp"
+#include "source/decode_ntl.hpp"
 #include "source/scapy_payload.hpp"
 
 #include <algorithm>
@@ -1239,6 +1240,7 @@ DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_
                               const TunnelConfig* tunnels) noexcept {
   if (has_second) *has_second = false;
   if (mode == DecodeMode::kCic) return DecodeCic(data, cap_len, wire_len, out);
+  if (mode == DecodeMode::kDpkt) return DecodePacketNtl(link_type, data, cap_len, wire_len, out);
   *out = PacketMeta{};
   out->cap_len = cap_len;
   out->wire_len = wire_len;

@@ -62,7 +62,8 @@ std::string LinkTypeText(uint32_t link_type);
 // as NetFlowMeter 2022's scapy dissected it, malformed headers included (nfm2022 profiles):
 // see DecodeIpv4Scapy in decode.cpp.
 // kCic: CICFlowMeter master's view (source/decode_cic.hpp); the link type is ignored.
-enum class DecodeMode : uint8_t { kStrict, kScapy2022, kCic };
+// kDpkt: NTLFlowLyzer's dpkt view (source/decode_ntl.hpp, DecodePacketNtl).
+enum class DecodeMode : uint8_t { kStrict, kScapy2022, kCic, kDpkt };
 
 // Overlay tunnels the strict decoder opens with --tunnel inner (kStrict only; the reference
 // profiles decode as their references did). One level: the inner packet of the first tunnel

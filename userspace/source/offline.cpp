@@ -9,7 +9,6 @@
 #include "engine/cic/cic_engine.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
-#include "source/decode_ntl.hpp"
 #include "source/offline_common.hpp"
 #include "source/progress.hpp"
 
@@ -22,7 +21,8 @@ std::vector<std::string> OfflineInputs(const OfflineOptions& opts) {
 std::unique_ptr<CaptureSet> OpenInputs(const OfflineOptions& opts, bool manifest, OfflineResult& res) {
   std::string err;
   // scapy and dpkt both return the bytes of a record cut by the end of the file.
-  auto set = CaptureSet::Open(OfflineInputs(opts), opts.scapy_decode || opts.dpkt_decode, &err,
+  const bool keep_cut = opts.decode == DecodeMode::kScapy2022 || opts.decode == DecodeMode::kDpkt;
+  auto set = CaptureSet::Open(OfflineInputs(opts), keep_cut, &err,
                               manifest ? opts.inputs : nullptr, manifest && opts.hash_input);
   if (!set) {
     res.exit_code = 1;
@@ -70,9 +70,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   if (!set) return res;
   const auto start = std::chrono::steady_clock::now();
   ProgressLine progress(opts.progress, opts.progress_force, set->BytesTotal());
-  const DecodeMode mode = opts.cic_decode     ? DecodeMode::kCic
-                         : opts.scapy_decode ? DecodeMode::kScapy2022
-                                             : DecodeMode::kStrict;
+  const DecodeMode mode = opts.decode;
   LinkCensus links;
   // Decode runs kAhead packets ahead of the engine so the engine's memory (index slot, then
   // flow record) can be prefetched: with many flows, cache misses dominate otherwise.
@@ -94,10 +92,8 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       ++res.records;
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
-      slot.status = opts.dpkt_decode
-                        ? DecodePacketNtl(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta)
-                        : DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
-                                           &has_second, mode, &opts.tunnels);
+      slot.status = DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
+                                 &has_second, mode, &opts.tunnels);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;

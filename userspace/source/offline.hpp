@@ -20,15 +20,18 @@ struct OfflineOptions {
   std::vector<std::string> paths;  // files and/or directories, read as one capture
   bool progress = false;    // print a progress line on stderr (when it is a terminal)
   bool progress_force = false;  // ... even when stderr is not a terminal
-  bool scapy_decode = false;  // decode IPv4 as NetFlowMeter 2022 did (nfm2022 profiles)
-  bool cic_decode = false;    // decode as CICFlowMeter master did (profile cic, CIC.md §1)
+  // How frames become packets: strict (corrected profile) or as the profile's reference tool
+  // decoded them (source/decode.hpp).
+  DecodeMode decode = DecodeMode::kStrict;
+  // Sharded replay, FlowEngine: the workers follow the reader's packet clock, so time ends
+  // flows as in one engine. false: the profile ends flows only at their own packets.
+  bool shared_clock = true;
   // Optional: one entry per input file (merge order), filled and kept current while reading
   // (CaptureSet::Open). With hash_input, each file's SHA-256 is computed from the bytes as they
   // are read; at the end of a file the unread rest (after a corrupt record) is hashed too; after
   // a stop signal only the bytes read (sha256_complete false). Single-threaded replay only.
   std::vector<InputProgress>* inputs = nullptr;
   bool hash_input = false;
-  bool dpkt_decode = false;   // decode frames as NTLFlowLyzer's dpkt did (ntl profile)
   TunnelConfig tunnels;       // --tunnel inner: the strict decoder opens overlay tunnels
 };
 
