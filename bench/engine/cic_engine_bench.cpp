@@ -12,6 +12,7 @@
 
 #include "engine/cic/cic_engine.hpp"
 #include "output/cic_row.hpp"
+#include "profile/profile_table.hpp"
 #include "source/capture_reader.hpp"
 #include "source/decode.hpp"
 

@@ -32,6 +32,7 @@
 #include "source/decode.hpp"
 #include "engine/contract.hpp"
 #include "engine/engine.hpp"
+#include "profile/profile_table.hpp"
 #include "engine/ntl/ntl_engine.hpp"
 #include "engine/flow_record.hpp"
 #include "engine/flow_table.hpp"

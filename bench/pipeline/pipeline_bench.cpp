@@ -59,6 +59,7 @@
 #include "output/csv_writer.hpp"
 #include "drain.hpp"
 #include "engine/engine.hpp"
+#include "profile/profile_table.hpp"
 #include "loader.hpp"
 #include "nfm/event.h"
 #include "packet_builder.hpp"

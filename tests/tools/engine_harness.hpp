@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "profile/profile_table.hpp"
 #include "engine/packet.hpp"
 #include "output/csv_row.hpp"
 

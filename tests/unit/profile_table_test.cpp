@@ -187,12 +187,14 @@ TEST(ProfileTable, IgnoredOptionsAreRefused) {
     bool (*used)(const RunProfile&);
   };
   const Opt opts[] = {
-      {"--idle-timeout", [](GivenOptions& g) { g.idle_timeout = 7; }, [](const RunProfile& r) { return r.idle_timeout.option; }},
+      {"--idle-timeout", [](GivenOptions& g) { g.idle_timeout = 7; },
+       [](const RunProfile& r) { return r.idle_timeout.option; }},
       {"--active-timeout", [](GivenOptions& g) { g.active_timeout = 7; },
        [](const RunProfile& r) { return r.active_timeout.option; }},
       {"--activity-threshold", [](GivenOptions& g) { g.activity_threshold = 7; },
        [](const RunProfile& r) { return r.activity_threshold.option; }},
-      {"--subflow-gap", [](GivenOptions& g) { g.subflow_gap = 7; }, [](const RunProfile& r) { return r.subflow_gap.option; }},
+      {"--subflow-gap", [](GivenOptions& g) { g.subflow_gap = 7; },
+       [](const RunProfile& r) { return r.subflow_gap.option; }},
       {"--snapshot-interval", [](GivenOptions& g) { g.snapshot_interval = 7; },
        [](const RunProfile& r) { return r.snapshot_interval.option; }},
       {"--tunnel inner", [](GivenOptions& g) { g.tunnel_inner = true; },

@@ -56,12 +56,11 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       },
       "NUMBER");
 
-  auto* pcap =
-      app.add_option("--pcap", o.pcap,
-                     "Replay pcap/pcapng captures, plain or gzip/zstd/xz/bzip2-compressed (told by their "
-                     "first bytes): files and/or directories (every regular file inside), repeatable; read as "
-                     "one capture merged by timestamp ('-' = stdin)")
-          ->group("Source");
+  auto* pcap = app.add_option("--pcap", o.pcap,
+          "Replay pcap/pcapng captures, plain or gzip/zstd/xz/bzip2-compressed (told by their "
+          "first bytes): files and/or directories (every regular file inside), repeatable; read as "
+          "one capture merged by timestamp ('-' = stdin)")
+      ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: the CPUs this process may use; live, at most one per ring; "
                  "offline, 1 for inputs under 256 MiB in all; nfm2022 profiles and --feature-set cic: 1 "
@@ -77,13 +76,13 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       ->group("Source");
   if (add_source_options) add_source_options(app, pcap);
   h->csv = app.add_option("--csv", o.csv, "Write flows as CSV to FILE ('-' = stdout; default unless --ipfix is given)")
-                      ->capture_default_str()
-                      ->group("Output");
+      ->capture_default_str()
+      ->group("Output");
   h->json = app.add_option("--json", o.json,
-                                  "Write rows as JSON Lines to FILE ('-' = stdout): one object per row, the CSV's "
-                                  "columns as typed values (NaN/empty: null); alone or beside --csv; .gz/.zst "
-                                  "compress; live: each row is flushed as it is made")
-                       ->group("Output");
+          "Write rows as JSON Lines to FILE ('-' = stdout): one object per row, the CSV's "
+          "columns as typed values (NaN/empty: null); alone or beside --csv; .gz/.zst "
+          "compress; live: each row is flushed as it is made")
+      ->group("Output");
   app.add_option("--json-rotate-mb", o.json_rotate_mb, "Start a new JSON Lines file after this many MiB (0 = never)")
       ->check(non_negative)
       ->group("Output");
@@ -99,18 +98,19 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       ->capture_default_str()
       ->group("Features");
   h->feature_set = app.add_option("--feature-set", o.feature_set,
-                 "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed) | "
-                 "ntl (NTLFlowLyzer's 341 features + label, defects fixed)")
+          "Columns of the corrected profile: nfm (114 features) | cic (CICFlowMeter's columns, defects fixed) | "
+          "ntl (NTLFlowLyzer's 341 features + label, defects fixed)")
       ->check(CLI::IsMember(FeatureSetNames()))
       ->capture_default_str()
       ->group("Features");
-  h->label = app.add_option("--label", o.label, "ntl feature sets: text of the constant label column (not with "
-                                                       "--labels, which fills that column from its rules)")
+  h->label = app.add_option("--label", o.label,
+          "ntl feature sets: text of the constant label column (not with "
+          "--labels, which fills that column from its rules)")
       ->capture_default_str()
       ->group("Features");
   h->ntl_max_packets = app.add_option("--ntl-max-packets", o.ntl_max_packets,
-                 "ntl feature sets: packets kept per flow for list statistics (16 B each); past it those statistics "
-                 "cover the first N packets")
+          "ntl feature sets: packets kept per flow for list statistics (16 B each); past it those statistics "
+          "cover the first N packets")
       ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 26))
       ->capture_default_str()
       ->group("Features");
@@ -122,30 +122,31 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       ->capture_default_str()
       ->group("Features");
   h->idle_timeout = app.add_option("--idle-timeout", o.idle_timeout,
-                              "Seconds without packets that end a flow (" + KnobDefaultsHelp(&RunProfile::idle_timeout) + ")")
-                   ->check(positive)
-                   ->group("Flows");
+          "Seconds without packets that end a flow (" + KnobDefaultsHelp(&RunProfile::idle_timeout) + ")")
+      ->check(positive)
+      ->group("Flows");
   h->active_timeout = app.add_option("--active-timeout", o.active_timeout,
-                                "Seconds after which a flow is exported and continues as a new flow (" +
-                                    KnobDefaultsHelp(&RunProfile::active_timeout) + ")")
-                     ->check(positive)
-                     ->group("Flows");
+          "Seconds after which a flow is exported and continues as a new flow (" +
+              KnobDefaultsHelp(&RunProfile::active_timeout) + ")")
+      ->check(positive)
+      ->group("Flows");
   h->activity_threshold = app.add_option("--activity-threshold", o.activity_threshold,
-                             "Gap (s) that separates active periods (" + KnobDefaultsHelp(&RunProfile::activity_threshold) + ")")
-                  ->check(positive)
-                  ->group("Flows");
+          "Gap (s) that separates active periods (" + KnobDefaultsHelp(&RunProfile::activity_threshold) + ")")
+      ->check(positive)
+      ->group("Flows");
   h->subflow_gap = app.add_option("--subflow-gap", o.subflow_gap, "Gap (s) that starts a new subflow")
       ->check(positive)
       ->capture_default_str()
       ->group("Flows");
   h->snapshot_interval = app.add_option("--snapshot-interval", o.snapshot_interval,
-                                  "Every SECONDS of packet time, export each open flow that had packets since its "
-                                  "last snapshot with its features so far (row_kind snapshot; the flow continues "
-                                  "and ends with its usual final row). --profile corrected only")
-                       ->check(positive)
-                       ->group("Flows");
-  h->max_flows = app.add_option("--max-flows", o.max_flows, "Flow table capacity; when full the least recently active flow is "
-                                              "exported (reason eviction)")
+          "Every SECONDS of packet time, export each open flow that had packets since its "
+          "last snapshot with its features so far (row_kind snapshot; the flow continues "
+          "and ends with its usual final row). --profile corrected only")
+      ->check(positive)
+      ->group("Flows");
+  h->max_flows = app.add_option("--max-flows", o.max_flows,
+          "Flow table capacity; when full the least recently active flow is exported (reason "
+          "eviction)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 31))
       ->capture_default_str()
       ->group("Flows");
@@ -157,14 +158,14 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       ->capture_default_str()
       ->group("Flows");
   h->vxlan_port = app.add_option("--vxlan-port", o.vxlan_ports,
-                                    "With --tunnel inner: another UDP destination port that carries VXLAN (4789 and "
-                                    "8472 always do); repeatable, up to 6")
-                         ->check(CLI::Range(1, 65535))
-                         ->group("Flows");
+          "With --tunnel inner: another UDP destination port that carries VXLAN (4789 and "
+          "8472 always do); repeatable, up to 6")
+      ->check(CLI::Range(1, 65535))
+      ->group("Flows");
   h->metrics_addr = app.add_option("--metrics-addr", o.metrics_addr,
-                               "Serve Prometheus metrics on HOST:PORT ('' disables; default 127.0.0.1:9477 live, "
-                               "off offline)")
-                    ->group("Metrics");
+          "Serve Prometheus metrics on HOST:PORT ('' disables; default 127.0.0.1:9477 live, "
+          "off offline)")
+      ->group("Metrics");
   app.add_option("--metrics-linger", o.metrics_linger,
                  "Keep serving the final metrics this many seconds after the run ends")
       ->check(non_negative)

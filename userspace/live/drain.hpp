@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "engine/engine.hpp"

@@ -13,7 +13,6 @@
 #include <concepts>
 #include <cstdlib>
 #include <cstring>
-#include <type_traits>
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -169,7 +169,8 @@ std::function<bool(ManifestLive*)> LiveManifestFacts(const RunContext& c, LossTi
     l->counters.emplace_back("events_decoded", status->events_decoded.load());
     l->counters.emplace_back("events_bad", status->events_bad.load());
     if (loss_timeline) {
-      for (const auto& v : loss_timeline->Intervals()) l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost, v.ring});
+      for (const auto& v : loss_timeline->Intervals())
+        l->loss_intervals.push_back({v.from_ns, v.to_ns, v.lost, v.ring});
     }
     return true;
   };
@@ -180,7 +181,7 @@ std::function<bool(ManifestLive*)> LiveManifestFacts(const RunContext& c, LossTi
 // columns, no label or loss column (the records carry neither). Each one's ManifestRows counts
 // the flows; it is added to the engine right after the IPFIX exporters.
 std::vector<std::unique_ptr<Manifest>> MakeIpfixManifests(const RunContext& c, std::vector<InputProgress>& inputs,
-                                                               const std::function<EngineStats()>& stats) {
+                                                          const std::function<EngineStats()>& stats) {
   std::vector<std::unique_ptr<Manifest>> out;
   for (const auto& x : *c.ipfix) {
     struct stat st {};

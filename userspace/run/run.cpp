@@ -58,7 +58,7 @@ int Run(const Plan& plan, const CommonOptions& o, IpfixCliOptions& ipfix_opts, c
   std::unique_ptr<CsvFileSink> json_sink;
   if (want_json) {
     json_sink = CsvFileSink::Open(o.json, static_cast<uint64_t>(o.json_rotate_mb * 1024 * 1024), &err, "JSON",
-                                       "--json");
+                                  "--json");
     if (!json_sink) {
       std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());
       return 1;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// Summary text and worker gauges (see summary.hpp).
 #include "run/summary.hpp"
 
 #include <cinttypes>
@@ -19,8 +20,9 @@ std::string OfflineSummary(uint64_t records, const EngineStats& st, double secon
   uint64_t exported = 0;
   for (uint64_t e : st.flows_exported) exported += e;
   char head[160], tail[96];
-  std::snprintf(head, sizeof head, "%llu packets (%llu in flows, %llu skipped", static_cast<unsigned long long>(records),
-                static_cast<unsigned long long>(st.packets_in_flows), static_cast<unsigned long long>(skipped));
+  std::snprintf(head, sizeof head, "%llu packets (%llu in flows, %llu skipped",
+                static_cast<unsigned long long>(records), static_cast<unsigned long long>(st.packets_in_flows),
+                static_cast<unsigned long long>(skipped));
   std::snprintf(tail, sizeof tail, ") -> %llu flows in %.3f s (%.2f Mpkt/s)", static_cast<unsigned long long>(exported),
                 seconds, seconds > 0 ? static_cast<double>(records) / seconds / 1e6 : 0.0);
   return head + reasons + tail;
