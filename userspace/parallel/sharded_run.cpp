@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "engine/cic/cic_engine.hpp"
+#include "engine/contract.hpp"
 #include "engine/nfm_features.hpp"
 #include "engine/flow_table.hpp"
 #include "engine/ntl/ntl_engine.hpp"
@@ -142,22 +143,16 @@ inline uint32_t ShardOf(uint64_t key_hash, uint32_t n) noexcept {
 // packet of one of their flows in one shard.
 uint64_t SymmetricKeyHash(const PacketMeta& p) noexcept { return CanonicalKey(p).Hash(); }
 
-// Reads, decodes and shards input entries into batches: the reader thread's job in the
-// pipelined mode, every worker's own job in the replicated mode (each reads the whole input
-// and keeps its shard). Entry numbering, shards and watermarks depend only on the input, so
-// both modes hand the workers the same entries.
 // Engines whose key hash the reader can compute (FlowEngine::KeyHash), so workers skip it.
 template <class Engine>
 constexpr bool kReaderHashes = requires(Profile profile, const PacketMeta& p) {
   { Engine::KeyHash(profile, p) } -> std::convertible_to<uint64_t>;
 };
-// Engines with a clock a worker can follow (QuietUntil/SyncTime): FlowEngine.
-template <class Engine>
-constexpr bool kFollowsClock = requires(Engine& e, uint64_t t) {
-  { e.QuietUntil() } -> std::convertible_to<uint64_t>;
-  e.SyncTime(t);
-};
 
+// Reads, decodes and shards input entries into batches: the reader thread's job in the
+// pipelined mode, every worker's own job in the replicated mode (each reads the whole input
+// and keeps its shard). Entry numbering, shards and watermarks depend only on the input, so
+// both modes hand the workers the same entries.
 template <class Engine>
 struct BatchSource {
   BatchSource(CaptureSet& s, DecodeMode m, const TunnelConfig& t, Profile p, bool c, unsigned n)
@@ -229,7 +224,7 @@ struct BatchSource {
 template <class Engine>
 struct Worker {
   using Config = typename ShardConfig<Engine>::type;
-  static constexpr bool kClock = kFollowsClock<Engine>;
+  static constexpr bool kClock = ShardClockedEngine<Engine>;
   Worker(unsigned i, const Config& cfg, bool clocked_in, Shared& s, FlowMerger& m, WorkerOutput& o,
          ShardGauges* g)
       : id(i), engine(cfg), clocked(clocked_in), sh(s), merger(m), out(o), qx(o.queue, m.wake), gauges(g) {
@@ -566,7 +561,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   // FlowEngine corrected: packets it puts into flows move its clock. The profiles that end
   // flows lazily say so (opts.shared_clock false); the corrected CIC set runs one worker, whose
   // own packets drive its sweeps.
-  const bool clocked = kFollowsClock<Engine> && opts.shared_clock;
+  const bool clocked = ShardClockedEngine<Engine> && opts.shared_clock;
   if (gauges) gauges->workers = n_workers;
 
   Shared sh(n_workers);
