@@ -37,8 +37,8 @@ TEST(ProfileTable, EveryProfileHasExactlyOneOwnRow) {
 }
 
 TEST(ProfileTable, EveryFeatureSetHasARow) {
-  for (int i = 0; i < static_cast<int>(FeatureSetId::kCount); ++i) {
-    const auto s = static_cast<FeatureSetId>(i);
+  for (int i = 0; i < static_cast<int>(FeatureSetOption::kCount); ++i) {
+    const auto s = static_cast<FeatureSetOption>(i);
     bool found = false;
     for (const RunProfile& r : kProfileTable) found = found || r.feature_set == s;
     EXPECT_TRUE(found) << "feature set " << i << " has no row";
@@ -47,7 +47,7 @@ TEST(ProfileTable, EveryFeatureSetHasARow) {
 }
 
 TEST(ProfileTable, RowsAreUnique) {
-  std::set<std::pair<Profile, FeatureSetId>> seen;
+  std::set<std::pair<Profile, FeatureSetOption>> seen;
   for (const RunProfile& r : kProfileTable)
     EXPECT_TRUE(seen.insert({r.profile, r.feature_set}).second) << r.profile_name << "/" << r.feature_set_name;
 }
@@ -73,8 +73,8 @@ TEST(ProfileTable, ValidPairsResolveAndEveryOtherPairIsRefused) {
     }
   }
   // --feature-set left at its default (nfm): the reference profiles pick their own set.
-  EXPECT_EQ(RowOf("cic", "nfm").feature_set, FeatureSetId::kCic);
-  EXPECT_EQ(RowOf("ntl", "nfm").feature_set, FeatureSetId::kNtl);
+  EXPECT_EQ(RowOf("cic", "nfm").feature_set, FeatureSetOption::kCic);
+  EXPECT_EQ(RowOf("ntl", "nfm").feature_set, FeatureSetOption::kNtl);
   EXPECT_EQ(Resolve("bogus", "nfm", {}).row, nullptr);
   EXPECT_EQ(Resolve("corrected", "bogus", {}).row, nullptr);
 }
@@ -95,8 +95,8 @@ TEST(ProfileTable, EnginesDecodersAndLayouts) {
   EXPECT_EQ(RowOf("nfm2022-seed", "nfm").csv, CsvLayout::kNfmSeed);
   EXPECT_EQ(RowOf("corrected", "cic").csv, CsvLayout::kCic);
   EXPECT_EQ(RowOf("cic", "cic").csv, CsvLayout::kCic);
-  EXPECT_EQ(RowOf("ntl", "ntl").ipfix_set, IpfixSet::kNtl);
-  EXPECT_EQ(RowOf("corrected", "ntl").ipfix_set, IpfixSet::kNtlCorrected);
+  EXPECT_EQ(RowOf("ntl", "ntl").ipfix_set, FeatureSetId::kNtl);
+  EXPECT_EQ(RowOf("corrected", "ntl").ipfix_set, FeatureSetId::kNtlCorrected);
 }
 
 // Spec §3.2 (activity_timeout 5000 s, max_flow_duration 120000 s), §4.2 (THR 100 s), §4.1

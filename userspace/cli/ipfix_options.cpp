@@ -104,12 +104,14 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
   return true;
 }
 
-const FeatureSet& IpfixFeatureSet(IpfixSet set) {
+const FeatureSet& IpfixFeatureSet(FeatureSetId set) {
   switch (set) {
-    case IpfixSet::kCic: return CicFeatureSet();
-    case IpfixSet::kNtl: return kNtlFeatureSet;
-    case IpfixSet::kNtlCorrected: return kNtlCorrectedFeatureSet;
-    case IpfixSet::kNfm: break;
+    case FeatureSetId::kCic: return CicFeatureSet();
+    case FeatureSetId::kNtl: return kNtlFeatureSet;
+    case FeatureSetId::kNtlCorrected: return kNtlCorrectedFeatureSet;
+    case FeatureSetId::kNfm:
+    case FeatureSetId::kOther:
+      break;
   }
   return NfmFeatureSet();
 }

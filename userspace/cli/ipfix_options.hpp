@@ -56,7 +56,7 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
 // The feature set whose elements --ipfix sends (and --ipfix-elements prints) for a profile row's
 // IpfixSet: the set the engine of that run hands to its exporters (cic: CicEngine; --profile
 // ntl: NtlEngine's 339; --feature-set ntl: the corrected 341; else the nfm set).
-const FeatureSet& IpfixFeatureSet(IpfixSet set);
+const FeatureSet& IpfixFeatureSet(FeatureSetId set);
 
 // --ipfix-elements: the text to print ("md" or "xml"), empty for an unknown format.
 std::string IpfixElementsText(const std::string& format, const FeatureSet& set, uint32_t pen);

@@ -74,7 +74,7 @@ std::vector<std::string> FeatureSetNames() {
   return out;
 }
 
-std::string_view FeatureSetName(FeatureSetId s) noexcept {
+std::string_view FeatureSetName(FeatureSetOption s) noexcept {
   for (const RunProfile& r : kProfileTable)
     if (r.feature_set == s) return r.feature_set_name;
   return "?";
@@ -160,7 +160,7 @@ EngineConfig EngineConfigFor(const RunProfile& row, const GivenOptions& given) {
   if (row.max_flows.option && given.max_flows) cfg.max_flows = *given.max_flows;
   if (row.snapshot_interval.option && given.snapshot_interval) cfg.snapshot_interval_s = *given.snapshot_interval;
   // FlowEngine's corrected ntl set (NtlEngine takes the bound in its own NtlConfig).
-  cfg.ntl_features = row.engine == EngineKind::kFlow && row.feature_set == FeatureSetId::kNtl;
+  cfg.ntl_features = row.engine == EngineKind::kFlow && row.feature_set == FeatureSetOption::kNtl;
   cfg.ntl_max_list_packets =
       row.ntl_max_packets.option && given.ntl_max_packets ? *given.ntl_max_packets : row.ntl_max_packets_default;
   return cfg;

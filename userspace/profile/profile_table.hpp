@@ -20,8 +20,9 @@
 
 namespace nfm {
 
-// --feature-set values. kCount: the number of sets (tests walk every one).
-enum class FeatureSetId : uint8_t { kNfm, kCic, kNtl, kCount };
+// --feature-set values (not FeatureSetId, which names a set of columns). kCount: the number of
+// values (tests walk every one).
+enum class FeatureSetOption : uint8_t { kNfm, kCic, kNtl, kCount };
 // Profile values, in enum order (tests walk every one).
 inline constexpr Profile kAllProfiles[] = {Profile::kCorrected, Profile::kNfm2022, Profile::kNfm2022Seed,
                                            Profile::kCic, Profile::kNtl};
@@ -31,8 +32,6 @@ enum class EngineKind : uint8_t { kFlow, kCic, kNtl };
 // The columns of the CSV (and JSON Lines) rows: the nfm layouts and the ntl sets are written by
 // CsvExporter from the engine's feature set, the cic set by CicCsvExporter.
 enum class CsvLayout : uint8_t { kNfm, kNfmSeed, kCic, kNtl };
-// The feature set whose elements --ipfix sends (docs/IPFIX.md: one id range per set).
-enum class IpfixSet : uint8_t { kNfm, kCic, kNtl, kNtlCorrected };
 
 // A flow option with a numeric value, as one row uses it.
 struct Knob {
@@ -52,7 +51,7 @@ struct Use {
 
 struct RunProfile {
   Profile profile;
-  FeatureSetId feature_set;
+  FeatureSetOption feature_set;
   std::string_view profile_name, feature_set_name;
   // --profile P alone picks this row (its own feature set; "nfm" means "not given" there).
   bool profile_default;
@@ -71,7 +70,7 @@ struct RunProfile {
   bool shared_clock;
   bool live;  // --iface works
   live::LiveView live_view;
-  IpfixSet ipfix_set;
+  FeatureSetId ipfix_set;  // the set the engine hands its exporters: --ipfix elements
   CsvLayout csv;
 };
 
@@ -81,69 +80,69 @@ inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline constexpr const char* kCicFixed = "uses CICFlowMeter's fixed timeouts (120 s flow, 5 s activity)";
 
 inline constexpr RunProfile kProfileTable[] = {
-    {Profile::kCorrected, FeatureSetId::kNfm, "corrected", "nfm", true, EngineKind::kFlow, DecodeMode::kStrict, "",
+    {Profile::kCorrected, FeatureSetOption::kNfm, "corrected", "nfm", true, EngineKind::kFlow, DecodeMode::kStrict, "",
      "shortest round-trip",
      {true, 120.0}, {true, 1800.0}, {true, 5.0}, {true, 1.0}, {false, 1.0, ""},
      {true}, {true}, {false, "keeps no packet lists (the ntl feature sets do)"}, {true}, 1u << 16,
-     64, true, true, live::LiveView::kNative, IpfixSet::kNfm, CsvLayout::kNfm},
-    {Profile::kCorrected, FeatureSetId::kCic, "corrected", "cic", false, EngineKind::kCic, DecodeMode::kStrict, "",
+     64, true, true, live::LiveView::kNative, FeatureSetId::kNfm, CsvLayout::kNfm},
+    {Profile::kCorrected, FeatureSetOption::kCic, "corrected", "cic", false, EngineKind::kCic, DecodeMode::kStrict, "",
      "Java Double.toString",
      {true, 120.0}, {false, 120.0, "ends flows 120 s after their first packet, as CICFlowMeter does"},
      {true, 5.0}, {false, 1.0, "counts subflows at CICFlowMeter's fixed 1 s gap"}, {false, 1.0, ""},
      {true}, {true}, {false, "keeps no packet lists (the ntl feature sets do)"}, {true}, 1u << 16,
      // It sweeps before each packet at that packet's own time, over lists in arrival order:
      // with timestamps going backwards, which flows a sweep ends depends on other shards.
-     1, false, true, live::LiveView::kNative, IpfixSet::kCic, CsvLayout::kCic},
-    {Profile::kCorrected, FeatureSetId::kNtl, "corrected", "ntl", false, EngineKind::kFlow, DecodeMode::kStrict, "",
+     1, false, true, live::LiveView::kNative, FeatureSetId::kCic, CsvLayout::kCic},
+    {Profile::kCorrected, FeatureSetOption::kNtl, "corrected", "ntl", false, EngineKind::kFlow, DecodeMode::kStrict, "",
      "shortest round-trip",
      {true, 120.0}, {true, 1800.0}, {true, 5.0}, {true, 1.0}, {false, 1.0, ""},
      {true}, {true}, {true}, {true}, 1u << 16,
-     64, true, true, live::LiveView::kNative, IpfixSet::kNtlCorrected, CsvLayout::kNtl},
+     64, true, true, live::LiveView::kNative, FeatureSetId::kNtlCorrected, CsvLayout::kNtl},
     // NetFlowMeter 2022: activity_timeout 5000 s, max_flow_duration 120000 s, active/idle
     // threshold 100 s, subflow gap 1 s. Its loose flow lookup cannot be sharded.
-    {Profile::kNfm2022, FeatureSetId::kNfm, "nfm2022", "nfm", true, EngineKind::kFlow, DecodeMode::kScapy2022,
+    {Profile::kNfm2022, FeatureSetOption::kNfm, "nfm2022", "nfm", true, EngineKind::kFlow, DecodeMode::kScapy2022,
      ".64f", ".64f",
      {true, 5000.0}, {true, 120000.0}, {true, 100.0}, {false, 1.0, "counts subflows at NetFlowMeter's fixed 1 s gap"},
      {},
      {false, "reproduces NetFlowMeter's rows, which have no snapshots"},
      {false, "counts a tunnel as one flow of its outer headers, as NetFlowMeter did"},
      {false, "keeps no packet lists (the ntl feature sets do)"}, {true}, 1u << 16,
-     1, false, false, live::LiveView::kNative, IpfixSet::kNfm, CsvLayout::kNfm},
-    {Profile::kNfm2022Seed, FeatureSetId::kNfm, "nfm2022-seed", "nfm", true, EngineKind::kFlow, DecodeMode::kScapy2022,
+     1, false, false, live::LiveView::kNative, FeatureSetId::kNfm, CsvLayout::kNfm},
+    {Profile::kNfm2022Seed, FeatureSetOption::kNfm, "nfm2022-seed", "nfm", true, EngineKind::kFlow, DecodeMode::kScapy2022,
      ".64f", ".64f",
      {true, 5000.0}, {true, 120000.0}, {true, 100.0}, {false, 1.0, "counts subflows at NetFlowMeter's fixed 1 s gap"},
      {},
      {false, "reproduces NetFlowMeter's rows, which have no snapshots"},
      {false, "counts a tunnel as one flow of its outer headers, as NetFlowMeter did"},
      {false, "keeps no packet lists (the ntl feature sets do)"}, {true}, 1u << 16,
-     1, false, false, live::LiveView::kNative, IpfixSet::kNfm, CsvLayout::kNfmSeed},
+     1, false, false, live::LiveView::kNative, FeatureSetId::kNfm, CsvLayout::kNfmSeed},
     // CICFlowMeter master: no idle timeout; flows end 120 s after their start, activity 5 s,
     // subflow gap 1 s, all hard-coded. It has no clock, so its flows shard freely. Its CSV
     // floats are Java's; the IPFIX and JSON Lines writers get .64f.
-    {Profile::kCic, FeatureSetId::kCic, "cic", "cic", true, EngineKind::kCic, DecodeMode::kCic, ".64f",
+    {Profile::kCic, FeatureSetOption::kCic, "cic", "cic", true, EngineKind::kCic, DecodeMode::kCic, ".64f",
      "Java Double.toString",
      {false, kNaN, kCicFixed}, {false, 120.0, kCicFixed}, {false, 5.0, kCicFixed},
      {false, 1.0, "counts subflows at CICFlowMeter's fixed 1 s gap"}, {},
      {false, "reproduces CICFlowMeter's rows, which have no snapshots"},
      {false, "counts a tunnel as one flow of its outer headers, as CICFlowMeter did"},
      {false, "keeps no packet lists (the ntl feature sets do)"}, {true}, 1u << 16,
-     64, false, true, live::LiveView::kCic, IpfixSet::kCic, CsvLayout::kCic},
+     64, false, true, live::LiveView::kCic, FeatureSetId::kCic, CsvLayout::kCic},
     // NTLFlowLyzer e2def39 (spec §9.2): max_flow_duration 120000 s, activity_timeout 5000 s,
     // float .4f; active/idle threshold 100 s and subflow gap 1 s as in 2022 (§4.1, §4.2).
-    {Profile::kNtl, FeatureSetId::kNtl, "ntl", "ntl", true, EngineKind::kNtl, DecodeMode::kDpkt, ".4f", ".4f",
+    {Profile::kNtl, FeatureSetOption::kNtl, "ntl", "ntl", true, EngineKind::kNtl, DecodeMode::kDpkt, ".4f", ".4f",
      {true, 5000.0}, {true, 120000.0}, {true, 100.0}, {false, 1.0, "counts subflows at NTLFlowLyzer's fixed 1 s gap"},
      {},
      {false, "reproduces NTLFlowLyzer's rows, which have no snapshots"},
      {false, "counts a tunnel as one flow of its outer headers, as NTLFlowLyzer did"},
      {true}, {true}, 1u << 16,
-     64, false, true, live::LiveView::kNtl, IpfixSet::kNtl, CsvLayout::kNtl},
+     64, false, true, live::LiveView::kNtl, FeatureSetId::kNtl, CsvLayout::kNtl},
 };
 
 std::string_view ProfileName(Profile p) noexcept;
 // The --profile and --feature-set values, in table order.
 std::vector<std::string> ProfileNames();
 std::vector<std::string> FeatureSetNames();
-std::string_view FeatureSetName(FeatureSetId s) noexcept;
+std::string_view FeatureSetName(FeatureSetOption s) noexcept;
 
 // What the command line gave for the options some rows ignore (nullopt / false: not given).
 struct GivenOptions {
