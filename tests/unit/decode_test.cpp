@@ -443,7 +443,7 @@ TEST(DecodeTunnels, HeadersThatAreNotOpened) {
   EXPECT_EQ(r.m.dport, 2152);
   EXPECT_EQ(r.m.tunnel, kTunnelNone);
   // GRE with the routing bit (RFC 1701) and enhanced GRE (version 1, PPTP).
-  for (const std::vector<uint8_t> gre : {std::vector<uint8_t>{0x40, 0, 0x08, 0, 0, 0, 0, 0},
+  for (const std::vector<uint8_t>& gre : {std::vector<uint8_t>{0x40, 0, 0x08, 0, 0, 0, 0, 0},
                                          std::vector<uint8_t>{0x30, 0x81, 0x88, 0x0b, 0, 8, 0, 1, 0, 0, 0, 1}}) {
     PacketBuilder x;
     x.Eth().IPv4("192.168.0.1", "192.168.0.2").SetIpProto(47).Raw(gre).IPv4("10.0.0.1", "10.0.0.2").Udp(1, 2);
