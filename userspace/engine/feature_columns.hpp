@@ -23,6 +23,56 @@
 #define NFM_COLUMN_REF(id) ::nfm::col::id,
 #define NFM_COLUMN_ENUM(id) id,
 
+// The run of columns both sets list in the same order (rates, bulk statistics, flag counts),
+// for their column lists (NFM_NFM_COLUMNS, NFM_NTL_COLUMNS).
+#define NFM_RATE_BULK_FLAG_COLUMNS(X) \
+  X(bytes_rate) \
+  X(fwd_bytes_rate) \
+  X(bwd_bytes_rate) \
+  X(packets_rate) \
+  X(bwd_packets_rate) \
+  X(fwd_packets_rate) \
+  X(down_up_rate) \
+  X(avg_fwd_bytes_per_bulk) \
+  X(avg_fwd_packets_per_bulk) \
+  X(avg_fwd_bulk_rate) \
+  X(avg_bwd_bytes_per_bulk) \
+  X(avg_bwd_packets_bulk_rate) \
+  X(avg_bwd_bulk_rate) \
+  X(fwd_bulk_state_count) \
+  X(fwd_bulk_total_size) \
+  X(fwd_bulk_per_packet) \
+  X(fwd_bulk_duration) \
+  X(bwd_bulk_state_count) \
+  X(bwd_bulk_total_size) \
+  X(bwd_bulk_per_packet) \
+  X(bwd_bulk_duration) \
+  X(fin_flag_counts) \
+  X(psh_flag_counts) \
+  X(urg_flag_counts) \
+  X(ece_flag_counts) \
+  X(syn_flag_counts) \
+  X(ack_flag_counts) \
+  X(cwr_flag_counts) \
+  X(rst_flag_counts) \
+  X(fwd_fin_flag_counts) \
+  X(fwd_psh_flag_counts) \
+  X(fwd_urg_flag_counts) \
+  X(fwd_ece_flag_counts) \
+  X(fwd_syn_flag_counts) \
+  X(fwd_ack_flag_counts) \
+  X(fwd_cwr_flag_counts) \
+  X(fwd_rst_flag_counts) \
+  X(bwd_fin_flag_counts) \
+  X(bwd_psh_flag_counts) \
+  X(bwd_urg_flag_counts) \
+  X(bwd_ece_flag_counts) \
+  X(bwd_syn_flag_counts) \
+  X(bwd_ack_flag_counts) \
+  X(bwd_cwr_flag_counts) \
+  X(bwd_rst_flag_counts)
+
+
 namespace nfm::col {
 
 NFM_COLUMN(duration, kFloat, "seconds", kBoth,

@@ -589,51 +589,7 @@ NFM_COLUMN(max_packets_delta_time, kFloat, "milliseconds", kBoth,
   X(idle_cov) \
   X(idle_mode) \
   X(idle_variance) \
-  X(bytes_rate) \
-  X(fwd_bytes_rate) \
-  X(bwd_bytes_rate) \
-  X(packets_rate) \
-  X(bwd_packets_rate) \
-  X(fwd_packets_rate) \
-  X(down_up_rate) \
-  X(avg_fwd_bytes_per_bulk) \
-  X(avg_fwd_packets_per_bulk) \
-  X(avg_fwd_bulk_rate) \
-  X(avg_bwd_bytes_per_bulk) \
-  X(avg_bwd_packets_bulk_rate) \
-  X(avg_bwd_bulk_rate) \
-  X(fwd_bulk_state_count) \
-  X(fwd_bulk_total_size) \
-  X(fwd_bulk_per_packet) \
-  X(fwd_bulk_duration) \
-  X(bwd_bulk_state_count) \
-  X(bwd_bulk_total_size) \
-  X(bwd_bulk_per_packet) \
-  X(bwd_bulk_duration) \
-  X(fin_flag_counts) \
-  X(psh_flag_counts) \
-  X(urg_flag_counts) \
-  X(ece_flag_counts) \
-  X(syn_flag_counts) \
-  X(ack_flag_counts) \
-  X(cwr_flag_counts) \
-  X(rst_flag_counts) \
-  X(fwd_fin_flag_counts) \
-  X(fwd_psh_flag_counts) \
-  X(fwd_urg_flag_counts) \
-  X(fwd_ece_flag_counts) \
-  X(fwd_syn_flag_counts) \
-  X(fwd_ack_flag_counts) \
-  X(fwd_cwr_flag_counts) \
-  X(fwd_rst_flag_counts) \
-  X(bwd_fin_flag_counts) \
-  X(bwd_psh_flag_counts) \
-  X(bwd_urg_flag_counts) \
-  X(bwd_ece_flag_counts) \
-  X(bwd_syn_flag_counts) \
-  X(bwd_ack_flag_counts) \
-  X(bwd_cwr_flag_counts) \
-  X(bwd_rst_flag_counts) \
+  NFM_RATE_BULK_FLAG_COLUMNS(X) \
   X(fin_flag_percentage_in_total) \
   X(psh_flag_percentage_in_total) \
   X(urg_flag_percentage_in_total) \
