@@ -26,7 +26,7 @@ const char* const kProfileNames[] = {"corrected", "nfm2022", "nfm2022-seed", "ci
 const char* const kSetNames[] = {"nfm", "cic", "ntl"};
 
 TEST(ProfileTable, EveryProfileHasExactlyOneOwnRow) {
-  EXPECT_EQ(std::size(kAllProfiles), static_cast<size_t>(Profile::kNtl) + 1);
+  EXPECT_EQ(std::size(kAllProfiles), static_cast<size_t>(Profile::kCount));
   for (size_t i = 0; i < std::size(kAllProfiles); ++i) {
     EXPECT_EQ(static_cast<size_t>(kAllProfiles[i]), i) << "kAllProfiles must list the enum in order";
     int own = 0;
@@ -277,6 +277,9 @@ TEST(ProfileTable, HelpTextNamesEveryProfilesFloatDefault) {
   EXPECT_NE(h.find(".64f"), std::string::npos) << h;
   EXPECT_NE(h.find("Java Double.toString"), std::string::npos) << h;
   EXPECT_EQ(KnobDefaultsHelp(&RunProfile::idle_timeout), "default 120; nfm2022, nfm2022-seed, ntl: 5000");
+  // One worker offline: NetFlowMeter's loose lookup and the corrected CIC set's sweeps (see
+  // WorkersAndLive) cannot be sharded.
+  EXPECT_EQ(SingleWorkerHelp(), "--profile corrected --feature-set cic, nfm2022, nfm2022-seed");
 }
 
 }  // namespace

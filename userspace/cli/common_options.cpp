@@ -63,9 +63,9 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       ->group("Source");
   app.add_option("--threads", o.threads,
                  "Flow engine workers (default: the CPUs this process may use; live, at most one per ring; "
-                 "offline, 1 for inputs under 256 MiB in all; nfm2022 profiles and --feature-set cic: 1 "
-                 "worker, pipelined with reader and writer when > 1). Offline rows of N > 1 come in another "
-                 "order than with 1 (the same for the same N; sort to compare)")
+                 "offline, 1 for inputs under 256 MiB in all; " + SingleWorkerHelp() + ": 1 worker, "
+                 "pipelined with reader and writer when > 1). Offline rows of N > 1 come in another order "
+                 "than with 1 (the same for the same N; sort to compare)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
   auto* prog_on = app.add_flag("--progress", o.progress_on,

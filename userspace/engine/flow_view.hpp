@@ -21,6 +21,7 @@ enum class Profile : uint8_t {
   kNfm2022Seed, // same arithmetic, the seed's 115-column layout with its name collisions
   kCic,         // CICFlowMeter master 98a5eba, byte for byte (84 columns, CIC.md)
   kNtl,         // NTLFlowLyzer e2def39, bit for bit (339 features + label; engine/ntl/ntl_engine)
+  kCount        // the number of profiles (profile/profile_table.hpp has one row per profile)
 };
 
 // Why a flow was exported. Order and names are used as metric label values.

@@ -203,6 +203,16 @@ std::string FloatDefaultsHelp() {
   return s;
 }
 
+std::string SingleWorkerHelp() {
+  std::string s;
+  for (const RunProfile& r : kProfileTable) {
+    if (r.offline_workers != 1) continue;
+    s += s.empty() ? "" : ", ";
+    s += r.profile_default ? std::string(r.profile_name) : RowLabel(r);
+  }
+  return s;
+}
+
 std::string KnobDefaultsHelp(Knob RunProfile::*knob) {
   // "default 120; nfm2022, nfm2022-seed, ntl: 5000": the corrected default first, then the
   // other profiles' own rows grouped by value (only rows that read the option).

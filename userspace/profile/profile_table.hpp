@@ -180,6 +180,9 @@ void ApplyProfileDefaults(EngineConfig& cfg, bool idle_given, bool active_given,
 std::string RowLabel(const RunProfile& row);
 // --help text of the float defaults by profile, from the table.
 std::string FloatDefaultsHelp();
+// --help text of the rows that replay offline with one worker, e.g. "nfm2022, nfm2022-seed,
+// --feature-set cic".
+std::string SingleWorkerHelp();
 // --help text of a knob's defaults by profile, e.g. "default 120; nfm2022, nfm2022-seed, ntl: 5000".
 std::string KnobDefaultsHelp(Knob RunProfile::*knob);
 
