@@ -5,12 +5,13 @@
 # the threaded tests under ThreadSanitizer, then a short libFuzzer run (crash inputs land in tests/regress/).
 # Tests that need root or a kernel feature skip with a loud message naming what is missing.
 #
-# Two lanes run side by side once the main build's offline tiers passed:
+# Three lanes run side by side once the main build's offline tiers passed:
 #   live lane (foreground): integration and metrics tiers (network namespaces, serial), then the
 #     image tier. These wait on traffic, timers, the disk and the Debian archive more than on the CPU.
-#   sanitizer lane (background, nice 19): ASan+UBSan build and tests, TSan, the fuzz run. CPU only,
-#     no namespace, port or file shared with the live lane; niced so live tests keep their CPU.
-# The sanitizer lane's log is printed when it ends. Set NFM_TEST_SERIAL=1 to run the lanes one after the other.
+#   two sanitizer lanes (background, nice 19): ASan+UBSan build and tests; TSan, then the fuzz
+#     run. CPU only, each in its own build directory, no namespace, port or file shared with the
+#     live lane; niced so live tests keep their CPU.
+# Each lane's log is printed when it ends. NFM_TEST_SERIAL=1 runs the sanitizer lanes first, in turn.
 # Usage: scripts/run-tests.sh [BUILD_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,19 +28,25 @@ if [[ ! -d ../shared ]]; then
 fi
 [[ $(id -u) -eq 0 ]] || echo "NOTE: not root: bpf/integration/metrics-live tests will skip (they need CAP_BPF/CAP_NET_ADMIN)"
 
-# ASan+UBSan, TSan and fuzz, in this order; the exit status says whether all passed.
-sanitizer_lane() {
+# The sanitizer lanes: ASan+UBSan (build and tests), and TSan then the fuzz run. Each returns
+# its exit status.
+asan_lane() {
   local st=0 ASAN="$BUILD-asan"
   echo "== $(stamp) sanitizer build (ASan+UBSan): unit, cli and differential tiers"
   cmake -S . -B "$ASAN" -DCMAKE_BUILD_TYPE=Debug -DNFM_SANITIZE=ON -DNFM_WITH_BPF=OFF >/dev/null || return 1
   cmake --build "$ASAN" -j "$JOBS" -- --no-print-directory -s || return 1
   (cd "$ASAN" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest -j "$JOBS" -L 'unit|cli|differential|regress' --output-on-failure) || st=1
+  echo "== $(stamp) ASan lane done (status $st)"
+  return $st
+}
+tsan_fuzz_lane() {
+  local st=0
   echo "== $(stamp) ThreadSanitizer build: threaded unit tests and threaded CLI runs"
   ./scripts/run-tsan.sh "$BUILD-tsan" || st=1
   echo "== $(stamp) short fuzz run (libFuzzer, clang): decoder and capture reader + engine"
   FUZZ_SECONDS=${FUZZ_SECONDS:-45} ./tests/fuzz/run-short.sh "$BUILD-fuzz" || st=1
-  echo "== $(stamp) sanitizer lane done (status $st)"
+  echo "== $(stamp) TSan and fuzz lane done (status $st)"
   return $st
 }
 
@@ -50,15 +57,17 @@ cmake --build "$BUILD" -j "$JOBS" -- --no-print-directory -s || exit 1
 (cd "$BUILD" && ctest -j "$JOBS" -LE 'integration|image|metrics' --output-on-failure) || status=1
 echo "== $(stamp) offline tiers done"
 
-lane_log="$BUILD/sanitizer-lane.log"
-lane_pid=
+lanes=(asan_lane tsan_fuzz_lane)
+lane_pids=()
 if [[ ${NFM_TEST_SERIAL:-0} == 1 ]]; then
-  sanitizer_lane || status=1
+  for lane in "${lanes[@]}"; do "$lane" || status=1; done
 else
-  echo "== $(stamp) sanitizer lane started in the background (nice 19; log: $lane_log, printed when it ends)"
-  (renice -n 19 -p $BASHPID >/dev/null; sanitizer_lane) >"$lane_log" 2>&1 &
-  lane_pid=$!
-  trap 'trap - INT TERM; kill 0' INT TERM  # the lane dies with the script
+  for lane in "${lanes[@]}"; do
+    echo "== $(stamp) $lane started in the background (nice 19; log: $BUILD/$lane.log, printed when it ends)"
+    (renice -n 19 -p $BASHPID >/dev/null; "$lane") >"$BUILD/$lane.log" 2>&1 &
+    lane_pids+=($!)
+  done
+  trap 'trap - INT TERM; kill 0' INT TERM  # the lanes die with the script
 fi
 
 # Live tiers attach to network namespaces and run serially (they share veth/netns tooling).
@@ -70,11 +79,11 @@ echo "== $(stamp) image tier"
 (cd "$BUILD" && ctest -L 'image' --output-on-failure) || status=1
 echo "== $(stamp) live lane done"
 
-if [[ -n $lane_pid ]]; then
-  wait "$lane_pid" || status=1
-  echo "== sanitizer lane log ($lane_log):"
-  cat "$lane_log"
-fi
+for i in "${!lane_pids[@]}"; do
+  wait "${lane_pids[$i]}" || status=1
+  echo "== ${lanes[$i]} log ($BUILD/${lanes[$i]}.log):"
+  cat "$BUILD/${lanes[$i]}.log"
+done
 
 echo "== $(stamp) total"
 if [[ $status -ne 0 ]]; then

@@ -198,13 +198,20 @@ ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std
 }  // namespace
 
 namespace {
-// Position in the corrected set of each reference column's name.
+// Position in the corrected set of each reference column's name (names are unique in a set).
+// The corrected set is the reference's order with two columns inserted, so column i is looked
+// for at i and i + 2 first: a full search for each of the 339 names exceeds clang's
+// constant-evaluation step limit.
 constexpr std::array<int16_t, kNtlNumFeatures> kCorrectedPosition = [] {
   std::array<int16_t, kNtlNumFeatures> pos{};
   for (int i = 0; i < kNtlNumFeatures; ++i) {
     pos[i] = -1;
-    for (int k = 0; k < kNtlCorrectedNumFeatures; ++k)
-      if (kNtlCorrectedFeatures[k].name == kNtlFeatures[i].name) pos[i] = static_cast<int16_t>(k);
+    const std::string_view name = kNtlFeatures[i].name;
+    for (int k : {i, i + 2})
+      if (pos[i] < 0 && k < kNtlCorrectedNumFeatures && kNtlCorrectedFeatures[k].name == name)
+        pos[i] = static_cast<int16_t>(k);
+    for (int k = 0; pos[i] < 0 && k < kNtlCorrectedNumFeatures; ++k)
+      if (kNtlCorrectedFeatures[k].name == name) pos[i] = static_cast<int16_t>(k);
   }
   return pos;
 }();
