@@ -110,6 +110,19 @@ void SortIntValued(std::vector<double>& a, size_t n, std::vector<uint32_t>& k0, 
   for (size_t i = 0; i < n; ++i) a[i] = static_cast<double>(static_cast<int32_t>(k0[i]) - 2097152);
 }
 
+// The order statistics (from `sorted`, ascending) and the shape (skewness, coefficient of
+// variation) of a list of n > 0 values, for IntStats and FloatStats.
+void OrderAndShape(const double* a, size_t n, const std::vector<double>& sorted, std::vector<double>& scratch,
+                   ListStats& s) {
+  s.min = sorted.front();
+  s.max = sorted.back();
+  s.median = ntl::MedianSorted(sorted.data(), n);
+  s.mode = ntl::ModeSorted(sorted.data(), n);
+  scratch.resize(n);
+  s.skew = ntl::Skew(a, n, scratch.data());
+  s.cov = ntl::Variation(a, n, scratch.data());
+}
+
 // Integer-valued lists (sizes, size differences; |x| < 2^31): statistics' exact mean /
 // variance / std from integer sums (the same rationals as over the doubles). `sorted` holds
 // the values sorted ascending on entry when `presorted`, else it is filled here.
@@ -134,13 +147,7 @@ ListStats IntStats(const double* a, size_t n, std::vector<double>& sorted, std::
     sorted.assign(a, a + n);
     SortIntValued(sorted, n, k0, k1);
   }
-  s.min = sorted.front();
-  s.max = sorted.back();
-  s.median = ntl::MedianSorted(sorted.data(), n);
-  s.mode = ntl::ModeSorted(sorted.data(), n);
-  scratch.resize(n);
-  s.skew = ntl::Skew(a, n, scratch.data());
-  s.cov = ntl::Variation(a, n, scratch.data());
+  OrderAndShape(a, n, sorted, scratch, s);
   return s;
 }
 
@@ -185,13 +192,7 @@ ListStats FloatStats(const double* a, size_t n, std::vector<double>& sorted, std
     sorted.assign(a, a + n);
     std::sort(sorted.begin(), sorted.end());
   }
-  s.min = sorted.front();
-  s.max = sorted.back();
-  s.median = ntl::MedianSorted(sorted.data(), n);
-  s.mode = ntl::ModeSorted(sorted.data(), n);
-  scratch.resize(n);
-  s.skew = ntl::Skew(a, n, scratch.data());
-  s.cov = ntl::Variation(a, n, scratch.data());
+  OrderAndShape(a, n, sorted, scratch, s);
   return s;
 }
 
