@@ -675,6 +675,62 @@ def case_compressed_output():
             check(decompress(zp) == pp.read_bytes(), f"{zp.name}: differs from {pp.name}")
 
 
+
+# ------------------------------------------------------------------------ digest cache
+def case_digest_cache():
+    # --digest-cache: a second run over an unchanged capture of 1 MiB or more takes the input's
+    # SHA-256 from the cache (shown by planting another digest for the same stamp: the run
+    # reports it), "off" and a rewritten file are hashed again (sha256sum is the reference), an
+    # unwritable cache costs a warning, never the manifest; $NFM_DIGEST_CACHE and
+    # $XDG_CACHE_HOME choose the default place.
+    recs = [(1000 + i // 10, (i % 10) * 1000, udp("10.0.0.1", "10.0.0.2", 1000 + i % 50, 53, bytes([i % 251]) * 1000))
+            for i in range(1200)]
+    data, _ = nfmtest.pcap_bytes(recs)
+    check(len(data) >= 1 << 20, "the capture must be at least 1 MiB")
+    d = TMP / "dcache"
+    d.mkdir(exist_ok=True)
+    p = d / "big.pcap"
+    p.write_bytes(data)
+    time.sleep(2.2)  # only a file whose ctime is 2 s old is remembered
+    want = sha256sum(p)
+    cache = d / "cache" / "sha256.cache"
+    out = d / "flows.csv"
+
+    def digest(*extra, env=None):
+        res = run(["--pcap", str(p), "--csv", str(out), "--threads", "1", *extra],
+                  env=None if env is None else {**os.environ, **env})
+        check(res.returncode == 0, show(res))
+        inp = manifest_of(out)["inputs"][0]
+        check(inp["sha256_complete"] and inp["sha256_bytes"] == p.stat().st_size, f"input {inp}")
+        return inp["sha256"], res.stderr
+
+    check(digest("--digest-cache", str(cache))[0] == want, "first run: digest != sha256sum")
+    lines = cache.read_text().splitlines()
+    check(len(lines) == 1 and lines[0].endswith(" " + want), f"cache after one run: {lines}")
+    check(oct(cache.parent.stat().st_mode & 0o777) == "0o700" and oct(cache.stat().st_mode & 0o777) == "0o600",
+          "cache directory 0700, file 0600")
+    check(digest("--digest-cache", str(cache))[0] == want, "second run: digest != sha256sum")
+    check(cache.read_text().splitlines() == lines, "a hit stores nothing new")
+    planted = "0" * 64
+    cache.write_text(lines[0][:-64] + planted + "\n")
+    check(digest("--digest-cache", str(cache))[0] == planted, "the second run did not take the digest from the cache")
+    check(digest("--digest-cache", "off")[0] == want, "--digest-cache off: digest != sha256sum")
+    check(digest(env={"NFM_DIGEST_CACHE": str(cache)})[0] == planted, "$NFM_DIGEST_CACHE is not the default")
+    check(digest("--digest-cache", "off", env={"NFM_DIGEST_CACHE": str(cache)})[0] == want, "off beats the env")
+    xdg = d / "xdg"
+    check(digest(env={"XDG_CACHE_HOME": str(xdg)})[0] == want, "XDG run: digest != sha256sum")
+    check((xdg / "nfm-xdp" / "sha256.cache").read_text().split()[-1] == want, "no entry under $XDG_CACHE_HOME")
+    # A cache that cannot be written: a warning naming it, a complete manifest, exit 0.
+    got, err = digest("--digest-cache", "/proc/nfm-no-such-dir/c")
+    check(got == want, "unwritable cache: digest != sha256sum")
+    check(b"warning: digest cache /proc/nfm-no-such-dir/c" in err, f"no warning for the unwritable cache: {err!r}")
+    # Rewritten in place, same size, mtime put back: the stamp's ctime moved, so it is hashed.
+    st = p.stat()
+    p.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    check(p.stat().st_size == st.st_size and p.stat().st_mtime_ns == st.st_mtime_ns, "rewrite kept size and mtime")
+    check(digest("--digest-cache", str(cache))[0] == sha256sum(p) != want, "a rewritten file kept its old digest")
+
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 
 

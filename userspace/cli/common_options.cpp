@@ -199,6 +199,13 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
   app.add_flag("--no-manifest", o.no_manifest,
                "Do not write <file>.manifest.json next to each closed CSV file (and do not hash the input)")
       ->group("Data sets");
+  app.add_option("--digest-cache", o.digest_cache,
+                 "Where the manifest's input SHA-256 of files of 1 MiB and more is remembered between runs, "
+                 "keyed by device, inode, size, mtime and ctime, so an unchanged capture is not hashed again "
+                 "(\"off\": hash every time; default $NFM_DIGEST_CACHE, else "
+                 "$XDG_CACHE_HOME/nfm-xdp/sha256.cache or ~/.cache/nfm-xdp/sha256.cache)")
+      ->type_name("FILE|off")
+      ->group("Data sets");
   app.add_flag("-q,--quiet", o.quiet, "No summary line on stderr (live: unless events were lost)");
   app.add_flag("-v,--verbose", o.verbose, "Live: show libbpf's log (verifier output) on stderr");
 }

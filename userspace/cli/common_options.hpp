@@ -49,6 +49,7 @@ struct CommonOptions {
   std::vector<std::string> where_columns;  // --where-columns: node, iface
   std::string node_name;                 // --node-name (empty: $NODE_NAME, else the host name)
   bool no_manifest = false;              // --no-manifest
+  std::string digest_cache;              // --digest-cache FILE|off ("": the default)
   std::string tunnel = "outer";          // --tunnel outer|inner
   std::vector<uint16_t> vxlan_ports;     // --vxlan-port (added to 4789 and 8472)
 

@@ -25,6 +25,7 @@
 #include "run/exit_status.hpp"
 #include "run/manifest_facts.hpp"
 #include "run/summary.hpp"
+#include "source/digest_cache.hpp"
 #include "source/offline.hpp"
 
 namespace nfm {
@@ -42,7 +43,7 @@ constexpr bool kHasNtlStats = requires(const Engine& e) {
 // packet), with at most the row's worker limit.
 template <class Engine>
 int RunOfflineAndReport(const RunContext& c, Engine& engine, unsigned threads, std::vector<InputProgress>* inputs,
-                        bool hash_input, EngineStats* sharded_stats) {
+                        bool hash_input, DigestCache* digest_cache, EngineStats* sharded_stats) {
   const CommonOptions& o = *c.o;
   const RunProfile& row = c.Row();
   Metrics* metrics = c.metrics;
@@ -50,6 +51,7 @@ int RunOfflineAndReport(const RunContext& c, Engine& engine, unsigned threads, s
   off.paths = o.pcap;
   off.inputs = inputs;
   off.hash_input = hash_input;
+  off.digest_cache = digest_cache;
   off.progress = !o.quiet && !o.progress_off;
   off.progress_force = o.progress_on;
   off.decode = row.decode;
@@ -253,6 +255,9 @@ int RunEngine(RunContext& c, Engine& engine) {
   Manifest manifest;
   bool sharded_run = false;
   EngineStats sharded_stats{};  // offline --threads > 1: the workers' totals (the engine sees no packet)
+  // Offline: input digests remembered between runs (--digest-cache); outlives `inputs`, whose
+  // pending digests store into it when a manifest waits for them.
+  DigestCache digest_cache(c.Live() ? std::string() : DigestCache::ResolvePath(o.digest_cache));
   std::vector<InputProgress> inputs;  // offline: one per input file (CaptureSet merge order)
   std::string manifest_error;
   // Live: the totals the drain loop publishes (summed over drain workers; final after the
@@ -376,7 +381,7 @@ int RunEngine(RunContext& c, Engine& engine) {
     for (const auto& m : ipfix_manifests)
       if (m) m->Start();
     sharded_run = flow_threads > 1;  // every engine; RunOfflineAndReport picks the workers the row can use
-    rc = RunOfflineAndReport(c, engine, flow_threads, &inputs, hash_inputs, &sharded_stats);
+    rc = RunOfflineAndReport(c, engine, flow_threads, &inputs, hash_inputs, &digest_cache, &sharded_stats);
     interrupted = c.stop->load();
   }
 
@@ -385,6 +390,9 @@ int RunEngine(RunContext& c, Engine& engine) {
   if (c.json_sink) c.json_sink->on_close = nullptr;  // its manifest ends with this frame
   rc = FinishOutput(o, c.sink, c.metrics, rc, *c.stop, &manifest_error);
   if (c.sink) c.sink->on_close = nullptr;  // the manifest ends with this frame
+  if (const uint64_t n = digest_cache.StoreFailures(); n > 0 && !o.quiet)
+    std::fprintf(stderr, "nfm-xdp: warning: %s; %" PRIu64 " input digest(s) not remembered (the manifests are complete)\n",
+                 digest_cache.LastError().c_str(), n);
   // Live, a signal is the normal end of a run; offline it cut the input short.
   if (interrupted) {
     rc = WorseStatus(rc, kExitInterrupted);

@@ -5,6 +5,8 @@
 // It validates framing only (lengths, magic numbers); it never looks inside packet bytes.
 #include "source/capture_reader.hpp"
 
+#include <time.h>
+
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "source/byte_source.hpp"
+#include "source/read_ahead.hpp"
 
 namespace nfm {
 namespace {
@@ -48,14 +51,28 @@ constexpr uint64_t kInt64Max = uint64_t(std::numeric_limits<int64_t>::max());
 // here (above), and a file truncated while mapped kills the process with SIGBUS where read(2)
 // just ends early (a "truncated record" error). With a hasher fed on a helper thread, the
 // buffer alternates between two halves so the helper hashes one while the other is parsed.
+// An uncompressed regular file of kReadAheadMin bytes or more whose bytes no hasher needs to
+// see (no hash, a hasher reading the file itself, a remembered digest) is read by a ReadAhead
+// helper instead, and parsed in its chunks.
 class Input {
  public:
   // The hasher may still read the buffers below: it finishes (and its thread ends) first.
   ~Input() { src_.SetHasher(nullptr); }
 
-  bool Open(const std::string& path, std::string* error, bool hash) {
+  bool Open(const std::string& path, std::string* error, bool hash, DigestCache* cache) {
     if (!src_.Open(path, error)) return false;
     if (!hash) return true;
+    // A regular file whose digest a cache remembers for its current stamp is not hashed again;
+    // one that is hashed whole is offered to the cache at the end (DigestCache's rules).
+    FileStamp stamp;
+    const bool stamped = cache != nullptr && src_.file_size() > 0 && StampOf(src_.fd(), &stamp);
+    if (stamped) {
+      std::string hex;
+      if (cache->Lookup(stamp, &hex)) {
+        src_.SetHasher(InputHasher::Known(std::move(hex), stamp.size));
+        return true;
+      }
+    }
     // A helper thread pays off for inputs of a few MiB and up (its start costs ~0.1 ms) when
     // there is a second CPU. A regular file is read a second time by the helper, from the page
     // cache into a buffer on its own core: hashing the reader's buffers on another core was
@@ -75,6 +92,11 @@ class Input {
       h = std::make_unique<InputHasher>(helper);
       halves_ = helper ? 2 : 1;
     }
+    if (stamped) {
+      struct timespec now {};
+      clock_gettime(CLOCK_REALTIME, &now);
+      h->RememberIn(cache, src_.fd(), stamp, int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
+    }
     src_.SetHasher(std::move(h));
     return true;
   }
@@ -83,7 +105,10 @@ class Input {
   // they and the rest of the stored input go through a decompressor from now on.
   Compression StartDecompressing() {
     const Compression c = SniffCompression(Cur(), end_ - pos_);
-    if (c == Compression::kNone) return c;
+    if (c == Compression::kNone) {
+      MaybeReadAhead();
+      return c;
+    }
     dec_ = Decompressor::Make(c, src_, Cur(), end_ - pos_);
     Wait(0);  // the buffer now holds decompressed bytes only: no hashing of it to wait for
     Wait(1);
@@ -97,6 +122,7 @@ class Input {
   // end of the input or on a read error, see io_error()).
   size_t Ensure(size_t want) {
     if (end_ - pos_ >= want || eof_) return std::min(want, end_ - pos_);
+    if (ahead_) return EnsureAhead(want);
     // The unconsumed tail goes to the start of the next half (the same buffer when unhashed),
     // then the rest is read behind it.
     const int next = (cur_ + 1) % halves_;
@@ -125,15 +151,10 @@ class Input {
       }
       end_ += size_t(n);
     }
-    if (InputHasher* h = src_.hasher()) {
-      if (!h->reads_file()) {
-        if (!dec_) ticket_[cur_] = h->Fed();
-      } else if (src_.stored_offset() > kMaxHashLag) {
-        // Stay at most kMaxHashLag ahead of the file's hasher, so the pages it reads a second
-        // time are still in the page cache (a capture larger than the memory is read from the
-        // disk once).
-        h->WaitFor(src_.stored_offset() - kMaxHashLag);
-      }
+    if (InputHasher* h = src_.hasher(); h != nullptr && !h->reads_file()) {
+      if (!dec_) ticket_[cur_] = h->Fed();
+    } else {
+      WaitForFileHasher();
     }
     return std::min(want, end_ - pos_);
   }
@@ -148,7 +169,7 @@ class Input {
     for (; prefetched_ < until; prefetched_ += 64) __builtin_prefetch(base_ + prefetched_);
   }
   uint64_t offset() const { return offset_; }
-  uint64_t stored_offset() const { return src_.stored_offset(); }
+  uint64_t stored_offset() const { return ahead_ ? ahead_stored_ : src_.stored_offset(); }
   uint64_t file_size() const { return src_.file_size(); }
   bool compressed() const { return dec_ != nullptr; }
 
@@ -178,6 +199,74 @@ class Input {
  private:
   static constexpr uint64_t kThreadedHashMin = 4u << 20;
   static constexpr uint64_t kMaxHashLag = 64u << 20;
+  static constexpr uint64_t kReadAheadMin = 8u << 20;
+
+  // After the first bytes (read directly) showed an uncompressed capture. NFM_READ_AHEAD=0|1
+  // turns it off, or on for any regular file (tests, benchmarks).
+  void MaybeReadAhead() {
+    const uint64_t size = src_.file_size();
+    InputHasher* h = src_.hasher();
+    if (size == 0 || eof_ || (h != nullptr && !h->reads_file())) return;
+    bool on = size >= kReadAheadMin && std::thread::hardware_concurrency() >= 2;
+    if (const char* e = std::getenv("NFM_READ_AHEAD"); e && *e) on = *e != '0';
+    if (!on) return;
+    ahead_stored_ = src_.stored_offset();
+    ahead_ = ReadAhead::Start(src_.fd(), ahead_stored_);
+  }
+
+  // Ensure from the ReadAhead's chunks: the unparsed tail goes into the headroom in front of
+  // the next chunk, which becomes the window; a record longer than that is gathered in big_.
+  size_t EnsureAhead(size_t want) {
+    const size_t tail = end_ - pos_;
+    const uint8_t* tp = base_ + pos_;
+    const ReadAhead::Chunk* c = &ahead_->Next();
+    if (c->n == 0) return EndAhead(*c, want);
+    ahead_stored_ += c->n;
+    prefetched_ = 0;
+    if (tail <= ReadAhead::kHeadroom && tail + c->n >= want) {
+      uint8_t* dst = c->data - tail;
+      if (tail > 0) std::memcpy(dst, tp, tail);
+      if (held_) ahead_->Release();  // the chunk the tail came from
+      held_ = true;
+      base_ = dst;
+      pos_ = 0;
+      end_ = tail + c->n;
+    } else {
+      std::vector<uint8_t> nb;
+      nb.reserve(std::max(want, tail + c->n));
+      nb.assign(tp, tp + tail);
+      nb.insert(nb.end(), c->data, c->data + c->n);
+      if (held_) ahead_->Release();
+      ahead_->Release();  // c
+      held_ = false;
+      while (nb.size() < want) {
+        c = &ahead_->Next();
+        if (c->n == 0) break;
+        ahead_stored_ += c->n;
+        nb.insert(nb.end(), c->data, c->data + c->n);
+        ahead_->Release();
+      }
+      big_.swap(nb);
+      base_ = big_.data();
+      pos_ = 0;
+      end_ = big_.size();
+      if (c->n == 0) EndAhead(*c, want);
+    }
+    WaitForFileHasher();
+    return std::min(want, end_ - pos_);
+  }
+  size_t EndAhead(const ReadAhead::Chunk& c, size_t want) {
+    if (c.err != 0) error_ = std::strerror(c.err);
+    eof_ = true;
+    return std::min(want, end_ - pos_);
+  }
+  // Stay at most kMaxHashLag ahead of a hasher reading the file itself, so the pages it reads a
+  // second time are still in the page cache (a capture larger than the memory is read from the
+  // disk once).
+  void WaitForFileHasher() {
+    InputHasher* h = src_.hasher();
+    if (h != nullptr && h->reads_file() && stored_offset() > kMaxHashLag) h->WaitFor(stored_offset() - kMaxHashLag);
+  }
   // Half h's bytes (stored bytes, fed to the hasher as read) are hashed and may be overwritten.
   void Wait(int h) {
     if (ticket_[h] != 0 && src_.hasher()) src_.hasher()->WaitFor(ticket_[h]);
@@ -195,6 +284,10 @@ class Input {
   bool eof_ = false;
   std::string error_;
   uint64_t offset_ = 0;
+  std::unique_ptr<ReadAhead> ahead_;  // declared last: its thread ends before the rest goes
+  bool held_ = false;                 // the window is a chunk of ahead_ (given back when left)
+  std::vector<uint8_t> big_;          // the window when a record did not fit a chunk's headroom
+  uint64_t ahead_stored_ = 0;         // stored bytes taken from ahead_ (and read before it)
 };
 
 struct Interface {
@@ -211,9 +304,9 @@ class Reader final : public CaptureReader {
  public:
   explicit Reader(std::string name) : name_(std::move(name)) {}
 
-  bool Init(const std::string& path, bool hash, std::string* error) {
+  bool Init(const std::string& path, bool hash, DigestCache* cache, std::string* error) {
     std::string why;
-    if (!in_.Open(path, &why, hash)) {
+    if (!in_.Open(path, &why, hash, cache)) {
       *error = "open capture " + name_ + ": " + why;
       return false;
     }
@@ -656,10 +749,11 @@ class Reader final : public CaptureReader {
 
 }  // namespace
 
-std::unique_ptr<CaptureReader> CaptureReader::Open(const std::string& path, std::string* error, bool hash) {
+std::unique_ptr<CaptureReader> CaptureReader::Open(const std::string& path, std::string* error, bool hash,
+                                                   DigestCache* cache) {
   auto r = std::make_unique<Reader>(path == "-" ? std::string("<stdin>") : path);
   std::string err;
-  if (!r->Init(path, hash, &err)) {
+  if (!r->Init(path, hash, cache, &err)) {
     if (error != nullptr) *error = err;
     return nullptr;
   }

@@ -53,8 +53,10 @@ class CaptureReader {
   // message naming the file, the reason, and a hint (e.g. "not a pcap or pcapng file").
   // `hash`: compute the SHA-256 of the input as stored (the compressed bytes of a compressed
   // file) from the bytes as they are read, on a helper thread for inputs of a few MiB and more
-  // (see FinishSha256).
-  static std::unique_ptr<CaptureReader> Open(const std::string& path, std::string* error, bool hash = false);
+  // (see FinishSha256). `cache` (with `hash`, may be null): a regular file's digest is taken
+  // from it when it remembers the file's current stamp, and offered to it once hashed whole.
+  static std::unique_ptr<CaptureReader> Open(const std::string& path, std::string* error, bool hash = false,
+                                             DigestCache* cache = nullptr);
   virtual ~CaptureReader() = default;
 
   // 1: a packet was read into *pkt. 0: clean end of input. -1: corrupt/truncated input

@@ -61,11 +61,13 @@ bool CaptureSet::ExpandInputs(const std::vector<std::string>& inputs, std::vecto
 }
 
 std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inputs, bool deliver_partial,
-                                             std::string* error, std::vector<InputProgress>* infos, bool hash) {
+                                             std::string* error, std::vector<InputProgress>* infos, bool hash,
+                                             DigestCache* cache) {
   std::unique_ptr<CaptureSet> set(new CaptureSet());
   set->deliver_partial_ = deliver_partial;
   set->infos_ = infos;
   set->hash_ = hash && infos != nullptr;
+  set->cache_ = cache;
   std::vector<std::string> paths;
   if (!ExpandInputs(inputs, &paths, error)) return nullptr;
   if (paths.empty()) {
@@ -79,7 +81,7 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
   }
   if (set->files_.size() == 1) {  // one input (maybe stdin): streamed, no first pass
     File& f = set->files_[0];
-    f.reader = CaptureReader::Open(f.path, error, set->hash_);
+    f.reader = CaptureReader::Open(f.path, error, set->hash_, cache);
     if (!f.reader) return nullptr;
     f.reader->SetDeliverPartialRecord(deliver_partial);
     f.size = f.reader->FileSize();
@@ -121,7 +123,7 @@ std::unique_ptr<CaptureSet> CaptureSet::Open(const std::vector<std::string>& inp
       if (set->hash_) {  // it never joins the merge: hash it now (one more read of it)
         r.reset();
         std::string err;
-        if (auto h = CaptureReader::Open(f.path, &err, true)) {
+        if (auto h = CaptureReader::Open(f.path, &err, true, cache)) {
           f.info.sha256_complete = true;
           f.info.sha256 = h->FinishSha256(true, &f.info.sha256_bytes);
         }
@@ -209,7 +211,7 @@ bool CaptureSet::Join(size_t i) {
   File& f = files_[i];
   if (f.done) return false;
   std::string err;
-  f.reader = CaptureReader::Open(f.path, &err, hash_);
+  f.reader = CaptureReader::Open(f.path, &err, hash_, cache_);
   if (!f.reader) {  // it opened in the first pass: it changed since
     errors_.push_back(err);
     f.done = true;
@@ -267,8 +269,9 @@ void CaptureSet::FinishInputs() {
     InputProgress& in = (*infos_)[i];
     in.drops = f.reader->Drops();
     if (hash_) {
-      in.sha256_complete = false;  // stopped: only the bytes read
+      // Stopped: the digest of the bytes read (of the whole file when it came from the cache).
       in.sha256 = f.reader->FinishSha256(false, &in.sha256_bytes);
+      in.sha256_complete = in.size > 0 && in.sha256_bytes == in.size;
     }
   }
 }

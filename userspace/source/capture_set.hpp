@@ -48,14 +48,15 @@ class CaptureSet {
   // `infos` (optional): resized to one InputProgress per file, in merge order, and kept current
   // (path, format, size, records, first/last time; drops and, with `hash`, the SHA-256 of the
   // file's bytes computed while reading, when the file is done or at FinishInputs()).
+  // `cache` (with `hash`; may be null): digests remembered between runs (DigestCache).
   static std::unique_ptr<CaptureSet> Open(const std::vector<std::string>& inputs, bool deliver_partial,
                                           std::string* error, std::vector<InputProgress>* infos = nullptr,
-                                          bool hash = false);
+                                          bool hash = false, DigestCache* cache = nullptr);
   // Expands directories (sorted regular files inside); false with *error as Open does.
   static bool ExpandInputs(const std::vector<std::string>& inputs, std::vector<std::string>* paths,
                            std::string* error);
   // End of replay: files still open (a stop signal) get their drops and a partial SHA-256
-  // (sha256_complete false). Files that never joined keep an empty hash.
+  // (sha256_complete false; true when the digest came from the cache: it covers the file). Files that never joined keep an empty hash.
   void FinishInputs();
   ~CaptureSet();
 
@@ -100,6 +101,7 @@ class CaptureSet {
   std::vector<std::string> errors_;
   std::vector<InputProgress>* infos_ = nullptr;
   bool hash_ = false;
+  DigestCache* cache_ = nullptr;
 };
 
 }  // namespace nfm

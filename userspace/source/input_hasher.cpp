@@ -34,7 +34,27 @@ std::unique_ptr<InputHasher> InputHasher::ReadingFile(int fd) {
   return h;
 }
 
+std::unique_ptr<InputHasher> InputHasher::Known(std::string hex, uint64_t bytes) {
+  std::unique_ptr<InputHasher> h(new InputHasher());
+  h->known_ = true;
+  h->known_hex_ = std::move(hex);
+  h->known_bytes_ = bytes;
+  h->hashed_.store(bytes, std::memory_order_relaxed);
+  h->file_done_ = true;
+  return h;
+}
+
+void InputHasher::RememberIn(DigestCache* cache, int fd, const FileStamp& st, int64_t started_ns) {
+  if (cache == nullptr || known_ || cache_fd_ >= 0) return;
+  cache_fd_ = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (cache_fd_ < 0) return;
+  cache_ = cache;
+  cache_stamp_ = st;
+  cache_started_ns_ = started_ns;
+}
+
 InputHasher::~InputHasher() {
+  if (cache_fd_ >= 0) close(cache_fd_);
   if (file_fd_ >= 0) {
     stop_file_.store(true, std::memory_order_relaxed);
     if (thread_.joinable()) thread_.join();
@@ -76,6 +96,10 @@ void InputHasher::WaitFor(uint64_t ticket) {
 }
 
 std::string InputHasher::Finish(bool to_end, uint64_t* bytes) {
+  if (known_) {
+    *bytes = known_bytes_;
+    return known_hex_;
+  }
   if (file_fd_ >= 0) {
     if (!to_end) stop_file_.store(true, std::memory_order_relaxed);
     if (thread_.joinable()) thread_.join();
@@ -83,7 +107,11 @@ std::string InputHasher::Finish(bool to_end, uint64_t* bytes) {
     WaitFor(fed_);
   }
   *bytes = sha_.Bytes();
-  return sha_.HexFinal();
+  std::string hex = sha_.HexFinal();
+  FileStamp now;
+  if (to_end && cache_ && *bytes == cache_stamp_.size && StampOf(cache_fd_, &now))
+    cache_->Store(cache_stamp_, now, cache_started_ns_, hex);
+  return hex;
 }
 
 void InputHasher::RunFed() {

@@ -6,6 +6,7 @@
 // into a buffer of its own and hashes it, alongside the reader (no buffer shared between
 // cores; the page cache serves the second read). PendingDigest holds a hasher that is still
 // working so the digest is waited for only when a manifest needs it.
+// A digest remembered between runs (DigestCache) stands in for all three: Known() reads nothing.
 // One feeding thread; the helper thread is private.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "source/digest_cache.hpp"
 #include "source/sha256.hpp"
 
 namespace nfm {
@@ -31,11 +33,18 @@ class InputHasher {
   // Reads and hashes the regular file open at `fd` (duplicated; the caller keeps its own) from
   // offset 0 to its end, on a helper thread. Null when the thread cannot start.
   static std::unique_ptr<InputHasher> ReadingFile(int fd);
+  // A digest already known for the whole input (a DigestCache hit): nothing is read or fed;
+  // Finish returns hex and `bytes`, also when the run stops early (it covers the whole file).
+  static std::unique_ptr<InputHasher> Known(std::string hex, uint64_t bytes);
+  // When Finish(true) has hashed the whole file open at fd (duplicated here), whose stamp was
+  // `st` when hashing began at started_ns (CLOCK_REALTIME), the digest is offered to cache.
+  void RememberIn(DigestCache* cache, int fd, const FileStamp& st, int64_t started_ns);
   ~InputHasher();
   InputHasher(const InputHasher&) = delete;
   InputHasher& operator=(const InputHasher&) = delete;
 
-  bool reads_file() const noexcept { return file_fd_ >= 0; }
+  // Nothing to feed: it reads the file itself, or knows the digest already.
+  bool reads_file() const noexcept { return file_fd_ >= 0 || known_; }
   // Fed hashers only: queues n bytes at p, which must stay unchanged until WaitFor(returned
   // ticket) returns. Returns the ticket: the number of bytes fed so far.
   uint64_t Add(const uint8_t* p, size_t n);
@@ -69,6 +78,13 @@ class InputHasher {
   bool stop_ = false;           // guarded by mu_
   bool file_done_ = false;      // the file reader ended; guarded by mu_
   std::atomic<uint64_t> hashed_{0};
+  bool known_ = false;  // Known(): the digest below, nothing read
+  std::string known_hex_;
+  uint64_t known_bytes_ = 0;
+  DigestCache* cache_ = nullptr;  // RememberIn
+  int cache_fd_ = -1;
+  FileStamp cache_stamp_;
+  int64_t cache_started_ns_ = 0;
 };
 
 // A digest still being computed (an InputHasher reading its file): Get waits for it the first

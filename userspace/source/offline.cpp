@@ -23,7 +23,7 @@ std::unique_ptr<CaptureSet> OpenInputs(const OfflineOptions& opts, bool manifest
   // scapy and dpkt both return the bytes of a record cut by the end of the file.
   const bool keep_cut = opts.decode == DecodeMode::kScapy2022 || opts.decode == DecodeMode::kDpkt;
   auto set = CaptureSet::Open(OfflineInputs(opts), keep_cut, &err,
-                              manifest ? opts.inputs : nullptr, manifest && opts.hash_input);
+                              manifest ? opts.inputs : nullptr, manifest && opts.hash_input, opts.digest_cache);
   if (!set) {
     res.exit_code = 1;
     res.error = err;

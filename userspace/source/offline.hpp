@@ -15,6 +15,8 @@
 
 namespace nfm {
 
+class DigestCache;
+
 struct OfflineOptions {
   std::string path;         // capture file, "-" = stdin (used when `paths` is empty)
   std::vector<std::string> paths;  // files and/or directories, read as one capture
@@ -32,6 +34,7 @@ struct OfflineOptions {
   // a stop signal only the bytes read (sha256_complete false). Single-threaded replay only.
   std::vector<InputProgress>* inputs = nullptr;
   bool hash_input = false;
+  DigestCache* digest_cache = nullptr;  // with hash_input: digests remembered between runs
   TunnelConfig tunnels;       // --tunnel inner: the strict decoder opens overlay tunnels
 };
 
