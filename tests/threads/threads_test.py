@@ -90,6 +90,7 @@ def equivalence(captures: list[Path], threads=(2, 3, 4), configs=None):
     """--threads N gives the same exit code, error lines and sorted rows as --threads 1."""
     n_runs = 0
     fails = []
+    captures = nfmtest.sanitizer_subset(captures, "--threads equivalence")
     for cap in captures:
         for prof, args, variants in configs if configs is not None else nfm_configs():
             for extra in variants:

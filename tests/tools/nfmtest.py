@@ -60,6 +60,19 @@ def only_filter(paths: list[Path], env_var: str = "NFM_DIFF_ONLY") -> list[Path]
     return [p for p in paths if any(s == p.name or s in p.name for s in spec)]
 
 
+def sanitizer_subset(paths: list[Path], what: str) -> list[Path]:
+    """Under the sanitizer lane (NFM_SANITIZER_SUBSET=N, set by scripts/run-tests.sh for the
+    ASan+UBSan build), the capture-matrix drivers check every Nth capture of the sorted list
+    (rounds of the same code paths; the full matrix runs in the main build), and say so."""
+    n = int(os.environ.get("NFM_SANITIZER_SUBSET", "0") or 0)
+    if n <= 1 or len(paths) <= n:
+        return paths
+    kept = [p for i, p in enumerate(sorted(paths)) if i % n == 0]
+    print(f"SANITIZER SUBSET: {what}: {len(kept)} of {len(paths)} captures (every {n}th; NFM_SANITIZER_SUBSET); "
+          "the main build checks all of them")
+    return kept
+
+
 def run_tool(binary: str, args: list[str], timeout: float = 300, stdin=None,
              input_bytes: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([binary, *args], stdin=stdin, input=input_bytes,
