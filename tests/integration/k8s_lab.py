@@ -4,17 +4,32 @@
 Each node is a network namespace with a Linux bridge (cni0). Pods are network namespaces wired
 to it by Debian's containernetworking-plugins (/usr/lib/cni/bridge + host-local IPAM), run with
 CNI_COMMAND=ADD / DEL exactly as a container runtime does (environment, config JSON on stdin,
-the plugin run inside the node namespace). Nodes are joined by a veth "underlay" (ul0,
-192.168.<b>.<i>/24 in each node, its peer on a bridge in a "switch" namespace) with a VXLAN overlay (flannel.1, VNI 42, UDP 4789, MTU 1450) and, like
-Flannel's vxlan backend, one onlink route per remote pod CIDR via the remote VTEP address
-(10.<b>.<i>.0) with a permanent neighbour entry. Offloads (TSO/GSO/GRO) are off on every veth
-end, the bridge and the VXLAN device, so every hook and every capture sees wire-sized packets.
+the plugin run inside the node namespace). Pods are dual-stack: host-local gets two ranges,
+10.<b>.<i>.0/24 and fd10:<b>:<i>::/64, and the gateway (cni0) holds the first address of each.
+Nodes are joined by a veth "underlay" (ul0, IPv4 only: 192.168.<b>.<i>/24 in each node, its peer
+on a bridge in a "switch" namespace) with a VXLAN overlay (flannel.1, VNI 42, UDP 4789, MTU 1450)
+and, like Flannel's vxlan backend (dual-stack), one onlink route per remote pod CIDR and family
+via the remote VTEP address (10.<b>.<i>.0 and fd10:<b>::<i>) with a permanent neighbour entry;
+both families share the VTEP's FDB entry, so IPv6 pod traffic crosses the IPv4 underlay.
+Offloads (TSO/GSO/GRO) are off on every veth end, the bridge and the VXLAN device, so every hook
+and every capture sees wire-sized packets.
+
+IPv6 background traffic: DAD is off (accept_dad=0; addresses usable at once), pods send no
+router solicitations (router_solicitations=0, accept_ra=0), ul0 and the switch have no IPv6,
+neighbour entries stay REACHABLE for an hour (base_reachable_time_ms), and an entry learnt
+STALE (from a received solicitation) is probed at its first use, not 5 s later
+(delay_first_probe_time=0), so no NUD probe fires after the traffic that caused it, possibly
+after a capture stopped (Lab.neigh_busy tells whether a resolution or probe is under way).
+What remains (MLD reports, and the link-local addresses' packets, at
+interface up) uses link-local, unspecified or multicast addresses only, never a pod's address;
+neighbour solicitations and advertisements for pod addresses happen only when the pods' traffic
+needs them, i.e. inside the captures.
 
 Nothing is created in, or sends traffic to, the root namespace: all addresses are private to
 the lab's namespaces and the underlay is a veth pair between two node namespaces.
 
     with Lab(nodes=2) as lab:
-        a = lab.create_pod(0, "a")              # pod on node 0 (eth0, 10.<b>.1.x/24)
+        a = lab.create_pod(0, "a")              # pod on node 0 (eth0, 10.<b>.1.x/24, fd10:<b>:1::x/64)
         b = lab.create_pod(1, "b", host_ifname="calib")  # host veth renamed, like Calico
         lab.exec(a, ["ping", "-c", "1", b.ip])
         cap = lab.tcpdump(b, Path("/tmp/b.pcap")); ...; lab.stop_tcpdump(cap)
@@ -40,7 +55,8 @@ VXLAN_PORT = 4789
 VXLAN_VNI = 42
 VXLAN_DEV = "flannel.1"
 BRIDGE = "cni0"
-POD_MTU = 1450  # 1500 - 50 bytes of VXLAN/UDP/IPv4/Ethernet outer headers
+POD_MTU = 1450  # 1500 - 50 bytes of VXLAN/UDP/IPv4/Ethernet outer headers (inner IPv4 or IPv6)
+REACHABLE_MS = 3_600_000  # neighbour entries stay REACHABLE: no NUD probes during a test
 
 
 class LabError(Exception):
@@ -81,13 +97,33 @@ def _offloads_off(ns: str, dev: str, strict: bool = False) -> None:
     raise LabError(f"offloads still on for {dev} in {ns} after 10 tries: {shown.strip()[:300]}")
 
 
+def _ipv6_quiet(ns: str) -> None:
+    """IPv6 on, but without spontaneous packets that could fall outside a capture: no DAD
+    (addresses are usable at once, the CNI plugin need not wait for them to settle), no router
+    solicitations or accepted advertisements, and long REACHABLE times for new interfaces."""
+    for k in ("all", "default"):
+        for key, val in (("disable_ipv6", 0), ("accept_dad", 0), ("router_solicitations", 0), ("accept_ra", 0)):
+            _run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.{key}={val}"])
+
+
+def _neigh_prompt(ns: str, dev: str) -> None:
+    """IPv6 neighbour discovery on `dev` only while the traffic that needs it flows: entries stay
+    REACHABLE for REACHABLE_MS (setting the base time re-draws the device's reachable time at
+    once), and a STALE entry (learnt from a neighbour's solicitation) is probed at its first use
+    instead of 5 s later, when a capture may have stopped."""
+    for key, val in (("base_reachable_time_ms", REACHABLE_MS), ("delay_first_probe_time", 0)):
+        _run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.neigh.{dev}.{key}={val}"])
+
+
 @dataclass
 class Node:
-    index: int           # 1-based: pod CIDR 10.<b>.<index>.0/24
+    index: int           # 1-based: pod CIDRs 10.<b>.<index>.0/24 and fd10:<b>:<index>::/64
     ns: str              # network namespace name
     underlay_ip: str     # on ul0
     pod_cidr: str
     vtep_ip: str         # 10.<b>.<index>.0/32 on flannel.1
+    pod_cidr6: str
+    vtep_ip6: str        # fd10:<b>::<index>/128 on flannel.1
     ipam_dir: str        # host-local dataDir of this node
     pods: list["Pod"] = field(default_factory=list)
 
@@ -98,7 +134,8 @@ class Pod:
     node: Node
     ns: str              # the pod's network namespace (/var/run/netns/<ns>)
     container_id: str
-    ip: str = ""
+    ip: str = ""         # IPv4
+    ip6: str = ""        # IPv6 (global, from the second host-local range)
     mac: str = ""
     host_ifname: str = ""  # the host (node-side) veth end
     host_ifindex: int = 0
@@ -144,13 +181,14 @@ class Lab:
             self._private_resolver(ns)
             node = Node(index=i, ns=ns, underlay_ip=f"192.168.{self.b}.{i}",
                         pod_cidr=f"10.{self.b}.{i}.0/24", vtep_ip=f"10.{self.b}.{i}.0",
+                        pod_cidr6=f"fd10:{self.b}:{i}::/64", vtep_ip6=f"fd10:{self.b}::{i}",
                         ipam_dir=str(self.tmp / f"ipam-n{i}"))
             self.nodes.append(node)
             self.node_exec(node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+            self.node_exec(node, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])
             for k in ("all", "default"):
                 self.node_exec(node, ["sysctl", "-qw", f"net.ipv4.conf.{k}.rp_filter=0"])
-                # No spontaneous IPv6 (router solicitations, MLD) racing the tests.
-                self.node_exec(node, ["sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
+            _ipv6_quiet(ns)
             _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         if self.n_nodes < 2:
             return
@@ -159,6 +197,8 @@ class Lab:
         sw = f"{self.tag}sw"
         _run(["ip", "netns", "add", sw])
         self._switch = sw
+        for k in ("all", "default"):  # the underlay is IPv4 only
+            _run(["ip", "netns", "exec", sw, "sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
         _run(["ip", "-n", sw, "link", "add", "br0", "type", "bridge"])
         _run(["ip", "-n", sw, "link", "set", "br0", "up"])
         for node in self.nodes:
@@ -166,6 +206,7 @@ class Lab:
             _run(["ip", "link", "add", "ul0", "netns", node.ns, "type", "veth", "peer", "name", peer,
                   "netns", sw])
             _run(["ip", "-n", sw, "link", "set", peer, "master", "br0", "up"])
+            _run(["ip", "netns", "exec", node.ns, "sysctl", "-qw", "net.ipv6.conf.ul0.disable_ipv6=1"])
             _run(["ip", "-n", node.ns, "addr", "add", f"{node.underlay_ip}/24", "dev", "ul0"])
             _run(["ip", "-n", node.ns, "link", "set", "ul0", "up"])
             _offloads_off(node.ns, "ul0")
@@ -176,6 +217,7 @@ class Lab:
                   "dev", "ul0", "local", node.underlay_ip, "dstport", str(VXLAN_PORT), "nolearning"])
             _run(["ip", "-n", node.ns, "link", "set", VXLAN_DEV, "mtu", str(POD_MTU), "up"])
             _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip}/32", "dev", VXLAN_DEV])
+            _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip6}/128", "dev", VXLAN_DEV, "nodad"])
             _offloads_off(node.ns, VXLAN_DEV)
         for node in self.nodes:
             for other in self.nodes:
@@ -187,6 +229,10 @@ class Lab:
                 _run(["ip", "-n", node.ns, "route", "add", other.pod_cidr, "via", other.vtep_ip, "dev",
                       VXLAN_DEV, "onlink"])
                 _run(["ip", "-n", node.ns, "neigh", "replace", other.vtep_ip, "lladdr", vtep_mac, "dev",
+                      VXLAN_DEV, "nud", "permanent"])
+                _run(["ip", "-n", node.ns, "-6", "route", "add", other.pod_cidr6, "via", other.vtep_ip6, "dev",
+                      VXLAN_DEV, "onlink"])
+                _run(["ip", "-n", node.ns, "-6", "neigh", "replace", other.vtep_ip6, "lladdr", vtep_mac, "dev",
                       VXLAN_DEV, "nud", "permanent"])
                 _run(["bridge", "-n", node.ns, "fdb", "append", vtep_mac, "dev", VXLAN_DEV, "dst",
                       other.underlay_ip])
@@ -234,8 +280,8 @@ class Lab:
             "ipMasq": False,
             "hairpinMode": False,
             "mtu": POD_MTU,
-            "ipam": {"type": "host-local", "ranges": [[{"subnet": node.pod_cidr}]],
-                     "routes": [{"dst": "0.0.0.0/0"}], "dataDir": node.ipam_dir},
+            "ipam": {"type": "host-local", "ranges": [[{"subnet": node.pod_cidr}], [{"subnet": node.pod_cidr6}]],
+                     "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}], "dataDir": node.ipam_dir},
         })
 
     def _cni(self, command: str, pod: Pod) -> dict:
@@ -260,13 +306,14 @@ class Lab:
         self._private_resolver(pod.ns)
         node.pods.append(pod)
         _run(["ip", "-n", pod.ns, "link", "set", "lo", "up"])
-        _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
-        _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+        _ipv6_quiet(pod.ns)
         result = self._cni("ADD", pod)
-        ips = result.get("ips") or []
-        if not ips:
-            raise LabError(f"CNI ADD of pod {name}: no IP in the result {result}")
-        pod.ip = ips[0]["address"].split("/")[0]
+        ips = [i["address"].split("/")[0] for i in result.get("ips") or []]
+        pod.ip = next((i for i in ips if ":" not in i), "")
+        pod.ip6 = next((i for i in ips if ":" in i), "")
+        if not pod.ip or not pod.ip6:
+            raise LabError(f"CNI ADD of pod {name}: want an IPv4 and an IPv6 address, result {result}")
+        _neigh_prompt(pod.ns, "eth0")
         pod.mac = self._mac(pod.ns, "eth0")
         host = [i for i in result.get("interfaces", []) if not i.get("sandbox") and i.get("name") != BRIDGE]
         if not host:
@@ -280,6 +327,7 @@ class Lab:
         _offloads_off(pod.ns, "eth0", strict=True)
         _offloads_off(node.ns, pod.host_ifname, strict=True)
         _offloads_off(node.ns, BRIDGE)
+        _neigh_prompt(node.ns, BRIDGE)
         pod.host_ifindex = int(json.loads(_run(["ip", "-n", node.ns, "-j", "link", "show",
                                                 pod.host_ifname]).stdout)[0]["ifindex"])
         return pod
@@ -290,6 +338,16 @@ class Lab:
         _run(["ip", "netns", "del", pod.ns], check=False)
         shutil.rmtree(Path("/etc/netns") / pod.ns, ignore_errors=True)
         pod.node.pods.remove(pod)
+
+    def neigh_busy(self, node: Node) -> list[str]:
+        """IPv6 neighbour entries of `node` and its pods still resolving or being probed
+        (INCOMPLETE, DELAY, PROBE): their solicitations are yet to come. [] when quiet."""
+        out = []
+        for ns in [node.ns] + [p.ns for p in node.pods]:
+            for e in json.loads(_run(["ip", "-n", ns, "-6", "-j", "neigh", "show"]).stdout or "[]"):
+                if set(e.get("state", [])) & {"INCOMPLETE", "DELAY", "PROBE"}:
+                    out.append(f"{ns} {e.get('dst')} {e.get('dev')} {','.join(e['state'])}")
+        return out
 
     def pods(self) -> list[Pod]:
         return [p for n in self.nodes for p in n.pods]
@@ -354,9 +412,10 @@ if __name__ == "__main__":  # smoke test: python3 k8s_lab.py (root)
         b = lab.create_pod(0, "b", host_ifname="calib")
         c = lab.create_pod(1, "c")
         for src, dst in ((a, b), (a, c), (c, b)):
-            r = lab.exec(src, ["ping", "-c", "1", "-W", "2", dst.ip], check=False)
-            print(f"{src.name} ({src.ip}, {src.host_ifname}) -> {dst.name} ({dst.ip}): rc {r.returncode}")
+            for sip, dip in ((src.ip, dst.ip), (src.ip6, dst.ip6)):
+                r = lab.exec(src, ["ping", "-c", "1", "-W", "2", dip], check=False)
+                print(f"{src.name} ({sip}, {src.host_ifname}) -> {dst.name} ({dip}): rc {r.returncode}")
         lab.delete_pod(b)
         b2 = lab.create_pod(0, "b", host_ifname="calib")
-        print(f"b re-created: {b2.ip} on {b2.host_ifname} (ifindex {b2.host_ifindex})")
+        print(f"b re-created: {b2.ip} {b2.ip6} on {b2.host_ifname} (ifindex {b2.host_ifindex})")
         print(lab.host_links(lab.nodes[0]))

@@ -2,16 +2,27 @@
 """Pods, not nodes: nfm-xdp with `--iface k8s` inside a CNI-built lab node (k8s_lab.py).
 
 Two nodes (bridge cni0 + host-local IPAM by the CNI plugins, VXLAN overlay flannel.1 between
-them); the agent runs in node 1's namespace only. Pods a and b (host veth renamed to
-"calib<pid>", Calico-style) on node 1, c and d on node 2. TCP (HTTP), UDP (echo) and ICMP
-between pods on the same node and across nodes, started from both ends; pod e is created while
-the agent runs, pod b is deleted and re-created under the same interface name.
+them); the agent runs in node 1's namespace only. Pods are dual-stack (an IPv4 and an IPv6
+address from host-local's two ranges; IPv6 crosses nodes in the same VXLAN overlay over the IPv4
+underlay). Pods a and b (host veth renamed to "calib<pid>", Calico-style) on node 1, c and d on
+node 2. TCP (HTTP), UDP (echo) and ICMP / ICMPv6 echo between pods on the same node and across
+nodes, over IPv4 and over IPv6, started from both ends; pod e is created while the agent runs,
+pod b is deleted and re-created under the same interface name.
 
-Oracle: tcpdump on eth0 inside every node-1 pod. For every flow of a node-1 pod:
-  - packets per direction (tshark's dissection of the pod capture) equal the agent's
-    fwd/bwd packet counts: each packet once, although it crossed 2 to 4 attached interfaces;
+Oracle: tcpdump on eth0 inside every node-1 pod. For every flow of a node-1 pod (one of whose
+endpoints is one of the pod's two addresses):
+  - packets and L4 bytes (transport header + payload) per direction, by tshark's dissection
+    of the pod capture, equal the agent's fwd/bwd packet counts and header + payload bytes: each packet once, although it crossed 2 to 4
+    attached interfaces;
   - the pod capture replayed offline gives the same row (live_test.compare_flows: integers
     exact, time values within its stated tolerance).
+IPv6 neighbour discovery for pod addresses (NS/NA between a pod and its gateway or a pod on the
+same node) is part of the traffic and must match too: it happens only when the test's traffic
+needs it, inside the captures (k8s_lab keeps entries REACHABLE and probes a STALE one at its
+first use; before a capture or the agent stops, the test waits until no entry of node 1 or its
+pods is INCOMPLETE, DELAY or PROBE).
+Other IPv6 background (MLD reports, DAD is off, no router solicitations) has link-local,
+unspecified or multicast addresses only and is outside every compared flow on both sides alike.
 Plus: --where-columns node,iface names the node and, for every TCP/UDP flow, the interface that
 saw it first (the starting pod's veth, or flannel.1 for flows started on node 2); the interface metrics follow the pod churn (attach/detach counters, nfm_interface_up of
 the re-created interface back to 1), copies were dropped and counted (nfm_packets_ignored_total
@@ -39,6 +50,21 @@ import live_test as lt  # noqa: E402  (helpers: compare_flows, replay, Tools, ts
 from k8s_lab import Lab, LabError, missing_tools  # noqa: E402
 
 METRICS_PORT = 9591
+
+# ICMPv6 echo over a raw socket (the kernel fills in the ICMPv6 checksum); waits for each reply.
+ICMP6_PING = r"""
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.settimeout(1)
+for seq in range(int(sys.argv[2])):
+    s.sendto(struct.pack('!BBHHH', 128, 0, 0, 0x4e46, seq) + b'x' * 56, (sys.argv[1], 0))
+    end = time.time() + 1
+    while time.time() < end:
+        try: d = s.recv(2048)
+        except OSError: break
+        if d[:1] == b'\x81' and d[4:8] == struct.pack('!HH', 0x4e46, seq): break
+    time.sleep(0.05)
+"""
 NODE_NAME = "lab-node-1"
 
 
@@ -48,7 +74,7 @@ def check_where(lab: Lab, live_csv: Path, pods: list, stripped: Path) -> None:
     (started on node 2). Writes the CSV without those columns to `stripped` (for comparing with
     an offline replay, which has no interface)."""
     flannel = lab.host_links(lab.nodes[0])["flannel.1"]
-    local = {p.ip: (p.host_ifname, p.host_ifindex) for p in pods}
+    local = {ip: (p.host_ifname, p.host_ifindex) for p in pods for ip in (p.ip, p.ip6)}
     with open(live_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     lt.check(rows and list(rows[0])[-3:] == ["node", "iface", "ifindex"],
@@ -63,7 +89,7 @@ def check_where(lab: Lab, live_csv: Path, pods: list, stripped: Path) -> None:
         lt.check(got == want, f"flow {r['src_ip']}:{r['src_port']} -> {r['dst_ip']}:{r['dst_port']} "
                               f"{r['protocol']}: reported by {got}, want {want}")
         checked += 1
-    lt.check(checked >= 20, f"only {checked} TCP/UDP flows to check the interface of")
+    lt.check(checked >= 40, f"only {checked} TCP/UDP flows to check the interface of")
     lt.log(f"--where-columns: {checked} TCP/UDP flows reported by the interface that saw them first")
     with open(stripped, "w", newline="") as f:
         keep = list(rows[0])[:-3]
@@ -73,25 +99,39 @@ def check_where(lab: Lab, live_csv: Path, pods: list, stripped: Path) -> None:
 
 
 def serve(lab: Lab, pod) -> None:
-    """HTTP on 8080 and a UDP echo on 5353 in the pod; returns once both listen."""
+    """HTTP on 8080 and a UDP echo on 5353 on each of the pod's addresses; returns once all listen."""
     www = lab.tmp / f"www-{pod.name}"
     www.mkdir(exist_ok=True)
     (www / "small.txt").write_text("hello\n" * 40)
     (www / "big.bin").write_bytes(os.urandom(120_000))
-    lab.spawn(pod, ["python3", "-m", "http.server", "8080", "--bind", pod.ip, "--directory", str(www)],
-              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    lab.spawn(pod, ["python3", "-c", lt.UDP_ECHO, pod.ip, "5353"], stdout=subprocess.DEVNULL,
-              stderr=subprocess.DEVNULL)
-    lt.wait_for(lambda: ":8080" in (s := lab.exec(pod, ["ss", "-ltnu"]).stdout) and ":5353" in s, 15,
+    for ip in (pod.ip, pod.ip6):
+        lab.spawn(pod, ["python3", "-m", "http.server", "8080", "--bind", ip, "--directory", str(www)],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lab.spawn(pod, ["python3", "-c", lt.UDP_ECHO, ip, "5353"], stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL)
+    want = {f"{pod.ip}:8080", f"{pod.ip}:5353", f"[{pod.ip6}]:8080", f"[{pod.ip6}]:5353"}
+    lt.wait_for(lambda: all(w in lab.exec(pod, ["ss", "-ltnu"]).stdout for w in want), 15,
                 f"servers in pod {pod.name}")
 
 
 def traffic(lab: Lab, src, dst) -> None:
-    """TCP, UDP and ICMP from `src` to `dst` (both directions of each flow)."""
-    for name in ("small.txt", "big.bin"):
-        lab.exec(src, ["curl", "-sS", "-o", "/dev/null", "--max-time", "10", f"http://{dst.ip}:8080/{name}"])
-    lab.exec(src, ["python3", "-c", lt.UDP_CLIENT, dst.ip, "5353", "3"])
-    lab.exec(src, ["python3", "-c", lt.ICMP_PING, dst.ip, "3"])
+    """TCP, UDP and ICMP (ICMPv6) echo from `src` to `dst` over IPv4 and over IPv6 (both
+    directions of each flow)."""
+    for ip, host, ping in ((dst.ip, dst.ip, lt.ICMP_PING), (dst.ip6, f"[{dst.ip6}]", ICMP6_PING)):
+        for name in ("small.txt", "big.bin"):
+            lab.exec(src, ["curl", "-gsS", "-o", "/dev/null", "--max-time", "10", f"http://{host}:8080/{name}"])
+        lab.exec(src, ["python3", "-c", lt.UDP_CLIENT, ip, "5353", "3"])
+        lab.exec(src, ["python3", "-c", ping, ip, "3"])
+
+
+def neigh_quiet(lab: Lab) -> None:
+    """Waits until node 1 and its pods have no IPv6 neighbour resolution or probe under way, so
+    that no solicitation of the test's traffic comes after a capture or the agent stops."""
+    deadline = time.time() + 10
+    while busy := lab.neigh_busy(lab.nodes[0]):
+        if time.time() > deadline:
+            raise lt.Failure("IPv6 neighbour entries still busy after 10 s: " + "; ".join(busy))
+        time.sleep(0.1)
 
 
 def metrics(lab: Lab) -> str:
@@ -99,37 +139,54 @@ def metrics(lab: Lab) -> str:
                     check=False).stdout
 
 
-def directional_packets(pcap: Path, ips: set[str]) -> dict[tuple, int]:
-    """(src, sport, dst, dport, proto) -> packets, by tshark (independent of our decoders)."""
-    fields = ["ip.src", "ip.dst", "ip.proto", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
+def directional_packets(pcap: Path, ips: set[str]) -> dict[tuple, tuple[int, int]]:
+    """(src, sport, dst, dport, proto) -> (packets, L4 bytes), by tshark (independent of our
+    decoders). L4 bytes: IPv4 total length - header length, or the IPv6 payload length."""
+    fields = ["ip.src", "ip.dst", "ip.proto", "ip.len", "ip.hdr_len", "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.plen",
+              "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
     cmd = ["tshark", "-r", str(pcap), "-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
     for f in fields:
         cmd += ["-e", f]
-    names = {"1": "ICMP", "6": "TCP", "17": "UDP"}
-    out: dict[tuple, int] = {}
+    names = {"1": "ICMP", "6": "TCP", "17": "UDP", "58": "ICMPv6"}
+    out: dict[tuple, tuple[int, int]] = {}
     for line in lt.run(cmd).stdout.splitlines():
         v = dict(zip(fields, line.split("\t")))
-        proto = names.get(v.get("ip.proto", ""))
-        if not proto or not (v["ip.src"] in ips or v["ip.dst"] in ips):
+        if v.get("ip.src"):
+            src, dst, proto = v["ip.src"], v["ip.dst"], v.get("ip.proto", "")
+            size = int(v.get("ip.len") or 0) - int(v.get("ip.hdr_len") or 0)
+        elif v.get("ipv6.src"):
+            # ipv6.nxt is the fixed header's next header: pod traffic carries no extension
+            # headers; MLD (hop-by-hop first) has link-local addresses and is filtered below.
+            src, dst, proto = v["ipv6.src"], v["ipv6.dst"], v.get("ipv6.nxt", "")
+            size = int(v.get("ipv6.plen") or 0)
+        else:
+            continue
+        proto = names.get(proto)
+        if not proto or not (src in ips or dst in ips):
             continue
         sp = v.get("tcp.srcport") or v.get("udp.srcport") or "0"
         dp = v.get("tcp.dstport") or v.get("udp.dstport") or "0"
-        k = (v["ip.src"], sp, v["ip.dst"], dp, proto)
-        out[k] = out.get(k, 0) + 1
+        k = (src, sp, dst, dp, proto)
+        n, b = out.get(k, (0, 0))
+        out[k] = (n + 1, b + size)
     return out
 
 
-def csv_directional_packets(path: Path, ips: set[str]) -> dict[tuple, int]:
+def csv_directional_packets(path: Path, ips: set[str]) -> dict[tuple, tuple[int, int]]:
     _, flows = lt.read_flows(path)
-    out: dict[tuple, int] = {}
+    out: dict[tuple, tuple[int, int]] = {}
+
+    def add(k, n, b):
+        n0, b0 = out.get(k, (0, 0))
+        out[k] = (n0 + n, b0 + b)
+
     for k, r in flows.items():
         if not (k[0] in ips or k[2] in ips):
             continue
-        fwd = (k[0], k[1], k[2], k[3], k[4])
-        bwd = (k[2], k[3], k[0], k[1], k[4])
-        out[fwd] = out.get(fwd, 0) + int(r["fwd_packets_count"])
-        if int(r["bwd_packets_count"]):
-            out[bwd] = out.get(bwd, 0) + int(r["bwd_packets_count"])
+        for d, ep in (("fwd", (k[0], k[1], k[2], k[3], k[4])), ("bwd", (k[2], k[3], k[0], k[1], k[4]))):
+            if int(r[f"{d}_packets_count"]):
+                add(ep, int(r[f"{d}_packets_count"]),
+                    int(r[f"{d}_total_header_bytes"]) + int(r[f"{d}_total_payload_bytes"]))
     return out
 
 
@@ -178,6 +235,7 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
 
         # Pod b goes and comes back under the same interface name (and a new address).
         attached_before = lt.metric(metrics(lab), 'nfm_interface_events_total{event="attached"}')
+        neigh_quiet(lab)
         caps["b"] = (caps["b"][0], caps["b"][1], lab.stop_tcpdump(caps["b"][1]))[:2]
         lab.delete_pod(b)
         lt.wait_for(lambda: lt.metric(metrics(lab), f'nfm_interface_up{{iface="{calib}"}}') is None, 5,
@@ -195,6 +253,7 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
         traffic(lab, d, b2)
 
         time.sleep(0.5)
+        neigh_quiet(lab)
         final = metrics(lab)
         agent.send_signal(signal.SIGINT)
         try:
@@ -220,23 +279,30 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
         for name, entry in caps.items():
             if len(entry) > 1 and entry[1] is not None and entry[1].poll() is None:
                 lab.stop_tcpdump(entry[1])
-        total_flows = 0
+        total = {4: 0, 6: 0}
         for name, entry in caps.items():
             pcap, pod = entry[0], pods[name]
-            ips = {pod.ip}
+            ips = {pod.ip, pod.ip6}
             want = directional_packets(pcap, ips)
             got = csv_directional_packets(plain_csv, ips)
-            diffs = [f"{k}: capture {want.get(k)} vs agent {got.get(k)}" for k in sorted(set(want) | set(got))
-                     if want.get(k) != got.get(k)]
-            lt.check(not diffs, f"pod {name} ({pod.ip}): per-direction packets differ:\n  " + "\n  ".join(diffs[:30]))
+            diffs = [f"{k}: capture (packets, bytes) {want.get(k)} vs agent {got.get(k)}"
+                     for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)]
+            lt.check(not diffs, f"pod {name} ({pod.ip}, {pod.ip6}): per-direction packets/bytes differ:\n  "
+                     + "\n  ".join(diffs[:30]))
             off_csv = tmp / f"{name}.off.csv"
             lt.replay(tools, pcap, off_csv)
             rows = lt.compare_flows(plain_csv, off_csv, lambda k: k[0] in ips or k[2] in ips)
             lt.check(not rows, f"pod {name}: live rows differ from the replayed capture:\n  " + "\n  ".join(rows[:30]))
-            protos = sorted({k[4] for k in want})
-            lt.log(f"pod {name} ({pod.ip}): {len(want)} directions, protocols {', '.join(protos)}: equal")
-            total_flows += len(want)
-        lt.check(total_flows >= 24, f"expected at least 24 flow directions, got {total_flows}")
+            for fam, ip in ((4, pod.ip), (6, pod.ip6)):
+                dirs = [k for k in want if ip in (k[0], k[2])]
+                protos = sorted({k[4] for k in dirs})
+                lt.log(f"pod {name} IPv{fam} ({ip}): {len(dirs)} directions, "
+                       f"{sum(want[k][0] for k in dirs)} packets, {sum(want[k][1] for k in dirs)} bytes, "
+                       f"protocols {', '.join(protos)}: equal")
+                total[fam] += len(dirs)
+        lt.log(f"directions compared: IPv4 {total[4]}, IPv6 {total[6]}")
+        for fam in (4, 6):
+            lt.check(total[fam] >= 24, f"expected at least 24 IPv{fam} flow directions, got {total[fam]}")
 
         # --iface-exclude and --max-ifaces: veths excluded; of flannel.1, cni0 and calib only 2 fit.
         err2 = tmp / "agent2.err"
