@@ -4,17 +4,20 @@
 Each node is a network namespace with a Linux bridge (cni0). Pods are network namespaces wired
 to it by Debian's containernetworking-plugins (/usr/lib/cni/bridge + host-local IPAM), run with
 CNI_COMMAND=ADD / DEL exactly as a container runtime does (environment, config JSON on stdin,
-the plugin run inside the node namespace). Pods are dual-stack: host-local gets two ranges,
-10.<b>.<i>.0/24 and fd10:<b>:<i>::/64, and the gateway (cni0) holds the first address of each.
+the plugin run inside the node namespace). With Lab(ipv6=True) pods are dual-stack: host-local
+gets two ranges, 10.<b>.<i>.0/24 and fd10:<b>:<i>::/64, and the gateway (cni0) holds the first
+address of each; by default (ipv6=False) pods are IPv4 only and IPv6 is disabled in every lab
+namespace.
 Nodes are joined by a veth "underlay" (ul0, IPv4 only: 192.168.<b>.<i>/24 in each node, its peer
 on a bridge in a "switch" namespace) with a VXLAN overlay (flannel.1, VNI 42, UDP 4789, MTU 1450)
-and, like Flannel's vxlan backend (dual-stack), one onlink route per remote pod CIDR and family
-via the remote VTEP address (10.<b>.<i>.0 and fd10:<b>::<i>) with a permanent neighbour entry;
-both families share the VTEP's FDB entry, so IPv6 pod traffic crosses the IPv4 underlay.
+and, like Flannel's vxlan backend, one onlink route per remote pod CIDR and family via the
+remote VTEP address (10.<b>.<i>.0, and fd10:<b>::<i> when dual-stack) with a permanent
+neighbour entry; both families share the VTEP's FDB entry, so IPv6 pod traffic crosses the IPv4
+underlay.
 Offloads (TSO/GSO/GRO) are off on every veth end, the bridge and the VXLAN device, so every hook
 and every capture sees wire-sized packets.
 
-IPv6 background traffic: DAD is off (accept_dad=0; addresses usable at once), pods send no
+IPv6 background traffic (dual-stack): DAD is off (accept_dad=0; addresses usable at once), pods send no
 router solicitations (router_solicitations=0, accept_ra=0), ul0 and the switch have no IPv6,
 neighbour entries stay REACHABLE for an hour (base_reachable_time_ms), and an entry learnt
 STALE (from a received solicitation) is probed at its first use, not 5 s later
@@ -28,7 +31,7 @@ needs them, i.e. inside the captures.
 Nothing is created in, or sends traffic to, the root namespace: all addresses are private to
 the lab's namespaces and the underlay is a veth pair between two node namespaces.
 
-    with Lab(nodes=2) as lab:
+    with Lab(nodes=2, ipv6=True) as lab:
         a = lab.create_pod(0, "a")              # pod on node 0 (eth0, 10.<b>.1.x/24, fd10:<b>:1::x/64)
         b = lab.create_pod(1, "b", host_ifname="calib")  # host veth renamed, like Calico
         lab.exec(a, ["ping", "-c", "1", b.ip])
@@ -135,7 +138,7 @@ class Pod:
     ns: str              # the pod's network namespace (/var/run/netns/<ns>)
     container_id: str
     ip: str = ""         # IPv4
-    ip6: str = ""        # IPv6 (global, from the second host-local range)
+    ip6: str = ""        # IPv6 (global, from the second host-local range; "" unless dual-stack)
     mac: str = ""
     host_ifname: str = ""  # the host (node-side) veth end
     host_ifindex: int = 0
@@ -147,11 +150,12 @@ class Lab:
     Names carry the process id, so parallel labs do not collide. `b` picks the second octet of
     the pod network (10.<b>.0.0/16) and the third of the underlay (192.168.<b>.0/24)."""
 
-    def __init__(self, nodes: int = 2, b: int = 244, prefix: str = "nfk"):
+    def __init__(self, nodes: int = 2, b: int = 244, prefix: str = "nfk", ipv6: bool = False):
         if not 1 <= nodes <= 8:
             raise LabError("nodes: 1 .. 8")
         self.tag = f"{prefix}{os.getpid() % 100000}"
         self.b = b
+        self.ipv6 = ipv6
         self.n_nodes = nodes
         self.nodes: list[Node] = []
         self.procs: list[subprocess.Popen] = []
@@ -185,10 +189,11 @@ class Lab:
                         ipam_dir=str(self.tmp / f"ipam-n{i}"))
             self.nodes.append(node)
             self.node_exec(node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
-            self.node_exec(node, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])
             for k in ("all", "default"):
                 self.node_exec(node, ["sysctl", "-qw", f"net.ipv4.conf.{k}.rp_filter=0"])
-            _ipv6_quiet(ns)
+            self._ipv6_setup(ns)
+            if self.ipv6:
+                self.node_exec(node, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])
             _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         if self.n_nodes < 2:
             return
@@ -197,7 +202,7 @@ class Lab:
         sw = f"{self.tag}sw"
         _run(["ip", "netns", "add", sw])
         self._switch = sw
-        for k in ("all", "default"):  # the underlay is IPv4 only
+        for k in ("all", "default") if self.ipv6 else ():  # the underlay is IPv4 only
             _run(["ip", "netns", "exec", sw, "sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
         _run(["ip", "-n", sw, "link", "add", "br0", "type", "bridge"])
         _run(["ip", "-n", sw, "link", "set", "br0", "up"])
@@ -206,7 +211,8 @@ class Lab:
             _run(["ip", "link", "add", "ul0", "netns", node.ns, "type", "veth", "peer", "name", peer,
                   "netns", sw])
             _run(["ip", "-n", sw, "link", "set", peer, "master", "br0", "up"])
-            _run(["ip", "netns", "exec", node.ns, "sysctl", "-qw", "net.ipv6.conf.ul0.disable_ipv6=1"])
+            if self.ipv6:
+                _run(["ip", "netns", "exec", node.ns, "sysctl", "-qw", "net.ipv6.conf.ul0.disable_ipv6=1"])
             _run(["ip", "-n", node.ns, "addr", "add", f"{node.underlay_ip}/24", "dev", "ul0"])
             _run(["ip", "-n", node.ns, "link", "set", "ul0", "up"])
             _offloads_off(node.ns, "ul0")
@@ -217,7 +223,8 @@ class Lab:
                   "dev", "ul0", "local", node.underlay_ip, "dstport", str(VXLAN_PORT), "nolearning"])
             _run(["ip", "-n", node.ns, "link", "set", VXLAN_DEV, "mtu", str(POD_MTU), "up"])
             _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip}/32", "dev", VXLAN_DEV])
-            _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip6}/128", "dev", VXLAN_DEV, "nodad"])
+            if self.ipv6:
+                _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip6}/128", "dev", VXLAN_DEV, "nodad"])
             _offloads_off(node.ns, VXLAN_DEV)
         for node in self.nodes:
             for other in self.nodes:
@@ -230,10 +237,11 @@ class Lab:
                       VXLAN_DEV, "onlink"])
                 _run(["ip", "-n", node.ns, "neigh", "replace", other.vtep_ip, "lladdr", vtep_mac, "dev",
                       VXLAN_DEV, "nud", "permanent"])
-                _run(["ip", "-n", node.ns, "-6", "route", "add", other.pod_cidr6, "via", other.vtep_ip6, "dev",
-                      VXLAN_DEV, "onlink"])
-                _run(["ip", "-n", node.ns, "-6", "neigh", "replace", other.vtep_ip6, "lladdr", vtep_mac, "dev",
-                      VXLAN_DEV, "nud", "permanent"])
+                if self.ipv6:
+                    _run(["ip", "-n", node.ns, "-6", "route", "add", other.pod_cidr6, "via", other.vtep_ip6,
+                          "dev", VXLAN_DEV, "onlink"])
+                    _run(["ip", "-n", node.ns, "-6", "neigh", "replace", other.vtep_ip6, "lladdr", vtep_mac,
+                          "dev", VXLAN_DEV, "nud", "permanent"])
                 _run(["bridge", "-n", node.ns, "fdb", "append", vtep_mac, "dev", VXLAN_DEV, "dst",
                       other.underlay_ip])
 
@@ -270,7 +278,18 @@ class Lab:
 
     # -- pods ---------------------------------------------------------------------------------
 
+    def _ipv6_setup(self, ns: str) -> None:
+        """Dual-stack: IPv6 on and quiet (_ipv6_quiet); else IPv6 off, so that nothing
+        spontaneous (router solicitations, MLD) races the tests."""
+        if self.ipv6:
+            _ipv6_quiet(ns)
+            return
+        for k in ("all", "default"):
+            _run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
+
     def _cni_conf(self, node: Node) -> str:
+        ranges = [[{"subnet": node.pod_cidr}]] + ([[{"subnet": node.pod_cidr6}]] if self.ipv6 else [])
+        routes = [{"dst": "0.0.0.0/0"}] + ([{"dst": "::/0"}] if self.ipv6 else [])
         return json.dumps({
             "cniVersion": "1.0.0",
             "name": f"{self.tag}-net",
@@ -280,8 +299,7 @@ class Lab:
             "ipMasq": False,
             "hairpinMode": False,
             "mtu": POD_MTU,
-            "ipam": {"type": "host-local", "ranges": [[{"subnet": node.pod_cidr}], [{"subnet": node.pod_cidr6}]],
-                     "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}], "dataDir": node.ipam_dir},
+            "ipam": {"type": "host-local", "ranges": ranges, "routes": routes, "dataDir": node.ipam_dir},
         })
 
     def _cni(self, command: str, pod: Pod) -> dict:
@@ -306,14 +324,16 @@ class Lab:
         self._private_resolver(pod.ns)
         node.pods.append(pod)
         _run(["ip", "-n", pod.ns, "link", "set", "lo", "up"])
-        _ipv6_quiet(pod.ns)
+        self._ipv6_setup(pod.ns)
         result = self._cni("ADD", pod)
         ips = [i["address"].split("/")[0] for i in result.get("ips") or []]
         pod.ip = next((i for i in ips if ":" not in i), "")
         pod.ip6 = next((i for i in ips if ":" in i), "")
-        if not pod.ip or not pod.ip6:
-            raise LabError(f"CNI ADD of pod {name}: want an IPv4 and an IPv6 address, result {result}")
-        _neigh_prompt(pod.ns, "eth0")
+        if not pod.ip or bool(pod.ip6) != self.ipv6:
+            want = "an IPv4 and an IPv6 address" if self.ipv6 else "an IPv4 address only"
+            raise LabError(f"CNI ADD of pod {name}: want {want}, result {result}")
+        if self.ipv6:
+            _neigh_prompt(pod.ns, "eth0")
         pod.mac = self._mac(pod.ns, "eth0")
         host = [i for i in result.get("interfaces", []) if not i.get("sandbox") and i.get("name") != BRIDGE]
         if not host:
@@ -327,7 +347,8 @@ class Lab:
         _offloads_off(pod.ns, "eth0", strict=True)
         _offloads_off(node.ns, pod.host_ifname, strict=True)
         _offloads_off(node.ns, BRIDGE)
-        _neigh_prompt(node.ns, BRIDGE)
+        if self.ipv6:
+            _neigh_prompt(node.ns, BRIDGE)
         pod.host_ifindex = int(json.loads(_run(["ip", "-n", node.ns, "-j", "link", "show",
                                                 pod.host_ifname]).stdout)[0]["ifindex"])
         return pod
@@ -342,7 +363,9 @@ class Lab:
     def neigh_busy(self, node: Node) -> list[str]:
         """IPv6 neighbour entries of `node` and its pods still resolving or being probed
         (INCOMPLETE, DELAY, PROBE): their solicitations are yet to come. [] when quiet."""
-        out = []
+        out: list[str] = []
+        if not self.ipv6:
+            return out
         for ns in [node.ns] + [p.ns for p in node.pods]:
             for e in json.loads(_run(["ip", "-n", ns, "-6", "-j", "neigh", "show"]).stdout or "[]"):
                 if set(e.get("state", [])) & {"INCOMPLETE", "DELAY", "PROBE"}:
@@ -407,7 +430,7 @@ class Lab:
 
 
 if __name__ == "__main__":  # smoke test: python3 k8s_lab.py (root)
-    with Lab(nodes=2) as lab:
+    with Lab(nodes=2, ipv6=True) as lab:
         a = lab.create_pod(0, "a")
         b = lab.create_pod(0, "b", host_ifname="calib")
         c = lab.create_pod(1, "c")
