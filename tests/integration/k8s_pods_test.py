@@ -12,8 +12,8 @@ pod b is deleted and re-created under the same interface name.
 Oracle: tcpdump on eth0 inside every node-1 pod. For every flow of a node-1 pod (one of whose
 endpoints is one of the pod's two addresses):
   - packets and L4 bytes (transport header + payload) per direction, by tshark's dissection
-    of the pod capture, equal the agent's fwd/bwd packet counts and header + payload bytes: each packet once, although it crossed 2 to 4
-    attached interfaces;
+    of the pod capture, equal the agent's fwd/bwd packet counts and header + payload bytes:
+    each packet once, although it crossed 2 to 4 attached interfaces;
   - the pod capture replayed offline gives the same row (live_test.compare_flows: integers
     exact, time values within its stated tolerance).
 IPv6 neighbour discovery for pod addresses (NS/NA between a pod and its gateway or a pod on the
@@ -50,6 +50,7 @@ import live_test as lt  # noqa: E402  (helpers: compare_flows, replay, Tools, ts
 from k8s_lab import Lab, LabError, missing_tools  # noqa: E402
 
 METRICS_PORT = 9591
+NODE_NAME = "lab-node-1"
 
 # ICMPv6 echo over a raw socket (the kernel fills in the ICMPv6 checksum); waits for each reply.
 ICMP6_PING = r"""
@@ -65,7 +66,6 @@ for seq in range(int(sys.argv[2])):
         if d[:1] == b'\x81' and d[4:8] == struct.pack('!HH', 0x4e46, seq): break
     time.sleep(0.05)
 """
-NODE_NAME = "lab-node-1"
 
 
 def check_where(lab: Lab, live_csv: Path, pods: list, stripped: Path) -> None:
