@@ -23,6 +23,9 @@ first use; before a capture or the agent stops, the test waits until no entry of
 pods is INCOMPLETE, DELAY or PROBE).
 Other IPv6 background (MLD reports, DAD is off, no router solicitations) has link-local,
 unspecified or multicast addresses only and is outside every compared flow on both sides alike.
+Underlay: a second agent on node 1's ul0 with --tunnel inner decapsulates the VXLAN overlay
+(inner IPv4 and IPv6 in outer IPv4); per direction of every cross-node flow of a node-1 pod,
+its packets and L4 bytes equal the pod capture's too, and it reports no flow on VXLAN's port.
 Plus: --where-columns node,iface names the node and, for every TCP/UDP flow, the interface that
 saw it first (the starting pod's veth, or flannel.1 for flows started on node 2); the interface metrics follow the pod churn (attach/detach counters, nfm_interface_up of
 the re-created interface back to 1), copies were dropped and counted (nfm_packets_ignored_total
@@ -47,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import live_test as lt  # noqa: E402  (helpers: compare_flows, replay, Tools, tshark checks)
-from k8s_lab import Lab, LabError, missing_tools  # noqa: E402
+from k8s_lab import VXLAN_PORT, Lab, LabError, missing_tools  # noqa: E402
 
 METRICS_PORT = 9591
 NODE_NAME = "lab-node-1"
@@ -134,8 +137,8 @@ def neigh_quiet(lab: Lab) -> None:
         time.sleep(0.1)
 
 
-def metrics(lab: Lab) -> str:
-    return lab.exec(lab.nodes[0], ["curl", "-s", "--max-time", "2", f"http://127.0.0.1:{METRICS_PORT}/metrics"],
+def metrics(lab: Lab, port: int = METRICS_PORT) -> str:
+    return lab.exec(lab.nodes[0], ["curl", "-s", "--max-time", "2", f"http://127.0.0.1:{port}/metrics"],
                     check=False).stdout
 
 
@@ -219,6 +222,16 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
         lt.check(lt.metric(m0, f'nfm_interface_up{{iface="{calib}"}}') == 1, f"{calib} not attached")
         lt.check(lt.metric(m0, 'nfm_interface_up{iface="flannel.1"}') == 1, "flannel.1 not attached")
         lt.check(lt.metric(m0, 'nfm_interface_up{iface="ul0"}') is None, "the underlay ul0 matched the k8s preset")
+        # The underlay view: pod-to-pod flows between nodes from inside the VXLAN packets.
+        ul_csv, ul_err = tmp / "underlay.csv", tmp / "underlay.err"
+        # (ul0 gets a tcx ingress link: the kernel refuses XDP below flannel.1's generic XDP.)
+        ul_agent = lab.spawn(n1, [tools.live, "--iface", "ul0", "--tunnel", "inner", "--csv", str(ul_csv),
+                                  "--metrics-addr", f"127.0.0.1:{METRICS_PORT + 1}"],
+                             stdout=subprocess.DEVNULL, stderr=open(ul_err, "w"))
+        lt.wait_for(lambda: ul_agent.poll() is not None
+                    or (lt.metric(metrics(lab, METRICS_PORT + 1), "nfm_interfaces_attached") or 0) >= 1,
+                    20, "the underlay agent to attach to ul0")
+        lt.check(ul_agent.poll() is None, f"underlay agent exited early: {ul_err.read_text()}")
 
         # Same node and across nodes, each started from both ends.
         for src, dst in ((a, b), (b, a), (a, c), (c, a), (b, d), (d, b)):
@@ -259,10 +272,14 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
         neigh_quiet(lab)
         final = metrics(lab)
         agent.send_signal(signal.SIGINT)
+        ul_agent.send_signal(signal.SIGINT)
         try:
             agent.wait(timeout=30)
+            ul_agent.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            raise lt.Failure("agent did not stop within 30 s of SIGINT")
+            raise lt.Failure("an agent did not stop within 30 s of SIGINT")
+        lt.check(ul_agent.returncode == 0, f"underlay agent exit code {ul_agent.returncode}: {ul_err.read_text()}")
+        lt.check(lt.parse_summary(ul_err.read_text())["lost"] == 0, "underlay agent: ring losses")
         stderr = err.read_text()
         lt.check(agent.returncode == 0, f"agent exit code {agent.returncode}: {stderr}")
         s = lt.parse_summary(stderr)
@@ -284,6 +301,11 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
                 lab.stop_tcpdump(entry[1])
         total = {4: 0, 6: 0}
         nd_total = 0
+        ul_total = {4: 0, 6: 0}
+        remote = {ip for p in lab.nodes[1].pods for ip in (p.ip, p.ip6)}
+        ul_flows = lt.read_flows(ul_csv)[1]
+        vxlan = [k for k in ul_flows if str(VXLAN_PORT) in (k[1], k[3])]
+        lt.check(not vxlan, f"underlay agent with --tunnel inner reported flows on the VXLAN port: {vxlan[:5]}")
         for name, entry in caps.items():
             pcap, pod = entry[0], pods[name]
             ips = {pod.ip, pod.ip6}
@@ -294,6 +316,16 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
                      for k in sorted(set(want) | set(got)) if want.get(k) != got.get(k)]
             lt.check(not diffs, f"pod {name} ({pod.ip}, {pod.ip6}): per-direction packets/bytes differ:\n  "
                      + "\n  ".join(diffs[:30]))
+            # The underlay agent sees the cross-node part, each packet once in its VXLAN packet.
+            cross = lambda t: (t[0] in remote or t[2] in remote)  # noqa: E731
+            ul_want = {k: v for k, v in want.items() if cross(k)}
+            ul_got = {k: v for k, v in csv_directional_packets(ul_csv, ips).items() if cross(k)}
+            diffs = [f"{k}: capture (packets, bytes) {ul_want.get(k)} vs underlay agent {ul_got.get(k)}"
+                     for k in sorted(set(ul_want) | set(ul_got)) if ul_want.get(k) != ul_got.get(k)]
+            lt.check(not diffs, f"pod {name}: cross-node directions differ on the underlay (--tunnel inner):\n  "
+                     + "\n  ".join(diffs[:30]))
+            for fam, ip in ((4, pod.ip), (6, pod.ip6)):
+                ul_total[fam] += sum(1 for k in ul_want if ip in (k[0], k[2]))
             off_csv = tmp / f"{name}.off.csv"
             lt.replay(tools, pcap, off_csv)
             rows = lt.compare_flows(plain_csv, off_csv, lambda k: k[0] in ips or k[2] in ips)
@@ -310,8 +342,10 @@ def t_k8s_pods(tools: lt.Tools, tmp: Path, extra: list[str]) -> None:
         # Pods resolve their gateway and same-node peers by NS/NA on their own addresses: these
         # packets are in the comparison, not filtered out.
         lt.check(nd_total > 0, "no neighbour solicitation/advertisement on a pod address in any capture")
+        lt.log(f"underlay agent (--tunnel inner): cross-node directions equal: IPv4 {ul_total[4]}, IPv6 {ul_total[6]}")
         for fam in (4, 6):
             lt.check(total[fam] >= 24, f"expected at least 24 IPv{fam} flow directions, got {total[fam]}")
+            lt.check(ul_total[fam] >= 24, f"expected at least 24 IPv{fam} cross-node directions, got {ul_total[fam]}")
 
         # --iface-exclude and --max-ifaces: veths excluded; of flannel.1, cni0 and calib only 2 fit.
         err2 = tmp / "agent2.err"
