@@ -4,17 +4,35 @@
 Each node is a network namespace with a Linux bridge (cni0). Pods are network namespaces wired
 to it by Debian's containernetworking-plugins (/usr/lib/cni/bridge + host-local IPAM), run with
 CNI_COMMAND=ADD / DEL exactly as a container runtime does (environment, config JSON on stdin,
-the plugin run inside the node namespace). Nodes are joined by a veth "underlay" (ul0,
-192.168.<b>.<i>/24 in each node, its peer on a bridge in a "switch" namespace) with a VXLAN overlay (flannel.1, VNI 42, UDP 4789, MTU 1450) and, like
-Flannel's vxlan backend, one onlink route per remote pod CIDR via the remote VTEP address
-(10.<b>.<i>.0) with a permanent neighbour entry. Offloads (TSO/GSO/GRO) are off on every veth
-end, the bridge and the VXLAN device, so every hook and every capture sees wire-sized packets.
+the plugin run inside the node namespace). With Lab(ipv6=True) pods are dual-stack: host-local
+gets two ranges, 10.<b>.<i>.0/24 and fd10:<b>:<i>::/64, and the gateway (cni0) holds the first
+address of each; by default (ipv6=False) pods are IPv4 only and IPv6 is disabled in every lab
+namespace.
+Nodes are joined by a veth "underlay" (ul0, IPv4 only: 192.168.<b>.<i>/24 in each node, its peer
+on a bridge in a "switch" namespace) with a VXLAN overlay (flannel.1, VNI 42, UDP 4789, MTU 1450)
+and, like Flannel's vxlan backend, one onlink route per remote pod CIDR and family via the
+remote VTEP address (10.<b>.<i>.0, and fd10:<b>::<i> when dual-stack) with a permanent
+neighbour entry; both families share the VTEP's FDB entry, so IPv6 pod traffic crosses the IPv4
+underlay.
+Offloads (TSO/GSO/GRO) are off on every veth end, the bridge and the VXLAN device, so every hook
+and every capture sees wire-sized packets.
+
+IPv6 background traffic (dual-stack): DAD is off (accept_dad=0; addresses usable at once), pods send no
+router solicitations (router_solicitations=0, accept_ra=0), ul0 and the switch have no IPv6,
+neighbour entries stay REACHABLE for an hour (base_reachable_time_ms), and an entry learnt
+STALE (from a received solicitation) is probed at its first use, not 5 s later
+(delay_first_probe_time=0), so no NUD probe fires after the traffic that caused it, possibly
+after a capture stopped (Lab.neigh_busy tells whether a resolution or probe is under way).
+What remains (MLD reports, and the link-local addresses' packets, at
+interface up) uses link-local, unspecified or multicast addresses only, never a pod's address;
+neighbour solicitations and advertisements for pod addresses happen only when the pods' traffic
+needs them, i.e. inside the captures.
 
 Nothing is created in, or sends traffic to, the root namespace: all addresses are private to
 the lab's namespaces and the underlay is a veth pair between two node namespaces.
 
-    with Lab(nodes=2) as lab:
-        a = lab.create_pod(0, "a")              # pod on node 0 (eth0, 10.<b>.1.x/24)
+    with Lab(nodes=2, ipv6=True) as lab:
+        a = lab.create_pod(0, "a")              # pod on node 0 (eth0, 10.<b>.1.x/24, fd10:<b>:1::x/64)
         b = lab.create_pod(1, "b", host_ifname="calib")  # host veth renamed, like Calico
         lab.exec(a, ["ping", "-c", "1", b.ip])
         cap = lab.tcpdump(b, Path("/tmp/b.pcap")); ...; lab.stop_tcpdump(cap)
@@ -40,7 +58,8 @@ VXLAN_PORT = 4789
 VXLAN_VNI = 42
 VXLAN_DEV = "flannel.1"
 BRIDGE = "cni0"
-POD_MTU = 1450  # 1500 - 50 bytes of VXLAN/UDP/IPv4/Ethernet outer headers
+POD_MTU = 1450  # 1500 - 50 bytes of VXLAN/UDP/IPv4/Ethernet outer headers (inner IPv4 or IPv6)
+REACHABLE_MS = 3_600_000  # neighbour entries stay REACHABLE: no NUD probes during a test
 
 
 class LabError(Exception):
@@ -81,13 +100,33 @@ def _offloads_off(ns: str, dev: str, strict: bool = False) -> None:
     raise LabError(f"offloads still on for {dev} in {ns} after 10 tries: {shown.strip()[:300]}")
 
 
+def _ipv6_quiet(ns: str) -> None:
+    """IPv6 on, but without spontaneous packets that could fall outside a capture: no DAD
+    (addresses are usable at once, the CNI plugin need not wait for them to settle), no router
+    solicitations or accepted advertisements, and long REACHABLE times for new interfaces."""
+    for k in ("all", "default"):
+        for key, val in (("disable_ipv6", 0), ("accept_dad", 0), ("router_solicitations", 0), ("accept_ra", 0)):
+            _run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.{key}={val}"])
+
+
+def _neigh_prompt(ns: str, dev: str) -> None:
+    """IPv6 neighbour discovery on `dev` only while the traffic that needs it flows: entries stay
+    REACHABLE for REACHABLE_MS (setting the base time re-draws the device's reachable time at
+    once), and a STALE entry (learnt from a neighbour's solicitation) is probed at its first use
+    instead of 5 s later, when a capture may have stopped."""
+    for key, val in (("base_reachable_time_ms", REACHABLE_MS), ("delay_first_probe_time", 0)):
+        _run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.neigh.{dev}.{key}={val}"])
+
+
 @dataclass
 class Node:
-    index: int           # 1-based: pod CIDR 10.<b>.<index>.0/24
+    index: int           # 1-based: pod CIDRs 10.<b>.<index>.0/24 and fd10:<b>:<index>::/64
     ns: str              # network namespace name
     underlay_ip: str     # on ul0
     pod_cidr: str
     vtep_ip: str         # 10.<b>.<index>.0/32 on flannel.1
+    pod_cidr6: str
+    vtep_ip6: str        # fd10:<b>::<index>/128 on flannel.1
     ipam_dir: str        # host-local dataDir of this node
     pods: list["Pod"] = field(default_factory=list)
 
@@ -98,7 +137,8 @@ class Pod:
     node: Node
     ns: str              # the pod's network namespace (/var/run/netns/<ns>)
     container_id: str
-    ip: str = ""
+    ip: str = ""         # IPv4
+    ip6: str = ""        # IPv6 (global, from the second host-local range; "" unless dual-stack)
     mac: str = ""
     host_ifname: str = ""  # the host (node-side) veth end
     host_ifindex: int = 0
@@ -110,11 +150,12 @@ class Lab:
     Names carry the process id, so parallel labs do not collide. `b` picks the second octet of
     the pod network (10.<b>.0.0/16) and the third of the underlay (192.168.<b>.0/24)."""
 
-    def __init__(self, nodes: int = 2, b: int = 244, prefix: str = "nfk"):
+    def __init__(self, nodes: int = 2, b: int = 244, prefix: str = "nfk", ipv6: bool = False):
         if not 1 <= nodes <= 8:
             raise LabError("nodes: 1 .. 8")
         self.tag = f"{prefix}{os.getpid() % 100000}"
         self.b = b
+        self.ipv6 = ipv6
         self.n_nodes = nodes
         self.nodes: list[Node] = []
         self.procs: list[subprocess.Popen] = []
@@ -144,13 +185,15 @@ class Lab:
             self._private_resolver(ns)
             node = Node(index=i, ns=ns, underlay_ip=f"192.168.{self.b}.{i}",
                         pod_cidr=f"10.{self.b}.{i}.0/24", vtep_ip=f"10.{self.b}.{i}.0",
+                        pod_cidr6=f"fd10:{self.b}:{i}::/64", vtep_ip6=f"fd10:{self.b}::{i}",
                         ipam_dir=str(self.tmp / f"ipam-n{i}"))
             self.nodes.append(node)
             self.node_exec(node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
             for k in ("all", "default"):
                 self.node_exec(node, ["sysctl", "-qw", f"net.ipv4.conf.{k}.rp_filter=0"])
-                # No spontaneous IPv6 (router solicitations, MLD) racing the tests.
-                self.node_exec(node, ["sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
+            self._ipv6_setup(ns)
+            if self.ipv6:
+                self.node_exec(node, ["sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"])
             _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         if self.n_nodes < 2:
             return
@@ -159,6 +202,8 @@ class Lab:
         sw = f"{self.tag}sw"
         _run(["ip", "netns", "add", sw])
         self._switch = sw
+        for k in ("all", "default") if self.ipv6 else ():  # the underlay is IPv4 only
+            _run(["ip", "netns", "exec", sw, "sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
         _run(["ip", "-n", sw, "link", "add", "br0", "type", "bridge"])
         _run(["ip", "-n", sw, "link", "set", "br0", "up"])
         for node in self.nodes:
@@ -166,6 +211,8 @@ class Lab:
             _run(["ip", "link", "add", "ul0", "netns", node.ns, "type", "veth", "peer", "name", peer,
                   "netns", sw])
             _run(["ip", "-n", sw, "link", "set", peer, "master", "br0", "up"])
+            if self.ipv6:
+                _run(["ip", "netns", "exec", node.ns, "sysctl", "-qw", "net.ipv6.conf.ul0.disable_ipv6=1"])
             _run(["ip", "-n", node.ns, "addr", "add", f"{node.underlay_ip}/24", "dev", "ul0"])
             _run(["ip", "-n", node.ns, "link", "set", "ul0", "up"])
             _offloads_off(node.ns, "ul0")
@@ -176,6 +223,8 @@ class Lab:
                   "dev", "ul0", "local", node.underlay_ip, "dstport", str(VXLAN_PORT), "nolearning"])
             _run(["ip", "-n", node.ns, "link", "set", VXLAN_DEV, "mtu", str(POD_MTU), "up"])
             _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip}/32", "dev", VXLAN_DEV])
+            if self.ipv6:
+                _run(["ip", "-n", node.ns, "addr", "add", f"{node.vtep_ip6}/128", "dev", VXLAN_DEV, "nodad"])
             _offloads_off(node.ns, VXLAN_DEV)
         for node in self.nodes:
             for other in self.nodes:
@@ -188,6 +237,11 @@ class Lab:
                       VXLAN_DEV, "onlink"])
                 _run(["ip", "-n", node.ns, "neigh", "replace", other.vtep_ip, "lladdr", vtep_mac, "dev",
                       VXLAN_DEV, "nud", "permanent"])
+                if self.ipv6:
+                    _run(["ip", "-n", node.ns, "-6", "route", "add", other.pod_cidr6, "via", other.vtep_ip6,
+                          "dev", VXLAN_DEV, "onlink"])
+                    _run(["ip", "-n", node.ns, "-6", "neigh", "replace", other.vtep_ip6, "lladdr", vtep_mac,
+                          "dev", VXLAN_DEV, "nud", "permanent"])
                 _run(["bridge", "-n", node.ns, "fdb", "append", vtep_mac, "dev", VXLAN_DEV, "dst",
                       other.underlay_ip])
 
@@ -224,7 +278,18 @@ class Lab:
 
     # -- pods ---------------------------------------------------------------------------------
 
+    def _ipv6_setup(self, ns: str) -> None:
+        """Dual-stack: IPv6 on and quiet (_ipv6_quiet); else IPv6 off, so that nothing
+        spontaneous (router solicitations, MLD) races the tests."""
+        if self.ipv6:
+            _ipv6_quiet(ns)
+            return
+        for k in ("all", "default"):
+            _run(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=1"])
+
     def _cni_conf(self, node: Node) -> str:
+        ranges = [[{"subnet": node.pod_cidr}]] + ([[{"subnet": node.pod_cidr6}]] if self.ipv6 else [])
+        routes = [{"dst": "0.0.0.0/0"}] + ([{"dst": "::/0"}] if self.ipv6 else [])
         return json.dumps({
             "cniVersion": "1.0.0",
             "name": f"{self.tag}-net",
@@ -234,8 +299,7 @@ class Lab:
             "ipMasq": False,
             "hairpinMode": False,
             "mtu": POD_MTU,
-            "ipam": {"type": "host-local", "ranges": [[{"subnet": node.pod_cidr}]],
-                     "routes": [{"dst": "0.0.0.0/0"}], "dataDir": node.ipam_dir},
+            "ipam": {"type": "host-local", "ranges": ranges, "routes": routes, "dataDir": node.ipam_dir},
         })
 
     def _cni(self, command: str, pod: Pod) -> dict:
@@ -260,13 +324,16 @@ class Lab:
         self._private_resolver(pod.ns)
         node.pods.append(pod)
         _run(["ip", "-n", pod.ns, "link", "set", "lo", "up"])
-        _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
-        _run(["ip", "netns", "exec", pod.ns, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"])
+        self._ipv6_setup(pod.ns)
         result = self._cni("ADD", pod)
-        ips = result.get("ips") or []
-        if not ips:
-            raise LabError(f"CNI ADD of pod {name}: no IP in the result {result}")
-        pod.ip = ips[0]["address"].split("/")[0]
+        ips = [i["address"].split("/")[0] for i in result.get("ips") or []]
+        pod.ip = next((i for i in ips if ":" not in i), "")
+        pod.ip6 = next((i for i in ips if ":" in i), "")
+        if not pod.ip or bool(pod.ip6) != self.ipv6:
+            want = "an IPv4 and an IPv6 address" if self.ipv6 else "an IPv4 address only"
+            raise LabError(f"CNI ADD of pod {name}: want {want}, result {result}")
+        if self.ipv6:
+            _neigh_prompt(pod.ns, "eth0")
         pod.mac = self._mac(pod.ns, "eth0")
         host = [i for i in result.get("interfaces", []) if not i.get("sandbox") and i.get("name") != BRIDGE]
         if not host:
@@ -280,6 +347,8 @@ class Lab:
         _offloads_off(pod.ns, "eth0", strict=True)
         _offloads_off(node.ns, pod.host_ifname, strict=True)
         _offloads_off(node.ns, BRIDGE)
+        if self.ipv6:
+            _neigh_prompt(node.ns, BRIDGE)
         pod.host_ifindex = int(json.loads(_run(["ip", "-n", node.ns, "-j", "link", "show",
                                                 pod.host_ifname]).stdout)[0]["ifindex"])
         return pod
@@ -290,6 +359,18 @@ class Lab:
         _run(["ip", "netns", "del", pod.ns], check=False)
         shutil.rmtree(Path("/etc/netns") / pod.ns, ignore_errors=True)
         pod.node.pods.remove(pod)
+
+    def neigh_busy(self, node: Node) -> list[str]:
+        """IPv6 neighbour entries of `node` and its pods still resolving or being probed
+        (INCOMPLETE, DELAY, PROBE): their solicitations are yet to come. [] when quiet."""
+        out: list[str] = []
+        if not self.ipv6:
+            return out
+        for ns in [node.ns] + [p.ns for p in node.pods]:
+            for e in json.loads(_run(["ip", "-n", ns, "-6", "-j", "neigh", "show"]).stdout or "[]"):
+                if set(e.get("state", [])) & {"INCOMPLETE", "DELAY", "PROBE"}:
+                    out.append(f"{ns} {e.get('dst')} {e.get('dev')} {','.join(e['state'])}")
+        return out
 
     def pods(self) -> list[Pod]:
         return [p for n in self.nodes for p in n.pods]
@@ -349,14 +430,15 @@ class Lab:
 
 
 if __name__ == "__main__":  # smoke test: python3 k8s_lab.py (root)
-    with Lab(nodes=2) as lab:
+    with Lab(nodes=2, ipv6=True) as lab:
         a = lab.create_pod(0, "a")
         b = lab.create_pod(0, "b", host_ifname="calib")
         c = lab.create_pod(1, "c")
         for src, dst in ((a, b), (a, c), (c, b)):
-            r = lab.exec(src, ["ping", "-c", "1", "-W", "2", dst.ip], check=False)
-            print(f"{src.name} ({src.ip}, {src.host_ifname}) -> {dst.name} ({dst.ip}): rc {r.returncode}")
+            for sip, dip in ((src.ip, dst.ip), (src.ip6, dst.ip6)):
+                r = lab.exec(src, ["ping", "-c", "1", "-W", "2", dip], check=False)
+                print(f"{src.name} ({sip}, {src.host_ifname}) -> {dst.name} ({dip}): rc {r.returncode}")
         lab.delete_pod(b)
         b2 = lab.create_pod(0, "b", host_ifname="calib")
-        print(f"b re-created: {b2.ip} on {b2.host_ifname} (ifindex {b2.host_ifindex})")
+        print(f"b re-created: {b2.ip} {b2.ip6} on {b2.host_ifname} (ifindex {b2.host_ifindex})")
         print(lab.host_links(lab.nodes[0]))
