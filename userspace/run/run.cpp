@@ -15,6 +15,7 @@
 #include "metrics/metrics.hpp"
 #include "output/csv_writer.hpp"
 #include "parallel/sharded_run.hpp"
+#include "source/read_ahead.hpp"
 #include "version.hpp"
 
 namespace nfm {
@@ -104,6 +105,9 @@ int Run(const Plan& plan, const CommonOptions& o, IpfixCliOptions& ipfix_opts, c
   // for small inputs (DefaultOfflineThreads).
   const unsigned cpus = AvailableCpus();
   const unsigned threads = o.threads ? o.threads : plan.live ? cpus : DefaultOfflineThreads(o.pcap, cpus);
+  // Offline reading of large files on a helper thread (source/read_ahead.hpp) uses a second
+  // core: not when told to use one (--threads 1) or when there is no second one.
+  ReadAhead::SetBudget(o.threads == 1 || cpus < 2 ? 0 : ReadAhead::kMaxActive);
   // Outlives the run: the manifest (written when the CSV closes, after the run) reads it.
   live::LiveStatus status;
   RunContext ctx;

@@ -12,9 +12,10 @@
 namespace nfm {
 
 std::atomic<int> ReadAhead::active_{0};
+std::atomic<int> ReadAhead::budget_{ReadAhead::kMaxActive};
 
 std::unique_ptr<ReadAhead> ReadAhead::Start(int fd, uint64_t offset) {
-  if (active_.fetch_add(1, std::memory_order_relaxed) >= kMaxActive) {
+  if (active_.fetch_add(1, std::memory_order_relaxed) >= Budget()) {
     active_.fetch_sub(1, std::memory_order_relaxed);
     return nullptr;
   }

@@ -5,7 +5,8 @@
 // parser takes the chunks in file order and parses them where the helper wrote them: each
 // chunk has kHeadroom bytes in front of its data, where the parser puts the unparsed tail of
 // the chunk before (a record that straddles two chunks), then gives the chunk before back.
-// At most kMaxActive run in a process (a merge of many files reads the rest directly).
+// At most Budget() run in a process at once (kMaxActive by default; a merge of many files reads
+// the rest directly). A run that was told to use one core (--threads 1) sets it to 0.
 // One consuming thread; the helper thread is private. Memory: kSlots x (kHeadroom + kChunk).
 #pragma once
 
@@ -32,7 +33,10 @@ class ReadAhead {
     int err = 0;              // errno of the failed pread
   };
 
-  // Reads the file open at fd (duplicated) from `offset` on. Null when kMaxActive are running
+  // How many may run at once in this process (set before reading starts; 0: none).
+  static void SetBudget(int n) noexcept { budget_.store(n, std::memory_order_relaxed); }
+  static int Budget() noexcept { return budget_.load(std::memory_order_relaxed); }
+  // Reads the file open at fd (duplicated) from `offset` on. Null when Budget() are running
   // or the thread or its memory cannot be had (the caller reads directly).
   static std::unique_ptr<ReadAhead> Start(int fd, uint64_t offset);
   ~ReadAhead();
@@ -59,7 +63,7 @@ class ReadAhead {
   bool ended_ = false;                                 // the helper wrote the end chunk; mu_
   bool stop_ = false;                                  // mu_
   bool consumer_waits_ = false, producer_waits_ = false;  // mu_: notify only a waiter
-  static std::atomic<int> active_;
+  static std::atomic<int> active_, budget_;
 };
 
 }  // namespace nfm
