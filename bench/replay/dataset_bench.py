@@ -10,9 +10,12 @@ default /tmp, overwritten each run). Captures (bench/replay/make_captures.sh):
   bench.pcap    gen_pcap bench.pcap mix 5500 3000 300 275000 655        (184 MB)
   dataset.pcap  gen_pcap dataset.pcap mix 44000 24000 2400 2190000 655  (1.47 GB)
 SET:
-  threads-dataset  --threads 1 vs --threads 2, --no-manifest, on dataset.pcap
+  threads-dataset  --threads 1 vs --threads 2 vs the default thread count, --no-manifest, on dataset.pcap
   threads-bench    the same on bench.pcap
-  manifest         the default run vs --no-manifest --threads 1, on bench.pcap
+  manifest         the default run (its digest remembered after the first round: --digest-cache,
+                   here $NFM_BENCH_DIR/digests.cache) vs --no-manifest with the default threads and
+                   with --threads 1, on bench.pcap
+  manifest-cold    the default run hashing every time (--digest-cache off) vs --no-manifest
   snapshot         --snapshot-interval 10 vs without (--no-manifest --threads 1), on bench.pcap
   snapshot-default the same with the default options (manifest, default threads)
   snapshot-t2      the same with --no-manifest --threads 2
@@ -45,9 +48,13 @@ D = os.environ.get("NFM_BENCH_DIR", "/tmp")
 OUT = f"{D}/out.csv"
 NM = ["--no-manifest"]
 SETS = {
-    "threads-dataset": ("dataset.pcap", 2190000, {"t1": NM + ["--threads", "1"], "t2": NM + ["--threads", "2"]}),
-    "threads-bench": ("bench.pcap", 275000, {"t1": NM + ["--threads", "1"], "t2": NM + ["--threads", "2"]}),
-    "manifest": ("bench.pcap", 275000, {"default": [], "no-manifest t1": NM + ["--threads", "1"]}),
+    "threads-dataset": ("dataset.pcap", 2190000, {"t1": NM + ["--threads", "1"], "t2": NM + ["--threads", "2"],
+                                                  "default threads": NM}),
+    "threads-bench": ("bench.pcap", 275000, {"t1": NM + ["--threads", "1"], "t2": NM + ["--threads", "2"],
+                                             "default threads": NM}),
+    "manifest": ("bench.pcap", 275000, {"default": ["--digest-cache", f"{D}/digests.cache"], "no-manifest": NM,
+                                        "no-manifest t1": NM + ["--threads", "1"]}),
+    "manifest-cold": ("bench.pcap", 275000, {"default, no cache": ["--digest-cache", "off"], "no-manifest": NM}),
     "snapshot": ("bench.pcap", 275000, {"off": NM + ["--threads", "1"],
                                         "snapshot 10 s": NM + ["--threads", "1", "--snapshot-interval", "10"]}),
     "snapshot-default": ("bench.pcap", 275000, {"off": [], "snapshot 10 s": ["--snapshot-interval", "10"]}),

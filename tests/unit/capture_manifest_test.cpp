@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/sha256sum.hpp"
 #include "source/capture_reader.hpp"
 
 #ifndef NFM_SOURCE_DIR
@@ -23,20 +24,14 @@ namespace {
 
 std::string Data(const std::string& name) { return std::string(NFM_SOURCE_DIR) + "/tests/data/" + name; }
 
-std::string SystemSha256(const std::string& path) {
-  FILE* p = popen(("sha256sum '" + path + "'").c_str(), "r");
-  char buf[128] = {};
-  if (!p || !fgets(buf, sizeof buf, p)) return "sha256sum failed";
-  pclose(p);
-  return std::string(buf, 64);
-}
+using nfm::testing::Sha256sumOf;
 
 TEST(CaptureSha256, EqualsSha256sumForEveryTestCapture) {
   if (system("command -v sha256sum >/dev/null 2>&1") != 0) GTEST_SKIP() << "SKIP: sha256sum not installed";
   for (const char* f : {"pcap_us_le.pcap", "pcap_ns_be.pcap", "pcapng_multi.pcapng", "pcap_truncated.pcap",
                         "pcapng_truncated.pcapng", "pcap_corrupt_caplen.pcap", "pcapng_header_only.pcapng"}) {
     SCOPED_TRACE(f);
-    const std::string want = SystemSha256(Data(f));
+    const std::string want = Sha256sumOf(Data(f));
     for (int stop_after : {-1, 0, 1}) {  // read everything / nothing / one record, then finish
       std::string err;
       auto r = CaptureReader::Open(Data(f), &err, /*hash=*/true);
@@ -71,7 +66,7 @@ TEST(CaptureSha256, StreamInputFromAPipe) {
   }
   ASSERT_EQ(write(fd, file.data(), file.size()), static_cast<ssize_t>(file.size()));
   close(fd);
-  const std::string want = SystemSha256(path);
+  const std::string want = Sha256sumOf(path);
   FILE* pipe = popen((std::string("cat ") + path).c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   const int saved = dup(0);

@@ -18,19 +18,14 @@
 #include <thread>
 #include <vector>
 
+#include "../common/sha256sum.hpp"
 #include "source/capture_reader.hpp"
 #include "source/digest_cache.hpp"
 
 namespace nfm {
 namespace {
 
-std::string SystemSha256(const std::string& path) {
-  FILE* p = popen(("sha256sum '" + path + "'").c_str(), "r");
-  char buf[128] = {};
-  if (!p || !fgets(buf, sizeof buf, p)) return "sha256sum failed";
-  pclose(p);
-  return std::string(buf, 64);
-}
+using nfm::testing::Sha256sumOf;
 
 struct TempDir {
   std::string path;
@@ -151,7 +146,7 @@ TEST(DigestCache, ReaderTakesTheDigestOfAnUnchangedFileFromTheCache) {
   // Only a file whose ctime is kSettleNs old is remembered.
   std::this_thread::sleep_for(std::chrono::nanoseconds(DigestCache::kSettleNs + 100'000'000));
   DigestCache cache(d.path + "/c");
-  const std::string want = SystemSha256(cap);
+  const std::string want = Sha256sumOf(cap);
   const auto hash_of = [&](bool read_all, uint64_t* bytes) {
     std::string err;
     auto r = CaptureReader::Open(cap, &err, /*hash=*/true, &cache);
@@ -179,7 +174,7 @@ TEST(DigestCache, ReaderTakesTheDigestOfAnUnchangedFileFromTheCache) {
   const struct timespec times[2] = {{0, UTIME_OMIT}, {old.mtime_ns / 1'000'000'000, old.mtime_ns % 1'000'000'000}};
   ASSERT_EQ(utimensat(AT_FDCWD, cap.c_str(), times, 0), 0);
   ASSERT_EQ(Stamp(cap).mtime_ns, old.mtime_ns);
-  const std::string want2 = SystemSha256(cap);
+  const std::string want2 = Sha256sumOf(cap);
   ASSERT_NE(want2, want);
   EXPECT_EQ(hash_of(true, &bytes), want2);
   EXPECT_FALSE(cache.Lookup(Stamp(cap), &hex)) << "a file changed less than 2 s ago is not remembered";
