@@ -66,9 +66,9 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
                  "offline, 1 for inputs under 256 MiB in all; " + SingleWorkerHelp() + ": 1 worker, "
                  "pipelined with reader and writer when > 1). Offline rows of N > 1 come in another order "
                  "than with 1 (the same for the same N; sort to compare). Offline, a capture file of 8 MiB and "
-                 "more is read ahead on a helper thread when there is a second CPU, except with --threads 1, "
-                 "which keeps the replay on one core (for many captures side by side; the manifest's input "
-                 "hash still has its own thread)")
+                 "more is read ahead on a helper thread when the workers leave a CPU free, except with "
+                 "--threads 1, which keeps the replay on one core (for many captures side by side; the "
+                 "manifest's input hash still has its own thread)")
       ->check(CLI::Range(1u, 64u))
       ->group("Source");
   auto* prog_on = app.add_flag("--progress", o.progress_on,

@@ -201,14 +201,14 @@ class Input {
   static constexpr uint64_t kMaxHashLag = 64u << 20;
   static constexpr uint64_t kReadAheadMin = 8u << 20;
 
-  // After the first bytes (read directly) showed an uncompressed capture. NFM_READ_AHEAD=0|1
-  // turns it off, or on for any regular file (tests, benchmarks).
+  // After the first bytes (read directly) showed an uncompressed capture (ReadAhead::Budget()
+  // says whether at all). NFM_READ_AHEAD=1 turns it on for any regular file (tests).
   void MaybeReadAhead() {
     const uint64_t size = src_.file_size();
     InputHasher* h = src_.hasher();
     if (size == 0 || eof_ || (h != nullptr && !h->reads_file())) return;
-    bool on = size >= kReadAheadMin && std::thread::hardware_concurrency() >= 2;
-    if (const char* e = std::getenv("NFM_READ_AHEAD"); e && *e) on = *e != '0';
+    bool on = size >= kReadAheadMin;
+    if (const char* e = std::getenv("NFM_READ_AHEAD"); e && *e) on = *e != '0';  // any size (tests)
     if (!on) return;
     ahead_stored_ = src_.stored_offset();
     ahead_ = ReadAhead::Start(src_.fd(), ahead_stored_);
