@@ -43,6 +43,7 @@ class InputHasher {
   InputHasher(const InputHasher&) = delete;
   InputHasher& operator=(const InputHasher&) = delete;
 
+  bool known() const noexcept { return known_; }  // Known(): no work left, no thread
   // Nothing to feed: it reads the file itself, or knows the digest already.
   bool reads_file() const noexcept { return file_fd_ >= 0 || known_; }
   // Fed hashers only: queues n bytes at p, which must stay unchanged until WaitFor(returned
