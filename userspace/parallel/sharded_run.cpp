@@ -28,6 +28,7 @@
 #include "engine/flow_table.hpp"
 #include "engine/ntl/ntl_engine.hpp"
 #include "parallel/flow_merge.hpp"
+#include "source/read_ahead.hpp"
 #include "parallel/flow_queue.hpp"
 #include "parallel/signal.hpp"
 #include "source/capture_set.hpp"
@@ -334,7 +335,9 @@ struct Worker {
     uint64_t next = 0;
     for (;;) {
       const uint32_t e = merger.wake.Epoch();
-      bool worked = false;
+      // The reading is serial (one worker at a time): copy the next input chunks in for it
+      // first, off its path (ReadAhead's cooperative mode; nothing when there is none).
+      bool worked = ReadAhead::TryFillAny();
       if (next < sh.produced.v.load(std::memory_order_acquire)) {
         const auto t0 = std::chrono::steady_clock::now();
         const InBatch& b = sh.ring[next % kRing];

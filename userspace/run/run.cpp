@@ -105,13 +105,18 @@ int Run(const Plan& plan, const CommonOptions& o, IpfixCliOptions& ipfix_opts, c
   // for small inputs (DefaultOfflineThreads).
   const unsigned cpus = AvailableCpus();
   const unsigned threads = o.threads ? o.threads : plan.live ? cpus : DefaultOfflineThreads(o.pcap, cpus);
-  // Offline reading ahead of large files on a helper thread (source/read_ahead.hpp) needs a
-  // CPU that no worker uses: not when told to use one core (--threads 1), and not when the
-  // workers take every CPU (2 workers and a reader thread on 2 CPUs: 10 % slower than 2 workers
-  // alone; a variant in which idle workers read ahead between batches was no faster, 2026-12-07).
-  // NFM_READ_AHEAD=0|1 (benchmarks) decides instead.
-  if (const char* e = std::getenv("NFM_READ_AHEAD"); !(e && *e))
-    ReadAhead::SetBudget(o.threads == 1 || threads >= cpus ? 0 : ReadAhead::kMaxActive);
+  // Offline reading ahead of large files (source/read_ahead.hpp): on a thread of its own when
+  // the workers leave a CPU free; when they take every CPU, by the sharded workers themselves
+  // before each batch (cooperative: a third thread queued behind two workers on 2 CPUs was 10 %
+  // slower than none, the workers' own read-ahead ~3 % faster, 2026-12-07); not at all when
+  // told to use one core (--threads 1) or on one CPU. NFM_READ_AHEAD=0|1 (benchmarks, tests:
+  // off, or on for every file) and NFM_READ_AHEAD_COOP=1 decide instead.
+  if (const char* e = std::getenv("NFM_READ_AHEAD"); !(e && *e)) {
+    ReadAhead::SetBudget(o.threads == 1 || cpus < 2 ? 0 : ReadAhead::kMaxActive);
+    ReadAhead::SetCooperative(threads >= cpus);
+  } else if (const char* c = std::getenv("NFM_READ_AHEAD_COOP"); c && *c == '1') {
+    ReadAhead::SetCooperative(true);
+  }
   // Outlives the run: the manifest (written when the CSV closes, after the run) reads it.
   live::LiveStatus status;
   RunContext ctx;

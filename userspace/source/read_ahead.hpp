@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
-// ReadAhead: a helper thread that reads a regular file with pread(2) into a small ring of
-// chunks ahead of the parser, so the kernel's copy of the next bytes (a fifth to a third of a
-// one-thread replay) runs on another core while the parser works on the current ones. The
-// parser takes the chunks in file order and parses them where the helper wrote them: each
-// chunk has kHeadroom bytes in front of its data, where the parser puts the unparsed tail of
-// the chunk before (a record that straddles two chunks), then gives the chunk before back.
+// ReadAhead: a regular file read with pread(2) into a small ring of chunks ahead of the
+// parser, so that the kernel's copy of the next bytes (a fifth to a quarter of a one-thread
+// replay) is off the parser's path. Who reads ahead: a helper thread of its own, or, in
+// cooperative mode (SetCooperative, for runs whose workers take every CPU), whoever calls
+// TryFillAny() (the sharded workers before each batch, while another worker holds the serial
+// reader), and the parser itself when nothing was read ahead. The parser takes the chunks in
+// file order and parses them where they were read: each chunk has kHeadroom bytes in front of
+// its data, where the parser puts the unparsed tail of the chunk before (a record that
+// straddles two chunks), then gives the chunk before back.
 // At most Budget() run in a process at once (kMaxActive by default; a merge of many files reads
 // the rest directly). A run that was told to use one core (--threads 1) sets it to 0.
-// One consuming thread; the helper thread is private. Memory: kSlots x (kHeadroom + kChunk).
+// One consuming thread per ReadAhead; TryFillAny from any thread; the helper thread is
+// private. Memory: kSlots x (kHeadroom + kChunk) each.
 #pragma once
 
 #include <atomic>
@@ -43,15 +47,24 @@ class ReadAhead {
   ReadAhead(const ReadAhead&) = delete;
   ReadAhead& operator=(const ReadAhead&) = delete;
 
-  // The next chunk in file order, waiting for the helper if needed. After the end chunk
-  // (n == 0) it returns the end chunk again. Valid until it is released.
+  // The next chunk in file order, waiting for the helper if needed (cooperative: reading it
+  // now when nobody did). After the end chunk (n == 0) it returns the end chunk again. Valid
+  // until it is released.
   const Chunk& Next();
+  // Cooperative ReadAheads (SetCooperative(true) before Start: no thread of their own): reads
+  // ahead one chunk of each that has a free slot and is not being filled right now. Never
+  // waits. Whether anything was read.
+  static bool TryFillAny();
+  static void SetCooperative(bool on) noexcept { cooperative_.store(on, std::memory_order_relaxed); }
   // Gives back the oldest chunk taken by Next and not given back yet.
   void Release();
 
  private:
   ReadAhead() = default;
   void Run();
+  bool FillOne();  // holds fill_mu_; false: no free slot or the end was read
+  bool threaded_ = false;
+  std::mutex fill_mu_;
   int fd_ = -1;
   uint64_t offset_ = 0;  // helper: the next byte to read
   std::unique_ptr<uint8_t[]> mem_;
@@ -64,6 +77,7 @@ class ReadAhead {
   bool stop_ = false;                                  // mu_
   bool consumer_waits_ = false, producer_waits_ = false;  // mu_: notify only a waiter
   static std::atomic<int> active_, budget_;
+  static std::atomic<bool> cooperative_;
 };
 
 }  // namespace nfm
