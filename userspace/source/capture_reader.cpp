@@ -241,18 +241,22 @@ class Input {
       if (held_) ahead_->Release();
       ahead_->Release();  // c
       held_ = false;
+      const ReadAhead::Chunk* end = nullptr;  // the end chunk (never released: safe to read)
       while (nb.size() < want) {
         c = &ahead_->Next();
-        if (c->n == 0) break;
+        if (c->n == 0) {
+          end = c;
+          break;
+        }
         ahead_stored_ += c->n;
         nb.insert(nb.end(), c->data, c->data + c->n);
-        ahead_->Release();
+        ahead_->Release();  // c may be refilled from now on: not read again
       }
       big_.swap(nb);
       base_ = big_.data();
       pos_ = 0;
       end_ = big_.size();
-      if (c->n == 0) EndAhead(*c, want);
+      if (end != nullptr) EndAhead(*end, want);
     }
     WaitForFileHasher();
     return std::min(want, end_ - pos_);
