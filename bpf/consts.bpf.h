@@ -55,8 +55,10 @@
 #define NFM_MAX_MPLS		6	/* MPLS label stack entries */
 #define NFM_MAX_IPV6_EXT	6	/* IPv6 extension headers */
 
-/* Bytes one event occupies in a ring: BPF_RINGBUF_HDR_SZ (8) + the 64-byte event. */
+/* Bytes one event occupies in a ring: BPF_RINGBUF_HDR_SZ (8) + the 72-byte event; with the
+ * tunnel trailer (struct nfm_pkt_event_tun) 8 + 112. */
 #define NFM_RB_RECORD_SZ	(8 + sizeof(struct nfm_pkt_event))
+#define NFM_RB_TUN_RECORD_SZ	(8 + sizeof(struct nfm_pkt_event_tun))
 
 /* TC: bytes made linear with bpf_skb_pull_data() before parsing (all headers we read). */
 #define NFM_TC_PULL_LEN		256

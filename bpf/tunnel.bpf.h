@@ -12,6 +12,8 @@
 
 /* Set by user space between open and load. */
 const volatile __u8 nfm_tunnel_inner = 0;	/* 1: decapsulate (--tunnel inner) */
+/* 1: a decapsulated packet's record carries a struct nfm_tunnel_trailer (--where-columns tunnel) */
+const volatile __u8 nfm_tunnel_trailer = 0;
 /* UDP destination ports that carry VXLAN, host order; 0 = unused slot (--vxlan-port). */
 const volatile __u16 nfm_vxlan_ports[NFM_MAX_VXLAN_PORTS] = { 4789, 8472 };
 
@@ -23,13 +25,7 @@ const volatile __u16 nfm_vxlan_ports[NFM_MAX_VXLAN_PORTS] = { 4789, 8472 };
  * trunc_l2). At tc only the first NFM_TC_PULL_LEN bytes are linear anyway. */
 #define NFM_MAX_INNER_OFF	512
 
-/* Tunnel kinds, internal to this file (the event does not carry them). */
-#define NFM_TUNNEL_NONE		0
-#define NFM_TUNNEL_VXLAN	1
-#define NFM_TUNNEL_GENEVE	2
-#define NFM_TUNNEL_GTPU		3
-#define NFM_TUNNEL_GRE		4
-#define NFM_TUNNEL_IPIP		5
+/* Tunnel kinds: NFM_TUNNEL_* (include/nfm/event.h), also the trailer's type. */
 
 /* The tunnel the outer packet announces, NFM_TUNNEL_NONE if none (run on every packet). */
 static __always_inline __u8 nfm_tunnel_of(const struct nfm_pkt_event *ev)
@@ -91,11 +87,14 @@ static __always_inline int nfm_parse_inner_l2(void **cur, void *data_end)
  *   IP in IP the inner IP header right after the outer one (protocol 4: IPv4, 41: IPv6)
  * Returns 0 with *inner_off (frame offset of the inner frame) and *inner_proto (its type, see
  * nfm_parse_inner), 1 when the header is not one we open (the outer event stays), 2 when the
- * packet announces no tunnel, or -reason (no event). */
+ * packet announces no tunnel, or -reason (no event). On 0, *tt gets the tunnel's kind, its
+ * outer addresses (ev's, still the outer packet) and the VNI / TEID / GRE key if it has one. */
 static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 					     const struct nfm_pkt_event *ev, __u32 *inner_off,
-					     __u32 *inner_proto)
+					     __u32 *inner_proto, struct nfm_tunnel_trailer *tt)
 {
+	__u32 id = 0;
+	__u8 has_id = 0;
 	__u32 off, len;
 	__be16 proto = 0;	/* 0: an IP packet, family by version nibble */
 	__u8 kind, *t;
@@ -117,6 +116,8 @@ static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 			return -NFM_CNT_TRUNC_L2;
 		if (!(t[0] & 0x08))
 			return 1;
+		id = (__u32)t[4] << 16 | (__u32)t[5] << 8 | t[6];
+		has_id = 1;
 		cur = t + 8;
 		proto = bpf_htons(NFM_ETH_P_TEB);
 		break;
@@ -126,6 +127,8 @@ static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 			return -NFM_CNT_TRUNC_L2;
 		if (t[0] >> 6)
 			return 1;
+		id = (__u32)t[4] << 16 | (__u32)t[5] << 8 | t[6];
+		has_id = 1;
 		proto = *(__be16 *)(t + 2);
 		cur = t + 8 + (t[0] & 0x3f) * 4;
 		break;
@@ -138,6 +141,8 @@ static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 			return -NFM_CNT_TRUNC_L2;
 		if ((t[0] >> 5) != 1 || !(t[0] & 0x10) || t[1] != 0xff)
 			return 1;
+		id = bpf_ntohl(*(__be32 *)(t + 4));
+		has_id = 1;
 		cur = t + 8;
 		if (t[0] & 0x07) {
 			__u8 *o = cur;
@@ -173,6 +178,14 @@ static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 		if ((t[0] & 0x40) || (t[1] & 0x07))
 			return 1;
 		proto = *(__be16 *)(t + 2);
+		if (t[0] & 0x20) {	/* K: the key follows the checksum word (C) */
+			__u8 *k = t + 4 + ((t[0] & 0x80) ? 4 : 0);
+
+			if ((void *)(k + 4) > data_end)
+				return -NFM_CNT_TRUNC_L2;
+			id = bpf_ntohl(*(__be32 *)k);
+			has_id = 1;
+		}
 		cur = t + 4 + ((t[0] & 0x80) ? 4 : 0) + ((t[0] & 0x20) ? 4 : 0) + ((t[0] & 0x10) ? 4 : 0);
 		break;
 	case NFM_TUNNEL_IPIP:
@@ -187,6 +200,13 @@ static __always_inline int nfm_tunnel_header(void *data, void *data_end,
 		return -NFM_CNT_UNSUPPORTED_ENCAP;
 	*inner_off = cur - data;
 	*inner_proto = proto;
+	if (tt) {
+		__builtin_memcpy(tt->outer_saddr, ev->saddr, 16);
+		__builtin_memcpy(tt->outer_daddr, ev->daddr, 16);
+		tt->id = id;
+		tt->type = kind;
+		tt->has_id = has_id;
+	}
 	return 0;
 }
 
@@ -264,8 +284,10 @@ __noinline int nfm_inner_tc(struct __sk_buff *skb, struct nfm_pkt_event *ev, __u
 			       (__be16)proto);
 }
 
-/* ret of nfm_tunnel_header or of the inner parse: count it; deliver unless -reason. */
-static __always_inline int nfm_decap_finish(int ret, struct nfm_pkt_event *ev, __u32 pkt_slot,
+/* ret of nfm_tunnel_header or of the inner parse: count it; deliver unless -reason, a
+ * decapsulated packet with the trailer tt when rodata nfm_tunnel_trailer asks for it. */
+static __always_inline int nfm_decap_finish(int ret, struct nfm_pkt_event *ev,
+					    const struct nfm_tunnel_trailer *tt, __u32 pkt_slot,
 					    __u32 gso_segs, __u32 gso_size)
 {
 	if (ret < 0) {
@@ -276,37 +298,40 @@ static __always_inline int nfm_decap_finish(int ret, struct nfm_pkt_event *ev, _
 		nfm_count(NFM_CNT_DECAP, 1);
 	else if (ret == 1)
 		nfm_count(NFM_CNT_TUNNEL_KEPT, 1);
-	return nfm_deliver(ev, pkt_slot, gso_segs, gso_size);
+	return nfm_deliver(ev, ret == 0 && nfm_tunnel_trailer ? tt : NULL, pkt_slot, gso_segs,
+			   gso_size);
 }
 
 __noinline int nfm_decap_xdp(struct xdp_md *ctx, struct nfm_pkt_event *ev, __u32 pkt_slot,
 			     __u32 gso_segs, __u32 gso_size)
 {
+	struct nfm_tunnel_trailer tt = {};
 	__u32 inner_off = 0, proto = 0;
 	int ret;
 
 	if (!ctx || !ev)
 		return 0;
 	ret = nfm_tunnel_header((void *)(long)ctx->data, (void *)(long)ctx->data_end, ev,
-				&inner_off, &proto);
+				&inner_off, &proto, nfm_tunnel_trailer ? &tt : NULL);
 	if (ret == 0)
 		ret = nfm_inner_xdp(ctx, ev, inner_off, proto);
-	return nfm_decap_finish(ret, ev, pkt_slot, gso_segs, gso_size);
+	return nfm_decap_finish(ret, ev, &tt, pkt_slot, gso_segs, gso_size);
 }
 
 __noinline int nfm_decap_tc(struct __sk_buff *skb, struct nfm_pkt_event *ev, __u32 pkt_slot,
 			    __u32 gso_segs, __u32 gso_size)
 {
+	struct nfm_tunnel_trailer tt = {};
 	__u32 inner_off = 0, proto = 0;
 	int ret;
 
 	if (!skb || !ev)
 		return 0;
 	ret = nfm_tunnel_header((void *)(long)skb->data, (void *)(long)skb->data_end, ev,
-				&inner_off, &proto);
+				&inner_off, &proto, nfm_tunnel_trailer ? &tt : NULL);
 	if (ret == 0)
 		ret = nfm_inner_tc(skb, ev, inner_off, proto);
-	return nfm_decap_finish(ret, ev, pkt_slot, gso_segs, gso_size);
+	return nfm_decap_finish(ret, ev, &tt, pkt_slot, gso_segs, gso_size);
 }
 
 #endif /* NFM_TUNNEL_BPF_H */

@@ -63,6 +63,33 @@ struct nfm_pkt_event {
 			    * ACK set), 0 if no TCP header was read */
 };
 
+/* Tunnel trailer (--tunnel inner with --where-columns tunnel, rodata nfm_tunnel_trailer): the
+ * record of a decapsulated packet is then a struct nfm_pkt_event_tun (112 bytes: the event, then
+ * this trailer); every other record stays a bare 72-byte nfm_pkt_event, and without the option
+ * no record carries one. The record length tells them apart (no info bit is free: bits 5..7
+ * hold the version); a consumer takes 72 and 112 and counts any other length as undecodable.
+ * tunnel values: the nfm::TunnelType codes (engine/packet.hpp, asserted in live/event_decode.hpp). */
+#define NFM_TUNNEL_NONE		0
+#define NFM_TUNNEL_VXLAN	1
+#define NFM_TUNNEL_GENEVE	2
+#define NFM_TUNNEL_GTPU		3
+#define NFM_TUNNEL_GRE		4
+#define NFM_TUNNEL_IPIP		5
+
+struct nfm_tunnel_trailer {
+	__u8 outer_saddr[16]; /* network order; IPv4 as ::ffff:a.b.c.d: the outer (tunnel) packet's */
+	__u8 outer_daddr[16]; /* network order; IPv4 as ::ffff:a.b.c.d */
+	__u32 id;             /* host order: VXLAN/Geneve VNI (24 bits), GTP-U TEID, GRE key; 0 if none */
+	__u8 type;            /* NFM_TUNNEL_VXLAN .. NFM_TUNNEL_IPIP (never NONE in a record) */
+	__u8 has_id;          /* 1: id is the header's (GRE without K and IP in IP: 0) */
+	__u16 _pad;           /* 0 */
+};
+
+struct nfm_pkt_event_tun {
+	struct nfm_pkt_event ev;
+	struct nfm_tunnel_trailer tun;
+};
+
 /* Per-CPU counter slots (BPF_MAP_TYPE_PERCPU_ARRAY "nfm_counters", key = enum value,
  * value = __u64). User space sums the CPUs and exports them as metrics. A new slot needs an
  * entry in kCounterTable (include/nfm/counter_table.hpp); tests/unit/counter_table_test
@@ -128,5 +155,17 @@ NFM_ASSERT_OFF(info, 63);
 NFM_ASSERT_OFF(tcp_seq, 64);
 NFM_ASSERT_OFF(tcp_ack, 68);
 NFM_STATIC_ASSERT((NFM_MAX_RINGS & (NFM_MAX_RINGS - 1)) == 0, "rings: power of two");
+#define NFM_ASSERT_TRAILER_OFF(field, off) \
+	NFM_STATIC_ASSERT(__builtin_offsetof(struct nfm_pkt_event_tun, field) == (off), \
+			  "nfm_pkt_event_tun." #field " moved")
+NFM_STATIC_ASSERT(sizeof(struct nfm_tunnel_trailer) == 40, "nfm_tunnel_trailer must be 40 bytes");
+NFM_STATIC_ASSERT(sizeof(struct nfm_pkt_event_tun) == 112, "nfm_pkt_event_tun must be 112 bytes");
+NFM_ASSERT_TRAILER_OFF(ev, 0);
+NFM_ASSERT_TRAILER_OFF(tun.outer_saddr, 72);
+NFM_ASSERT_TRAILER_OFF(tun.outer_daddr, 88);
+NFM_ASSERT_TRAILER_OFF(tun.id, 104);
+NFM_ASSERT_TRAILER_OFF(tun.type, 108);
+NFM_ASSERT_TRAILER_OFF(tun.has_id, 109);
+NFM_ASSERT_TRAILER_OFF(tun._pad, 110);
 
 #endif /* NFM_EVENT_H */

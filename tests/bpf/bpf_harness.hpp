@@ -31,6 +31,7 @@ struct BpfConfig {
   uint32_t wakeup_bytes = NFM_WAKEUP_BYTES_DEFAULT;
   uint8_t enable_tc = 1;
   uint8_t tunnel_inner = 0;                    // rodata nfm_tunnel_inner (--tunnel inner)
+  uint8_t tunnel_trailer = 0;                  // rodata nfm_tunnel_trailer (--where-columns tunnel)
   uint16_t extra_vxlan_port = 0;               // a third nfm_vxlan_ports entry, 0 = none
   uint8_t dedup = 0;                           // rodata nfm_dedup_on (--dedup)
 };
@@ -38,6 +39,8 @@ struct BpfConfig {
 struct GotEvent {
   uint32_t ring = 0;
   nfm_pkt_event ev{};
+  bool has_trailer = false;    // a 112-byte nfm_pkt_event_tun record
+  nfm_tunnel_trailer tun{};    // its trailer
 };
 
 using CounterArray = std::array<uint64_t, NFM_CNT_MAX>;
@@ -59,6 +62,7 @@ class BpfHarness {
     h->skel_->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
     h->skel_->rodata->nfm_enable_tc = cfg.enable_tc;
     h->skel_->rodata->nfm_tunnel_inner = cfg.tunnel_inner;
+    h->skel_->rodata->nfm_tunnel_trailer = cfg.tunnel_trailer;
     h->skel_->rodata->nfm_vxlan_ports[2] = cfg.extra_vxlan_port;
     h->skel_->rodata->nfm_dedup_on = cfg.dedup;
     int rc = nfm_bpf__load(h->skel_);
@@ -176,13 +180,17 @@ class BpfHarness {
 
   static int OnSample(void* ctx, void* data, size_t size) noexcept {
     auto* c = static_cast<Ctx*>(ctx);
-    if (size != sizeof(nfm_pkt_event)) {
+    if (size != sizeof(nfm_pkt_event) && size != sizeof(nfm_pkt_event_tun)) {
       ++c->self->bad_samples_;
       return 0;
     }
     GotEvent g;
     g.ring = c->ring;
     std::memcpy(&g.ev, data, sizeof(g.ev));
+    if (size == sizeof(nfm_pkt_event_tun)) {
+      g.has_trailer = true;
+      std::memcpy(&g.tun, static_cast<const uint8_t*>(data) + offsetof(nfm_pkt_event_tun, tun), sizeof(g.tun));
+    }
     c->self->got_.push_back(g);
     return 0;
   }

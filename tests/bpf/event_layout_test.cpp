@@ -149,4 +149,59 @@ TEST(EventLayout, EveryByteChangesExactlyItsField) {
   EXPECT_EQ(e.info >> NFM_INFO_VERSION_SHIFT, 3);
 }
 
+// The tunnel trailer (--where-columns tunnel): a 112-byte record, the event then 40 bytes.
+static_assert(std::is_trivially_copyable_v<nfm_pkt_event_tun>);
+static_assert(std::is_standard_layout_v<nfm_pkt_event_tun>);
+static_assert(std::has_unique_object_representations_v<nfm_pkt_event_tun>, "hidden padding");
+static_assert(offsetof(nfm_pkt_event_tun, tun) == sizeof(nfm_pkt_event), "the trailer follows the event");
+static_assert(offsetof(nfm_tunnel_trailer, outer_saddr) == 0 && offsetof(nfm_tunnel_trailer, outer_daddr) == 16 &&
+              offsetof(nfm_tunnel_trailer, id) == 32 && offsetof(nfm_tunnel_trailer, type) == 36 &&
+              offsetof(nfm_tunnel_trailer, has_id) == 37 && offsetof(nfm_tunnel_trailer, _pad) == 38);
+
+// A VXLAN trailer, as the little-endian BPF program writes it after the golden event.
+constexpr unsigned char kGoldenTrailer[40] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,        // 72 outer_saddr ::ffff:
+    192, 168, 56, 11,                                // 84   192.168.56.11
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,        // 88 outer_daddr ::ffff:
+    192, 168, 56, 12,                                // 100  192.168.56.12
+    0x2a, 0x00, 0x00, 0x00,                          // 104 id = 42 (host)
+    NFM_TUNNEL_VXLAN,                                // 108 type
+    1,                                               // 109 has_id
+    0, 0,                                            // 110 _pad
+};
+
+TEST(EventLayout, GoldenTrailerDecode) {
+  unsigned char rec[112];
+  std::memcpy(rec, kGolden, 72);
+  std::memcpy(rec + 72, kGoldenTrailer, 40);
+  nfm_pkt_event_tun r;
+  std::memcpy(&r, rec, sizeof r);
+  EXPECT_EQ(std::memcmp(&r.ev, kGolden, 72), 0);
+  const unsigned char s[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 56, 11};
+  const unsigned char d[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 56, 12};
+  EXPECT_EQ(std::memcmp(r.tun.outer_saddr, s, 16), 0);
+  EXPECT_EQ(std::memcmp(r.tun.outer_daddr, d, 16), 0);
+  EXPECT_EQ(r.tun.id, 42u);
+  EXPECT_EQ(r.tun.type, NFM_TUNNEL_VXLAN);
+  EXPECT_EQ(r.tun.has_id, 1);
+  EXPECT_EQ(r.tun._pad, 0);
+  // Every trailer byte belongs to the field the contract says: flipping it changes that field only.
+  const int starts[] = {72, 88, 104, 108, 109, 110};
+  for (int byte = 72; byte < 112; ++byte) {
+    unsigned char f[112];
+    std::memcpy(f, rec, 112);
+    f[byte] ^= 0xa5;
+    nfm_pkt_event_tun x;
+    std::memcpy(&x, f, sizeof x);
+    int owner = 0;
+    while (owner + 1 < 6 && byte >= starts[owner + 1]) ++owner;
+    EXPECT_EQ(std::memcmp(x.tun.outer_saddr, r.tun.outer_saddr, 16) != 0, owner == 0) << byte;
+    EXPECT_EQ(std::memcmp(x.tun.outer_daddr, r.tun.outer_daddr, 16) != 0, owner == 1) << byte;
+    EXPECT_EQ(x.tun.id != r.tun.id, owner == 2) << byte;
+    EXPECT_EQ(x.tun.type != r.tun.type, owner == 3) << byte;
+    EXPECT_EQ(x.tun.has_id != r.tun.has_id, owner == 4) << byte;
+    EXPECT_EQ(x.tun._pad != r.tun._pad, owner == 5) << byte;
+  }
+}
+
 }  // namespace

@@ -585,6 +585,69 @@ TEST_P(NfmBpf, TunnelOuterByDefault) {
                kOuterA, kOuterB, 40000, 4789, 17, 34, 8, 72));
 }
 
+// --where-columns tunnel (rodata nfm_tunnel_trailer): a decapsulated packet's record is 112 bytes,
+// its trailer the outer addresses and VNI / TEID / GRE key; every other record stays 72 bytes.
+TEST_P(NfmBpf, TunnelTrailer) {
+  BpfConfig cfg = TunnelConfig();
+  cfg.tunnel_trailer = 1;
+  LOAD_OR_SKIP(h, cfg);
+  struct Want {
+    const char* what;
+    std::vector<uint8_t> frame;
+    bool trailer;
+    uint8_t type;
+    uint8_t has_id;
+    uint32_t id;
+  };
+  const std::vector<Want> cases = {
+      {"vxlan", UdpTunnel(4789).Raw({0x08, 0, 0, 0, 0x12, 0x34, 0x56, 0}).Eth().IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+       true, NFM_TUNNEL_VXLAN, 1, 0x123456},
+      {"geneve", UdpTunnel(6081).Raw({0, 0, 0x08, 0x00, 0, 0, 9, 0}).IPv4(kA4, kB4).Udp(7, 8).Bytes(), true,
+       NFM_TUNNEL_GENEVE, 1, 9},
+      {"gtpu", UdpTunnel(2152).Raw({0x34, 0xff, 0, 32, 0, 0, 0x10, 1, 0, 0, 0, 0x85, 0x01, 0x10, 0x09, 0x00})
+                   .IPv4(kA4, kB4).Tcp(9, 10, kAck, 4).Bytes(),
+       true, NFM_TUNNEL_GTPU, 1, 0x1001},
+      {"gre_key", PacketBuilder().Eth().IPv4(kOuterA, kOuterB).SetIpProto(47)
+                      .Raw({0x20, 0, 0x08, 0x00, 0, 0, 0x30, 0x39}).IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+       true, NFM_TUNNEL_GRE, 1, 0x3039},
+      {"gre_csum_key", PacketBuilder().Eth().IPv4(kOuterA, kOuterB).SetIpProto(47)
+                           .Raw({0xa0, 0, 0x08, 0x00, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}).IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+       true, NFM_TUNNEL_GRE, 1, 0xdeadbeef},
+      {"gre_no_key", PacketBuilder().Eth().IPv4(kOuterA, kOuterB).SetIpProto(47).Raw({0, 0, 0x08, 0x00})
+                         .IPv4(kA4, kB4).Udp(1, 2).Bytes(),
+       true, NFM_TUNNEL_GRE, 0, 0},
+      {"ipip", PacketBuilder().Eth().IPv4(kOuterA, kOuterB).IPv4(kA4, kB4).Udp(11, 12).Bytes(), true, NFM_TUNNEL_IPIP,
+       0, 0},
+      {"vxlan_no_i_flag", UdpTunnel(4789).Raw(Vxlan(0)).Eth().IPv4(kA4, kB4).Udp(1, 2).Bytes(), false, 0, 0, 0},
+      {"plain_udp", V4().Udp(1000, 53).Payload(20).Bytes(), false, 0, 0, 0},
+  };
+  const auto outer_a = Addr(kOuterA), outer_b = Addr(kOuterB);
+  for (const Want& w : cases) {
+    SCOPED_TRACE(w.what);
+    int verdict = 0;
+    ASSERT_EQ(h->Run(GetParam(), w.frame, &verdict), 0);
+    const auto got = h->Drain();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].has_trailer, w.trailer);
+    EXPECT_EQ(h->bad_samples(), 0u);
+    if (!w.trailer) continue;
+    const nfm_tunnel_trailer& t = got[0].tun;
+    EXPECT_EQ(t.type, w.type);
+    EXPECT_EQ(t.has_id, w.has_id);
+    EXPECT_EQ(t.id, w.id);
+    EXPECT_EQ(t._pad, 0);
+    EXPECT_EQ(std::memcmp(t.outer_saddr, outer_a.data(), 16), 0);
+    EXPECT_EQ(std::memcmp(t.outer_daddr, outer_b.data(), 16), 0);
+  }
+  // Without the trailer option the same tunnelled frame gives a bare 72-byte event.
+  LOAD_OR_SKIP(h2, TunnelConfig());
+  int verdict = 0;
+  ASSERT_EQ(h2->Run(GetParam(), cases[0].frame, &verdict), 0);
+  const auto got = h2->Drain();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(got[0].has_trailer);
+}
+
 // Every cut of tunnelled frames: pass, exactly one outcome, never more than one event.
 TEST_P(NfmBpf, TunnelTruncationSweep) {
   LOAD_OR_SKIP(h, TunnelConfig());
@@ -932,7 +995,7 @@ TEST(NfmBpfConfig, DisabledTcIsANoOp) {
 // program within 20 % of the limit.
 TEST(NfmBpfVerifier, ComplexityStaysBelowTheLimit) {
   uint32_t worst = 0;
-  for (uint8_t tunnel : {0, 1}) {
+  for (uint8_t tunnel : {0, 1, 2}) {  // 2: inner with the tunnel trailer
   for (uint32_t sample_n : {1u, 4u}) {
     for (uint32_t rings : {1u, 2u, static_cast<uint32_t>(NFM_MAX_RINGS)}) {
       for (uint8_t dedup : {uint8_t{0}, uint8_t{1}}) {
@@ -941,7 +1004,8 @@ TEST(NfmBpfVerifier, ComplexityStaysBelowTheLimit) {
         cfg.rings = rings;
         cfg.dedup = dedup;
         cfg.ring_bytes = 4096;
-        cfg.tunnel_inner = tunnel;
+        cfg.tunnel_inner = tunnel ? 1 : 0;
+        cfg.tunnel_trailer = tunnel == 2 ? 1 : 0;
         cfg.extra_vxlan_port = tunnel ? 9999 : 0;
         LOAD_OR_SKIP(h, cfg);
         bpf_program* prog;
@@ -950,7 +1014,7 @@ TEST(NfmBpfVerifier, ComplexityStaysBelowTheLimit) {
           uint32_t len = sizeof(info);
           ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
           std::printf("verifier: %-15s tunnel=%s sample_n=%u rings=%-2u dedup=%u %u instructions processed\n",
-                      bpf_program__name(prog), tunnel ? "inner" : "outer", sample_n, rings, dedup, info.verified_insns);
+                      bpf_program__name(prog), tunnel == 2 ? "trailer" : tunnel ? "inner" : "outer", sample_n, rings, dedup, info.verified_insns);
           ASSERT_GT(info.verified_insns, 0u) << "kernel does not report verified_insns";
           EXPECT_LT(info.verified_insns, 800000u)
               << bpf_program__name(prog) << " tunnel=" << int(tunnel) << " sample_n=" << sample_n << " rings=" << rings

@@ -70,6 +70,15 @@ REFUSED = [
     (["--profile", "ntl"], ["--tunnel", "inner"], ["--tunnel inner", "--profile ntl"]),
     (["--profile", "cic"], ["--snapshot-interval", "1"],
      ["--snapshot-interval", "--profile cic", "--profile corrected --feature-set cic"]),
+    # The tunnel columns describe what --tunnel inner opens: refused where it is, and without it.
+    (["--profile", "nfm2022"], ["--where-columns", "tunnel"], ["--where-columns tunnel", "--profile nfm2022", "corrected"]),
+    (["--profile", "cic"], ["--where-columns", "tunnel"],
+     ["--where-columns tunnel", "--profile cic", "--profile corrected --feature-set cic"]),
+    (["--profile", "ntl"], ["--where-columns", "node,tunnel"], ["--where-columns tunnel", "--profile ntl"]),
+    (["--profile", "corrected"], ["--where-columns", "tunnel"], ["--where-columns tunnel", "add --tunnel inner"]),
+    (["--feature-set", "cic"], ["--where-columns", "tunnel", "--tunnel", "outer"],
+     ["--where-columns tunnel", "add --tunnel inner"]),
+    (["--feature-set", "ntl"], ["--where-columns", "iface,tunnel"], ["--where-columns tunnel", "add --tunnel inner"]),
 ]
 
 # The same options with rows that read them: accepted.
@@ -81,6 +90,9 @@ ACCEPTED = [
     ["--profile", "nfm2022", "--idle-timeout", "30", "--active-timeout", "60", "--activity-threshold", "2"],
     ["--profile", "ntl", "--idle-timeout", "30", "--ntl-max-packets", "16"],
     ["--profile", "cic", "--max-flows", "1000"],
+    ["--tunnel", "inner", "--where-columns", "tunnel"],
+    ["--feature-set", "cic", "--tunnel", "inner", "--where-columns", "node,tunnel"],
+    ["--feature-set", "ntl", "--tunnel", "inner", "--where-columns", "tunnel"],
 ]
 
 

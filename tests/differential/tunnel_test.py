@@ -19,6 +19,10 @@ key / sequence / checksum and 0x6558, IP in IP 4in4 6in4 4in6 6in6) and any capt
     The sharded replay (--threads 2) must give the same flows.
   * nfm-xdp with no tunnel option and with --tunnel outer must write the same bytes, with
     tshark's outer packet counts per 5-tuple (the tunnel is one flow).
+  * --where-columns tunnel: every inner flow's tunnel_type, tunnel_src, tunnel_dst, tunnel_id are
+    those of its first packet as tshark dissects it (the outermost IP header's addresses, oriented
+    like the flow; vxlan.vni, geneve.vni, gtp.teid, gre.key, empty without one); a flow that came
+    through no tunnel has four empty fields. --threads 2 and --json give the same values.
   * the reference profiles refuse --tunnel inner (exit 1, a message naming --tunnel).
 Exit 0 pass, 1 fail, 77 skipped (no tshark). Without ../shared a loud note is printed and
 tests/data is still checked.
@@ -127,6 +131,140 @@ def our_flows(binary: str, cap: Path, args: list[str], out: Path):
     return flows, res, data
 
 
+TUNNEL_ID_FIELDS = {"vxlan": "vxlan.vni", "geneve": "geneve.vni", "gtp": "gtp.teid", "gre": "gre.key"}
+TUNNEL_WORD = {"vxlan": "vxlan", "geneve": "geneve", "gtp": "gtpu", "gre": "gre"}
+TUNNEL_COLS = ["tunnel_type", "tunnel_src", "tunnel_dst", "tunnel_id"]
+
+
+def tshark_tunnels(tshark: str, cap: Path):
+    """{canonical inner key: (type, outer src, outer dst, id)} of each inner flow's first packet,
+    outer addresses oriented like the flow (its first packet's inner source is the flow's src)."""
+    fields = FIELDS + list(TUNNEL_ID_FIELDS.values())
+    cmd = [tshark, "-n", "-r", str(cap), "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+           "-d", "udp.port==8472,vxlan", "-d", f"udp.port=={EXTRA_VXLAN},vxlan",
+           "-T", "fields", "-E", "occurrence=a", "-E", "separator=|", "-E", "aggregator=,"]
+    for f in fields:
+        cmd += ["-e", f]
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600, check=False)
+    first: dict = {}
+    for line in res.stdout.decode(errors="replace").splitlines():
+        parts = line.split("|")
+        if len(parts) != len(fields):
+            continue
+        v = {k: (p.split(",") if p else []) for k, p in zip(fields, parts)}
+        toks = v["frame.protocols"][0].split(":")
+        ips = [i for i, t in enumerate(toks) if t in ("ip", "ipv6")]
+        if not ips or any(t in TUNNEL_TOKENS for t in toks[ips[-1] + 1:-1]):
+            continue
+        key, (src_ip, src_port), _ = frame_key(v, toks, ips[-1])
+        if key in first:
+            continue
+        if len(ips) == 1:
+            first[key] = ("", "", "", "")
+            continue
+        o = ips[0]
+        fam_n = sum(1 for t in toks[:o] if t == toks[o])
+        osrc = v["ip.src" if toks[o] == "ip" else "ipv6.src"][fam_n]
+        odst = v["ip.dst" if toks[o] == "ip" else "ipv6.dst"][fam_n]
+        kind = next((t for t in toks[o + 1:ips[1]] if t in TUNNEL_ID_FIELDS), None)
+        word = TUNNEL_WORD[kind] if kind else "ipip"
+        ident = ""
+        if kind and v[TUNNEL_ID_FIELDS[kind]]:
+            ident = str(int(v[TUNNEL_ID_FIELDS[kind]][0], 0))
+        # Oriented like the flow: the flow's src is the canonical key's endpoint that sent this
+        # first packet (our CSV names it src_ip/src_port); stored per sender, oriented later.
+        first[key] = (word, nfmtest.canon_ip(osrc), nfmtest.canon_ip(odst), ident, (nfmtest.canon_ip(src_ip), src_port))
+    return first
+
+
+def our_tunnel_rows(binary: str, cap: Path, args: list[str], out: Path, json_out: bool = False):
+    """[(canonical key, flow src endpoint, (type, src, dst, id))] per row, in row order."""
+    if out.exists():
+        out.unlink()
+    res = nfmtest.run_tool(binary, ["--pcap", str(cap), "--no-manifest", "-q",
+                                    "--json" if json_out else "--csv", str(out)] + args)
+    rows = []
+    if json_out:
+        import json
+        recs = [json.loads(x) for x in out.read_text().splitlines() if x.strip()] if out.exists() else []
+        for r in recs:
+            pr = r["protocol"]
+            proto = nfmtest.PROTO_NUM.get(pr) or int(pr)
+            key = nfmtest.canon_5tuple(r["src_ip"], int(r["src_port"]), r["dst_ip"], int(r["dst_port"]), proto)
+            vals = tuple("" if r.get(c) is None else str(r[c]) for c in TUNNEL_COLS)
+            rows.append((key, (nfmtest.canon_ip(r["src_ip"]), int(r["src_port"])), vals))
+        return rows, res
+    header, body, _ = nfmtest.read_csv_text(out.read_bytes() if out.exists() else b"")
+    if not body:
+        return rows, res
+    ix = {c: i for i, c in enumerate(header)}
+    for ours, cic in (("src_ip", "Src IP"), ("src_port", "Src Port"), ("dst_ip", "Dst IP"), ("dst_port", "Dst Port"),
+                      ("protocol", "Protocol")):
+        if ours not in ix and cic in ix:  # the cic layout
+            ix[ours] = ix[cic]
+    if any(c not in ix for c in TUNNEL_COLS):
+        return [("missing tunnel columns", None, header[-6:])], res
+    for r in body:
+        pr = r[ix["protocol"]]
+        proto = nfmtest.PROTO_NUM.get(pr) or int(pr)
+        key = nfmtest.canon_5tuple(r[ix["src_ip"]], int(r[ix["src_port"]]), r[ix["dst_ip"]], int(r[ix["dst_port"]]), proto)
+        vals = tuple(r[ix[c]] for c in TUNNEL_COLS)
+        vals = (vals[0], nfmtest.canon_ip(vals[1]) if vals[1] else "", nfmtest.canon_ip(vals[2]) if vals[2] else "", vals[3])
+        rows.append((key, (nfmtest.canon_ip(r[ix["src_ip"]]), int(r[ix["src_port"]])), vals))
+    return rows, res
+
+
+def check_tunnel_columns(tshark: str, binary: str, cap: Path, tmp: Path) -> list[str]:
+    msgs = []
+    want = tshark_tunnels(tshark, cap)
+    base = ["--tunnel", "inner", "--vxlan-port", str(EXTRA_VXLAN), "--where-columns", "tunnel"]
+    rows, res = our_tunnel_rows(binary, cap, base, tmp / "tun.csv")
+    if res.returncode != 0:
+        return [f"  --where-columns tunnel: {nfmtest.describe_rc(res.returncode)}: {res.stderr.decode()[-300:]}"]
+    if rows and rows[0][1] is None:
+        return [f"  --where-columns tunnel: no tunnel columns in the header (ends {rows[0][2]})"]
+    seen = set()
+    n_tunnelled = 0
+    for key, src_ep, vals in rows:
+        if key in seen:
+            continue  # a later row of the same 5-tuple (timeouts): checked on its first row only
+        seen.add(key)
+        w = want.get(key)
+        if w is None:
+            msgs.append(f"  tunnel columns: {fmt(key)} unknown to tshark")
+            continue
+        if w[0]:
+            n_tunnelled += 1
+            word, osrc, odst, ident, sender = w
+            if sender != src_ep:
+                osrc, odst = odst, osrc
+            w = (word, osrc, odst, ident)
+        if vals != w:
+            msgs.append(f"  tunnel columns {fmt(key)}: tshark {w} ours {vals}")
+    if want and not n_tunnelled:
+        msgs.append("  tunnel columns: no flow came through a tunnel")
+    rows2, res2 = our_tunnel_rows(binary, cap, base + ["--threads", "2"], tmp / "tun2.csv")
+    if res2.returncode != 0 or sorted(rows2, key=str) != sorted(rows, key=str):
+        msgs.append("  --where-columns tunnel --threads 2 differs from one thread")
+    rowsj, resj = our_tunnel_rows(binary, cap, base, tmp / "tun.jsonl", json_out=True)
+    if resj.returncode != 0 or rowsj != rows:
+        msgs.append(f"  --where-columns tunnel --json differs from the CSV (exit {resj.returncode})")
+    # The other engines that accept --tunnel inner: CicEngine (cic set), FlowEngine's ntl set.
+    first = {}
+    for key, _, vals in rows:
+        first.setdefault(key, vals)
+    for fset in ("cic", "ntl"):
+        rows_s, res_s = our_tunnel_rows(binary, cap, base + ["--feature-set", fset], tmp / f"tun_{fset}.csv")
+        got = {}
+        for key, _, vals in rows_s:
+            got.setdefault(key, vals)
+        if res_s.returncode != 0 or got != first:
+            diff = sorted(k for k in set(got) | set(first) if got.get(k) != first.get(k))[:3]
+            msgs.append(f"  --where-columns tunnel --feature-set {fset} differs from nfm "
+                        f"(exit {res_s.returncode}): {[(k, first.get(k), got.get(k)) for k in diff]}")
+    return msgs
+
+
 def fmt(key) -> str:
     a, pa, b, pb, pr = key
     return f"{a}:{pa}<->{b}:{pb}/{PROTO_NAME.get(pr, pr)}"
@@ -183,6 +321,7 @@ def main() -> int:
                                                             "--threads", "2"], tmp / "inner2.csv")
             if res2.returncode != 0 or got_in2 != got_in:
                 msgs.append("  --tunnel inner --threads 2 (sharded replay) differs from one thread")
+            msgs += check_tunnel_columns(tshark, args.binary, cap, tmp)
             tunnels = tunnel_outer - set(t_in)  # (GTP-U signalling keeps its outer flow)
             for k in sorted(tunnels & set(got_in), key=str):
                 msgs.append(f"  --tunnel inner keeps a flow on the tunnel's outer 5-tuple {fmt(k)}")

@@ -3,10 +3,14 @@
 // 72-byte ring samples, annotated per field, must decode into the expected PacketMeta.
 // Host-order fields are written little-endian (x86-64, arm64).
 #include "live/event_decode.hpp"
+#include "live/sample_dispatch.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <stdexcept>
+#include <vector>
 #include <cstring>
 
 namespace nfm::live {
@@ -136,6 +140,104 @@ TEST(EventDecode, RejectsWrongVersion) {
   EXPECT_EQ(DecodeEvent(s.data(), s.size(), 0, &m), EventStatus::kBadVersion);
   s[63] = 0x60 | 0x02;  // version 3
   EXPECT_EQ(DecodeEvent(s.data(), s.size(), 0, &m), EventStatus::kBadVersion);
+}
+
+// kTcpV4 followed by a GRE trailer: outer 192.168.56.11 -> 192.168.56.12, key 0x01020304.
+std::array<uint8_t, 112> TunnelSample() {
+  std::array<uint8_t, 112> r{};
+  std::memcpy(r.data(), kTcpV4.data(), 72);
+  const uint8_t trailer[40] = {
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 56, 11,  // 72 outer_saddr
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 56, 12,  // 88 outer_daddr
+      0x04, 0x03, 0x02, 0x01,                                      // 104 id (LE)
+      NFM_TUNNEL_GRE, 1, 0, 0,                                     // 108 type, has_id, _pad
+  };
+  std::memcpy(r.data() + 72, trailer, 40);
+  return r;
+}
+
+TEST(EventDecode, TunnelTrailer) {
+  const auto r = TunnelSample();
+  PacketMeta m;
+  TunnelMeta t;
+  ASSERT_EQ(DecodeTunnelEvent(r.data(), r.size(), 0, &m, &t), EventStatus::kOk);
+  EXPECT_EQ(m.sport, 443);  // the event part as DecodeEvent reads it
+  EXPECT_EQ(m.tunnel, kTunnelGre);
+  EXPECT_EQ(t.type, kTunnelGre);
+  EXPECT_EQ(t.has_id, 1);
+  EXPECT_EQ(t.id, 0x01020304u);
+  EXPECT_EQ(t.src[12], 192);
+  EXPECT_EQ(t.src[15], 11);
+  EXPECT_EQ(t.dst[15], 12);
+  auto bad = r;
+  bad[108] = 0;  // type none: not a trailer a program writes
+  EXPECT_EQ(DecodeTunnelEvent(bad.data(), bad.size(), 0, &m, &t), EventStatus::kBadTrailer);
+  bad[108] = 6;
+  EXPECT_EQ(DecodeTunnelEvent(bad.data(), bad.size(), 0, &m, &t), EventStatus::kBadTrailer);
+  EXPECT_EQ(DecodeTunnelEvent(r.data(), 72, 0, &m, &t), EventStatus::kBadSize);
+  EXPECT_EQ(DecodeTunnelEvent(r.data(), 111, 0, &m, &t), EventStatus::kBadSize);
+}
+
+// The drain callback's body: bare events and trailer records reach the engine, every other
+// length (short, between, long) and a bad trailer only count as bad; nothing is read past size.
+struct FakeEngine {
+  std::vector<PacketMeta> plain;
+  std::vector<std::pair<PacketMeta, TunnelMeta>> tunnelled;
+  bool throw_next = false;
+};
+
+PacketTarget FakeTarget(FakeEngine& e, bool keep_tunnels) {
+  PacketTarget t;
+  t.engine = &e;
+  t.on_packet = [](void* p, const PacketMeta& m) {
+    auto* f = static_cast<FakeEngine*>(p);
+    if (f->throw_next) throw std::runtime_error("engine threw");
+    f->plain.push_back(m);
+  };
+  if (keep_tunnels)
+    t.on_tunnel_packet = [](void* p, const PacketMeta& m, const TunnelMeta& tu) {
+      static_cast<FakeEngine*>(p)->tunnelled.emplace_back(m, tu);
+    };
+  return t;
+}
+
+TEST(SampleDispatch, RecordLengths) {
+  FakeEngine e;
+  const PacketTarget target = FakeTarget(e, true);
+  uint64_t decoded = 0, bad = 0;
+  const auto tun = TunnelSample();
+  // Each record in a buffer of exactly its length, so a read past it is caught by ASan.
+  for (size_t len : {size_t{0}, size_t{1}, size_t{8}, size_t{64}, size_t{71}, size_t{73}, size_t{80}, size_t{111},
+                     size_t{113}, size_t{120}, size_t{4096}}) {
+    std::vector<uint8_t> rec(len, 0xab);
+    std::memcpy(rec.data(), tun.data(), std::min(len, tun.size()));
+    EXPECT_EQ(DispatchSample(rec.data(), rec.size(), 0, target, &decoded, &bad), 0) << len;
+  }
+  EXPECT_EQ(bad, 11u);
+  EXPECT_EQ(decoded, 0u);
+  EXPECT_TRUE(e.plain.empty() && e.tunnelled.empty());
+  std::vector<uint8_t> plain(kTcpV4.begin(), kTcpV4.end());
+  EXPECT_EQ(DispatchSample(plain.data(), plain.size(), 0, target, &decoded, &bad), 0);
+  std::vector<uint8_t> with(tun.begin(), tun.end());
+  EXPECT_EQ(DispatchSample(with.data(), with.size(), 0, target, &decoded, &bad), 0);
+  EXPECT_EQ(decoded, 2u);
+  ASSERT_EQ(e.plain.size(), 1u);
+  EXPECT_EQ(e.plain[0].tunnel, kTunnelNone);
+  ASSERT_EQ(e.tunnelled.size(), 1u);
+  EXPECT_EQ(e.tunnelled[0].second.id, 0x01020304u);
+  // A trailer record whose engine keeps no tunnels: its event still counts, without the tunnel.
+  FakeEngine e2;
+  const PacketTarget no_tunnels = FakeTarget(e2, false);
+  EXPECT_EQ(DispatchSample(with.data(), with.size(), 0, no_tunnels, &decoded, &bad), 0);
+  ASSERT_EQ(e2.plain.size(), 1u);
+  EXPECT_EQ(e2.plain[0].tunnel, kTunnelGre);
+  // A bad version inside a trailer record, and a throwing engine (stops the poll).
+  auto v0 = with;
+  v0[63] = 0x02;
+  EXPECT_EQ(DispatchSample(v0.data(), v0.size(), 0, target, &decoded, &bad), 0);
+  EXPECT_EQ(bad, 12u);
+  e.throw_next = true;
+  EXPECT_EQ(DispatchSample(plain.data(), plain.size(), 0, target, &decoded, &bad), -ECANCELED);
 }
 
 }  // namespace

@@ -230,6 +230,53 @@ TEST(IpfixCodec, WhereElementsFollowTheStandardOnes) {
   EXPECT_EQ(buf[kIdentityV4.size() + 1 + 64 + 4 + 15], 'f');
 }
 
+// --where-columns tunnel: PEN elements 4001-4004 after the standard ones; the backward record
+// swaps the outer addresses with the identity; a flow without a tunnel sends zeros.
+TEST(IpfixCodec, TunnelElementsFollowTheStandardOnes) {
+  CodecOptions o;
+  o.uniflow = true;
+  o.where_tunnel = true;
+  RecordCodec codec(kTwoSet, o);
+  const auto& fields = codec.Templates()[0].fields;  // 14 standard + biflowDirection + 4 + 2 features
+  ASSERT_EQ(fields.size(), 21u);
+  const uint16_t ids[] = {4001, 4002, 4003, 4004}, lens[] = {1, 16, 16, 4};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(fields[15 + i].id, ids[i]);
+    EXPECT_EQ(fields[15 + i].length, lens[i]);
+    EXPECT_EQ(fields[15 + i].pen, o.pen);
+  }
+  TestFlow f;
+  TunnelMeta t;
+  t.type = kTunnelVxlan;
+  t.src[10] = t.src[11] = t.dst[10] = t.dst[11] = 0xff;
+  t.src[15] = 11;
+  t.dst[15] = 12;
+  t.id = 0x123456;
+  t.has_id = 1;
+  f.v.tunnel = &t;
+  uint8_t buf[512];
+  uint16_t tid = 0;
+  size_t n = codec.EncodeForward(f.v, buf, &tid);
+  EXPECT_EQ(n, codec.Templates()[0].RecordLength());
+  const size_t at = kIdentityV4.size() + 1;
+  EXPECT_EQ(buf[at], kTunnelVxlan);
+  EXPECT_EQ(Bytes(buf + at + 1, buf + at + 17), Bytes(t.src, t.src + 16));
+  EXPECT_EQ(Bytes(buf + at + 17, buf + at + 33), Bytes(t.dst, t.dst + 16));
+  EXPECT_EQ(Bytes(buf + at + 33, buf + at + 37), (Bytes{0, 0x12, 0x34, 0x56}));
+  n = codec.EncodeBackward(f.v, buf, &tid);
+  EXPECT_EQ(n, codec.Templates()[2].RecordLength());
+  EXPECT_EQ(Bytes(buf + n - 36, buf + n - 20), Bytes(t.dst, t.dst + 16));  // swapped
+  EXPECT_EQ(Bytes(buf + n - 20, buf + n - 4), Bytes(t.src, t.src + 16));
+  f.v.tunnel = nullptr;
+  n = codec.EncodeBackward(f.v, buf, &tid);
+  EXPECT_EQ(Bytes(buf + n - 37, buf + n), Bytes(37, 0));
+  // Without the option the templates do not change.
+  CodecOptions po;
+  po.uniflow = true;
+  RecordCodec plain(kTwoSet, po);
+  EXPECT_EQ(plain.Templates()[0].fields.size(), 17u);
+}
+
 TEST(IpfixCodec, EndReasons) {
   EXPECT_EQ(FlowEndReasonCode(EndReason::kIdle), 1);
   EXPECT_EQ(FlowEndReasonCode(EndReason::kActiveTimeout), 2);

@@ -188,10 +188,11 @@ void SetupCommandLine(CLI::App& app, CommonOptions& o, IpfixCliOptions& ipfix, C
       ->group("Data sets");
   app.add_option("--where-columns", o.where_columns,
                  "Add columns saying where a flow was seen: node (--node-name), iface (adds iface and ifindex: "
-                 "the interface that reported the flow live; empty offline); comma-separated, before "
-                 "capture_loss and label")
+                 "the interface that reported the flow live; empty offline), tunnel (adds tunnel_type, "
+                 "tunnel_src, tunnel_dst, tunnel_id: the tunnel of the flow's first decapsulated packet; needs "
+                 "--tunnel inner); comma-separated, before capture_loss and label")
       ->delimiter(',')
-      ->check(CLI::IsMember({"node", "iface"}))
+      ->check(CLI::IsMember({"node", "iface", "tunnel"}))
       ->type_name("LIST")
       ->group("Data sets");
   app.add_option("--node-name", o.node_name,
@@ -223,6 +224,7 @@ GivenOptions GivenOf(const CommonOptions& o, const CliHandles& h, bool live) {
   if (given(h.subflow_gap)) g.subflow_gap = o.subflow_gap;
   if (given(h.snapshot_interval)) g.snapshot_interval = o.snapshot_interval;
   g.tunnel_inner = o.tunnel == "inner";
+  g.where_tunnel = o.Where("tunnel");
   if (given(h.ntl_max_packets)) g.ntl_max_packets = o.ntl_max_packets;
   if (given(h.max_flows)) g.max_flows = o.max_flows;
   g.live = live;

@@ -46,7 +46,7 @@ struct CommonOptions {
   std::string labels;                    // --labels rule file
   std::string default_label = "BENIGN";  // --default-label
   bool loss_column = false;              // --loss-column
-  std::vector<std::string> where_columns;  // --where-columns: node, iface
+  std::vector<std::string> where_columns;  // --where-columns: node, iface, tunnel
   std::string node_name;                 // --node-name (empty: $NODE_NAME, else the host name)
   bool no_manifest = false;              // --no-manifest
   std::string digest_cache;              // --digest-cache FILE|off ("": the default)

@@ -73,6 +73,7 @@ bool CreateIpfixExporters(const IpfixCliOptions& o, const FeatureSet& set, const
     eo.codec.uniflow = o.uniflow;
     eo.codec.where_node = o.where_node;
     eo.codec.where_iface = o.where_iface;
+    eo.codec.where_tunnel = o.where_tunnel;
     eo.codec.pen = o.pen;
     eo.codec.float_spec = spec;
     eo.mtu = o.mtu;

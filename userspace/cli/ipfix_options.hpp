@@ -38,6 +38,7 @@ struct IpfixCliOptions {
   const std::atomic<bool>* stop = nullptr;
   bool where_node = false;         // --where-columns node: observationDomainName (300)
   bool where_iface = false;        // --where-columns iface: ingressInterface (10), interfaceName (82)
+  bool where_tunnel = false;       // --where-columns tunnel: PEN elements 4001-4004
 };
 
 // Offline UDP pacing when --ipfix-rate is not given and the collector's socket cannot be seen

@@ -89,4 +89,28 @@ concept ShardClockedEngine = FlowEngineLike<E> && requires(E& e, const E& ce, ui
   { e.SyncTime(now_ns) } noexcept -> std::same_as<void>;
 };
 
+// An engine that can keep each flow's tunnel (FlowEngine, CicEngine: --where-columns tunnel):
+// OnPacket(pkt, tun) for a packet that came out of a tunnel, FlowView::tunnel on export.
+template <class E>
+concept TunnelKeepingEngine = FlowEngineLike<E> && requires(E& e, const PacketMeta& pkt, const TunnelMeta& tun) {
+  { e.OnPacket(pkt, tun) } -> std::same_as<void>;
+};
+
+// Whether `e` keeps tunnels (its configuration has tunnel_columns); a source then decodes each
+// decapsulated packet's TunnelMeta and feeds it with FeedPacket. Other engines: false.
+template <class E>
+bool KeepsTunnels(const E& e) noexcept {
+  if constexpr (TunnelKeepingEngine<E>) return e.Config().tunnel_columns;
+  return false;
+}
+
+// OnPacket, handing the packet's tunnel along when `keep` (KeepsTunnels) and it came out of one.
+template <class E>
+inline void FeedPacket(E& e, const PacketMeta& pkt, const TunnelMeta& tun, bool keep) {
+  if constexpr (TunnelKeepingEngine<E>) {
+    if (keep && pkt.tunnel != kTunnelNone) return e.OnPacket(pkt, tun);
+  }
+  e.OnPacket(pkt);
+}
+
 }  // namespace nfm

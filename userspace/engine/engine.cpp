@@ -23,6 +23,7 @@
 #include "engine/flow_record.hpp"
 #include "engine/flow_key.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/flow_tunnels.hpp"
 #include "engine/invariant.hpp"
 #include "engine/ntl/ntl_compute.hpp"
 #include "engine/ntl/ntl_features.hpp"
@@ -145,6 +146,7 @@ struct FlowEngine::Impl {
       touched.Init(table.Capacity());
       next_snap = 0;  // the first packet sets the first snapshot time
     }
+    if (!nfm2022 && cfg.tunnel_columns) tunnels.Init(table.Capacity());
   }
   ~Impl() { std::free(ext); }
 
@@ -165,6 +167,7 @@ struct FlowEngine::Impl {
   int64_t snap_ns = 0;
   int64_t next_snap = std::numeric_limits<int64_t>::max();
   TouchedFlows touched;
+  FlowTunnels tunnels;  // --where-columns tunnel only
   int64_t idle_ns, active_ns, threshold_ns, subflow_ns, grace_ns;
   double idle_us_limit, active_us_limit;
   // The view of the flow being exported (BuildView fills it; exporters read it).
@@ -241,6 +244,7 @@ struct FlowEngine::Impl {
     f.first_ts = static_cast<int64_t>(p.ts_ns);
     f.last_ts = f.first_ts;
     if (ntl) ntl->ext[id] = NtlExt{};
+    if (tunnels.On()) tunnels.Clear(id);
     if (ext) {
       ext[id] = Nfm2022Ext{};
       ext[id].seq = next_seq++;
@@ -260,6 +264,7 @@ struct FlowEngine::Impl {
     FlowRecord& f = table.At(id);
     f.bits &= static_cast<uint8_t>(~kFlowTouched);  // its slot, if still listed, is skipped
     if (ntl) BuildNtlView(id, reason, view); else BuildView(id, reason, view);
+    view.tunnel = tunnels.Of(id);
     for (FlowExporter* x : exporters) x->Export(view);
     ++stats().flows_exported[static_cast<int>(reason)];
     --stats().flows_active;
@@ -521,6 +526,7 @@ struct FlowEngine::Impl {
       f.bits &= static_cast<uint8_t>(~kFlowTouched);
       if (ntl) BuildNtlView(id, EndReason::kActiveTimeout, view, true); else BuildView(id, EndReason::kActiveTimeout, view);
       view.row_kind = RowKind::kSnapshot;
+      view.tunnel = tunnels.Of(id);
       for (FlowExporter* x : exporters) x->Export(view);
       view.row_kind = RowKind::kFinal;
     });
@@ -604,7 +610,9 @@ struct FlowEngine::Impl {
     return false;
   }
 
-  void OnPacket(const PacketMeta& p) {
+  // tun: the packet's tunnel (OnPacket(pkt, tun) with the tunnel columns on), else null; the
+  // plain OnPacket passes a constant null, so this costs it nothing.
+  void OnPacket(const PacketMeta& p, const TunnelMeta* tun = nullptr) {
     EngineStats& st = stats();
     if (p.flags & kPktLaterFragment) return st.CountSkipped(SkipReason::kLaterFragment, p.wire_len);
     if (nfm2022) {
@@ -668,12 +676,14 @@ struct FlowEngine::Impl {
       id = Create(p, k);
       AddCorrected(id, p, 0);
       if (snap_ns) Touch(id);
+      if (tun) tunnels.Note(id, false, *tun);
       return;
     }
     const FlowRecord& f = table.At(id);
     const int d = (AddrEq(p.saddr, f.Src()) && p.sport == f.Sport()) ? 0 : 1;
     AddCorrected(id, p, d);
     if (snap_ns) Touch(id);
+    if (tun) tunnels.Note(id, d == 1, *tun);
   }
 
   void Flush(EndReason reason) {
@@ -1096,6 +1106,10 @@ const std::vector<FlowExporter*>& FlowEngine::Exporters() const noexcept { retur
 FlowEngine::~FlowEngine() = default;
 
 void FlowEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
+
+void FlowEngine::OnPacket(const PacketMeta& pkt, const TunnelMeta& tun) {
+  impl_->OnPacket(pkt, impl_->tunnels.On() && !impl_->nfm2022 ? &tun : nullptr);
+}
 
 void FlowEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
   if (!(pkt.flags & kPktKeyHashed)) {  // a sharding reader hashed it already (KeyHash)

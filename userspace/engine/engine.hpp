@@ -48,6 +48,9 @@ struct EngineConfig {
   // snapshot (RowKind::kSnapshot) of every open flow that had packets since its previous one,
   // each time its clock crosses a multiple of this many seconds since the Unix epoch.
   double snapshot_interval_s = 0;
+  // Corrected profile (FlowEngine, CicEngine), --where-columns tunnel: keep each flow's first
+  // tunnel (FlowView::tunnel) from the TunnelMeta handed to OnPacket (engine/flow_tunnels.hpp).
+  bool tunnel_columns = false;
 };
 
 // Counters the engine maintains; plain integers, read by metrics and the final summary.
@@ -90,6 +93,9 @@ class FlowEngine {
   // Offer one decoded packet. Packets should arrive in timestamp order per flow; late ones
   // are accepted (corrected profile never produces negative intervals from them).
   void OnPacket(const PacketMeta& pkt);
+  // As OnPacket, for a packet that came out of tunnel `tun` (pkt.tunnel != kTunnelNone); with
+  // cfg.tunnel_columns its flow keeps the first such tunnel, else the same as OnPacket(pkt).
+  void OnPacket(const PacketMeta& pkt, const TunnelMeta& tun);
   // Optional cache warming for a packet that OnPacket will see a few packets later:
   // PrefetchIndex ~8 packets ahead, PrefetchFlow ~4 ahead. Performance hints only: besides
   // the prefetch, PrefetchIndex caches the flow-key hash in pkt (key_hash, kPktKeyHashed)

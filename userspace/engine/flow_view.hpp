@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "engine/decimal.hpp"
+#include "engine/packet.hpp"
 
 namespace nfm {
 
@@ -157,6 +158,10 @@ struct FlowView {
   uint64_t ip_bytes[2] = {};       // IP header + IP payload bytes (as the IP length fields say)
   uint8_t tcp_flags[2] = {};       // OR of the TCP flag bytes
   uint32_t source_id = 0;          // live: ring/shard that produced the flow; offline 0
+  // --where-columns tunnel (EngineConfig::tunnel_columns): the tunnel of the flow's first packet
+  // that came out of one, src/dst oriented like the flow (swapped if that packet went dst ->
+  // src); null when the flow saw no tunnel or the columns are off.
+  const TunnelMeta* tunnel = nullptr;
   // Features, in the order of `set->columns`.
   const FeatureSet* set = nullptr;
   std::span<const FeatureValue> features;

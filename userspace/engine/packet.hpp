@@ -29,6 +29,11 @@ enum TunnelType : uint8_t {
   kTunnelGre = 4,
   kTunnelIpIp = 5,  // IPv4 or IPv6 directly in IPv4 or IPv6 (protocols 4, 41)
 };
+// The tunnel_type column's word: "vxlan", "geneve", "gtpu", "gre", "ipip"; "" for none/unknown.
+inline const char* TunnelTypeName(uint8_t t) noexcept {
+  constexpr const char* kNames[] = {"", "vxlan", "geneve", "gtpu", "gre", "ipip"};
+  return t < sizeof(kNames) / sizeof(kNames[0]) ? kNames[t] : "";
+}
 
 // Plain value type, trivially copyable, 88 bytes. Addresses are IPv4-mapped IPv6
 // (::ffff:a.b.c.d) for IPv4 so one key type serves both families. Ports host order.
@@ -70,5 +75,18 @@ struct PacketMeta {
   uint64_t key_hash = 0;
 };
 static_assert(sizeof(PacketMeta) == 88);
+
+// The tunnel header facts of one decapsulated packet (--where-columns tunnel), handed to the
+// engine next to its PacketMeta (which stays 88 bytes for everyone). Per flow the engine keeps
+// the first one, its addresses oriented like the flow (FlowView::tunnel). 40 bytes.
+struct TunnelMeta {
+  uint8_t src[16] = {};  // outer IP source, network order, v4-mapped for IPv4
+  uint8_t dst[16] = {};  // outer IP destination
+  uint32_t id = 0;       // VXLAN/Geneve VNI (24 bits), GTP-U TEID, GRE key; valid if has_id
+  uint8_t type = 0;      // TunnelType; kTunnelNone: no tunnel
+  uint8_t has_id = 0;    // 1: id is set (GRE without K and IP in IP have none)
+  uint8_t reserved_[2] = {};
+};
+static_assert(sizeof(TunnelMeta) == 40);
 
 }  // namespace nfm

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Ring drain: libbpf ring_buffer with one callback for every shard. The callback is
-// noexcept, copies the sample (size and version checked) and calls engine.OnPacket.
+// noexcept: DispatchSample (live/sample_dispatch.hpp) checks and decodes the record and calls
+// the engine.
 #include "drain.hpp"
 
 #include <bpf/libbpf.h>
@@ -20,6 +21,7 @@
 #include "output/dataset_columns.hpp"
 #include "engine/nfm_features.hpp"
 #include "event_decode.hpp"
+#include "live/sample_dispatch.hpp"
 #include "parallel/flow_merge.hpp"
 #include "parallel/flow_queue.hpp"
 #include "parallel/sharded_run.hpp"  // AddStats
@@ -57,25 +59,7 @@ Drainer::~Drainer() {
 
 int Drainer::OnSample(void* ctx, void* data, size_t size) noexcept {
   auto* self = static_cast<Drainer*>(ctx);
-  PacketMeta meta;
-  if (DecodeEvent(data, size, self->offset_ns_, &meta) != EventStatus::kOk) {
-    ++self->bad_;
-    return 0;  // keep going: one bad sample must not stop the drain
-  }
-  ++self->decoded_;
-  if (self->target_.ifaces) {  // --where-columns iface: the interface of this event's flow
-    uint32_t ifindex = 0;
-    std::memcpy(&ifindex, static_cast<const uint8_t*>(data) + offsetof(nfm_pkt_event, ifindex), sizeof ifindex);
-    self->target_.ifaces->Note(meta.saddr, meta.sport, meta.daddr, meta.dport, meta.proto, ifindex);
-  }
-  try {
-    self->target_.on_packet(self->target_.engine, meta);
-  } catch (...) {
-    // The engine does not throw by contract (it allocates nothing per packet); if it ever
-    // does, stop polling instead of unwinding through libbpf.
-    return -ECANCELED;
-  }
-  return 0;
+  return DispatchSample(data, size, self->offset_ns_, self->target_, &self->decoded_, &self->bad_);
 }
 
 // ring_buffer__poll reads only the rings epoll reported; the BPF side suppresses wake-ups

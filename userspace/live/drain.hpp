@@ -30,6 +30,9 @@ struct PacketTarget {
   void* engine = nullptr;
   void (*on_packet)(void* engine, const PacketMeta& meta) = nullptr;
   FlowIfaces* ifaces = nullptr;  // --where-columns iface: each event's interface is noted here
+  // --where-columns tunnel (an engine that keeps tunnels, native view): a record with the tunnel
+  // trailer goes here; null: such a record's event goes to on_packet without its tunnel.
+  void (*on_tunnel_packet)(void* engine, const PacketMeta& meta, const TunnelMeta& tun) = nullptr;
   template <class Engine>
   static PacketTarget Of(Engine& e, LiveView view = LiveView::kNative) {
     switch (view) {
@@ -40,7 +43,14 @@ struct PacketTarget {
       case LiveView::kNative:
         break;
     }
-    return {&e, [](void* p, const PacketMeta& m) { static_cast<Engine*>(p)->OnPacket(m); }};
+    PacketTarget t{&e, [](void* p, const PacketMeta& m) { static_cast<Engine*>(p)->OnPacket(m); }};
+    if constexpr (requires(Engine& x, const PacketMeta& m, const TunnelMeta& tu) { x.OnPacket(m, tu); }) {
+      if (e.Config().tunnel_columns)
+        t.on_tunnel_packet = [](void* p, const PacketMeta& m, const TunnelMeta& tu) {
+          static_cast<Engine*>(p)->OnPacket(m, tu);
+        };
+    }
+    return t;
   }
 
  private:

@@ -18,9 +18,13 @@ namespace nfm::live {
 
 static_assert(std::is_trivially_copyable_v<nfm_pkt_event>);
 static_assert(std::has_unique_object_representations_v<nfm_pkt_event>, "hidden padding");
+static_assert(std::is_trivially_copyable_v<nfm_pkt_event_tun>);
+static_assert(std::has_unique_object_representations_v<nfm_pkt_event_tun>, "hidden padding");
+static_assert(NFM_TUNNEL_VXLAN == kTunnelVxlan && NFM_TUNNEL_GENEVE == kTunnelGeneve && NFM_TUNNEL_GTPU == kTunnelGtpU &&
+              NFM_TUNNEL_GRE == kTunnelGre && NFM_TUNNEL_IPIP == kTunnelIpIp && NFM_TUNNEL_NONE == kTunnelNone);
 // Field offsets and the 72-byte size are asserted in include/nfm/event.h (for C and C++).
 
-enum class EventStatus : uint8_t { kOk = 0, kBadSize, kBadVersion };
+enum class EventStatus : uint8_t { kOk = 0, kBadSize, kBadVersion, kBadTrailer };
 
 // `mono_to_wall_ns` = CLOCK_REALTIME - CLOCK_MONOTONIC (ns), added to the kernel timestamp.
 // On kOk *out is fully rewritten; otherwise *out is untouched.
@@ -59,6 +63,29 @@ inline EventStatus DecodeEvent(const void* data, size_t size, int64_t mono_to_wa
     if (m.payload_frame > m.payload_ip) m.flags |= kPktEthPadding;
   }
   *out = m;
+  return EventStatus::kOk;
+}
+
+// A record with the tunnel trailer (struct nfm_pkt_event_tun, 112 bytes): the event as above,
+// out->tunnel set from the trailer and *tun filled (outer addresses as the packet had them).
+// kBadSize for any other length, kBadTrailer for a tunnel type outside 1..5; out and tun are
+// untouched unless kOk.
+inline EventStatus DecodeTunnelEvent(const void* data, size_t size, int64_t mono_to_wall_ns, PacketMeta* out,
+                                     TunnelMeta* tun) noexcept {
+  if (size != sizeof(nfm_pkt_event_tun)) return EventStatus::kBadSize;
+  nfm_tunnel_trailer t;
+  std::memcpy(&t, static_cast<const uint8_t*>(data) + offsetof(nfm_pkt_event_tun, tun), sizeof t);
+  if (t.type == NFM_TUNNEL_NONE || t.type > NFM_TUNNEL_IPIP) return EventStatus::kBadTrailer;
+  PacketMeta m;
+  const EventStatus st = DecodeEvent(data, sizeof(nfm_pkt_event), mono_to_wall_ns, &m);
+  if (st != EventStatus::kOk) return st;
+  m.tunnel = t.type;
+  *out = m;
+  std::memcpy(tun->src, t.outer_saddr, 16);
+  std::memcpy(tun->dst, t.outer_daddr, 16);
+  tun->id = t.has_id ? t.id : 0;
+  tun->has_id = t.has_id ? 1 : 0;
+  tun->type = t.type;
   return EventStatus::kOk;
 }
 

@@ -222,6 +222,7 @@ int RunLive(const LiveOptions& opts, Engine& engine, const std::atomic<bool>& st
     // poll timeout picks events up without a wake-up per event.
     lc.wakeup_bytes = ring_bytes / 4;
     lc.tunnel_inner = opts.tunnel_inner;
+    lc.tunnel_trailer = opts.tunnel_trailer;
     lc.vxlan_ports = opts.vxlan_ports;
     lc.dedup = DedupWanted(opts);
     InterfaceSet::Config ic;

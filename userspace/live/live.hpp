@@ -46,6 +46,9 @@ struct LiveOptions {
   unsigned threads = 1;             // FlowEngine: drain/engine workers, at most one per ring (DrainPool)
   LiveView view = LiveView::kNative;  // the reference profiles' packet view (profile_view.hpp)
   bool tunnel_inner = false;        // --tunnel inner: the BPF programs decapsulate (rodata)
+  // --where-columns tunnel: decapsulated packets' events carry the tunnel trailer, which the
+  // drain hands to the engine (EngineConfig::tunnel_columns).
+  bool tunnel_trailer = false;
   std::vector<uint16_t> vxlan_ports;  // --vxlan-port: VXLAN ports besides 4789 and 8472 (<= 6)
   // Optional (--where-columns iface): the drain threads record each event's interface here,
   // and every attached interface's name. Not owned; outlives the run.

@@ -89,6 +89,7 @@ Loader::Loader(const LoaderConfig& cfg, bool verbose_hint) {
   skel->rodata->nfm_wakeup_bytes = cfg.wakeup_bytes;
   skel->rodata->nfm_enable_tc = 1;
   skel->rodata->nfm_tunnel_inner = cfg.tunnel_inner ? 1 : 0;
+  skel->rodata->nfm_tunnel_trailer = cfg.tunnel_inner && cfg.tunnel_trailer ? 1 : 0;
   for (size_t i = 0; i < cfg.vxlan_ports.size() && i + 2 < NFM_MAX_VXLAN_PORTS; ++i)
     skel->rodata->nfm_vxlan_ports[i + 2] = cfg.vxlan_ports[i];
   skel->rodata->nfm_dedup_on = cfg.dedup ? 1 : 0;

@@ -28,6 +28,7 @@ struct LoaderConfig {
   uint32_t sample = 1;
   uint32_t wakeup_bytes = 0;      // rodata nfm_wakeup_bytes
   bool tunnel_inner = false;      // rodata nfm_tunnel_inner
+  bool tunnel_trailer = false;    // rodata nfm_tunnel_trailer (--where-columns tunnel)
   std::vector<uint16_t> vxlan_ports;  // added to rodata nfm_vxlan_ports after 4789, 8472
   bool dedup = false;             // rodata nfm_dedup_on: each packet once across interfaces
   uint32_t dedup_hold_s = 60;     // rodata nfm_dedup_hold_s

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "nfm/flow_hash.h"
 
@@ -177,7 +178,34 @@ void AppendCsvField(std::string& out, std::string_view v) {
   out += '"';
 }
 
+// An outer tunnel address: dotted quad for v4-mapped, else IPv6 text.
+void AppendTunnelAddr(std::string& out, const uint8_t* a) {
+  static constexpr uint8_t kV4Mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (std::memcmp(a, kV4Mapped, 12) == 0) {
+    inet_ntop(AF_INET, a + 12, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET6, a, buf, sizeof buf);
+  }
+  out += buf;
+}
+
 }  // namespace
+
+void AppendTunnelFields(std::string& out, const TunnelMeta* t) {
+  if (t == nullptr) {
+    out += ",,,,";
+    return;
+  }
+  out += ',';
+  out += TunnelTypeName(t->type);
+  out += ',';
+  AppendTunnelAddr(out, t->src);
+  out += ',';
+  AppendTunnelAddr(out, t->dst);
+  out += ',';
+  if (t->has_id) out += std::to_string(t->id);
+}
 
 void DatasetColumns::AppendWhere(std::string& out, const FlowView& flow) const {
   if (where_node_) {
@@ -191,6 +219,7 @@ void DatasetColumns::AppendWhere(std::string& out, const FlowView& flow) const {
     out += ',';
     if (idx) out += std::to_string(idx);
   }
+  if (where_tunnel_) AppendTunnelFields(out, flow.tunnel);
 }
 
 std::string DatasetColumns::Header(std::string_view header) const {
@@ -199,6 +228,7 @@ std::string DatasetColumns::Header(std::string_view header) const {
   std::string where;
   if (where_node_) where += ",node";
   if (where_iface_) where += ",iface,ifindex";
+  if (where_tunnel_) where += ",tunnel_type,tunnel_src,tunnel_dst,tunnel_id";
   std::string h;
   if (own_label_) {
     // ..., <label column> -> ..., capture_loss, <label column>: the set's own name stays.
@@ -230,7 +260,7 @@ std::string_view DatasetColumns::Extend(std::string_view row, const FlowView& fl
   if (own_label_) {
     const size_t last = LastFieldStart(row.substr(0, cut));
     row_.assign(row.data(), last);
-    if (where_node_ || where_iface_) {  // the row ends in ',' here: the where fields take their own
+    if (where_node_ || where_iface_ || where_tunnel_) {  // the row ends in ',' here: the where fields take their own
       row_.pop_back();
       AppendWhere(row_, flow);
       row_ += ',';

@@ -134,6 +134,11 @@ class FlowIfaces {
   size_t next_name_ = 0;
 };
 
+// ",tunnel_type,tunnel_src,tunnel_dst,tunnel_id" values of a flow's tunnel (null: four empty
+// fields): type word (TunnelTypeName), outer addresses (dotted quad for IPv4), id in decimal
+// (empty when the tunnel has none: GRE without K, IP in IP).
+void AppendTunnelFields(std::string& out, const TunnelMeta* t);
+
 class DatasetColumns {
  public:
   // labels may be null (no label column); loss may be null (no capture_loss column).
@@ -147,15 +152,17 @@ class DatasetColumns {
   void SetRowKind(bool on) noexcept { row_kind_ = on; }
 
   // --where-columns: `node` (node_name) and/or `iface`, `ifindex` (from ifaces; null offline:
-  // both fields empty). Set before Header().
-  void SetWhere(bool node, bool iface, std::string node_name, const FlowIfaces* ifaces) {
+  // both fields empty) and/or `tunnel_type`, `tunnel_src`, `tunnel_dst`, `tunnel_id` (from
+  // FlowView::tunnel; all four empty for a flow that came through no tunnel). Set before Header().
+  void SetWhere(bool node, bool iface, std::string node_name, const FlowIfaces* ifaces, bool tunnel = false) {
     where_node_ = node;
     where_iface_ = iface;
+    where_tunnel_ = tunnel;
     node_name_ = std::move(node_name);
     ifaces_ = ifaces;
   }
 
-  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr || row_kind_ || where_node_ || where_iface_; }
+  bool Enabled() const noexcept { return labels_ != nullptr || loss_ != nullptr || row_kind_ || where_node_ || where_iface_ || where_tunnel_; }
   // Header line with the extra column names inserted before the line end.
   std::string Header(std::string_view header) const;
   // Decides the values for `flow` (available through LastLabel/LastLoss) and returns `row`
@@ -170,7 +177,7 @@ class DatasetColumns {
   LossOracle* loss_;
   bool own_label_ = false;
   bool row_kind_ = false;
-  bool where_node_ = false, where_iface_ = false;
+  bool where_node_ = false, where_iface_ = false, where_tunnel_ = false;
   std::string node_name_;
   const FlowIfaces* ifaces_ = nullptr;
   std::string row_;

@@ -66,6 +66,27 @@ constexpr WhereElement kWhere[] = {
      "Name of that interface when it was attached; NUL-padded to 16 bytes (IFNAMSIZ); empty unknown/offline"},
 };
 
+// --where-columns tunnel elements: enterprise-specific (the feature PEN), ids above every
+// feature range, after the where elements above. Outer addresses as ipv6Address (IPv4 as
+// ::ffff:a.b.c.d, like the flow's own addresses internally), oriented like the record.
+struct TunnelElement {
+  uint16_t id;
+  uint16_t length;
+  const char* name;
+  const char* type;
+  const char* meaning;
+};
+constexpr TunnelElement kTunnelElements[] = {
+    {kTunnelIdBase + 1, 1, "tunnelType", "unsigned8",
+     "Tunnel of the flow's first decapsulated packet: 0 none, 1 VXLAN, 2 Geneve, 3 GTP-U, 4 GRE, 5 IP in IP"},
+    {kTunnelIdBase + 2, 16, "tunnelSourceIPv6Address", "ipv6Address",
+     "Outer source address of that tunnel, oriented like the record (IPv4 as ::ffff:a.b.c.d; :: none)"},
+    {kTunnelIdBase + 3, 16, "tunnelDestinationIPv6Address", "ipv6Address",
+     "Outer destination address of that tunnel, oriented like the record (IPv4 as ::ffff:a.b.c.d; :: none)"},
+    {kTunnelIdBase + 4, 4, "tunnelId", "unsigned32",
+     "VXLAN/Geneve VNI, GTP-U TEID (of that first packet's direction), GRE key; 0 none (GRE without K, IP in IP)"},
+};
+
 uint8_t* PutFixedString(uint8_t* p, std::string_view v, size_t len) {
   const size_t n = std::min(v.size(), len);
   if (n) std::memcpy(p, v.data(), n);  // an empty view may have no data pointer
@@ -228,6 +249,8 @@ RecordCodec::RecordCodec(const FeatureSet& set, const CodecOptions& opt) : set_(
         t.fields.push_back({kWhere[1].id, kWhere[1].length, 0});
         t.fields.push_back({kWhere[2].id, kWhere[2].length, 0});
       }
+      if (opt.where_tunnel)
+        for (const TunnelElement& e : kTunnelElements) t.fields.push_back({e.id, e.length, opt.pen});
       if (!back)
         for (size_t i = 0; i < set.columns.size(); ++i) t.fields.push_back({FeatureElementId(set, i), 8, opt.pen});
       t.AppendTo(template_body_);
@@ -280,13 +303,23 @@ uint8_t* PutIdentity(const FlowView& f, bool uniflow, bool back, uint8_t* p) {
 
 namespace {
 
-uint8_t* PutWhere(const CodecOptions& opt, const WhereValues* w, uint8_t* p) {
+// back: the uniflow backward record (its identity is swapped, so are the outer addresses).
+uint8_t* PutWhere(const CodecOptions& opt, const WhereValues* w, const FlowView& f, bool back, uint8_t* p) {
   const WhereValues none;
   if (w == nullptr) w = &none;
   if (opt.where_node) p = PutFixedString(p, w->node, kNodeNameLen);
   if (opt.where_iface) {
     p = Put32(p, w->ifindex);
     p = PutFixedString(p, w->ifname, kIfNameLen);
+  }
+  if (opt.where_tunnel) {
+    const TunnelMeta none_tunnel;
+    const TunnelMeta& t = f.tunnel ? *f.tunnel : none_tunnel;
+    p = Put8(p, t.type);
+    std::memcpy(p, back ? t.dst : t.src, 16);
+    std::memcpy(p + 16, back ? t.src : t.dst, 16);
+    p += 32;
+    p = Put32(p, t.has_id ? t.id : 0);
   }
   return p;
 }
@@ -297,7 +330,7 @@ size_t RecordCodec::EncodeForward(const FlowView& f, uint8_t* out, uint16_t* tem
                                   const WhereValues* where) const {
   *template_id = f.ip_version == 6 ? kTemplateV6 : kTemplateV4;
   uint8_t* p = PutIdentity(f, opt_.uniflow, false, out);
-  p = PutWhere(opt_, where, p);
+  p = PutWhere(opt_, where, f, false, p);
   const size_t n = std::min(f.features.size(), set_.columns.size());
   for (size_t i = 0; i < n; ++i) p = PutFeature(p, types_[i], f.features[i], f.decimals, opt_.float_spec);
   for (size_t i = n; i < set_.columns.size(); ++i) p = Put64(p, 0);  // never: the set fixes the count
@@ -307,7 +340,7 @@ size_t RecordCodec::EncodeForward(const FlowView& f, uint8_t* out, uint16_t* tem
 size_t RecordCodec::EncodeBackward(const FlowView& f, uint8_t* out, uint16_t* template_id,
                                    const WhereValues* where) const {
   *template_id = f.ip_version == 6 ? kTemplateBackV6 : kTemplateBackV4;
-  return static_cast<size_t>(PutWhere(opt_, where, PutIdentity(f, true, true, out)) - out);
+  return static_cast<size_t>(PutWhere(opt_, where, f, true, PutIdentity(f, true, true, out)) - out);
 }
 
 // ------------------------------------------------------------------ element table
@@ -318,6 +351,8 @@ std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen) {
   for (const StdElement& e : kStd)
     out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in], ""});
   for (const WhereElement& e : kWhere) out.push_back({0, e.id, e.name, e.type, "", e.meaning, e.in, ""});
+  for (const TunnelElement& e : kTunnelElements)
+    out.push_back({pen, e.id, e.name, e.type, "", e.meaning, "--where-columns tunnel", ""});
   for (size_t i = 0; i < set.columns.size(); ++i) {
     const FeatureInfo& c = set.columns[i];
     std::string meaning = std::string(c.description) + std::string(c.note);

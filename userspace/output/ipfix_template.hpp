@@ -42,6 +42,8 @@ const char* ElementTypeName(ElementType t) noexcept;  // "unsigned64", "signed64
 //                      extra names (min/max_packets_delta_time) follow as 2340, 2341
 //   other sets (unit tests only) column position
 inline constexpr uint16_t kCicIdBase = 1000;
+// --where-columns tunnel: tunnelType (kTunnelIdBase + 1) .. tunnelId (+ 4), under the feature PEN.
+inline constexpr uint16_t kTunnelIdBase = 4000;
 inline constexpr uint16_t kNtlIdBase = 2000;
 uint16_t FeatureElementId(const FeatureSet& set, size_t column);
 // The column's table entry says (FeatureInfo::ipfix): CIC's integer columns are Java long/int
@@ -76,6 +78,7 @@ struct CodecOptions {
   bool uniflow = false;
   bool where_node = false;   // observationDomainName in every template
   bool where_iface = false;  // ingressInterface + interfaceName in every template
+  bool where_tunnel = false;  // tunnelType, tunnel source/destination, tunnelId (FlowView::tunnel)
   uint32_t pen = kDefaultPen;
   fmt::FloatSpec float_spec;  // the CSV's float format: float features carry the printed value
 };

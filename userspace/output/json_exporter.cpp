@@ -45,7 +45,8 @@ std::string_view Body(std::string_view line) {
 // column stays a string: it prints names (TCP, UDP, ICMP) or a number.
 bool NumericTextColumn(std::string_view name) {
   return name == "src_port" || name == "dst_port" || name == "Src Port" || name == "Dst Port" ||
-         name == "Protocol" || name == "capture_loss" || name == "ifindex";
+         name == "Protocol" || name == "capture_loss" || name == "ifindex" ||
+         name == "tunnel_id";
 }
 
 bool IsInteger(std::string_view s) {

@@ -173,6 +173,10 @@ void Manifest::SetColumns(std::string_view header_line, const FeatureSet& set) {
                 {"node", "text", ""},          {"iface", "text", ""},
                 {"ifindex", "unsigned", "interface index"},
                 {"row_kind", "text", "snapshot | final"},
+                // --where-columns tunnel (empty for a flow that came through no tunnel).
+                {"tunnel_type", "text", "vxlan | geneve | gtpu | gre | ipip"},
+                {"tunnel_src", "address", "outer source"}, {"tunnel_dst", "address", "outer destination"},
+                {"tunnel_id", "unsigned", "VNI | TEID | GRE key"},
                 // The cic set's identity and label columns (CIC.md §5).
                 {"Flow ID", "text", ""},       {"Src IP", "address", ""},
                 {"Src Port", "unsigned", ""},  {"Dst IP", "address", ""},

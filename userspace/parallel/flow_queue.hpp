@@ -30,6 +30,7 @@ struct FlowCopy {
   uint64_t tag2 = 0;  // second merge key: 0, or for the final flush the flow's start (FinalFlush)
   FlowView view;     // pointers are fixed up by View()
   uint8_t src[16], dst[16];
+  TunnelMeta tunnel;  // *view.tunnel's copy (when not null)
   uint32_t n_features = 0, n_decimals = 0;
   uint32_t cap_features = 0, cap_decimals = 0;
   std::unique_ptr<FeatureValue[]> features;
@@ -60,6 +61,7 @@ struct FlowCopy {
     view = v;
     std::memcpy(src, v.src, 16);
     std::memcpy(dst, v.dst, 16);
+    if (v.tunnel) tunnel = *v.tunnel;
     n_features = with_features ? static_cast<uint32_t>(v.features.size()) : 0;
     n_decimals = with_features ? static_cast<uint32_t>(v.decimals.size()) : 0;
     Reserve(n_features, n_decimals);  // no-op once reserved
@@ -69,6 +71,7 @@ struct FlowCopy {
   const FlowView& View() noexcept {
     view.src = src;
     view.dst = dst;
+    if (view.tunnel) view.tunnel = &tunnel;
     view.features = std::span<const FeatureValue>(features.get(), n_features);
     view.decimals = std::span<const Decimal>(decimals.get(), n_decimals);
     return view;

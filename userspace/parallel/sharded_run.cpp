@@ -64,6 +64,7 @@ struct InBatch {
   uint8_t shard[kBatch];
   uint8_t skip[kBatch];  // 0: a decoded packet (OnPacket); else SkipReason + 1 (OnSkipped)
   PacketMeta pkt[kBatch];
+  TunnelMeta tun[kBatch];  // --where-columns tunnel: entries whose pkt.tunnel != kTunnelNone
 };
 
 struct Shared {
@@ -167,6 +168,8 @@ struct BatchSource {
   LinkCensus links;
   RawPacket raw;
   PacketMeta m, second;  // decoded here, then streamed into the batch
+  TunnelMeta tun;        // keep_tunnels: the tunnel of m, copied into the batch
+  bool keep_tunnels = false;  // --where-columns tunnel (KeepsTunnels of the workers' engines)
   uint64_t index = 0;    // input entries so far
   uint64_t wm = 0;       // watermark
   uint64_t records = 0;  // capture records read
@@ -185,7 +188,8 @@ struct BatchSource {
       ++records;
       bool has_second = false;
       const DecodeStatus st =
-          DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second, mode, &tunnels);
+          DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second, mode, &tunnels,
+                       keep_tunnels ? &tun : nullptr);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
         PacketMeta& p = part == 1 ? second : m;
         if (st == DecodeStatus::kOk || part == 1) {
@@ -208,6 +212,7 @@ struct BatchSource {
           b.shard[n] = static_cast<uint8_t>((index + n) % n_workers);
         }
         b.wm[n] = wm;
+        if (keep_tunnels && p.tunnel != kTunnelNone) b.tun[n] = tun;
         StreamStore(&b.pkt[n], p);
         ++n;
       }
@@ -230,10 +235,12 @@ struct Worker {
          ShardGauges* g)
       : id(i), engine(cfg), clocked(clocked_in), sh(s), merger(m), out(o), qx(o.queue, m.wake), gauges(g) {
     engine.AddExporter(qx);
+    keep_tunnels = KeepsTunnels(engine);
   }
   unsigned id;
   Engine engine;
   const bool clocked;  // the engine expires flows by the clock (AdvanceTime does something)
+  bool keep_tunnels = false;  // --where-columns tunnel: batches carry TunnelMeta (FeedPacket)
   Shared& sh;
   FlowMerger& merger;
   WorkerOutput& out;
@@ -284,10 +291,10 @@ struct Worker {
       ++k;
       if constexpr (kClock) {
         engine.SyncTime(clock_);  // OnPacket then sweeps only where the single engine would
-        engine.OnPacket(b.pkt[j]);
+        FeedPacket(engine, b.pkt[j], b.tun[j], keep_tunnels);
         quiet = engine.QuietUntil();
       } else {
-        engine.OnPacket(b.pkt[j]);
+        FeedPacket(engine, b.pkt[j], b.tun[j], keep_tunnels);
       }
     }
   }
@@ -592,6 +599,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
   }
   const DecodeMode mode = opts.decode;
   BatchSource<Engine> src(*set, mode, opts.tunnels, base.profile, clocked, n_workers);
+  src.keep_tunnels = workers[0]->keep_tunnels;
   // Replicated reading: every worker reads the input itself (files only: stdin is read once).
   std::vector<std::unique_ptr<CaptureSet>> sets;
   std::vector<std::unique_ptr<BatchSource<Engine>>> srcs;
@@ -603,6 +611,7 @@ OfflineResult RunSharded(const OfflineOptions& opts, const typename ShardConfig<
       sets.push_back(OpenInputs(opts, false, res));
       if (!sets.back()) return res;  // opened once already: a file vanished meanwhile
       srcs.push_back(std::make_unique<BatchSource<Engine>>(*sets.back(), mode, opts.tunnels, base.profile, clocked, n_workers));
+      srcs.back()->keep_tunnels = workers[0]->keep_tunnels;
     }
   }
   // Spinning before a sleep helps only when every thread has a CPU.

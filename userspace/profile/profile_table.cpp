@@ -136,6 +136,10 @@ Resolved Resolve(std::string_view profile, std::string_view feature_set, const G
   knob("--subflow-gap", &RunProfile::subflow_gap, given.subflow_gap);
   use("--snapshot-interval", &RunProfile::snapshot_interval, given.snapshot_interval.has_value());
   use("--tunnel inner", &RunProfile::tunnel_inner, given.tunnel_inner);
+  // The tunnel columns describe the tunnel --tunnel inner opened: the rows that refuse it refuse them.
+  use("--where-columns tunnel", &RunProfile::tunnel_inner, given.where_tunnel);
+  if (out.error.empty() && given.where_tunnel && !given.tunnel_inner)
+    out.error = "--where-columns tunnel: the tunnel columns describe the tunnels --tunnel inner opens; add --tunnel inner";
   use("--ntl-max-packets", &RunProfile::ntl_max_packets, given.ntl_max_packets.has_value());
   use("--max-flows", &RunProfile::max_flows, given.max_flows.has_value());
   if (out.error.empty() && given.live && !r.live) {
@@ -159,6 +163,7 @@ EngineConfig EngineConfigFor(const RunProfile& row, const GivenOptions& given) {
   set(cfg.subflow_gap_s, row.subflow_gap, given.subflow_gap);
   if (row.max_flows.option && given.max_flows) cfg.max_flows = *given.max_flows;
   if (row.snapshot_interval.option && given.snapshot_interval) cfg.snapshot_interval_s = *given.snapshot_interval;
+  cfg.tunnel_columns = row.tunnel_inner.option && given.tunnel_inner && given.where_tunnel;
   // FlowEngine's corrected ntl set (NtlEngine takes the bound in its own NtlConfig).
   cfg.ntl_features = row.engine == EngineKind::kFlow && row.feature_set == FeatureSetOption::kNtl;
   cfg.ntl_max_list_packets =

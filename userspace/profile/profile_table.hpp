@@ -149,6 +149,7 @@ struct GivenOptions {
   bool feature_set = false;  // --feature-set given (even as "nfm")
   std::optional<double> idle_timeout, active_timeout, activity_threshold, subflow_gap, snapshot_interval;
   bool tunnel_inner = false;  // --tunnel inner
+  bool where_tunnel = false;  // --where-columns tunnel (needs tunnel_inner)
   std::optional<uint32_t> ntl_max_packets;
   std::optional<uint64_t> max_flows;
   bool live = false;  // --iface

@@ -89,6 +89,7 @@ int Run(const Plan& plan, const CommonOptions& o, IpfixCliOptions& ipfix_opts, c
   ipfix_opts.stop = &g_stop;
   ipfix_opts.where_node = o.Where("node");
   ipfix_opts.where_iface = o.Where("iface");
+  ipfix_opts.where_tunnel = o.Where("tunnel");
   const FeatureSet& ipfix_set = IpfixFeatureSet(plan.row->ipfix_set);
   if (!CreateIpfixExporters(ipfix_opts, ipfix_set, plan.float_spec, metrics.get(), &ipfix, &err)) {
     std::fprintf(stderr, "nfm-xdp: %s\n", err.c_str());

@@ -241,7 +241,7 @@ int RunEngine(RunContext& c, Engine& engine) {
   // decides the label and loss of the rows it writes): row_kind, where, loss, label.
   const auto dataset_columns = [&](DatasetColumns& d) {
     d.SetRowKind(c.plan->cfg.snapshot_interval_s > 0);
-    d.SetWhere(o.Where("node"), o.Where("iface"), NodeName(o), flow_ifaces.get());
+    d.SetWhere(o.Where("node"), o.Where("iface"), NodeName(o), flow_ifaces.get(), o.Where("tunnel"));
   };
   DatasetColumns extras(c.plan->labels.get(), o.default_label, loss.get());
   dataset_columns(extras);
@@ -343,6 +343,7 @@ int RunEngine(RunContext& c, Engine& engine) {
     live::LiveStatus& status = *c.status;
     live.quiet = o.quiet;
     live.tunnel_inner = o.tunnel == "inner";
+    live.tunnel_trailer = c.plan->cfg.tunnel_columns;
     live.vxlan_ports = o.vxlan_ports;
     live.threads = flow_threads;
     live.verbose = o.verbose;

@@ -54,6 +54,7 @@ struct Frame {
   PacketMeta* scapy_second = nullptr;  // kScapy2022: a second packet from the same frame (D20)
   bool* scapy_has_second = nullptr;
   const TunnelConfig* tun = nullptr;  // kStrict with --tunnel inner and not yet inside a tunnel
+  TunnelMeta* tun_out = nullptr;      // with tun: the opened tunnel's facts (may be null)
 };
 
 // L4 header at `l4`. `ip_end`: end of the IP packet per its length field, clamped to the
@@ -729,6 +730,8 @@ DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out
   uint8_t type = kTunnelNone;
   uint32_t inner = 0;
   uint16_t ether = 0;  // 0: an IP packet, version by nibble
+  uint32_t id = 0;     // VNI / TEID / GRE key
+  bool has_id = false;
   const uint8_t* d = f.d;
   switch (out->proto) {
     case 17: {
@@ -737,12 +740,16 @@ DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out
         if (ip_end < u + 8) return ip_end > u ? DecodeStatus::kTruncated : DecodeStatus::kOk;
         if (!(d[u] & 0x08)) return DecodeStatus::kOk;
         type = kTunnelVxlan;
+        id = Rd32Be(d + u + 4) >> 8;
+        has_id = true;
         inner = u + 8;
         ether = kEtherTeb;
       } else if (out->dport == kGenevePort) {
         if (ip_end < u + 8) return ip_end > u ? DecodeStatus::kTruncated : DecodeStatus::kOk;
         if ((d[u] >> 6) != 0) return DecodeStatus::kOk;
         type = kTunnelGeneve;
+        id = Rd32Be(d + u + 4) >> 8;
+        has_id = true;
         inner = u + 8 + (d[u] & 0x3fu) * 4;
         ether = Rd16(d + u + 2);
       } else if (out->dport == kGtpUPort) {
@@ -750,6 +757,8 @@ DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out
         const uint8_t fl = d[u];
         if ((fl >> 5) != 1 || !(fl & 0x10) || d[u + 1] != 0xff) return DecodeStatus::kOk;
         type = kTunnelGtpU;
+        id = Rd32Be(d + u + 4);
+        has_id = true;
         inner = u + 8;
         if (fl & 0x07) {
           if (ip_end < inner + 4) return DecodeStatus::kTruncated;
@@ -777,6 +786,10 @@ DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out
       type = kTunnelGre;
       ether = Rd16(d + l4 + 2);
       inner = l4 + 4 + ((fl & 0x80) ? 4 : 0) + ((fl & 0x20) ? 4 : 0) + ((fl & 0x10) ? 4 : 0);
+      if ((fl & 0x20) && ip_end >= l4 + 8 + ((fl & 0x80) ? 4 : 0)) {  // K: the key after the checksum word
+        id = Rd32Be(d + l4 + 4 + ((fl & 0x80) ? 4 : 0));
+        has_id = true;
+      }
       break;
     }
     case 4:
@@ -798,6 +811,14 @@ DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out
   // The inner frame: from `inner` to the end of the capture, decoded with no further tunnels.
   const uint32_t before = out->cap_len > f.cap - inner ? out->cap_len - (f.cap - inner) : 0;
   const uint32_t wire = out->wire_len > before ? out->wire_len - before : 0;
+  if (f.tun_out != nullptr) {
+    TunnelMeta& t = *f.tun_out;
+    std::memcpy(t.src, out->saddr, 16);
+    std::memcpy(t.dst, out->daddr, 16);
+    t.id = has_id ? id : 0;
+    t.has_id = has_id ? 1 : 0;
+    t.type = type;
+  }
   *out = PacketMeta{};
   out->cap_len = f.cap - inner;
   out->wire_len = wire;
@@ -806,6 +827,7 @@ DecodeStatus Decap(const Frame& f, uint32_t l4, uint32_t ip_end, PacketMeta* out
   g.d = f.d + inner;
   g.cap = f.cap - inner;
   g.tun = nullptr;
+  g.tun_out = nullptr;
   if (ether == kEtherTeb) return DecodeEthernet(g, 0, out);
   if (ether != 0) return DecodeEtherType(g, ether, 0, out);
   if (g.cap < 1) return DecodeStatus::kTruncated;
@@ -1237,7 +1259,7 @@ DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
                               bool* has_second, DecodeMode mode,
-                              const TunnelConfig* tunnels) noexcept {
+                              const TunnelConfig* tunnels, TunnelMeta* tunnel_out) noexcept {
   if (has_second) *has_second = false;
   if (mode == DecodeMode::kCic) return DecodeCic(data, cap_len, wire_len, out);
   if (mode == DecodeMode::kDpkt) return DecodePacketNtl(link_type, data, cap_len, wire_len, out);
@@ -1246,7 +1268,7 @@ DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_
   out->wire_len = wire_len;
   if (data == nullptr) cap_len = 0;
   const Frame f{data, cap_len, mode == DecodeMode::kScapy2022, second, has_second,
-                mode == DecodeMode::kStrict && tunnels != nullptr && tunnels->inner ? tunnels : nullptr};
+                mode == DecodeMode::kStrict && tunnels != nullptr && tunnels->inner ? tunnels : nullptr, tunnel_out};
   return DecodeLink(f, link_type, wire_len, 0, out);
 }
 

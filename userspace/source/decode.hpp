@@ -91,9 +91,11 @@ DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_
 // As DecodePacket, and in kScapy2022 mode a frame may yield a second packet (NetFlowMeter
 // 2022 makes one packet for "a TCP layer anywhere" and one for "a UDP layer anywhere", e.g.
 // TCP inside VXLAN: spec §1.1, D20). *has_second tells; `second` and `has_second` may be null.
+// tunnel_out (may be null): when a tunnel was opened (out->tunnel != kTunnelNone), its outer
+// addresses and VNI/TEID/GRE key (--where-columns tunnel); left as it was otherwise.
 DecodeStatus DecodePacket(uint32_t link_type, const uint8_t* data, uint32_t cap_len,
                               uint32_t wire_len, PacketMeta* out, PacketMeta* second,
                               bool* has_second, DecodeMode mode,
-                              const TunnelConfig* tunnels = nullptr) noexcept;
+                              const TunnelConfig* tunnels = nullptr, TunnelMeta* tunnel_out = nullptr) noexcept;
 
 }  // namespace nfm

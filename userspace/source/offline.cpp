@@ -7,6 +7,7 @@
 
 #include "engine/ntl/ntl_engine.hpp"
 #include "engine/cic/cic_engine.hpp"
+#include "engine/contract.hpp"
 #include "source/capture_set.hpp"
 #include "source/decode.hpp"
 #include "source/offline_common.hpp"
@@ -78,7 +79,10 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
   struct Pending {
     PacketMeta meta;
     DecodeStatus status;
+    TunnelMeta tun;  // with keep_tunnels, when meta.tunnel != kTunnelNone
   };
+  // --where-columns tunnel: the decoder also reports each opened tunnel's header facts.
+  const bool keep_tunnels = KeepsTunnels(engine);
   // +1: a frame can yield two packets in nfm2022 mode (TCP inside a UDP tunnel, D20).
   Pending ring[kAhead + 1];
   uint32_t head = 0, count = 0;
@@ -93,7 +97,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       Pending& slot = ring[(head + count) % (kAhead + 1)];
       bool has_second = false;
       slot.status = DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &slot.meta, &second,
-                                 &has_second, mode, &opts.tunnels);
+                                 &has_second, mode, &opts.tunnels, keep_tunnels ? &slot.tun : nullptr);
       if (slot.status == DecodeStatus::kOk) {
         slot.meta.ts_ns = raw.ts_ns;
         slot.meta.ts_exp = raw.ts_exp;
@@ -118,7 +122,7 @@ OfflineResult RunOffline(const OfflineOptions& opts, Engine& engine, const std::
       if (soon.status == DecodeStatus::kOk) engine.PrefetchFlow(soon.meta);
     }
     if (cur.status == DecodeStatus::kOk) {
-      engine.OnPacket(cur.meta);
+      FeedPacket(engine, cur.meta, cur.tun, keep_tunnels);
     } else {
       engine.OnSkipped(ToSkip(cur.status), cur.meta.wire_len);
     }

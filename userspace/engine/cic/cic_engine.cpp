@@ -16,6 +16,7 @@
 #include "engine/column_writer.hpp"
 #include "engine/flow_key.hpp"
 #include "engine/flow_table.hpp"
+#include "engine/flow_tunnels.hpp"
 #include "engine/tcp_flags.hpp"
 
 namespace nfm {
@@ -191,6 +192,7 @@ struct CicEngine::Impl {
       touched.Init(table.Capacity());
       next_snap_us = 0;  // the first packet sets the first snapshot time
     }
+    if (!exact && c.tunnel_columns) tunnels.Init(table.Capacity());
   }
 
   FlowTable<CicFlow> table;
@@ -205,6 +207,8 @@ struct CicEngine::Impl {
   int64_t next_snap_us = std::numeric_limits<int64_t>::max();
   int64_t now_us = 0;
   TouchedFlows touched;
+  FlowTunnels tunnels;  // corrected, --where-columns tunnel only
+  uint32_t created = 0;  // the flow Create made last
   // kCic: the reference's HashMap<String, Flow> holds exactly our open flows; it only grows
   // (16, doubling when size > 3/4 capacity) and iterates bucket by bucket, each chain in put
   // order. put_seq and the largest size reproduce its end-of-input order (CIC §3.4, C22).
@@ -339,11 +343,11 @@ struct CicEngine::Impl {
   static FeatureValue L(int64_t x) noexcept { return FeatureValue::Int(x); }
   static FeatureValue Zero() noexcept { return FeatureValue::Uint(0); }  // the literal "0" guard
 
-  void Emit(uint32_t id, EndReason reason) { EmitFlow(table.At(id), reason, RowKind::kFinal); }
+  void Emit(uint32_t id, EndReason reason) { EmitFlow(table.At(id), reason, RowKind::kFinal, tunnels.Of(id)); }
 
   // The row of flow f (a snapshot: a copy of an open flow's record, since the row records the
   // flow's last active period into it).
-  void EmitFlow(CicFlow& f, EndReason reason, RowKind kind) {
+  void EmitFlow(CicFlow& f, EndReason reason, RowKind kind, const TunnelMeta* tunnel) {
     if (!exact && f.active_end - f.active_start > 0) {  // C11: record the last active period
       f.active.Add(static_cast<double>(f.active_end - f.active_start));
       f.active_start = f.active_end;
@@ -497,6 +501,7 @@ struct CicEngine::Impl {
     view.payload_bytes[1] = static_cast<uint64_t>(f.bwd_bytes);
     view.tcp_flags[0] = f.flags_or[0];
     view.tcp_flags[1] = f.flags_or[1];  // ip_bytes stay 0: CICFlowMeter counts no IP bytes
+    view.tunnel = tunnel;
     view.set = &kCicSet;
     view.features = std::span<const FeatureValue>(vals, kCicFeatures);
     for (FlowExporter* e : exporters) e->Export(view);
@@ -520,7 +525,7 @@ struct CicEngine::Impl {
       if (!f.touched) return;  // ended since it was listed
       f.touched = 0;
       CicFlow copy = f;
-      EmitFlow(copy, EndReason::kActiveTimeout, RowKind::kSnapshot);
+      EmitFlow(copy, EndReason::kActiveTimeout, RowKind::kSnapshot, tunnels.Of(id));
     });
     next_snap_us = NextSnapshotNs(now_us, snap_us);
   }
@@ -539,6 +544,8 @@ struct CicEngine::Impl {
       End(table.Head(exact ? kListCreated : kListActivity), EndReason::kEviction, true);
     }
     const uint32_t id = table.Insert(k, h);
+    created = id;
+    if (tunnels.On()) tunnels.Clear(id);
     table.PushBack(kListCreated, id);
     table.PushBack(kListActivity, id);
     First(table.At(id), p, t);
@@ -612,13 +619,17 @@ struct CicEngine::Impl {
 
   // Corrected: (IP, port) direction, FIN both ways or RST + grace, idle and flow timeouts by
   // the clock, time clamped to be monotonic per flow (C16).
-  void OnPacketCorrected(const PacketMeta& p, int64_t t) {
+  // tun: the packet's tunnel with the tunnel columns on, else null.
+  void OnPacketCorrected(const PacketMeta& p, int64_t t, const TunnelMeta* tun) {
     Expire(t);
     if (snap_us) Clock(t);
     FlowKey fk;
     uint64_t fh;
     const uint32_t id = FindOrCreate(p, t, &fk, &fh);
-    if (id == FlowTable<CicFlow>::kNil) return;
+    if (id == FlowTable<CicFlow>::kNil) {
+      if (tun) tunnels.Note(created, false, *tun);
+      return;
+    }
     CicFlow& f = table.At(id);
     if (t < f.last_seen) {
       stats->out_of_order += 1;
@@ -632,9 +643,11 @@ struct CicEngine::Impl {
                                                       : EndReason::kActiveTimeout;
       End(id, r, false);
       Create(fk, fh, p, t);  // C7: the new flow is oriented by its own first packet
+      if (tun) tunnels.Note(created, false, *tun);
       return;
     }
     const bool fwd = std::memcmp(p.saddr, f.key.a, 16) == 0 && p.sport == f.key.pa;  // C6
+    if (tun) tunnels.Note(id, !fwd, *tun);
     Act(f, t);
     Add(f, p, fwd, t);
     stats->packets_in_flows += 1;
@@ -688,8 +701,15 @@ void CicEngine::OnPacket(const PacketMeta& p) {
   if (impl_->exact) {
     impl_->OnPacketExact(p, t);
   } else {
-    impl_->OnPacketCorrected(p, t);
+    impl_->OnPacketCorrected(p, t, nullptr);
   }
+}
+
+void CicEngine::OnPacket(const PacketMeta& p, const TunnelMeta& tun) {
+  if (impl_->exact || !impl_->tunnels.On()) return OnPacket(p);
+  stats_.packets += 1;
+  stats_.bytes += p.wire_len;
+  impl_->OnPacketCorrected(p, static_cast<int64_t>(p.ts_ns / 1000), &tun);
 }
 
 void CicEngine::OnSkipped(SkipReason reason, uint32_t wire_len) { stats_.CountSkipped(reason, wire_len); }

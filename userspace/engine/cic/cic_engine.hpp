@@ -37,6 +37,9 @@ class CicEngine {
   const std::vector<FlowExporter*>& Exporters() const noexcept;
 
   void OnPacket(const PacketMeta& pkt);
+  // As OnPacket, for a packet that came out of tunnel `tun`: with cfg.tunnel_columns (corrected
+  // set) its flow keeps the first such tunnel (FlowView::tunnel), else the same as OnPacket(pkt).
+  void OnPacket(const PacketMeta& pkt, const TunnelMeta& tun);
   void PrefetchIndex(PacketMeta& pkt) const noexcept { (void)pkt; }
   void PrefetchFlow(const PacketMeta& pkt) const noexcept { (void)pkt; }
   void OnSkipped(SkipReason reason, uint32_t wire_len);
