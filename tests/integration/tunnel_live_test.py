@@ -15,13 +15,18 @@ the pod addresses: an HTTP download and a 300 kB upload (TCP), UDP request/respo
      and payload-byte counts per direction that the pod-side capture gives (replayed offline,
      no tunnel option: nothing to open there), and that the underlay capture replayed offline
      with --tunnel inner gives. No flow is keyed on the tunnel's outer UDP 5-tuple.
+     --where-columns tunnel: every pod flow's tunnel_type is vxlan, tunnel_src / tunnel_dst the
+     two VTEP underlay addresses oriented like the flow (the flow from POD_A: namespace a's
+     address first), tunnel_id the VNI 42; the offline replay of the underlay capture says the
+     same per flow.
   2. --tunnel outer (the default): the same traffic comes back as UDP flows between the
      underlay addresses to port 4789, one packet per pod-side packet of that run, and no flow
      carries a pod address.
   3. --tunnel inner with TSO/GSO on vx0: the underlay's tcx egress sees UDP-tunnel GSO
      super-packets (one skb, several wire packets); live must still equal the underlay capture
      replayed offline with --tunnel inner (tcpdump sees the wire segments), per 5-tuple and
-     direction, and at least one gso_split must have happened.
+     direction, and at least one gso_split must have happened; the tunnel columns as in 1 (a
+     GSO super-packet's first segment carries the tunnel trailer).
 Exit 0 pass, 1 fail, 77 skipped (not root; no vxlan module; tcpdump/curl missing).
 """
 from __future__ import annotations
@@ -137,6 +142,33 @@ def per_direction(path: Path, keep) -> dict:
     return out
 
 
+def check_tunnel_columns(net: lt.Net, what: str, path: Path, offline: Path | None = None) -> None:
+    """Every pod flow came through vx0: vxlan, the VTEPs oriented like the flow, VNI 42."""
+    n = 0
+    by_key = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if not is_pod(r):
+                continue
+            n += 1
+            outer = (net.ip_a, net.ip_b) if r["src_ip"] == POD_A else (net.ip_b, net.ip_a)
+            want = ("vxlan", outer[0], outer[1], "42")
+            got = tuple(r.get(c) for c in ("tunnel_type", "tunnel_src", "tunnel_dst", "tunnel_id"))
+            lt.check(got == want, f"{what}: flow {r['src_ip']}:{r['src_port']} -> {r['dst_ip']}:{r['dst_port']} "
+                                  f"{r['protocol']}: tunnel columns {got}, want {want}")
+            by_key.setdefault((r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"], r["protocol"]), got)
+    lt.check(n >= 3, f"{what}: {n} pod flows with tunnel columns")
+    lt.log(f"{what}: tunnel columns of {n} pod flows: vxlan {net.ip_a} <-> {net.ip_b}, VNI 42")
+    if offline is None:
+        return
+    with open(offline, newline="") as f:
+        for r in csv.DictReader(f):
+            k = (r["src_ip"], r["src_port"], r["dst_ip"], r["dst_port"], r["protocol"])
+            if k in by_key:
+                got = tuple(r.get(c) for c in ("tunnel_type", "tunnel_src", "tunnel_dst", "tunnel_id"))
+                lt.check(got == by_key[k], f"offline {k}: tunnel columns {got}, live {by_key[k]}")
+
+
 def is_pod(r) -> bool:
     return r["src_ip"] in (POD_A, POD_B) and r["dst_ip"] in (POD_A, POD_B)
 
@@ -159,7 +191,7 @@ def run_once(tools: lt.Tools, net: lt.Net, tmp: Path, tunnel: str, tag: str) -> 
     pod_pcap, under_pcap = tmp / f"pod_{tag}.pcap", tmp / f"underlay_{tag}.pcap"
     td_pod = capture(net, "vx0", pod_pcap)
     td_under = capture(net, net.va, under_pcap)
-    extra = ["--tunnel", "inner"] if tunnel == "inner" else []
+    extra = ["--tunnel", "inner", "--where-columns", "tunnel"] if tunnel == "inner" else []
     agent = lt.start_agent(tools, net, live, extra, err_path=err)
     time.sleep(0.3)
     pod_traffic(net, tmp)
@@ -182,8 +214,8 @@ def t_tunnel_live(tools: lt.Tools, tmp: Path) -> None:
         live, pod_pcap, under_pcap, _ = run_once(tools, net, tmp, "inner", "inner")
         pod_csv, under_csv = tmp / "pod.csv", tmp / "underlay_inner.csv"
         lt.replay(tools, pod_pcap, pod_csv)
-        p = lt.run([tools.offline, "--pcap", str(under_pcap), "--csv", str(under_csv), "--tunnel", "inner"],
-                   check_rc=False)
+        p = lt.run([tools.offline, "--pcap", str(under_pcap), "--csv", str(under_csv), "--tunnel", "inner",
+                    "--where-columns", "tunnel"], check_rc=False)
         lt.check(p.returncode == 0, f"offline --tunnel inner failed: {p.stderr.strip()}")
         want = per_direction(pod_csv, is_pod)
         got = per_direction(live, is_pod)
@@ -199,6 +231,7 @@ def t_tunnel_live(tools: lt.Tools, tmp: Path) -> None:
         lt.check(not d, "live and offline --tunnel inner differ:\n  " + "\n  ".join(d[:20]))
         outer = per_direction(live, is_underlay_vxlan(net))
         lt.check(not outer, f"--tunnel inner still has flows on the tunnel's outer UDP 5-tuple: {outer}")
+        check_tunnel_columns(net, "live --where-columns tunnel", live, under_csv)
         # 2. --tunnel outer (default)
         live_o, pod_pcap_o, _, _ = run_once(tools, net, tmp, "outer", "outer")
         pods = per_direction(live_o, is_pod)
@@ -222,6 +255,7 @@ def t_tunnel_live(tools: lt.Tools, tmp: Path) -> None:
         d = diff("live --tunnel inner (GSO)", got_g, "underlay capture offline --tunnel inner", off_gd)
         lt.check(not d, "with GSO, live and offline --tunnel inner differ:\n  " + "\n  ".join(d[:20]))
         lt.check(len(got_g) >= 3, f"with GSO: expected the pod flows, got {got_g}")
+        check_tunnel_columns(net, "live --where-columns tunnel (GSO)", live_g)
         man = json.loads(Path(str(live_g) + ".manifest.json").read_text())
         split = man["live"]["counters_run_total"]["gso_split"]
         lt.log(f"with GSO on vx0: {split} GSO super-packets split at tcx egress, "
