@@ -351,8 +351,11 @@ std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen) {
   for (const StdElement& e : kStd)
     out.push_back({e.pen, e.id, e.name, e.type, e.unit, e.meaning, kIn[e.in], ""});
   for (const WhereElement& e : kWhere) out.push_back({0, e.id, e.name, e.type, "", e.meaning, e.in, ""});
-  for (const TunnelElement& e : kTunnelElements)
+  for (const TunnelElement& e : kTunnelElements) {
     out.push_back({pen, e.id, e.name, e.type, "", e.meaning, "--where-columns tunnel", ""});
+    // A code and an id (identifier); addresses have no semantics (RFC 7012: default).
+    out.back().semantics = std::string_view(e.type) == "ipv6Address" ? "default" : "identifier";
+  }
   for (size_t i = 0; i < set.columns.size(); ++i) {
     const FeatureInfo& c = set.columns[i];
     std::string meaning = std::string(c.description) + std::string(c.note);
@@ -401,7 +404,8 @@ std::string InfoModelXml(const FeatureSet& set, uint32_t pen) {
   for (const ElementDoc& e : ElementTable(set, pen)) {
     if (e.pen != pen) continue;
     s += "    <record>\n      <name>" + XmlEscape(e.name) + "</name>\n      <dataType>" + e.type +
-         "</dataType>\n      <group>nfm-xdp</group>\n      <dataTypeSemantics>quantity</dataTypeSemantics>\n"
+         "</dataType>\n      <group>nfm-xdp</group>\n      <dataTypeSemantics>" + e.semantics +
+         "</dataTypeSemantics>\n"
          "      <cert:enterpriseId>" + std::to_string(pen) + "</cert:enterpriseId>\n      <elementId>" +
          std::to_string(e.id) + "</elementId>\n      <description>\n        <paragraph>" +
          XmlEscape(e.meaning) + "</paragraph>\n      </description>\n";

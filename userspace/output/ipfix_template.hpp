@@ -122,6 +122,7 @@ struct ElementDoc {
   std::string meaning;
   std::string in;    // which templates carry it: "all", "biflow", "uniflow", "v4", "v6", ...
   std::string column;  // feature elements: the CSV column (empty for the standard ones)
+  std::string semantics = "quantity";  // RFC 7012 §3.2 data type semantics (XML model)
 };
 // Every element nfm-xdp sends (standard, reverse, then the features in column order).
 std::vector<ElementDoc> ElementTable(const FeatureSet& set, uint32_t pen);
