@@ -9,6 +9,7 @@
 #                record decoded, identity/counters and all 114 enterprise elements equal the CSV
 #                (--float-format .17g; doubles compared bit for bit)
 #   fixbuf_tcp   the same through a libfixbuf TCP listener
+#   fixbuf_tunnel  --tunnel inner --where-columns tunnel: libfixbuf decodes the tunnel elements = CSV
 #   tcp_restart  a TCP collector stopped and restarted mid-run: the agent keeps running, drops
 #                nothing (offline), counts what the first connection lost (exit 3 if any);
 #                templates come again on the new connection
@@ -573,13 +574,22 @@ def case_exit_status(args, tmp):
 
 
 # ------------------------------------------------------------------ libfixbuf
-def info_model():
-    """elementId -> (name, dataType) of the enterprise elements in deploy/ipfix/nfm-xdp.xml."""
+# --where-columns tunnel elements (tunnelType .. tunnelId): enterprise-specific like the features,
+# but not feature columns and only in the templates of runs with the option.
+TUNNEL_IDS = range(4001, 4005)
+
+
+def info_model(features_only=True):
+    """elementId -> (name, dataType) of the enterprise elements in deploy/ipfix/nfm-xdp.xml
+    (features_only: without the tunnel elements)."""
     ns = {"i": "http://www.iana.org/assignments"}
     root = ET.parse(SRC / "deploy" / "ipfix" / "nfm-xdp.xml").getroot()
     out = {}
     for rec in root.iter("{http://www.iana.org/assignments}record"):
-        out[int(rec.find("i:elementId", ns).text)] = (rec.find("i:name", ns).text, rec.find("i:dataType", ns).text)
+        eid = int(rec.find("i:elementId", ns).text)
+        if features_only and eid in TUNNEL_IDS:
+            continue
+        out[eid] = (rec.find("i:name", ns).text, rec.find("i:dataType", ns).text)
     return out
 
 
@@ -670,6 +680,40 @@ def case_fixbuf_file(args, tmp):
     print(f"fixbuf_file: {total} flows, 114 enterprise elements each, compared with the CSV")
 
 
+def case_fixbuf_tunnel(args, tmp):
+    """--tunnel inner --where-columns tunnel: libfixbuf decodes tunnelType, the outer addresses and
+    tunnelId (information model deploy/ipfix/nfm-xdp.xml) equal to the CSV's tunnel_* columns."""
+    reader = fixbuf_reader(args)
+    codes = {"": 0, "vxlan": 1, "geneve": 2, "gtpu": 3, "gre": 4, "ipip": 5}
+    total = tunnelled = 0
+    for i, cap in enumerate(sorted((SRC / "tests" / "data").glob("tunnel_*.pcap"))):
+        out, ipf = tmp / f"t{i}.csv", tmp / f"t{i}.ipfix"
+        r = run_agent(args.binary, cap, out, ["--tunnel", "inner", "--where-columns", "tunnel", "--ipfix", f"file:{ipf}"])
+        check(r.returncode == 0, f"{cap.name}: agent exit {r.returncode}: {r.stderr.strip()[-300:]}")
+        rows = read_csv(out)
+        d = subprocess.run([reader, str(SRC / "deploy" / "ipfix" / "nfm-xdp.xml"), "file", str(ipf)],
+                           capture_output=True, text=True, timeout=120)
+        check(d.returncode == 0 and "WARNING" not in d.stderr, f"{cap.name}: fixbuf_read: {d.stderr.strip()[:300]}")
+        _, records, recs = parse_fixbuf(d.stdout)
+        check(records == len(rows) and len(recs) == len(rows), f"{cap.name}: {records} records, CSV {len(rows)}")
+        for row, rec in zip(rows, recs):
+            def mapped(text):
+                if not text:
+                    return "::"
+                a = ipaddress.ip_address(text)
+                return ("::ffff:" + str(a)) if a.version == 4 else a.compressed
+            want = (codes[row["tunnel_type"]], addr(mapped(row["tunnel_src"])), addr(mapped(row["tunnel_dst"])),
+                    int(row["tunnel_id"] or 0))
+            got = (int(rec.get((32473, 4001), -1)), addr(rec.get((32473, 4002), "::1")),
+                   addr(rec.get((32473, 4003), "::1")), int(rec.get((32473, 4004), -1)))
+            check(got == want, f"{cap.name}: flow {row['src_ip']}:{row['src_port']} -> {row['dst_ip']}:{row['dst_port']}: "
+                               f"IPFIX tunnel elements {got}, CSV {want}")
+            tunnelled += bool(row["tunnel_type"])
+        total += len(rows)
+    check(tunnelled > 0, "no flow with a tunnel")
+    print(f"fixbuf_tunnel: {total} flows ({tunnelled} through a tunnel), tunnel elements equal to the CSV")
+
+
 def case_fixbuf_tcp(args, tmp):
     reader = fixbuf_reader(args)
     model = info_model()
@@ -728,7 +772,7 @@ def set_elements(binary, set_args):
     out = {}
     for line in md.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 8 and cells[0].isdigit() and cells[3].startswith("`"):
+        if len(cells) == 8 and cells[0].isdigit() and cells[3].startswith("`") and int(cells[1]) not in TUNNEL_IDS:
             out[int(cells[1])] = (cells[3].strip("`"), cells[4])
     return out
 
@@ -1182,6 +1226,10 @@ def case_docs(args, tmp):
     header = r.stdout.splitlines()[0].split(",") if r.stdout else []
     names = [n for _, (n, _) in sorted(info_model().items())]
     check(header[7:] == names, "enterprise element names (by id) != CSV columns 8..121")
+    tunnel = {k: v for k, v in info_model(features_only=False).items() if k in TUNNEL_IDS}
+    check(tunnel == {4001: ("tunnelType", "unsigned8"), 4002: ("tunnelSourceIPv6Address", "ipv6Address"),
+                     4003: ("tunnelDestinationIPv6Address", "ipv6Address"), 4004: ("tunnelId", "unsigned32")},
+          f"tunnel elements in the information model: {tunnel}")
     print(f"docs: {len(names)} feature elements match the CSV header")
 
 
@@ -1189,7 +1237,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
     ap.add_argument("--fixbuf-read")
-    ap.add_argument("case", choices=["nfcapd", "nfacctd", "fixbuf_file", "fixbuf_tcp", "tcp_restart", "bad_input", "docs",
+    ap.add_argument("case", choices=["nfcapd", "nfacctd", "fixbuf_file", "fixbuf_tunnel", "fixbuf_tcp", "tcp_restart", "bad_input", "docs",
                                      "cic_set", "ntl_set", "ipfixdump", "nfcapd_defaults", "nfacctd_defaults",
                                      "exit_status"])
     args = ap.parse_args()
