@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// ReadAhead: the helper's pread loop and the ring hand-off.
+// ReadAhead: the fill step, the helper thread's loop, the cooperative registry (TryFillAny) and
+// the ring hand-off.
 #include "source/read_ahead.hpp"
 
 #include <fcntl.h>
