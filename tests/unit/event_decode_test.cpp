@@ -210,7 +210,7 @@ TEST(SampleDispatch, RecordLengths) {
   for (size_t len : {size_t{0}, size_t{1}, size_t{8}, size_t{64}, size_t{71}, size_t{73}, size_t{80}, size_t{111},
                      size_t{113}, size_t{120}, size_t{4096}}) {
     std::vector<uint8_t> rec(len, 0xab);
-    std::memcpy(rec.data(), tun.data(), std::min(len, tun.size()));
+    if (len > 0) std::memcpy(rec.data(), tun.data(), std::min(len, tun.size()));  // data() may be null
     EXPECT_EQ(DispatchSample(rec.data(), rec.size(), 0, target, &decoded, &bad), 0) << len;
   }
   EXPECT_EQ(bad, 11u);
