@@ -197,13 +197,19 @@ TEST(FlowMerger, ProducersThatDrainThemselves) {
   struct Ctx {
     FlowMerger* m;
     std::mutex* mu;
-  } ctx{&m, &mu};
+    WorkerOutput* outs[2];
+  } ctx{&m, &mu, {&a, &b}};
+  // As the sharded replay's Cooperative::TryWrite: after releasing the lock, wake the producers
+  // that may sleep on a full queue (one that found the lock taken would otherwise wait for a
+  // Pop of its own queue that may never come: both producers asleep, both queues full).
   auto drain = [](void* p) {
     auto* c = static_cast<Ctx*>(p);
     std::unique_lock<std::mutex> lk(*c->mu, std::try_to_lock);
     if (!lk) return false;
     bool any = false;
     while (c->m->Step() == FlowMerger::StepResult::kEmitted) any = true;
+    lk.unlock();
+    for (WorkerOutput* o : c->outs) o->queue.space.Notify();
     return any;
   };
   auto produce = [&](WorkerOutput& o, int w) {
@@ -228,9 +234,13 @@ TEST(FlowMerger, ProducersThatDrainThemselves) {
       FlowMerger::StepResult r = FlowMerger::StepResult::kIdle;
       {
         std::unique_lock<std::mutex> lk(mu, std::try_to_lock);
-        if (lk)
+        if (lk) {
           while ((r = m.Step()) == FlowMerger::StepResult::kEmitted) {
           }
+          lk.unlock();
+          a.queue.space.Notify();
+          b.queue.space.Notify();
+        }
       }
       if (r == FlowMerger::StepResult::kDone) {
         m.wake.Notify();  // the other producer may wait for the lock

@@ -503,7 +503,16 @@ struct Cooperative {
     bool any = false;
     while (merger.Step() == FlowMerger::StepResult::kEmitted) any = true;
     Release(lk, write_wanted);
+    WakeFullQueues();
     return any;
+  }
+  // After the write lock is released: a worker whose queue was full may have found the lock
+  // taken (QueueExporter::Export's drain) and gone to sleep on its queue's `space`, which only
+  // a Pop of its own queue would signal. If this holder popped nothing of it and then blocked
+  // on its own full queue, both slept for good (seen once in 1,000s of runs). Every release
+  // therefore wakes the queues' producers; a Notify without a sleeper is one atomic add.
+  void WakeFullQueues() noexcept {
+    for (auto& w : workers) w->out.queue.space.Notify();
   }
   // TryWrite for a worker that has finished: kDone when every worker has and no flow is left.
   FlowMerger::StepResult Write() {
@@ -513,6 +522,7 @@ struct Cooperative {
     while ((r = merger.Step()) == FlowMerger::StepResult::kEmitted) {
     }
     Release(lk, write_wanted);
+    WakeFullQueues();
     if (r == FlowMerger::StepResult::kDone) merger.wake.Notify();  // the other finished workers
     return r;
   }
