@@ -151,10 +151,15 @@ class Input {
       }
       end_ += size_t(n);
     }
-    if (InputHasher* h = src_.hasher(); h != nullptr && !h->reads_file()) {
-      if (!dec_) ticket_[cur_] = h->Fed();
-    } else {
-      WaitForFileHasher();
+    if (InputHasher* h = src_.hasher()) {
+      if (!h->reads_file()) {
+        if (!dec_) ticket_[cur_] = h->Fed();
+      } else if (src_.stored_offset() > kMaxHashLag) {
+        // Stay at most kMaxHashLag ahead of the file's hasher, so the pages it reads a second
+        // time are still in the page cache (a capture larger than the memory is read from the
+        // disk once).
+        h->WaitFor(src_.stored_offset() - kMaxHashLag);
+      }
     }
     return std::min(want, end_ - pos_);
   }
@@ -258,20 +263,13 @@ class Input {
       end_ = big_.size();
       if (end != nullptr) EndAhead(*end, want);
     }
-    WaitForFileHasher();
+    // No hasher to wait for: read-ahead runs only when none is at work (MaybeReadAhead).
     return std::min(want, end_ - pos_);
   }
   size_t EndAhead(const ReadAhead::Chunk& c, size_t want) {
     if (c.err != 0) error_ = std::strerror(c.err);
     eof_ = true;
     return std::min(want, end_ - pos_);
-  }
-  // Stay at most kMaxHashLag ahead of a hasher reading the file itself, so the pages it reads a
-  // second time are still in the page cache (a capture larger than the memory is read from the
-  // disk once).
-  void WaitForFileHasher() {
-    InputHasher* h = src_.hasher();
-    if (h != nullptr && h->reads_file() && stored_offset() > kMaxHashLag) h->WaitFor(stored_offset() - kMaxHashLag);
   }
   // Half h's bytes (stored bytes, fed to the hasher as read) are hashed and may be overwritten.
   void Wait(int h) {
