@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// ByteSink: where the CSV writer's bytes go — a plain file or stdout (stdio, 1 MiB buffer), a
+// ByteSink: where the CSV writer's bytes go — a plain file (stdio, 1 MiB buffer) or stdout, a
 // gzip stream (zlib) or a zstd frame (libzstd). The codec follows the file name: "*.gz" gzip,
 // "*.zst" zstd, anything else (and "-") plain. Errors are one line with the errno text and
 // make every later Write fail. Not thread-safe (one writer thread).
