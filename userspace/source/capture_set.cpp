@@ -240,6 +240,18 @@ void CaptureSet::Advance(size_t i) {
 
 int CaptureSet::Next(RawPacket* pkt) {
   if (last_ != SIZE_MAX) {
+    if (heap_.empty() && next_join_ == files_.size()) {
+      // The last file in the merge (one input, or the others ended): its next record is next,
+      // without the heap's push and pop.
+      File& f = files_[last_];
+      const int rc = f.reader->Next(&f.head);
+      if (rc != 1) {
+        Finish(last_, rc);
+        last_ = SIZE_MAX;
+        return 0;
+      }
+      return Take(last_, pkt);
+    }
     Advance(last_);
     last_ = SIZE_MAX;
   }
@@ -249,10 +261,14 @@ int CaptureSet::Next(RawPacket* pkt) {
     Join(next_join_++);
   }
   if (heap_.empty()) return 0;
-  last_ = HeapPop();
-  *pkt = files_[last_].head;
+  return Take(HeapPop(), pkt);
+}
+
+int CaptureSet::Take(size_t i, RawPacket* pkt) {
+  last_ = i;
+  *pkt = files_[i].head;
   if (infos_) {
-    InputProgress& in = (*infos_)[last_];
+    InputProgress& in = (*infos_)[i];
     if (!in.have_times || pkt->ts_ns < in.first_ns) in.first_ns = pkt->ts_ns;
     if (!in.have_times || pkt->ts_ns > in.last_ns) in.last_ns = pkt->ts_ns;
     in.have_times = true;

@@ -89,6 +89,7 @@ class CaptureSet {
   bool HeapLess(size_t a, size_t b) const noexcept;
   void HeapPush(size_t i);
   size_t HeapPop();
+  int Take(size_t i, RawPacket* pkt);  // file i's head is the next packet: hand it out
 
   std::vector<File> files_;   // in merge order: first packet time, then path
   std::vector<size_t> heap_;  // open files by (head ts, file order)
