@@ -113,5 +113,35 @@ TEST(FlowKey, FlowEngineKeyHashIsTheKeysHash) {
   EXPECT_EQ(FlowEngine::KeyHash(Profile::kNfm2022, p), Nfm2022Key(p.saddr, p.daddr, p.sport, p.dport).Hash());
 }
 
+// CanonicalKeyHash builds the key's words in registers; it must give CanonicalKey(p).Hash()
+// bit for bit (the shard a packet goes to and the flow table's slot both come from it).
+// Random packets whose addresses share prefixes, are equal, or differ only in the last word,
+// with equal and unequal ports, IPv4-mapped and IPv6.
+TEST(FlowKey, CanonicalKeyHashIsTheCanonicalKeysHash) {
+  std::mt19937_64 rng(26);
+  int swapped = 0, same_addr = 0;
+  for (int i = 0; i < 20000; ++i) {
+    PacketMeta p{};
+    const int shape = i % 5;
+    for (int b = 0; b < 16; ++b) p.saddr[b] = static_cast<uint8_t>(rng());
+    std::memcpy(p.daddr, p.saddr, 16);
+    if (shape == 0) for (int b = 0; b < 16; ++b) p.daddr[b] = static_cast<uint8_t>(rng());
+    if (shape == 1) p.daddr[15] = static_cast<uint8_t>(rng());  // the low word differs at most
+    if (shape == 2) p.daddr[3] = static_cast<uint8_t>(rng());   // the high word differs
+    if (shape == 3) SetV4(p.daddr, 10, 0, 0, static_cast<uint8_t>(rng())), SetV4(p.saddr, 10, 0, 0, static_cast<uint8_t>(rng()));
+    // shape 4: equal addresses
+    p.sport = static_cast<uint16_t>(rng() % 4 == 0 ? 80 : rng());
+    p.dport = static_cast<uint16_t>(rng() % 4 == 0 ? 80 : rng());
+    p.proto = static_cast<uint8_t>(rng());
+    const FlowKey k = CanonicalKey(p);
+    swapped += k.pa != p.sport || std::memcmp(k.a, p.saddr, 16) != 0;
+    same_addr += std::memcmp(p.saddr, p.daddr, 16) == 0;
+    ASSERT_EQ(CanonicalKeyHash(p), k.Hash()) << "packet " << i;
+    ASSERT_EQ(CanonicalKeyHash(Reversed(p)), k.Hash()) << "packet " << i << " reversed";
+  }
+  EXPECT_GT(swapped, 1000);  // both orders were exercised
+  EXPECT_GT(same_addr, 1000);
+}
+
 }  // namespace
 }  // namespace nfm

@@ -1113,16 +1113,15 @@ void FlowEngine::OnPacket(const PacketMeta& pkt, const TunnelMeta& tun) {
 
 void FlowEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
   if (!(pkt.flags & kPktKeyHashed)) {  // a sharding reader hashed it already (KeyHash)
-    pkt.key_hash = impl_->KeyFor(pkt).Hash();
+    pkt.key_hash = impl_->nfm2022 ? impl_->KeyFor(pkt).Hash() : CanonicalKeyHash(pkt);
     pkt.flags |= kPktKeyHashed;
   }
   impl_->table.PrefetchSlot(pkt.key_hash);
 }
 
 uint64_t FlowEngine::KeyHash(Profile profile, const PacketMeta& pkt) noexcept {
-  return (profile == Profile::kCorrected ? CanonicalKey(pkt)
-                                         : Nfm2022Key(pkt.saddr, pkt.daddr, pkt.sport, pkt.dport))
-      .Hash();
+  return profile == Profile::kCorrected ? CanonicalKeyHash(pkt)
+                                        : Nfm2022Key(pkt.saddr, pkt.daddr, pkt.sport, pkt.dport).Hash();
 }
 
 uint64_t FlowEngine::QuietUntil() const noexcept {

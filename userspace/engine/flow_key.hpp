@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -28,6 +29,11 @@ struct FlowKey {
   uint64_t Hash() const noexcept {
     uint64_t w[5];
     std::memcpy(w, this, sizeof(w));
+    return HashWords(w);
+  }
+  // The hash of the key whose five 8-byte words (native order) are w: Hash() and
+  // CanonicalKeyHash both end here.
+  static uint64_t HashWords(const uint64_t (&w)[5]) noexcept {
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (uint64_t x : w) {
       h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
@@ -68,6 +74,25 @@ inline FlowKey CanonicalKey(const PacketMeta& p) noexcept {
   k.proto = p.proto;
   return k;
 }
+
+// CanonicalKey(p).Hash() without building the key in memory (a sharding reader hashes every
+// packet: the key's narrow stores read back as wide words cost a store-forwarding stall each).
+// Little-endian layout of the last word: pa, pb, proto, then the zero padding.
+inline uint64_t CanonicalKeyHash(const PacketMeta& p) noexcept {
+  uint64_t s[2], d[2];
+  std::memcpy(s, p.saddr, 16);
+  std::memcpy(d, p.daddr, 16);
+  const uint64_t s0 = __builtin_bswap64(s[0]), d0 = __builtin_bswap64(d[0]);
+  const uint64_t s1 = __builtin_bswap64(s[1]), d1 = __builtin_bswap64(d[1]);
+  const bool less = s0 != d0 ? s0 < d0 : s1 < d1;
+  const bool same = s0 == d0 && s1 == d1;
+  const bool swap = same ? p.sport > p.dport : !less;
+  const uint16_t pa = swap ? p.dport : p.sport, pb = swap ? p.sport : p.dport;
+  const uint64_t w[5] = {swap ? d[0] : s[0], swap ? d[1] : s[1], swap ? s[0] : d[0], swap ? s[1] : d[1],
+                         uint64_t{pa} | uint64_t{pb} << 16 | uint64_t{p.proto} << 32};
+  return FlowKey::HashWords(w);
+}
+static_assert(std::endian::native == std::endian::little, "CanonicalKeyHash packs the last key word little-endian");
 
 // nfm2022's key (spec §2.1): the address pair ascending and, independently, the port pair
 // ascending; protocol 0, because the 2022 lookup compares neither the protocol nor which port

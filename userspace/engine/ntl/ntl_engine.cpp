@@ -317,7 +317,7 @@ NtlEngine::~NtlEngine() = default;
 void NtlEngine::OnPacket(const PacketMeta& pkt) { impl_->OnPacket(pkt); }
 
 void NtlEngine::PrefetchIndex(PacketMeta& pkt) const noexcept {
-  pkt.key_hash = CanonicalKey(pkt).Hash();
+  pkt.key_hash = CanonicalKeyHash(pkt);
   pkt.flags |= kPktKeyHashed;
   impl_->table.PrefetchSlot(pkt.key_hash);
 }
