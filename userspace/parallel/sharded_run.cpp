@@ -171,7 +171,7 @@ struct BatchSource {
   const unsigned n_workers;
   LinkCensus links;
   RawPacket raw;
-  PacketMeta m, second;  // decoded here, then streamed into the batch
+  PacketMeta m, second;  // stream_stores: decoded here, then streamed into the batch
   TunnelMeta tun;        // keep_tunnels: the tunnel of m, copied into the batch
   bool keep_tunnels = false;  // --where-columns tunnel (KeepsTunnels of the workers' engines)
   // Store packets into batches past the cache (StreamStore): for a reader thread that never
@@ -196,11 +196,14 @@ struct BatchSource {
       }
       ++records;
       bool has_second = false;
+      // A reading worker decodes into the batch itself; a reader thread streams copies there.
+      PacketMeta* const out0 = stream_stores ? &m : &b.pkt[n];
+      PacketMeta* const out1 = stream_stores ? &second : &b.pkt[n + 1];
       const DecodeStatus st =
-          DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, &m, &second, &has_second, mode, &tunnels,
+          DecodePacket(raw.link_type, raw.data, raw.cap_len, raw.wire_len, out0, out1, &has_second, mode, &tunnels,
                        keep_tunnels ? &tun : nullptr);
       for (int part = 0; part < (has_second ? 2 : 1); ++part) {
-        PacketMeta& p = part == 1 ? second : m;
+        PacketMeta& p = part == 1 ? *out1 : *out0;
         if (st == DecodeStatus::kOk || part == 1) {
           p.ts_ns = raw.ts_ns;
           p.ts_exp = raw.ts_exp;
@@ -216,10 +219,7 @@ struct BatchSource {
         }
         b.wm[n] = wm;
         if (keep_tunnels && p.tunnel != kTunnelNone) b.tun[n] = tun;
-        if (stream_stores)
-          StreamStore(&b.pkt[n], p);
-        else
-          b.pkt[n] = p;
+        if (stream_stores) StreamStore(&b.pkt[n], p);
         ++n;
       }
       if ((records & 0xfff) == 0 && stop.load(std::memory_order_relaxed)) {
