@@ -53,7 +53,8 @@ bool ReadAhead::TryFillAny() {
   bool any = false;
   for (ReadAhead* r : g_registry) {
     std::unique_lock<std::mutex> fl(r->fill_mu_, std::try_to_lock);
-    if (fl.owns_lock()) any |= r->FillOne();
+    if (fl.owns_lock())
+      for (int i = 0; i < kCoopFills && r->FillOne(); ++i) any = true;
   }
   return any;
 }
