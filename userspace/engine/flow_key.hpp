@@ -63,10 +63,15 @@ inline int AddrCompare(const uint8_t* x, const uint8_t* y) noexcept {
 // address (AddrCompare), equal addresses by port — then the protocol. A packet and its reply
 // give the same key, so one entry (and one shard) holds both directions of a flow; which
 // endpoint sent first is the flow record's business, not the key's.
+// Whether the canonical key puts the packet's destination endpoint first.
+inline bool CanonicalSwap(const PacketMeta& p) noexcept {
+  const int c = AddrCompare(p.saddr, p.daddr);
+  return c > 0 || (c == 0 && p.sport > p.dport);
+}
+
 inline FlowKey CanonicalKey(const PacketMeta& p) noexcept {
   FlowKey k{};
-  const int c = AddrCompare(p.saddr, p.daddr);
-  const bool swap = c > 0 || (c == 0 && p.sport > p.dport);
+  const bool swap = CanonicalSwap(p);
   std::memcpy(k.a, swap ? p.daddr : p.saddr, 16);
   std::memcpy(k.b, swap ? p.saddr : p.daddr, 16);
   k.pa = swap ? p.dport : p.sport;
@@ -82,11 +87,7 @@ inline uint64_t CanonicalKeyHash(const PacketMeta& p) noexcept {
   uint64_t s[2], d[2];
   std::memcpy(s, p.saddr, 16);
   std::memcpy(d, p.daddr, 16);
-  const uint64_t s0 = __builtin_bswap64(s[0]), d0 = __builtin_bswap64(d[0]);
-  const uint64_t s1 = __builtin_bswap64(s[1]), d1 = __builtin_bswap64(d[1]);
-  const bool less = s0 != d0 ? s0 < d0 : s1 < d1;
-  const bool same = s0 == d0 && s1 == d1;
-  const bool swap = same ? p.sport > p.dport : !less;
+  const bool swap = CanonicalSwap(p);
   const uint16_t pa = swap ? p.dport : p.sport, pb = swap ? p.sport : p.dport;
   const uint64_t w[5] = {swap ? d[0] : s[0], swap ? d[1] : s[1], swap ? s[0] : d[0], swap ? s[1] : d[1],
                          uint64_t{pa} | uint64_t{pb} << 16 | uint64_t{p.proto} << 32};

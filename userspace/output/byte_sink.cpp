@@ -79,9 +79,8 @@ class FileSink : public ByteSink {
   }
   // Starts the write-back of what the kernel has of this file so far, without waiting for it
   // (SYNC_FILE_RANGE_WRITE): the fsync at the end then waits for the last few MiB only, not
-  // for the whole file (the 60 MB CSV of a 1.47 GB capture: 45 ms of fsync, now 3). Bytes more than
-  // kBufferBytes back have surely left the stdio buffer. A file system that refuses it ends
-  // the kicks; errors are the fsync's to report.
+  // for the whole file. Bytes more than kBufferBytes back have surely left the stdio buffer. A
+  // file system that refuses it ends the kicks; errors are the fsync's to report.
   void Kick() {
     const uint64_t upto = written_ - kBufferBytes;
     if (::sync_file_range(fileno(file_), static_cast<off_t>(kicked_), static_cast<off_t>(upto - kicked_),

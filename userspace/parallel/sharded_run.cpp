@@ -50,14 +50,13 @@ constexpr uint32_t kNotifyEvery = 4;
 static_assert(kNotifyEvery < kRing);
 // Finished flows a worker may hold before the merge takes them: they leave in input order, so a
 // worker up to kRing batches ahead of the other keeps its flows meanwhile (~3 % of entries end a
-// flow on the dataset-sized capture: ~500 in 32 batches). With 512 one run in three had a worker
-// wait for queue room tens of thousands of times. Slots are sized when first used.
+// flow on the dataset-sized capture: ~500 in 32 batches); with half as many a worker often waited
+// for queue room. Slots are sized when first used.
 constexpr uint32_t kOutQueue = 1024;
 // Cooperative mode: a worker with fewer unprocessed batches than this reads more (up to
 // kCoopReadBurst at a time, while the ring has room). Short turns at the reader, started well
-// before the worker runs dry: the other worker rarely waits for input, and the reader's state
-// moves between the cores no more often than before (1.47 GB capture, 2 workers, 9 rounds:
-// 497 ms best, 515 median, against 512 and 537 with 4 and 4 in a ring of 16).
+// before the worker runs dry: the other worker rarely waits for input (docs/PERFORMANCE-HISTORY.md
+// "Dataset-sized captures, the evening of 2026-12-07" has the variants measured).
 constexpr uint64_t kCoopReadAhead = 12;
 constexpr int kCoopReadBurst = 2;
 
@@ -180,8 +179,7 @@ struct BatchSource {
   bool keep_tunnels = false;  // --where-columns tunnel (KeepsTunnels of the workers' engines)
   // Store packets into batches past the cache (StreamStore): for a reader thread that never
   // processes them. A reading worker keeps ordinary stores: it processes its own shard of the
-  // batch next, and the other worker then takes the rest from this core's cache (2 workers,
-  // 1.47 GB capture: 0.527 s against 0.550 s, best of 7).
+  // batch next, and the other worker then takes the rest from this core's cache.
   bool stream_stores = false;
   uint64_t index = 0;    // input entries so far
   uint64_t wm = 0;       // watermark
@@ -233,8 +231,8 @@ struct BatchSource {
     }
     // The key hashes of a whole batch in a loop of their own: each is a chain of dependent
     // multiplies, and here the core overlaps those of consecutive packets (between two
-    // decodes it could not: 28 against 14 ns a packet, perf). Ordinary stores only: the batch is
-    // still in this core's cache.
+    // decodes it could not: half the time a packet). Ordinary stores only: the batch is still in
+    // this core's cache.
     if (!stream_stores)
       for (uint32_t j = 0; j < n; ++j)
         if (b.skip[j] == 0) b.shard[j] = Shard(b.pkt[j]);

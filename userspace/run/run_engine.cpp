@@ -410,10 +410,8 @@ template int RunEngine<NtlEngine>(RunContext&, NtlEngine&);
 
 // Offline default for --threads: the CPUs, or 1 when every input is a regular file (or a
 // directory of them) and they total less than kSmallInput bytes. Up to there one worker (with
-// a read-ahead thread) and two tie: 184 MB of 275k packets in 83 and 82 ms, 92 MB in 53 and
-// 49 ms, 18 MB in 20 and 20 ms (medians of 9, 2026-12-07), so the row order of small inputs
-// stays what it was; 1.47 GB takes 0.77 s and 0.48 s (docs/PERFORMANCE.md "Dataset-sized
-// captures").
+// a read-ahead thread) is about as fast as two, and faster when a hash thread also runs, so the
+// row order of small inputs stays what it was (docs/PERFORMANCE.md "Dataset-sized captures").
 constexpr uint64_t kSmallInput = 256ull << 20;
 unsigned DefaultOfflineThreads(const std::vector<std::string>& paths, unsigned cpus) {
   if (cpus < 2) return 1;

@@ -32,8 +32,7 @@ class ReadAhead {
   static constexpr int kMaxActive = 2;
   // Chunks one TryFillAny reads of each ReadAhead: a batch of 512 packets of ~650 B takes ~1.3
   // chunks, so one a call let the reader run dry and read (or wait for) its chunks itself,
-  // serially: 2 workers on 1.47 GB, 9 rounds, 473 / 491 ms (min / median) with 1, 441 / 452 with
-  // 2, 436 / 445 with 3 (2026-12-07).
+  // serially (two a call: ~8 % faster with 2 workers; three: no better).
   static constexpr int kCoopFills = 2;
 
   struct Chunk {
